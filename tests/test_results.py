@@ -45,7 +45,8 @@ def test_bad_alpha_message():
 
 def test_immutable_and_compare():
     r = _res()
-    r.tidy().loc[0, "estimate"] = 99
+    td = r.tidy()
+    td.loc[0, "estimate"] = 99
     assert r["a"] == 1.0
     tab = compare({"m1": r, "m2": _res()})
     assert tab.loc[("a", "estimate"), "m1"] == "1.0000**"
