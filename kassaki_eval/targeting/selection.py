@@ -1,0 +1,360 @@
+"""Scoring the registry and selecting beneficiaries village by village.
+
+- :func:`score_registry` -- predicted welfare, district-wide rank and desil 1-10.
+- :func:`rank_scores` -- the deterministic tie rule used everywhere: ascending score, then
+  ascending ``family_id`` (string order). Reordering the rows never changes a rank.
+- :func:`select_quota` -- the poorest ``slots`` families per kecamatan or desa, for a number
+  of slots or for a budget (``budget // transfer`` slots). Vectorised (one sort, no loop over
+  groups or families); never exceeds a group's quota.
+- :class:`Selection` -- the result: a beneficiary table carrying pseudonymous ``family_id``
+  only, the quota table, and per-village lists.
+
+Raw identifiers (``no_kk``, ``nik_head``, ``name_head``) are refused: pseudonymise first.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import ParameterError, Problem, SchemaError, check_option, format_examples, require
+
+__all__ = ["RAW_ID_COLUMNS", "rank_scores", "assign_desil", "score_registry", "select_quota", "Selection"]
+
+#: Columns that must never reach a selection (they exist only in the raw registry).
+RAW_ID_COLUMNS: tuple[str, ...] = ("no_kk", "nik_head", "name_head")
+
+
+def _refuse_raw(df: pd.DataFrame, table: str) -> None:
+    raw = [c for c in RAW_ID_COLUMNS if c in df.columns]
+    if raw:
+        raise SchemaError([Problem(table, ", ".join(raw), "holds raw identifiers", len(df), (),
+                                   "ingest the registry with kassaki_eval.data (which replaces them by "
+                                   "the pseudonymous family_id) and pass the ingested table")])
+
+
+def _check_ids(ids: np.ndarray, table: str, id_col: str) -> None:
+    s = pd.Series(ids)
+    if s.isna().any():
+        raise SchemaError([Problem(table, id_col, "has missing ids", int(s.isna().sum()),
+                                   tuple(np.flatnonzero(s.isna().to_numpy())[:5].tolist()),
+                                   "every family needs its pseudonymous id")])
+    dup = s.duplicated(keep=False)
+    if dup.any():
+        raise SchemaError([Problem(table, id_col, "has duplicated values", int(dup.sum()),
+                                   tuple(pd.unique(s[dup])[:5].tolist()), "ids must be unique")])
+
+
+def rank_scores(score: Any, ids: Any) -> np.ndarray:
+    """Order rows by ascending ``score``, ties broken by ascending ``ids``.
+
+    Returns the 0-based district-wide rank of every row (0 = lowest predicted welfare).
+    Row order never matters: the same (score, id) pairs get the same ranks.
+
+    Examples
+    --------
+    >>> rank_scores([2.0, 1.0, 1.0], ["F3", "F9", "F1"])
+    array([2, 1, 0])
+    """
+    s = np.asarray(score, dtype=float)
+    ids = np.asarray(ids)
+    if np.isnan(s).any():
+        bad = np.flatnonzero(np.isnan(s))
+        raise SchemaError([Problem("registry", "score", "is missing", int(bad.size),
+                                   tuple(ids[bad[:5]].tolist()), "score every family before ranking")])
+    order = np.argsort(s, kind="stable")
+    ss = s[order]
+    tied = np.empty(len(s), bool)
+    if len(s):
+        eq = ss[1:] == ss[:-1]
+        tied[:] = False
+        tied[1:] |= eq
+        tied[:-1] |= eq
+    if tied.any():
+        # only the tied rows need the (slow) string comparison; their id order decides
+        rows = order[tied]
+        key = np.zeros(len(s), dtype=np.int64)
+        key[rows] = pd.Series(ids[rows]).rank(method="first").to_numpy(np.int64)
+        order = np.lexsort((key, s))
+    rank = np.empty(len(s), dtype=np.int64)
+    rank[order] = np.arange(len(s))
+    return rank
+
+
+def assign_desil(rank: np.ndarray, n: int | None = None, *, groups: Any = None, k: int = 10) -> np.ndarray:
+    """Decile (1..k) from a 0-based rank: the first tenth of families is desil 1.
+
+    ``desil = floor(k * rank / n) + 1`` with ``n`` the number of families (per group when
+    ``groups`` is given, in which case ``rank`` must be the within-group rank).
+
+    Examples
+    --------
+    >>> assign_desil(np.arange(20)).tolist()[:4]
+    [1, 1, 2, 2]
+    """
+    rank = np.asarray(rank, dtype=np.int64)
+    if groups is None:
+        n = len(rank) if n is None else n
+        return (k * rank // max(n, 1) + 1).astype(np.int64)
+    codes, _ = pd.factorize(np.asarray(groups), sort=True)
+    sizes = np.bincount(codes)
+    return (k * rank // sizes[codes] + 1).astype(np.int64)
+
+
+def _within_group_rank(global_rank: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """0-based rank inside each group, following the district-wide order (one sort)."""
+    n = len(global_rank)
+    key = codes.astype(np.int64) * n + global_rank  # unique: group first, then rank
+    order = np.argsort(key)
+    sizes = np.bincount(codes, minlength=n_groups)
+    starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    within = np.empty(n, dtype=np.int64)
+    within[order] = np.arange(n) - np.repeat(starts, sizes)
+    return within
+
+
+def score_registry(
+    registry: pd.DataFrame,
+    model: Any,
+    *,
+    within: str | None = None,
+    id_col: str = "family_id",
+    keep: tuple[str, ...] = ("village_code", "kec_code"),
+) -> pd.DataFrame:
+    """Predict welfare for every family and rank them into desil 1-10.
+
+    Parameters
+    ----------
+    registry : DataFrame
+        Ingested registry (``family_id``, location codes and the PMT covariates).
+    model : fitted PMT estimator (anything with ``predict``)
+    within : str, optional
+        Rank within this column (e.g. ``"district"`` when several districts are stacked);
+        default one district-wide ranking.
+    id_col : str
+    keep : tuple of str
+        Registry columns copied to the output (only columns that exist are kept).
+
+    Returns
+    -------
+    DataFrame
+        ``family_id``, the ``keep`` columns, ``score`` (predicted log per-capita consumption),
+        ``rank`` (1 = poorest, ties by ``family_id``) and ``desil`` (1..10), in registry order.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> class Model:  # any fitted PMT
+    ...     def predict(self, X): return X["hh_size"].to_numpy() * -1.0
+    >>> reg = pd.DataFrame({"family_id": ["F1", "F2", "F3"], "hh_size": [2, 5, 3]})
+    >>> score_registry(reg, Model())[["family_id", "rank", "desil"]].to_dict("list")
+    {'family_id': ['F1', 'F2', 'F3'], 'rank': [3, 1, 2], 'desil': [7, 1, 4]}
+    """
+    _refuse_raw(registry, "registry")
+    if id_col not in registry.columns:
+        raise SchemaError([Problem("registry", id_col, "is missing", len(registry), (),
+                                   "pass the ingested registry, which carries the pseudonymous id")])
+    ids = registry[id_col].to_numpy()
+    _check_ids(ids, "registry", id_col)
+    score = np.asarray(model.predict(registry), dtype=float)
+    out = {id_col: ids}
+    for c in keep:
+        if c in registry.columns:
+            out[c] = registry[c].to_numpy()
+    out["score"] = score
+    if within is None:
+        r = rank_scores(score, ids)
+        out["rank"] = r + 1
+        out["desil"] = assign_desil(r)
+    else:
+        codes, uniq = pd.factorize(registry[within].to_numpy(), sort=True)
+        r = _within_group_rank(rank_scores(score, ids), codes, len(uniq))
+        out["rank"] = r + 1
+        out["desil"] = assign_desil(r, groups=codes)
+    return pd.DataFrame(out, index=registry.index)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Beneficiaries chosen by :func:`select_quota`.
+
+    Attributes
+    ----------
+    beneficiaries : DataFrame
+        ``<by>, family_id, rank_in_group, score`` (and ``transfer`` when known), sorted by
+        group then rank. No other identifier is carried.
+    quotas : DataFrame
+        ``<by>, families, slots, selected`` per group.
+    selected : ndarray of bool
+        Aligned with the rows of the scored table passed in.
+    options : mapping
+    """
+
+    beneficiaries: pd.DataFrame
+    quotas: pd.DataFrame
+    selected: np.ndarray
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_selected(self) -> int:
+        return int(self.selected.sum())
+
+    def lists(self) -> dict[str, pd.DataFrame]:
+        """One beneficiary list per group (village or kecamatan): ``family_id, rank_in_group``."""
+        by = self.options.get("by") or "district"
+        b = self.beneficiaries
+        if by not in b.columns:
+            return {"district": b[["family_id", "rank_in_group"]].reset_index(drop=True)}
+        return {str(k): g[["family_id", "rank_in_group"]].reset_index(drop=True)
+                for k, g in b.groupby(by, sort=True)}
+
+
+def _allocate(total: int, sizes: np.ndarray) -> np.ndarray:
+    """Largest-remainder (Hamilton) split of ``total`` slots proportional to ``sizes``."""
+    exact = total * sizes / sizes.sum()
+    base = np.floor(exact).astype(np.int64)
+    rest = total - int(base.sum())
+    if rest:
+        # ties in remainders go to the earlier group (groups are sorted by code): deterministic
+        order = np.lexsort((np.arange(len(sizes)), -(exact - base)))
+        base[order[:rest]] += 1
+    return base
+
+
+def select_quota(
+    scored: pd.DataFrame,
+    *,
+    by: str | None = "village_code",
+    slots: int | Mapping[str, int] | pd.Series | None = None,
+    budget: float | Mapping[str, float] | pd.Series | None = None,
+    transfer: float | None = None,
+    allocation: Literal["size", "rank"] = "size",
+    score: str = "score",
+    id_col: str = "family_id",
+) -> Selection:
+    """Select the lowest-scored families, per group, up to a quota.
+
+    Give either ``slots`` or ``budget`` with ``transfer``:
+
+    - ``slots=int``: that many families in *every* group; ``slots={code: n}``: per group
+      (groups absent from the mapping get 0).
+    - ``budget={code: Rp}``: ``budget // transfer`` slots per group.
+    - ``budget=Rp`` (a scalar total): ``budget // transfer`` slots in total, split across groups
+      by ``allocation``: ``"size"`` proportional to the number of registered families
+      (largest remainder), or ``"rank"`` as a district-wide ranking would fall.
+
+    Within a group families are taken in the order of :func:`rank_scores` (ascending score,
+    ties by ``family_id``), so the result does not depend on row order.
+
+    Raises
+    ------
+    ParameterError
+        A budget that cannot buy one transfer; a quota larger than its group; a mapping that
+        names unknown groups; both or neither of ``slots`` and ``budget``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> reg = pd.DataFrame({"family_id": ["F1", "F2", "F3", "F4"], "village_code": ["A", "A", "B", "B"],
+    ...                     "score": [12.1, 12.0, 13.0, 12.5]})
+    >>> select_quota(reg, slots=1).beneficiaries["family_id"].tolist()
+    ['F2', 'F4']
+    """
+    owner = "select_quota"
+    check_option(owner, "allocation", allocation, ["size", "rank"])
+    _refuse_raw(scored, "registry")
+    for c in [id_col, score] + ([by] if by is not None else []):
+        if c not in scored.columns:
+            raise SchemaError([Problem("registry", c, "is missing", len(scored), (),
+                                       f"score the registry first (score_registry) or name the column with {owner}(..., "
+                                       f"{'score' if c == score else 'by' if c == by else 'id_col'}=...)")])
+    if (slots is None) == (budget is None):
+        raise ParameterError(f"The 'slots' and 'budget' parameters of {owner} are exclusive: give exactly one. "
+                             f"Got slots={slots!r} and budget={budget!r} instead.")
+    ids = scored[id_col].to_numpy()
+    _check_ids(ids, "registry", id_col)
+    n = len(scored)
+    global_rank = rank_scores(scored[score].to_numpy(), ids)
+    if by is None:
+        codes = np.zeros(n, dtype=np.int64)
+        groups = np.array(["district"], dtype=object)
+    else:
+        codes, groups = pd.factorize(scored[by].astype(str).to_numpy(), sort=True)
+        groups = np.asarray(groups, dtype=object)
+    sizes = np.bincount(codes, minlength=len(groups))
+
+    def _per_group(mapping: Any, name: str) -> np.ndarray:
+        m = pd.Series(mapping)
+        m.index = m.index.astype(str)
+        unknown = sorted(set(m.index) - set(groups))
+        if unknown:
+            raise ParameterError(f"The '{name}' parameter of {owner} must name groups of '{by}' present in the "
+                                 f"registry. Got {len(unknown)} unknown (e.g. {format_examples(unknown)}) instead.")
+        return m.reindex(groups).fillna(0).to_numpy(dtype=float)
+
+    if budget is not None:
+        require(transfer is not None and np.isfinite(transfer) and transfer > 0, owner, "transfer",
+                "a positive amount (Rp per family) when budget is given", transfer)
+        if np.isscalar(budget):
+            require(np.isfinite(budget) and budget >= 0, owner, "budget", "a non-negative amount (Rp)", budget)
+            total = int(budget // transfer)
+            if total < 1:
+                raise ParameterError(f"The 'budget' parameter of {owner} must buy at least one transfer of "
+                                     f"Rp{transfer:,.0f}. Got Rp{budget:,.0f} instead.")
+            if total > n:
+                raise ParameterError(f"The 'budget' parameter of {owner} must buy at most one transfer per "
+                                     f"registered family ({n:,} families). Got Rp{budget:,.0f}, which buys "
+                                     f"{total:,} transfers, instead.")
+            if allocation == "size":
+                quota = _allocate(total, sizes)
+            else:
+                quota = np.bincount(codes[global_rank < total], minlength=len(groups)).astype(np.int64)
+        else:
+            b = _per_group(budget, "budget")
+            if np.any(b < 0) or not np.all(np.isfinite(b)):
+                raise ParameterError(f"The 'budget' parameter of {owner} must hold non-negative amounts. "
+                                     f"Got {int(np.sum(~(b >= 0)))} negative or missing amounts instead.")
+            quota = np.floor(b / transfer).astype(np.int64)
+            if quota.sum() < 1:
+                raise ParameterError(f"The 'budget' parameter of {owner} must buy at least one transfer of "
+                                     f"Rp{transfer:,.0f}. Got budgets totalling Rp{b.sum():,.0f} instead.")
+    else:
+        if np.isscalar(slots):
+            require(isinstance(slots, (int, np.integer)) and slots >= 0, owner, "slots",
+                    "a non-negative integer or a mapping group -> integer", slots)
+            quota = np.full(len(groups), int(slots), dtype=np.int64)
+        else:
+            q = _per_group(slots, "slots")
+            if np.any(q < 0) or np.any(q != np.floor(q)):
+                raise ParameterError(f"The 'slots' parameter of {owner} must hold non-negative integers. "
+                                     f"Got {int(np.sum((q < 0) | (q != np.floor(q))))} bad values instead.")
+            quota = q.astype(np.int64)
+    over = quota > sizes
+    if over.any():
+        k = np.flatnonzero(over)
+        ex = ", ".join(f"{groups[i]}: {quota[i]} slots for {sizes[i]} families" for i in k[:5])
+        raise ParameterError(
+            f"The quota of {owner} must be at most the number of registered families in each "
+            f"{by or 'district'}. Got {len(k)} group{'s' if len(k) != 1 else ''} over quota ({ex}"
+            f"{', …' if len(k) > 5 else ''}) instead. Lower the quota or the budget for these groups.")
+    within = _within_group_rank(global_rank, codes, len(groups)) if by is not None else global_rank
+    selected = within < quota[codes]
+    idx = np.flatnonzero(selected)
+    # group first, then rank: the output order is independent of the input order
+    idx = idx[np.lexsort((within[idx], codes[idx]))]
+    ben = {}
+    if by is not None:
+        ben[by] = groups[codes[idx]]
+    ben[id_col] = ids[idx]
+    ben["rank_in_group"] = within[idx] + 1
+    ben[score] = scored[score].to_numpy()[idx]
+    if transfer is not None:
+        ben["transfer"] = np.full(len(idx), float(transfer))
+    counts = np.bincount(codes[selected], minlength=len(groups))
+    quotas = pd.DataFrame({by or "group": groups, "families": sizes, "slots": quota, "selected": counts})
+    opts = {"by": by, "allocation": allocation, "transfer": transfer,
+            "budget": budget if np.isscalar(budget) or budget is None else "per group",
+            "slots": slots if np.isscalar(slots) or slots is None else "per group"}
+    return Selection(pd.DataFrame(ben), quotas, selected, opts)
