@@ -362,17 +362,20 @@ class _Check:
             count = int(m.sum()) if count is None else count
             if examples is None:
                 examples = self.examples(m)
-        self.problems.append(Problem(self.spec.name, column, rule, int(count or 0),
-                                     examples or (), fix))
+        # distinct examples, in order (a duplicated key names the same id twice)
+        ex = tuple(dict.fromkeys(examples or ()))
+        self.problems.append(Problem(self.spec.name, column, rule, int(count or 0), ex, fix))
 
     def quote(self, col: Column, values: pd.Series) -> str:
         """First few offending values, only for non-personal columns of non-raw tables."""
         if self.spec.raw or col.pii:
             return ""
-        vals = pd.unique(values.dropna().astype(str))[:3]
+        vals = pd.unique(values.dropna())[:3]
         if len(vals) == 0:
             return ""
         from .pseudonymise import scrub
+        if pd.api.types.is_numeric_dtype(values.dtype):
+            return " (" + ", ".join(f"{float(v):g}" for v in vals) + ")"
         return " (" + ", ".join(repr(scrub(v)) for v in vals) + ")"
 
     # -- columns -----------------------------------------------------------------------------

@@ -276,8 +276,8 @@ def _read_xlsx(path: Path, expected: set[str], sheet: str | int | None,
                 (isinstance(sheet, int) and not 0 <= sheet < len(sheets)):
             raise DataFileError(f"{path.name} has no sheet {sheet!r}; its sheets are "
                                 f"{', '.join(map(repr, sheets))}. Fix: pass one of these as sheet=.")
-        grid = xl.parse(sheet, header=None, dtype=str, keep_default_na=False,
-                        na_values=NA_VALUES)
+        grid = pd.read_excel(xl, sheet_name=sheet, header=None, dtype=str,
+                             keep_default_na=False, na_values=NA_VALUES)
     head = grid.head(30).astype(object).where(grid.head(30).notna(), None).values.tolist()
     h = _header_index(head, expected, header_row, path)
     if h >= len(grid):

@@ -1,0 +1,448 @@
+"""The catalogue of bad inputs: each is written to a file, loaded, and must fail with a message
+that names the table, the column, the count, example ids (or row numbers) and the fix, while
+the raw file stays byte-identical (SHA-256 before and after).
+
+Each case builds a valid table (tests/data/conftest.py), breaks one thing, writes it in one of
+the four formats and states the exact text the error must contain. Expected counts and examples
+follow from the construction (e.g. survey rows are ``H0000..`` per wave, 3 per village).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import (fake_name, fake_nik, make_participation, make_registry_raw, make_survey,
+                      sha256)
+from kassaki_eval import reference
+from kassaki_eval.data import load_table, pseudonymise, validate
+from kassaki_eval.exceptions import DataFileError, SchemaError
+
+
+# --------------------------------------------------------------------------------------------
+# writers (all formats the loaders read)
+
+def write(df: pd.DataFrame, path: Path, fmt: str | None = None) -> Path:
+    fmt = fmt or path.suffix.lstrip(".")
+    if fmt == "csv":
+        df.to_csv(path, index=False)
+    elif fmt == "parquet":
+        df.to_parquet(path, index=False)
+    elif fmt == "xlsx":
+        df.to_excel(path, index=False)
+    elif fmt == "dta":
+        d = df.copy()
+        for c in d.columns:  # Stata has no nullable integers
+            if isinstance(d[c].dtype, pd.Int64Dtype):
+                d[c] = d[c].astype("float64")
+        d.to_stata(path, write_index=False, version=118)
+    else:  # pragma: no cover
+        raise ValueError(fmt)
+    return path
+
+
+def ingested_registry() -> pd.DataFrame:
+    raw = validate(make_registry_raw(), "registry_raw")
+    return validate(pseudonymise(raw, demo=True), "registry")
+
+
+@dataclass
+class Case:
+    name: str
+    table: str
+    build: Callable[[Path], Path]
+    error: type[Exception]
+    expect: list[str] | Callable[[Path], list[str]]
+    problem: tuple[str, int] | None = None  # (column, count) of the structured Problem
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def _survey(mutate: Callable[[pd.DataFrame], None], fmt: str = "csv",
+            **kw: Any) -> Callable[[Path], Path]:
+    def build(tmp: Path) -> Path:
+        df = make_survey()
+        df = df.astype({c: "object" for c in df.columns}) if kw.get("as_object") else df
+        mutate(df)
+        return write(df, tmp / f"survey.{fmt}")
+    return build
+
+
+def _set(col: str, idx: list[int], val: Any) -> Callable[[pd.DataFrame], None]:
+    def m(df: pd.DataFrame) -> None:
+        if not pd.api.types.is_object_dtype(df[col]) and isinstance(val, str):
+            df[col] = df[col].astype("object")
+        df.loc[idx, col] = val
+    return m
+
+
+def _part(mutate: Callable[[pd.DataFrame], None], fmt: str = "csv") -> Callable[[Path], Path]:
+    def build(tmp: Path) -> Path:
+        df = make_participation()
+        mutate(df)
+        return write(df, tmp / f"participation.{fmt}")
+    return build
+
+
+def _reg(mutate: Callable[[pd.DataFrame], None], fmt: str = "csv") -> Callable[[Path], Path]:
+    def build(tmp: Path) -> Path:
+        df = make_registry_raw()
+        mutate(df)
+        return write(df, tmp / f"p3ke.{fmt}")
+    return build
+
+
+# ---- builders that need more than one line ------------------------------------------------
+
+def _one_psu(df: pd.DataFrame) -> None:
+    # 2024: both PSUs of stratum 73.10.07 become one village (its 6 households)
+    m = (df["year"] == 2024) & (df["psu"] == "73.10.07.1002")
+    df.loc[m, ["psu", "village_code"]] = "73.10.07.1001"
+
+
+def _psu_two_strata(df: pd.DataFrame) -> None:
+    i = df.index[(df["year"] == 2025) & (df["psu"] == "73.10.01.1001")][0]
+    df.loc[i, "stratum"] = "73.10.04"
+
+
+def _bps_mixed(df: pd.DataFrame) -> None:
+    bps = reference.villages().set_index("kemendagri_code")["bps_code_2018"]
+    df.loc[[0, 1], "village_code"] = bps["73.10.01.1001"]
+
+
+def _bps_kec(df: pd.DataFrame) -> None:
+    k = reference.kecamatan().set_index("kec_kemendagri")["kec_bps"]
+    df["kec_code"] = df["kec_code"].map(k)
+
+
+def _dup_kk(df: pd.DataFrame) -> None:
+    df.loc[8, "no_kk"] = df.loc[3, "no_kk"]
+
+
+def _hh_zero(df: pd.DataFrame) -> None:
+    df.loc[1, ["hh_size", "n_children", "n_elderly"]] = 0
+
+
+def _registry_desil(tmp: Path) -> Path:
+    df = ingested_registry()
+    df.loc[[2, 9], "desil"] = [0, 11]
+    return write(df, tmp / "registry.parquet")
+
+
+def _registry_desil_expect(tmp: Path) -> list[str]:
+    ids = ingested_registry()["family_id"]
+    return ["registry (registry.parquet): 1 problem found",
+            f"registry: column 'desil' has values outside 1–10 (0, 11): 2 rows "
+            f"(e.g. {ids[2]}, {ids[9]}). Fix: 'desil' must be >= 1 and <= 10"]
+
+
+def _excel_title_rows(tmp: Path) -> Path:
+    p = tmp / "susenas.xlsx"
+    with pd.ExcelWriter(p, engine="openpyxl") as w:
+        make_survey().to_excel(w, index=False, startrow=2, sheet_name="Data")
+        w.sheets["Data"]["A1"] = "Susenas Maret 2023-2025, Kabupaten Pangkep"
+    return p
+
+
+def _non_utf8(tmp: Path) -> Path:
+    df = make_registry_raw()
+    df.loc[3, "name_head"] = "Zafira Désirée"
+    p = tmp / "p3ke.csv"
+    p.write_bytes(df.to_csv(index=False).encode("cp1252"))
+    return p
+
+
+def _non_utf8_expect(tmp: Path) -> list[str]:
+    data = (tmp / "p3ke.csv").read_bytes()
+    pos = data.index(b"\xe9")
+    col = pos - data.rfind(b"\n", 0, pos)
+    return [f"p3ke.csv is not valid UTF-8 text: the byte 0xE9 at byte position {pos} "
+            f"(line 5, character {col}) cannot be decoded",
+            "Windows-1252/Latin-1",
+            "Fix: save the file again as 'CSV UTF-8 (Comma delimited)'",
+            "load_table(..., encoding='cp1252')"]
+
+
+def _csv_is_xlsx(tmp: Path) -> Path:
+    p = tmp / "survey.csv"
+    make_survey().to_excel(p, index=False, engine="openpyxl")
+    return p
+
+
+def _xlsx_is_html(tmp: Path) -> Path:
+    p = tmp / "export_portal.xlsx"
+    p.write_text("<html><body>" + make_participation().to_html(index=False) + "</body></html>",
+                 encoding="utf-8")
+    return p
+
+
+def _dta_is_csv(tmp: Path) -> Path:
+    p = tmp / "survey.dta"
+    make_survey().to_csv(p, index=False)
+    return p
+
+
+def _xlsx_is_xls(tmp: Path) -> Path:
+    p = tmp / "p3ke.xlsx"
+    p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504)
+    return p
+
+
+def _semicolon_decimal_comma(tmp: Path) -> Path:
+    df = make_survey()
+    df["consumption_pc"] = df["consumption_pc"].map(lambda v: f"{v:,.1f}".replace(",", "X")
+                                                    .replace(".", ",").replace("X", "."))
+    p = tmp / "survey.csv"
+    df.to_csv(p, index=False, sep=";")
+    return p
+
+
+def _dup_header(tmp: Path) -> Path:
+    df = make_participation()
+    p = tmp / "participation.csv"
+    text = df.to_csv(index=False).replace("unit,", "partner,", 1)
+    p.write_text(text, encoding="utf-8")
+    return p
+
+
+def _misspell(tmp: Path) -> Path:
+    df = make_survey().rename(columns={"consumption_pc": "consumtion_pc"})
+    return write(df, tmp / "survey.csv")
+
+
+def _nik_in_survey(df: pd.DataFrame) -> None:
+    df["nik"] = [fake_nik(i) for i in range(len(df))]
+
+
+CASES: list[Case] = [
+    Case("misspelled column", "survey",
+         _misspell,
+         SchemaError,
+         ["survey (survey.csv): 1 problem found",
+          "survey: column 'consumption_pc' is missing (did you mean 'consumtion_pc'?): 54 rows. "
+          "Fix: rename it when loading: load_table(..., rename={'consumtion_pc': "
+          "'consumption_pc'})"], ("consumption_pc", 54)),
+    Case("wrong type: text in a numeric column", "survey",
+         _survey(lambda d: (_set("hh_size", [3], "dua")(d), _set("hh_size", [10], "tiga orang")(d))),
+         SchemaError,
+         ["survey: column 'hh_size' has text in a numeric (int) column ('dua', 'tiga orang'): "
+          "2 rows (e.g. H0003 (2023), H0010 (2023)). Fix: 'hh_size' must hold numbers only"],
+         ("hh_size", 2)),
+    Case("negative consumption", "survey",
+         _survey(_set("consumption_pc", [0, 5], -1.0), "parquet"), SchemaError,
+         ["survey: column 'consumption_pc' has negative values (-1): 2 rows "
+          "(e.g. H0000 (2023), H0005 (2023)). Fix: 'consumption_pc' must be >= 0; "
+          "consumption is monthly Rp per capita"], ("consumption_pc", 2)),
+    Case("duplicate ids", "participation",
+         _part(_set("record_id", [3], "R0002")), SchemaError,
+         ["participation: column 'record_id' has duplicated values: 2 rows (e.g. R0002). "
+          "Fix: 'record_id' must be unique"], ("record_id", 2)),
+    Case("duplicate household in one wave", "survey",
+         _survey(_set("hh_id", [1], "H0000")), SchemaError,
+         ["survey: column 'year+hh_id' has duplicated values: 2 rows (e.g. H0000 (2023)). "
+          "Fix: (year, hh_id) must identify one row"], ("year+hh_id", 2)),
+    Case("zero and negative weights", "survey",
+         _survey(lambda d: d.loc.__setitem__(([2, 7], "weight"), [0.0, -3.0]), "xlsx"),
+         SchemaError,
+         ["survey: column 'weight' has zero or negative values (0, -3): 2 rows "
+          "(e.g. H0002 (2023), H0007 (2023)). Fix: 'weight' must be > 0"], ("weight", 2)),
+    Case("a stratum with one PSU in a wave", "survey", _survey(_one_psu), SchemaError,
+         ["survey: column 'stratum' has 1 stratum-wave(s) with only one PSU: 6 rows "
+          "(e.g. stratum 73.10.07 in 2024). Fix: the variance of a stratum with one PSU cannot "
+          "be estimated: collapse it"], ("stratum", 6)),
+    Case("a PSU in two strata", "survey", _survey(_psu_two_strata), SchemaError,
+         ["survey: column 'psu' appears in two or more strata in a wave: 3 rows "
+          "(e.g. psu 73.10.01.1001 in 2025). Fix: a PSU is nested in one stratum"],
+         ("psu", 3)),
+    Case("unknown village code", "participation",
+         _part(_set("village_code", [4], "73.10.04.1999")), SchemaError,
+         ["participation: column 'village_code' has unknown village codes ('73.10.04.1999'): "
+          "1 row (e.g. R0004). Fix: codes must be in the reference village list"],
+         ("village_code", 1)),
+    Case("BPS and Kemendagri village codes mixed", "survey", _survey(_bps_mixed, "dta"),
+         SchemaError,
+         ["survey: column 'village_code' codes mixed: 2 BPS codes (7309…) next to 52 Kemendagri "
+          "codes (73.10…) ('7309010004'): 2 rows (e.g. H0000 (2023), H0001 (2023)). "
+          "Fix: 'village_code' must use Kemendagri village codes (73.10.KK.NNNN); map them with "
+          "the reference crosswalk: kassaki_eval.reference.villages()"],
+         ("village_code", 2)),
+    Case("BPS kecamatan codes in a Kemendagri column (raw registry)", "registry", _reg(_bps_kec),
+         SchemaError,
+         ["registry_raw: column 'kec_code' holds BPS codes (7309…), not Kemendagri codes "
+          "(73.10…): 30 rows (e.g. row 2, row 3, row 4, row 5, row 6, …). Fix: 'kec_code' must "
+          "use Kemendagri kecamatan codes (73.10.KK)"], ("kec_code", 30), {"demo": True}),
+    Case("kec_code inconsistent with village_code", "survey",
+         _survey(_set("kec_code", [4], "73.10.04")), SchemaError,
+         ["survey: column 'kec_code' does not match village_code (its first 8 characters): "
+          "1 row (e.g. H0004 (2023)). Fix: kec_code is the Kemendagri kecamatan of the village"],
+         ("kec_code", 1)),
+    Case("NIK of the wrong length", "registry",
+         _reg(_set("nik_head", [2], "731099000000002"), "xlsx"), SchemaError,
+         ["registry_raw (p3ke.xlsx): 1 problem found",
+          "registry_raw: column 'nik_head' is not exactly 16 digits: 1 row (e.g. row 4). "
+          "Fix: NIK and family-card numbers have exactly 16 digits"], ("nik_head", 1),
+         {"demo": True}),
+    Case("family-card number mangled by Excel (7.31E+15)", "registry",
+         _reg(_set("no_kk", [5], "7.31099E+15")), SchemaError,
+         ["registry_raw: column 'no_kk' is not exactly 16 digits: 1 row (e.g. row 7). Fix: NIK "
+          "and family-card numbers have exactly 16 digits; Excel keeps only 15 significant "
+          "digits"], ("no_kk", 1), {"demo": True}),
+    Case("duplicate family-card numbers", "registry", _reg(_dup_kk), SchemaError,
+         ["registry_raw: column 'no_kk' has duplicated values: 2 rows (e.g. row 5, row 10). "
+          "Fix: 'no_kk' must be unique"], ("no_kk", 2), {"demo": True}),
+    Case("desil outside 1-10", "registry", _registry_desil, SchemaError,
+         _registry_desil_expect, ("desil", 2)),
+    Case("hh_size below 1 (Stata file)", "registry", _reg(_hh_zero, "dta"), SchemaError,
+         ["registry_raw: column 'hh_size' has values below 1: 1 row (e.g. row 2). "
+          "Fix: 'hh_size' must be >= 1; a family has at least one member"], ("hh_size", 1),
+         {"demo": True}),
+    Case("dates that do not parse", "participation",
+         _part(lambda d: d.loc.__setitem__(([2, 5], "start_date"), ["31/06/2024", "kemarin"]),
+               "xlsx"), SchemaError,
+         ["participation: column 'start_date' has dates that do not parse ('31/06/2024', "
+          "'kemarin'): 2 rows (e.g. R0002, R0005). Fix: write dates as YYYY-MM-DD"],
+         ("start_date", 2)),
+    Case("unknown partner", "participation", _part(_set("partner", [0], "bank_sulsel")),
+         SchemaError,
+         ["participation: column 'partner' has unknown partner ('bank_sulsel'): 1 row "
+          "(e.g. R0000). Fix: allowed values: bank_sulselbar, semen_tonasa, bpvp, stiem, unhas, "
+          "ykpm, lan"], ("partner", 1)),
+    Case("unknown component", "participation", _part(_set("component", [1, 6], "microcredit")),
+         SchemaError,
+         ["participation: column 'component' has unknown component ('microcredit'): 2 rows "
+          "(e.g. R0001, R0006). Fix: allowed values: credit, csr_sme, training"],
+         ("component", 2)),
+    Case("missing weight", "survey", _survey(_set("weight", [6], np.nan)), SchemaError,
+         ["survey: column 'weight' has missing values: 1 row (e.g. H0006 (2023)). "
+          "Fix: 'weight' may not be empty"], ("weight", 1)),
+    Case("flag that is not 0/1", "survey", _survey(_set("employed", [8], 2)), SchemaError,
+         ["survey: column 'employed' has values other than 0/1 (2): 1 row (e.g. H0008 (2023))."
+          " Fix: 'employed' is a 0/1 indicator"], ("employed", 1)),
+    Case("zone disagrees with the reference", "survey", _survey(_set("zone", [0], "mainland")),
+         SchemaError,
+         ["survey: column 'zone' disagrees with the reference zone of the village: 1 row "
+          "(e.g. H0000 (2023)). Fix: take zone from kassaki_eval.reference.villages()"],
+         ("zone", 1)),
+    Case("household record without family_id", "participation",
+         _part(_set("family_id", [3], None)), SchemaError,
+         ["participation: column 'family_id' is missing for a household-level record: 1 row "
+          "(e.g. R0003). Fix: household records link to the registry through family_id"],
+         ("family_id", 1)),
+    Case("NIK column left in an analysis table", "survey", _survey(_nik_in_survey, "parquet"),
+         SchemaError,
+         ["survey: column 'nik' holds raw personal data (NIK, family-card number or name): "
+          "54 rows. Fix: analysis tables never hold personal data: ingest the raw registry with "
+          "kassaki_eval.data.load_registry(path)"], ("nik", 54)),
+    Case("';' CSV with Indonesian decimal commas", "survey", _semicolon_decimal_comma,
+         SchemaError,
+         ["survey: column 'consumption_pc' has text in a numeric (float) column", ": 54 rows "
+          "(e.g. H0000 (2023), H0001 (2023)",
+          "the values look like Indonesian number format (1.234.567,5)"],
+         ("consumption_pc", 54)),
+    Case("extra header rows in Excel", "survey", _excel_title_rows, DataFileError,
+         ["susenas.xlsx: the header is not in the first row. The expected column names ('year', "
+          "'hh_id', 'family_id', 'village_code', …) appear in row 3; rows 1–2 look like a title "
+          "or notes. Fix: pass header_row=3"]),
+    Case("non-UTF-8 CSV", "registry", _non_utf8, DataFileError, _non_utf8_expect,
+         kwargs={"demo": True}),
+    Case("a .csv that is really an Excel workbook", "survey", _csv_is_xlsx, DataFileError,
+         ["survey.csv is not what its name says: the extension '.csv' claims CSV text, but the "
+          "content is an Excel workbook (.xlsx). Fix: rename it to .xlsx"]),
+    Case("a .xlsx that is really an HTML page", "participation", _xlsx_is_html, DataFileError,
+         ["export_portal.xlsx is not what its name says: the extension '.xlsx' claims an Excel "
+          "workbook (.xlsx), but the content is an HTML web page. Fix: it is a web page saved "
+          "with a spreadsheet name"]),
+    Case("a .dta that is really CSV", "survey", _dta_is_csv, DataFileError,
+         ["survey.dta is not what its name says: the extension '.dta' claims a Stata dataset "
+          "(.dta), but the content is CSV text. Fix: rename it to .csv"]),
+    Case("a .xlsx that is a legacy .xls", "registry", _xlsx_is_xls, DataFileError,
+         ["p3ke.xlsx is not what its name says: the extension '.xlsx' claims an Excel workbook "
+          "(.xlsx), but the content is a legacy Excel 97-2003 workbook (.xls). Fix: open it in "
+          "Excel and save it as 'Excel Workbook (.xlsx)'"]),
+    Case("a column name twice in the header", "participation", _dup_header, DataFileError,
+         ["participation.csv: the column name 'partner' appears twice in the header (row 1, "
+          "columns 4 and 6)"]),
+]
+
+
+def test_catalogue_size_and_required_entries():
+    names = {c.name for c in CASES}
+    assert len(CASES) >= 20
+    for must in ("misspelled column", "wrong type: text in a numeric column",
+                 "negative consumption", "duplicate ids", "zero and negative weights",
+                 "a stratum with one PSU in a wave", "unknown village code",
+                 "BPS and Kemendagri village codes mixed", "NIK of the wrong length",
+                 "extra header rows in Excel", "non-UTF-8 CSV",
+                 "a .csv that is really an Excel workbook"):
+        assert must in names
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_bad_input(case: Case, tmp_path: Path):
+    path = case.build(tmp_path)
+    before = sha256(path)
+    with pytest.raises(case.error) as info:
+        load_table(path, case.table, **case.kwargs)
+    msg = str(info.value)
+    expect = case.expect(tmp_path) if callable(case.expect) else case.expect
+    for text in expect:
+        assert text in msg, f"\nexpected: {text}\nin:       {msg}"
+    if case.problem is not None:
+        # one structured record per problem, with table, column, rule, count, examples, fix
+        probs = info.value.problems
+        assert len(probs) == 1, msg
+        p = probs[0]
+        assert (p.column, p.count) == case.problem
+        assert p.table.startswith(case.table.split("_")[0]) and p.fix
+    # never a 16-digit number (NIK / KK) in a message, whatever the case
+    assert not re.search(r"\d{16}", msg)
+    assert sha256(path) == before, "the raw file was modified"
+
+
+def test_excel_title_rows_load_with_header_row(tmp_path: Path):
+    path = _excel_title_rows(tmp_path)
+    before = sha256(path)
+    df = load_table(path, "survey", header_row=3)
+    assert len(df) == 54 and df["hh_id"].iloc[0] == "H0000"
+    assert sha256(path) == before
+
+
+def test_non_utf8_csv_loads_with_explicit_encoding(tmp_path: Path):
+    path = _non_utf8(tmp_path)
+    reg = load_table(path, "registry", demo=True, encoding="cp1252")
+    assert len(reg) == 30 and "name_head" not in reg
+
+
+def test_many_problems_in_one_error(tmp_path: Path):
+    df = make_survey()
+    df = df.rename(columns={"income": "incme"})
+    df.loc[0, "consumption_pc"] = -5.0
+    df.loc[[1, 2], "weight"] = 0.0
+    df["hh_size"] = df["hh_size"].astype("object")
+    df.loc[4, "hh_size"] = "lima"
+    df.loc[5, "village_code"] = "73.10.01.2999"
+    path = write(df, tmp_path / "survey.csv")
+    before = sha256(path)
+    with pytest.raises(SchemaError) as info:
+        load_table(path, "survey")
+    cols = [(p.column, p.count) for p in info.value.problems]
+    assert sorted(cols) == sorted([("income", 54), ("hh_size", 1), ("consumption_pc", 1),
+                                   ("weight", 2), ("village_code", 1)])
+    msg = str(info.value)
+    assert msg.startswith("survey (survey.csv): 5 problems found")
+    assert "did you mean 'incme'?" in msg and "(e.g. H0005 (2023))" in msg
+    assert sha256(path) == before
+
+
+def test_missing_key_for_real_registry(tmp_path: Path, monkeypatch):
+    from kassaki_eval.exceptions import ConfigError
+    monkeypatch.delenv("KASSAKI_PSEUDONYM_KEY", raising=False)
+    path = write(make_registry_raw(), tmp_path / "p3ke.csv")
+    before = sha256(path)
+    with pytest.raises(ConfigError, match=r"set the environment variable KASSAKI_PSEUDONYM_KEY"):
+        load_table(path, "registry")
+    assert sha256(path) == before
