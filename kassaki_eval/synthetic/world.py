@@ -38,8 +38,6 @@ Example
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,25 +93,15 @@ def pseudonym(values: pd.Series | np.ndarray | list[str], key: str = config.DEMO
               prefix: str = "F") -> np.ndarray:
     """Keyed hash id: ``prefix`` + first 16 hex chars of HMAC-SHA256(key, value).
 
-    Local stand-in until ``kassaki_eval.data.pseudonymise`` lands; same construction as the
-    issue asks of it, so ids agree.
+    Delegates to :func:`kassaki_eval.data.pseudonymise.pseudonymise_id`, so the ids of the
+    synthetic registry equal those the ingest path computes from ``registry_raw.csv``.
 
     >>> pseudonym(["9999000000000001"])[0][:1]
     'F'
     """
-    try:  # prefer the ingest module when it exists, so demo ids equal ingested ids
-        from ..data import pseudonymise as _ps  # type: ignore[attr-defined]
-        fn = getattr(_ps, "keyed_hash", None)
-    except ImportError:
-        fn = None
-    k = key.encode()
-    if fn is not None:
-        try:
-            return np.asarray(fn(pd.Series(list(values)), key=key, prefix=prefix), dtype=object)
-        except TypeError:
-            pass
-    return np.array([prefix + hmac.new(k, str(v).encode(), hashlib.sha256).hexdigest()[:16]
-                     for v in values], dtype=object)
+    from ..data.pseudonymise import pseudonymise_id
+
+    return pseudonymise_id(pd.Series(list(values), dtype="object"), key, prefix=prefix)
 
 
 def _allocate(total: int, weights: np.ndarray) -> np.ndarray:
