@@ -1,0 +1,813 @@
+"""Staggered difference-in-differences: Callaway & Sant'Anna (2021) and the imputation
+estimator of Borusyak, Jaravel & Spiess (2024).
+
+:func:`callaway_santanna` estimates every group-time ATT(g,t) on a (balanced or unbalanced)
+panel of households or villages, as R ``did::att_gt`` does for panel data:
+
+- each ATT(g,t) is a 2x2 comparison of cohort ``g`` with the never-treated (``control="never"``)
+  or with units not yet treated by ``max(t, base) + anticipation`` (``control="notyet"``),
+  between period ``t`` and the base period (``g-1-anticipation`` after treatment; the previous
+  period (``base_period="varying"``) or ``g-1-anticipation`` (``"universal"``) before);
+- ``method="dr"`` is DRDID's ``drdid_panel`` (logit propensity score, OLS outcome model on the
+  controls, propensity scores clipped to [1e-6, 1-1e-6], controls with score >= 0.995
+  trimmed), ``"ipw"`` is ``std_ipw_did_panel`` (normalised IPW) and ``"reg"`` is
+  ``reg_did_panel``; covariates are taken at the base period. This is the estimator R ``did``,
+  ``csdid`` and ``moderndid`` use (not DRDID's "improved" ``drdid_imp_panel``);
+- standard errors come from the influence functions: ``sqrt(sum(psi_i^2)) / n`` with ``psi``
+  the unit-level influence function scaled to the full sample, or with ``cluster`` the
+  cluster sums of ``psi`` (CR1-style factor ``G/(G-1)``, t with ``G-1`` df; R ``did`` only
+  offers clustering through its bootstrap, so clustered SEs are ours, not R's).
+- unbalanced panels: ``panel="balance"`` keeps units seen in every period (R's default);
+  ``panel="pairwise"`` uses, for each ATT(g,t), the units observed in both ``t`` and the base
+  period (a rotating survey panel); the rows dropped are recorded in the provenance.
+
+:func:`aggregate` reproduces ``did::aggte`` (simple, group, calendar, dynamic) including the
+influence-function term for the estimated cohort weights.
+
+:func:`imputation` is the BJS imputation estimator (unit and period effects estimated on
+untreated observations) with the conservative clustered variance of BJS Theorem 3 (treated
+residuals demeaned within cohort x period cells, no leave-out correction).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..exceptions import (DesignError, EstimationWarning, IdentificationError, ParameterError,
+                          check_option)
+from ..inference import cluster_codes
+from ..results import EstimateResult, Provenance, hash_frame
+from .did import (_as_list, _check_cluster_constant, _check_columns, _check_outcome,
+                  _check_weights, _demean_2way, _drop_missing)
+
+__all__ = ["callaway_santanna", "aggregate", "imputation", "village_panel"]
+
+_TRIM = 0.995
+
+
+# --------------------------------------------------------------------------------------------
+# data preparation
+# --------------------------------------------------------------------------------------------
+@dataclass
+class _Panel:
+    Y: np.ndarray            # (n, T) outcome, NaN where unobserved
+    X: np.ndarray | None     # (n, T, p) covariates, NaN where unobserved
+    G: np.ndarray            # (n,) cohort (first treated period), 0 = never
+    w: np.ndarray            # (n,) unit weights normalised to mean 1
+    periods: np.ndarray      # (T,)
+    clus: np.ndarray | None  # (n,) cluster codes
+    n_clusters: int | None
+    units: np.ndarray
+    dropped: dict[str, int]
+    n_used: int
+
+
+def _unit_constant(d: pd.DataFrame, ui: np.ndarray, nu: int, col: str, table: str,
+                   unit: str, what: str) -> np.ndarray:
+    """Per-unit value of a column that must not vary within unit (first occurrence)."""
+    v = d[col].to_numpy()
+    first = np.full(nu, -1, dtype=np.int64)
+    order = np.arange(len(ui))[::-1]
+    first[ui[order]] = order                          # smallest row index per unit
+    val = v[first]
+    if pd.api.types.is_numeric_dtype(d[col]):
+        diff = v != val[ui]
+        if np.issubdtype(v.dtype, np.floating):
+            diff &= ~(np.isnan(v) & np.isnan(val[ui]))
+    else:
+        diff = pd.Series(v).to_numpy() != pd.Series(val[ui]).to_numpy()
+    if diff.any():
+        bad = np.unique(ui[diff])
+        ex = d[unit].to_numpy()[first[bad[:5]]]
+        raise DesignError(f"{table}: column '{col}' changes over time within {len(bad)} units "
+                          f"of '{unit}' (e.g. {', '.join(map(str, ex))}); {what}. Fix: use one "
+                          f"value per unit (e.g. groupby('{unit}')['{col}'].transform('first')).")
+    return val
+
+
+def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohort: str,
+             covariates: list[str], weights: str | None, cluster: str | None,
+             panel: str) -> _Panel:
+    _check_columns(data, owner, y=y, unit=unit, time=time, cohort=cohort,
+                   covariates=covariates, weights=weights, cluster=cluster)
+    cols = [y, unit, time, cohort] + covariates + _as_list(weights) + _as_list(cluster)
+    d, dropped = _drop_missing(data, list(dict.fromkeys(cols)), unit)
+    yv = d[y].to_numpy(dtype=float)
+    _check_outcome(yv, "data", y)
+    ui, units = pd.factorize(d[unit])
+    periods, ti = np.unique(d[time].to_numpy(), return_inverse=True)
+    nu, T = len(units), len(periods)
+    if T < 2:
+        raise IdentificationError(f"data: column '{time}' has a single period ({periods[0]}); "
+                                  "DiD needs at least two. Fix: stack the survey waves.")
+    key = ui.astype(np.int64) * T + ti
+    if np.unique(key).size != key.size:
+        dup = pd.Series(key).duplicated().to_numpy()
+        ex = d[unit].to_numpy()[dup][:5]
+        raise DesignError(f"data: {int(dup.sum())} duplicated ({unit}, {time}) rows (e.g. "
+                          f"{', '.join(map(str, ex))}); a panel has one row per unit and period. "
+                          "Fix: aggregate or drop duplicates (see village_panel()).")
+    G = _unit_constant(d, ui, nu, cohort, "data", unit,
+                       "the cohort is the first period a unit is treated").astype(float)
+    if np.any(G < 0):
+        raise ParameterError(f"The 'cohort' parameter of {owner} must name a column of first "
+                             "treated periods (0 = never treated). Got negative values instead.")
+    if weights:
+        wv = d[weights].to_numpy(dtype=float)
+        _check_weights(wv, "data", weights)
+        # survey weights may differ by wave; R did needs one weight per unit: use the first
+        w = np.zeros(nu)
+        order = np.arange(len(ui))[::-1]
+        w[ui[order]] = wv[order]
+        varying = np.bincount(ui, weights=(wv != w[ui]).astype(float), minlength=nu) > 0
+        if varying.any():
+            dropped = dict(dropped)
+            dropped["(not dropped) units whose weight varies by wave; first wave's weight used"] = int(varying.sum())
+    else:
+        w = np.ones(nu)
+    Y = np.full((nu, T), np.nan)
+    Y[ui, ti] = yv
+    X = None
+    if covariates:
+        X = np.full((nu, T, len(covariates)), np.nan)
+        X[ui, ti, :] = d[covariates].to_numpy(dtype=float)
+    clus, Gc = None, None
+    if cluster:
+        cvals = _unit_constant(d, ui, nu, cluster, "data", unit,
+                               "the cluster id must be constant for a unit")
+        clus, Gc = cluster_codes(cvals, owner)
+    obs = ~np.isnan(Y)
+    keep = np.ones(nu, dtype=bool)
+    if panel == "balance":
+        full = obs.all(axis=1)
+        if not full.all():
+            dropped = dict(dropped)
+            dropped["units not observed in every period (panel='balance')"] = int((~full).sum())
+            keep = full
+    # cohorts treated at or before the first period have no pre-period: R did drops them with
+    # a warning; we refuse, because silently changing the estimand is worse.
+    always = (G > 0) & (G <= periods[0]) & keep
+    if always.any():
+        ex = units[np.flatnonzero(always)[:5]]
+        raise IdentificationError(
+            f"data: {int(always.sum())} units of '{unit}' have '{cohort}' at or before the first "
+            f"period {periods[0]} (e.g. {', '.join(map(str, ex))}), so their untreated outcome is "
+            "never observed and ATT(g,t) is not identified. Fix: drop these always-treated units "
+            "or add earlier survey waves.")
+    if not keep.all():
+        Y, G, w = Y[keep], G[keep], w[keep]
+        X = X[keep] if X is not None else None
+        units = units[keep]
+        if clus is not None:
+            clus, Gc = cluster_codes(clus[keep], owner)
+    # cohorts after the last period are never treated within the sample (as R did does)
+    late = G > periods[-1]
+    G = np.where(late, 0.0, G)
+    w = w / w.mean()
+    return _Panel(Y=Y, X=X, G=G, w=w, periods=periods, clus=clus, n_clusters=Gc, units=units,
+                  dropped=dropped, n_used=int(np.sum(~np.isnan(Y))))
+
+
+# --------------------------------------------------------------------------------------------
+# the 2x2 panel estimators (DRDID), returning (att, influence function on the subset)
+# --------------------------------------------------------------------------------------------
+def _logit(D: np.ndarray, X: np.ndarray, w: np.ndarray, maxiter: int = 50
+           ) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted logit by Newton-Raphson; returns fitted probabilities and the coefficients."""
+    p0 = np.clip(np.average(D, weights=w), 1e-6, 1 - 1e-6)
+    beta = np.zeros(X.shape[1])
+    if np.allclose(X[:, 0], 1.0):
+        beta[0] = np.log(p0 / (1 - p0))
+    for _ in range(maxiter):
+        eta = X @ beta
+        p = 1 / (1 + np.exp(-eta))
+        Wt = w * p * (1 - p)
+        H = X.T @ (X * Wt[:, None])
+        g = X.T @ (w * (D - p))
+        try:
+            step = np.linalg.solve(H, g)
+        except np.linalg.LinAlgError as e:
+            raise IdentificationError("The propensity-score logit is singular (collinear "
+                                      "covariates or perfect separation). Fix: drop covariates.") from e
+        beta = beta + step
+        if np.max(np.abs(step)) < 1e-10:
+            break
+    p = 1 / (1 + np.exp(-(X @ beta)))
+    return p, beta
+
+
+def _att_2x2(dY: np.ndarray, D: np.ndarray, Xc: np.ndarray, w: np.ndarray, method: str
+             ) -> tuple[float, np.ndarray]:
+    """One ATT(g,t) and its influence function (length = subset size), DRDID panel formulas."""
+    n = dY.size
+    w = w / w.mean()
+    k = Xc.shape[1]
+    only_const = k == 1
+    if method in ("reg", "dr"):
+        wc = w * (1 - D)
+        if only_const:
+            beta = np.array([np.sum(wc * dY) / np.sum(wc)])
+            XpX_inv = np.array([[n / np.sum(wc)]])
+        else:
+            XpX = Xc.T @ (Xc * wc[:, None]) / n
+            s = np.linalg.svd(XpX, compute_uv=False)
+            if s[-1] <= 0 or s[0] / s[-1] > 1 / np.finfo(float).eps:
+                raise IdentificationError("The outcome regression on the controls is singular "
+                                          "(collinear covariates). Fix: drop covariates.")
+            XpX_inv = np.linalg.inv(XpX)
+            beta = XpX_inv @ (Xc.T @ (wc * dY)) / n
+        out = Xc @ beta
+        lin_ols = (Xc * (wc * (dY - out))[:, None]) @ XpX_inv   # (n, k)
+    if method in ("ipw", "dr"):
+        if only_const:
+            ps = np.full(n, np.sum(w * D) / np.sum(w))
+            W = ps * (1 - ps) * w
+            Hps = np.array([[n / np.sum(W)]])
+        else:
+            ps, _ = _logit(D, Xc, w)
+            ps = np.clip(ps, 1e-6, 1 - 1e-6)
+            W = ps * (1 - ps) * w
+            Hps = np.linalg.inv(Xc.T @ (Xc * W[:, None])) * n
+        ps = np.clip(ps, 1e-6, 1 - 1e-6)
+        lin_ps = (Xc * (w * (D - ps))[:, None]) @ Hps
+    if method == "reg":
+        wt = w * D
+        mt = wt.mean()
+        att_t = wt * dY
+        att_c = wt * out
+        eta_t = att_t.mean() / mt
+        eta_c = att_c.mean() / mt
+        inf_t = (att_t - wt * eta_t) / mt
+        M1 = (Xc * wt[:, None]).mean(axis=0)
+        inf_c = (att_c - wt * eta_c + lin_ols @ M1) / mt
+        return float(eta_t - eta_c), inf_t - inf_c
+    trim = np.ones(n, dtype=bool)
+    trim[D == 0] = ps[D == 0] < _TRIM
+    wt = trim * w * D
+    wcn = trim * w * ps * (1 - D) / (1 - ps)
+    mt, mc = wt.mean(), wcn.mean()
+    if mc == 0:
+        raise IdentificationError("No comparison units left after propensity-score trimming "
+                                  "(all controls have scores >= 0.995). Fix: fewer covariates.")
+    if method == "ipw":
+        att_t = wt * dY
+        att_c = wcn * dY
+        eta_t = att_t.mean() / mt
+        eta_c = att_c.mean() / mc
+        inf_t = (att_t - wt * eta_t) / mt
+        M2 = (Xc * (wcn * (dY - eta_c))[:, None]).mean(axis=0)
+        inf_c = (att_c - wcn * eta_c + lin_ps @ M2) / mc
+        return float(eta_t - eta_c), inf_t - inf_c
+    # doubly robust
+    r = dY - out
+    att_t = wt * r
+    att_c = wcn * r
+    eta_t = att_t.mean() / mt
+    eta_c = att_c.mean() / mc
+    M1 = (Xc * wt[:, None]).mean(axis=0)
+    inf_t = (att_t - wt * eta_t - lin_ols @ M1) / mt
+    M2 = (Xc * (wcn * (r - eta_c))[:, None]).mean(axis=0)
+    M3 = (Xc * wcn[:, None]).mean(axis=0)
+    inf_c = (att_c - wcn * eta_c + lin_ps @ M2 - lin_ols @ M3) / mc
+    return float(eta_t - eta_c), inf_t - inf_c
+
+
+# --------------------------------------------------------------------------------------------
+# Callaway & Sant'Anna
+# --------------------------------------------------------------------------------------------
+def _se_from_if(psi: np.ndarray, n: int, clus: np.ndarray | None, Gc: int | None) -> np.ndarray:
+    """Standard errors of estimators whose influence functions are the columns of ``psi``."""
+    psi = psi.reshape(n, -1)
+    if clus is None:
+        return np.sqrt(np.einsum("ij,ij->j", psi, psi)) / n
+    S = np.column_stack([np.bincount(clus, weights=psi[:, j], minlength=Gc) for j in range(psi.shape[1])])
+    return np.sqrt(Gc / (Gc - 1) * np.einsum("ij,ij->j", S, S)) / n
+
+
+def callaway_santanna(
+    data: pd.DataFrame,
+    *,
+    y: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    control: Literal["never", "notyet"] = "never",
+    method: Literal["dr", "ipw", "reg"] = "dr",
+    covariates: Sequence[str] | None = None,
+    weights: str | None = None,
+    cluster: str | None = None,
+    anticipation: int = 0,
+    base_period: Literal["varying", "universal"] = "varying",
+    panel: Literal["balance", "pairwise"] = "balance",
+    alpha: float = 0.05,
+) -> EstimateResult:
+    """Group-time average treatment effects ATT(g,t) of Callaway & Sant'Anna (2021).
+
+    Parameters
+    ----------
+    data : DataFrame
+        Long panel, one row per unit and period (households or villages).
+    y, unit, time : str
+        Outcome, unit id and period (integer years) columns.
+    cohort : str
+        First treated period of the unit (0 = never treated), constant within unit.
+    control : {"never", "notyet"}
+        Never-treated units only, or never plus not-yet-treated units.
+    method : {"dr", "ipw", "reg"}
+        Doubly robust, inverse probability weighting, outcome regression.
+    covariates : list of str, optional
+        Covariates (values at the base period enter the 2x2 models).
+    weights : str, optional
+        Sampling weights (one per unit; the first wave's weight is used if they vary).
+    cluster : str, optional
+        Cluster id (constant within unit) for clustered SEs.
+    anticipation : int
+        Periods of anticipation.
+    base_period : {"varying", "universal"}
+        As in R ``did``. HonestDiD sensitivity needs ``"universal"``.
+    panel : {"balance", "pairwise"}
+        How to treat units missing some periods.
+
+    Returns
+    -------
+    EstimateResult
+        One row per ATT(g,t): ``term`` ``ATT(g,t)``, with columns ``group``, ``time``,
+        ``event_time``, ``post``; the influence functions and the pre-trend Wald test are in
+        ``extras`` (``influence``, ``pretrend``); pass it to :func:`aggregate`.
+
+    Examples
+    --------
+    >>> res = callaway_santanna(mpdta, y="lemp", unit="countyreal", time="year",
+    ...                         cohort="first.treat", method="reg")  # doctest: +SKIP
+    >>> aggregate(res, "group")["ATT"]  # doctest: +SKIP
+    -0.0310...
+    """
+    owner = "callaway_santanna"
+    check_option(owner, "control", control, ["never", "notyet"])
+    check_option(owner, "method", method, ["dr", "ipw", "reg"])
+    check_option(owner, "base_period", base_period, ["varying", "universal"])
+    check_option(owner, "panel", panel, ["balance", "pairwise"])
+    if not (isinstance(anticipation, (int, np.integer)) and anticipation >= 0):
+        raise ParameterError(f"The 'anticipation' parameter of {owner} must be a non-negative "
+                             f"integer. Got {anticipation!r} instead.")
+    covs = _as_list(covariates)
+    n_input = len(data)
+    P = _prepare(data, owner, y, unit, time, cohort, covs, weights, cluster, panel)
+    periods, G, n = P.periods, P.G, len(P.G)
+    glist = np.sort(np.unique(G[G > 0]))
+    if glist.size == 0:
+        raise IdentificationError(f"data: no unit is ever treated (column '{cohort}' is 0 for all "
+                                  f"{n} units). Fix: check the cohort column.")
+    never = G == 0
+    if control == "never" and not never.any():
+        raise IdentificationError(
+            f"data: no never-treated units (every one of the {n} units has '{cohort}' > 0), so "
+            "control='never' has no comparison group. Fix: use control='notyet' (identifies "
+            "ATT(g,t) only while some cohort is still untreated) or add never-treated villages.")
+    rows, psis = [], []
+    for g in glist:
+        # base for post periods: last period p with p + anticipation < g
+        pre_idx = np.flatnonzero(periods + anticipation < g)
+        if pre_idx.size == 0:
+            raise IdentificationError(f"data: cohort {g:g} is treated in the first period "
+                                      f"({periods[0]}), so it has no pre-treatment period. Fix: drop "
+                                      "it or add earlier waves.")
+        gbase = pre_idx[-1]
+        for ti in range(len(periods)):
+            t = periods[ti]
+            post = t + anticipation >= g
+            if post or base_period == "universal":
+                bi = gbase
+            else:
+                if ti == 0:
+                    continue
+                bi = ti - 1
+            if ti == bi:
+                # universal base: the reference period itself, ATT = 0 by construction
+                rows.append((g, t, 0.0, 0, 0, True))
+                psis.append(np.zeros(n))
+                continue
+            b = periods[bi]
+            treated = G == g
+            if control == "never":
+                ctrl = never
+            else:
+                cut = max(t, b) + anticipation
+                ctrl = never | ((G > cut) & (G != g))
+            ok = ~np.isnan(P.Y[:, ti]) & ~np.isnan(P.Y[:, bi])
+            sub = (treated | ctrl) & ok
+            n1 = int(sub.sum())
+            nt, nc = int((treated & ok).sum()), int((ctrl & ok).sum())
+            if nt == 0 or nc == 0:
+                if control == "notyet" and nc == 0:
+                    if post:
+                        # no not-yet-treated units left: ATT(g,t) not identified; skip like R
+                        continue
+                    continue
+                continue
+            dY = P.Y[sub, ti] - P.Y[sub, bi]
+            D = treated[sub].astype(float)
+            if P.X is not None:
+                Xb = P.X[sub, bi, :]
+                Xc = np.column_stack([np.ones(n1), Xb])
+            else:
+                Xc = np.ones((n1, 1))
+            att, inf = _att_2x2(dY, D, Xc, P.w[sub], method)
+            psi = np.zeros(n)
+            psi[sub] = (n / n1) * inf
+            rows.append((g, t, att, nt, nc, False))
+            psis.append(psi)
+    if not rows:
+        raise IdentificationError(
+            f"data: no ATT(g,t) is identified: there are no never-treated and no not-yet-treated "
+            f"units to compare with ({n} units, cohorts {', '.join(f'{v:g}' for v in glist)}). "
+            "Fix: the evaluation needs villages that are not (yet) in the programme.")
+    psi = np.column_stack(psis)
+    tab = pd.DataFrame(rows, columns=["group", "time", "estimate", "n_treated", "n_control", "ref"])
+    se = _se_from_if(psi, n, P.clus, P.n_clusters)
+    se = np.where(tab["ref"].to_numpy(), np.nan, se)
+    tab["std_error"] = se
+    tab["term"] = [f"ATT({g:g},{t:g})" for g, t in zip(tab["group"], tab["time"])]
+    tab["event_time"] = tab["time"] - tab["group"]
+    tab["post"] = (tab["time"] + anticipation >= tab["group"]).astype(int)
+    tab["n_obs"] = tab["n_treated"] + tab["n_control"]
+    tab["df"] = float(P.n_clusters - 1) if P.n_clusters else np.inf
+    tab = tab[["term", "estimate", "std_error", "n_obs", "df", "group", "time", "event_time",
+               "post", "n_treated", "n_control"]]
+    # pre-trend Wald test on the pre-treatment ATT(g,t) (R did's W / Wpval)
+    pre = (tab["post"].to_numpy() == 0) & ~np.isnan(se)
+    pretrend = _wald(tab["estimate"].to_numpy()[pre], psi[:, pre], n, P.clus, P.n_clusters)
+    extras = {"influence": psi, "n_units": n, "unit_cohort": G, "unit_weight": P.w,
+              "cluster_codes": P.clus, "n_clusters": P.n_clusters, "periods": periods,
+              "pretrend": pretrend, "base_period": base_period, "control": control,
+              "anticipation": anticipation, "y": y}
+    prov = Provenance(
+        method=owner,
+        options={"y": y, "unit": unit, "time": time, "cohort": cohort, "control": control,
+                 "method": method, "covariates": covs, "weights": weights, "cluster": cluster,
+                 "anticipation": anticipation, "base_period": base_period, "panel": panel},
+        inputs_hash=hash_frame(data[[y, unit, time, cohort]]), n_input=n_input, n_used=P.n_used,
+        dropped=P.dropped)
+    return EstimateResult(tab, method="cs_did", alpha=alpha, provenance=prov, extras=extras,
+                          title=f"Callaway-Sant'Anna ATT(g,t) of {y} ({method}, {control} controls)")
+
+
+def _wald(theta: np.ndarray, psi: np.ndarray, n: int, clus: np.ndarray | None,
+          Gc: int | None) -> dict[str, float]:
+    """Wald test that all ``theta`` are zero, with the IF-based covariance."""
+    q = theta.size
+    if q == 0:
+        return {"statistic": np.nan, "df": 0, "p_value": np.nan}
+    if clus is None:
+        V = psi.T @ psi / n ** 2
+    else:
+        S = np.column_stack([np.bincount(clus, weights=psi[:, j], minlength=Gc) for j in range(q)])
+        V = Gc / (Gc - 1) * S.T @ S / n ** 2
+    try:
+        W = float(theta @ np.linalg.solve(V, theta))
+    except np.linalg.LinAlgError:
+        W = float(theta @ np.linalg.pinv(V) @ theta)
+    return {"statistic": W, "df": q, "p_value": float(stats.chi2.sf(W, q))}
+
+
+# --------------------------------------------------------------------------------------------
+# aggregation (did::aggte)
+# --------------------------------------------------------------------------------------------
+def _wif(keepers: np.ndarray, pg: np.ndarray, w: np.ndarray, Gunit: np.ndarray,
+         group: np.ndarray) -> np.ndarray:
+    """Influence function of the estimated aggregation weights (did:::wif)."""
+    s = pg[keepers].sum()
+    ind = (Gunit[:, None] == group[keepers][None, :]) * w[:, None] - pg[keepers][None, :]  # (n, k)
+    if1 = ind / s
+    if2 = ind.sum(axis=1)[:, None] * (pg[keepers] / s ** 2)[None, :]
+    return if1 - if2
+
+
+def aggregate(
+    res: EstimateResult,
+    type: Literal["simple", "group", "calendar", "dynamic"] = "group",
+    *,
+    min_e: float = -np.inf,
+    max_e: float = np.inf,
+    balance_e: int | None = None,
+    alpha: float | None = None,
+) -> EstimateResult:
+    """Aggregate ATT(g,t) as R ``did::aggte``: ``simple``, ``group``, ``calendar``, ``dynamic``.
+
+    The first row (term ``ATT``) is the overall summary (for ``dynamic``, the average over
+    event times ``e >= 0``; for ``group`` the cohort-size-weighted average of the group
+    effects; for ``calendar`` the average over periods); the other rows are the group,
+    period or event-time effects (terms ``g=2004``, ``t=2006``, ``e=-1``). Standard errors
+    include the influence of the estimated cohort shares.
+
+    Examples
+    --------
+    >>> aggregate(res, "dynamic").tidy()  # doctest: +SKIP
+    """
+    owner = "aggregate"
+    check_option(owner, "type", type, ["simple", "group", "calendar", "dynamic"])
+    ex = res.extras
+    if "influence" not in ex or "unit_cohort" not in ex:
+        raise ParameterError(f"The 'res' parameter of {owner} must be a callaway_santanna() "
+                             f"result. Got a {res.method!r} result instead.")
+    tab = res.tidy()
+    psi = ex["influence"]
+    n = ex["n_units"]
+    Gu, w = ex["unit_cohort"], ex["unit_weight"]
+    clus, Gc = ex["cluster_codes"], ex["n_clusters"]
+    group = tab["group"].to_numpy(dtype=float)
+    tt = tab["time"].to_numpy(dtype=float)
+    att = tab["estimate"].to_numpy(dtype=float)
+    glist = np.sort(np.unique(group))
+    pg_g = np.array([np.mean(w * (Gu == g)) for g in glist])
+    pg = pg_g[np.searchsorted(glist, group)]
+    antic = ex["anticipation"]
+    keepers = np.flatnonzero((group <= tt + antic) & (tt <= group + max_e))
+    if keepers.size == 0:
+        raise IdentificationError("No post-treatment ATT(g,t) to aggregate. Fix: the data need "
+                                  "periods at or after the first treatment.")
+    names, ests, ifs, extra = [], [], [], []
+
+    def agg_if(which: np.ndarray, wts: np.ndarray, wif: np.ndarray | None, a: np.ndarray,
+               inf: np.ndarray) -> np.ndarray:
+        out = inf[:, which] @ wts
+        if wif is not None:
+            out = out + wif @ a[which]
+        return out
+
+    if type == "simple":
+        wts = pg[keepers] / pg[keepers].sum()
+        est = float(att[keepers] @ wts)
+        f = agg_if(keepers, wts, _wif(keepers, pg, w, Gu, group), att, psi)
+        names, ests, ifs, extra = ["ATT"], [est], [f], [np.nan]
+        col = None
+    elif type == "group":
+        gl = [g for g in glist if np.any((group == g) & (g <= tt + antic) & (tt <= group + max_e))]
+        att_g, if_g = [], []
+        for g in gl:
+            wh = np.flatnonzero((group == g) & (g <= tt + antic) & (tt <= group + max_e))
+            att_g.append(float(att[wh].mean()))
+            if_g.append(agg_if(wh, pg[wh] / pg[wh].sum(), None, att, psi))
+        att_g = np.array(att_g)
+        IFg = np.column_stack(if_g)
+        pgg = pg_g[np.searchsorted(glist, gl)]
+        wif = _wif(np.arange(len(gl)), pgg, w, Gu, np.array(gl))
+        overall = float(att_g @ (pgg / pgg.sum()))
+        f = IFg @ (pgg / pgg.sum()) + wif @ att_g
+        names = ["ATT"] + [f"g={g:g}" for g in gl]
+        ests = [overall] + list(att_g)
+        ifs = [f] + [IFg[:, j] for j in range(len(gl))]
+        extra = [np.nan] + list(gl)
+        col = "group"
+    elif type == "calendar":
+        tl = np.sort(np.unique(tt))
+        tl = tl[tl >= group.min()]
+        att_t, if_t, used = [], [], []
+        for t1 in tl:
+            wh = np.flatnonzero((tt == t1) & (group <= tt + antic))
+            if wh.size == 0:
+                continue
+            wts = pg[wh] / pg[wh].sum()
+            att_t.append(float(att[wh] @ wts))
+            if_t.append(agg_if(wh, wts, _wif(wh, pg, w, Gu, group), att, psi))
+            used.append(t1)
+        att_t = np.array(att_t)
+        IFt = np.column_stack(if_t)
+        overall = float(att_t.mean())
+        f = IFt.mean(axis=1)
+        names = ["ATT"] + [f"t={t:g}" for t in used]
+        ests = [overall] + list(att_t)
+        ifs = [f] + [IFt[:, j] for j in range(len(used))]
+        extra = [np.nan] + used
+        col = "time"
+    else:
+        e_all = tt - group
+        incl = np.ones(len(att), dtype=bool)
+        if balance_e is not None:
+            # keep groups observed for at least balance_e periods after treatment
+            last = tt.max()
+            incl = (last - group) >= balance_e
+            incl &= (e_all <= balance_e) & (e_all >= -np.inf)
+        eseq = np.sort(np.unique(e_all[incl]))
+        eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
+        att_e, if_e = [], []
+        for e in eseq:
+            wh = np.flatnonzero((e_all == e) & incl)
+            wts = pg[wh] / pg[wh].sum()
+            att_e.append(float(att[wh] @ wts))
+            if_e.append(agg_if(wh, wts, _wif(wh, pg, w, Gu, group), att, psi))
+        att_e = np.array(att_e)
+        IFe = np.column_stack(if_e)
+        epos = eseq >= 0
+        if not epos.any():
+            raise IdentificationError("No event time >= 0 to aggregate.")
+        overall = float(att_e[epos].mean())
+        f = IFe[:, epos].mean(axis=1)
+        names = ["ATT"] + [f"e={e:g}" for e in eseq]
+        ests = [overall] + list(att_e)
+        ifs = [f] + [IFe[:, j] for j in range(len(eseq))]
+        extra = [np.nan] + list(eseq)
+        col = "event_time"
+    IF = np.column_stack(ifs)
+    se = _se_from_if(IF, n, clus, Gc)
+    # the universal-base reference period has an exactly-zero influence function
+    se = np.where(np.all(IF == 0, axis=0), np.nan, se)
+    out = pd.DataFrame({"term": names, "estimate": ests, "std_error": se,
+                        "n_obs": int(res.provenance.n_used or n),
+                        "df": float(Gc - 1) if Gc else np.inf})
+    if col:
+        out[col] = extra
+    extras = dict(ex)
+    extras.update({"influence": IF, "aggregation": type, "parent_terms": tab["term"].tolist()})
+    prov = Provenance(method=f"aggregate_{type}", options={**dict(res.provenance.options),
+                                                           "aggregation": type,
+                                                           "min_e": min_e, "max_e": max_e,
+                                                           "balance_e": balance_e},
+                      inputs_hash=res.provenance.inputs_hash, n_input=res.provenance.n_input,
+                      n_used=res.provenance.n_used, dropped=res.provenance.dropped)
+    return EstimateResult(out, method=f"cs_{type}", alpha=res.alpha if alpha is None else alpha,
+                          provenance=prov, extras=extras,
+                          title=f"Callaway-Sant'Anna, {type} aggregation")
+
+
+# --------------------------------------------------------------------------------------------
+# imputation estimator (Borusyak, Jaravel & Spiess 2024)
+# --------------------------------------------------------------------------------------------
+def _fe_solve(ui: np.ndarray, ti: np.ndarray, w: np.ndarray, rhs_u: np.ndarray, rhs_t: np.ndarray,
+              nu: int, nt: int, tol: float = 1e-13, maxiter: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
+    """Solve the two-way FE normal equations (Z0'W Z0) [a; l] = [rhs_u; rhs_t] by Gauss-Seidel."""
+    wu = np.bincount(ui, weights=w, minlength=nu)
+    wt = np.bincount(ti, weights=w, minlength=nt)
+    a = np.zeros(nu)
+    lam = np.zeros(nt)
+    scale = max(np.abs(rhs_u).max(initial=0), np.abs(rhs_t).max(initial=0), 1e-300)
+    for _ in range(maxiter):
+        a_new = np.where(wu > 0, (rhs_u - np.bincount(ui, weights=w * lam[ti], minlength=nu)) / np.where(wu > 0, wu, 1), 0)
+        lam_new = np.where(wt > 0, (rhs_t - np.bincount(ti, weights=w * a_new[ui], minlength=nt)) / np.where(wt > 0, wt, 1), 0)
+        if max(np.abs(a_new - a).max(), np.abs(lam_new - lam).max()) < tol * scale:
+            a, lam = a_new, lam_new
+            break
+        a, lam = a_new, lam_new
+    return a, lam
+
+
+def imputation(
+    data: pd.DataFrame,
+    *,
+    y: str,
+    unit: str,
+    time: str,
+    cohort: str,
+    weights: str | None = None,
+    cluster: str | None = None,
+    anticipation: int = 0,
+    horizons: bool = True,
+    alpha: float = 0.05,
+) -> EstimateResult:
+    """Imputation DiD estimator of Borusyak, Jaravel & Spiess (2024), without covariates.
+
+    Unit and period effects are fitted by (weighted) least squares on the untreated
+    observations (never treated, and treated units before ``cohort - anticipation``); each
+    treated observation's effect is ``y - a_i - l_t``. Reported: the overall ATT (weighted mean
+    over treated observations) and, with ``horizons=True``, the effect by event time ``e>=0``
+    and by cohort x period (``ATT(g,t)``).
+
+    Variance: BJS Theorem 3's conservative estimator, clustered (by ``cluster``, default the
+    unit): ``sum_c (sum_{it in c} v_it e_it)^2`` with the implicit weights ``v`` of the linear
+    estimator and residuals ``e`` (untreated: the FE residual; treated: the effect minus its
+    cohort x period mean). The leave-out refinement of BJS is not implemented.
+    """
+    owner = "imputation"
+    _check_columns(data, owner, y=y, unit=unit, time=time, cohort=cohort, weights=weights,
+                   cluster=cluster)
+    n_input = len(data)
+    cols = [y, unit, time, cohort] + _as_list(weights) + _as_list(cluster)
+    d, dropped = _drop_missing(data, list(dict.fromkeys(cols)), unit)
+    yv = d[y].to_numpy(dtype=float)
+    _check_outcome(yv, "data", y)
+    if cluster:
+        _check_cluster_constant(d, unit, cluster, "data")
+    ui, units = pd.factorize(d[unit])
+    periods, ti = np.unique(d[time].to_numpy(), return_inverse=True)
+    nu, nt = len(units), len(periods)
+    G = d[cohort].to_numpy(dtype=float)
+    tv = d[time].to_numpy(dtype=float)
+    treated = (G > 0) & (tv + anticipation >= G)
+    if not treated.any():
+        raise IdentificationError(f"data: no treated observations ('{cohort}' > 0 and '{time}' >= "
+                                  "cohort). Fix: check the cohort column.")
+    untreated = ~treated
+    w = np.ones(len(d)) if weights is None else d[weights].to_numpy(dtype=float)
+    if weights:
+        _check_weights(w, "data", weights)
+    # treated observations of units never observed untreated, or in periods without untreated
+    # observations, cannot be imputed: drop them and say so
+    has_u = np.bincount(ui[untreated], minlength=nu) > 0
+    has_t = np.bincount(ti[untreated], minlength=nt) > 0
+    ok = untreated | (has_u[ui] & has_t[ti])
+    if not ok.all():
+        dropped = dict(dropped)
+        dropped["treated obs. with no untreated obs. of the unit or period (not imputable)"] = int((~ok).sum())
+        if not (treated & ok).any():
+            raise IdentificationError("data: no treated observation can be imputed: treated units "
+                                      "have no untreated period, or no untreated units remain in "
+                                      "treated periods (no never- or not-yet-treated units). Fix: "
+                                      "add pre-treatment waves or comparison villages.")
+    keep = ok
+    yv, G, tv, w, treated, ui, ti = yv[keep], G[keep], tv[keep], w[keep], treated[keep], ui[keep], ti[keep]
+    d = d.loc[keep]
+    u0 = ~treated
+    # fit FE on untreated obs
+    a, lam = _fe_solve(ui[u0], ti[u0], w[u0], np.bincount(ui[u0], weights=w[u0] * yv[u0], minlength=nu),
+                       np.bincount(ti[u0], weights=w[u0] * yv[u0], minlength=nt), nu, nt)
+    fit = a[ui] + lam[ti]
+    tau = yv - fit
+    e_t = tv - G
+    # estimands: overall, by horizon, by (g,t)
+    specs: list[tuple[str, np.ndarray, dict[str, Any]]] = [("ATT", treated, {})]
+    if horizons:
+        for e in np.sort(np.unique(e_t[treated])):
+            specs.append((f"e={e:g}", treated & (e_t == e), {"event_time": e}))
+        gt = pd.DataFrame({"g": G[treated], "t": tv[treated]}).drop_duplicates().sort_values(["g", "t"])
+        for g, t in gt.itertuples(index=False):
+            specs.append((f"ATT({g:g},{t:g})", treated & (G == g) & (tv == t),
+                          {"group": g, "time": t, "event_time": t - g}))
+    clus_col = cluster or unit
+    ccodes, Gc = cluster_codes(d[clus_col].to_numpy(), owner)
+    # residuals for the variance: untreated FE residuals; treated effects minus cell means
+    cell = pd.factorize(pd.Series(G).astype(str) + "_" + pd.Series(tv).astype(str))[0]
+    rows = []
+    for name, mask, info in specs:
+        wt1 = np.where(mask, w, 0.0)
+        wt1 = wt1 / wt1.sum()
+        est = float(np.sum(wt1 * tau))
+        # v for untreated: -W0 Z0 (Z0'W0Z0)^-1 Z1' wt1
+        ru = np.bincount(ui, weights=wt1, minlength=nu)
+        rt = np.bincount(ti, weights=wt1, minlength=nt)
+        ga, gl = _fe_solve(ui[u0], ti[u0], w[u0], ru, rt, nu, nt)
+        v = wt1.copy()
+        v[u0] = -w[u0] * (ga[ui[u0]] + gl[ti[u0]])
+        # treated residual: tau minus its v-weighted cell mean
+        num = np.bincount(cell, weights=np.where(treated, v * tau, 0.0))
+        den = np.bincount(cell, weights=np.where(treated, v, 0.0))
+        cm = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+        eps = np.where(treated, tau - cm[cell], yv - fit)
+        S = np.bincount(ccodes, weights=v * eps, minlength=Gc)
+        se = float(np.sqrt(np.sum(S ** 2)))
+        rows.append({"term": name, "estimate": est, "std_error": se, "n_obs": int(mask.sum()),
+                     "df": float(Gc - 1), **info})
+    tab = pd.DataFrame(rows)
+    prov = Provenance(method=owner, options={"y": y, "unit": unit, "time": time, "cohort": cohort,
+                                             "weights": weights, "cluster": clus_col,
+                                             "anticipation": anticipation},
+                      inputs_hash=hash_frame(data[[y, unit, time, cohort]]), n_input=n_input,
+                      n_used=int(len(yv)), dropped=dropped)
+    return EstimateResult(tab, method="imputation", alpha=alpha, provenance=prov,
+                          extras={"tau": pd.DataFrame({"unit": d[unit].to_numpy()[treated],
+                                                       "time": tv[treated], "tau": tau[treated]}),
+                                  "n_clusters": Gc},
+                          title=f"Imputation DiD (Borusyak-Jaravel-Spiess) of {y}")
+
+
+# --------------------------------------------------------------------------------------------
+# village panel from the household survey
+# --------------------------------------------------------------------------------------------
+def village_panel(
+    survey: pd.DataFrame,
+    *,
+    outcomes: Sequence[str],
+    village: str = "village_code",
+    time: str = "year",
+    weight: str = "weight",
+    persons: str | None = "hh_size",
+    keep: Sequence[str] = ("kec_code", "zone"),
+) -> pd.DataFrame:
+    """Collapse a household survey to a village x year panel of weighted means.
+
+    Means are person-weighted (``weight * hh_size``) when ``persons`` is given, so that a
+    village mean of a "poor" indicator is the village headcount ratio. The returned frame has
+    one row per village and year with the outcome means, ``pop_weight`` (sum of person
+    weights), ``n_households``, and the ``keep`` columns (first value).
+    """
+    need = [village, time, weight] + list(outcomes) + ([persons] if persons else []) + list(keep)
+    _check_columns(survey, "village_panel", outcomes=list(outcomes), village=village, time=time,
+                   weight=weight, persons=persons, keep=list(keep))
+    d = survey[need].copy()
+    pw = d[weight].to_numpy(dtype=float) * (d[persons].to_numpy(dtype=float) if persons else 1.0)
+    d["_pw"] = pw
+    for c in outcomes:
+        d[f"_{c}"] = d[c].to_numpy(dtype=float) * pw
+    gb = d.groupby([village, time], observed=True, sort=True)
+    out = gb[[f"_{c}" for c in outcomes] + ["_pw"]].sum()
+    for c in outcomes:
+        out[c] = out[f"_{c}"] / out["_pw"]
+    out["pop_weight"] = out["_pw"]
+    out["n_households"] = gb.size()
+    for c in keep:
+        out[c] = gb[c].first()
+    out = out.drop(columns=[f"_{c}" for c in outcomes] + ["_pw"]).reset_index()
+    return out
