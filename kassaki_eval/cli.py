@@ -15,6 +15,7 @@ _REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 def _load_registrars() -> None:
     import importlib
+    _REGISTRARS.clear()  # build_parser may run more than once per process (tests, notebooks)
     for mod in ("kassaki_eval.synthetic.cli", "kassaki_eval.data.cli", "kassaki_eval.reporting.cli",
                 "kassaki_eval.diagnosis"):
         try:
