@@ -442,8 +442,8 @@ def validate_file(path: str | Path, table: str = "survey", **kwargs: object) -> 
     """
     check_option("validate_file", "table", table, TABLES)
     p = Path(path)
+    rename = kwargs.pop("rename", None)
     df, rows, _ = read_raw(p, table=table, **kwargs)  # type: ignore[arg-type]
-    rename = kwargs.get("rename")
     if rename:
         df = df.rename(columns=dict(rename))  # type: ignore[call-overload]
     if table == "registry" and _has_pii(df):
