@@ -1,8 +1,8 @@
 """Targeting accuracy with design-based (linearised) confidence intervals.
 
 Every indicator is a ratio of weighted survey totals, or a smooth function of such ratios, so
-its standard error comes from the linearised (influence-function) variance of a stratified,
-clustered, with-replacement design: PSU totals of ``w * z`` are compared within strata.
+its standard error comes from the linearised (influence-function) variance of the survey
+design (:class:`kassaki_eval.survey.SurveyDesign`, R survey's ``svyrecvar``).
 
 Definitions (``w`` = survey weight, times household size when ``size`` is given; ``T`` = in
 the target group; ``S`` = selected; ``b`` = benefit, default ``S``):
@@ -53,6 +53,7 @@ import pandas as pd
 
 from ..exceptions import ParameterError, Problem, SchemaError, check_option, require
 from ..results import EstimateResult, Provenance, hash_frame
+from ..survey import SurveyDesign
 
 __all__ = ["targeting_accuracy", "confusion_table", "weighted_auc", "BENCHMARKS"]
 
@@ -61,53 +62,35 @@ BENCHMARKS = ("poverty_line", "quota")
 
 # -- design-based variance ---------------------------------------------------------------
 
-class _Design:
-    """Minimal stratified cluster design for linearised variances (with replacement)."""
+def _design(data: pd.DataFrame, weight: Any, strata: Any, psu: Any, lonely_psu: str,
+            design: SurveyDesign | None, owner: str) -> tuple[SurveyDesign, np.ndarray]:
+    """The survey design (kassaki_eval.survey) and its weights, built from columns when needed.
 
-    def __init__(self, strata: np.ndarray | None, psu: np.ndarray | None, n: int):
-        if psu is None:
-            psu_codes = np.arange(n)
-        else:
-            psu_key = psu if strata is None else pd.Series(strata).astype(str) + "\x00" + pd.Series(psu).astype(str)
-            psu_codes, _ = pd.factorize(np.asarray(psu_key))
-        self.psu = psu_codes
-        self.n_psu = int(psu_codes.max()) + 1 if n else 0
-        if strata is None:
-            st_of_psu = np.zeros(self.n_psu, dtype=np.int64)
-        else:
-            st_codes, _ = pd.factorize(np.asarray(strata))
-            st_of_psu = np.zeros(self.n_psu, dtype=np.int64)
-            st_of_psu[psu_codes] = st_codes
-        self.st_of_psu = st_of_psu
-        self.n_h = np.bincount(st_of_psu)
-
-    def variance(self, zw: np.ndarray) -> np.ndarray:
-        """Variance of the totals of the columns of ``zw`` (n x m) under the design."""
-        zw = np.atleast_2d(np.asarray(zw, dtype=float).T).T  # n x m
-        m = zw.shape[1]
-        tot = np.zeros((self.n_psu, m))
-        np.add.at(tot, self.psu, zw)
-        nh = self.n_h[self.st_of_psu]
-        means = np.zeros((len(self.n_h), m))
-        np.add.at(means, self.st_of_psu, tot)
-        means /= self.n_h[:, None]
-        dev = tot - means[self.st_of_psu]
-        # lonely PSUs (one PSU in a stratum) are centred at the grand mean ("adjust" in R survey)
-        lonely = nh == 1
-        if lonely.any():
-            grand = tot.mean(axis=0)
-            dev[lonely] = tot[lonely] - grand
-        fac = np.where(lonely, 1.0, nh / np.maximum(nh - 1, 1))
-        return np.sum(fac[:, None] * dev**2, axis=0)
-
-
-def _try_survey_design() -> Any:
-    """kassaki_eval.survey.SurveyDesign when it exists (the poverty issue builds it)."""
-    try:  # pragma: no cover - depends on the other module landing
-        from ..survey import SurveyDesign  # type: ignore[attr-defined]
-        return SurveyDesign
-    except Exception:
-        return None
+    Weight ``None`` means 1 per row (a census or a hand-made example); PSU ``None`` means each
+    row is its own PSU; strata ``None`` means one stratum.
+    """
+    if design is not None:
+        if not isinstance(design, SurveyDesign):
+            raise ParameterError(f"The 'design' parameter of {owner} must be a SurveyDesign or None. "
+                                 f"Got {type(design).__name__} instead.")
+        if design.n != len(data):
+            raise ParameterError(f"The 'design' parameter of {owner} must describe the rows of data "
+                                 f"({len(data)}). Got a design of {design.n} rows instead.")
+        return design, design.weights
+    n = len(data)
+    w = np.ones(n) if weight is None else _col(data, weight, "weight").astype(float)
+    cols = {"_w": w}
+    st = _col(data, strata, "strata")
+    ps = _col(data, psu, "psu")
+    if st is not None:
+        cols["_s"] = st
+    if ps is not None:
+        cols["_p"] = ps
+    tmp = pd.DataFrame(cols)
+    d = SurveyDesign(tmp, weight="_w", strata="_s" if st is not None else None,
+                     psu="_p" if ps is not None else None, lonely_psu=lonely_psu,  # type: ignore[arg-type]
+                     nest=st is not None and ps is not None)
+    return d, d.weights
 
 
 # -- small helpers -----------------------------------------------------------------------
@@ -220,6 +203,8 @@ def targeting_accuracy(
     cgh_share: float = 0.4,
     epsilon: float = 2.0,
     deciles: bool = True,
+    design: SurveyDesign | None = None,
+    lonely_psu: str = "adjust",
     alpha: float = 0.05,
 ) -> EstimateResult:
     """Inclusion/exclusion errors and distributional indicators with design-based CIs.
@@ -243,6 +228,10 @@ def targeting_accuracy(
     weight, strata, psu : column names or arrays, optional
         Survey design. ``None`` for weight means 1 (a census); ``None`` for psu means each row
         is its own PSU; ``None`` for strata means one stratum.
+    design : SurveyDesign, optional
+        Use this design instead of ``weight``/``strata``/``psu``.
+    lonely_psu : {"fail", "certainty", "adjust", "average"}
+        Rule for strata with one PSU (R survey's options) when the design is built here.
     size : column name or array, optional
         Household size: counts persons instead of households (weights ``w * size``).
     benchmarks : sequence of {"poverty_line", "quota"}
@@ -291,7 +280,7 @@ def targeting_accuracy(
                              f"Got {int(np.sum((sel_num != 0) & (sel_num != 1)))} other values instead.")
     s = sel_num.astype(bool)
     b = s.astype(float) if benefit is None else _col(data, benefit, "benefit").astype(float)
-    w0 = np.ones(n) if weight is None else _col(data, weight, "weight").astype(float)
+    design_, w0 = _design(data, weight, strata, psu, lonely_psu, design, owner)
     if size is not None:
         w0 = w0 * _col(data, size, "size").astype(float)
     bad = ~np.isfinite(y) | ~np.isfinite(w0) | (w0 <= 0) | ~np.isfinite(b)
@@ -299,7 +288,6 @@ def targeting_accuracy(
         k = np.flatnonzero(bad)
         raise SchemaError([Problem("survey", "welfare/weight/benefit", "has missing, infinite or non-positive-weight rows",
                                    int(k.size), tuple(k[:5].tolist()), "drop or correct these rows first")])
-    design = _Design(_col(data, strata, "strata"), _col(data, psu, "psu"), n)
     sc = None if score is None else _col(data, score, "score").astype(float)
     if sc is not None and np.isnan(sc).any():
         # unscored households (e.g. not in the registry) are ranked last: they cannot be reached
@@ -338,7 +326,7 @@ def targeting_accuracy(
             decile: float = np.nan) -> None:
         rows.append({"term": term, "estimate": est, "n_obs": int(d.sum()), "benchmark": bench,
                      "by": dv, "group": lev, "decile": decile})
-        zs.append(np.where(np.isfinite(z), z, 0.0) * w0)
+        zs.append(np.where(np.isfinite(z), z, 0.0))
 
     for dv, lev, d in domains:
         df_ = d.astype(float)
@@ -382,7 +370,7 @@ def targeting_accuracy(
                 add("coverage_decile", c_k, z_k, "none", dv, lev, d, decile=k)
                 i_k, z_i = ratio(dk * b, d * b)
                 add("incidence_decile", i_k, z_i, "none", dv, lev, d, decile=k)
-    var = design.variance(np.column_stack(zs))
+    var = design_.variance(np.column_stack(zs), weights=w0)[0]
     table = pd.DataFrame(rows)
     table.insert(2, "std_error", np.sqrt(var))
     table = table[["term", "estimate", "std_error", "n_obs", "benchmark", "by", "group", "decile"]]
@@ -391,7 +379,8 @@ def targeting_accuracy(
         options={"poverty_line": poverty_line, "benchmarks": list(benchmarks), "by": [str(v) for v in by],
                  "unit": "person" if size is not None else "household", "cgh_share": cgh_share,
                  "epsilon": epsilon, "coverage": cov_rate,
-                 "variance": "linearised, stratified cluster, with replacement; quantile cut-offs fixed"},
+                 "lonely_psu": design_.lonely_psu,
+                 "variance": "linearised (kassaki_eval.survey, R svyrecvar); quantile cut-offs fixed"},
         inputs_hash=hash_frame(pd.DataFrame({"y": y, "s": s, "w": w0})), n_input=n, n_used=n)
     return EstimateResult(table, method="targeting_accuracy", alpha=alpha, provenance=prov,
                           title="Targeting accuracy")

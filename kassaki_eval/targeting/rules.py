@@ -36,7 +36,7 @@ import pandas as pd
 
 from ..exceptions import ParameterError, Problem, SchemaError, require
 from ..results import EstimateResult, Provenance, hash_frame
-from .metrics import _Design, _col, _quantile_flag
+from .metrics import _col, _design, _quantile_flag
 
 __all__ = ["DEFAULT_POINTS", "demographic_scorecard", "budget_selection", "compare_rules", "UNIVERSAL"]
 
@@ -113,6 +113,7 @@ def compare_rules(
     weight: str | Any | None = "weight",
     strata: str | Any | None = "stratum",
     psu: str | Any | None = "psu",
+    lonely_psu: str = "adjust",
     alpha: float = 0.05,
 ) -> EstimateResult:
     """Simulated poverty impact of several targeting rules under one budget.
@@ -159,13 +160,12 @@ def compare_rules(
     n = len(data)
     y = _col(data, welfare, "welfare").astype(float)
     m = _col(data, size, "size").astype(float)
-    wh = np.ones(n) if weight is None else _col(data, weight, "weight").astype(float)
+    design, wh = _design(data, weight, strata, psu, lonely_psu, None, owner)
     if np.any(~np.isfinite(y)) or np.any(m < 1) or np.any(wh <= 0):
         raise SchemaError([Problem("survey", "welfare/size/weight", "has missing welfare, size < 1 or weights <= 0",
                                    int(np.sum(~np.isfinite(y) | (m < 1) | (wh <= 0))), (),
                                    "drop or correct these rows first")])
     wp = wh * m  # person weights
-    design = _Design(_col(data, strata, "strata"), _col(data, psu, "psu"), n)
     z = float(poverty_line)
     P = wp.sum()
     poor0 = (y < z).astype(float)
@@ -212,7 +212,7 @@ def compare_rules(
         add(name, "exclusion_error", ee, wp * poor0 * ((1 - prob) - ee) / wpo if wpo > 0 else np.zeros(n))
         spent = float(np.sum(wh * prob) * amount / budget)
         add(name, "budget_spent", spent, np.zeros(n))
-    var = design.variance(np.column_stack(zs))
+    var = design.variance(np.column_stack(zs), weights=np.ones(n))[0]
     table = pd.DataFrame(rows)
     table.insert(2, "std_error", np.sqrt(var))
     table = table[["term", "estimate", "std_error", "n_obs", "rule"]]
