@@ -891,7 +891,8 @@ class _Gen:
         reg_idx = np.flatnonzero(reg)
         k = min(n_poor, len(reg_idx))
         tgt_quota = np.zeros(N, bool)
-        tgt_quota[reg_idx[np.argpartition(self.pmt_score[reg_idx], k - 1)[:k]]] = True
+        # stable sort: ties of the rounded score are broken by registry order, as a user would
+        tgt_quota[reg_idx[np.argsort(self.pmt_score[reg_idx], kind="stable")[:k]]] = True
         # oracle-ish: a fresh PMT fitted in-sample on the population (same covariates)
         fit = _ols_fit(self.F, np.log(self.c0[0]))
         tgt_fresh = np.zeros(N, bool)
