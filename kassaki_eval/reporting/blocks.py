@@ -1,0 +1,201 @@
+"""The structured pieces a report section produces: tables, figures, sentences, key numbers.
+
+Section functions (:mod:`kassaki_eval.reporting.sections`) return a :class:`Block`. The
+notebook displays it (:mod:`.html`) and saves it as structured data (JSON + Parquet + PNG)
+in the run folder; the runner then builds the xlsx, the CSVs, the manifest and the
+year-over-year comparison from those files, never by scraping HTML.
+
+Every :class:`Table` passes disclosure control when it is built (:meth:`Table.build`).
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
+
+from ..exceptions import ReportError
+from . import disclosure
+
+__all__ = ["Table", "Figure", "Block", "save_block", "load_blocks", "render_figure"]
+
+_NAME_RE = re.compile(r"^[a-z0-9_]{1,31}$")
+
+
+@dataclass
+class Table:
+    """One published table.
+
+    Attributes
+    ----------
+    name : str
+        Sheet and CSV name: lower-case ``[a-z0-9_]``, at most 31 characters, unique in a report.
+    data : DataFrame
+        The published values (after disclosure control).
+    formats : mapping
+        Column -> number format of :func:`kassaki_eval.reporting.i18n.fmt` (``pct``, ``rp``…).
+    title_key : str
+        Catalogue key of the table title. Column headers use ``col.<column>``; text values
+        of the columns in ``translate`` use ``val.<column>.<value>``.
+    n_suppressed : int
+        Rows suppressed by the small-cell rule.
+    """
+
+    name: str
+    data: pd.DataFrame
+    formats: dict[str, str]
+    title_key: str
+    note_key: str | None = None
+    translate: tuple[str, ...] = ()
+    n_suppressed: int = 0
+    count_col: str | None = None
+
+    @classmethod
+    def build(cls, name: str, data: pd.DataFrame, *, title_key: str, k: int,
+              count_col: str | None, formats: Mapping[str, str] | None = None,
+              note_key: str | None = None, translate: Sequence[str] = (),
+              value_cols: Sequence[str] | None = None) -> "Table":
+        """Apply disclosure control and the identifier check, then wrap.
+
+        ``count_col`` names the unweighted household count behind each row; ``None`` only
+        for tables that are not about households (parameters, file hashes, manifests).
+        """
+        if not _NAME_RE.match(name):
+            raise ReportError(f"table name {name!r} must match [a-z0-9_]{{1,31}} (it becomes an "
+                              f"Excel sheet name).")
+        n_sup = 0
+        if count_col is not None:
+            data = disclosure.suppress_small_cells(data, count_col=count_col, k=k,
+                                                   value_cols=value_cols)
+            n_sup = int(data["suppressed"].sum())
+        disclosure.check_publishable(data, name)
+        data = data.reset_index(drop=True)
+        fm = {c: "text" for c in data.columns}
+        fm.update(formats or {})
+        if "suppressed" in data.columns:
+            fm["suppressed"] = "text"
+        return cls(name=name, data=data, formats=fm, title_key=title_key, note_key=note_key,
+                   translate=tuple(translate), n_suppressed=n_sup, count_col=count_col)
+
+    def filtered(self, column: str, keep: Sequence[str]) -> "Table":
+        """The same table restricted to rows whose ``column`` is in ``keep`` (partner views)."""
+        if column not in self.data.columns:
+            return self
+        d = self.data[self.data[column].isin(list(keep))].reset_index(drop=True)
+        return Table(self.name, d, dict(self.formats), self.title_key, self.note_key,
+                     self.translate, self.n_suppressed, self.count_col)
+
+    def meta(self) -> dict[str, Any]:
+        return {"name": self.name, "formats": self.formats, "title_key": self.title_key,
+                "note_key": self.note_key, "translate": list(self.translate),
+                "n_suppressed": self.n_suppressed, "count_col": self.count_col,
+                "rows": int(len(self.data)), "columns": [str(c) for c in self.data.columns]}
+
+
+@dataclass
+class Figure:
+    """A figure rendered once per language (PNG bytes), with a caption key."""
+
+    name: str
+    png: dict[str, bytes]
+    caption_key: str
+
+
+def render_figure(name: str, caption_key: str, languages: Sequence[str],
+                  draw: Callable[[str], Any]) -> Figure:
+    """Call ``draw(lang)`` (returns a matplotlib Figure) per language and keep the PNGs.
+
+    PNGs are written without timestamps, so the same data give byte-identical images.
+    """
+    import matplotlib.pyplot as plt
+
+    pngs: dict[str, bytes] = {}
+    for lang in languages:
+        fig = draw(lang)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+        plt.close(fig)
+        pngs[lang] = buf.getvalue()
+    return Figure(name=name, png=pngs, caption_key=caption_key)
+
+
+@dataclass
+class Block:
+    """What one report section returns.
+
+    ``sentences`` are ``(catalogue key, values)`` pairs rendered per language; ``numbers`` are
+    the key results collected by the summary and the year-over-year comparison
+    (name -> number or string). ``unavailable`` names the library that has not landed
+    yet; the block then shows that plainly and carries no numbers.
+    """
+
+    key: str
+    section: str
+    title_key: str
+    tables: list[Table] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+    sentences: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    numbers: dict[str, Any] = field(default_factory=dict)
+    unavailable: str | None = None
+    intro_key: str | None = None
+
+
+def _safe(key: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", key)
+
+
+def save_block(block: Block, results_dir: Path, notebook: str, order: int = 0) -> None:
+    """Write ``block`` as JSON + Parquet + PNG under ``results_dir/<notebook>/``."""
+    d = Path(results_dir) / notebook
+    d.mkdir(parents=True, exist_ok=True)
+    for tab in block.tables:
+        tab.data.to_parquet(d / f"{tab.name}.parquet", index=False)
+    for fig in block.figures:
+        for lang, png in fig.png.items():
+            (d / f"{fig.name}.{lang}.png").write_bytes(png)
+    meta = {
+        "key": block.key, "section": block.section, "title_key": block.title_key,
+        "notebook": notebook, "order": order, "unavailable": block.unavailable,
+        "numbers": _jsonable(block.numbers),
+        "sentences": [[k, _jsonable(v)] for k, v in block.sentences],
+        "tables": [t.meta() for t in block.tables],
+        "figures": [{"name": f.name, "caption_key": f.caption_key, "languages": sorted(f.png)}
+                    for f in block.figures],
+    }
+    (d / f"{_safe(block.key)}.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
+
+
+def _jsonable(v: Any) -> Any:
+    import numpy as np
+    if isinstance(v, Mapping):
+        return {str(k): _jsonable(x) for k, x in v.items()}
+    if isinstance(v, (list, tuple)):
+        return [_jsonable(x) for x in v]
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, (np.floating, float)):
+        f = float(v)
+        return None if f != f else f
+    if isinstance(v, np.bool_):
+        return bool(v)
+    return v
+
+
+def load_blocks(results_dir: Path) -> list[dict[str, Any]]:
+    """Every saved block's metadata (JSON), with its tables loaded as DataFrames.
+
+    Order: notebook name, then the order the notebook saved them (file modification is not
+    used; the ``order`` field written by the context is).
+    """
+    out = []
+    for j in sorted(Path(results_dir).glob("*/*.json")):
+        meta = json.loads(j.read_text())
+        meta["tables_data"] = {t["name"]: pd.read_parquet(j.parent / f"{t['name']}.parquet")
+                               for t in meta["tables"]}
+        out.append(meta)
+    out.sort(key=lambda m: (m["notebook"], m.get("order", 0)))
+    return out

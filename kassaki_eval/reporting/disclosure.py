@@ -1,0 +1,131 @@
+"""Statistical disclosure control for published report tables.
+
+Two rules, applied to every table before it is displayed, exported or saved:
+
+1. **Small cells.** A row whose estimate rests on fewer than ``k`` households (default 10)
+   is suppressed: its values become missing and a ``suppressed`` flag is set. Frequency
+   tables may instead merge small groups into one "other" row (:func:`merge_small_groups`).
+2. **No identifiers.** No pseudonymous id (``family_id``, ``hh_id``, ``record_id``) and no
+   personal field (NIK, family-card number, name, birth date) may appear as a column, and no
+   16-digit number (NIK/KK shape) may appear in a cell (:func:`check_publishable`).
+
+Example
+-------
+>>> import pandas as pd
+>>> from kassaki_eval.reporting.disclosure import suppress_small_cells
+>>> df = pd.DataFrame({"kec": ["a", "b"], "p0": [0.1, 0.2], "n_hh": [50, 4]})
+>>> suppress_small_cells(df, count_col="n_hh", k=10)["p0"].tolist()
+[0.1, nan]
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import ReportError
+
+__all__ = ["FORBIDDEN_COLUMNS", "suppress_small_cells", "merge_small_groups", "check_publishable",
+           "find_identifiers", "NIK_PATTERN", "FAMILY_ID_PATTERN"]
+
+#: Columns that must never reach a published output.
+FORBIDDEN_COLUMNS: frozenset[str] = frozenset({
+    "family_id", "hh_id", "record_id", "nik", "nik_head", "no_kk", "kk", "name", "name_head",
+    "nama", "nama_kepala", "birth_date", "tanggal_lahir", "address", "alamat", "phone",
+})
+#: A 16-digit run of digits: the shape of an NIK or a family-card number.
+NIK_PATTERN = re.compile(r"(?<!\d)\d{16}(?!\d)")
+#: The pseudonymous family id written on ingest (``kassaki_eval.data.contracts.FAMILY_ID_RE``).
+FAMILY_ID_PATTERN = re.compile(r"\bF[0-9a-f]{16}\b")
+
+
+def suppress_small_cells(table: pd.DataFrame, *, count_col: str, k: int,
+                         value_cols: Sequence[str] | None = None,
+                         suppress_count: bool = True) -> pd.DataFrame:
+    """Blank the values of rows based on fewer than ``k`` households.
+
+    Parameters
+    ----------
+    table : DataFrame
+    count_col : str
+        Unweighted number of households behind each row.
+    k : int
+        Threshold; rows with ``count < k`` are suppressed (rows with a missing count too).
+    value_cols : sequence of str, optional
+        Numeric columns to blank. Default: every numeric column except ``count_col``.
+    suppress_count : bool
+        Blank the count itself as well (a count of 3 is itself a disclosure).
+
+    Returns
+    -------
+    DataFrame
+        A copy with a boolean ``suppressed`` column appended.
+    """
+    if count_col not in table.columns:
+        raise ReportError(f"disclosure control: table has no count column '{count_col}' "
+                          f"(columns: {list(table.columns)}). Every published estimate needs "
+                          f"the number of households behind it.")
+    out = table.copy()
+    n = pd.to_numeric(out[count_col], errors="coerce").to_numpy(dtype=float)
+    small = ~(n >= k)  # NaN counts are suppressed too
+    if value_cols is None:
+        value_cols = [c for c in out.columns
+                      if c != count_col and pd.api.types.is_numeric_dtype(out[c])
+                      and not pd.api.types.is_bool_dtype(out[c]) and c not in ("year", "cohort")]
+    for c in value_cols:
+        col = out[c].astype(float)
+        out[c] = col.mask(small)
+    if suppress_count:
+        out[count_col] = out[count_col].astype(float).mask(small)
+    out["suppressed"] = small
+    return out
+
+
+def merge_small_groups(table: pd.DataFrame, *, group_col: str, count_col: str, k: int,
+                       sum_cols: Iterable[str], by: Sequence[str] = (),
+                       other_label: str = "other") -> pd.DataFrame:
+    """Merge groups with fewer than ``k`` households into one ``other_label`` row per ``by``.
+
+    Only additive columns (``sum_cols``, which must include ``count_col``) survive; the merged
+    row is itself suppressed if still below ``k``.
+    """
+    sum_cols = list(dict.fromkeys([count_col, *sum_cols]))
+    t = table[[*by, group_col, *sum_cols]].copy()
+    small = t[count_col].to_numpy(dtype=float) < k
+    t[group_col] = t[group_col].astype(object).where(~small, other_label)
+    merged = t.groupby([*by, group_col], sort=False, dropna=False)[sum_cols].sum().reset_index()
+    return suppress_small_cells(merged, count_col=count_col, k=k,
+                                value_cols=[c for c in sum_cols if c != count_col])
+
+
+def find_identifiers(text: str, ids: Iterable[str] = ()) -> list[str]:
+    """Identifiers found in ``text``: 16-digit numbers, and any of the given ``ids``."""
+    hits = NIK_PATTERN.findall(text) + FAMILY_ID_PATTERN.findall(text)
+    ids = [i for i in ids if isinstance(i, str) and len(i) >= 6]
+    if ids:
+        found = set(re.findall(r"[A-Za-z0-9_\-]{6,}", text))
+        hits.extend(sorted(found.intersection(ids)))
+    return hits
+
+
+def check_publishable(table: pd.DataFrame, name: str) -> None:
+    """Raise :class:`ReportError` if ``table`` carries an identifier column or NIK-like cell."""
+    bad = sorted(c for c in table.columns if str(c).lower() in FORBIDDEN_COLUMNS)
+    if bad:
+        raise ReportError(f"table '{name}' would publish identifier column(s) {bad}. Fix: "
+                          f"aggregate before publishing; ids never leave the analysis tables.")
+    obj = [c for c in table.columns if not pd.api.types.is_numeric_dtype(table[c])]
+    for c in obj:
+        vals = table[c].dropna().astype(str)
+        n = int(vals.str.contains(NIK_PATTERN).sum() + vals.str.contains(FAMILY_ID_PATTERN).sum())
+        if n:
+            raise ReportError(f"table '{name}': column '{c}' holds {n} value(s) shaped like an "
+                              f"NIK/family-card number or a family_id. Fix: drop the column.")
+    # numeric columns: a 16-digit integer is an NIK in disguise
+    for c in table.columns:
+        if pd.api.types.is_integer_dtype(table[c]) and len(table):
+            big = int((np.abs(table[c].to_numpy(dtype=float)) >= 1e15).sum())
+            if big:
+                raise ReportError(f"table '{name}': column '{c}' holds {big} 16-digit number(s).")

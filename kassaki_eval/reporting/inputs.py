@@ -1,0 +1,193 @@
+"""Inputs of a report run: make (demo) or find (files), validate, and hand over as tables.
+
+Data flow (DIME): raw files (read-only) -> validated, pseudonymised analysis tables -> report.
+
+- ``source.kind == "demo"``: the synthetic world is generated from its seed and scale and
+  written as *raw* files (what a user would receive) into ``inputs_dir``; those files are
+  then read back through the validated loaders, exactly as real files would be.
+- ``source.kind == "files"``: the user's raw files are hashed and read through the loaders;
+  they are never copied nor modified.
+
+The analysis tables are written as Parquet into a private work folder that the runner
+deletes before publishing (they hold pseudonymous ids, which no published output may).
+"""
+from __future__ import annotations
+
+import importlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from ..exceptions import ReportError
+from .manifest import sha256_file
+from .params import ReportParams
+
+__all__ = ["PreparedInputs", "prepare_inputs", "read_prepared", "TABLES"]
+
+#: Analysis tables every report needs.
+TABLES: tuple[str, ...] = ("registry", "survey", "participation", "rollout")
+
+
+@dataclass
+class PreparedInputs:
+    """Validated analysis tables and what they were made from."""
+
+    tables: dict[str, pd.DataFrame]
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)   # name -> sha256, bytes, path
+    checks: list[dict[str, Any]] = field(default_factory=list)       # per table: rows, status…
+    truth: dict[str, pd.DataFrame] = field(default_factory=dict)     # demo only
+    loader: str = ""
+
+    def input_hashes(self) -> dict[str, str]:
+        return {k: v["sha256"] for k, v in self.files.items()}
+
+
+def _optional(module: str) -> Any | None:
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as e:
+        if e.name and module.startswith(e.name):
+            return None
+        raise
+
+
+def _hash_files(paths: dict[str, Path], root: Path | None) -> dict[str, dict[str, Any]]:
+    out = {}
+    for name, p in sorted(paths.items()):
+        p = Path(p)
+        shown = str(p.relative_to(root)) if root is not None and p.is_relative_to(root) else p.name
+        out[name] = {"file": shown, "sha256": sha256_file(p), "bytes": p.stat().st_size}
+    return out
+
+
+def _read_rollout(path: Path) -> pd.DataFrame:
+    # The roll-out is an analysis table without a loader contract; codes stay text.
+    dtype = {"village_code": str, "kec_code": str, "zone": str, "component": str}
+    if path.suffix.lower() in (".parquet", ".pq"):
+        return pd.read_parquet(path)
+    return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
+
+
+def _load_with_loaders(paths: dict[str, list[Path]], demo: bool
+                       ) -> tuple[dict[str, pd.DataFrame], str]:
+    """Read every raw file through ``kassaki_eval.data.loaders`` (validate + pseudonymise).
+
+    ``paths`` maps a table to its file(s); several files of one table (survey waves) are
+    validated one by one and stacked.
+    """
+    loaders = _optional("kassaki_eval.data.loaders")
+    if loaders is None:
+        return {}, ""
+    out: dict[str, pd.DataFrame] = {}
+    for name in ("registry", "survey", "participation"):
+        if paths.get(name):
+            parts = [loaders.load_table(p, name, demo=demo) for p in paths[name]]
+            out[name] = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+    if paths.get("rollout"):
+        out["rollout"] = _read_rollout(paths["rollout"][0])
+    return out, "kassaki_eval.data.loaders"
+
+
+def prepare_inputs(params: ReportParams, inputs_dir: Path | None = None,
+                   root: Path | None = None) -> PreparedInputs:
+    """Produce the validated analysis tables for ``params``.
+
+    Parameters
+    ----------
+    params : ReportParams
+    inputs_dir : Path, optional
+        Demo only: where the synthetic raw files are written (the run folder's ``inputs/``).
+        ``None`` keeps everything in memory (interactive use in JupyterLab).
+    root : Path, optional
+        File paths in the manifest are shown relative to it.
+    """
+    src = params.source
+    if src.kind == "demo":
+        synth = _optional("kassaki_eval.synthetic.world")
+        if synth is None:
+            raise ReportError("the demo data need kassaki_eval.synthetic.world, which is not "
+                              "installed yet. Fix: pass real files (source kind 'files').")
+        world = synth.generate_world(seed=src.seed, scale=src.scale)
+        truth = {k: v.copy() for k, v in getattr(world, "truth", {}).items()}
+        if inputs_dir is not None:
+            inputs_dir.mkdir(parents=True, exist_ok=True)
+            written = [Path(p) for p in world.write(inputs_dir, population=False)]
+            paths = _demo_paths(written, inputs_dir)
+            tables, loader = _load_with_loaders(paths, demo=True)
+            files = _hash_files({str(p.relative_to(inputs_dir)): p for p in written}, root)
+        else:
+            tables, loader, files = {}, "", {}
+        if not tables:
+            # the world's own post-ingest tables: same contract, no file round trip
+            tables = {name: getattr(world, name).copy() for name in TABLES}
+            loader = loader or "kassaki_eval.synthetic.world (in memory)"
+        return PreparedInputs(tables=_complete(tables), files=files, truth=truth, loader=loader,
+                              checks=_checks(tables))
+    paths = {n: [Path(getattr(src, n))] for n in ("registry", "survey", "participation",
+                                                  "rollout") if getattr(src, n) is not None}
+    tables, loader = _load_with_loaders(paths, demo=False)
+    if not tables:
+        raise ReportError("reading real files needs kassaki_eval.data.loaders, which is not "
+                          "installed yet.")
+    return PreparedInputs(tables=_complete(tables),
+                          files=_hash_files({n: v[0] for n, v in paths.items()}, root),
+                          loader=loader, checks=_checks(tables))
+
+
+def _demo_paths(written: list[Path], inputs_dir: Path) -> dict[str, list[Path]]:
+    """Which raw file feeds which table, from the files ``World.write`` returned."""
+    out: dict[str, list[Path]] = {"registry": [], "survey": [], "participation": [], "rollout": []}
+    for p in written:
+        rel = p.relative_to(inputs_dir).as_posix()
+        if rel == "registry_raw.csv":
+            out["registry"].append(p)
+        elif rel.startswith("survey_"):
+            out["survey"].append(p)
+        elif rel == "participation.csv":
+            out["participation"].append(p)
+        elif rel.endswith("rollout.csv"):
+            out["rollout"].append(p)
+    out["survey"].sort()
+    return out
+
+
+def _complete(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    missing = [t for t in ("registry", "survey", "participation") if t not in tables]
+    if missing:
+        raise ReportError(f"report inputs lack table(s) {missing}; got {sorted(tables)}.")
+    if "rollout" not in tables:
+        raise ReportError("report inputs lack the 'rollout' table (village roll-out). Fix: pass "
+                          "it as source.rollout, or derive it from participation.")
+    return tables
+
+
+def _checks(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
+    return [{"table": name, "rows": int(len(df)), "columns": int(df.shape[1])}
+            for name, df in sorted(tables.items())]
+
+
+def write_prepared(prep: PreparedInputs, data_dir: Path) -> None:
+    """Write the analysis tables (Parquet) and the input description (JSON) for the kernels."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    for name, df in prep.tables.items():
+        df.to_parquet(data_dir / f"{name}.parquet", index=False)
+    for name, df in prep.truth.items():
+        df.to_parquet(data_dir / f"truth__{name}.parquet", index=False)
+    (data_dir / "inputs.json").write_text(json.dumps(
+        {"files": prep.files, "checks": prep.checks, "loader": prep.loader}, indent=1))
+
+
+def read_prepared(data_dir: Path) -> PreparedInputs:
+    """Read what :func:`write_prepared` wrote (inside a kernel)."""
+    meta = json.loads((data_dir / "inputs.json").read_text())
+    tables, truth = {}, {}
+    for p in sorted(data_dir.glob("*.parquet")):
+        if p.stem.startswith("truth__"):
+            truth[p.stem[len("truth__"):]] = pd.read_parquet(p)
+        else:
+            tables[p.stem] = pd.read_parquet(p)
+    return PreparedInputs(tables=tables, files=meta["files"], checks=meta["checks"],
+                          truth=truth, loader=meta["loader"])
