@@ -1,0 +1,551 @@
+"""Poverty measurement with design-based inference.
+
+Measures (each returns an :class:`~kassaki_eval.results.EstimateResult` with estimate,
+linearised SE, t interval on the domain's design df, and design effect):
+
+- :func:`fgt` -- Foster-Greer-Thorbecke P(alpha) for any alpha >= 0 (P0 headcount, P1 depth,
+  P2 severity), person-weighted with ``size=`` (weights x household size, as BPS publishes);
+  several alphas and all domains in one pass of ``np.bincount``;
+- :func:`watts`, :func:`sst` (Sen-Shorrocks-Thon), :func:`mean_consumption`;
+- relative lines (:class:`RelativeLine`): a share of a quantile of the same sample; the SE
+  includes the estimated line's own influence function, as R ``convey`` (``svyfgt`` with
+  ``type_thresh="relq"``, ``svyarpr``): IF = (h_i - P)/N + dP/dline * IF_line, with
+  IF_line = share * IF_quantile, IF_quantile = -(1(y <= q) - p) / (N f(q)), f a Gaussian
+  kernel density with convey's bandwidth (weighted SD / N^(1/5)). For alpha = 0, dP/dline is the
+  domain's kernel density at the line (convey ``svyarpr``); for alpha > 0 it is
+  (1/N) sum w alpha ((z - y)/z)^(alpha-1) y / z^2 over the poor (convey omits the weight in this
+  average; we keep it, which is the derivative of the weighted estimator);
+- :func:`profile` and :func:`kecamatan_table` -- P0/P1/P2 by group with population share and
+  contribution to total poverty;
+- :func:`change` -- the change between two survey waves with an SE that accounts for the panel
+  overlap (see its docstring), :func:`datt_ravallion` and :func:`shapley_growth_redistribution`;
+- :func:`poverty_lines`, :func:`line_for`, :func:`incidence_curve`,
+  :func:`plot_incidence_curve`.
+
+A person is poor when per-capita consumption is strictly below the line (``y < z``), the World
+Bank / BPS convention. Poverty rates are proportions in [0, 1].
+
+Example
+-------
+>>> import pandas as pd
+>>> from kassaki_eval.survey import SurveyDesign
+>>> from kassaki_eval.poverty import fgt
+>>> df = pd.DataFrame({"c": [300.0, 500, 700, 900], "w": [1.0, 1, 1, 1], "hh": [5, 4, 3, 2]})
+>>> res = fgt(SurveyDesign(df, weight="w"), welfare="c", line=600, size="hh")
+>>> round(res["p0"], 4)
+0.6429
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from . import reference
+from .exceptions import DesignError, ParameterError, Problem, require
+from .results import EstimateResult, Provenance, hash_frame
+from .survey import (Domains, SurveyDesign, as_design, build_result, domain_sums,
+                     effective_weights, srs_variance)
+from .inequality import gini_influence, kernel_density, quantile_influence, weighted_quantile
+
+__all__ = ["RelativeLine", "fgt", "watts", "sst", "mean_consumption", "profile",
+           "kecamatan_table", "change", "datt_ravallion", "shapley_growth_redistribution",
+           "poverty_lines", "line_for", "incidence_curve", "plot_incidence_curve"]
+
+
+@dataclass(frozen=True)
+class RelativeLine:
+    """A line equal to ``share`` times the ``quantile`` of welfare in the whole sample
+    (e.g. 60 % of the median: ``RelativeLine(0.6, 0.5)``). Estimated with the same weights
+    (person weights when ``size=`` is given); its sampling error enters the SE."""
+
+    share: float = 0.6
+    quantile: float = 0.5
+
+
+# ---------------------------------------------------------------------------------------------
+def _setup(data: Any, design: Any, welfare: Any, by: Any, subset: Any, size: Any, owner: str,
+           levels: Sequence[Any] | None = None) -> tuple[SurveyDesign, np.ndarray, np.ndarray, Domains]:
+    d = as_design(data, design, owner)
+    y = d.column(welfare, owner, "welfare")
+    if (y < 0).any():
+        m = y < 0
+        raise DesignError(Problem(d.table, welfare if isinstance(welfare, str) else "welfare",
+                                  "must be >= 0", int(m.sum()), d._examples(m),
+                                  "consumption cannot be negative; repair the rows.").message())
+    w = effective_weights(d, size, owner)
+    dom = d.domains(by, subset, levels=levels, owner=owner)
+    return d, y, w, dom
+
+
+def _line_values(d: SurveyDesign, line: Any, y: np.ndarray, w: np.ndarray, owner: str
+                 ) -> tuple[np.ndarray, np.ndarray | None, Any]:
+    """Per-row line, the line's influence function (relative lines) and a description."""
+    if isinstance(line, RelativeLine):
+        require(0 < line.quantile < 1 and line.share > 0, owner, "line",
+                "a RelativeLine with share > 0 and quantile in (0, 1)", line)
+        full = Domains(np.zeros(d.n, dtype=np.int64), ("all",), None)
+        q, zq = quantile_influence(full, y, w, line.quantile)
+        theta = line.share * q[0]
+        return np.full(d.n, theta), line.share * zq, {"relative": line.share, "quantile":
+                                                       line.quantile, "value": float(theta)}
+    if isinstance(line, str):
+        z = d.column(line, owner, "line")
+    elif np.isscalar(line):
+        z = np.full(d.n, float(line))  # type: ignore[arg-type]
+    else:
+        z = np.asarray(line, dtype=float)
+        if z.shape != (d.n,):
+            raise ParameterError(f"The 'line' parameter of {owner} must be a number, a column "
+                                 f"name, an array with one value per row or a RelativeLine. Got "
+                                 f"shape {z.shape} instead.")
+    if not np.all(np.isfinite(z) & (z > 0)):
+        raise ParameterError(f"The 'line' parameter of {owner} must be finite and > 0. Got "
+                             f"{line!r} instead.")
+    desc = float(z[0]) if np.all(z == z[0]) else (line if isinstance(line, str) else "per-row")
+    return z, None, desc
+
+
+def _fgt_h(y: np.ndarray, z: np.ndarray, a: float) -> np.ndarray:
+    poor = y < z
+    if a == 0:
+        return poor.astype(float)
+    gap = np.where(poor, (z - y) / z, 0.0)
+    return gap ** a
+
+
+def _fgt_dline(dom: Domains, y: np.ndarray, w: np.ndarray, z: np.ndarray, a: float,
+               N: np.ndarray) -> np.ndarray:
+    """Derivative of each domain's P(alpha) with respect to a common line."""
+    if a == 0:
+        return kernel_density(dom, y, w, np.full(dom.n, z[0]))
+    poor = y < z
+    der = np.where(poor, a * np.where(poor, (z - y) / z, 0.0) ** (a - 1) * y / z ** 2, 0.0)
+    return domain_sums(dom, der, w)[:, 0] / N
+
+
+def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float | Sequence[float] = 0,
+        design: Any = None, size: Any = None, by: str | Sequence[str] | None = None,
+        subset: Any = None, levels: Sequence[Any] | None = None,
+        conf_alpha: float = 0.05) -> EstimateResult:
+    """Foster-Greer-Thorbecke poverty measures P(alpha) with linearised SEs.
+
+    Parameters
+    ----------
+    data : SurveyDesign or DataFrame
+        The sample (with ``design=`` options when a DataFrame).
+    welfare : str
+        Per-capita consumption column (Rp per month).
+    line : float, str, array or RelativeLine
+        Poverty line: one value, a column (a line per row: year/region), or a relative line.
+    alpha : float or sequence of floats
+        FGT parameter(s) >= 0: 0 headcount, 1 depth, 2 severity.
+    size : str, optional
+        Household-size column: person-level measures (weights x size).
+    by, subset, levels
+        Domains: group column(s), a boolean mask, the domain labels required (an absent level
+        raises :class:`DesignError`).
+    conf_alpha : float
+        Interval level (1 - conf_alpha).
+
+    Returns
+    -------
+    EstimateResult
+        One row per domain and alpha: terms ``p0``, ``p1``... (``p0[kec_code=73.10.01]``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from kassaki_eval.survey import SurveyDesign
+    >>> df = pd.DataFrame({"c": [300.0, 500, 700, 900], "w": [1.0, 1, 1, 1]})
+    >>> fgt(SurveyDesign(df, weight="w"), "c", line=600, alpha=[0, 1]).estimates.round(3).tolist()
+    [0.5, 0.167]
+    """
+    owner = "fgt"
+    alphas = [alpha] if np.isscalar(alpha) else list(alpha)  # type: ignore[list-item]
+    for a in alphas:
+        require(isinstance(a, (int, float, np.integer, np.floating)) and a >= 0, owner, "alpha",
+                "a number >= 0 (or a list of them)", alpha)
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner, levels)
+    z, zline, line_desc = _line_values(d, line, y, w, owner)
+    H = np.column_stack([_fgt_h(y, z, float(a)) for a in alphas])        # (n, k)
+    A = np.column_stack([np.ones(d.n), H])
+    tot = domain_sums(dom, A, w)                                          # (D, 1+k)
+    N = tot[:, 0]
+    P = tot[:, 1:] / N[:, None]                                           # (D, k)
+    # PSU totals of the influence function (h - P)/N from PSU totals of w and w*h
+    pt = d.psu_totals(A, dom, w)                                          # (Psu, D, 1+k)
+    zt = (pt[:, :, 1:] - pt[:, :, :1] * P[None]) / N[None, :, None]
+    c = np.maximum(dom.codes, 0)
+    inside = dom.codes >= 0
+    U = np.where(inside[:, None], H - P[c], 0.0)                          # per-unit influence
+    if zline is not None:
+        # add the estimated line's term; IF_line lives on the whole sample, not the domain
+        dP = np.column_stack([_fgt_dline(dom, y, w, z, float(a), N) for a in alphas])  # (D, k)
+        all_dom = Domains(np.zeros(d.n, dtype=np.int64), ("all",), None)
+        lt = d.psu_totals(zline, all_dom, w)[:, 0, 0]                     # (Psu,)
+        zt = zt + lt[:, None, None] * dP[None]
+    var = d.variance_of_totals(zt)                                        # (D, k)
+    srs = srs_variance(dom, U, w) if zline is None else np.full_like(var, np.nan)
+    names = [f"p{a:g}" for a in alphas]
+    terms = [nm if dom.name is None else f"{nm}[{dom.name}={lab}]"
+             for lab in dom.labels for nm in names]
+    return build_result(d, dom, terms=terms, estimate=P, variance=var, srs_var=srs,
+                        method="fgt", measure=names * dom.n, conf_alpha=conf_alpha,
+                        options={"welfare": welfare, "line": line_desc, "alpha": alphas,
+                                 "size": size, "poor": "y < line"})
+
+
+def watts(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = None,
+          size: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
+          conf_alpha: float = 0.05) -> EstimateResult:
+    """Watts index: mean of log(line / y) over the poor (zero for the non-poor)."""
+    owner = "watts"
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner)
+    z, zline, line_desc = _line_values(d, line, y, w, owner)
+    poor = y < z
+    bad = poor & (y <= 0) & (dom.codes >= 0)
+    if bad.any():
+        raise DesignError(Problem(d.table, welfare, "is 0 for poor units (Watts needs log y)",
+                                  int(bad.sum()), d._examples(bad),
+                                  "repair zero consumption or use fgt().").message())
+    h = np.where(poor, np.log(z / np.where(y > 0, y, 1.0)), 0.0)
+    A = np.column_stack([np.ones(d.n), h])
+    tot = domain_sums(dom, A, w)
+    N = tot[:, 0]
+    W = tot[:, 1] / N
+    pt = d.psu_totals(A, dom, w)
+    zt = (pt[:, :, 1] - pt[:, :, 0] * W[None]) / N[None]
+    if zline is not None:
+        # d Watts / d line = (1/N) sum_poor w / line
+        dW = domain_sums(dom, poor.astype(float) / z, w)[:, 0] / N
+        all_dom = Domains(np.zeros(d.n, dtype=np.int64), ("all",), None)
+        zt = zt + d.psu_totals(zline, all_dom, w)[:, 0, 0][:, None] * dW[None]
+    var = d.variance_of_totals(zt)
+    c = np.maximum(dom.codes, 0)
+    u = np.where(dom.codes >= 0, h - W[c], 0.0)
+    srs = srs_variance(dom, u, w)[:, 0] if zline is None else np.full(dom.n, np.nan)
+    terms = ["watts" if dom.name is None else f"watts[{dom.name}={lab}]" for lab in dom.labels]
+    return build_result(d, dom, terms=terms, estimate=W, variance=var, srs_var=srs,
+                        method="watts", conf_alpha=conf_alpha,
+                        options={"welfare": welfare, "line": line_desc, "size": size})
+
+
+def sst(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = None,
+        size: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
+        conf_alpha: float = 0.05) -> EstimateResult:
+    """Sen-Shorrocks-Thon index: SST = P1 (1 + G(x)), x the poverty-gap ratios of everyone
+    (0 for the non-poor), G their Gini (Osberg & Xu 2000); = P0 * P1_poor * (1 + G_poor).
+    Linearised by the product rule with convey's Gini influence function. Absolute lines only.
+    """
+    owner = "sst"
+    if isinstance(line, RelativeLine):
+        raise ParameterError("The 'line' parameter of sst must be an absolute line (number, "
+                             "column or array). Got a RelativeLine instead.")
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner)
+    z, _, line_desc = _line_values(d, line, y, w, owner)
+    x = _fgt_h(y, z, 1.0)
+    inside = dom.codes >= 0
+    c = np.maximum(dom.codes, 0)
+    N = domain_sums(dom, np.ones(d.n), w)[:, 0]
+    P1 = domain_sums(dom, x, w)[:, 0] / N
+    G, zg = gini_influence(dom, x, w)
+    G = np.nan_to_num(G)
+    zp1 = np.where(inside, (x - P1[c]) / N[c], 0.0)
+    est = P1 * (1 + G)
+    zz = (1 + G[c]) * zp1 + P1[c] * np.nan_to_num(zg)
+    var = d.variance_of_totals(d.psu_totals(zz, dom, w))[:, 0]
+    srs = srs_variance(dom, zz * N[c], w)[:, 0]
+    terms = ["sst" if dom.name is None else f"sst[{dom.name}={lab}]" for lab in dom.labels]
+    return build_result(d, dom, terms=terms, estimate=est, variance=var, srs_var=srs,
+                        method="sst", conf_alpha=conf_alpha,
+                        options={"welfare": welfare, "line": line_desc, "size": size})
+
+
+def mean_consumption(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
+                     size: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
+                     conf_alpha: float = 0.05) -> EstimateResult:
+    """Mean per-capita consumption (person-weighted with ``size=``), linearised as a ratio."""
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "mean_consumption")
+    A = np.column_stack([np.ones(d.n), y])
+    tot = domain_sums(dom, A, w)
+    N, M = tot[:, 0], tot[:, 1] / tot[:, 0]
+    pt = d.psu_totals(A, dom, w)
+    var = d.variance_of_totals((pt[:, :, 1] - pt[:, :, 0] * M[None]) / N[None])
+    c = np.maximum(dom.codes, 0)
+    srs = srs_variance(dom, np.where(dom.codes >= 0, y - M[c], 0.0), w)[:, 0]
+    terms = ["mean" if dom.name is None else f"mean[{dom.name}={lab}]" for lab in dom.labels]
+    return build_result(d, dom, terms=terms, estimate=M, variance=var, srs_var=srs,
+                        method="mean_consumption", conf_alpha=conf_alpha,
+                        options={"welfare": welfare, "size": size})
+
+
+# ---------------------------------------------------------------------------------------------
+# profiles
+# ---------------------------------------------------------------------------------------------
+
+def profile(data: Any, welfare: str = "consumption_pc", *, line: Any, by: str,
+            design: Any = None, size: Any = "hh_size", alphas: Sequence[float] = (0, 1, 2),
+            conf_alpha: float = 0.05) -> pd.DataFrame:
+    """Poverty profile by group: P0/P1/P2 (with SE and CI), population share, and each group's
+    contribution to total poverty (share x P_alpha(group) / P_alpha(total), summing to 1).
+
+    Returns a DataFrame with one row per group and a last row ``total``.
+    """
+    d = as_design(data, design, "profile")
+    by_res = fgt(d, welfare, line=line, alpha=list(alphas), size=size, by=by,
+                 conf_alpha=conf_alpha).tidy()
+    tot_res = fgt(d, welfare, line=line, alpha=list(alphas), size=size,
+                  conf_alpha=conf_alpha).tidy()
+    w = effective_weights(d, size, "profile")
+    dom = d.domains(by, owner="profile")
+    pop = np.bincount(dom.codes[dom.codes >= 0], weights=w[dom.codes >= 0], minlength=dom.n)
+    share = pop / pop.sum()
+    rows = []
+    for gi, lab in enumerate(dom.labels):
+        r: dict[str, Any] = {"group": lab, "pop_share": share[gi],
+                             "n_obs": int(by_res.loc[by_res["group"] == lab, "n_obs"].iloc[0])}
+        for a in alphas:
+            nm = f"p{a:g}"
+            hit = by_res[(by_res["group"] == lab) & (by_res["measure"] == nm)].iloc[0]
+            tot = tot_res[tot_res["measure"] == nm].iloc[0]["estimate"]
+            r[nm] = hit["estimate"]
+            r[f"{nm}_se"] = hit["std_error"]
+            r[f"{nm}_low"], r[f"{nm}_high"] = hit["conf_low"], hit["conf_high"]
+            r[f"{nm}_contribution"] = share[gi] * hit["estimate"] / tot if tot > 0 else np.nan
+        rows.append(r)
+    tot_row: dict[str, Any] = {"group": "total", "pop_share": 1.0, "n_obs": int(d.n)}
+    for a in alphas:
+        nm = f"p{a:g}"
+        t = tot_res[tot_res["measure"] == nm].iloc[0]
+        tot_row.update({nm: t["estimate"], f"{nm}_se": t["std_error"], f"{nm}_low": t["conf_low"],
+                        f"{nm}_high": t["conf_high"], f"{nm}_contribution": 1.0})
+    rows.append(tot_row)
+    out = pd.DataFrame(rows)
+    out.attrs["by"] = by
+    return out
+
+
+def kecamatan_table(data: Any, welfare: str = "consumption_pc", *, line: Any,
+                    design: Any = None, size: Any = "hh_size", by: str = "kec_code",
+                    district: str | None = None) -> pd.DataFrame:
+    """Report-ready kecamatan table: names from :func:`kassaki_eval.reference.kecamatan`, zone,
+    P0 (%) with 95 % CI, P1 and P2 (%), population share and contribution to poverty (%)."""
+    prof = profile(data, welfare, line=line, by=by, design=design, size=size)
+    ref = reference.kecamatan(district)[["kec_kemendagri", "kecamatan", "zone"]]
+    names = dict(zip(ref["kec_kemendagri"], ref["kecamatan"]))
+    zones = dict(zip(ref["kec_kemendagri"], ref["zone"]))
+    out = pd.DataFrame({
+        "kec_code": prof["group"],
+        "kecamatan": [names.get(g, "Total" if g == "total" else str(g)) for g in prof["group"]],
+        "zone": [zones.get(g, "") for g in prof["group"]],
+        "households_sampled": prof["n_obs"],
+        "population_share_pct": 100 * prof["pop_share"],
+        "p0_pct": 100 * prof["p0"],
+        "p0_ci_low_pct": 100 * prof["p0_low"],
+        "p0_ci_high_pct": 100 * prof["p0_high"],
+        "p1_pct": 100 * prof["p1"],
+        "p2_pct": 100 * prof["p2"],
+        "contribution_to_p0_pct": 100 * prof["p0_contribution"],
+    })
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# change over time and decompositions
+# ---------------------------------------------------------------------------------------------
+
+def change(data: pd.DataFrame, welfare: str = "consumption_pc", *, line: Any,
+           years: tuple[int, int], year: str = "year", weight: str = "weight",
+           strata: str | None = "stratum", psu: str | None = "psu", size: Any = "hh_size",
+           alpha: float = 0, by: str | None = None, lonely_psu: str = "fail",
+           conf_alpha: float = 0.05) -> EstimateResult:
+    """Change in P(alpha) between two waves, with a panel-aware linearised SE.
+
+    Estimator: stack the two waves and treat them as one stratified cluster sample whose PSUs
+    are the villages common to both waves. The influence function is ``+z_i`` for rows of the
+    second wave and ``-z_i`` for rows of the first; the PSU totals therefore add up both
+    waves, and the design variance equals ``V(P_b) + V(P_a) - 2 Cov(P_a, P_b)`` with the
+    covariance estimated from the co-movement of each PSU's two influence totals (same village
+    in both waves, and the same panel households inside it). With no PSU in common the
+    covariance is zero (independent samples). This is the ultimate-cluster estimator of
+    Berger & Priam (2016) for rotating samples with common PSUs.
+
+    ``line`` may be a number (one line for both years), a dict ``{year: line}``, a column name
+    or a :class:`RelativeLine` is not accepted here (use absolute lines). Returns three terms:
+    ``p_a``, ``p_b`` and ``change`` (b minus a), per domain when ``by`` is given.
+    """
+    owner = "change"
+    ya, yb = years
+    sub = data[data[year].isin([ya, yb])]
+    if sub.empty or not (sub[year] == ya).any() or not (sub[year] == yb).any():
+        raise DesignError(f"{owner}: the table has no rows for year {ya} or {yb} (column "
+                          f"'{year}'). Fix: pass two years present in the survey.")
+    sub = sub.reset_index(drop=True)
+    d = SurveyDesign(sub, weight=weight, strata=strata, psu=psu, lonely_psu=lonely_psu)  # type: ignore[arg-type]
+    y = d.column(welfare, owner, "welfare")
+    if isinstance(line, Mapping):
+        z = sub[year].map({int(k): float(v) for k, v in line.items()}).to_numpy(dtype=float)
+        if not np.isfinite(z).all():
+            raise ParameterError(f"The 'line' parameter of {owner} must give a line for years "
+                                 f"{ya} and {yb}. Got {dict(line)!r} instead.")
+    elif isinstance(line, RelativeLine):
+        raise ParameterError(f"The 'line' parameter of {owner} must be absolute (number, dict "
+                             f"year->line or column). Got a RelativeLine instead.")
+    else:
+        z, _, _ = _line_values(d, line, y, d.weights, owner)
+    w = effective_weights(d, size, owner)
+    h = _fgt_h(y, z, float(alpha))
+    is_b = (sub[year] == yb).to_numpy()
+    base = d.domains(by, owner=owner)
+    D = base.n
+    # domains: wave a -> code, wave b -> code + D
+    codes = np.where(base.codes >= 0, base.codes + D * is_b, -1)
+    dom2 = Domains(codes, tuple(base.labels) * 2, base.name)
+    A = np.column_stack([np.ones(d.n), h])
+    tot = domain_sums(dom2, A, w)
+    N, P = tot[:, 0], tot[:, 1] / tot[:, 0]
+    pt = d.psu_totals(A, dom2, w)
+    zt = (pt[:, :, 1] - pt[:, :, 0] * P[None]) / N[None]                  # (Psu, 2D)
+    za, zb = zt[:, :D], zt[:, D:]
+    stacked = np.stack([za, zb, zb - za], axis=2)                         # (Psu, D, 3)
+    var = d.variance_of_totals(stacked)                                   # (D, 3)
+    est = np.column_stack([P[:D], P[D:], P[D:] - P[:D]])
+    cov = (var[:, 0] + var[:, 1] - var[:, 2]) / 2
+    names = [f"p{alpha:g}_{ya}", f"p{alpha:g}_{yb}", "change"]
+    terms = [nm if base.name is None else f"{nm}[{base.name}={lab}]"
+             for lab in base.labels for nm in names]
+    res = build_result(d, base, terms=terms, estimate=est, variance=var, srs_var=None,
+                       method="poverty_change", measure=names * D, conf_alpha=conf_alpha,
+                       options={"welfare": welfare, "alpha": alpha, "years": [ya, yb],
+                                "size": size, "variance": "stacked waves, common PSUs "
+                                "(covariance from PSU co-movement)"},
+                       extras={"covariance": cov,
+                               "correlation": cov / np.sqrt(var[:, 0] * var[:, 1])})
+    return res
+
+
+def _scaled_fgt(y: np.ndarray, w: np.ndarray, z: float, a: float, factor: float) -> float:
+    h = _fgt_h(y * factor, np.full(len(y), z), a)
+    return float(np.sum(w * h) / np.sum(w))
+
+
+def _decomp_inputs(data: pd.DataFrame, welfare: str, years: tuple[int, int], year: str,
+                   weight: str, size: Any, owner: str) -> tuple[np.ndarray, ...]:
+    out = []
+    for yr in years:
+        s = data[data[year] == yr]
+        if s.empty:
+            raise DesignError(f"{owner}: no rows for year {yr} in column '{year}'. Fix: pass "
+                              f"two years present in the survey.")
+        wv = s[weight].to_numpy(float) * (s[size].to_numpy(float) if isinstance(size, str) else 1.0)
+        out += [s[welfare].to_numpy(float), wv]
+    return tuple(out)
+
+
+def datt_ravallion(data: pd.DataFrame, welfare: str = "consumption_pc", *, line: float,
+                   years: tuple[int, int], year: str = "year", weight: str = "weight",
+                   size: Any = "hh_size", alpha: float = 0) -> pd.DataFrame:
+    """Datt & Ravallion (1992) decomposition of the change in P(alpha) (real welfare, one line).
+
+    ``growth = P(mu_b, L_a) - P(mu_a, L_a)``: the first-year distribution scaled to the second
+    year's mean; ``redistribution = P(mu_a, L_b) - P(mu_a, L_a)``: the second-year distribution
+    scaled to the first year's mean; ``residual`` closes the identity. Point values only
+    (no SE).
+    """
+    ya_, wa, yb_, wb = _decomp_inputs(data, welfare, years, year, weight, size, "datt_ravallion")
+    mua, mub = np.sum(wa * ya_) / wa.sum(), np.sum(wb * yb_) / wb.sum()
+    Paa = _scaled_fgt(ya_, wa, line, alpha, 1.0)
+    Pbb = _scaled_fgt(yb_, wb, line, alpha, 1.0)
+    Pba = _scaled_fgt(ya_, wa, line, alpha, mub / mua)      # mean b, Lorenz a
+    Pab = _scaled_fgt(yb_, wb, line, alpha, mua / mub)      # mean a, Lorenz b
+    growth, redis = Pba - Paa, Pab - Paa
+    total = Pbb - Paa
+    return pd.DataFrame({"component": ["growth", "redistribution", "residual", "total"],
+                         "value": [growth, redis, total - growth - redis, total]})
+
+
+def shapley_growth_redistribution(data: pd.DataFrame, welfare: str = "consumption_pc", *,
+                                  line: float, years: tuple[int, int], year: str = "year",
+                                  weight: str = "weight", size: Any = "hh_size",
+                                  alpha: float = 0) -> pd.DataFrame:
+    """Shapley (Shorrocks 2013) growth/redistribution decomposition: each component is the
+    average of its two Datt-Ravallion paths, so growth + redistribution = total exactly."""
+    ya_, wa, yb_, wb = _decomp_inputs(data, welfare, years, year, weight, size, "shapley")
+    mua, mub = np.sum(wa * ya_) / wa.sum(), np.sum(wb * yb_) / wb.sum()
+    Paa = _scaled_fgt(ya_, wa, line, alpha, 1.0)
+    Pbb = _scaled_fgt(yb_, wb, line, alpha, 1.0)
+    Pba = _scaled_fgt(ya_, wa, line, alpha, mub / mua)
+    Pab = _scaled_fgt(yb_, wb, line, alpha, mua / mub)
+    growth = 0.5 * ((Pba - Paa) + (Pbb - Pab))
+    redis = 0.5 * ((Pab - Paa) + (Pbb - Pba))
+    return pd.DataFrame({"component": ["growth", "redistribution", "total"],
+                         "value": [growth, redis, Pbb - Paa]})
+
+
+# ---------------------------------------------------------------------------------------------
+# poverty lines and the incidence curve
+# ---------------------------------------------------------------------------------------------
+
+def poverty_lines(years: Sequence[int] | None = None, district: str | None = None) -> pd.DataFrame:
+    """Lines (Rp per capita per month) by year, region and kind (``total``, ``extreme``) from
+    the district reference data, with their source and whether they are verified."""
+    lines = reference.poverty_lines(district)
+    if years is not None:
+        lines = lines[lines["year"].isin(list(years))]
+    return lines.reset_index(drop=True)
+
+
+def line_for(data: pd.DataFrame, *, year: str = "year", kind: str = "total",
+             district: str | None = None) -> np.ndarray:
+    """The district line of each row's year (one value per row) from the reference data."""
+    yrs = data[year].unique()
+    mp = {int(y): reference.poverty_line(int(y), kind=kind, district=district) for y in yrs}
+    return data[year].map(mp).to_numpy(dtype=float)
+
+
+def incidence_curve(data: Any, welfare: str = "consumption_pc", *, lines: Sequence[float],
+                    design: Any = None, size: Any = None, by: str | None = None,
+                    conf_alpha: float = 0.05) -> pd.DataFrame:
+    """Poverty incidence curve: P0 (and SE, CI) at each line in ``lines``.
+
+    One design pass per line; returns columns ``line, group, p0, std_error, conf_low,
+    conf_high``.
+    """
+    rows = []
+    for z in lines:
+        t = fgt(data, welfare, line=float(z), design=design, size=size, by=by,
+                conf_alpha=conf_alpha).tidy()
+        for _, r in t.iterrows():
+            rows.append({"line": float(z), "group": r["group"], "p0": r["estimate"],
+                         "std_error": r["std_error"], "conf_low": r["conf_low"],
+                         "conf_high": r["conf_high"]})
+    return pd.DataFrame(rows)
+
+
+def plot_incidence_curve(curve: pd.DataFrame, *, marks: Mapping[str, float] | None = None,
+                         ax: Any = None, title: str | None = None) -> Any:
+    """Figure of the incidence curve with its confidence band; ``marks`` draws vertical lines
+    (e.g. ``{"poverty line": 420000, "extreme": 322170}``). Returns the Figure (no show)."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 4.5))
+    else:
+        fig = ax.figure
+    for g, sub in curve.groupby("group", sort=False):
+        ax.plot(sub["line"], 100 * sub["p0"], label=str(g))
+        ax.fill_between(sub["line"], 100 * sub["conf_low"], 100 * sub["conf_high"], alpha=0.2)
+    for lab, v in (marks or {}).items():
+        ax.axvline(v, color="grey", linestyle="--", linewidth=1)
+        ax.text(v, ax.get_ylim()[1] * 0.95, f" {lab}", rotation=90, va="top", fontsize=8)
+    ax.set_xlabel("poverty line (Rp per capita per month)")
+    ax.set_ylabel("headcount P0 (%)")
+    ax.set_title(title or "Poverty incidence curve (95 % CI)")
+    if curve["group"].nunique() > 1:
+        ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
