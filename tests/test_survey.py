@@ -1,0 +1,215 @@
+"""SurveyDesign: linearised variance against svy and R survey, domains, lonely PSUs, errors.
+
+References: tests/references/survey/README.md (sources, design options, tolerances).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kassaki_eval.exceptions import DesignError, KassakiError, ParameterError
+from kassaki_eval.poverty import fgt, mean_consumption
+from kassaki_eval.survey import SurveyDesign
+
+REF = Path(__file__).resolve().parent / "references" / "survey"
+LINE = 2000.0  # as in make_refs.py
+
+
+@pytest.fixture(scope="module")
+def api() -> pd.DataFrame:
+    return pd.read_csv(REF / "apistrat.csv")
+
+
+@pytest.fixture(scope="module")
+def wb() -> pd.DataFrame:
+    d = pd.read_csv(REF / "hld_sample_wb_2023.csv")
+    d["stratum"] = d["geo1"] + "_" + d["urbrur"]
+    return d
+
+
+@pytest.fixture(scope="module")
+def svy_ref() -> pd.DataFrame:
+    return pd.read_csv(REF / "svy_reference.csv", keep_default_na=False)
+
+
+def _rel(a: float, b: float) -> float:
+    return abs(a - b) / abs(b)
+
+
+# --- published R survey outputs (printed precision) -------------------------------------------
+
+def test_r_survey_stratified_fpc_mean_and_total(api: pd.DataFrame) -> None:
+    # R survey tests/api.Rout.save: svymean(~api00, dstrat) 662.29 (9.4089);
+    # svytotal(~enroll, dstrat) 3687178 (114642); dstrat has strata=stype, fpc=fpc
+    d = SurveyDesign(api, weight="pw", strata="stype", fpc="fpc")
+    m = d.mean("api00").tidy().iloc[0]
+    assert abs(m["estimate"] - 662.29) < 0.005
+    assert abs(m["std_error"] - 9.4089) < 0.00005
+    t = d.total("enroll").tidy().iloc[0]
+    assert abs(t["estimate"] - 3687178) < 0.5
+    assert abs(t["std_error"] - 114642) < 0.5
+
+
+def test_r_survey_unstratified_mean_and_svyby(api: pd.DataFrame) -> None:
+    # metasurvey 0.0.24 vignette (R survey): svymean 662.2874 (9.585429);
+    # svyby(~api00, ~stype, svymean): E 12.49343, H 15.34078, M 16.50239
+    d = SurveyDesign(api, weight="pw")
+    m = d.mean("api00").tidy().iloc[0]
+    assert abs(m["estimate"] - 662.2874) < 0.00005
+    assert abs(m["std_error"] - 9.585429) < 0.0000005
+    by = d.mean("api00", by="stype").tidy().set_index("group")
+    for g, est, se in [("E", 674.43, 12.49343), ("H", 625.82, 15.34078), ("M", 636.60, 16.50239)]:
+        assert abs(by.loc[g, "estimate"] - est) < 0.005
+        assert abs(by.loc[g, "std_error"] - se) < 0.000005
+
+
+# --- svy (third-party implementation), committed output ---------------------------------------
+
+def _ours_wb(wb: pd.DataFrame, measure: str, weight: str, by: str | None) -> pd.DataFrame:
+    d = SurveyDesign(wb, weight="hhweight", strata="stratum", psu="ea")
+    size = "hhsize" if weight == "hhweight*hhsize" else None
+    if measure == "mean(pc_exp)":
+        res = mean_consumption(d, "pc_exp", size=size, by=by)
+    else:
+        alpha = {"mean(poor)": 0, "mean(gap1)": 1, "mean(gap2)": 2}[measure]
+        res = fgt(d, "pc_exp", line=LINE, alpha=alpha, size=size, by=by)
+    t = res.tidy()
+    t["group"] = t["group"].astype(str)
+    return t.set_index("group")
+
+
+def test_agrees_with_svy_points_1e10_ses_1e6(wb: pd.DataFrame, api: pd.DataFrame,
+                                             svy_ref: pd.DataFrame) -> None:
+    worst_p = worst_se = 0.0
+    checked = 0
+    for (ds, design, measure, weight, by), grp in svy_ref.groupby(
+            ["dataset", "design", "measure", "weight", "by"], sort=False):
+        byv = by or None
+        if ds == "wb2023":
+            ours = _ours_wb(wb, measure, weight, byv)
+        else:
+            strata = "stype" if design == "strata=stype" else None
+            t = SurveyDesign(api, weight="pw", strata=strata).mean("api00", by=byv).tidy()
+            t["group"] = t["group"].astype(str)
+            ours = t.set_index("group")
+        for _, r in grp.iterrows():
+            o = ours.loc[str(r["group"])]
+            worst_p = max(worst_p, _rel(o["estimate"], r["estimate"]))
+            worst_se = max(worst_se, _rel(o["std_error"], r["se"]))
+            assert o["df"] == r["df"], (ds, measure, by, r["group"])
+            checked += 1
+    assert checked == len(svy_ref) == 41
+    assert worst_p < 1e-10, worst_p
+    assert worst_se < 1e-6, worst_se
+
+
+# --- design semantics --------------------------------------------------------------------------
+
+def _toy(lonely: bool = False) -> pd.DataFrame:
+    rng = np.random.default_rng(3)
+    rows = []
+    for h, n_psu in enumerate([3, 4, 1 if lonely else 2]):
+        for j in range(n_psu):
+            for _ in range(5):
+                rows.append({"h": f"s{h}", "psu": f"s{h}p{j}", "w": rng.uniform(1, 3),
+                             "y": rng.normal(10 + h, 2)})
+    return pd.DataFrame(rows)
+
+
+def test_domain_keeps_design_equals_zeroed_scores() -> None:
+    # R subset semantics: a domain mean's variance = variance of the full-design total of
+    # z_i = 1(i in d) (y_i - mean_d) / N_d (PSUs without domain rows still count)
+    df = _toy()
+    d = SurveyDesign(df, weight="w", strata="h", psu="psu")
+    mask = (df["y"] > 10).to_numpy()
+    res = d.mean("y", subset=mask).tidy().iloc[0]
+    y, w = df["y"].to_numpy(), df["w"].to_numpy()
+    md = np.sum(w * y * mask) / np.sum(w * mask)
+    z = np.where(mask, (y - md) / np.sum(w * mask), 0.0)
+    t = pd.Series(w * z).groupby(df["psu"]).sum()
+    hs = df.groupby("psu")["h"].first()
+    v = 0.0
+    for h, tt in t.groupby(hs):
+        n = len(tt)
+        v += n / (n - 1) * np.sum((tt - tt.mean()) ** 2)
+    assert res["estimate"] == pytest.approx(md, rel=1e-12)
+    assert res["std_error"] == pytest.approx(np.sqrt(v), rel=1e-12)
+    # df: PSUs with domain rows minus strata with domain rows (R degf on a subset)
+    n_psu = df.loc[mask, "psu"].nunique()
+    n_str = df.loc[mask, "h"].nunique()
+    assert res["df"] == n_psu - n_str
+
+
+def test_lonely_psu_rules() -> None:
+    df = _toy(lonely=True)
+    with pytest.raises(DesignError, match="single PSU"):
+        SurveyDesign(df, weight="w", strata="h", psu="psu")
+    v = {r: SurveyDesign(df, weight="w", strata="h", psu="psu", lonely_psu=r).total("y")
+         .std_errors.iloc[0] ** 2 for r in ("certainty", "adjust", "average")}
+    # certainty: the lonely stratum adds nothing; average: the other strata's mean variance
+    # replaces it (x H / H_ok); adjust: its PSU total centred at 0 (R survey semantics)
+    assert v["average"] == pytest.approx(v["certainty"] * 3 / 2, rel=1e-12)
+    lonely_total = float((df.loc[df["h"] == "s2", "w"] * df.loc[df["h"] == "s2", "y"]).sum())
+    assert v["adjust"] == pytest.approx(v["certainty"] + lonely_total ** 2, rel=1e-12)
+
+
+def test_fpc_as_fraction_equals_population_size(api: pd.DataFrame) -> None:
+    a = api.copy()
+    a["frac"] = a.groupby("stype")["stype"].transform("size") / a["fpc"]
+    s1 = SurveyDesign(a, weight="pw", strata="stype", fpc="fpc").mean("api00").std_errors.iloc[0]
+    s2 = SurveyDesign(a, weight="pw", strata="stype", fpc="frac").mean("api00").std_errors.iloc[0]
+    assert s1 == pytest.approx(s2, rel=1e-12)
+
+
+def test_deff_is_ratio_to_srs_with_replacement(api: pd.DataFrame) -> None:
+    d = SurveyDesign(api, weight="pw")
+    t = d.mean("api00").tidy().iloc[0]
+    y, w = api["api00"].to_numpy(), api["pw"].to_numpy()
+    n = len(y)
+    m = np.sum(w * y) / w.sum()
+    s2 = np.sum(w * (y - m) ** 2) / w.sum() * n / (n - 1)
+    assert t["deff"] == pytest.approx(t["std_error"] ** 2 / (s2 / n), rel=1e-12)
+
+
+# --- clear errors ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad", [0.0, -1.0, np.nan])
+def test_bad_weights_raise(bad: float) -> None:
+    df = _toy()
+    df.loc[[2, 7], "w"] = bad
+    df["hh_id"] = [f"H{i:03d}" for i in range(len(df))]
+    with pytest.raises(DesignError) as e:
+        SurveyDesign(df, weight="w", strata="h", psu="psu", table="survey", id_column="hh_id")
+    msg = str(e.value)
+    assert "survey" in msg and "'w'" in msg and "2 rows" in msg and "H002" in msg and "Fix" in msg
+    assert isinstance(e.value, KassakiError) and isinstance(e.value, ValueError)
+
+
+def test_psu_in_two_strata_raises_unless_nested() -> None:
+    df = _toy()
+    df["psu2"] = df["psu"].str[-2:]  # p0, p1... repeat across strata
+    with pytest.raises(DesignError, match="more than one stratum"):
+        SurveyDesign(df, weight="w", strata="h", psu="psu2")
+    a = SurveyDesign(df, weight="w", strata="h", psu="psu2", nest=True).mean("y").tidy()
+    b = SurveyDesign(df, weight="w", strata="h", psu="psu").mean("y").tidy()
+    assert a["std_error"].iloc[0] == pytest.approx(b["std_error"].iloc[0], rel=1e-12)
+
+
+def test_empty_domain_raises() -> None:
+    df = _toy()
+    d = SurveyDesign(df, weight="w", strata="h", psu="psu")
+    with pytest.raises(DesignError, match="empty"):
+        d.mean("y", subset=np.zeros(len(df), dtype=bool))
+    with pytest.raises(DesignError, match="no sampled row"):
+        fgt(d, "y", line=10, by="h", levels=["s0", "s9"])
+
+
+def test_parameter_errors() -> None:
+    df = _toy()
+    with pytest.raises(ParameterError, match="lonely_psu"):
+        SurveyDesign(df, weight="w", lonely_psu="remove")  # type: ignore[arg-type]
+    with pytest.raises(ParameterError, match="'weight'"):
+        SurveyDesign(df, weight="nope")
