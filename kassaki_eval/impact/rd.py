@@ -1,0 +1,446 @@
+"""Regression discontinuity at the PMT eligibility cutoff, on the methods' authors' packages.
+
+Everything here wraps ``rdrobust`` (Calonico, Cattaneo, Farrell & Titiunik) and ``rddensity``
+(Cattaneo, Jansson & Ma); nothing re-implements them. What this module adds:
+
+- the PMT convention: eligibility is *below* the cutoff (``treated_side="below"``), so the
+  running variable is normalised to ``z = cutoff - running`` and every estimate is the effect
+  of being on the eligible side (rdrobust reports right minus left at ``z = 0``);
+- village-specific quota cutoffs pooled by normalising: ``cutoff`` may name a column holding
+  each household's own (village) cutoff, ``z = cutoff_v - score``;
+- results in the common shape: :func:`rd_estimate` returns one row per rdrobust estimator
+  (``Conventional``, ``Bias-Corrected``, ``Robust``) with rdrobust's own intervals and p-values
+  (``own_intervals=True``); the robust bias-corrected row is the one to report
+  (Calonico, Cattaneo & Titiunik 2014);
+- the checks rdrobust leaves to the user: too few points on a side, and a fuzzy treatment that
+  does not change at the cutoff, raise :class:`IdentificationError` with the fix;
+- the validation set: :func:`rd_density` (manipulation test), :func:`rd_balance`
+  (covariates at the cutoff), :func:`rd_placebo` (placebo cutoffs), :func:`rd_bandwidths`
+  (sensitivity), :func:`rd_plot` (binned means with the local polynomial fits, matplotlib).
+"""
+from __future__ import annotations
+
+import warnings
+from typing import Any, Literal, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..exceptions import (
+    EstimationWarning, IdentificationError, OptionalDependencyError, ParameterError,
+    check_option, require,
+)
+from ..results import EstimateResult, Provenance, hash_frame
+
+__all__ = ["normalise_running", "rd_estimate", "rd_density", "rd_balance", "rd_placebo",
+           "rd_bandwidths", "rd_plot"]
+
+ROWS = ("Conventional", "Bias-Corrected", "Robust")
+KERNELS = {"triangular": "tri", "uniform": "uni", "epanechnikov": "epa"}
+
+
+def _rdrobust() -> Any:
+    try:
+        import rdrobust
+    except ImportError as e:  # pragma: no cover - core dependency
+        raise OptionalDependencyError("rdrobust is required: pip install rdrobust") from e
+    return rdrobust
+
+
+def normalise_running(
+    data: pd.DataFrame, *, running: str, cutoff: float | str = 0.0,
+    treated_side: Literal["below", "above"] = "below",
+) -> pd.Series:
+    """Distance to the cutoff, positive on the treated (eligible) side.
+
+    ``cutoff`` is a number or the name of a column with unit-specific cutoffs (e.g. each
+    village's quota cutoff), which pools the villages in one RD (Cattaneo, Keele, Titiunik &
+    Vazquez-Bare 2016 "normalising-and-pooling").
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"score": [13.0, 13.4], "cut": [13.2, 13.2]})
+    >>> normalise_running(df, running="score", cutoff="cut").round(2).tolist()
+    [0.2, -0.2]
+    """
+    check_option("normalise_running", "treated_side", treated_side, ["below", "above"])
+    if running not in data.columns:
+        raise ParameterError(f"The 'running' parameter of normalise_running must name a column "
+                             f"of data. Got {running!r} instead.")
+    x = data[running].to_numpy(dtype=float)
+    if isinstance(cutoff, str):
+        if cutoff not in data.columns:
+            raise ParameterError("The 'cutoff' parameter of normalise_running must be a number "
+                                 f"or a column of data. Got {cutoff!r} instead.")
+        c = data[cutoff].to_numpy(dtype=float)
+    else:
+        c = float(cutoff)
+    z = (c - x) if treated_side == "below" else (x - c)
+    return pd.Series(z, index=data.index, name=f"{running}_normalised")
+
+
+def _prepare(data: pd.DataFrame, owner: str, y: str, running: str, cutoff: float | str,
+             treated_side: str, extra: Sequence[str | None]) -> tuple[pd.DataFrame, np.ndarray,
+                                                                      dict[str, int]]:
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(f"The 'data' parameter of {owner} must be a pandas DataFrame. "
+                             f"Got {type(data).__name__} instead.")
+    for name, c in (("y", y), ("running", running), *[("column", e) for e in extra]):
+        if c is not None and c not in data.columns:
+            raise ParameterError(f"The '{name}' parameter of {owner} must name a column of "
+                                 f"data. Got {c!r} instead.")
+    cols = [c for c in [y, running, *(extra or [])] if c is not None]
+    if isinstance(cutoff, str):
+        cols.append(cutoff)
+    dropped: dict[str, int] = {}
+    keep = np.ones(len(data), dtype=bool)
+    for c in dict.fromkeys(cols):
+        na = data[c].isna().to_numpy()
+        if (na & keep).any():
+            dropped[f"missing {c}"] = int((na & keep).sum())
+        keep &= ~na
+    sub = data.loc[keep]
+    z = normalise_running(sub, running=running, cutoff=cutoff,
+                          treated_side=treated_side).to_numpy()  # type: ignore[arg-type]
+    return sub, z, dropped
+
+
+def _check_sides(z: np.ndarray, running: str, min_obs: int, p: int, table: str) -> None:
+    for side, mask in (("eligible (treated) side", z >= 0), ("other side", z < 0)):
+        n = int(mask.sum())
+        nu = int(np.unique(z[mask]).size)
+        if n < min_obs or nu < p + 2:
+            raise IdentificationError(
+                f"{table}: column '{running}' has only {n} rows ({nu} distinct values) on the "
+                f"{side} of the cutoff; an RD needs at least {max(min_obs, p + 2)} rows and "
+                f"{p + 2} distinct values on each side for a local polynomial of order {p} "
+                "(and its bias correction). Fix: check the cutoff, pool more villages or years, "
+                "or lower the polynomial order.")
+
+
+def _call_rdrobust(yv: np.ndarray, z: np.ndarray, *, c: float = 0.0, fuzzy: np.ndarray | None,
+                   covs: np.ndarray | None, cluster: np.ndarray | None,
+                   weights: np.ndarray | None, p: int, kernel: str, bwselect: str,
+                   h: float | None, b: float | None, vce: str, alpha: float) -> Any:
+    rdr = _rdrobust()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        return rdr.rdrobust(yv, z, c=c, fuzzy=fuzzy, covs=covs, cluster=cluster,
+                            weights=weights, p=p, kernel=KERNELS[kernel], bwselect=bwselect,
+                            h=h, b=b, vce=vce, level=100 * (1 - alpha))
+
+
+def _rows_from(r: Any, alpha: float, term_prefix: str = "") -> pd.DataFrame:
+    coef = np.asarray(r.coef).ravel()
+    se = np.asarray(r.se).ravel()
+    ci = np.asarray(r.ci)
+    pv = np.asarray(r.pv).ravel()
+    nh = [int(v) for v in r.N_h]
+    bws = np.asarray(r.bws)
+    return pd.DataFrame({
+        "term": [f"{term_prefix}{t}" for t in ROWS],
+        "estimate": coef, "std_error": se, "p_value": pv,
+        "conf_low": ci[:, 0], "conf_high": ci[:, 1],
+        "n_obs": nh[0] + nh[1],
+        "h_left": bws[0, 0], "h_right": bws[0, 1], "b_left": bws[1, 0], "b_right": bws[1, 1],
+        "n_h_left": nh[0], "n_h_right": nh[1],
+    })
+
+
+def rd_estimate(
+    data: pd.DataFrame, *, y: str, running: str, cutoff: float | str = 0.0,
+    treated_side: Literal["below", "above"] = "below", fuzzy: str | None = None,
+    covariates: Sequence[str] | None = None, cluster: str | None = None,
+    weights: str | None = None, p: int = 1,
+    kernel: Literal["triangular", "uniform", "epanechnikov"] = "triangular",
+    bwselect: str = "mserd", h: float | None = None, b: float | None = None,
+    vce: str = "nn", min_obs: int = 20, alpha: float = 0.05,
+) -> EstimateResult:
+    """Sharp or fuzzy RD effect of being on the eligible side of the cutoff (rdrobust).
+
+    Parameters
+    ----------
+    y, running : str
+        Outcome and running variable (e.g. the PMT score).
+    cutoff : float or str
+        The cutoff, or a column of unit-specific (village quota) cutoffs.
+    treated_side : {"below", "above"}
+        Side of the cutoff that is eligible; PMT targeting: ``"below"``.
+    fuzzy : str, optional
+        Treatment actually received (take-up); gives the fuzzy RD (local Wald) estimate.
+    covariates : list of str, optional
+        Pre-determined covariates for efficiency (Calonico, Cattaneo, Farrell & Titiunik 2019).
+    cluster, weights : str, optional
+        Cluster id (switches rdrobust to ``vce="cr1"``) and weights (they multiply the kernel).
+    p, kernel, bwselect, h, b, vce :
+        Passed to ``rdrobust`` (``h``/``b`` in units of the normalised running variable).
+    min_obs : int
+        Minimum rows per side before calling rdrobust.
+    alpha : float
+
+    Returns
+    -------
+    EstimateResult
+        Rows ``Conventional``, ``Bias-Corrected``, ``Robust`` with rdrobust's intervals;
+        columns ``h_left, h_right, b_left, b_right, n_h_left, n_h_right``. For a fuzzy design
+        the first stage is in ``extras['first_stage']``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"score": rng.uniform(-1, 1, 2000)})
+    >>> df["y"] = 0.5 * (df.score < 0) + df.score + rng.normal(0, 0.3, 2000)
+    >>> r = rd_estimate(df, y="y", running="score", cutoff=0.0)
+    >>> bool(r.conf_int().loc["Robust", "conf_low"] < 0.5 < r.conf_int().loc["Robust", "conf_high"])
+    True
+    """
+    owner = "rd_estimate"
+    check_option(owner, "kernel", kernel, list(KERNELS))
+    check_option(owner, "treated_side", treated_side, ["below", "above"])
+    require(isinstance(p, (int, np.integer)) and 0 <= p <= 4, owner, "p", "an integer in 0..4", p)
+    require(isinstance(min_obs, (int, np.integer)) and min_obs >= 5, owner, "min_obs",
+            "an integer >= 5", min_obs)
+    sub, z, dropped = _prepare(data, owner, y, running, cutoff, treated_side,
+                               [fuzzy, cluster, weights, *(covariates or [])])
+    _check_sides(z, running, min_obs, p, "data")
+    yv = sub[y].to_numpy(dtype=float)
+    T = sub[fuzzy].to_numpy(dtype=float) if fuzzy else None
+    if T is not None and np.var(T) == 0:
+        raise IdentificationError(
+            f"data: column '{fuzzy}' is {T[0]:g} for all {T.size} rows, so the treatment does "
+            "not change at the cutoff and the fuzzy RD is not identified. Fix: check the "
+            "take-up variable, or estimate the sharp (intention-to-treat) RD without fuzzy=.")
+    covs = sub[list(covariates)].to_numpy(dtype=float) if covariates else None
+    cl = pd.factorize(sub[cluster])[0] if cluster else None
+    wv = sub[weights].to_numpy(dtype=float) if weights else None
+    try:
+        r = _call_rdrobust(yv, z, fuzzy=T, covs=covs, cluster=cl, weights=wv, p=p,
+                           kernel=kernel, bwselect=bwselect, h=h, b=b, vce=vce, alpha=alpha)
+    except ValueError as e:
+        if "first-stage" in str(e) or "Fuzzy" in str(e):
+            raise IdentificationError(
+                f"data: column '{fuzzy}' does not change at the cutoff (rdrobust: {e}). Fix: "
+                "estimate the sharp RD, or check the take-up variable.") from e
+        raise IdentificationError(f"data: rdrobust could not estimate the RD ({e}). Fix: check "
+                                  "the running variable around the cutoff.") from e
+    table = _rows_from(r, alpha)
+    extras: dict[str, Any] = {"rdrobust": r}
+    if T is not None:
+        fs = float(np.asarray(r.tau_T).ravel()[0])
+        fs_se = float(np.asarray(r.se_T).ravel()[0])
+        t = fs / fs_se if fs_se > 0 else 0.0
+        extras["first_stage"] = {"jump": fs, "std_error": fs_se, "t": t}
+        if abs(t) < stats.norm.ppf(1 - alpha / 2):
+            raise IdentificationError(
+                f"data: the treatment '{fuzzy}' does not change at the cutoff: first-stage jump "
+                f"{fs:.4f} (se {fs_se:.4f}, t = {t:.2f}) within the bandwidth. The fuzzy RD "
+                "divides by this jump and is not identified. Fix: report the sharp "
+                "(intention-to-treat) RD instead, or check that take-up depends on eligibility.")
+        if abs(t) < np.sqrt(10):
+            warnings.warn(f"rd_estimate: weak first stage (jump {fs:.3f}, t = {t:.2f} < "
+                          "sqrt(10)); fuzzy RD intervals are unreliable.", EstimationWarning,
+                          stacklevel=2)
+        table["first_stage"] = fs
+    prov = Provenance(method="rd_fuzzy" if fuzzy else "rd_sharp",
+                      options={"cutoff": cutoff, "treated_side": treated_side, "p": p,
+                               "kernel": kernel, "bwselect": bwselect, "h": h, "b": b,
+                               "vce": r.vce, "fuzzy": fuzzy, "covariates": list(covariates or []),
+                               "cluster": cluster, "weights": weights,
+                               "rdrobust": _version("rdrobust")},
+                      inputs_hash=hash_frame(data), n_input=len(data), n_used=int(len(sub)),
+                      dropped=dropped)
+    return EstimateResult(table, method=prov.method, alpha=alpha, provenance=prov,
+                          own_intervals=True, extras=extras,
+                          title=f"{'Fuzzy' if fuzzy else 'Sharp'} RD at the cutoff (rdrobust)")
+
+
+def _version(pkg: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version(pkg)
+    except PackageNotFoundError:  # pragma: no cover
+        return "unknown"
+
+
+def rd_density(
+    data: pd.DataFrame, *, running: str, cutoff: float | str = 0.0,
+    treated_side: Literal["below", "above"] = "below", alpha: float = 0.05,
+    **rddensity_kw: Any,
+) -> EstimateResult:
+    """Manipulation test of the running variable's density at the cutoff (rddensity;
+    Cattaneo, Jansson & Ma 2020, JASA 115(531)).
+
+    One row ``density_jump`` (density on the eligible side minus the other side at the
+    cutoff, normalised units) with rddensity's jackknife test statistic and p-value; a small
+    p-value means households bunch on one side (e.g. under-reporting assets to qualify).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> df = pd.DataFrame({"score": np.random.default_rng(0).normal(size=3000)})
+    >>> rd_density(df, running="score").tidy()["p_value"].iloc[0] > 0.01
+    True
+    """
+    try:
+        from rddensity import rddensity
+    except ImportError as e:  # pragma: no cover
+        raise OptionalDependencyError("rddensity is required: pip install rddensity") from e
+    sub, z, dropped = _prepare(data, "rd_density", running, running, cutoff, treated_side, [])
+    _check_sides(z, running, 20, 2, "data")
+    r = rddensity(z, c=0, **rddensity_kw)
+    diff = float(r.hat["diff"])
+    tstat = float(r.test["t_jk"])
+    pval = float(r.test["p_jk"])
+    se = abs(diff / tstat) if tstat != 0 else np.nan
+    crit = stats.norm.ppf(1 - alpha / 2)
+    table = pd.DataFrame({"term": ["density_jump"], "estimate": [diff], "std_error": [se],
+                          "p_value": [pval], "conf_low": [diff - crit * se],
+                          "conf_high": [diff + crit * se], "n_obs": [int(r.n["full"])],
+                          "density_left": [float(r.hat["left"])],
+                          "density_right": [float(r.hat["right"])],
+                          "h_left": [float(r.h["left"])], "h_right": [float(r.h["right"])],
+                          "n_h_left": [int(r.n["eff_left"])], "n_h_right": [int(r.n["eff_right"])]})
+    prov = Provenance(method="rd_density", options={"cutoff": cutoff,
+                                                    "treated_side": treated_side,
+                                                    "rddensity": _version("rddensity"),
+                                                    **rddensity_kw},
+                      inputs_hash=hash_frame(data), n_input=len(data), n_used=len(sub),
+                      dropped=dropped)
+    return EstimateResult(table, method="rd_density", alpha=alpha, provenance=prov,
+                          own_intervals=True, extras={"rddensity": r},
+                          title="Density (manipulation) test at the cutoff (rddensity)")
+
+
+def _stack(results: list[tuple[str, EstimateResult]], row: str, method: str, title: str,
+           alpha: float, data: pd.DataFrame, options: dict[str, Any]) -> EstimateResult:
+    parts = []
+    for name, res in results:
+        t = res.tidy()
+        t = t[t["term"] == row].copy()
+        t["term"] = name
+        parts.append(t)
+    table = pd.concat(parts, ignore_index=True).drop(columns=["statistic"])
+    prov = Provenance(method=method, options=options, inputs_hash=hash_frame(data),
+                      n_input=len(data))
+    return EstimateResult(table, method=method, alpha=alpha, provenance=prov,
+                          own_intervals=True, title=title)
+
+
+def rd_balance(
+    data: pd.DataFrame, *, covariates: Sequence[str], running: str,
+    cutoff: float | str = 0.0, treated_side: Literal["below", "above"] = "below",
+    row: str = "Robust", alpha: float = 0.05, **kw: Any,
+) -> EstimateResult:
+    """Covariate-balance tests at the cutoff: the RD "effect" on each pre-determined
+    covariate (should be zero). One row per covariate (rdrobust ``row`` estimator, each with
+    its own MSE-optimal bandwidth).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"score": rng.uniform(-1, 1, 2000), "age": rng.normal(40, 5, 2000)})
+    >>> rd_balance(df, covariates=["age"], running="score").terms
+    ['age']
+    """
+    check_option("rd_balance", "row", row, list(ROWS))
+    out = [(c, rd_estimate(data, y=c, running=running, cutoff=cutoff,
+                           treated_side=treated_side, alpha=alpha, **kw)) for c in covariates]
+    return _stack(out, row, "rd_balance", "Covariate balance at the cutoff (rdrobust)", alpha,
+                  data, {"cutoff": cutoff, "row": row})
+
+
+def rd_placebo(
+    data: pd.DataFrame, *, y: str, running: str, cutoff: float | str = 0.0,
+    treated_side: Literal["below", "above"] = "below", placebo: Sequence[float] = (),
+    row: str = "Robust", alpha: float = 0.05, **kw: Any,
+) -> EstimateResult:
+    """RD estimates at placebo cutoffs (in normalised units; positive = on the eligible side).
+
+    Each placebo uses only the observations on its own side of the true cutoff, so the true
+    discontinuity cannot leak into it (Cattaneo, Idrobo & Titiunik 2020, section 5.3).
+    """
+    check_option("rd_placebo", "row", row, list(ROWS))
+    require(len(placebo) > 0 and all(v != 0 for v in placebo), "rd_placebo", "placebo",
+            "a non-empty list of non-zero cutoffs (normalised units)", placebo)
+    sub, z, _ = _prepare(data, "rd_placebo", y, running, cutoff, treated_side, [])
+    frame = pd.DataFrame({"_y": sub[y].to_numpy(dtype=float), "_z": z})
+    out = []
+    for c in placebo:
+        side = frame[frame["_z"] >= 0] if c > 0 else frame[frame["_z"] < 0]
+        res = rd_estimate(side, y="_y", running="_z", cutoff=float(c), treated_side="above",
+                          alpha=alpha, **kw)
+        out.append((f"placebo {c:+g}", res))
+    return _stack(out, row, "rd_placebo", "RD at placebo cutoffs (rdrobust)", alpha, data,
+                  {"cutoff": cutoff, "placebo": list(placebo), "row": row})
+
+
+def rd_bandwidths(
+    data: pd.DataFrame, *, y: str, running: str, cutoff: float | str = 0.0,
+    treated_side: Literal["below", "above"] = "below",
+    multipliers: Sequence[float] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0),
+    alpha: float = 0.05, **kw: Any,
+) -> pd.DataFrame:
+    """Bandwidth sensitivity: the RD at multiples of the MSE-optimal bandwidth (the pilot
+    bandwidth ratio ``h/b`` is kept). Columns: ``multiplier, h, estimate, std_error,
+    conf_low, conf_high`` (conventional) and ``robust_low, robust_high, robust_p``, ``n_obs``.
+    """
+    base = rd_estimate(data, y=y, running=running, cutoff=cutoff, treated_side=treated_side,
+                       alpha=alpha, **kw)
+    t0 = base.tidy()
+    h0, b0 = float(t0["h_left"].iloc[0]), float(t0["b_left"].iloc[0])
+    rows = []
+    for m in multipliers:
+        require(m > 0, "rd_bandwidths", "multipliers", "positive numbers", multipliers)
+        kw2 = {k: v for k, v in kw.items() if k not in ("h", "b")}
+        res = base if m == 1.0 else rd_estimate(
+            data, y=y, running=running, cutoff=cutoff, treated_side=treated_side, alpha=alpha,
+            h=h0 * m, b=b0 * m, **kw2)
+        t = res.tidy().set_index("term")
+        rows.append({"multiplier": m, "h": h0 * m,
+                     "estimate": t.loc["Conventional", "estimate"],
+                     "std_error": t.loc["Conventional", "std_error"],
+                     "conf_low": t.loc["Conventional", "conf_low"],
+                     "conf_high": t.loc["Conventional", "conf_high"],
+                     "robust_low": t.loc["Robust", "conf_low"],
+                     "robust_high": t.loc["Robust", "conf_high"],
+                     "robust_p": t.loc["Robust", "p_value"],
+                     "n_obs": int(t.loc["Conventional", "n_obs"])})
+    return pd.DataFrame(rows)
+
+
+def rd_plot(
+    data: pd.DataFrame, *, y: str, running: str, cutoff: float | str = 0.0,
+    treated_side: Literal["below", "above"] = "below", p: int = 4,
+    binselect: str = "esmv", nbins: int | None = None, ax: Any = None,
+    xlabel: str | None = None, ylabel: str | None = None,
+) -> Any:
+    """RD plot: binned means and global polynomial fits on each side, from ``rdplot``
+    (computed with ``hide=True``, drawn with matplotlib). Returns the Figure."""
+    import matplotlib
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+    sub, z, _ = _prepare(data, "rd_plot", y, running, cutoff, treated_side, [])
+    _check_sides(z, running, 20, p, "data")
+    rdr = _rdrobust()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = rdr.rdplot(sub[y].to_numpy(dtype=float), z, c=0, p=p, binselect=binselect,
+                       nbins=nbins, hide=True)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(6, 4))
+    else:
+        fig = ax.figure
+    vb, vp = r.vars_bins, r.vars_poly
+    ax.scatter(vb["rdplot_mean_x"], vb["rdplot_mean_y"], s=12, color="C0", label="bin means")
+    for side in (vp["rdplot_x"] < 0, vp["rdplot_x"] > 0):
+        ax.plot(vp.loc[side, "rdplot_x"], vp.loc[side, "rdplot_y"], color="C3", lw=1.5)
+    ax.axvline(0, color="black", lw=0.8, ls="--")
+    ax.set_xlabel(xlabel or f"{running}: distance to cutoff (eligible side > 0)")
+    ax.set_ylabel(ylabel or y)
+    ax.legend(frameon=False)
+    fig.tight_layout()
+    return fig
