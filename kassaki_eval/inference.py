@@ -363,14 +363,18 @@ def wild_cluster_bootstrap(
     ssc = ((n - 1) / (n - K)) * (G / (G - 1)) if small_sample else 1.0
     beta, se, t, t_boot = _wild_core(y, X, codes, G, int(param), float(r), v, impose_null, ssc,
                                      weights)
+    # strict inequalities as wildboottest, with a relative tolerance so that draws that
+    # reproduce the sample exactly (v = +/-1 for all clusters under full enumeration) count as
+    # ties whatever the floating-point noise
+    eps = 1e-9 * max(1.0, abs(t))
     if pval_type == "two-tailed":
-        p = float(np.mean(np.abs(t) < np.abs(t_boot)))
+        p = float(np.mean(np.abs(t_boot) > np.abs(t) + eps))
     elif pval_type == "equal-tailed":
-        p = float(2 * min(np.mean(t < t_boot), np.mean(t > t_boot)))
+        p = float(2 * min(np.mean(t_boot > t + eps), np.mean(t_boot < t - eps)))
     elif pval_type == ">":
-        p = float(np.mean(t < t_boot))
+        p = float(np.mean(t_boot > t + eps))
     else:
-        p = float(np.mean(t > t_boot))
+        p = float(np.mean(t_boot < t - eps))
     return WildBootstrapResult(estimate=beta, std_error=se, t_stat=t, p_value=p, B=v.shape[1],
                                full_enumeration=enum, G=G, weights_type=str(weights_type),
                                impose_null=impose_null, pval_type=pval_type, t_boot=t_boot)
@@ -614,7 +618,7 @@ def wild_conf_int(
 
     def pval(r: float) -> float:
         _, _, t, tb = _wild_core(y, X, codes, G, int(param), r, v, True, ssc, weights)
-        return float(np.mean(np.abs(t) < np.abs(tb)))
+        return float(np.mean(np.abs(tb) > np.abs(t) + 1e-9 * max(1.0, abs(t))))
 
     b, se, _, _ = _wild_core(y, X, codes, G, int(param), 0.0, v, True, ssc, weights)
 
