@@ -196,38 +196,308 @@ def participation_overview(ctx: Context) -> Block:
 
 # --------------------------------------------------------------------------------------------
 # notebook 2: poverty profile and change
+def _design(ctx: Context, data: pd.DataFrame):
+    from ..survey import SurveyDesign
+    # villages are PSUs inside kecamatan strata; a stratum left with one village in a small
+    # sample is handled as R survey's "adjust" (centred at the population mean)
+    return SurveyDesign(data.reset_index(drop=True), weight="weight", strata="stratum",
+                        psu="psu", lonely_psu="adjust")
+
+
+def _with_lines(ctx: Context) -> pd.DataFrame:
+    s = ctx.survey
+    lines = {int(y): ctx.poverty_line("total", int(y)) for y in s["year"].unique()}
+    return s.assign(line=s["year"].map(lines).astype(float))
+
+
 def poverty_headline(ctx: Context) -> Block:
-    """District P0/P1/P2 per survey wave with design-based CIs."""
+    """District P0/P1/P2 per survey wave (person-weighted, design-based CIs)."""
     if _module("kassaki_eval.poverty", "fgt") is None or _module("kassaki_eval.survey",
                                                                   "SurveyDesign") is None:
         return _unavailable("nb2.headline", "poverty", "kassaki_eval.poverty / kassaki_eval.survey")
-    raise NotImplementedError  # integrated when the poverty library lands
+    from ..poverty import fgt
+    s = _with_lines(ctx)
+    d = _design(ctx, s)
+    res = fgt(d, line="line", alpha=[0, 1, 2], size="hh_size", by="year",
+              conf_alpha=ctx.params.alpha).tidy()
+    wide = res.pivot(index="group", columns="measure", values="estimate")
+    ci = res[res["measure"] == "p0"].set_index("group")
+    tab = pd.DataFrame({
+        "year": wide.index.astype(int),
+        "poverty_line": [ctx.poverty_line("total", int(y)) for y in wide.index],
+        "p0": wide["p0"].to_numpy(), "p0_low": ci.loc[wide.index, "conf_low"].to_numpy(),
+        "p0_high": ci.loc[wide.index, "conf_high"].to_numpy(),
+        "p1": wide["p1"].to_numpy(), "p2": wide["p2"].to_numpy(),
+        "deff": ci.loc[wide.index, "deff"].to_numpy(),
+        "n_hh": ci.loc[wide.index, "n_obs"].to_numpy(),
+    })
+    b = Block(key="nb2.headline", section="poverty", title_key="nb2.headline.title")
+    b.tables.append(Table.build("poverty_district", tab, title_key="nb2.headline.table",
+                                k=ctx.k, count_col="n_hh",
+                                formats={"year": "year", "poverty_line": "rp", "p0": "pct",
+                                         "p0_low": "pct", "p0_high": "pct", "p1": "pct2",
+                                         "p2": "pct2", "deff": "num2", "n_hh": "int"},
+                                value_cols=["p0", "p0_low", "p0_high", "p1", "p2", "deff"]))
+    cur = tab[tab["year"] == ctx.params.year]
+    if len(cur):
+        r = cur.iloc[0]
+        b.sentences.append(("nb2.headline.sentence", {
+            "year": ctx.params.year, "p0": r["p0"], "line": r["poverty_line"],
+            "level": round(100 * (1 - ctx.params.alpha)), "lo": r["p0_low"], "hi": r["p0_high"]}))
+        _number(b, "p0", float(r["p0"]), "pct")
+        _number(b, "p0_ci_low", float(r["p0_low"]), "pct")
+        _number(b, "p0_ci_high", float(r["p0_high"]), "pct")
+        _number(b, "p1", float(r["p1"]), "pct2")
+        _number(b, "p2", float(r["p2"]), "pct2")
+    cur_s = s[s["year"] == ctx.params.year]
+    if len(cur_s):
+        ext = fgt(_design(ctx, cur_s), line=ctx.poverty_line("extreme"), size="hh_size",
+                  conf_alpha=ctx.params.alpha)
+        _number(b, "p0_extreme", float(ext["p0"]), "pct")
+        b.sentences.append(("nb2.headline.extreme", {
+            "p0": float(ext["p0"]), "line": ctx.poverty_line("extreme")}))
+
+    def draw(lang: str):
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(6.5, 3.2))
+        x = tab["year"].astype(int).to_numpy()
+        y = 100 * tab["p0"].to_numpy()
+        err = np.vstack([y - 100 * tab["p0_low"].to_numpy(), 100 * tab["p0_high"].to_numpy() - y])
+        ax.errorbar(x, y, yerr=err, fmt="o-", color="#14365d", capsize=4)
+        ax.set_xticks(x)
+        ax.set_ylabel(t("fig.p0_years.y", lang))
+        ax.set_ylim(bottom=0)
+        ax.grid(axis="y", alpha=0.3)
+        fig.tight_layout()
+        return fig
+
+    b.figures.append(render_figure("p0_years", "fig.p0_years.caption", ctx.languages, draw))
+    return b
 
 
 def poverty_profile(ctx: Context) -> Block:
-    """Poverty by kecamatan, zone and sex of the head, with contributions."""
-    if _module("kassaki_eval.poverty", "fgt") is None:
+    """Poverty of the report year by kecamatan, zone and sex of the head, with contributions."""
+    if _module("kassaki_eval.poverty", "profile") is None:
         return _unavailable("nb2.profile", "poverty", "kassaki_eval.poverty")
-    raise NotImplementedError
+    from ..poverty import profile
+    s = ctx.survey[ctx.survey["year"] == ctx.params.year]
+    d = _design(ctx, s)
+    line = ctx.poverty_line()
+    b = Block(key="nb2.profile", section="poverty", title_key="nb2.profile.title")
+    kec = profile(d, line=line, by="kec_code", size="hh_size", conf_alpha=ctx.params.alpha)
+    kec = kec[kec["group"] != "total"]
+    zones = dict(zip(ctx.kecamatan["kec_kemendagri"].astype(str), ctx.kecamatan["zone"]))
+    tk = pd.DataFrame({
+        "kec_code": kec["group"].astype(str), "kecamatan": kec["group"].astype(str).map(ctx.kec_names()),
+        "zone": kec["group"].astype(str).map(zones), "n_hh": kec["n_obs"],
+        "pop_share": kec["pop_share"], "p0": kec["p0"], "p0_low": kec["p0_low"],
+        "p0_high": kec["p0_high"], "p1": kec["p1"], "p2": kec["p2"],
+        "p0_contribution": kec["p0_contribution"]})
+    b.tables.append(Table.build(
+        "poverty_kecamatan", tk, title_key="nb2.profile.table_kec", k=ctx.k, count_col="n_hh",
+        formats={"n_hh": "int", "pop_share": "pct", "p0": "pct", "p0_low": "pct",
+                 "p0_high": "pct", "p1": "pct2", "p2": "pct2", "p0_contribution": "pct"},
+        translate=("zone",)))
+    parts = []
+    for dim in ("zone", "head_sex"):
+        pr = profile(d, line=line, by=dim, size="hh_size", conf_alpha=ctx.params.alpha)
+        pr = pr[pr["group"] != "total"]
+        parts.append(pd.DataFrame({
+            "dimension": dim, "group": pr["group"].astype(str), "n_hh": pr["n_obs"],
+            "pop_share": pr["pop_share"], "p0": pr["p0"], "p0_low": pr["p0_low"],
+            "p0_high": pr["p0_high"], "p1": pr["p1"], "p2": pr["p2"],
+            "p0_contribution": pr["p0_contribution"]}))
+    tg = pd.concat(parts, ignore_index=True)
+    b.tables.append(Table.build(
+        "poverty_groups", tg, title_key="nb2.profile.table_zone", k=ctx.k, count_col="n_hh",
+        formats={"n_hh": "int", "pop_share": "pct", "p0": "pct", "p0_low": "pct",
+                 "p0_high": "pct", "p1": "pct2", "p2": "pct2", "p0_contribution": "pct"},
+        translate=("dimension", "group")))
+    zi = tg[(tg["dimension"] == "zone")].set_index("group")["p0"]
+    if {"island", "mainland"} <= set(zi.index):
+        _number(b, "p0_island", float(zi["island"]), "pct")
+        _number(b, "p0_mainland", float(zi["mainland"]), "pct")
+        b.sentences.append(("nb2.profile.sentence", {"island": float(zi["island"]),
+                                                     "mainland": float(zi["mainland"])}))
+    tk_pub = b.tables[0].data
+
+    def draw(lang: str):
+        import matplotlib.pyplot as plt
+        d2 = tk_pub.dropna(subset=["p0"]).sort_values("p0")
+        fig, ax = plt.subplots(figsize=(7.5, 4.2))
+        yv = np.arange(len(d2))
+        colors = ["#c98a00" if z == "island" else "#14365d" for z in d2["zone"]]
+        ax.errorbar(100 * d2["p0"], yv, xerr=[100 * (d2["p0"] - d2["p0_low"]),
+                                              100 * (d2["p0_high"] - d2["p0"])],
+                    fmt="none", ecolor="#9aa5b1", capsize=2)
+        ax.scatter(100 * d2["p0"], yv, c=colors, zorder=3)
+        ax.set_yticks(yv, d2["kecamatan"], fontsize=8)
+        ax.set_xlabel(t("fig.p0_kec.x", lang))
+        ax.set_xlim(left=0)
+        ax.grid(axis="x", alpha=0.3)
+        fig.tight_layout()
+        return fig
+
+    b.figures.append(render_figure("p0_kecamatan", "fig.p0_kec.caption", ctx.languages, draw))
+    return b
 
 
 def poverty_change(ctx: Context) -> Block:
-    """Change in P0 since the previous wave, with its SE and a decomposition."""
-    if _module("kassaki_eval.poverty", "fgt") is None:
+    """Change in P0 since the previous wave (panel-aware SE) and a growth/redistribution split."""
+    if _module("kassaki_eval.poverty", "change", "shapley_growth_redistribution") is None:
         return _unavailable("nb2.change", "poverty", "kassaki_eval.poverty")
-    raise NotImplementedError
+    from ..poverty import change, shapley_growth_redistribution
+    y1 = ctx.params.year
+    y0 = y1 - 1
+    s = ctx.survey
+    b = Block(key="nb2.change", section="poverty", title_key="nb2.change.title")
+    if not ((s["year"] == y0).any() and (s["year"] == y1).any()):
+        b.sentences.append(("nb2.change.no_previous", {"y0": y0}))
+        return b
+    lines = {y0: ctx.poverty_line("total", y0), y1: ctx.poverty_line("total", y1)}
+    rows = []
+    for by in (None, "zone"):
+        r = change(s, line=lines, years=(y0, y1), by=by, lonely_psu="adjust",
+                   conf_alpha=ctx.params.alpha).tidy()
+        r = r[r["measure"] == "change"]
+        for _, x in r.iterrows():
+            rows.append({"group": "total" if by is None else str(x["group"]),
+                         "change": x["estimate"], "std_error": x["std_error"],
+                         "conf_low": x["conf_low"], "conf_high": x["conf_high"],
+                         "n_hh": int(x["n_obs"])})
+    tab = pd.DataFrame(rows)
+    b.tables.append(Table.build("poverty_change", tab, title_key="nb2.change.table", k=ctx.k,
+                                count_col="n_hh", formats={"change": "pp", "std_error": "pp",
+                                                           "conf_low": "pp", "conf_high": "pp",
+                                                           "n_hh": "int"},
+                                translate=("group",)))
+    tot = tab[tab["group"] == "total"].iloc[0]
+    _number(b, "p0_change", float(tot["change"]), "pp")
+    b.sentences.append(("nb2.change.sentence", {"d": tot["change"], "y0": y0, "y1": y1,
+                                                "lo": tot["conf_low"], "hi": tot["conf_high"]}))
+    # decomposition in real terms: the earlier wave is valued at the later line (the lines
+    # move with prices), so one line serves both waves
+    real = s[s["year"].isin([y0, y1])].copy()
+    real["consumption_real"] = real["consumption_pc"].astype(float) * np.where(
+        real["year"] == y0, lines[y1] / lines[y0], 1.0)
+    dec = shapley_growth_redistribution(real, "consumption_real", line=lines[y1],
+                                        years=(y0, y1))
+    dec = dec.rename(columns={"value": "change", "component": "part"})
+    b.tables.append(Table.build("poverty_decomposition", dec, title_key="nb2.change.decomp",
+                                k=ctx.k, count_col=None, formats={"change": "pp"},
+                                translate=("part",), note_key="nb2.change.decomp_note"))
+    return b
 
 
 # --------------------------------------------------------------------------------------------
 # notebook 3: targeting
+_TARGETING_TERMS = ("exclusion_error", "inclusion_error", "coverage_target", "mistargeting",
+                    "targeting_differential", "auc")
+
+
+def _survey_year(ctx: Context) -> pd.DataFrame:
+    return ctx.survey[ctx.survey["year"] == ctx.params.year].reset_index(drop=True)
+
+
 def targeting_registry(ctx: Context) -> Block:
-    """Inclusion and exclusion errors of the registry's desil 1-4 on the survey."""
-    return _unavailable("nb3.registry", "targeting", "kassaki_eval.targeting")
+    """Inclusion and exclusion errors of the registry's desil 1-4 on the survey (design CIs)."""
+    tg = _module("kassaki_eval.targeting", "targeting_accuracy")
+    if tg is None:
+        return _unavailable("nb3.registry", "targeting", "kassaki_eval.targeting")
+    s = _survey_year(ctx)
+    # unregistered households (no desil) cannot be selected: that is the registry's exclusion
+    s = s.assign(selected=(pd.to_numeric(s["desil"], errors="coerce").fillna(99) <= 4).astype(int))
+    res = tg.targeting_accuracy(s, selected="selected", poverty_line=ctx.poverty_line(),
+                                score="desil", deciles=True, lonely_psu="adjust",
+                                alpha=ctx.params.alpha).tidy()
+    b = Block(key="nb3.registry", section="targeting", title_key="nb3.registry.title",
+              intro_key="nb3.registry.intro")
+    main = res[res["term"].isin(_TARGETING_TERMS) & res["benchmark"].isin(["poverty_line", "quota"])
+               & res["decile"].isna()]
+    tab = pd.DataFrame({
+        "benchmark": main["benchmark"].astype(str), "dimension": main["by"].astype(str),
+        "group": main["group"].astype(str), "measure": main["term"].astype(str),
+        "estimate": main["estimate"], "conf_low": main["conf_low"],
+        "conf_high": main["conf_high"], "n_hh": main["n_obs"]})
+    tab = tab[(tab["dimension"] == "all") | tab["measure"].isin(["exclusion_error",
+                                                                 "inclusion_error"])]
+    b.tables.append(Table.build(
+        "targeting_registry", tab, title_key="nb3.registry.table", k=ctx.k, count_col="n_hh",
+        formats={"estimate": "num", "conf_low": "num", "conf_high": "num", "n_hh": "int"},
+        translate=("benchmark", "dimension", "group", "measure")))
+    allpl = tab[(tab["dimension"] == "all") & (tab["benchmark"] == "poverty_line")].set_index("measure")
+    excl, incl = float(allpl.loc["exclusion_error", "estimate"]), float(allpl.loc["inclusion_error", "estimate"])
+    _number(b, "registry_exclusion_error", excl, "pct")
+    _number(b, "registry_inclusion_error", incl, "pct")
+    b.sentences.append(("nb3.registry.sentence", {"excl": excl, "incl": incl}))
+    dec = res[(res["term"] == "coverage") & res["decile"].notna() & (res["by"] == "all")]
+    if len(dec):
+        d_tab = dec[["decile", "estimate", "conf_low", "conf_high"]].copy()
+
+        def draw(lang: str):
+            import matplotlib.pyplot as plt
+            fig, ax = plt.subplots(figsize=(6.5, 3.2))
+            x = d_tab["decile"].astype(int).to_numpy()
+            y = 100 * d_tab["estimate"].to_numpy()
+            ax.bar(x, y, color="#4f7fb0")
+            ax.errorbar(x, y, yerr=[y - 100 * d_tab["conf_low"].to_numpy(),
+                                    100 * d_tab["conf_high"].to_numpy() - y], fmt="none",
+                        ecolor="#14365d", capsize=3)
+            ax.set_xticks(x)
+            ax.set_xlabel(t("fig.coverage.x", lang))
+            ax.set_ylabel(t("fig.coverage.y", lang))
+            ax.set_ylim(0, 100)
+            fig.tight_layout()
+            return fig
+
+        b.figures.append(render_figure("coverage_decile", "fig.coverage.caption", ctx.languages,
+                                       draw))
+    return b
+
+
+def _pmt_estimator(name: str, ctx: Context) -> Any:
+    from .. import targeting as tg
+    if name == "ols":
+        return tg.OLSPMT()
+    if name == "lasso":
+        return tg.LassoPMT()
+    if name == "quantile":
+        return tg.QuantilePMT(poverty_line=ctx.poverty_line())
+    return tg.BoostingPMT(random_state=ctx.params.seed) if "random_state" in \
+        tg.BoostingPMT().get_params() else tg.BoostingPMT()
 
 
 def targeting_pmt(ctx: Context) -> Block:
-    """PMT refits compared out of sample with the registry ranking."""
-    return _unavailable("nb3.pmt", "targeting", "kassaki_eval.targeting")
+    """PMT models refitted on the survey, validated out of sample (k-fold)."""
+    tg = _module("kassaki_eval.targeting", "validate_pmt", "pmt_target")
+    if tg is None:
+        return _unavailable("nb3.pmt", "targeting", "kassaki_eval.targeting")
+    s = _survey_year(ctx)
+    y = tg.pmt_target(s["consumption_pc"])
+    rows = []
+    for name in ctx.params.pmt_methods:
+        v = tg.validate_pmt(_pmt_estimator(name, ctx), s, y, sample_weight=s["weight"],
+                            poverty_line=ctx.poverty_line(), random_state=ctx.params.seed,
+                            alpha=ctx.params.alpha).tidy()
+        v = v[v["fold"].astype(str) == "all"].set_index("term")
+        rows.append({"method": name, "r2": v.loc["r2", "estimate"], "rmse": v.loc["rmse", "estimate"],
+                     "exclusion_error": v.loc["exclusion_error", "estimate"],
+                     "inclusion_error": v.loc["inclusion_error", "estimate"],
+                     "exclusion_error_line": v.loc["exclusion_error_line", "estimate"],
+                     "n_hh": int(v.loc["r2", "n_obs"])})
+    tab = pd.DataFrame(rows)
+    b = Block(key="nb3.pmt", section="targeting", title_key="nb3.pmt.title",
+              intro_key="nb3.pmt.intro")
+    b.tables.append(Table.build(
+        "targeting_pmt", tab, title_key="nb3.pmt.table", k=ctx.k, count_col="n_hh",
+        formats={"r2": "num", "rmse": "num", "exclusion_error": "pct", "inclusion_error": "pct",
+                 "exclusion_error_line": "pct", "n_hh": "int"}, translate=("method",)))
+    best = tab.sort_values("exclusion_error").iloc[0]
+    _number(b, "pmt_best_exclusion_error", float(best["exclusion_error"]), "pct")
+    b.sentences.append(("nb3.pmt.sentence", {"method": f"val.method.{best['method']}",
+                                             "excl": float(best["exclusion_error"]),
+                                             "r2": float(best["r2"])}))
+    return b
 
 
 # --------------------------------------------------------------------------------------------
