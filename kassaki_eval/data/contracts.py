@@ -423,7 +423,9 @@ class _Check:
             num = pd.to_numeric(s, errors="coerce").astype("float64")
         else:
             txt = _as_str(s)
-            num = pd.to_numeric(txt, errors="coerce").astype("float64")
+            num = _fast_float(txt)
+            if num is None:  # some text is not a number: find it the slow way
+                num = pd.to_numeric(txt, errors="coerce").astype("float64")
             bad = txt.notna() & num.isna()
             self.failed[col.name] = bad
             if bad.any():
@@ -442,7 +444,8 @@ class _Check:
             num = num.mask(inf)
             self._fail(col.name, inf)
         if col.kind in ("int", "flag"):
-            frac = num.notna() & (num % 1 != 0)
+            arr = num.to_numpy(dtype="float64", na_value=np.nan)
+            frac = pd.Series(~np.isnan(arr) & (arr != np.floor(arr)), index=num.index)
             if frac.any():
                 self.add(col.name, f"has non-integer values{self.quote(col, num[frac])}", frac,
                          fix=f"'{col.name}' counts whole units; round or correct these rows")
@@ -700,6 +703,20 @@ class _Check:
                 s = s.astype("int64")
             out[name] = s.set_axis(out.index)
         return out
+
+
+def _fast_float(txt: pd.Series) -> pd.Series | None:
+    """Text to float64 with Arrow's strict cast (20-100x faster than pd.to_numeric);
+    None when any value is not a number."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    try:
+        arr = (pa.array(txt.array) if hasattr(txt.array, "__arrow_array__") else
+               pa.array(txt.to_numpy(dtype=object, na_value=None), type=pa.string()))
+        out = pc.cast(arr, pa.float64()).to_pandas()
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(np.asarray(out, dtype="float64"), index=txt.index)
 
 
 def _as_str(s: pd.Series) -> pd.Series:

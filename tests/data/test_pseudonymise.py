@@ -23,6 +23,14 @@ def test_recipe_is_hmac_sha256_first_16_hex():
     assert pseudonymise_id([v], KEY)[0] == want
 
 
+@pytest.mark.parametrize("key", ["k" * 16, "a-much-longer-key-" * 8, "kunci-rahasia-é-ü-0123"])
+def test_recipe_any_key_length_and_odd_n_hex(key):
+    vals = [f"7310{i:012d}" for i in range(50)]
+    want = [hmac.new(key.encode(), v.encode(), hashlib.sha256).hexdigest() for v in vals]
+    assert list(pseudonymise_id(vals, key)) == ["F" + w[:16] for w in want]
+    assert list(pseudonymise_id(vals, key, prefix="P", n_hex=7)) == ["P" + w[:7] for w in want]
+
+
 def test_vectorised_ids_repeat_and_missing():
     ids = pseudonymise_id(pd.Series(["a", None, "b", "a", np.nan], dtype="object"), KEY)
     assert ids[0] == ids[3] and ids[0] != ids[2]
