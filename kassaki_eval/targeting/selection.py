@@ -35,16 +35,17 @@ def _refuse_raw(df: pd.DataFrame, table: str) -> None:
                                    "the pseudonymous family_id) and pass the ingested table")])
 
 
-def _check_ids(ids: np.ndarray, table: str, id_col: str) -> None:
-    s = pd.Series(ids)
-    if s.isna().any():
-        raise SchemaError([Problem(table, id_col, "has missing ids", int(s.isna().sum()),
-                                   tuple(np.flatnonzero(s.isna().to_numpy())[:5].tolist()),
+def _check_ids(ids: pd.Series, table: str, id_col: str) -> None:
+    # works on the column itself (Arrow strings stay Arrow strings: no 1M-object conversion)
+    na = ids.isna()
+    if na.any():
+        raise SchemaError([Problem(table, id_col, "has missing ids", int(na.sum()),
+                                   tuple(np.flatnonzero(na.to_numpy())[:5].tolist()),
                                    "every family needs its pseudonymous id")])
-    dup = s.duplicated(keep=False)
-    if dup.any():
+    if not ids.is_unique:
+        dup = ids.duplicated(keep=False)
         raise SchemaError([Problem(table, id_col, "has duplicated values", int(dup.sum()),
-                                   tuple(pd.unique(s[dup])[:5].tolist()), "ids must be unique")])
+                                   tuple(pd.unique(ids[dup])[:5].tolist()), "ids must be unique")])
 
 
 def rank_scores(score: Any, ids: Any) -> np.ndarray:
@@ -59,25 +60,24 @@ def rank_scores(score: Any, ids: Any) -> np.ndarray:
     array([2, 1, 0])
     """
     s = np.asarray(score, dtype=float)
-    ids = np.asarray(ids)
+    ids = ids if isinstance(ids, pd.Series) else pd.Series(np.asarray(ids))
     if np.isnan(s).any():
         bad = np.flatnonzero(np.isnan(s))
         raise SchemaError([Problem("registry", "score", "is missing", int(bad.size),
-                                   tuple(ids[bad[:5]].tolist()), "score every family before ranking")])
+                                   tuple(ids.iloc[bad[:5]].tolist()), "score every family before ranking")])
     order = np.argsort(s, kind="stable")
-    ss = s[order]
-    tied = np.empty(len(s), bool)
-    if len(s):
+    if len(s) > 1:
+        ss = s[order]
         eq = ss[1:] == ss[:-1]
-        tied[:] = False
-        tied[1:] |= eq
-        tied[:-1] |= eq
-    if tied.any():
-        # only the tied rows need the (slow) string comparison; their id order decides
-        rows = order[tied]
-        key = np.zeros(len(s), dtype=np.int64)
-        key[rows] = pd.Series(ids[rows]).rank(method="first").to_numpy(np.int64)
-        order = np.lexsort((key, s))
+        if eq.any():
+            tied = np.zeros(len(s), bool)
+            tied[1:] |= eq
+            tied[:-1] |= eq
+            # tied rows occupy runs of positions in ``order``; re-sorting just those positions by
+            # (score, id) orders every run by id and leaves the other rows in place
+            sub = order[tied]
+            idrank, _ = pd.factorize(ids.iloc[sub], sort=True)
+            order[tied] = sub[np.lexsort((idrank, s[sub]))]
     rank = np.empty(len(s), dtype=np.int64)
     rank[order] = np.arange(len(s))
     return rank
@@ -156,20 +156,20 @@ def score_registry(
     if id_col not in registry.columns:
         raise SchemaError([Problem("registry", id_col, "is missing", len(registry), (),
                                    "pass the ingested registry, which carries the pseudonymous id")])
-    ids = registry[id_col].to_numpy()
+    ids = registry[id_col]
     _check_ids(ids, "registry", id_col)
     score = np.asarray(model.predict(registry), dtype=float)
-    out = {id_col: ids}
+    out: dict[str, Any] = {id_col: ids}
     for c in keep:
         if c in registry.columns:
-            out[c] = registry[c].to_numpy()
+            out[c] = registry[c]
     out["score"] = score
     if within is None:
         r = rank_scores(score, ids)
         out["rank"] = r + 1
         out["desil"] = assign_desil(r)
     else:
-        codes, uniq = pd.factorize(registry[within].to_numpy(), sort=True)
+        codes, uniq = pd.factorize(registry[within], sort=True)
         r = _within_group_rank(rank_scores(score, ids), codes, len(uniq))
         out["rank"] = r + 1
         out["desil"] = assign_desil(r, groups=codes)
@@ -273,7 +273,7 @@ def select_quota(
     if (slots is None) == (budget is None):
         raise ParameterError(f"The 'slots' and 'budget' parameters of {owner} are exclusive: give exactly one. "
                              f"Got slots={slots!r} and budget={budget!r} instead.")
-    ids = scored[id_col].to_numpy()
+    ids = scored[id_col]
     _check_ids(ids, "registry", id_col)
     n = len(scored)
     global_rank = rank_scores(scored[score].to_numpy(), ids)
@@ -281,8 +281,12 @@ def select_quota(
         codes = np.zeros(n, dtype=np.int64)
         groups = np.array(["district"], dtype=object)
     else:
-        codes, groups = pd.factorize(scored[by].astype(str).to_numpy(), sort=True)
-        groups = np.asarray(groups, dtype=object)
+        codes, uniq = pd.factorize(scored[by], sort=True)
+        if (codes < 0).any():
+            bad = np.flatnonzero(codes < 0)
+            raise SchemaError([Problem("registry", by, "is missing", int(bad.size),
+                                       tuple(ids.iloc[bad[:5]].tolist()), "every family needs its group code")])
+        groups = np.asarray(uniq.astype(str), dtype=object)
     sizes = np.bincount(codes, minlength=len(groups))
 
     def _per_group(mapping: Any, name: str) -> np.ndarray:
@@ -344,10 +348,10 @@ def select_quota(
     idx = np.flatnonzero(selected)
     # group first, then rank: the output order is independent of the input order
     idx = idx[np.lexsort((within[idx], codes[idx]))]
-    ben = {}
+    ben: dict[str, Any] = {}
     if by is not None:
-        ben[by] = groups[codes[idx]]
-    ben[id_col] = ids[idx]
+        ben[by] = scored[by].iloc[idx].astype(str).reset_index(drop=True)
+    ben[id_col] = ids.iloc[idx].reset_index(drop=True)
     ben["rank_in_group"] = within[idx] + 1
     ben[score] = scored[score].to_numpy()[idx]
     if transfer is not None:
