@@ -205,9 +205,19 @@ def pmt_features(df: pd.DataFrame) -> pd.DataFrame:
 
 
 def _ols_fit(X: np.ndarray, y: np.ndarray) -> np.ndarray:
-    Xc = np.column_stack([np.ones(len(X)), X])
-    beta, *_ = np.linalg.lstsq(Xc, y, rcond=None)
-    return Xc @ beta
+    """Fitted values of OLS of ``y`` on ``X`` plus an intercept.
+
+    Normal equations on centred data: 30x faster than an SVD ``lstsq`` on 90k rows, and the
+    centred cross-product of these ~30 covariates is well conditioned.
+    """
+    mx = X.mean(axis=0)
+    Xc = X - mx
+    yc = y - y.mean()
+    try:
+        beta = np.linalg.solve(Xc.T @ Xc, Xc.T @ yc)
+    except np.linalg.LinAlgError:  # pragma: no cover - collinear custom coefficients table
+        beta, *_ = np.linalg.lstsq(Xc, yc, rcond=None)
+    return y.mean() + Xc @ beta
 
 
 # --------------------------------------------------------------------------- the world
