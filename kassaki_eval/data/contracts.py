@@ -344,7 +344,7 @@ class _Check:
             val = None if ids is None else ids.iloc[p]
             if val is None or pd.isna(val):
                 if self.rows is not None:
-                    labels.append(f"row {int(self.rows[p])}")
+                    labels.append(self._row_label(p))
                 else:
                     labels.append(f"index {self.df.index[p]}")
                 continue
@@ -518,10 +518,15 @@ class _Check:
                              fix=f"'{col.name}' must be unique: remove or merge the duplicated "
                                  f"rows in a cleaned copy")
 
+    def _row_label(self, p: int) -> str:
+        r = self.rows[p]  # type: ignore[index]
+        # several files stacked: labels such as 'survey_2024.csv row 17' come ready-made
+        return r if isinstance(r, str) else f"row {int(r)}"
+
     def _rows_of(self, pos: np.ndarray) -> tuple[str, ...]:
         pos = pos[:_MAX_EX + 1]
         if self.rows is not None:
-            return tuple(f"row {int(self.rows[p])}" for p in pos)
+            return tuple(self._row_label(p) for p in pos)
         return tuple(f"index {self.df.index[p]}" for p in pos)
 
     def _range(self, col: Column, s: pd.Series) -> None:
@@ -744,8 +749,9 @@ def problems(data: pd.DataFrame, table: str | TableSpec, *, rows: Sequence[int] 
     table : str or TableSpec
         One of :data:`TABLES`.
     rows : sequence of int, optional
-        Row number in the source file of each row (spreadsheet numbering, header = row 1);
-        used to name rows when ids cannot be quoted. Without it rows are named by index label.
+        Row number in the source file of each row (spreadsheet numbering, header = row 1),
+        or ready-made labels such as ``'survey_2024.csv row 17'``; used to name rows when ids
+        cannot be quoted. Without it rows are named by index label.
     source : str, optional
         File name, for messages.
     """

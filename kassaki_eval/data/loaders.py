@@ -345,17 +345,19 @@ def _has_pii(df: pd.DataFrame) -> bool:
     return any(str(c).lower() in PII_COLUMNS for c in df.columns)
 
 
-def load_table(path: str | Path, table: str = "survey", *, key: str | None = None,
-               demo: bool = False, sheet: str | int | None = None,
+def load_table(path: str | Path | Sequence[str | Path], table: str = "survey", *,
+               key: str | None = None, demo: bool = False, sheet: str | int | None = None,
                header_row: int | None = None, encoding: str | None = None,
                rename: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read a table file read-only, validate it against its contract, pseudonymise a registry.
 
     Parameters
     ----------
-    path : str or Path
+    path : str or Path, or a sequence of them
         A CSV (UTF-8; ``,``/``;``/tab separated), Parquet, Excel .xlsx or Stata .dta file.
-        The real format is sniffed from the content.
+        The real format is sniffed from the content. Several files (e.g. one survey wave
+        each) are stacked in the given order and validated as one table, so rules across
+        waves (duplicates, PSU nesting) see all rows; rows are then named ``file row N``.
     table : {'survey', 'registry', 'registry_raw', 'participation', 'villages'}
         The contract. ``'registry'`` accepts a raw registry (with ``no_kk``, ``nik_head``,
         ``name_head``): it is validated as ``registry_raw``, pseudonymised, and validated again
@@ -396,25 +398,39 @@ def load_table(path: str | Path, table: str = "survey", *, key: str | None = Non
     (103, 10)
     """
     check_option("load_table", "table", table, TABLES)
-    p = Path(path)
-    df, rows, fmt = read_raw(p, table=table, sheet=sheet, header_row=header_row,
-                             encoding=encoding)
-    if rename:
-        df = df.rename(columns=dict(rename))
-    _log.info("read %s (%s): %d rows, %d columns", p.name, fmt, len(df), df.shape[1])
+    paths = [Path(path)] if isinstance(path, (str, Path)) else [Path(q) for q in path]
+    if not paths:
+        raise ParameterError("The 'path' parameter of load_table must name at least one file. "
+                             "Got an empty sequence instead.")
+    frames, labels, fmts = [], [], []
+    for p in paths:
+        df, rows, fmt = read_raw(p, table=table, sheet=sheet, header_row=header_row,
+                                 encoding=encoding)
+        if rename:
+            df = df.rename(columns=dict(rename))
+        _log.info("read %s (%s): %d rows, %d columns", p.name, fmt, len(df), df.shape[1])
+        frames.append(df)
+        labels.append(rows if len(paths) == 1 else
+                      np.array([f"{p.name} row {r}" for r in rows], dtype=object))
+        fmts.append(fmt)
+    df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    rows = labels[0] if len(labels) == 1 else np.concatenate(labels)
+    source = paths[0].name if len(paths) == 1 else f"{len(paths)} files"
     if table == "registry" and _has_pii(df):
         k = resolve_key(key, demo=demo)  # fail on configuration before any work
-        clean = validate(df, "registry_raw", rows=rows, source=p.name)
+        clean = validate(df, "registry_raw", rows=rows, source=source)
         out = validate(pseudonymise(clean, key=k, demo=demo), "registry", rows=rows,
-                       source=p.name)
+                       source=source)
     else:
-        out = validate(df, table, rows=rows, source=p.name)
-    out.attrs["kassaki_source"] = {"file": p.name, "format": fmt, "sha256": _sha256(p),
-                                   "rows": len(out), "table": table}
+        out = validate(df, table, rows=rows, source=source)
+    files = [{"file": p.name, "format": f, "sha256": _sha256(p), "rows": int(len(fr))}
+             for p, f, fr in zip(paths, fmts, frames)]
+    out.attrs["kassaki_source"] = (files[0] if len(files) == 1 else {"files": files}) | {
+        "table": table, "rows": len(out)}
     return out
 
 
-def load_registry(path: str | Path, *, key: str | None = None, demo: bool = False,
+def load_registry(path: str | Path | Sequence[str | Path], *, key: str | None = None, demo: bool = False,
                   **kwargs: object) -> pd.DataFrame:
     """Load, validate and pseudonymise a registry file (see :func:`load_table`).
 
@@ -425,12 +441,17 @@ def load_registry(path: str | Path, *, key: str | None = None, demo: bool = Fals
     return load_table(path, "registry", key=key, demo=demo, **kwargs)  # type: ignore[arg-type]
 
 
-def load_survey(path: str | Path, **kwargs: object) -> pd.DataFrame:
-    """Load and validate stacked survey waves (see :func:`load_table`)."""
+def load_survey(path: str | Path | Sequence[str | Path], **kwargs: object) -> pd.DataFrame:
+    """Load and validate survey waves, one file or one file per wave (see :func:`load_table`).
+
+    Example
+    -------
+    >>> survey = load_survey([f"data/demo/survey_{y}.csv" for y in (2023, 2024, 2025)])  # doctest: +SKIP
+    """
     return load_table(path, "survey", **kwargs)  # type: ignore[arg-type]
 
 
-def load_participation(path: str | Path, **kwargs: object) -> pd.DataFrame:
+def load_participation(path: str | Path | Sequence[str | Path], **kwargs: object) -> pd.DataFrame:
     """Load and validate programme participation records (see :func:`load_table`)."""
     return load_table(path, "participation", **kwargs)  # type: ignore[arg-type]
 

@@ -201,3 +201,20 @@ def test_empty_table(tmp_path: Path):
     p.write_text(",".join(make_survey().columns) + "\n", encoding="utf-8")
     with pytest.raises(SchemaError, match=r"survey: column '\*' table is empty"):
         load_survey(p)
+
+
+def test_waves_in_separate_files_are_stacked_and_checked_together(tmp_path: Path):
+    s = make_survey()
+    paths = []
+    for y, fmt in zip((2023, 2024, 2025), (".csv", ".parquet", ".xlsx")):
+        paths.append(_write(s[s["year"] == y], tmp_path / f"survey_{y}{fmt}"))
+    got = load_survey(paths)
+    assert len(got) == 54 and got["year"].tolist() == s["year"].tolist()
+    assert [f["file"] for f in got.attrs["kassaki_source"]["files"]] == [p.name for p in paths]
+    # a household without id in the 2024 file is named by file and row
+    bad = s[s["year"] == 2024].copy()
+    bad.loc[bad.index[2], "hh_id"] = None
+    paths[1] = _write(bad, tmp_path / "survey_2024b.csv")
+    with pytest.raises(SchemaError, match=r"survey \(3 files\): 1 problem found\n.*'hh_id' has "
+                                          r"missing values: 1 row \(e.g. survey_2024b.csv row 4\)"):
+        load_survey(paths)
