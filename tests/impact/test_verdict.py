@@ -1,0 +1,92 @@
+"""The one-point verdict: attributable change in district P0, its CI, the 1-pp test, sentences.
+
+On the synthetic world (fixture ``world``) the truth is ``truth['programme_effect']``
+(``attributable_change`` = P0 actual - P0 counterfactual over the whole district population).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kassaki_eval.exceptions import IdentificationError, ParameterError
+from kassaki_eval.impact.verdict import (cohort_from_treated, programme_verdict, sentences,
+                                         verdict_from_survey)
+
+
+def _toy_panel(effect: float, seed: int = 0, n_v: int = 200) -> tuple[pd.DataFrame, float]:
+    """Village panel with a known attributable change (no sampling of villages)."""
+    rng = np.random.default_rng(seed)
+    v = np.arange(n_v)
+    coh = np.choose(v % 3, [0, 2024, 2025])
+    pop = rng.integers(500, 3000, n_v).astype(float)
+    base = rng.uniform(0.08, 0.25, n_v)
+    rows = []
+    for t in (2023, 2024, 2025):
+        tr = (coh > 0) & (coh <= t)
+        p = base - 0.005 * (t - 2023) + tr * effect + rng.normal(0, 0.01, n_v)
+        rows.append(pd.DataFrame({"village_code": v, "year": t, "poor": p, "cohort": coh,
+                                  "pop_weight": pop, "kec_code": v % 13}))
+    panel = pd.concat(rows, ignore_index=True)
+    share = pop[coh > 0].sum() / pop.sum()
+    return panel, effect * share
+
+
+def test_toy_panel_recovers_attributable_change():
+    panel, truth = _toy_panel(-0.03)
+    v = programme_verdict(panel, year=2025)
+    est = v["attributable_change"]
+    lo, hi = v.conf_int().loc["attributable_change"]
+    assert lo <= truth <= hi
+    assert abs(est - truth) < 4 * v.std_errors["attributable_change"]
+    assert v["treated_person_share"] == pytest.approx(-truth / 0.03, rel=1e-12)
+    # a 2-pp reduction is clearly more than 1 pp: the probability is high, p small
+    assert v.extras["prob_reduction_exceeds"] > 0.95
+    assert v.extras["p_value_goal"] == pytest.approx(1 - v.extras["prob_reduction_exceeds"])
+    assert "goal of more than 1 point was met" in v.extras["sentence_en"]
+    assert "tercapai" in v.extras["sentence_id"] and "," in v.extras["sentence_id"]
+
+
+def test_delta_method_se_matches_simulation():
+    """SE of s*ATT from the joint influence function vs the spread over 150 replications."""
+    ests, ses = [], []
+    for s in range(150):
+        panel, _ = _toy_panel(-0.02, seed=100 + s, n_v=150)
+        v = programme_verdict(panel, year=2025, method="reg")
+        ests.append(v["attributable_change"])
+        ses.append(v.std_errors["attributable_change"])
+    ratio = np.mean(ses) / np.std(ests)
+    assert 0.8 < ratio < 1.25, ratio
+
+
+def test_sentences_numbers_and_languages():
+    en, idn = sentences(-0.0123, -0.02, -0.0046, 0.7, 0.3, 2025, 0.01, 0.95)
+    assert "1.2 percentage points" in en and "70%" in en and "p = 0.30" in en
+    assert "1,2 poin persen" in idn and "70%" in idn and "p = 0,30" in idn
+    en, _ = sentences(-0.002, -0.006, 0.002, 0.0, 1.0, 2025, 0.01, 0.95)
+    assert "was not met" in en
+
+
+def test_verdict_errors():
+    panel, _ = _toy_panel(-0.02)
+    with pytest.raises(ParameterError, match="'threshold' parameter"):
+        programme_verdict(panel, threshold=1.0)
+    with pytest.raises(ParameterError, match="'year' parameter"):
+        programme_verdict(panel, year=2030)
+    with pytest.raises(IdentificationError, match="no village is treated by 2023"):
+        programme_verdict(panel, year=2023)
+
+
+def test_cohort_from_treated():
+    d = pd.DataFrame({"v": [1, 1, 1, 2, 2, 2], "t": [1, 2, 3, 1, 2, 3], "tr": [0, 1, 1, 0, 0, 0]})
+    assert cohort_from_treated(d, unit="v", time="t", treated="tr").tolist() == [2, 2, 2, 0, 0, 0]
+
+
+def test_world_verdict_covers_true_attributable_change(world):
+    truth = world.truth["programme_effect"].set_index("year")["attributable_change"]
+    for year in (2024, 2025):
+        for cluster in (None, "kec_code"):
+            v = verdict_from_survey(world.survey, year=year, cluster=cluster)
+            lo, hi = v.conf_int().loc["attributable_change"]
+            assert lo <= truth[year] <= hi, (year, cluster, lo, hi, truth[year])
+    assert "2025" in v.extras["sentence_en"] and "2025" in v.extras["sentence_id"]
