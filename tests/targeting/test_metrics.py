@@ -20,6 +20,8 @@ Sources
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -29,6 +31,7 @@ from kassaki_eval.exceptions import ParameterError
 from kassaki_eval.targeting import confusion_table, targeting_accuracy, weighted_auc
 
 NOD = dict(weight=None, strata=None, psu=None, by=())  # a census: no design
+REF = Path(__file__).resolve().parents[1] / "references" / "targeting"
 
 
 def _est(res, term, benchmark="poverty_line", by="all", group="all", decile=None):
@@ -64,47 +67,54 @@ def test_hand_computed_confusion_table():
     assert _est(res, "exclusion_error")["std_error"] == pytest.approx(np.sqrt(10 / 9 * 0.25 / 4), rel=1e-12)
 
 
-@pytest.mark.parametrize("scenario, chosen, pl, p20", [
-    (1, [1, 2], (0.5, 0.0), (0.0, 0.0)),
-    (2, [2, 3], (0.5, 0.0), (0.5, 0.5)),
-    (3, [3, 4], (0.5, 0.0), (1.0, 1.0)),
-])
-def test_grosh_2022_table_7_3(scenario, chosen, pl, p20):
+GROSH = pd.read_csv(REF / "grosh2022_table7_3.csv")
+ALATAS = pd.read_csv(REF / "alatas2012_table3.csv").set_index("quantity")
+CGH = pd.read_csv(REF / "cgh_example.csv")
+
+
+@pytest.mark.parametrize("scenario", sorted(GROSH["scenario"].unique()))
+def test_grosh_2022_table_7_3(scenario):
     income = [6, 8, 11, 15, 21, 25, 30, 40, 50, 100]
-    sel = [int(p in chosen) for p in range(1, 11)]
-    df = pd.DataFrame({"consumption_pc": income, "selected": sel})
+    ref = GROSH[GROSH.scenario == scenario]
+    chosen = [int(p) for p in ref["beneficiaries"].iloc[0].split()]
+    df = pd.DataFrame({"consumption_pc": income, "selected": [int(p in chosen) for p in range(1, 11)]})
     res = targeting_accuracy(df, poverty_line=20, **NOD)
-    # PL benchmark: poor = income < 20 (persons 1-4)
-    assert _est(res, "exclusion_error")["estimate"] == pytest.approx(pl[0])
-    assert _est(res, "inclusion_error")["estimate"] == pytest.approx(pl[1])
-    # P20 = programme-size benchmark: 2 beneficiaries of 10 -> the poorest 20 % (persons 1, 2)
-    assert _est(res, "exclusion_error", "quota")["estimate"] == pytest.approx(p20[0])
-    assert _est(res, "inclusion_error", "quota")["estimate"] == pytest.approx(p20[1])
+    # PL benchmark: poor = income < 20 (persons 1-4); P20 = programme size: 2 beneficiaries
+    # of 10 -> the poorest 20 % (persons 1, 2) form the target group
+    for _, r in ref.iterrows():
+        assert _est(res, "exclusion_error", r.benchmark)["estimate"] == pytest.approx(r.exclusion_error, abs=1e-12)
+        assert _est(res, "inclusion_error", r.benchmark)["estimate"] == pytest.approx(r.inclusion_error, abs=1e-12)
 
 
 def test_alatas_2012_table_3_from_reported_shares():
     # Rebuild the PMT arm's confusion table from the reported shares: 3,725 non-poor of whom
-    # round(0.18 * 3725) = 671 targeted; 2,028 poor of whom round(0.52 * 2028) = 1,055 missed.
-    n_np, n_p = 3725, 2028
-    inc, exc = round(0.18 * n_np), round(0.52 * n_p)
+    # round(0.18 * 3725) = round(670.5) = 670 targeted (half to even; 671 would do as well);
+    # 2,028 poor of whom round(0.52 * 2028) = round(1054.56) = 1,055 missed.
+    n_np = int(ALATAS.loc["inclusion_error", "n_obs"])
+    n_p = int(ALATAS.loc["exclusion_error", "n_obs"])
+    inc = round(ALATAS.loc["inclusion_error", "value"] * n_np)
+    exc = round(ALATAS.loc["exclusion_error", "value"] * n_p)
+    assert (inc, exc) == (670, 1055)
     poor = np.r_[np.ones(n_p), np.zeros(n_np)].astype(bool)
     sel = np.r_[np.arange(n_p) >= exc, np.arange(n_np) < inc].astype(int)
     df = pd.DataFrame({"consumption_pc": np.where(poor, 1.0, 3.0), "selected": sel})
     res = targeting_accuracy(df, poverty_line=2.0, benchmarks=("poverty_line",), **NOD)
     # Alatas' inclusion error is per non-poor household (our inclusion_error_nontarget)
-    assert round(_est(res, "inclusion_error_nontarget")["estimate"], 2) == 0.18
-    assert round(_est(res, "exclusion_error")["estimate"], 2) == 0.52
-    assert round(_est(res, "mistargeting")["estimate"], 2) == 0.30  # (671 + 1055) / 5753 = 0.2999
-    assert _est(res, "mistargeting")["n_obs"] == 5753
+    assert round(_est(res, "inclusion_error_nontarget")["estimate"], 2) == ALATAS.loc["inclusion_error", "value"]
+    assert round(_est(res, "exclusion_error")["estimate"], 2) == ALATAS.loc["exclusion_error", "value"]
+    # (670 + 1055) / 5753 = 0.29985 -> 0.30; 670 / 3725 = 0.17987 -> 0.18
+    assert round(_est(res, "mistargeting")["estimate"], 2) == ALATAS.loc["mistargeting", "value"]
+    assert _est(res, "mistargeting")["n_obs"] == ALATAS.loc["mistargeting", "n_obs"]
 
 
 def test_cgh_worked_example_and_uniform_transfer():
     # 10 people with distinct welfare; the bottom 40 % are persons 1-4. Benefits: 60 to the
     # bottom four (15 each), 40 to the other six -> share 0.6 / 0.4 = 1.5.
+    share = float(CGH["benefit_share_bottom40"].iloc[0])
     df = pd.DataFrame({"consumption_pc": np.arange(1, 11) * 10.0,
-                       "selected": 1, "benefit": [15] * 4 + [40 / 6] * 6})
+                       "selected": 1, "benefit": [100 * share / 4] * 4 + [100 * (1 - share) / 6] * 6})
     res = targeting_accuracy(df, poverty_line=25, benefit="benefit", **NOD)
-    assert _est(res, "cgh", "none")["estimate"] == pytest.approx(1.5, rel=1e-12)
+    assert _est(res, "cgh", "none")["estimate"] == pytest.approx(float(CGH["cgh_indicator"].iloc[0]), rel=1e-12)
     # a uniform transfer: CGH = 1 and distributional characteristic = 1 by construction
     uni = targeting_accuracy(df.assign(benefit=1.0), poverty_line=25, benefit="benefit", **NOD)
     assert _est(uni, "cgh", "none")["estimate"] == pytest.approx(1.0)
