@@ -94,7 +94,11 @@ def _line_values(d: SurveyDesign, line: Any, y: np.ndarray, w: np.ndarray, owner
     if isinstance(line, str):
         z = d.column(line, owner, "line")
     elif np.isscalar(line):
-        z = np.full(d.n, float(line))  # type: ignore[arg-type]
+        zs = float(line)  # type: ignore[arg-type]
+        if not (np.isfinite(zs) and zs > 0):
+            raise ParameterError(f"The 'line' parameter of {owner} must be finite and > 0. Got "
+                                 f"{line!r} instead.")
+        return zs, None, zs  # type: ignore[return-value]
     else:
         z = np.asarray(line, dtype=float)
         if z.shape != (d.n,):
@@ -128,7 +132,7 @@ def _fgt_dline(dom: Domains, y: np.ndarray, w: np.ndarray, z: np.ndarray, a: flo
 
 def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float | Sequence[float] = 0,
         design: Any = None, size: Any = None, by: str | Sequence[str] | None = None,
-        subset: Any = None, levels: Sequence[Any] | None = None,
+        subset: Any = None, levels: Sequence[Any] | None = None, total: bool = False,
         conf_alpha: float = 0.05) -> EstimateResult:
     """Foster-Greer-Thorbecke poverty measures P(alpha) with linearised SEs.
 
@@ -147,6 +151,8 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
     by, subset, levels
         Domains: group column(s), a boolean mask, the domain labels required (an absent level
         raises :class:`DesignError`).
+    total : bool
+        With ``by``: also return the overall rows (group ``"all"``, first), from the same pass.
     conf_alpha : float
         Interval level (1 - conf_alpha).
 
@@ -170,32 +176,73 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
                 "a number >= 0 (or a list of them)", alpha)
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner, levels)
     z, zline, line_desc = _line_values(d, line, y, w, owner)
-    H = np.column_stack([_fgt_h(y, z, float(a)) for a in alphas])        # (n, k)
-    A = np.column_stack([np.ones(d.n), H])
-    tot = domain_sums(dom, A, w)                                          # (D, 1+k)
+    poor = y < z
+    gap = np.where(poor, (z - y) / z, 0.0) if any(a != 0 for a in alphas) else None
+    fa = [float(a) for a in alphas]
+    H = [poor.astype(float) if a == 0 else (gap if a == 1 else (gap * gap if a == 2 else gap ** a))
+         for a in fa]
+    # one pass: PSU x domain totals of w and w*h_j; domain totals are their column sums
+    pt = d.psu_totals([None] + H, dom, w)                                 # (Psu, D, 1+k)
+    doms = [dom]
+    want_total = total and dom.name is not None
+    if want_total:
+        if not bool((dom.codes >= 0).all()):
+            raise ParameterError("The 'total' parameter of fgt must be False when 'subset' or "
+                                 "'levels' drop rows. Got True instead.")
+        # domains partition the sample: overall PSU totals are the sum over domains
+        pt = np.concatenate([pt.sum(axis=1, keepdims=True), pt], axis=1)
+        doms = [d.domains(None, owner=owner), dom]
+    tot = pt.sum(axis=0)                                                  # (D', 1+k)
     N = tot[:, 0]
-    P = tot[:, 1:] / N[:, None]                                           # (D, k)
-    # PSU totals of the influence function (h - P)/N from PSU totals of w and w*h
-    pt = d.psu_totals(A, dom, w)                                          # (Psu, D, 1+k)
+    P = tot[:, 1:] / N[:, None]                                           # (D', k)
     zt = (pt[:, :, 1:] - pt[:, :, :1] * P[None]) / N[None, :, None]
-    c = np.maximum(dom.codes, 0)
-    inside = dom.codes >= 0
-    U = np.where(inside[:, None], H - P[c], 0.0)                          # per-unit influence
     if zline is not None:
         # add the estimated line's term; IF_line lives on the whole sample, not the domain
-        dP = np.column_stack([_fgt_dline(dom, y, w, z, float(a), N) for a in alphas])  # (D, k)
+        dP = np.vstack([np.column_stack([_fgt_dline(dd, y, w, z, a, Nd) for a in fa])
+                        for dd, Nd in zip(doms, np.split(N, np.cumsum([x.n for x in doms])[:-1]))])
         all_dom = Domains(np.zeros(d.n, dtype=np.int64), ("all",), None)
         lt = d.psu_totals(zline, all_dom, w)[:, 0, 0]                     # (Psu,)
         zt = zt + lt[:, None, None] * dP[None]
-    var = d.variance_of_totals(zt)                                        # (D, k)
-    srs = srs_variance(dom, U, w) if zline is None else np.full_like(var, np.nan)
+    var = d.variance_of_totals(zt)                                        # (D', k)
+    if zline is None:
+        # SRS-with-replacement variance from domain totals: svyvar(h) / n (svyvar with
+        # n/(n-1)); sum w h^2 reuses P(2a) totals when 2a is among the alphas
+        inside = dom.codes >= 0
+        cc = dom.codes if inside.all() else dom.codes[inside]
+        n_d = np.bincount(cc, minlength=dom.n).astype(float)
+        S2 = []
+        for j, a in enumerate(fa):
+            if a == 0:
+                S2.append(tot[:, 1 + j])
+            elif 2 * a in fa:
+                S2.append(tot[:, 1 + fa.index(2 * a)])
+            else:
+                hh = w * H[j] * H[j]
+                part = np.bincount(cc, weights=hh if inside.all() else hh[inside], minlength=dom.n)
+                S2.append(np.concatenate([[part.sum()], part]) if want_total else part)
+        if want_total:
+            n_d = np.concatenate([[n_d.sum()], n_d])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            srs = (np.column_stack(S2) / N[:, None] - P * P) / (n_d - 1)[:, None]
+    else:
+        srs = np.full_like(var, np.nan)
     names = [f"p{a:g}" for a in alphas]
-    terms = [nm if dom.name is None else f"{nm}[{dom.name}={lab}]"
-             for lab in dom.labels for nm in names]
-    return build_result(d, dom, terms=terms, estimate=P, variance=var, srs_var=srs,
-                        method="fgt", measure=names * dom.n, conf_alpha=conf_alpha,
-                        options={"welfare": welfare, "line": line_desc, "alpha": alphas,
-                                 "size": size, "poor": "y < line"})
+    opts = {"welfare": welfare, "line": line_desc, "alpha": alphas, "size": size,
+            "poor": "y < line"}
+    results = []
+    off = 0
+    for dd in doms:
+        sl = slice(off, off + dd.n)
+        off += dd.n
+        terms = [nm if dd.name is None else f"{nm}[{dd.name}={lab}]"
+                 for lab in dd.labels for nm in names]
+        results.append(build_result(d, dd, terms=terms, estimate=P[sl], variance=var[sl],
+                                    srs_var=srs[sl], method="fgt", measure=names * dd.n,
+                                    conf_alpha=conf_alpha, options=opts))
+    if len(results) == 1:
+        return results[0]
+    table = pd.concat([r._table for r in results], ignore_index=True)
+    return EstimateResult(table, method="fgt", alpha=conf_alpha, provenance=results[1].provenance)
 
 
 def watts(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = None,

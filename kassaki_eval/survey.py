@@ -233,6 +233,15 @@ class SurveyDesign:
                 "'adjust' or 'average' (R survey's options)."
             ).message())
         self.degf = int(self.n_psu - self.n_strata)
+        # per-design caches (the design is treated as immutable): domain codes, df, weights
+        self._cache: dict[Any, Any] = {}
+
+    @property
+    def inputs_hash(self) -> str:
+        """SHA-256 of the data (computed once per design, for provenance)."""
+        if "hash" not in self._cache:
+            self._cache["hash"] = hash_frame(self.data)
+        return self._cache["hash"]
 
     # ------------------------------------------------------------------------------------------
     def _examples(self, mask: np.ndarray) -> tuple[Any, ...]:
@@ -255,6 +264,8 @@ class SurveyDesign:
     # ------------------------------------------------------------------------------------------
     def column(self, name: str | np.ndarray | pd.Series | float, owner: str, what: str) -> np.ndarray:
         """A numeric column (by name) or an array/scalar broadcast to the rows."""
+        if isinstance(name, str) and ("col", name) in self._cache:
+            return self._cache[("col", name)]
         if isinstance(name, str):
             if name not in self.data.columns:
                 raise ParameterError(f"The '{what}' parameter of {owner} must name a column of "
@@ -273,6 +284,9 @@ class SurveyDesign:
                                       "is missing or not finite", int(bad.sum()), self._examples(bad),
                                       "impute or drop those rows before building the design."
                                       ).message())
+        if isinstance(name, str):
+            v.flags.writeable = False  # cached: callers must not modify it
+            self._cache[("col", name)] = v
         return v
 
     def domains(self, by: str | Sequence[str] | None = None,
@@ -283,6 +297,15 @@ class SurveyDesign:
         Raises :class:`DesignError` for an empty domain (no sampled row): a requested level of
         ``levels`` absent from the sample, or a ``subset`` with no row.
         """
+        key = ("dom", by if isinstance(by, (str, type(None))) else tuple(by))
+        if subset is None and levels is None and key in self._cache:
+            return self._cache[key]
+        dom = self._domains(by, subset, levels, owner)
+        if subset is None and levels is None:
+            self._cache[key] = dom
+        return dom
+
+    def _domains(self, by: Any, subset: Any, levels: Any, owner: str) -> Domains:
         mask = np.ones(self.n, dtype=bool)
         if subset is not None:
             mask = np.asarray(subset, dtype=bool)
@@ -337,23 +360,56 @@ class SurveyDesign:
         One ``np.bincount`` per column on the combined code ``psu * D + domain``.
         """
         w = self.weights if weights is None else weights
-        vals = np.asarray(values, dtype=float)
-        if vals.ndim == 1:
-            vals = vals[:, None]
+        if isinstance(values, (list, tuple)):
+            cols = list(values)  # 1-D arrays; None means "ones" (the weights themselves)
+        else:
+            vals = np.asarray(values, dtype=float)
+            cols = [vals] if vals.ndim == 1 else [vals[:, j] for j in range(vals.shape[1])]
         D = dom.n
+        nested = self._nested(dom)
+        if nested is not None:
+            # domains are unions of PSUs: one bincount over PSUs, scattered to (PSU, domain)
+            out = np.zeros((self.n_psu, D, len(cols)))
+            rows = np.arange(self.n_psu)
+            for j, v in enumerate(cols):
+                wt = w if v is None else w * v
+                out[rows, nested, j] = np.bincount(self.psu_codes, weights=wt,
+                                                   minlength=self.n_psu)
+            return out
         inside = dom.codes >= 0
-        if inside.all():
-            code = self.psu_codes * D + dom.codes
+        all_in = bool(inside.all())
+        if all_in:
+            code = self.psu_codes if D == 1 else self.psu_codes * D + dom.codes
             wv = w
         else:
             code = self.psu_codes[inside] * D + dom.codes[inside]
             wv = w[inside]
-            vals = vals[inside]
         size = self.n_psu * D
-        out = np.empty((self.n_psu, D, vals.shape[1]))
-        for j in range(vals.shape[1]):
-            out[:, :, j] = np.bincount(code, weights=wv * vals[:, j], minlength=size).reshape(
-                self.n_psu, D)
+        out = np.empty((self.n_psu, D, len(cols)))
+        for j, v in enumerate(cols):
+            if v is None:
+                wt = wv
+            else:
+                wt = wv * (v if all_in else np.asarray(v)[inside])
+            out[:, :, j] = np.bincount(code, weights=wt, minlength=size).reshape(self.n_psu, D)
+        return out
+
+    def _nested(self, dom: Domains) -> np.ndarray | None:
+        """Domain code of each PSU when every row is in a domain and domains never split a PSU
+        (e.g. kecamatan when kecamatan are strata); None otherwise. Cached per domain."""
+        key = ("nested", id(dom.codes))
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is dom.codes:
+            return hit[1]
+        out = None
+        if dom.n == 1 and bool((dom.codes == 0).all()):
+            out = np.zeros(self.n_psu, dtype=np.int64)
+        elif bool((dom.codes >= 0).all()):
+            first = np.full(self.n_psu, -1, dtype=np.int64)
+            first[self.psu_codes] = dom.codes
+            if bool((first[self.psu_codes] == dom.codes).all()):
+                out = first
+        self._cache[key] = (dom.codes, out)
         return out
 
     def variance_of_totals(self, t: np.ndarray) -> np.ndarray:
@@ -389,6 +445,26 @@ class SurveyDesign:
 
     def domain_degf(self, dom: Domains) -> np.ndarray:
         """R's ``degf`` of each domain: PSUs with a domain row minus strata with a domain row."""
+        key = ("degf", id(dom.codes))
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is dom.codes:
+            return hit[1]
+        out = self._domain_degf(dom)
+        self._cache[key] = (dom.codes, out)
+        return out
+
+    def domain_counts(self, dom: Domains) -> np.ndarray:
+        """Sampled rows per domain (cached per domain)."""
+        key = ("count", id(dom.codes))
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is dom.codes:
+            return hit[1]
+        inside = dom.codes >= 0
+        out = np.bincount(dom.codes[inside] if not inside.all() else dom.codes, minlength=dom.n)
+        self._cache[key] = (dom.codes, out)
+        return out
+
+    def _domain_degf(self, dom: Domains) -> np.ndarray:
         inside = dom.codes >= 0
         D = dom.n
         pc = np.bincount(self.psu_codes[inside] * D + dom.codes[inside],
@@ -449,13 +525,18 @@ def effective_weights(design: SurveyDesign, size: str | np.ndarray | None, owner
     """Design weights, times household size for person-level measures."""
     if size is None:
         return design.weights
+    if isinstance(size, str) and ("w", size) in design._cache:
+        return design._cache[("w", size)]
     s = design.column(size, owner, "size")
     if (s <= 0).any():
         m = s <= 0
         raise DesignError(Problem(design.table, size if isinstance(size, str) else "size",
                                   "must be > 0", int(m.sum()), design._examples(m),
                                   "household size is at least 1.").message())
-    return design.weights * s
+    out = design.weights * s
+    if isinstance(size, str):
+        design._cache[("w", size)] = out
+    return out
 
 
 def domain_sums(dom: Domains, values: np.ndarray, w: np.ndarray) -> np.ndarray:
@@ -507,8 +588,8 @@ def build_result(
     est = np.asarray(estimate, dtype=float).reshape(-1)
     var = np.asarray(variance, dtype=float).reshape(-1)
     k = len(est) // dom.n
-    inside = dom.codes >= 0
-    n_obs = np.bincount(dom.codes[inside], minlength=dom.n)
+    n_obs = design.domain_counts(dom)
+    n_used = int(n_obs.sum())
     df = design.domain_degf(dom)
     se = np.sqrt(np.maximum(var, 0.0))
     table = pd.DataFrame({
@@ -534,11 +615,11 @@ def build_result(
         options={**design.options(), **dict(options), "by": dom.name,
                  "df": "PSUs minus strata with domain rows (R degf)",
                  "deff": "design variance / SRS-with-replacement variance (R deff='replace')"},
-        inputs_hash=hash_frame(design.data),
+        inputs_hash=design.inputs_hash,
         n_input=design.n,
-        n_used=int(inside.sum()),
-        dropped={} if inside.all() else {"outside the domain (kept in the design, z=0)":
-                                         int((~inside).sum())},
+        n_used=n_used,
+        dropped={} if n_used == design.n else {"outside the domain (kept in the design, z=0)":
+                                               design.n - n_used},
     )
     return EstimateResult(table, method=method, alpha=conf_alpha, provenance=prov,
                           own_intervals=own is not None, extras=extras)
