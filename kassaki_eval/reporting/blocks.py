@@ -85,7 +85,8 @@ class Table:
         """The same table restricted to rows whose ``column`` is in ``keep`` (partner views)."""
         if column not in self.data.columns:
             return self
-        d = self.data[self.data[column].isin(list(keep))].reset_index(drop=True)
+        # "all" rows are programme-wide: every partner sees them
+        d = self.data[self.data[column].isin([*keep, "all"])].reset_index(drop=True)
         return Table(self.name, d, dict(self.formats), self.title_key, self.note_key,
                      self.translate, self.n_suppressed, self.count_col)
 

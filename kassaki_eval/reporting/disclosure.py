@@ -36,7 +36,8 @@ FORBIDDEN_COLUMNS: frozenset[str] = frozenset({
     "nama", "nama_kepala", "birth_date", "tanggal_lahir", "address", "alamat", "phone",
 })
 #: A 16-digit run of digits: the shape of an NIK or a family-card number.
-NIK_PATTERN = re.compile(r"(?<!\d)\d{16}(?!\d)")
+# (not inside a longer token, not the fraction of a decimal number, not part of a hex digest)
+NIK_PATTERN = re.compile(r"(?<![\w.])\d{16}(?![\w.])")
 #: The pseudonymous family id written on ingest (``kassaki_eval.data.contracts.FAMILY_ID_RE``).
 FAMILY_ID_PATTERN = re.compile(r"\bF[0-9a-f]{16}\b")
 

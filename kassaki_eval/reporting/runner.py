@@ -192,8 +192,11 @@ def _scan_outputs(folder: Path, ids: set[str]) -> None:
             text = p.read_text(encoding="utf-8", errors="replace")
         hits = disclosure.find_identifiers(text, ids)
         if hits:
-            raise ReportError(f"output {p.name} would publish {len(hits)} identifier(s) "
-                              f"(pseudonymous ids or NIK-shaped numbers). Nothing was published.")
+            # quote pseudonymous ids only; an NIK-shaped number is shown by its length
+            shown = [h if not h.isdigit() else f"<{len(h)} digits>" for h in hits[:3]]
+            raise ReportError(f"output {p.relative_to(folder)} would publish {len(hits)} "
+                              f"identifier(s) (e.g. {', '.join(shown)}): pseudonymous ids or "
+                              f"NIK-shaped numbers. Nothing was published.")
 
 
 def _source_text(params: ReportParams, lang: str) -> str:

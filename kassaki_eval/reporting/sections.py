@@ -502,13 +502,136 @@ def targeting_pmt(ctx: Context) -> Block:
 
 # --------------------------------------------------------------------------------------------
 # notebook 4: impact
+IMPACT_OUTCOMES: tuple[str, ...] = ("poor", "log_consumption_pc", "employed", "business")
+_OUTCOME_FORMAT = {"poor": "pp", "log_consumption_pc": "num", "employed": "pp", "business": "pp"}
+
+
+def _village_panel(ctx: Context) -> pd.DataFrame:
+    """Village x year panel of person-weighted outcome means, with each village's cohort."""
+    from ..impact.staggered import village_panel
+    s = _with_lines(ctx)
+    s = s.assign(poor=(s["consumption_pc"].astype(float) < s["line"]).astype(float),
+                 log_consumption_pc=np.log(np.maximum(s["consumption_pc"].astype(float), 1.0)))
+    vp = village_panel(s, outcomes=list(IMPACT_OUTCOMES))
+    ro = ctx.rollout
+    coh = ro.drop_duplicates("village_code").set_index("village_code")["cohort"]
+    vp["cohort"] = vp["village_code"].map(coh).fillna(0).astype(int)
+    comp = ro.pivot_table(index="village_code", columns="component", values="first_year",
+                          aggfunc="min")
+    for c in comp.columns:
+        vp[f"first_{c}"] = vp["village_code"].map(comp[c]).fillna(0).astype(int)
+    return vp
+
+
+def _impact_row(res: Any, *, component: str, outcome: str, method: str, n_hh: int) -> dict[str, Any]:
+    tab = res.tidy()
+    r = tab[tab["term"] == "ATT"].iloc[0] if (tab["term"] == "ATT").any() else tab.iloc[0]
+    return {"component": component, "outcome": outcome, "method": method,
+            "estimate": r["estimate"], "std_error": r["std_error"], "conf_low": r["conf_low"],
+            "conf_high": r["conf_high"], "p_value": r["p_value"], "n_obs": int(r["n_obs"]),
+            "n_hh": n_hh, "_fmt": _OUTCOME_FORMAT[outcome]}
+
+
 def impact_estimates(ctx: Context) -> Block:
-    """ATT by component and outcome (Callaway-Sant'Anna, TWFE for comparison)."""
-    return _unavailable("nb4.estimates", "impact", "kassaki_eval.impact")
+    """ATT by outcome (whole programme) and by component, on the village panel.
+
+    Callaway-Sant'Anna (doubly robust, never-treated controls, population weights) is the
+    main estimator; TWFE and the BJS imputation estimator are shown for comparison when asked
+    (``impact_methods``). Per component, the cohort is the component's first year and the
+    controls are villages never reached by any component.
+    """
+    st = _module("kassaki_eval.impact.staggered", "callaway_santanna", "aggregate", "village_panel")
+    if st is None:
+        return _unavailable("nb4.estimates", "impact", "kassaki_eval.impact.staggered")
+    did = _module("kassaki_eval.impact.did", "twfe")
+    vp = _village_panel(ctx)
+    a = ctx.params.alpha
+    methods = ctx.params.impact_methods
+    n_hh_all = int(vp["n_households"].sum())
+    rows = []
+    for outcome in IMPACT_OUTCOMES:
+        if "cs_did" in methods:
+            res = st.callaway_santanna(vp, y=outcome, unit="village_code", time="year",
+                                       cohort="cohort", weights="pop_weight", alpha=a)
+            rows.append(_impact_row(st.aggregate(res, "simple"), component="all", outcome=outcome,
+                                    method="cs_did", n_hh=n_hh_all))
+        if "twfe" in methods and did is not None:
+            res = did.twfe(vp, y=outcome, unit="village_code", time="year", cohort="cohort",
+                           weights="pop_weight", cluster="village_code", alpha=a)
+            rows.append(_impact_row(res, component="all", outcome=outcome, method="twfe",
+                                    n_hh=n_hh_all))
+        if "imputation" in methods:
+            res = st.imputation(vp, y=outcome, unit="village_code", time="year", cohort="cohort",
+                                weights="pop_weight", horizons=False, alpha=a)
+            rows.append(_impact_row(res, component="all", outcome=outcome, method="imputation",
+                                    n_hh=n_hh_all))
+    for comp in ctx.view.components:
+        col = f"first_{comp}"
+        if col not in vp.columns or not (vp[col] > 0).any():
+            continue
+        # treated by this component, or never treated by any: a clean comparison
+        sub = vp[(vp[col] > 0) | (vp["cohort"] == 0)]
+        for outcome in ("poor", "log_consumption_pc"):
+            res = st.callaway_santanna(sub, y=outcome, unit="village_code", time="year",
+                                       cohort=col, weights="pop_weight", alpha=a)
+            rows.append(_impact_row(st.aggregate(res, "simple"), component=comp, outcome=outcome,
+                                    method="cs_did", n_hh=int(sub["n_households"].sum())))
+    tab = pd.DataFrame(rows)
+    b = Block(key="nb4.estimates", section="impact", title_key="nb4.estimates.title",
+              intro_key="nb4.estimates.intro")
+    b.tables.append(Table.build(
+        "impact_att", tab, title_key="nb4.estimates.table", k=ctx.k, count_col="n_hh",
+        formats={"estimate": "@_fmt", "std_error": "@_fmt", "conf_low": "@_fmt",
+                 "conf_high": "@_fmt", "p_value": "pvalue", "n_obs": "int", "n_hh": "int"},
+        translate=("component", "outcome", "method"),
+        value_cols=["estimate", "std_error", "conf_low", "conf_high", "p_value"]))
+    main = tab[(tab["component"] == "all") & (tab["outcome"] == "poor") & (tab["method"] == "cs_did")]
+    if len(main):
+        r = main.iloc[0]
+        _number(b, "att_poor_cs", float(r["estimate"]), "pp")
+        b.sentences.append(("nb4.estimates.sentence", {"att": r["estimate"], "lo": r["conf_low"],
+                                                       "hi": r["conf_high"]}))
+    tw = tab[(tab["component"] == "all") & (tab["outcome"] == "poor") & (tab["method"] == "twfe")]
+    if len(tw):
+        _number(b, "att_poor_twfe", float(tw.iloc[0]["estimate"]), "pp")
+    # event study of the headcount (dynamic aggregation)
+    if "cs_did" in methods:
+        res = st.callaway_santanna(vp, y="poor", unit="village_code", time="year",
+                                   cohort="cohort", weights="pop_weight", alpha=a)
+        dyn = st.aggregate(res, "dynamic").tidy()
+        dyn = dyn[dyn["term"].astype(str).str.startswith("e=")].copy()
+        dyn["e"] = dyn["term"].astype(str).str[2:].astype(int)
+
+        def draw(lang: str):
+            import matplotlib.pyplot as plt
+            fig, ax = plt.subplots(figsize=(6.5, 3.2))
+            x = dyn["e"].to_numpy()
+            y = 100 * dyn["estimate"].to_numpy()
+            ax.axhline(0, color="#9aa5b1", lw=1)
+            ax.axvline(-0.5, color="#9aa5b1", lw=1, ls="--")
+            ax.errorbar(x, y, yerr=[y - 100 * dyn["conf_low"].to_numpy(),
+                                    100 * dyn["conf_high"].to_numpy() - y], fmt="o",
+                        color="#14365d", capsize=4)
+            ax.set_xticks(x)
+            ax.set_xlabel(t("fig.event.x", lang))
+            ax.set_ylabel(t("fig.event.y", lang))
+            fig.tight_layout()
+            return fig
+
+        b.figures.append(render_figure("event_study_poor", "fig.event.caption", ctx.languages,
+                                       draw))
+    return b
 
 
 def impact_verdict(ctx: Context) -> Block:
     """Programme-attributable change in district P0 and the one-point verdict."""
+    ver = _module("kassaki_eval.impact.verdict", "verdict")
+    if ver is None:
+        return _unavailable("nb4.verdict", "impact", "kassaki_eval.impact.verdict")
+    return _verdict_block(ctx, ver)
+
+
+def _verdict_block(ctx: Context, ver: Any) -> Block:  # integrated when verdict.py lands
     return _unavailable("nb4.verdict", "impact", "kassaki_eval.impact.verdict")
 
 
