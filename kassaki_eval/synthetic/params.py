@@ -97,6 +97,7 @@ class WorldParams:
     takeup_educ_coef: float
     takeup_age_coef: float
     takeup_female_coef: float
+    takeup_trade_coef: float
     takeup_facilitation: float
     selection_unobs: float
     effect_heterogeneity: float

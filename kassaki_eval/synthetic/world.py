@@ -527,6 +527,7 @@ class _Gen:
         self.educ_z = (educ - educ.mean()) / educ.std()
         xg = (p.takeup_educ_coef * self.educ_z + p.takeup_age_coef * (age - age.mean()) / age.std()
               + p.takeup_female_coef * (cov["head_sex"].to_numpy() == "F")
+              + p.takeup_trade_coef * (cov["head_sector"].to_numpy() == "trade")
               + p.takeup_facilitation * active[self.vi, COMPONENTS.index("facilitation")]
               + p.selection_unobs * self.perm / self.perm.std())
         in_treated = treated_v[self.vi]
