@@ -13,13 +13,14 @@ Example
 from .contracts import CONTRACTS, TABLES, Column, TableSpec, get_spec, problems, validate
 from .loaders import (load_participation, load_registry, load_survey, load_table, read_raw,
                       sniff_format, validate_file, write_table)
-from .pseudonymise import (ScrubFilter, install_scrub_filter, pseudonymise, pseudonymise_id,
-                           resolve_key, scrub)
+# the module ``kassaki_eval.data.pseudonymise`` keeps its name: no function shadows it
+from .pseudonymise import (ScrubFilter, install_scrub_filter, pseudonymise_id,
+                           pseudonymise_registry, resolve_key, scrub)
 
 __all__ = [
     "CONTRACTS", "TABLES", "Column", "TableSpec", "get_spec", "problems", "validate",
     "load_table", "load_registry", "load_survey", "load_participation", "read_raw",
     "sniff_format", "validate_file", "write_table",
-    "pseudonymise", "pseudonymise_id", "resolve_key", "scrub", "ScrubFilter",
+    "pseudonymise_registry", "pseudonymise_id", "resolve_key", "scrub", "ScrubFilter",
     "install_scrub_filter",
 ]

@@ -31,7 +31,7 @@ import pandas as pd
 
 from ..exceptions import DataFileError, ParameterError, check_option
 from .contracts import CONTRACTS, PII_COLUMNS, TABLES, validate
-from .pseudonymise import ScrubFilter, pseudonymise, resolve_key
+from .pseudonymise import ScrubFilter, pseudonymise_registry, resolve_key
 
 __all__ = ["sniff_format", "read_raw", "load_table", "load_registry", "load_survey",
            "load_participation", "validate_file", "write_table", "NA_VALUES", "FORMATS"]
@@ -419,7 +419,7 @@ def load_table(path: str | Path | Sequence[str | Path], table: str = "survey", *
     if table == "registry" and _has_pii(df):
         k = resolve_key(key, demo=demo)  # fail on configuration before any work
         clean = validate(df, "registry_raw", rows=rows, source=source)
-        out = validate(pseudonymise(clean, key=k, demo=demo), "registry", rows=rows,
+        out = validate(pseudonymise_registry(clean, key=k, demo=demo), "registry", rows=rows,
                        source=source)
     else:
         out = validate(df, table, rows=rows, source=source)

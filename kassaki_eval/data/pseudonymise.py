@@ -39,7 +39,7 @@ from .. import config
 from ..exceptions import ConfigError, ParameterError
 from .contracts import PII_COLUMNS
 
-__all__ = ["resolve_key", "pseudonymise_id", "pseudonymise", "scrub", "ScrubFilter",
+__all__ = ["resolve_key", "pseudonymise_id", "pseudonymise_registry", "scrub", "ScrubFilter",
            "install_scrub_filter", "MIN_KEY_LENGTH"]
 
 MIN_KEY_LENGTH = 16
@@ -148,7 +148,7 @@ def _hmac_pads(kb: bytes) -> tuple[Any, Any]:
             hashlib.sha256(bytes(x ^ 0x5C for x in kb)))
 
 
-def pseudonymise(data: pd.DataFrame, *, key: str | None = None, demo: bool = False,
+def pseudonymise_registry(data: pd.DataFrame, *, key: str | None = None, demo: bool = False,
                  source: str = "no_kk", target: str = "family_id",
                  extra_pii: Iterable[str] = ()) -> pd.DataFrame:
     """Replace the registry's personal columns by ``family_id`` (a keyed hash of ``no_kk``).
@@ -176,7 +176,7 @@ def pseudonymise(data: pd.DataFrame, *, key: str | None = None, demo: bool = Fal
     >>> import pandas as pd
     >>> raw = pd.DataFrame({"no_kk": ["7310010101010001"], "nik_head": ["7310010101800001"],
     ...                     "name_head": ["Fake Name"], "desil": [3]})
-    >>> list(pseudonymise(raw, demo=True).columns)
+    >>> list(pseudonymise_registry(raw, demo=True).columns)
     ['family_id', 'desil']
     """
     if source not in data.columns:

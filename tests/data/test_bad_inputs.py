@@ -20,7 +20,7 @@ import pytest
 from conftest import (fake_name, fake_nik, make_participation, make_registry_raw, make_survey,
                       sha256)
 from kassaki_eval import reference
-from kassaki_eval.data import load_table, pseudonymise, validate
+from kassaki_eval.data import load_table, pseudonymise_registry, validate
 from kassaki_eval.exceptions import DataFileError, SchemaError
 
 
@@ -48,7 +48,7 @@ def write(df: pd.DataFrame, path: Path, fmt: str | None = None) -> Path:
 
 def ingested_registry() -> pd.DataFrame:
     raw = validate(make_registry_raw(), "registry_raw")
-    return validate(pseudonymise(raw, demo=True), "registry")
+    return validate(pseudonymise_registry(raw, demo=True), "registry")
 
 
 @dataclass

@@ -10,7 +10,8 @@ import pytest
 
 from conftest import make_participation, make_registry_raw, make_survey
 from kassaki_eval import config, reference
-from kassaki_eval.data import CONTRACTS, TABLES, get_spec, problems, pseudonymise, validate
+from kassaki_eval.data import (CONTRACTS, TABLES, get_spec, problems, pseudonymise_registry,
+                               validate)
 from kassaki_eval.exceptions import ParameterError, SchemaError
 
 ARCH = (config.PROJECT_ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="utf-8")
@@ -70,7 +71,7 @@ def test_in_memory_examples_are_ids_or_index_labels():
 
 def test_registry_forbids_personal_columns():
     raw = make_registry_raw(n=4)
-    reg = pseudonymise(raw, demo=True)
+    reg = pseudonymise_registry(raw, demo=True)
     reg["name_head"] = raw["name_head"]
     ps = problems(reg, "registry")
     assert [(p.column, p.rule) for p in ps] == [

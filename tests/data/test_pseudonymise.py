@@ -10,7 +10,7 @@ import pytest
 
 from conftest import make_registry_raw
 from kassaki_eval import config
-from kassaki_eval.data import pseudonymise, pseudonymise_id, resolve_key
+from kassaki_eval.data import pseudonymise_id, pseudonymise_registry, resolve_key
 from kassaki_eval.exceptions import ConfigError, ParameterError
 
 KEY = "unit-test-key-0123456789"
@@ -47,7 +47,7 @@ def test_pseudonymise_drops_every_personal_column():
     raw = make_registry_raw(n=5)
     raw["nama"] = "Fake"
     raw["NIK"] = raw["nik_head"]
-    out = pseudonymise(raw, key=KEY)
+    out = pseudonymise_registry(raw, key=KEY)
     assert out.columns[0] == "family_id"
     assert not {"no_kk", "nik_head", "name_head", "nama", "NIK"} & set(out.columns)
     assert out["family_id"].tolist() == list(pseudonymise_id(raw["no_kk"], KEY))
@@ -58,7 +58,7 @@ def test_key_from_environment(monkeypatch):
     monkeypatch.setenv(config.PSEUDONYM_KEY_ENV, KEY)
     assert resolve_key() == KEY
     raw = make_registry_raw(n=3)
-    assert pseudonymise(raw)["family_id"].tolist() == list(pseudonymise_id(raw["no_kk"], KEY))
+    assert pseudonymise_registry(raw)["family_id"].tolist() == list(pseudonymise_id(raw["no_kk"], KEY))
 
 
 def test_missing_key_says_how_to_set_it(monkeypatch):
