@@ -27,7 +27,27 @@ years or components, never over households):
    (a quota cut-off usable for RD). Effects differ by component and zone and grow with exposure.
 
 Truth conventions: poverty rates are person-weighted (persons = ``hh_size``); ATTs are
-household-weighted averages of Y(1) - Y(0) over participating households.
+household-weighted averages of Y(1) - Y(0) over participating households. Each participating
+household takes up exactly one household component (so component ATTs do not overlap);
+``facilitation`` (village unit) has no direct effect and works by raising take-up.
+
+Simplifications to know about:
+
+- Covariates (household size, head, housing, assets) are fixed over 2023-2025; only
+  consumption, income, employment and business change.
+- Outcome year ``t`` carries the effect of exposure through year ``t`` (exposure share
+  ``exposure_2024`` in the first year, ``exposure_2025`` after). The survey waves are labelled
+  as the March rounds of the contract, and the participation start dates fall after the
+  27 June 2024 signing: read "year t" as the evaluation year, not the interview month.
+- The survey keeps the same sample villages (PSUs) in every wave; households rotate.
+- Targeting errors (``truth['targeting']``) count households, poor = household consumption_pc
+  2023 below the line. At a quota equal to the number of poor households, inclusion error
+  (targeted non-poor / targeted) equals exclusion error (poor not targeted / poor) by
+  construction. Alatas et al. (2012) report 18 % inclusion and 52 % exclusion with
+  non-poor and poor denominators at a higher poverty share; with Pangkep's ~10 % household
+  poverty both cannot hold at once, so the world matches the exclusion side: the registry's
+  noise is solved for 60 % exclusion (an older, noisier PMT) while a fresh PMT with R^2 = 0.5
+  gives ~53 % (Alatas: 52 %); ``inclusion_error_nonpoor`` gives Alatas' denominator (~6 %).
 
 Example
 -------
@@ -304,7 +324,7 @@ def generate_world(seed: int = 2024, scale: float = 1.0, params: WorldParams | N
     Examples
     --------
     >>> w = generate_world(seed=3, scale=0.1, selection_unobs=1.0)
-    >>> round(w.truth["programme_effect"]["p0_actual"].iloc[0], 3)
+    >>> round(float(w.truth["programme_effect"]["p0_actual"].iloc[0]), 3)
     0.134
     """
     t0 = time.perf_counter()
