@@ -219,7 +219,8 @@ def _world_village_panel(world):
     from kassaki_eval.impact.verdict import cohort_from_treated
     from kassaki_eval.reference import poverty_line
     s = world.survey
-    s = s.assign(poor=(s["consumption_pc"] < s["year"].map(poverty_line)).astype(float))
+    lines = {y: poverty_line(y) for y in s["year"].unique()}
+    s = s.assign(poor=(s["consumption_pc"] < s["year"].map(lines)).astype(float))
     vp = village_panel(s, outcomes=["poor", "treated_village"])
     vp["cohort"] = cohort_from_treated(vp, unit="village_code", time="year", treated="treated_village")
     vp["pop_weight"] = vp.groupby("village_code")["pop_weight"].transform("mean")

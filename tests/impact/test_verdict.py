@@ -48,15 +48,15 @@ def test_toy_panel_recovers_attributable_change():
 
 
 def test_delta_method_se_matches_simulation():
-    """SE of s*ATT from the joint influence function vs the spread over 150 replications."""
+    """SE of s*ATT from the joint influence function vs the spread over 100 replications."""
     ests, ses = [], []
-    for s in range(150):
+    for s in range(100):
         panel, _ = _toy_panel(-0.02, seed=100 + s, n_v=150)
         v = programme_verdict(panel, year=2025, method="reg")
         ests.append(v["attributable_change"])
         ses.append(v.std_errors["attributable_change"])
     ratio = np.mean(ses) / np.std(ests)
-    assert 0.8 < ratio < 1.25, ratio
+    assert 0.78 < ratio < 1.28, ratio   # sd of a 100-draw sd is ~7%
 
 
 def test_sentences_numbers_and_languages():
