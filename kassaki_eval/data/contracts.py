@@ -362,8 +362,10 @@ class _Check:
             count = int(m.sum()) if count is None else count
             if examples is None:
                 examples = self.examples(m)
-        # distinct examples, in order (a duplicated key names the same id twice)
-        ex = tuple(dict.fromkeys(examples or ()))
+        # distinct examples, in order (a duplicated key names the same id twice); scrubbed in
+        # case a user's "pseudonymous" id column really holds NIK / family-card numbers
+        from .pseudonymise import scrub
+        ex = tuple(dict.fromkeys(scrub(e) for e in (examples or ())))
         self.problems.append(Problem(self.spec.name, column, rule, int(count or 0), ex, fix))
 
     def quote(self, col: Column, values: pd.Series) -> str:
@@ -394,7 +396,8 @@ class _Check:
                 found = lower[hit[0]]
                 self.add(col.name, f"is missing (did you mean '{found}'?)", count=self.n,
                          fix=f"rename it when loading: load_table(..., rename={{'{found}': "
-                             f"'{col.name}'}}); the raw file stays as it is")
+                             f"'{col.name}'}}) or --rename '{found}={col.name}' on the command "
+                             f"line; the raw file stays as it is")
             else:
                 self.add(col.name, "is missing", count=self.n,
                          fix=f"add the column '{col.name}' ({col.kind}); the table contract is "

@@ -118,3 +118,13 @@ def test_scrub_and_log_filter(caplog):
     with caplog.at_level(logging.INFO, logger="kassaki_eval.tests.privacy"):
         log.info("family %s joined", "7310991234567890")
     assert caplog.records[-1].getMessage() == "family [16-digit number removed] joined"
+
+
+def test_ids_that_are_really_niks_are_masked_in_examples():
+    from conftest import fake_nik, make_survey
+    from kassaki_eval.data import problems
+    s = make_survey()
+    s["hh_id"] = [fake_nik(i) for i in range(len(s))]
+    s.loc[0, "weight"] = 0
+    (p,) = problems(s, "survey")
+    assert p.examples == ("[16-digit number removed] (2023)",)
