@@ -39,7 +39,12 @@ Simplifications to know about:
   ``exposure_2024`` in the first year, ``exposure_2025`` after). The survey waves are labelled
   as the March rounds of the contract, and the participation start dates fall after the
   27 June 2024 signing: read "year t" as the evaluation year, not the interview month.
-- The survey keeps the same sample villages (PSUs) in every wave; households rotate.
+- Survey design: strata = kecamatan; in each, ``survey_village_share`` of the villages (at
+  least 2) drawn by simple random sampling and kept in every wave; households allocated to
+  sampled villages in proportion to village size (at least ``survey_min_per_psu``) and drawn
+  by SRS; weights = inverse inclusion probabilities, then scaled so each stratum's weights sum
+  exactly to its household count. From 2024 a share ``panel_share x (1 - panel_attrition)`` of
+  the previous wave is re-interviewed (``in_panel = 1``), the rest is fresh.
 - Targeting errors (``truth['targeting']``) count households, poor = household consumption_pc
   2023 below the line. At a quota equal to the number of poor households, inclusion error
   (targeted non-poor / targeted) equals exclusion error (poor not targeted / poor) by
@@ -272,6 +277,12 @@ class World:
     population: pd.DataFrame
     truth: dict[str, pd.DataFrame] = field(default_factory=dict)
     generation_seconds: float = 0.0
+
+    def __repr__(self) -> str:  # the default would print every DataFrame
+        n_hh = int((self.population["year"] == YEARS[0]).sum())
+        return (f"World(seed={self.seed}, scale={self.scale}, households={n_hh}, "
+                f"registry={len(self.registry)}, survey={len(self.survey)} rows, "
+                f"participation={len(self.participation)} records)")
 
     def write(self, out_dir: str | Path, *, population: bool = True) -> list[Path]:
         """Write raw-shaped inputs and truth files under ``out_dir``; return the paths.
