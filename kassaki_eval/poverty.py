@@ -404,74 +404,131 @@ def kecamatan_table(data: Any, welfare: str = "consumption_pc", *, line: Any,
 # change over time and decompositions
 # ---------------------------------------------------------------------------------------------
 
+def _wave_if_totals(d: SurveyDesign, y: np.ndarray, z: Any, w: np.ndarray, alpha: float,
+                    dom: Domains) -> tuple[np.ndarray, np.ndarray]:
+    """P(alpha) by domain and the PSU totals of its influence function: (D,), (Psu, D)."""
+    h = _fgt_h(y, z, alpha)
+    pt = d.psu_totals([None, h], dom, w)
+    tot = pt.sum(axis=0)
+    P = tot[:, 1] / tot[:, 0]
+    return P, (pt[:, :, 1] - pt[:, :, 0] * P[None]) / tot[None, :, 0]
+
+
+def _psu_keys(d: SurveyDesign) -> pd.Series:
+    """(stratum, PSU) label of each PSU code of a design."""
+    s = d.data[d.strata_col].astype(str) if d.strata_col else pd.Series("all", index=d.data.index)
+    p = d.data[d.psu_col].astype(str) if d.psu_col else pd.Series(np.arange(d.n), index=d.data.index).astype(str)
+    key = (s + "\x1f" + p).to_numpy()
+    out = np.empty(d.n_psu, dtype=object)
+    out[d.psu_codes] = key
+    return pd.Series(out)
+
+
 def change(data: pd.DataFrame, welfare: str = "consumption_pc", *, line: Any,
            years: tuple[int, int], year: str = "year", weight: str = "weight",
            strata: str | None = "stratum", psu: str | None = "psu", size: Any = "hh_size",
            alpha: float = 0, by: str | None = None, lonely_psu: str = "fail",
            conf_alpha: float = 0.05) -> EstimateResult:
-    """Change in P(alpha) between two waves, with a panel-aware linearised SE.
+    """Change in P(alpha) between two waves, with an SE that accounts for the panel overlap.
 
-    Estimator: stack the two waves and treat them as one stratified cluster sample whose PSUs
-    are the villages common to both waves. The influence function is ``+z_i`` for rows of the
-    second wave and ``-z_i`` for rows of the first; the PSU totals therefore add up both
-    waves, and the design variance equals ``V(P_b) + V(P_a) - 2 Cov(P_a, P_b)`` with the
-    covariance estimated from the co-movement of each PSU's two influence totals (same village
-    in both waves, and the same panel households inside it). With no PSU in common the
-    covariance is zero (independent samples). This is the ultimate-cluster estimator of
-    Berger & Priam (2016) for rotating samples with common PSUs.
+    ``V(P_b - P_a) = V(P_a) + V(P_b) - 2 Cov(P_a, P_b)``. Each variance is the usual
+    ultimate-cluster variance of its own wave's design. The covariance comes from the PSUs
+    (villages) present in both waves, within each stratum h (Kish 1965, sec. 12.4, for
+    with-replacement PSU samples that overlap in ``n_c`` PSUs):
 
-    ``line`` may be a number (one line for both years), a dict ``{year: line}``, a column name
-    or a :class:`RelativeLine` is not accepted here (use absolute lines). Returns three terms:
-    ``p_a``, ``p_b`` and ``change`` (b minus a), per domain when ``by`` is given.
+    .. math:: \\widehat{Cov}_h = \\frac{n_{c}}{n_{c} - 1} \\sum_{j \\in C_h}
+              (t^a_j - \\bar t^a_{C_h})(t^b_j - \\bar t^b_{C_h})
+
+    where ``t_j`` are the PSU totals of each wave's influence function. Panel households make
+    a village's two totals co-move, so the overlap lowers the SE of a change. With all PSUs
+    common this equals the variance of the PSU totals of ``z_b - z_a``; with none it is zero
+    (independent samples). Strata with fewer than two common PSUs add no covariance.
+    df = the smaller of the two waves' design df.
+
+    ``line``: a number, a dict ``{year: line}`` or a column name (absolute lines). Returns the
+    terms ``p{alpha}_{year_a}``, ``p{alpha}_{year_b}`` and ``change`` (per domain with ``by``);
+    ``extras["covariance"]`` and ``extras["correlation"]`` hold the estimated covariance.
     """
     owner = "change"
     ya, yb = years
-    sub = data[data[year].isin([ya, yb])]
-    if sub.empty or not (sub[year] == ya).any() or not (sub[year] == yb).any():
-        raise DesignError(f"{owner}: the table has no rows for year {ya} or {yb} (column "
-                          f"'{year}'). Fix: pass two years present in the survey.")
-    sub = sub.reset_index(drop=True)
-    d = SurveyDesign(sub, weight=weight, strata=strata, psu=psu, lonely_psu=lonely_psu)  # type: ignore[arg-type]
-    y = d.column(welfare, owner, "welfare")
-    if isinstance(line, Mapping):
-        z = sub[year].map({int(k): float(v) for k, v in line.items()}).to_numpy(dtype=float)
-        if not np.isfinite(z).all():
-            raise ParameterError(f"The 'line' parameter of {owner} must give a line for years "
-                                 f"{ya} and {yb}. Got {dict(line)!r} instead.")
-    elif isinstance(line, RelativeLine):
+    if isinstance(line, RelativeLine):
         raise ParameterError(f"The 'line' parameter of {owner} must be absolute (number, dict "
                              f"year->line or column). Got a RelativeLine instead.")
-    else:
-        z, _, _ = _line_values(d, line, y, d.weights, owner)
-    w = effective_weights(d, size, owner)
-    h = _fgt_h(y, z, float(alpha))
-    is_b = (sub[year] == yb).to_numpy()
-    base = d.domains(by, owner=owner)
-    D = base.n
-    # domains: wave a -> code, wave b -> code + D
-    codes = np.where(base.codes >= 0, base.codes + D * is_b, -1)
-    dom2 = Domains(codes, tuple(base.labels) * 2, base.name)
-    A = np.column_stack([np.ones(d.n), h])
-    tot = domain_sums(dom2, A, w)
-    N, P = tot[:, 0], tot[:, 1] / tot[:, 0]
-    pt = d.psu_totals(A, dom2, w)
-    zt = (pt[:, :, 1] - pt[:, :, 0] * P[None]) / N[None]                  # (Psu, 2D)
-    za, zb = zt[:, :D], zt[:, D:]
-    stacked = np.stack([za, zb, zb - za], axis=2)                         # (Psu, D, 3)
-    var = d.variance_of_totals(stacked)                                   # (D, 3)
-    est = np.column_stack([P[:D], P[D:], P[D:] - P[:D]])
-    cov = (var[:, 0] + var[:, 1] - var[:, 2]) / 2
+    waves = []
+    for yr in (ya, yb):
+        sub = data[data[year] == yr].reset_index(drop=True)
+        if sub.empty:
+            raise DesignError(f"{owner}: the table has no rows for year {yr} (column '{year}'). "
+                              f"Fix: pass two years present in the survey.")
+        d = SurveyDesign(sub, weight=weight, strata=strata, psu=psu,
+                         lonely_psu=lonely_psu)  # type: ignore[arg-type]
+        y = d.column(welfare, owner, "welfare")
+        if isinstance(line, Mapping):
+            if yr not in line:
+                raise ParameterError(f"The 'line' parameter of {owner} must give a line for "
+                                     f"years {ya} and {yb}. Got {dict(line)!r} instead.")
+            z: Any = float(line[yr])
+        else:
+            z, _, _ = _line_values(d, line, y, d.weights, owner)
+        w = effective_weights(d, size, owner)
+        dom = d.domains(by, owner=owner)
+        waves.append((d, y, z, w, dom))
+    (da, _, _, _, doma), (db, _, _, _, domb) = waves
+    if doma.labels != domb.labels:
+        raise DesignError(Problem(
+            "survey", by or "*", "has domains sampled in one wave only",
+            len(set(doma.labels) ^ set(domb.labels)), tuple(set(doma.labels) ^ set(domb.labels)),
+            "restrict both waves to the domains sampled in both.").message())
+    Pa, ta = _wave_if_totals(*waves[0][:4], float(alpha), doma)
+    Pb, tb = _wave_if_totals(*waves[1][:4], float(alpha), domb)
+    Va, Vb = da.variance_of_totals(ta), db.variance_of_totals(tb)
+    ka, kb = _psu_keys(da), _psu_keys(db)
+    common = pd.Index(ka).intersection(pd.Index(kb))
+    cov = np.zeros(doma.n)
+    if len(common):
+        ia = pd.Index(ka).get_indexer(common)
+        ib = pd.Index(kb).get_indexer(common)
+        st = da.psu_stratum[ia]
+        A, B = ta[ia], tb[ib]
+        nc = np.bincount(st, minlength=da.n_strata).astype(float)
+        ma = np.stack([np.bincount(st, weights=A[:, j], minlength=da.n_strata)
+                       for j in range(doma.n)], axis=1) / np.maximum(nc, 1)[:, None]
+        mb = np.stack([np.bincount(st, weights=B[:, j], minlength=da.n_strata)
+                       for j in range(doma.n)], axis=1) / np.maximum(nc, 1)[:, None]
+        prod = (A - ma[st]) * (B - mb[st])
+        sp = np.stack([np.bincount(st, weights=prod[:, j], minlength=da.n_strata)
+                       for j in range(doma.n)], axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fac = np.where(nc >= 2, nc / (nc - 1), 0.0)
+        cov = fac @ sp
+    Vd = Va + Vb - 2 * cov
+    est = np.column_stack([Pa, Pb, Pb - Pa])
+    var = np.column_stack([Va, Vb, Vd])
     names = [f"p{alpha:g}_{ya}", f"p{alpha:g}_{yb}", "change"]
-    terms = [nm if base.name is None else f"{nm}[{base.name}={lab}]"
-             for lab in base.labels for nm in names]
-    res = build_result(d, base, terms=terms, estimate=est, variance=var, srs_var=None,
-                       method="poverty_change", measure=names * D, conf_alpha=conf_alpha,
-                       options={"welfare": welfare, "alpha": alpha, "years": [ya, yb],
-                                "size": size, "variance": "stacked waves, common PSUs "
-                                "(covariance from PSU co-movement)"},
-                       extras={"covariance": cov,
-                               "correlation": cov / np.sqrt(var[:, 0] * var[:, 1])})
-    return res
+    terms = [nm if doma.name is None else f"{nm}[{doma.name}={lab}]"
+             for lab in doma.labels for nm in names]
+    dfa, dfb = da.domain_degf(doma), db.domain_degf(domb)
+    n_a, n_b = da.domain_counts(doma), db.domain_counts(domb)
+    table = pd.DataFrame({
+        "term": terms, "estimate": est.reshape(-1), "std_error": np.sqrt(np.maximum(var, 0)).reshape(-1),
+        "n_obs": np.column_stack([n_a, n_b, n_a + n_b]).reshape(-1),
+        "df": np.column_stack([dfa, dfb, np.minimum(dfa, dfb)]).reshape(-1),
+        "group": np.repeat(np.array(doma.labels, dtype=object), 3),
+        "measure": names * doma.n,
+    })
+    prov = Provenance(method="poverty_change",
+                      options={**da.options(), "welfare": welfare, "alpha": alpha,
+                               "years": [ya, yb], "size": size, "by": by,
+                               "common_psus": int(len(common)),
+                               "covariance": "Kish (1965) overlapping PSU samples"},
+                      inputs_hash=hash_frame(data[data[year].isin([ya, yb])]),
+                      n_input=int(len(data)), n_used=int(da.n + db.n),
+                      dropped={f"years other than {ya}, {yb}": int(len(data) - da.n - db.n)})
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = cov / np.sqrt(Va * Vb)
+    return EstimateResult(table, method="poverty_change", alpha=conf_alpha, provenance=prov,
+                          extras={"covariance": cov, "correlation": corr,
+                                  "common_psus": int(len(common))})
 
 
 def _scaled_fgt(y: np.ndarray, w: np.ndarray, z: float, a: float, factor: float) -> float:
