@@ -281,8 +281,26 @@ VILLAGES = TableSpec(
     rules=("reference_kec_prefix",),
 )
 
+ROLLOUT = TableSpec(
+    name="rollout",
+    description="village roll-out: first year of each component per village (0 = never)",
+    columns=(
+        Column("village_code", "village"),
+        Column("kec_code", "kec"),
+        Column("zone", allowed=("island", "mainland")),
+        Column("component", allowed=COMPONENTS),
+        Column("first_year", "int", lo=0, hi=2100),
+        Column("cohort", "int", lo=0, hi=2100),
+    ),
+    key=("village_code", "component"),
+    id_column="village_code",
+    id_detail="component",
+    rules=("kec_matches_village", "zone_matches_village", "rollout_years"),
+)
+
 CONTRACTS: dict[str, TableSpec] = {s.name: s for s in
-                                   (REGISTRY_RAW, REGISTRY, SURVEY, PARTICIPATION, VILLAGES)}
+                                   (REGISTRY_RAW, REGISTRY, SURVEY, PARTICIPATION, VILLAGES,
+                                    ROLLOUT)}
 TABLES: tuple[str, ...] = tuple(CONTRACTS)
 
 
@@ -688,6 +706,25 @@ class _Check:
             self.add("family_id", "is missing for a household-level record", bad,
                      fix="household records link to the registry through family_id; "
                          "use unit='village' for village-wide activities")
+
+    def _rule_rollout_years(self) -> None:
+        fy, co, v = (self.out.get(c) for c in ("first_year", "cohort", "village_code"))
+        if fy is None or co is None or v is None:
+            return
+        for name, s in (("first_year", fy), ("cohort", co)):
+            bad = (s.notna() & (s != 0) & (s < 2000)).fillna(False)
+            if bad.any():
+                self.add(name, "has years that are neither 0 (never) nor a calendar year", bad,
+                         fix=f"'{name}' is 0 for never-treated villages, else the year (e.g. "
+                             f"2024)")
+        # cohort = first year with any component = smallest non-zero first_year of the village
+        first = fy.astype("float64").where(fy.astype("float64") >= 2000)  # bad years reported above
+        want = first.groupby(v.to_numpy()).transform("min").fillna(0)
+        bad = (co.astype("float64") != want).fillna(False) & fy.notna() & co.notna()
+        if bad.any():
+            self.add("cohort", "differs from the village's earliest first_year", bad,
+                     fix="cohort is the first year any component started in the village "
+                         "(the smallest non-zero first_year; 0 when none)")
 
     def _rule_reference_kec_prefix(self) -> None:
         v, k = self.out.get("kemendagri_code"), self.out.get("kec_kemendagri")

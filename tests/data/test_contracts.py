@@ -18,7 +18,8 @@ ARCH = (config.PROJECT_ROOT / "docs" / "ARCHITECTURE.md").read_text(encoding="ut
 
 
 def test_tables():
-    assert TABLES == ("registry_raw", "registry", "survey", "participation", "villages")
+    assert TABLES == ("registry_raw", "registry", "survey", "participation", "villages",
+                      "rollout")
 
 
 @pytest.mark.parametrize("table", ["registry", "survey"])
@@ -132,3 +133,27 @@ def test_extra_columns_are_kept():
     s = make_survey()
     s["my_note"] = "x"
     assert "my_note" in validate(s, "survey").columns
+
+
+def _rollout() -> pd.DataFrame:
+    from conftest import VILLAGES
+    comps = get_spec("rollout").column("component").allowed
+    rows = [(v, c, 2024 if (i < 2 and c == "credit") else 2025 if i < 4 else 0)
+            for i, v in enumerate(VILLAGES) for c in comps]
+    df = pd.DataFrame(rows, columns=["village_code", "component", "first_year"])
+    df["kec_code"] = df["village_code"].str[:8]
+    zone = reference.villages().set_index("kemendagri_code")["zone"]
+    df["zone"] = df["village_code"].map(zone)
+    df["cohort"] = df["village_code"].map({v: 2024 if i < 2 else 2025 if i < 4 else 0
+                                           for i, v in enumerate(VILLAGES)})
+    return df
+
+
+def test_rollout_contract():
+    r = _rollout()
+    assert problems(r, "rollout") == []
+    r.loc[0, "cohort"] = 2025
+    r.loc[7, "first_year"] = 24
+    rules = sorted((p.column, p.rule, p.count) for p in problems(r, "rollout"))
+    assert rules == [("cohort", "differs from the village's earliest first_year", 1),
+                     ("first_year", "has years that are neither 0 (never) nor a calendar year", 1)]

@@ -34,7 +34,7 @@ def test_small_world_files_load_and_validate_clean(small_world, tmp_path: Path):
 def test_world_tables_in_memory_are_clean(small_world):
     for table, df in (("registry", small_world.registry), ("survey", small_world.survey),
                       ("participation", small_world.participation),
-                      ("villages", small_world.villages),
+                      ("villages", small_world.villages), ("rollout", small_world.rollout),
                       ("registry_raw", small_world.registry_raw)):
         assert problems(df, table) == [], table
 
