@@ -592,11 +592,12 @@ class _Gen:
         cum = np.cumsum(wmat, axis=1) / np.where(tot > 0, tot, 1)[:, None]
         pick = (rng.random(N)[:, None] > cum).sum(axis=1).clip(0, len(choice_comps) - 1)
         gen_take &= tot > 0
-        comp = np.full(N, -1, dtype=np.int64)  # index into HOUSEHOLD_COMPONENTS
-        comp[gen_take] = np.array([HOUSEHOLD_COMPONENTS.index(c) for c in choice_comps])[pick[gen_take]]
-        comp[csr_take] = HOUSEHOLD_COMPONENTS.index("csr_sme")
-        self.comp = comp
-        self.start = np.where(comp >= 0, cohort_v[self.vi], 0)
+        comp_idx = np.full(N, -1, dtype=np.int64)  # index into HOUSEHOLD_COMPONENTS
+        comp_idx[gen_take] = np.array([HOUSEHOLD_COMPONENTS.index(c)
+                                       for c in choice_comps])[pick[gen_take]]
+        comp_idx[csr_take] = HOUSEHOLD_COMPONENTS.index("csr_sme")
+        self.comp: np.ndarray = comp_idx
+        self.start = np.where(comp_idx >= 0, cohort_v[self.vi], 0)
         self.eligible = eligible
         self.csr_elig = csr_elig
 
@@ -677,7 +678,8 @@ class _Gen:
         kcode = self.kec_of_v[self.vi]
         zone = vil["zone"].to_numpy()[self.vi]
         reg = self.registered
-        fam = np.where(reg, self.family_id, None)
+        fam = self.family_id.copy()
+        fam[~reg] = None
         base = pd.DataFrame({"village_code": vcode, "kec_code": kcode, "zone": zone})
         # registry
         regtab = pd.concat([base, pd.DataFrame({"desil": self.desil, "pmt_score": self.pmt_score}),
@@ -692,6 +694,8 @@ class _Gen:
         T = len(YEARS)
         hh = self.cov["hh_size"].to_numpy()
         treated_v = self.cohort_v[self.vi]
+        comp_label = np.array(HOUSEHOLD_COMPONENTS, dtype=object)[np.maximum(self.comp, 0)]
+        comp_label[self.comp < 0] = None
         pops = []
         for t, y in enumerate(YEARS):
             pops.append(pd.DataFrame({
@@ -709,9 +713,7 @@ class _Gen:
                 "pmt_score": self.pmt_score,
                 "cohort": treated_v,
                 "treated_village": ((treated_v > 0) & (treated_v <= y)).astype(np.int64),
-                "component": np.where(self.comp >= 0,
-                                      np.array(HOUSEHOLD_COMPONENTS, dtype=object)[np.maximum(self.comp, 0)],
-                                      None),
+                "component": comp_label,
                 "start_year": self.start,
                 "exposure": self.expo[t],
                 "csr_quota_eligible": self.csr_elig.astype(np.int64),
@@ -873,7 +875,8 @@ class _Gen:
         for t, y in enumerate(YEARS):
             z = self.lines[y]
             c = self.c1[t]
-            doms = [("district", None, None, np.ones(N, bool))]
+            doms: list[tuple[str, str | None, str | None, np.ndarray]] = [
+                ("district", None, None, np.ones(N, bool))]
             doms += [("kecamatan", k, None, kcode == k) for k in self.kec["kec_kemendagri"]]
             doms += [("zone", None, zn, zone == zn) for zn in ("island", "mainland")]
             for dom, k, zn, m in doms:
@@ -949,10 +952,10 @@ class _Gen:
         reg = self.registered
         tgt_desil = reg & (self.desil >= 1) & (self.desil <= 4)
         reg_idx = np.flatnonzero(reg)
-        k = min(n_poor, len(reg_idx))
+        n_quota = min(n_poor, len(reg_idx))
         tgt_quota = np.zeros(N, bool)
         # stable sort: ties of the rounded score are broken by registry order, as a user would
-        tgt_quota[reg_idx[np.argsort(self.pmt_score[reg_idx], kind="stable")[:k]]] = True
+        tgt_quota[reg_idx[np.argsort(self.pmt_score[reg_idx], kind="stable")[:n_quota]]] = True
         # oracle-ish: a fresh PMT fitted in-sample on the population (same covariates)
         fit = _ols_fit(self.F, np.log(self.c0[0]))
         tgt_fresh = np.zeros(N, bool)
