@@ -11,13 +11,14 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError as SkNotFittedError
 from sklearn.model_selection import GridSearchCV, KFold, cross_val_score
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 
 from kassaki_eval.exceptions import DataWarning, NotFittedError, ParameterError, SchemaError
 from kassaki_eval.targeting import (BoostingPMT, ElasticNetPMT, LassoPMT, OLSPMT, QuantilePMT, pmt_target,
                                     validate_pmt)
 
 ALL = [OLSPMT(), QuantilePMT(quantile=0.3), ElasticNetPMT(alpha=0.001), LassoPMT(alpha=0.001),
-       BoostingPMT(max_iter=30)]
+       BoostingPMT(max_iter=20)]
 
 
 def _design_matrix(model: OLSPMT, X: pd.DataFrame) -> np.ndarray:
@@ -48,6 +49,7 @@ def test_quantile_pmt_learns_poverty_quantile_and_minimises_check_loss(toy_surve
     assert 0.05 < m.quantile_ < 0.2
     # unweighted fit vs statsmodels QuantReg (IRLS): our LP solution's check loss is no larger
     q = 0.25
+    toy_survey, y = toy_survey.iloc[:1500], y[:1500]
     mu = QuantilePMT(quantile=q).fit(toy_survey, y)
     Xd = _design_matrix(mu, toy_survey)
     ref = sm.QuantReg(y, Xd).fit(q=q, max_iter=5000)
@@ -61,8 +63,16 @@ def test_quantile_pmt_learns_poverty_quantile_and_minimises_check_loss(toy_surve
     assert np.mean(y - mu.predict(toy_survey) < 0) == pytest.approx(q, abs=0.02)
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # HistGradientBoosting's OpenMP threads thrash on a shared 2-core machine; one is enough here
+    with threadpool_limits(1):
+        yield
+
+
 @pytest.mark.parametrize("est", ALL, ids=lambda e: type(e).__name__)
 def test_sklearn_contract(est, toy_survey):
+    toy_survey = toy_survey.iloc[:1200]  # small: this test is about the contract, not the numbers
     y = pmt_target(toy_survey.consumption_pc)
     params = est.get_params()
     c = clone(est)
@@ -97,8 +107,8 @@ def test_lasso_is_elasticnet_with_l1_ratio_one(toy_survey):
 
 def test_boosting_is_deterministic(toy_survey):
     y = pmt_target(toy_survey.consumption_pc)
-    p1 = BoostingPMT(max_iter=40).fit(toy_survey, y).predict(toy_survey)
-    p2 = BoostingPMT(max_iter=40).fit(toy_survey.sample(frac=1, random_state=3).sort_index(), y).predict(toy_survey)
+    p1 = BoostingPMT(max_iter=20).fit(toy_survey, y).predict(toy_survey)
+    p2 = BoostingPMT(max_iter=20).fit(toy_survey, y).predict(toy_survey)
     np.testing.assert_array_equal(p1, p2)
 
 
@@ -155,8 +165,10 @@ def test_by_kecamatan_equals_separate_fits(toy_survey):
 def test_validate_pmt_kfold_and_held_out_kecamatan(toy_survey):
     y = pmt_target(toy_survey.consumption_pc)
     w = toy_survey.weight.to_numpy()
-    res = validate_pmt(OLSPMT(), toy_survey, y, sample_weight=w, scheme="leave_one_group_out",
-                       groups="kec_code", poverty_line=420_000)
+    # holding out the one island kecamatan leaves zone='island' unseen in training: warned
+    with pytest.warns(DataWarning, match="zone.*island"):
+        res = validate_pmt(OLSPMT(), toy_survey, y, sample_weight=w, scheme="leave_one_group_out",
+                           groups="kec_code", poverty_line=420_000)
     t = res.tidy()
     held = t.loc[(t.term == "r2") & (t.fold != "all"), "held_out"]
     assert sorted(held) == sorted(toy_survey.kec_code.unique())  # one fold per kecamatan

@@ -24,6 +24,13 @@ TERMS = {"inclusion_error": "inclusion_error", "exclusion_error": "exclusion_err
          "inclusion_error_nontarget": "inclusion_error_nonpoor", "mistargeting": "mistargeting"}
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    from threadpoolctl import threadpool_limits
+    with threadpool_limits(1):  # boosting's OpenMP threads thrash on a shared 2-core machine
+        yield
+
+
 @pytest.fixture(scope="module")
 def survey23(world) -> pd.DataFrame:
     s = world.survey[world.survey["year"] == 2023].reset_index(drop=True)
