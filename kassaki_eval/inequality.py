@@ -166,7 +166,7 @@ def _from_influence(d: SurveyDesign, dom: Domains, w: np.ndarray, est: np.ndarra
                     z: np.ndarray, *, name: str, method: str, options: dict[str, Any],
                     conf_alpha: float, extras: dict[str, Any] | None = None) -> EstimateResult:
     zz = z if z.ndim == 2 else z[:, None]
-    var = d.variance_of_totals(d.psu_totals(zz, dom, w))[:, 0]
+    var = d.variance_of_totals(d.psu_totals(zz, dom, w), d.unit_squares(zz, dom, w))[:, 0]
     N = np.bincount(dom.codes[dom.codes >= 0], weights=w[dom.codes >= 0], minlength=dom.n)
     u = zz[:, 0] * N[np.maximum(dom.codes, 0)]
     srs = srs_variance(dom, u, w)[:, 0]
@@ -346,7 +346,7 @@ def quantile_shares(data: Any, welfare: str = "consumption_pc", *,
         est.append(s)
         names.append(f"share[{bounds[g]:g}-{bounds[g + 1]:g}]")
     Zm = np.column_stack(Z)
-    var = d.variance_of_totals(d.psu_totals(Zm, dom, w))          # (D, k)
+    var = d.variance_of_totals(d.psu_totals(Zm, dom, w), d.unit_squares(Zm, dom, w))
     N = np.bincount(dom.codes[inside], weights=w[inside], minlength=dom.n)
     srs = srs_variance(dom, Zm * N[c][:, None], w)
     E = np.column_stack(est)
@@ -377,7 +377,7 @@ def quantiles(data: Any, welfare: str = "consumption_pc", *,
     ind = (y[:, None] <= Q[c]).astype(float)
     Fq = domain_sums(dom, ind, w) / N[:, None]
     Z = np.where(inside[:, None], (ind - Fq[c]) / N[c][:, None], 0.0)
-    var_F = d.variance_of_totals(d.psu_totals(Z, dom, w))          # (D, k)
+    var_F = d.variance_of_totals(d.psu_totals(Z, dom, w), d.unit_squares(Z, dom, w))
     df = d.domain_degf(dom)
     tcrit = np.where(np.isfinite(df) & (df > 0), stats.t.ppf(1 - conf_alpha / 2, np.maximum(df, 1)),
                      stats.norm.ppf(1 - conf_alpha / 2))

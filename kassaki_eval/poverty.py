@@ -112,6 +112,34 @@ def _line_values(d: SurveyDesign, line: Any, y: np.ndarray, w: np.ndarray, owner
     return z, None, desc
 
 
+def _stage2(d: SurveyDesign, w: np.ndarray, doms: Sequence[Domains], H: Sequence[np.ndarray],
+            P: np.ndarray, N: np.ndarray, extra: tuple[np.ndarray, np.ndarray] | None = None
+            ) -> np.ndarray | None:
+    """PSU totals of squared unit scores (two-stage designs only): ``(Psu, D', k)``.
+
+    Unit score of domain d, measure j: ``1(i in d) (H_ij - P_dj) / N_d`` plus, for an
+    estimated line, ``dP_dj * IF_line_i`` on every row (``extra = (dP, IF_line)``).
+    """
+    if not d.two_stage:
+        return None
+    all_dom = d.domains(None, owner="stage2")
+    cols = []
+    off = 0
+    for dd in doms:
+        inside = dd.codes >= 0
+        c = np.maximum(dd.codes, 0)
+        for g in range(dd.n):
+            m = inside & (c == g)
+            for j, h in enumerate(H):
+                z = np.where(m, (h - P[off + g, j]) / N[off + g], 0.0)
+                if extra is not None:
+                    z = z + extra[0][off + g, j] * extra[1]
+                cols.append(z)
+        off += dd.n
+    sq = d.unit_squares(cols, all_dom, w)[:, 0, :]
+    return sq.reshape(d.n_psu, off, len(H))
+
+
 def _fgt_h(y: np.ndarray, z: np.ndarray, a: float) -> np.ndarray:
     poor = y < z
     if a == 0:
@@ -203,7 +231,8 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
         all_dom = Domains(np.zeros(d.n, dtype=np.int64), ("all",), None)
         lt = d.psu_totals(zline, all_dom, w)[:, 0, 0]                     # (Psu,)
         zt = zt + lt[:, None, None] * dP[None]
-    var = d.variance_of_totals(zt)                                        # (D', k)
+    sq = _stage2(d, w, doms, H, P, N, None if zline is None else (dP, zline))
+    var = d.variance_of_totals(zt, sq)                                    # (D', k)
     if zline is None:
         # SRS-with-replacement variance from domain totals: svyvar(h) / n (svyvar with
         # n/(n-1)); sum w h^2 reuses P(2a) totals when 2a is among the alphas
@@ -270,7 +299,9 @@ def watts(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any 
         dW = domain_sums(dom, poor.astype(float) / z, w)[:, 0] / N
         all_dom = Domains(np.zeros(d.n, dtype=np.int64), ("all",), None)
         zt = zt + d.psu_totals(zline, all_dom, w)[:, 0, 0][:, None] * dW[None]
-    var = d.variance_of_totals(zt)
+    sq = _stage2(d, w, [dom], [h], W[:, None], N,
+                 None if zline is None else (dW[:, None], zline))
+    var = d.variance_of_totals(zt, None if sq is None else sq[:, :, 0])
     c = np.maximum(dom.codes, 0)
     u = np.where(dom.codes >= 0, h - W[c], 0.0)
     srs = srs_variance(dom, u, w)[:, 0] if zline is None else np.full(dom.n, np.nan)
@@ -303,7 +334,7 @@ def sst(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = 
     zp1 = np.where(inside, (x - P1[c]) / N[c], 0.0)
     est = P1 * (1 + G)
     zz = (1 + G[c]) * zp1 + P1[c] * np.nan_to_num(zg)
-    var = d.variance_of_totals(d.psu_totals(zz, dom, w))[:, 0]
+    var = d.variance_of_totals(d.psu_totals(zz, dom, w), d.unit_squares(zz, dom, w))[:, 0]
     srs = srs_variance(dom, zz * N[c], w)[:, 0]
     terms = ["sst" if dom.name is None else f"sst[{dom.name}={lab}]" for lab in dom.labels]
     return build_result(d, dom, terms=terms, estimate=est, variance=var, srs_var=srs,
@@ -320,7 +351,9 @@ def mean_consumption(data: Any, welfare: str = "consumption_pc", *, design: Any 
     tot = domain_sums(dom, A, w)
     N, M = tot[:, 0], tot[:, 1] / tot[:, 0]
     pt = d.psu_totals(A, dom, w)
-    var = d.variance_of_totals((pt[:, :, 1] - pt[:, :, 0] * M[None]) / N[None])
+    sq = _stage2(d, w, [dom], [y], M[:, None], N)
+    var = d.variance_of_totals((pt[:, :, 1] - pt[:, :, 0] * M[None]) / N[None],
+                               None if sq is None else sq[:, :, 0])
     c = np.maximum(dom.codes, 0)
     srs = srs_variance(dom, np.where(dom.codes >= 0, y - M[c], 0.0), w)[:, 0]
     terms = ["mean" if dom.name is None else f"mean[{dom.name}={lab}]" for lab in dom.labels]
@@ -414,6 +447,13 @@ def _wave_if_totals(d: SurveyDesign, y: np.ndarray, z: Any, w: np.ndarray, alpha
     return P, (pt[:, :, 1] - pt[:, :, 0] * P[None]) / tot[None, :, 0]
 
 
+def _wave_sq(d: SurveyDesign, y: np.ndarray, z: Any, w: np.ndarray, alpha: float,
+             dom: Domains, P: np.ndarray) -> np.ndarray | None:
+    N = domain_sums(dom, np.ones(d.n), w)[:, 0]
+    sq = _stage2(d, w, [dom], [_fgt_h(y, z, alpha)], P[:, None], N)
+    return None if sq is None else sq[:, :, 0]
+
+
 def _psu_keys(d: SurveyDesign) -> pd.Series:
     """(stratum, PSU) label of each PSU code of a design."""
     s = d.data[d.strata_col].astype(str) if d.strata_col else pd.Series("all", index=d.data.index)
@@ -481,7 +521,8 @@ def change(data: pd.DataFrame, welfare: str = "consumption_pc", *, line: Any,
             "restrict both waves to the domains sampled in both.").message())
     Pa, ta = _wave_if_totals(*waves[0][:4], float(alpha), doma)
     Pb, tb = _wave_if_totals(*waves[1][:4], float(alpha), domb)
-    Va, Vb = da.variance_of_totals(ta), db.variance_of_totals(tb)
+    Va = da.variance_of_totals(ta, _wave_sq(*waves[0][:4], float(alpha), doma, Pa))
+    Vb = db.variance_of_totals(tb, _wave_sq(*waves[1][:4], float(alpha), domb, Pb))
     ka, kb = _psu_keys(da), _psu_keys(db)
     common = pd.Index(ka).intersection(pd.Index(kb))
     cov = np.zeros(doma.n)

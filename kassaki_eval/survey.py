@@ -86,6 +86,12 @@ class SurveyDesign:
         ``fail`` raises; ``certainty`` gives it zero variance; ``adjust`` centres its PSU total
         at zero (the population mean of a linearised variable) instead of the stratum mean;
         ``average`` replaces it by the average variance of the other strata.
+    fpc2 : str, optional
+        Second-stage finite-population correction (households in the PSU's population, or the
+        within-PSU sampling fraction), constant within a PSU. With ``fpc`` it turns on R's
+        two-stage variance (``svydesign(id=~psu+unit, fpc=~fpc+fpc2)``):
+        ``sum_h (1 - f_h) n_h/(n_h-1) SS_between + sum_h f_h sum_j (1 - f_hj) m_j/(m_j-1)
+        SS_within(j)``; rows are the second-stage units.
     nest : bool
         PSU ids repeat across strata and are only unique within a stratum (R's ``nest=TRUE``).
         When false, a PSU id found in two strata is an error.
@@ -114,6 +120,7 @@ class SurveyDesign:
         lonely_psu: LonelyRule = "fail",
         nest: bool = False,
         *,
+        fpc2: str | None = None,
         table: str = "survey",
         id_column: str | None = None,
     ) -> None:
@@ -123,7 +130,7 @@ class SurveyDesign:
                                  f"Got {type(data).__name__} instead.")
         check_option(owner, "lonely_psu", lonely_psu, LONELY_PSU_RULES)
         for name, col in (("weight", weight), ("strata", strata), ("psu", psu), ("fpc", fpc),
-                          ("id_column", id_column)):
+                          ("fpc2", fpc2), ("id_column", id_column)):
             if col is not None and col not in data.columns:
                 raise ParameterError(
                     f"The '{name}' parameter of {owner} must name a column of {table}. Got "
@@ -223,6 +230,30 @@ class SurveyDesign:
                 frac = self.n_h / fh
             self.one_minus_f = 1.0 - frac
 
+        # second stage (rows within PSUs)
+        self.fpc2_col = fpc2
+        self.m_j = np.bincount(self.psu_codes, minlength=self.n_psu).astype(float)
+        self.one_minus_f2: np.ndarray | None = None
+        if fpc2 is not None:
+            if fpc is None or psu is None:
+                raise ParameterError("The 'fpc2' parameter of SurveyDesign must come with 'psu' "
+                                     f"and 'fpc' (a two-stage design). Got fpc2={fpc2!r}, "
+                                     f"psu={psu!r}, fpc={fpc!r} instead.")
+            f2 = pd.to_numeric(data[fpc2], errors="coerce").to_numpy(dtype=float)
+            per2 = pd.DataFrame({"p": self.psu_codes, "f": f2}).groupby("p")["f"].agg(["min", "max"])
+            if (per2["min"] != per2["max"]).any() or not np.all(np.isfinite(f2) & (f2 > 0)):
+                raise DesignError(Problem(table, fpc2, "must be > 0 and constant within a PSU",
+                                          int((per2["min"] != per2["max"]).sum()), (),
+                                          "give the number of households in each PSU's "
+                                          "population (or the within-PSU sampling fraction)."
+                                          ).message())
+            M = per2["min"].to_numpy()
+            frac2 = M if np.all(f2 <= 1) else self.m_j / M
+            if np.any(frac2 > 1 + 1e-12):
+                raise DesignError(f"{table}: column '{fpc2}' is smaller than the number of sampled "
+                                  f"rows in some PSUs. Fix: fpc2 is the PSU's population count.")
+            self.one_minus_f2 = 1.0 - frac2
+
         self.lonely = self.n_h == 1
         if self.lonely.any() and lonely_psu == "fail":
             idx = np.flatnonzero(self.lonely)
@@ -258,7 +289,7 @@ class SurveyDesign:
     def options(self) -> dict[str, Any]:
         """The design options (for provenance)."""
         return {"weight": self.weight_col, "strata": self.strata_col, "psu": self.psu_col,
-                "fpc": self.fpc_col, "lonely_psu": self.lonely_psu, "nest": self.nest,
+                "fpc": self.fpc_col, "fpc2": self.fpc2_col, "lonely_psu": self.lonely_psu, "nest": self.nest,
                 "variance": "Taylor linearisation, with-replacement ultimate-cluster (R svyrecvar)"}
 
     # ------------------------------------------------------------------------------------------
@@ -412,11 +443,48 @@ class SurveyDesign:
         self._cache[key] = (dom.codes, out)
         return out
 
-    def variance_of_totals(self, t: np.ndarray) -> np.ndarray:
+    @property
+    def two_stage(self) -> bool:
+        """True when the design has a second-stage fpc (``fpc2``)."""
+        return self.one_minus_f2 is not None
+
+    def variance_of_totals(self, t: np.ndarray, sq: np.ndarray | None = None) -> np.ndarray:
         """Design variance from PSU totals ``t`` of shape ``(n_psu, ...)`` (R's ``svyrecvar``).
 
-        Returns an array of shape ``t.shape[1:]``.
+        ``sq``: PSU totals of squared scores ``sum (w z)^2`` (same shape), needed for the
+        second-stage term of a two-stage design. Returns an array of shape ``t.shape[1:]``.
         """
+        var1 = self._variance_stage1(t)
+        if not self.two_stage:
+            return var1
+        if sq is None:
+            raise DesignError("this estimator needs unit-level squares for the second-stage "
+                              "variance (fpc2). Fix: build the design without fpc2, or use an "
+                              "estimator of kassaki_eval.poverty / inequality.")
+        shape = t.shape[1:]
+        T = t.reshape(self.n_psu, -1)
+        S = sq.reshape(self.n_psu, -1)
+        m = self.m_j
+        within = S - T * T / m[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = np.where(m > 1, m / (m - 1), 0.0) * self.one_minus_f2
+        f1 = 1.0 - self.one_minus_f[self.psu_stratum]
+        return var1 + ((f1 * c) @ within).reshape(shape)
+
+    def unit_squares(self, values: Any, dom: Domains, weights: np.ndarray | None = None
+                     ) -> np.ndarray | None:
+        """PSU-by-domain totals of ``(w z)^2`` (only for two-stage designs; None otherwise)."""
+        if not self.two_stage:
+            return None
+        w = self.weights if weights is None else weights
+        if isinstance(values, (list, tuple)):
+            vals = [np.asarray(v, dtype=float) ** 2 for v in values]
+        else:
+            v = np.asarray(values, dtype=float)
+            vals = [v ** 2] if v.ndim == 1 else [v[:, j] ** 2 for j in range(v.shape[1])]
+        return self.psu_totals(vals, dom, w * w)
+
+    def _variance_stage1(self, t: np.ndarray) -> np.ndarray:
         shape = t.shape[1:]
         T = t.reshape(self.n_psu, -1)
         sums = np.add.reduceat(T, self._starts, axis=0)            # (H, m)
@@ -482,7 +550,8 @@ class SurveyDesign:
         the domain when ``dom`` is None). Returns ``(n_domains, k)``.
         """
         dom = dom or Domains(np.zeros(self.n, dtype=np.int64), ("all",), None)
-        return self.variance_of_totals(self.psu_totals(scores, dom, weights))
+        return self.variance_of_totals(self.psu_totals(scores, dom, weights),
+                                       self.unit_squares(scores, dom, weights))
 
     # ------------------------------------------------------------------------------------------
     def mean(self, y: str, *, by: str | Sequence[str] | None = None,
@@ -661,7 +730,11 @@ def ratio_of_totals(
                          * np.ones(dom.n) for nm in names])        # (D, m)
     pt = design.psu_totals(A, dom, w)                              # (P, D, m)
     zt = np.einsum("pdm,dm->pd", pt, G)
-    var = design.variance_of_totals(zt)
+    sq = None
+    if design.two_stage:
+        zu = (A * G[np.maximum(dom.codes, 0)]).sum(axis=1)
+        sq = design.unit_squares(zu, dom, w)[:, :, 0]
+    var = design.variance_of_totals(zt, sq)
     srs = None
     if deff:
         # per-unit influence u_i = N_d * sum_j grad_j a_ij (mean scale)
