@@ -73,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
 
     params = validate_params(params_from_args(args))   # fails here, before any kernel
     paths = run_report(params, out_root=Path(args.out) if args.out else None,
-                       overwrite=args.overwrite)
+                       overwrite=args.overwrite, jobs=args.jobs)
     print(f"report {paths.run_id} finished in {paths.seconds:.1f} s")
     for lang, p in paths.html.items():
         print(f"HTML ({lang}):     {p}")
@@ -103,6 +103,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="replace an existing report of the same year and view")
     for name in ("registry", "survey", "participation", "rollout"):
         p.add_argument(f"--{name}", default=None, help=f"raw {name} file (real data)")
+    p.add_argument("--jobs", type=int, default=None,
+                   help="notebooks run at once (default 2; 1 on a single core)")
     p.add_argument("--params", default=None, help="JSON file of parameters")
     p.add_argument("--param", action="append", metavar="KEY=VALUE",
                    help=f"any parameter of the schema ({', '.join(ReportParams.model_fields)}); "

@@ -74,7 +74,8 @@ def suppress_small_cells(table: pd.DataFrame, *, count_col: str, k: int,
     if value_cols is None:
         value_cols = [c for c in out.columns
                       if c != count_col and pd.api.types.is_numeric_dtype(out[c])
-                      and not pd.api.types.is_bool_dtype(out[c]) and c not in ("year", "cohort")]
+                      and not pd.api.types.is_bool_dtype(out[c])
+                      and not (c.endswith("year") or c in ("cohort", "decile"))]
     for c in value_cols:
         col = out[c].astype(float)
         out[c] = col.mask(small)

@@ -28,7 +28,7 @@ __all__ = ["write_workbook", "write_csvs", "EXCEL_FORMATS"]
 
 #: i18n number kind -> Excel number format
 EXCEL_FORMATS: dict[str, str] = {
-    "pct": "0.0%", "pct2": "0.00%", "pp": "+0.00%;-0.00%;0.00%", "rp": "#,##0", "int": "#,##0",
+    "pct": "0.0%", "pct2": "0.00%", "pp": "+0.00%;-0.00%;0.00%", "ppu": "0.00%", "rp": "#,##0", "int": "#,##0",
     "num": "0.000", "num3": "0.000", "num1": "0.0", "num2": "0.00", "pvalue": "0.000",
     "year": "0",
 }

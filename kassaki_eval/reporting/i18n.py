@@ -109,6 +109,8 @@ def fmt(value: Any, kind: str, lang: str) -> str:
     if kind == "pp":
         sign = "+" if x > 0 else ""
         return sign + _number(100 * x, 2, lang) + (" poin" if lang == "id" else " pp")
+    if kind == "ppu":  # a spread (standard error): no sign
+        return _number(100 * x, 2, lang) + (" poin" if lang == "id" else " pp")
     if kind == "rp":
         return "Rp" + _number(x, 0, lang)
     if kind == "int":

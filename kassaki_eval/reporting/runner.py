@@ -143,6 +143,40 @@ def _strip_volatile(path: Path) -> None:
     path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 
+def _run_notebooks(nbs: Mapping[str, Any], tmp: Path, params_json: dict[str, Any], timeout: int,
+                   jobs: int | None, say: Callable[[str], None], timings: dict[str, float]) -> None:
+    from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+
+    total = len(NOTEBOOKS)
+    index = {n: i for i, n in enumerate(NOTEBOOKS, start=1)}
+
+    def one(name: str) -> None:
+        t0 = time.perf_counter()
+        say(f"[{index[name]}/{total}] {name} ...")
+        out_nb = tmp / "notebooks" / f"{name}.ipynb"
+        _execute(name, nbs[name], out_nb, params_json, tmp, timeout)
+        _strip_volatile(out_nb)
+        timings[name] = time.perf_counter() - t0
+        say(f"[{index[name]}/{total}] {name} done ({timings[name]:.1f} s)")
+
+    n_jobs = max(1, jobs if jobs is not None else min(2, os.cpu_count() or 1))
+    first, last = NOTEBOOKS[:-1], NOTEBOOKS[-1]
+    if n_jobs == 1:
+        for name in first:
+            one(name)
+    else:
+        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+            futures = [pool.submit(one, n) for n in first]
+            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for f in pending:
+                f.cancel()  # a failure stops the notebooks not yet started
+            wait(futures)
+        errors = [f.exception() for f in futures if not f.cancelled() and f.exception()]
+        if errors:
+            raise errors[0]  # type: ignore[misc]
+    one(last)
+
+
 def _published_tables(blocks: list[dict[str, Any]], view: PartnerView) -> list[Table]:
     tables: list[Table] = []
     seen: dict[str, str] = {}
@@ -208,8 +242,13 @@ def _source_text(params: ReportParams, lang: str) -> str:
 
 def run_report(params: Mapping[str, Any] | ReportParams, *, out_root: Path | None = None,
                overwrite: bool = False, echo: Callable[[str], None] | None = None,
-               notebooks: Path | None = None, timeout: int = 900) -> ReportPaths:
-    """Make the annual report; return where it is. See the module docstring."""
+               notebooks: Path | None = None, timeout: int = 900,
+               jobs: int | None = None) -> ReportPaths:
+    """Make the annual report; return where it is. See the module docstring.
+
+    ``jobs`` kernels run at once (default: 2, or 1 on a single core); notebooks 1-4 are
+    independent, the summary (5) runs last because it reads their saved results.
+    """
     t_start = time.perf_counter()
     say = echo or (lambda s: print(s, flush=True))
     p = validate_params(params)
@@ -228,6 +267,7 @@ def run_report(params: Mapping[str, Any] | ReportParams, *, out_root: Path | Non
 
     year_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{view.name}-", dir=year_dir))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a published report is readable
     try:
         t0 = time.perf_counter()
         say(f"[inputs] {_source_text(p, 'en')} ...")
@@ -248,14 +288,7 @@ def run_report(params: Mapping[str, Any] | ReportParams, *, out_root: Path | Non
         (tmp / WORK / "manifest.partial.json").write_text(json.dumps(partial, default=str))
 
         (tmp / "notebooks").mkdir()
-        for i, name in enumerate(NOTEBOOKS, start=1):
-            t0 = time.perf_counter()
-            say(f"[{i}/{len(NOTEBOOKS)}] {name} ...")
-            out_nb = tmp / "notebooks" / f"{name}.ipynb"
-            _execute(name, nbs[name], out_nb, params_json, tmp, timeout)
-            _strip_volatile(out_nb)
-            timings[name] = time.perf_counter() - t0
-            say(f"[{i}/{len(NOTEBOOKS)}] {name} done ({timings[name]:.1f} s)")
+        _run_notebooks(nbs, tmp, params_json, timeout, jobs, say, timings)
 
         t0 = time.perf_counter()
         say("[publish] HTML, xlsx, CSV, manifest ...")

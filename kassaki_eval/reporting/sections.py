@@ -76,17 +76,19 @@ def parameters(ctx: Context) -> Block:
 
 
 def inputs_summary(ctx: Context) -> Block:
-    """Input files (name, SHA-256) and the analysis tables they became (rows, columns)."""
+    """Input files (name, size, SHA-256) and the analysis tables they became."""
     b = Block(key="nb1.inputs", section="data", title_key="nb1.inputs.title")
     files = ctx.prepared.files
-    checks = pd.DataFrame(ctx.prepared.checks)
-    checks["file"] = checks["table"].map(lambda n: files.get(n, {}).get("file", "-"))
-    checks["sha256"] = checks["table"].map(lambda n: files.get(n, {}).get("sha256", "-")[:16])
-    tab = checks[["table", "file", "rows", "columns", "sha256"]]
-    b.tables.append(Table.build("inputs", tab, title_key="nb1.inputs.table", k=ctx.k,
+    if files:
+        ft = pd.DataFrame([{"file": k, "bytes": v.get("bytes"), "sha256": str(v.get("sha256"))[:16]}
+                           for k, v in sorted(files.items())])
+        b.tables.append(Table.build("input_files", ft, title_key="nb1.inputs.files", k=ctx.k,
+                                    count_col=None, formats={"bytes": "int"}))
+    checks = pd.DataFrame(ctx.prepared.checks)[["table", "rows", "columns"]]
+    b.tables.append(Table.build("analysis_tables", checks, title_key="nb1.inputs.table", k=ctx.k,
                                 count_col=None, formats={"rows": "int", "columns": "int"}))
     b.sentences.append(("nb1.inputs.validated", {
-        "n": len(tab), "loader": ctx.prepared.loader or "-",
+        "n": len(checks), "loader": ctx.prepared.loader or "-",
         "source": "nb1.source.demo" if ctx.is_demo else "nb1.source.files"}))
     return b
 
@@ -172,17 +174,25 @@ def participation_overview(ctx: Context) -> Block:
     p = ctx.participation
     b = Block(key="nb1.participation", section="data", title_key="nb1.participation.title")
     start_year = pd.to_datetime(p["start_date"]).dt.year
-    g = p.assign(start_year=start_year).groupby(["partner", "component", "start_year"], sort=True)
+    # Households behind a cell: the participating families for household components; for
+    # village components (facilitation) the registered families of the villages served.
+    fam_per_village = ctx.registry.groupby("village_code").size()
+    g = p.assign(start_year=start_year).groupby(["partner", "component", "unit", "start_year"],
+                                                sort=True)
     tab = pd.DataFrame({
         "n_records": g.size(),
         "n_hh": g["family_id"].nunique(),
         "n_villages": g["village_code"].nunique(),
         "amount_rp": g["amount_rp"].sum(),
     }).reset_index()
+    vil_hh = g["village_code"].agg(lambda v: int(fam_per_village.reindex(v.unique()).fillna(0).sum()))
+    tab["n_basis"] = np.where(tab["unit"] == "village", vil_hh.to_numpy(), tab["n_hh"])
     b.tables.append(Table.build(
-        "participation", tab, title_key="nb1.participation.table", k=ctx.k, count_col="n_hh",
+        "participation", tab, title_key="nb1.participation.table", k=ctx.k, count_col="n_basis",
         formats={"start_year": "year", "n_records": "int", "n_hh": "int", "n_villages": "int",
-                 "amount_rp": "rp"}, translate=("partner", "component")))
+                 "amount_rp": "rp", "n_basis": "int"}, translate=("partner", "component", "unit"),
+        value_cols=["n_records", "n_hh", "n_villages", "amount_rp"],
+        note_key="nb1.participation.note"))
     ro = ctx.rollout
     if "cohort" in ro.columns:
         coh = ro.drop_duplicates("village_code").groupby("cohort").size()
@@ -367,7 +377,7 @@ def poverty_change(ctx: Context) -> Block:
                          "n_hh": int(x["n_obs"])})
     tab = pd.DataFrame(rows)
     b.tables.append(Table.build("poverty_change", tab, title_key="nb2.change.table", k=ctx.k,
-                                count_col="n_hh", formats={"change": "pp", "std_error": "pp",
+                                count_col="n_hh", formats={"change": "pp", "std_error": "ppu",
                                                            "conf_low": "pp", "conf_high": "pp",
                                                            "n_hh": "int"},
                                 translate=("group",)))
@@ -529,7 +539,8 @@ def _impact_row(res: Any, *, component: str, outcome: str, method: str, n_hh: in
     return {"component": component, "outcome": outcome, "method": method,
             "estimate": r["estimate"], "std_error": r["std_error"], "conf_low": r["conf_low"],
             "conf_high": r["conf_high"], "p_value": r["p_value"], "n_obs": int(r["n_obs"]),
-            "n_hh": n_hh, "_fmt": _OUTCOME_FORMAT[outcome]}
+            "n_hh": n_hh, "_fmt": _OUTCOME_FORMAT[outcome],
+            "_sefmt": "ppu" if _OUTCOME_FORMAT[outcome] == "pp" else "num"}
 
 
 def impact_estimates(ctx: Context) -> Block:
@@ -581,7 +592,7 @@ def impact_estimates(ctx: Context) -> Block:
               intro_key="nb4.estimates.intro")
     b.tables.append(Table.build(
         "impact_att", tab, title_key="nb4.estimates.table", k=ctx.k, count_col="n_hh",
-        formats={"estimate": "@_fmt", "std_error": "@_fmt", "conf_low": "@_fmt",
+        formats={"estimate": "@_fmt", "std_error": "@_sefmt", "conf_low": "@_fmt",
                  "conf_high": "@_fmt", "p_value": "pvalue", "n_obs": "int", "n_hh": "int"},
         translate=("component", "outcome", "method"),
         value_cols=["estimate", "std_error", "conf_low", "conf_high", "p_value"]))
@@ -739,16 +750,16 @@ def demo_truth(ctx: Context) -> Block:
         if "domain" in d.columns:
             d = d[d["domain"].astype(str).isin(["district", "total", "all"])]
         if len(d):
-            rows.append({"indicator": "true_p0", "value": float(d["p0"].iloc[0])})
+            rows.append({"indicator": "true_p0", "value": float(d["p0"].iloc[0]), "_fmt": "pct"})
     pe = truth.get("programme_effect")
     if pe is not None and "attributable_change" in pe.columns:
         d = pe[pe["year"] == ctx.params.year]
         if len(d):
             rows.append({"indicator": "true_attributable_change",
-                         "value": float(d["attributable_change"].iloc[0])})
-    tab = pd.DataFrame(rows, columns=["indicator", "value"])
+                         "value": float(d["attributable_change"].iloc[0]), "_fmt": "pp"})
+    tab = pd.DataFrame(rows, columns=["indicator", "value", "_fmt"])
     b.tables.append(Table.build("demo_truth", tab, title_key="nb5.truth.table", k=ctx.k,
-                                count_col=None, formats={"value": "num"},
+                                count_col=None, formats={"value": "@_fmt"},
                                 translate=("indicator",)))
     b.sentences.append(("nb5.truth.sentence", {}))
     return b
