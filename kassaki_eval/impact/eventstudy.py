@@ -1,0 +1,269 @@
+"""Event studies on the dynamic aggregation of Callaway & Sant'Anna: uniform bands, a joint
+pre-trend test, relative-magnitudes sensitivity, and the plot.
+
+- :func:`event_study`: the dynamic aggregation with **uniform (sup-t) confidence bands** from
+  the multiplier bootstrap of the influence functions (Rademacher weights per unit, or per
+  cluster when the C&S result is clustered), as R ``did`` does; the band is
+  ``estimate +/- c * se`` with ``c`` the ``1-alpha`` quantile of ``max_e |b*_e| / se_e``
+  (``se`` analytic). The table's ``conf_low/conf_high`` are the uniform band; pointwise
+  intervals are in ``pw_low/pw_high``.
+- :func:`pretrend_test`: Wald test that all pre-treatment event-time effects are zero, with
+  the influence-function covariance (the universal-base reference period is excluded).
+- :func:`honest_did`: sensitivity to violations of parallel trends bounded by **relative
+  magnitudes** (Rambachan & Roth 2023, ``Delta^RM(Mbar)``): every post-period change of the
+  bias is at most ``Mbar`` times the largest pre-period change. What is implemented is a
+  *conservative Bonferroni projection*, not HonestDiD's conditional / hybrid (ARP) test:
+  with ``m`` the largest absolute first difference of the pre-period coefficients, its upper
+  confidence bound ``m_U`` (level ``1 - alpha/2``, Bonferroni over the pre-differences) bounds
+  the bias of the target ``theta = l'tau`` by ``Mbar * m_U * sum_e l_e (e + 1)``, and the
+  interval is ``l'b +/- (that bound + z_{1-alpha/4} se)``. Coverage is at least ``1 - alpha``
+  under ``Delta^RM(Mbar)``; the intervals are wider than HonestDiD's. At ``Mbar = 0`` the
+  usual interval is returned. It needs ``base_period="universal"`` (pre-period coefficients
+  relative to ``e = -1``), as HonestDiD does with ``did``.
+- :func:`plot_event_study`: matplotlib figure of the above.
+"""
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from ..exceptions import IdentificationError, ParameterError
+from ..results import EstimateResult, Provenance
+from .staggered import aggregate
+
+__all__ = ["event_study", "pretrend_test", "honest_did", "plot_event_study", "uniform_critical_value"]
+
+
+def _dynamic(res: EstimateResult) -> EstimateResult:
+    if res.method == "cs_dynamic":
+        return res
+    if res.method == "cs_did":
+        return aggregate(res, "dynamic")
+    raise ParameterError("The 'res' parameter of event_study must be a callaway_santanna() result "
+                         f"or its dynamic aggregation. Got a {res.method!r} result instead.")
+
+
+def uniform_critical_value(psi: np.ndarray, se: np.ndarray, *, alpha: float = 0.05, B: int = 999,
+                           seed: int | None = None, cluster_codes: np.ndarray | None = None,
+                           n_clusters: int | None = None) -> float:
+    """Sup-t critical value from the multiplier bootstrap of influence functions ``psi`` (n, K).
+
+    Draws are processed in chunks so memory stays at ~160 MB whatever ``n``.
+    """
+    rng = np.random.default_rng(seed)
+    n, K = psi.shape
+    if cluster_codes is not None:
+        psi = np.column_stack([np.bincount(cluster_codes, weights=psi[:, j], minlength=n_clusters)
+                               for j in range(K)]) * np.sqrt(n_clusters / (n_clusters - 1))
+    m = psi.shape[0]
+    chunk = max(1, int(2e7 // m))
+    tmax = np.empty(B)
+    for s in range(0, B, chunk):
+        b = min(chunk, B - s)
+        v = rng.integers(0, 2, size=(b, m)).astype(np.float64) * 2 - 1
+        boot = (v @ psi) / n                                   # (b, K)
+        tmax[s:s + b] = np.max(np.abs(boot) / se[None, :], axis=1)
+    return float(np.quantile(tmax, 1 - alpha))
+
+
+def event_study(res: EstimateResult, *, alpha: float | None = None, B: int = 999,
+                seed: int | None = None) -> EstimateResult:
+    """Dynamic effects with uniform (sup-t) bands; see the module docstring.
+
+    Examples
+    --------
+    >>> es = event_study(cs_result, seed=1)  # doctest: +SKIP
+    >>> es.tidy()[["term", "estimate", "conf_low", "conf_high", "pw_low", "pw_high"]]  # doctest: +SKIP
+    """
+    dyn = _dynamic(res)
+    a = dyn.alpha if alpha is None else float(alpha)
+    td = dyn.tidy(a)
+    rows = td["term"].str.startswith("e=").to_numpy()
+    psi = dyn.extras["influence"][:, rows]
+    se = td.loc[rows, "std_error"].to_numpy()
+    ok = np.isfinite(se) & (se > 0)
+    crit = uniform_critical_value(psi[:, ok], se[ok], alpha=a, B=B, seed=seed,
+                                  cluster_codes=dyn.extras["cluster_codes"],
+                                  n_clusters=dyn.extras["n_clusters"])
+    out = td.loc[rows, ["term", "estimate", "std_error", "n_obs", "event_time"]].copy()
+    est = out["estimate"].to_numpy()
+    out["p_value"] = td.loc[rows, "p_value"].to_numpy()
+    out["conf_low"] = est - crit * se
+    out["conf_high"] = est + crit * se
+    out["pw_low"] = td.loc[rows, "conf_low"].to_numpy()
+    out["pw_high"] = td.loc[rows, "conf_high"].to_numpy()
+    pre = pretrend_test(dyn)
+    extras = dict(dyn.extras)
+    extras.update({"uniform_critical_value": crit, "pretrend": pre, "B": B, "seed": seed,
+                   "influence": psi, "overall": td.iloc[0].to_dict()})
+    prov = Provenance(method="event_study", options={**dict(dyn.provenance.options), "B": B,
+                                                     "seed": seed, "alpha": a},
+                      inputs_hash=dyn.provenance.inputs_hash, n_input=dyn.provenance.n_input,
+                      n_used=dyn.provenance.n_used, dropped=dyn.provenance.dropped)
+    return EstimateResult(out, method="event_study", alpha=a, provenance=prov, own_intervals=True,
+                          extras=extras, title="Event study (uniform sup-t bands)")
+
+
+def pretrend_test(res: EstimateResult) -> dict[str, float]:
+    """Joint Wald test that the pre-treatment event-time effects are all zero."""
+    dyn = _dynamic(res) if res.method != "event_study" else res
+    td = dyn.tidy()
+    rows = (td["term"].str.startswith("e=") & (td["event_time"] < 0)).to_numpy()
+    psi_all = dyn.extras["influence"]
+    if psi_all.shape[1] == len(td):
+        psi = psi_all[:, rows]
+    else:  # event_study result: influence already restricted to event-time rows
+        psi = psi_all[:, (td["event_time"] < 0).to_numpy()]
+    theta = td.loc[rows, "estimate"].to_numpy()
+    keep = ~np.all(psi == 0, axis=0)           # drop the universal-base reference period
+    theta, psi = theta[keep], psi[:, keep]
+    q = theta.size
+    if q == 0:
+        return {"statistic": np.nan, "df": 0, "p_value": np.nan}
+    n = dyn.extras["n_units"]
+    codes, Gc = dyn.extras["cluster_codes"], dyn.extras["n_clusters"]
+    if codes is None:
+        V = psi.T @ psi / n ** 2
+    else:
+        S = np.column_stack([np.bincount(codes, weights=psi[:, j], minlength=Gc) for j in range(q)])
+        V = Gc / (Gc - 1) * S.T @ S / n ** 2
+    W = float(theta @ np.linalg.pinv(V) @ theta)
+    if codes is not None and Gc - 1 >= q:
+        # few clusters: F with (q, G-1) df (Hotelling-style small-sample version)
+        Fs = W / q * (Gc - q) / (Gc - 1)
+        return {"statistic": W, "df": q, "p_value": float(stats.f.sf(Fs, q, Gc - q)), "test": "F"}
+    return {"statistic": W, "df": q, "p_value": float(stats.chi2.sf(W, q)), "test": "chi2"}
+
+
+def honest_did(
+    res: EstimateResult,
+    *,
+    Mbar: Sequence[float] = (0.0, 0.5, 1.0, 1.5, 2.0),
+    target: str | int = "average",
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    """Relative-magnitudes sensitivity of a post-treatment effect (see module docstring).
+
+    Parameters
+    ----------
+    res : C&S result (``base_period="universal"``) or its dynamic aggregation / event study.
+    Mbar : grid of relative-magnitude bounds.
+    target : ``"average"`` (mean of the post-period effects ``e >= 0``) or an event time.
+
+    Returns
+    -------
+    DataFrame with ``Mbar, estimate, bias_bound, conf_low, conf_high, excludes_zero``;
+    ``.attrs`` hold ``breakdown_Mbar`` (largest ``Mbar`` at which the interval excludes 0),
+    ``m_hat``, ``m_upper`` and the method note.
+    """
+    owner = "honest_did"
+    dyn = _dynamic(res) if res.method != "event_study" else res
+    if dyn.extras.get("base_period") != "universal":
+        raise ParameterError(f"The 'res' parameter of {owner} must come from "
+                             "callaway_santanna(..., base_period='universal') (pre-period effects "
+                             "relative to e = -1). Got base_period="
+                             f"{dyn.extras.get('base_period')!r} instead. Fix: re-run with "
+                             "base_period='universal'.")
+    td = dyn.tidy()
+    rows = td["term"].str.startswith("e=").to_numpy()
+    psi_all = dyn.extras["influence"]
+    psi = psi_all[:, rows] if psi_all.shape[1] == len(td) else psi_all
+    e = td.loc[rows, "event_time"].to_numpy(dtype=float)
+    b = td.loc[rows, "estimate"].to_numpy()
+    n = dyn.extras["n_units"]
+    codes, Gc = dyn.extras["cluster_codes"], dyn.extras["n_clusters"]
+
+    def var_of(L: np.ndarray) -> np.ndarray:
+        f = psi @ L                                         # (n, m)
+        if codes is not None:
+            f = np.column_stack([np.bincount(codes, weights=f[:, j], minlength=Gc)
+                                 for j in range(f.shape[1])]) * np.sqrt(Gc / (Gc - 1))
+        return np.einsum("ij,ij->j", f, f) / n ** 2
+
+    post = e >= 0
+    if not post.any():
+        raise IdentificationError("No post-treatment event time to assess.")
+    l = np.zeros(len(e))
+    if target == "average":
+        l[post] = 1.0 / post.sum()
+    else:
+        hit = np.flatnonzero(e == float(target))
+        if hit.size == 0 or float(target) < 0:
+            raise ParameterError(f"The 'target' parameter of {owner} must be 'average' or a "
+                                 f"post-treatment event time in {e[post].tolist()}. Got {target!r} instead.")
+        l[hit[0]] = 1.0
+    theta = float(l @ b)
+    se_theta = float(np.sqrt(var_of(l[:, None])[0]))
+    # pre-period first differences, delta_{-1} = 0 (the reference), from the earliest pre period
+    pre_e = np.sort(e[e < 0])
+    if pre_e.size < 2:
+        raise IdentificationError(f"{owner}: relative magnitudes need at least one pre-period "
+                                  "first difference (two pre-treatment event times including "
+                                  "the reference e=-1). Fix: add earlier survey waves.")
+    idx = {v: i for i, v in enumerate(e)}
+    D = []
+    for a_, b_ in zip(pre_e[:-1], pre_e[1:]):
+        d = np.zeros(len(e))
+        d[idx[b_]] += 1.0
+        d[idx[a_]] -= 1.0
+        D.append(d)
+    D = np.column_stack(D)                                   # (K, npre-1)
+    dhat = D.T @ b
+    dse = np.sqrt(var_of(D))
+    K = D.shape[1]
+    c1 = stats.norm.ppf(1 - (alpha / 2) / (2 * K))           # Bonferroni, level alpha/2
+    m_hat = float(np.max(np.abs(dhat)))
+    m_up = float(np.max(np.abs(dhat) + c1 * dse))
+    steps = float(np.sum(l * np.where(post, e + 1, 0)))      # sum_e l_e (e+1)
+    out = []
+    for M in Mbar:
+        if M < 0:
+            raise ParameterError(f"The 'Mbar' parameter of {owner} must hold non-negative numbers. "
+                                 f"Got {M!r} instead.")
+        if M == 0:
+            z = stats.norm.ppf(1 - alpha / 2)
+            bias = 0.0
+        else:
+            z = stats.norm.ppf(1 - alpha / 4)
+            bias = M * m_up * steps
+        lo, hi = theta - bias - z * se_theta, theta + bias + z * se_theta
+        out.append({"Mbar": float(M), "estimate": theta, "bias_bound": bias, "conf_low": lo,
+                    "conf_high": hi, "excludes_zero": bool(lo > 0 or hi < 0)})
+    df = pd.DataFrame(out)
+    z4 = stats.norm.ppf(1 - alpha / 4)
+    brk = (abs(theta) - z4 * se_theta) / (m_up * steps) if m_up * steps > 0 else np.inf
+    df.attrs.update({"breakdown_Mbar": float(max(brk, 0.0)) if abs(theta) > stats.norm.ppf(1 - alpha / 2) * se_theta else 0.0,
+                     "m_hat": m_hat, "m_upper": m_up, "se": se_theta, "target": target,
+                     "method": "relative magnitudes, Bonferroni projection (conservative; not "
+                               "HonestDiD's conditional/hybrid test)"})
+    return df
+
+
+def plot_event_study(es: EstimateResult, ax: Any = None, *, title: str | None = None) -> Any:
+    """Plot an :func:`event_study` result: points, pointwise whiskers and the uniform band."""
+    import matplotlib.pyplot as plt
+    if es.method != "event_study":
+        es = event_study(es)
+    td = es.tidy()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 4))
+    e = td["event_time"].to_numpy(float)
+    est = td["estimate"].to_numpy(float)
+    pre = e < 0
+    # the uniform band is drawn per event time (not interpolated between them)
+    ax.vlines(e, td["conf_low"], td["conf_high"], color="0.8", lw=10,
+              label=f"{100 * (1 - es.alpha):.0f}% uniform band")
+    ax.vlines(e, td["pw_low"], td["pw_high"], color="0.3", lw=1.2, label="pointwise CI")
+    ax.plot(e[pre], est[pre], "o", color="tab:red", label="pre-treatment")
+    ax.plot(e[~pre], est[~pre], "o", color="tab:blue", label="post-treatment")
+    ax.axhline(0, color="k", lw=0.8)
+    ax.axvline(-0.5, color="k", lw=0.8, ls=":")
+    p = es.extras.get("pretrend", {}).get("p_value", np.nan)
+    ax.set_xlabel("years since the village entered the programme")
+    ax.set_ylabel("effect")
+    ax.set_title(title or (f"Event study (pre-trend test p = {p:.2f})" if np.isfinite(p) else "Event study"))
+    ax.legend(frameon=False, fontsize=8)
+    return ax
