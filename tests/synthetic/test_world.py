@@ -438,3 +438,18 @@ def test_takeup_selection_on_observables_is_removed_by_covariates(world):
     adjusted = r[took].mean() - r[~took].mean()
     assert naive > 0.008
     assert abs(adjusted) < naive / 2
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
+def test_calibration_holds_across_seeds(seed):
+    """The issue-2 calibration bands (see module docstring) hold for other seeds too."""
+    w = generate_world(seed=seed)
+    cal = dict(zip(w.truth["calibration"]["quantity"], w.truth["calibration"]["value"]))
+    assert abs(cal["p0_2023"] - 0.134) <= 0.005
+    assert abs(cal["n_desil_1to4"] - 33_667) <= 0.05 * 33_667
+    assert 0.45 <= cal["pmt_r2_in_sample"] <= 0.55
+    assert -0.20 <= cal["island_gap_log_2023"] <= -0.10
+    s = w.survey[w.survey["year"] == 2023]
+    assert 0.05 <= anova_icc(np.log(s["consumption_pc"].to_numpy()), s["psu"].to_numpy()) <= 0.15
+    assert abs(cal["p0_2024"] - 0.1241) <= 0.005 and abs(cal["p0_2025"] - 0.1160) <= 0.005
