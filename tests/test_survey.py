@@ -66,6 +66,18 @@ def test_r_survey_unstratified_mean_and_svyby(api: pd.DataFrame) -> None:
         assert abs(by.loc[g, "std_error"] - se) < 0.000005
 
 
+def test_r_survey_two_stage_cluster_apiclus2() -> None:
+    # R survey tests/api.Rout.save on apiclus2 (40 districts, 126 schools):
+    # dclus2 <- svydesign(id=~dnum+snum, fpc=~fpc1+fpc2): svymean(~api00) 670.81 (30.099)
+    # dclus2wr <- svydesign(id=~dnum+snum, weights=~pw):  svymean(~api00) 670.81 (30.712)
+    a = pd.read_csv(REF / "apiclus2.csv")
+    two = SurveyDesign(a, weight="pw", psu="dnum", fpc="fpc1", fpc2="fpc2").mean("api00")
+    wr = SurveyDesign(a, weight="pw", psu="dnum").mean("api00")
+    assert abs(two.estimates.iloc[0] - 670.81) < 0.005
+    assert abs(two.std_errors.iloc[0] - 30.099) < 0.0005
+    assert abs(wr.std_errors.iloc[0] - 30.712) < 0.0005
+
+
 # --- svy (third-party implementation), committed output ---------------------------------------
 
 def _ours_wb(wb: pd.DataFrame, measure: str, weight: str, by: str | None) -> pd.DataFrame:
