@@ -1,0 +1,211 @@
+"""The whole report on a small demo world: every notebook runs through papermill once.
+
+One session-scoped run (scale 0.05, both languages) serves most checks; a second, failing
+run checks that nothing is published and that the error names the notebook and the cell.
+Slower variants (a second identical run, a partner view, last year's comparison) are marked
+``slow``.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import re
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("kassaki_eval.synthetic.world")
+
+from kassaki_eval.exceptions import ReportError, ReportExistsError  # noqa: E402
+from kassaki_eval.reporting import runner  # noqa: E402
+from kassaki_eval.reporting.i18n import catalogue  # noqa: E402
+from kassaki_eval.reporting.manifest import VOLATILE_KEYS, load_manifest  # noqa: E402
+
+PARAMS = {"year": 2025, "source": {"kind": "demo", "seed": 7, "scale": 0.05}}
+
+
+@pytest.fixture(scope="session")
+def report(tmp_path_factory):
+    root = tmp_path_factory.mktemp("reports")
+    lines: list[str] = []
+    t0 = time.perf_counter()
+    paths = runner.run_report(PARAMS, out_root=root, echo=lines.append)
+    return {"paths": paths, "root": root, "log": lines, "seconds": time.perf_counter() - t0}
+
+
+def _ids(folder: Path) -> set[str]:
+    """Pseudonymous ids, fake NIKs and names present in the run's raw demo inputs."""
+    out: set[str] = set()
+    for f in sorted((folder / "inputs").glob("*.csv")):
+        with open(f, newline="") as fh:
+            for row in csv.DictReader(fh):
+                for col in ("hh_id", "family_id", "record_id", "nik_head", "no_kk", "name_head"):
+                    v = row.get(col)
+                    if v:
+                        out.add(v)
+    return out
+
+
+def test_progress_per_notebook(report):
+    log = "\n".join(report["log"])
+    for i, name in enumerate(runner.NOTEBOOKS, start=1):
+        assert f"[{i}/5] {name} done" in log
+
+
+def test_folder_layout(report):
+    p = report["paths"]
+    assert p.folder.parent == report["root"] / "2025"
+    assert p.folder.name == p.run_id and p.run_id.startswith("full-")
+    assert not any(x.name.startswith(".tmp") for x in p.folder.parent.iterdir())
+    assert not (p.folder / "_work").exists()  # analysis tables with ids are never published
+    for lang in ("id", "en"):
+        assert p.html[lang].is_file() and p.xlsx[lang].is_file()
+    assert p.manifest.is_file()
+
+
+def test_html_has_no_code_and_embeds_figures(report):
+    for lang, path in report["paths"].html.items():
+        html = path.read_text()
+        assert f'<html lang="{lang}">' in html
+        for code in ("ctx.show", "S.start", "import ", "report_params", "jp-InputArea",
+                     "<pre", "In&nbsp;[", "Traceback"):
+            assert code not in html, code
+        assert html.count("data:image/png;base64,") >= 4
+        assert "kassaki:lang=" not in html  # the other language was removed
+        assert "{" not in re.sub(r"<style>.*?</style>", "", html, flags=re.S)  # no raw placeholder
+
+
+def test_both_languages_rendered_from_one_run(report):
+    cat = catalogue()
+    h = {lang: p.read_text() for lang, p in report["paths"].html.items()}
+    assert cat["nb.02_poverty"]["id"] in h["id"] and cat["nb.02_poverty"]["en"] not in h["id"]
+    assert cat["nb.02_poverty"]["en"] in h["en"] and cat["nb.02_poverty"]["id"] not in h["en"]
+    # same numbers in both: the headline P0 appears with each language's decimal mark
+    keys = json.loads((report["paths"].folder / "key_results.json").read_text())
+    p0 = 100 * keys["p0"]["value"]
+    assert f"{p0:.1f}".replace(".", ",") + "%" in h["id"]
+    assert f"{p0:.1f}%" in h["en"]
+
+
+def test_every_section_shows_real_results(report):
+    keys = json.loads((report["paths"].folder / "key_results.json").read_text())
+    for k in ("survey_n_hh", "p0", "p0_change", "registry_exclusion_error", "att_poor_cs"):
+        assert keys[k]["value"] is not None, k
+    assert 0 < keys["p0"]["value"] < 1
+
+
+def test_xlsx_sheets_match_manifest(report):
+    from openpyxl import load_workbook
+    m = load_manifest(report["paths"].folder)
+    names = [t["name"] for t in m["tables"]]
+    assert len(names) == len(set(names)) >= 15
+    for lang, path in report["paths"].xlsx.items():
+        wb = load_workbook(path)
+        assert wb.sheetnames == ["README"] + names == m["sheets"][lang]
+        for t in m["tables"]:
+            ws = wb[t["sheet"]]
+            assert ws.max_row == t["rows"] + 1  # header + rows
+            assert ws["A1"].font.bold
+        csv_path = report["paths"].folder / m["tables"][0]["csv"]
+        assert csv_path.is_file()
+    # headers are translated, values numeric
+    wb = load_workbook(report["paths"].xlsx["id"])
+    ws = wb["poverty_district"]
+    assert [c.value for c in ws[1]][:3] == ["Tahun", "Garis kemiskinan (Rp)", "P0"]
+    assert isinstance(ws["C2"].value, float) and ws["C2"].number_format == "0.0%"
+
+
+def test_manifest_contents(report):
+    m = load_manifest(report["paths"].folder)
+    assert m["seed"] == 2024 and m["params"]["source"]["seed"] == 7
+    assert all(len(v["sha256"]) == 64 for v in m["inputs"].values())
+    assert "registry_raw.csv" in m["inputs"]
+    assert m["software"]["pandas"] and m["software"]["papermill"]
+    assert "commit" in m["git"]
+    assert set(m["timings"]) >= set(runner.NOTEBOOKS) | {"inputs", "publish", "total"}
+    for rel, digest in m["outputs"].items():
+        from kassaki_eval.reporting.manifest import sha256_file
+        assert sha256_file(report["paths"].folder / rel) == digest
+
+
+def test_no_identifier_in_any_published_output(report):
+    folder = report["paths"].folder
+    ids = _ids(folder)
+    assert len(ids) > 1000  # the check has something to find
+    pattern = re.compile(r"[A-Za-z0-9]{6,}|\d{16}")
+    for f in sorted(folder.rglob("*")):
+        if f.is_dir() or f.is_relative_to(folder / "inputs"):
+            continue
+        if f.suffix == ".xlsx":
+            import zipfile
+            with zipfile.ZipFile(f) as z:
+                text = " ".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+        else:
+            text = f.read_text(errors="replace")
+        hits = set(pattern.findall(text)) & ids
+        assert not hits, (f.name, sorted(hits)[:3])
+        low = text.lower()
+        for col in ("family_id", "hh_id", "nik_head", "no_kk", "name_head"):
+            assert f'"{col}"' not in low and f">{col}<" not in low and f"\n{col}," not in low
+
+
+def test_small_cells_are_suppressed_in_published_tables(report):
+    m = load_manifest(report["paths"].folder)
+    for t in m["tables"]:
+        path = report["paths"].folder / t["csv"]
+        with open(path, newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        for col in ("n_hh", "n_basis", "n_families"):
+            for r in rows:
+                if r.get(col) not in (None, ""):
+                    assert float(r[col]) >= 10, (t["name"], col, r[col])
+
+
+def test_existing_report_is_not_overwritten(report):
+    before = report["paths"].manifest.read_bytes()
+    with pytest.raises(ReportExistsError, match="--overwrite"):
+        runner.run_report(PARAMS, out_root=report["root"], echo=lambda s: None)
+    assert report["paths"].manifest.read_bytes() == before
+
+
+def test_failing_notebook_publishes_nothing_and_names_the_cell(tmp_path, report):
+    nbdir = tmp_path / "notebooks"
+    shutil.copytree(runner.notebooks_dir(), nbdir)
+    src = (nbdir / "03_targeting.py").read_text()
+    src = src.replace("ctx.show(S.targeting_pmt(ctx))",
+                      "ctx.show(S.targeting_pmt(ctx))\n\n# %%\nctx.show(S.no_such_section(ctx))")
+    (nbdir / "03_targeting.py").write_text(src)
+    out = tmp_path / "reports"
+    with pytest.raises(ReportError) as e:
+        runner.run_report(PARAMS, out_root=out, echo=lambda s: None, notebooks=nbdir)
+    msg = str(e.value)
+    assert "notebook 03_targeting failed in cell" in msg
+    assert "S.no_such_section" in msg and "AttributeError" in msg
+    assert "Nothing was published" in msg
+    assert list((out / "2025").iterdir()) == []  # no report folder, no temporary folder
+
+
+@pytest.mark.slow
+def test_second_run_identical_tables_and_manifest(report, tmp_path):
+    second = runner.run_report(PARAMS, out_root=tmp_path, echo=lambda s: None)
+    a, b = load_manifest(report["paths"].folder), load_manifest(second.folder)
+    assert a["run_id"] == b["run_id"]
+    diff = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
+    assert diff <= set(VOLATILE_KEYS), diff
+    for t in a["tables"]:
+        assert (report["paths"].folder / t["csv"]).read_bytes() == (second.folder / t["csv"]).read_bytes()
+
+
+@pytest.mark.slow
+def test_partner_view_and_previous_year(report, tmp_path):
+    prev = report["paths"].folder
+    paths = runner.run_report({**PARAMS, "partner": "bank_sulselbar", "languages": ["en"],
+                               "previous": str(prev)}, out_root=tmp_path, echo=lambda s: None)
+    html = paths.html["en"].read_text()
+    assert "Targeting accuracy" not in html  # not a section the bank owns
+    assert "Microcredit" in html and "Vocational training" not in html
+    assert "Comparison with last year" in html and "Key estimates: last year and this year" in html
+    m = load_manifest(paths.folder)
+    assert "targeting_registry" not in [t["name"] for t in m["tables"]]
