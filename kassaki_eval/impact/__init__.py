@@ -5,3 +5,11 @@ from .rd import (  # noqa: F401
     normalise_running, rd_balance, rd_bandwidths, rd_density, rd_estimate, rd_placebo, rd_plot,
 )
 from .weighting import aipw, entropy_balancing, ipw, propensity_score  # noqa: F401
+# difference-in-differences, event studies, power and the verdict (issue 5)
+from .did import bacon_decomposition, did_2x2, twfe  # noqa: F401
+from .eventstudy import event_study, honest_did, plot_event_study, pretrend_test  # noqa: F401
+from .power import (  # noqa: F401
+    clusters_needed, mde_cluster, mde_did, mde_staggered, power_cluster, simulate_power,
+)
+from .staggered import aggregate, callaway_santanna, imputation, village_panel  # noqa: F401
+from .verdict import programme_verdict, verdict_from_survey  # noqa: F401
