@@ -120,8 +120,10 @@ def pseudonymise_id(values: Iterable[Any] | pd.Series, key: str, *, prefix: str 
     if not isinstance(key, str) or not key:
         raise ParameterError(f"The 'key' parameter of pseudonymise_id must be a non-empty "
                              f"str. Got {type(key).__name__} instead.")
-    s = pd.Series(values, dtype="object") if not isinstance(values, pd.Series) else values
-    codes, uniques = pd.factorize(s, use_na_sentinel=True)
+    # plain Python objects: iterating an Arrow-backed string array costs ~5 µs per element
+    arr = (values.to_numpy(dtype=object, na_value=None) if isinstance(values, pd.Series)
+           else pd.Series(list(values), dtype="object").to_numpy())
+    codes, uniques = pd.factorize(arr, use_na_sentinel=True)
     inner, outer = _hmac_pads(key.encode("utf-8"))
     nb = (n_hex + 1) // 2
     hashed = np.empty(len(uniques), dtype=object)
