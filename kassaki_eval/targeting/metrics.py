@@ -79,9 +79,9 @@ def _design(data: pd.DataFrame, weight: Any, strata: Any, psu: Any, lonely_psu: 
         return design, design.weights
     n = len(data)
     w = np.ones(n) if weight is None else _col(data, weight, "weight").astype(float)
-    cols = {"_w": w}
-    st = _col(data, strata, "strata")
-    ps = _col(data, psu, "psu")
+    cols: dict[str, Any] = {"_w": w}
+    st = _opt_col(data, strata, "strata")
+    ps = _opt_col(data, psu, "psu")
     if st is not None:
         cols["_s"] = st
     if ps is not None:
@@ -95,21 +95,22 @@ def _design(data: pd.DataFrame, weight: Any, strata: Any, psu: Any, lonely_psu: 
 
 # -- small helpers -----------------------------------------------------------------------
 
-def _col(data: pd.DataFrame, spec: Any, name: str, *, required: bool = True) -> np.ndarray | None:
-    if spec is None:
-        return None
+def _col(data: pd.DataFrame, spec: Any, name: str) -> np.ndarray:
+    """A column given by name, or an array of the table's length."""
     if isinstance(spec, str):
         if spec not in data.columns:
-            if not required:
-                return None
             raise SchemaError([Problem("survey", spec, "is missing", len(data), (),
                                        f"pass the column holding the {name}, or its name with {name}=")])
         return data[spec].to_numpy()
     arr = np.asarray(spec)
-    if arr.shape[0] != len(data):
-        raise ParameterError(f"The '{name}' parameter of targeting_accuracy must be a column name or an array "
-                             f"of length {len(data)}. Got length {arr.shape[0]} instead.")
+    if arr.ndim != 1 or arr.shape[0] != len(data):
+        raise ParameterError(f"The '{name}' parameter must be a column name or an array of length "
+                             f"{len(data)}. Got {arr.shape} instead.")
     return arr
+
+
+def _opt_col(data: pd.DataFrame, spec: Any, name: str) -> np.ndarray | None:
+    return None if spec is None else _col(data, spec, name)
 
 
 def _quantile_flag(y: np.ndarray, w: np.ndarray, share: float) -> np.ndarray:
@@ -263,8 +264,8 @@ def targeting_accuracy(
     0.5
     """
     owner = "targeting_accuracy"
-    for b in benchmarks:
-        check_option(owner, "benchmarks", b, BENCHMARKS)
+    for bench_name in benchmarks:
+        check_option(owner, "benchmarks", bench_name, BENCHMARKS)
     require(isinstance(cgh_share, (float, int)) and 0 < cgh_share < 1, owner, "cgh_share", "a float in (0, 1)", cgh_share)
     require(isinstance(epsilon, (float, int)) and epsilon >= 0, owner, "epsilon", "a non-negative float", epsilon)
     if "poverty_line" in benchmarks:
@@ -273,7 +274,7 @@ def targeting_accuracy(
                 poverty_line)
     n = len(data)
     y = _col(data, welfare, "welfare").astype(float)
-    sel_raw = _col(data, selected, "selected")
+    sel_raw: Any = _col(data, selected, "selected")
     sel_num = pd.to_numeric(pd.Series(sel_raw), errors="coerce").fillna(0).to_numpy(float)
     if np.any((sel_num != 0) & (sel_num != 1)):
         raise ParameterError(f"The 'selected' parameter of {owner} must be 0/1 (or boolean). "
@@ -364,12 +365,12 @@ def targeting_accuracy(
         add("distributional_characteristic", dc,
             dc * (z_bb / bb - z_pb / pb) if bb > 0 and pb > 0 else np.zeros(n), "none", dv, lev, d)
         if dec is not None:
-            for k in range(1, 11):
-                dk = (dec == k) & d
-                c_k, z_k = ratio(dk * s, dk.astype(float))
-                add("coverage_decile", c_k, z_k, "none", dv, lev, d, decile=k)
-                i_k, z_i = ratio(dk * b, d * b)
-                add("incidence_decile", i_k, z_i, "none", dv, lev, d, decile=k)
+            for q in range(1, 11):
+                dq = (dec == q) & d
+                c_q, z_q = ratio(dq * s, dq.astype(float))
+                add("coverage_decile", c_q, z_q, "none", dv, lev, d, decile=float(q))
+                i_q, z_i = ratio(dq * b, d * b)
+                add("incidence_decile", i_q, z_i, "none", dv, lev, d, decile=float(q))
     var = design_.variance(np.column_stack(zs), weights=w0)[0]
     table = pd.DataFrame(rows)
     table.insert(2, "std_error", np.sqrt(var))

@@ -371,8 +371,9 @@ class QuantilePMT(_BasePMT):
             self.quantile_ = float(q)
             return
         z = self.poverty_line
-        require(z is not None and np.isfinite(z) and z > 0, self._owner, "poverty_line",
-                "a positive number (Rp per capita per month) when quantile is None", z)
+        if z is None or not (np.isfinite(z) and z > 0):
+            raise ParameterError(f"The 'poverty_line' parameter of {self._owner} must be a positive number "
+                                 f"(Rp per capita per month) when quantile is None. Got {z!r} instead.")
         share = float(np.sum(sample_weight * (y < np.log(z))) / np.sum(sample_weight))
         if not 0 < share < 1:
             raise ParameterError(f"The 'poverty_line' parameter of {self._owner} must lie inside the "

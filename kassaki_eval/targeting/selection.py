@@ -299,17 +299,20 @@ def select_quota(
         return m.reindex(groups).fillna(0).to_numpy(dtype=float)
 
     if budget is not None:
-        require(transfer is not None and np.isfinite(transfer) and transfer > 0, owner, "transfer",
-                "a positive amount (Rp per family) when budget is given", transfer)
-        if np.isscalar(budget):
-            require(np.isfinite(budget) and budget >= 0, owner, "budget", "a non-negative amount (Rp)", budget)
-            total = int(budget // transfer)
+        if transfer is None or not (np.isfinite(transfer) and transfer > 0):
+            raise ParameterError(f"The 'transfer' parameter of {owner} must be a positive amount (Rp per "
+                                 f"family) when budget is given. Got {transfer!r} instead.")
+        if isinstance(budget, (int, float, np.integer, np.floating)):
+            budget_total = float(budget)
+            require(bool(np.isfinite(budget_total)) and budget_total >= 0, owner, "budget",
+                    "a non-negative amount (Rp)", budget)
+            total = int(budget_total // transfer)
             if total < 1:
                 raise ParameterError(f"The 'budget' parameter of {owner} must buy at least one transfer of "
-                                     f"Rp{transfer:,.0f}. Got Rp{budget:,.0f} instead.")
+                                     f"Rp{transfer:,.0f}. Got Rp{budget_total:,.0f} instead.")
             if total > n:
                 raise ParameterError(f"The 'budget' parameter of {owner} must buy at most one transfer per "
-                                     f"registered family ({n:,} families). Got Rp{budget:,.0f}, which buys "
+                                     f"registered family ({n:,} families). Got Rp{budget_total:,.0f}, which buys "
                                      f"{total:,} transfers, instead.")
             if allocation == "size":
                 quota = _allocate(total, sizes)
@@ -325,9 +328,10 @@ def select_quota(
                 raise ParameterError(f"The 'budget' parameter of {owner} must buy at least one transfer of "
                                      f"Rp{transfer:,.0f}. Got budgets totalling Rp{b.sum():,.0f} instead.")
     else:
-        if np.isscalar(slots):
-            require(isinstance(slots, (int, np.integer)) and slots >= 0, owner, "slots",
-                    "a non-negative integer or a mapping group -> integer", slots)
+        if isinstance(slots, (int, float, np.integer, np.floating)):
+            if not isinstance(slots, (int, np.integer)) or slots < 0:
+                raise ParameterError(f"The 'slots' parameter of {owner} must be a non-negative integer or a "
+                                     f"mapping group -> integer. Got {slots!r} instead.")
             quota = np.full(len(groups), int(slots), dtype=np.int64)
         else:
             q = _per_group(slots, "slots")
