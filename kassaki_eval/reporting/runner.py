@@ -334,7 +334,8 @@ def run_report(params: Mapping[str, Any] | ReportParams, *, out_root: Path | Non
 
         table_meta = [{"name": tab.name, "sheet": tab.name, "csv": f"tables/{tab.name}.csv",
                        "rows": int(len(tab.data)), "columns": [str(c) for c in tab.data.columns],
-                       "suppressed_rows": tab.n_suppressed, "title_key": tab.title_key,
+                       "suppressed_rows": tab.n_suppressed, "count_col": tab.count_col,
+                       "title_key": tab.title_key,
                        "sha256": sha256_file(csvs[tab.name])} for tab in tables]
         outputs = {str(f.relative_to(tmp)): sha256_file(f) for f in
                    [*html_paths.values(), *xlsx_paths.values(), tmp / "key_results.json",

@@ -187,6 +187,8 @@ def participation_overview(ctx: Context) -> Block:
     }).reset_index()
     vil_hh = g["village_code"].agg(lambda v: int(fam_per_village.reindex(v.unique()).fillna(0).sum()))
     tab["n_basis"] = np.where(tab["unit"] == "village", vil_hh.to_numpy(), tab["n_hh"])
+    # village components have no participating households of their own
+    tab["n_hh"] = tab["n_hh"].astype(float).mask(tab["unit"] == "village")
     b.tables.append(Table.build(
         "participation", tab, title_key="nb1.participation.table", k=ctx.k, count_col="n_basis",
         formats={"start_year": "year", "n_records": "int", "n_hh": "int", "n_villages": "int",

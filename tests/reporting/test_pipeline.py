@@ -23,7 +23,8 @@ from kassaki_eval.reporting import runner  # noqa: E402
 from kassaki_eval.reporting.i18n import catalogue  # noqa: E402
 from kassaki_eval.reporting.manifest import VOLATILE_KEYS, load_manifest  # noqa: E402
 
-PARAMS = {"year": 2025, "source": {"kind": "demo", "seed": 7, "scale": 0.05}}
+# k = 20 so that some kecamatan cells of this small world (16-40 households) are suppressed
+PARAMS = {"year": 2025, "source": {"kind": "demo", "seed": 7, "scale": 0.05}, "k_suppress": 20}
 
 
 @pytest.fixture(scope="session")
@@ -153,14 +154,23 @@ def test_no_identifier_in_any_published_output(report):
 
 def test_small_cells_are_suppressed_in_published_tables(report):
     m = load_manifest(report["paths"].folder)
+    checked = suppressed = 0
     for t in m["tables"]:
-        path = report["paths"].folder / t["csv"]
-        with open(path, newline="") as fh:
+        if t["count_col"] is None:
+            continue
+        with open(report["paths"].folder / t["csv"], newline="") as fh:
             rows = list(csv.DictReader(fh))
-        for col in ("n_hh", "n_basis", "n_families"):
-            for r in rows:
-                if r.get(col) not in (None, ""):
-                    assert float(r[col]) >= 10, (t["name"], col, r[col])
+        for r in rows:
+            if r[t["count_col"]] == "":
+                assert r["suppressed"] == "True"
+                assert all(r[c] == "" for c in ("p0", "p0_low", "estimate") if c in r)
+                suppressed += 1
+            else:
+                assert float(r[t["count_col"]]) >= 20, (t["name"], r)
+                checked += 1
+    assert checked > 50 and suppressed > 0
+    html = report["paths"].html["en"].read_text()
+    assert "suppressed because they rest on too few households" in html
 
 
 def test_existing_report_is_not_overwritten(report):
