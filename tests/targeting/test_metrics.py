@@ -201,3 +201,15 @@ def test_errors():
         targeting_accuracy(df.assign(selected=1), poverty_line=None, **NOD)
     with pytest.raises(ParameterError, match="'benchmarks' parameter"):
         targeting_accuracy(df.assign(selected=1), poverty_line=1.5, benchmarks=("median",), **NOD)
+
+
+def test_design_object_equals_design_columns(toy_survey):
+    from kassaki_eval.survey import SurveyDesign
+    df = toy_survey.assign(selected=(toy_survey.consumption_pc < 5e5).astype(int))
+    a = targeting_accuracy(df, poverty_line=420_000, by=("zone",), deciles=False).tidy()
+    d = SurveyDesign(df, weight="weight", strata="stratum", psu="psu", lonely_psu="adjust")
+    b = targeting_accuracy(df, poverty_line=420_000, by=("zone",), deciles=False, design=d).tidy()
+    pd.testing.assert_frame_equal(a, b)
+    # person level (weights x household size) changes the estimates
+    c = targeting_accuracy(df, poverty_line=420_000, by=(), deciles=False, size="hh_size").tidy()
+    assert not np.allclose(c.estimate.to_numpy(), a[a.by == "all"].estimate.to_numpy())

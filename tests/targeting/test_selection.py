@@ -122,3 +122,18 @@ def test_score_registry_with_fitted_pmt(toy_survey, toy_registry):
     a = sc.set_index("family_id").sort_index()
     b = score_registry(shuffled, m).set_index("family_id").sort_index()
     pd.testing.assert_frame_equal(a, b)
+
+
+def test_kecamatan_quota_and_bad_slots():
+    rng = np.random.default_rng(8)
+    df = _toy([10, 10, 10], rng).assign(kec_code=["73.10.01"] * 20 + ["73.10.02"] * 10)
+    sel = select_quota(df, by="kec_code", slots={"73.10.01": 5, "73.10.02": 2})
+    assert sel.quotas.set_index("kec_code")["selected"].to_dict() == {"73.10.01": 5, "73.10.02": 2}
+    with pytest.raises(ParameterError, match="'slots' parameter of select_quota must be a non-negative integer"):
+        select_quota(df, slots=-1)
+    with pytest.raises(ParameterError, match="'slots' parameter"):
+        select_quota(df, slots=1.5)
+    with pytest.raises(ParameterError, match="'transfer' parameter"):
+        select_quota(df, budget=1e6, transfer=0)
+    with pytest.raises(ParameterError, match="at most one transfer per registered family"):
+        select_quota(df, budget=31 * 1e5, transfer=1e5)
