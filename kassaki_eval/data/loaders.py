@@ -184,13 +184,13 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> str:
 
 
 def _header_index(grid: Sequence[Sequence[object]], expected: set[str], header_row: int | None,
-                  path: Path) -> int:
+                  path: Path, n_rows: int) -> int:
     """0-based index of the header row; an error if it is evidently not the first row."""
     if header_row is not None:
         if not isinstance(header_row, (int, np.integer)) or isinstance(header_row, bool) \
-                or header_row < 1 or header_row > max(len(grid), 1):
+                or header_row < 1 or header_row > max(n_rows, 1):
             raise ParameterError(f"The 'header_row' parameter of load_table must be a row number "
-                                 f"from 1 to {max(len(grid), 1)} (1 = first row). Got "
+                                 f"from 1 to {max(n_rows, 1)} (1 = first row). Got "
                                  f"{header_row!r} instead.")
         return int(header_row) - 1
     low = {e.lower() for e in expected}
@@ -230,14 +230,15 @@ def _read_csv(path: Path, expected: set[str], header_row: int | None,
               encoding: str | None) -> tuple[pd.DataFrame, np.ndarray]:
     data = path.read_bytes()
     text = _decode(path, data, encoding)
-    first = text[:65536].splitlines()[:30]
+    n_scan = max(30, header_row if isinstance(header_row, int) else 0)
+    first = (text if n_scan > 30 else text[:65536]).splitlines()[:n_scan]
     # Indonesian-locale Excel writes ';'-separated CSV; tab for .tsv
     delim = max([",", ";", "\t", "|"], key=lambda d: (
         sum(c.strip().lower() in {e.lower() for e in expected} for row in
             csv.reader(first, delimiter=d) for c in row),
         first[0].count(d) if first else 0))
     grid = list(csv.reader(first, delimiter=delim))
-    h = _header_index(grid, expected, header_row, path)
+    h = _header_index(grid, expected, header_row, path, len(grid))
     names = _check_header(grid[h] if h < len(grid) else [], path, h + 1)
     try:
         df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
@@ -278,8 +279,9 @@ def _read_xlsx(path: Path, expected: set[str], sheet: str | int | None,
                                 f"{', '.join(map(repr, sheets))}. Fix: pass one of these as sheet=.")
         grid = pd.read_excel(xl, sheet_name=sheet, header=None, dtype=str,
                              keep_default_na=False, na_values=NA_VALUES)
-    head = grid.head(30).astype(object).where(grid.head(30).notna(), None).values.tolist()
-    h = _header_index(head, expected, header_row, path)
+    top = grid.head(max(30, header_row if isinstance(header_row, int) else 0))
+    head = top.astype(object).where(top.notna(), None).values.tolist()
+    h = _header_index(head, expected, header_row, path, len(grid))
     if h >= len(grid):
         return pd.DataFrame(), np.zeros(0, dtype=int)
     names = _check_header(grid.iloc[h].tolist(), path, h + 1)

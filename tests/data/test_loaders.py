@@ -218,3 +218,14 @@ def test_waves_in_separate_files_are_stacked_and_checked_together(tmp_path: Path
     with pytest.raises(SchemaError, match=r"survey \(3 files\): 1 problem found\n.*'hh_id' has "
                                           r"missing values: 1 row \(e.g. survey_2024b.csv row 4\)"):
         load_survey(paths)
+
+
+def test_header_far_down(tmp_path: Path):
+    p = tmp_path / "s.csv"
+    p.write_text("notes\n" * 40 + make_survey().to_csv(index=False), encoding="utf-8")
+    assert len(load_survey(p, header_row=41)) == 54
+    q = tmp_path / "s.xlsx"
+    with pd.ExcelWriter(q) as w:
+        make_survey().to_excel(w, index=False, startrow=39)
+        w.sheets["Sheet1"]["A1"] = "notes"
+    assert len(load_survey(q, header_row=40)) == 54
