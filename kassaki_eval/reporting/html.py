@@ -105,7 +105,7 @@ def _render_one(block: Block, lang: str, view_components: Sequence[str] | None) 
     if block.intro_key:
         parts.append(f'<p class="lead">{_html.escape(t(block.intro_key, lang))}</p>')
     for key, values in block.sentences:
-        cls = "verdict" if key.endswith(".verdict") else "lead"
+        cls = "verdict" if ".verdict.verdict" in key else "lead"
         tag = "div" if cls == "verdict" else "p"
         parts.append(f'<{tag} class="{cls}">{_html.escape(t(key, lang, **values))}</{tag}>')
     for fig in block.figures:

@@ -637,15 +637,50 @@ def impact_estimates(ctx: Context) -> Block:
 
 
 def impact_verdict(ctx: Context) -> Block:
-    """Programme-attributable change in district P0 and the one-point verdict."""
-    ver = _module("kassaki_eval.impact.verdict", "verdict")
+    """Programme-attributable change in district P0 and the test of the one-point goal.
+
+    ``kassaki_eval.impact.verdict.programme_verdict`` on the same village panel as the impact
+    estimates: Delta = share of persons in treated villages x ATT on their poverty rate, with
+    a delta-method CI and a one-sided test of "reduction > goal".
+    """
+    ver = _module("kassaki_eval.impact.verdict", "programme_verdict")
     if ver is None:
         return _unavailable("nb4.verdict", "impact", "kassaki_eval.impact.verdict")
-    return _verdict_block(ctx, ver)
-
-
-def _verdict_block(ctx: Context, ver: Any) -> Block:  # integrated when verdict.py lands
-    return _unavailable("nb4.verdict", "impact", "kassaki_eval.impact.verdict")
+    vp = _village_panel(ctx)
+    goal = ctx.params.goal_pp / 100
+    res = ver.programme_verdict(vp, year=ctx.params.year, threshold=goal,
+                                alpha=ctx.params.alpha)
+    td = res.tidy().set_index("term")
+    ex = res.extras
+    ch = td.loc["attributable_change"]
+    rows = [{"measure": term, "estimate": td.loc[term, "estimate"],
+             "conf_low": td.loc[term, "conf_low"], "conf_high": td.loc[term, "conf_high"],
+             "n_hh": int(vp["n_households"].sum()), "_fmt": kind}
+            for term, kind in (("attributable_change", "pp"), ("att_treated_villages", "pp"),
+                               ("treated_person_share", "pct")) if term in td.index]
+    tab = pd.DataFrame(rows)
+    b = Block(key="nb4.verdict", section="impact", title_key="nb4.verdict.title",
+              intro_key="nb4.verdict.intro")
+    # reduction = -change; the CI of the reduction is (-hi, -lo)
+    red, rlo, rhi = -float(ch["estimate"]), -float(ch["conf_high"]), -float(ch["conf_low"])
+    tail = ("nb4.verdict.met" if rlo > goal else "nb4.verdict.not_met" if rhi < goal
+            else "nb4.verdict.undecided")
+    key = "nb4.verdict.verdict" if red >= 0 else "nb4.verdict.verdict_raised"
+    b.sentences.append((key, {
+        "year": ctx.params.year, "red": abs(red), "lo": rlo, "hi": rhi,
+        "level": round(100 * (1 - ctx.params.alpha)), "goal": goal,
+        "prob": float(ex.get("prob_reduction_exceeds", float("nan"))),
+        "p": float(ex.get("p_value_goal", float("nan"))), "tail": tail}))
+    b.tables.append(Table.build(
+        "verdict", tab, title_key="nb4.verdict.table", k=ctx.k, count_col="n_hh",
+        formats={"estimate": "@_fmt", "conf_low": "@_fmt", "conf_high": "@_fmt", "n_hh": "int"},
+        translate=("measure",), note_key="nb4.verdict.note",
+        value_cols=["estimate", "conf_low", "conf_high"]))
+    _number(b, "attributable_change", float(ch["estimate"]), "pp")
+    _number(b, "attributable_change_ci_low", float(ch["conf_low"]), "pp")
+    _number(b, "attributable_change_ci_high", float(ch["conf_high"]), "pp")
+    _number(b, "prob_goal_met", float(ex.get("prob_reduction_exceeds", float("nan"))), "pct")
+    return b
 
 
 # --------------------------------------------------------------------------------------------
