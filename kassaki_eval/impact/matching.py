@@ -196,7 +196,7 @@ def ps_matching(
                              "be reused). Got False instead.")
     P = prepare(data, owner, y=y, treatment=treatment, covariates=covariates,
                 weights=weights, cluster=cluster)
-    P, e, _, label = _fit_ps_trim(P, owner, trim, ps, data)
+    P, e, _, label = _fit_ps_trim(P, owner, trim, ps, data, estimand)
     score = np.log(e / (1 - e))
     cal = np.inf if caliper is None else float(caliper) * float(np.std(score))
     d = P.d.astype(bool)

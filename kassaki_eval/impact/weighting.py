@@ -237,17 +237,22 @@ def _standardise(X: np.ndarray, w: np.ndarray) -> np.ndarray:
     return (X[:, ok] - mu[ok]) / sd[ok]
 
 
-def _fit_ps(P: Prepared, owner: str) -> tuple[np.ndarray, np.ndarray]:
+def _fit_ps(P: Prepared, owner: str, estimand: str = "ATE") -> tuple[np.ndarray, np.ndarray]:
     """Propensity scores and the standardised design with intercept used to fit them."""
     Z = _standardise(P.X, P.w)
     X1 = np.column_stack([np.ones(len(P.d)), Z])
     _, e, _ = _logit_newton(X1, P.d.astype(float), P.w)
-    _check_overlap(e, P, owner)
+    _check_overlap(e, P, owner, estimand)
     return e, X1
 
 
-def _check_overlap(e: np.ndarray, P: Prepared, owner: str) -> None:
-    bad = (e < PS_EPS) | (e > 1 - PS_EPS)
+def _check_overlap(e: np.ndarray, P: Prepared, owner: str, estimand: str = "ATE") -> None:
+    """Units with a propensity of (numerically) 0 or 1 have no counterpart. For the ATT only
+    treated units with e = 1 matter: comparison units with e = 0 merely get zero weight."""
+    if estimand == "ATT":
+        bad = (P.d == 1) & (e > 1 - PS_EPS)
+    else:
+        bad = (e < PS_EPS) | (e > 1 - PS_EPS)
     if bad.any():
         ex = ", ".join(str(int(r)) for r in P.rows[np.flatnonzero(bad)[:5]])
         n0 = int(((e < PS_EPS)).sum())
@@ -262,12 +267,13 @@ def _check_overlap(e: np.ndarray, P: Prepared, owner: str) -> None:
 
 def propensity_score(
     data: pd.DataFrame, *, treatment: str, covariates: Sequence[str],
-    weights: str | None = None,
+    weights: str | None = None, estimand: Estimand = "ATE",
 ) -> pd.Series:
     """Survey-weighted logit propensity score ``P(treatment = 1 | covariates)``.
 
     Returns a Series aligned with ``data.index`` (NaN for rows with missing values).
-    Raises :class:`IdentificationError` when a score is 0 or 1 (no overlap).
+    Raises :class:`IdentificationError` when a score is 0 or 1 (no overlap; for
+    ``estimand="ATT"`` only treated units with a score of 1 count).
 
     Examples
     --------
@@ -281,7 +287,8 @@ def propensity_score(
     """
     P = prepare(data, "propensity_score", y=None, treatment=treatment, covariates=covariates,
                 weights=weights, cluster=None)
-    e, _ = _fit_ps(P, "propensity_score")
+    _check_estimand(estimand, "propensity_score")
+    e, _ = _fit_ps(P, "propensity_score", estimand)
     out = pd.Series(np.nan, index=data.index, name="propensity")
     out.iloc[P.rows] = e
     return out
@@ -350,13 +357,14 @@ def _subset(P: Prepared, keep: np.ndarray, reason: str) -> Prepared:
 
 
 def _fit_ps_trim(P: Prepared, owner: str, trim: TrimRule, ps: str | None,
-                 data: pd.DataFrame) -> tuple[Prepared, np.ndarray, np.ndarray, str]:
+                 data: pd.DataFrame, estimand: str = "ATE"
+                 ) -> tuple[Prepared, np.ndarray, np.ndarray, str]:
     """Estimate (or read) the propensity, trim, and re-estimate on the trimmed sample."""
     if ps is not None:
         e = data[ps].to_numpy(dtype=float)[P.rows]
         if not np.all(np.isfinite(e)):
             raise SchemaError(f"{P.table}: column '{ps}' has missing propensity scores.")
-        _check_overlap(e, P, owner)
+        _check_overlap(e, P, owner, estimand)
         X1 = np.column_stack([np.ones(len(P.d)), _standardise(P.X, P.w)])
     else:
         if trim is not None:
@@ -366,7 +374,7 @@ def _fit_ps_trim(P: Prepared, owner: str, trim: TrimRule, ps: str | None,
             X1 = np.column_stack([np.ones(len(P.d)), Z])
             _, e, _ = _logit_newton(X1, P.d.astype(float), P.w)
         else:
-            e, X1 = _fit_ps(P, owner)
+            e, X1 = _fit_ps(P, owner, estimand)
     keep, label = trim_mask(e, P.d, trim)
     if not keep.all():
         P = _subset(P, keep, f"trimmed ({label})")
@@ -374,9 +382,9 @@ def _fit_ps_trim(P: Prepared, owner: str, trim: TrimRule, ps: str | None,
             e = e[keep]
             X1 = X1[keep]
         else:
-            e, X1 = _fit_ps(P, owner)
+            e, X1 = _fit_ps(P, owner, estimand)
     elif trim is not None and ps is None:
-        _check_overlap(e, P, owner)
+        _check_overlap(e, P, owner, estimand)
     return P, e, X1, label
 
 
@@ -454,7 +462,7 @@ def ipw(
     _check_estimand(estimand, owner)
     P = prepare(data, owner, y=y, treatment=treatment, covariates=covariates,
                 weights=weights, cluster=cluster)
-    P, e, X1, label = _fit_ps_trim(P, owner, trim, ps, data)
+    P, e, X1, label = _fit_ps_trim(P, owner, trim, ps, data, estimand)
     yv, d, w = P.y, P.d.astype(float), P.w
     W = w.sum()
     if estimand == "ATE":
@@ -558,7 +566,7 @@ def aipw(
                                      f"m0, m1, e. Got {list(predictions.columns)} instead.")
         pr = predictions.iloc[P.rows]
         m0, m1, e = (pr[c].to_numpy(dtype=float) for c in ("m0", "m1", "e"))
-        _check_overlap(e, P, owner)
+        _check_overlap(e, P, owner, estimand)
         label = "external"
         if trim is not None:
             keep, label = trim_mask(e, P.d, trim)
@@ -566,7 +574,7 @@ def aipw(
             m0, m1, e = m0[keep], m1[keep], e[keep]
     else:
         Pps = Prepared(P.y, P.d, Xps, [], P.w, P.cluster, P.rows, P.n_input, P.dropped, P.table)
-        Pps, e, _, label = _fit_ps_trim(Pps, owner, trim, None, data)
+        Pps, e, _, label = _fit_ps_trim(Pps, owner, trim, None, data, estimand)
         keep = np.isin(P.rows, Pps.rows)
         P = _subset(P, keep, f"trimmed ({label})") if not keep.all() else P
         Xo1 = np.column_stack([np.ones(len(P.d)), _standardise(Xout[keep], P.w)])
