@@ -161,7 +161,7 @@ def _fgt_dline(dom: Domains, y: np.ndarray, w: np.ndarray, z: np.ndarray, a: flo
 def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float | Sequence[float] = 0,
         design: Any = None, size: Any = None, by: str | Sequence[str] | None = None,
         subset: Any = None, levels: Sequence[Any] | None = None, total: bool = False,
-        conf_alpha: float = 0.05) -> EstimateResult:
+        df: str = "design", conf_alpha: float = 0.05) -> EstimateResult:
     """Foster-Greer-Thorbecke poverty measures P(alpha) with linearised SEs.
 
     Parameters
@@ -181,6 +181,11 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
         raises :class:`DesignError`).
     total : bool
         With ``by``: also return the overall rows (group ``"all"``, first), from the same pass.
+    df : {"design", "normal"}
+        Intervals: Student t with the domain's design df (R ``degf``: PSUs minus strata with
+        domain rows), or normal. With few PSUs per domain and a variance dominated by the
+        within-PSU term (two-stage designs), t intervals are conservative (see the coverage
+        study in tests/test_poverty.py).
     conf_alpha : float
         Interval level (1 - conf_alpha).
 
@@ -267,7 +272,7 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
                  for lab in dd.labels for nm in names]
         results.append(build_result(d, dd, terms=terms, estimate=P[sl], variance=var[sl],
                                     srs_var=srs[sl], method="fgt", measure=names * dd.n,
-                                    conf_alpha=conf_alpha, options=opts))
+                                    conf_alpha=conf_alpha, options=opts, df_mode=df))
     if len(results) == 1:
         return results[0]
     table = pd.concat([r._table for r in results], ignore_index=True)
@@ -375,10 +380,10 @@ def profile(data: Any, welfare: str = "consumption_pc", *, line: Any, by: str,
     Returns a DataFrame with one row per group and a last row ``total``.
     """
     d = as_design(data, design, "profile")
-    by_res = fgt(d, welfare, line=line, alpha=list(alphas), size=size, by=by,
-                 conf_alpha=conf_alpha).tidy()
-    tot_res = fgt(d, welfare, line=line, alpha=list(alphas), size=size,
-                  conf_alpha=conf_alpha).tidy()
+    both = fgt(d, welfare, line=line, alpha=list(alphas), size=size, by=by, total=True,
+               conf_alpha=conf_alpha).tidy()
+    k = len(alphas)
+    tot_res, by_res = both.iloc[:k], both.iloc[k:]
     w = effective_weights(d, size, "profile")
     dom = d.domains(by, owner="profile")
     pop = np.bincount(dom.codes[dom.codes >= 0], weights=w[dom.codes >= 0], minlength=dom.n)

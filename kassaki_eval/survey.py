@@ -652,14 +652,19 @@ def build_result(
     extra_cols: Mapping[str, Sequence[Any]] | None = None,
     extras: Mapping[str, Any] | None = None,
     own: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    df_mode: str = "design",
 ) -> EstimateResult:
-    """Assemble an :class:`EstimateResult` for D domains x k measures (flattened row-major)."""
+    """Assemble an :class:`EstimateResult` for D domains x k measures (flattened row-major).
+
+    ``df_mode="design"`` stores R's domain degf (t intervals); ``"normal"`` stores an
+    infinite df (normal intervals)."""
+    check_option("build_result", "df", df_mode, ("design", "normal"))
     est = np.asarray(estimate, dtype=float).reshape(-1)
     var = np.asarray(variance, dtype=float).reshape(-1)
     k = len(est) // dom.n
     n_obs = design.domain_counts(dom)
     n_used = int(n_obs.sum())
-    df = design.domain_degf(dom)
+    df = design.domain_degf(dom) if df_mode == "design" else np.full(dom.n, np.inf)
     se = np.sqrt(np.maximum(var, 0.0))
     table = pd.DataFrame({
         "term": list(terms),
@@ -682,7 +687,8 @@ def build_result(
     prov = Provenance(
         method=method,
         options={**design.options(), **dict(options), "by": dom.name,
-                 "df": "PSUs minus strata with domain rows (R degf)",
+                 "df": ("PSUs minus strata with domain rows (R degf)" if df_mode == "design"
+                        else "normal intervals (infinite df)"),
                  "deff": "design variance / SRS-with-replacement variance (R deff='replace')"},
         inputs_hash=design.inputs_hash,
         n_input=design.n,
