@@ -38,7 +38,8 @@ term                        definition
 Two benchmarks define the target group (Grosh et al. 2022, ch. 7): ``"poverty_line"``
 (welfare below the line) and ``"quota"`` (the poorest share of the population equal to the
 programme's coverage, so that target and programme have the same size and, unweighted,
-inclusion error = exclusion error). ``cgh``, ``distributional_characteristic``,
+inclusion error = exclusion error). Both lines are set on the whole sample; domain rows
+(``by``) apply the district's lines within the domain. ``cgh``, ``distributional_characteristic``,
 ``coverage`` and the decile terms do not depend on the benchmark (``benchmark = "none"``).
 
 Quantile cut-offs (the quota line, the bottom-40 % line and the deciles) are treated as

@@ -297,9 +297,11 @@ class OLSPMT(_BasePMT):
     log_features : sequence of str, optional
         Numeric features entered in logs; default :data:`LOG_FEATURES`.
     by : str, optional
-        Fit one model per value of this column (e.g. ``"kec_code"``).
+        Fit one model per value of this column (e.g. ``"kec_code"``). A pooled model is always
+        fitted too.
     min_group_size : int
-        Groups with fewer training rows use the pooled model.
+        Groups with fewer training rows, and groups absent from training, are scored with the
+        pooled model.
 
     Examples
     --------
