@@ -114,6 +114,29 @@ def _cell_error(name: str, exc: Any, nb_path: Path, keep: Path | None) -> Report
         f"Nothing was published.{where}")
 
 
+def _kernel_manager_class() -> type:
+    """A kernel manager talking over local IPC sockets instead of plain-text TCP.
+
+    ipykernel warns (rightly) that TCP without CurveZMQ keys is readable by anyone on the
+    machine; Unix-domain sockets in a private temporary folder are not.
+    """
+    import uuid
+
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum, default
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _ip_default(self) -> str:
+            d = Path(tempfile.gettempdir()) / "kassaki-kernels"
+            d.mkdir(mode=0o700, exist_ok=True)
+            return str(d / uuid.uuid4().hex[:12])
+
+    return IPCKernelManager
+
+
 def _execute(name: str, nb: Any, out_path: Path, params_json: dict[str, Any], cwd: Path,
              timeout: int) -> None:
     import papermill as pm
@@ -123,7 +146,8 @@ def _execute(name: str, nb: Any, out_path: Path, params_json: dict[str, Any], cw
                                                            "run_dir": "."},
                             kernel_name=KERNEL, progress_bar=False, log_output=False,
                             request_save_on_cell_execute=False, cwd=str(cwd),
-                            start_timeout=120, execution_timeout=timeout)
+                            start_timeout=120, execution_timeout=timeout,
+                            kernel_manager_class=_kernel_manager_class())
     except PapermillExecutionError as e:
         keep = None
         if out_path.is_file():
