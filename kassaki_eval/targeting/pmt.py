@@ -123,12 +123,12 @@ class _BasePMT(RegressorMixin, BaseEstimator):
     def _check_columns(self, X: pd.DataFrame, needed: Sequence[str], table: str) -> None:
         missing = [c for c in needed if c not in X.columns]
         if missing:
+            why = "is missing (the PMT needs it)" if table == "training data" else \
+                "is missing (the PMT was fitted on it)"
             raise SchemaError([Problem(
-                table, ", ".join(missing),
-                f"is missing ({len(missing)} column{'s' if len(missing) != 1 else ''} the PMT "
-                f"{'needs' if table == 'training data' else 'was fitted on'})", len(X), (),
-                "supply these columns with the same names as in the survey, or refit the PMT "
-                "with features= limited to the columns both tables share")])
+                table, c, why, len(X), (),
+                "supply it with the same name as in the survey, or refit the PMT with features= "
+                "limited to the columns both tables share") for c in missing], table=table)
         nan_cols = [c for c in needed if X[c].isna().any()]
         if nan_cols:
             probs = []

@@ -118,7 +118,7 @@ def test_missing_registry_column_is_named(toy_survey, toy_registry):
     with pytest.raises(SchemaError) as e:
         m.predict(toy_registry.drop(columns=["electricity", "asset_fridge"]))
     msg = str(e.value)
-    assert "electricity" in msg and "asset_fridge" in msg and "was fitted on" in msg
+    assert "2 problems" in msg and "electricity" in msg and "asset_fridge" in msg and "was fitted on" in msg
     assert isinstance(e.value, ValueError)
 
 
