@@ -93,6 +93,23 @@ def _check_cluster_constant(data: pd.DataFrame, unit: str, cluster: str, table: 
                           ".transform('first')).")
 
 
+def _hash_columns(data: pd.DataFrame, cols: Sequence[str]) -> str:
+    """SHA-256 of the named columns: raw bytes for numeric columns (fast on millions of rows),
+    pandas' hashing otherwise. Same role as ``results.hash_frame``."""
+    import hashlib
+    import json
+    h = hashlib.sha256()
+    cols = list(dict.fromkeys(c for c in cols if c is not None))
+    h.update(json.dumps([str(c) for c in cols]).encode())
+    for c in cols:
+        col = data[c]
+        if pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
+            h.update(np.ascontiguousarray(col.to_numpy()).tobytes())
+        else:
+            h.update(pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes())
+    return h.hexdigest()
+
+
 def _t_df(cluster_G: int | None) -> float:
     return float(cluster_G - 1) if cluster_G else np.inf
 

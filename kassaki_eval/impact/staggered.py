@@ -42,7 +42,7 @@ from ..exceptions import (DesignError, EstimationWarning, IdentificationError, P
 from ..inference import cluster_codes
 from ..results import EstimateResult, Provenance, hash_frame
 from .did import (_as_list, _check_cluster_constant, _check_columns, _check_outcome,
-                  _check_weights, _demean_2way, _drop_missing)
+                  _check_weights, _demean_2way, _drop_missing, _hash_columns)
 
 __all__ = ["callaway_santanna", "aggregate", "imputation", "village_panel"]
 
@@ -99,13 +99,14 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
     yv = d[y].to_numpy(dtype=float)
     _check_outcome(yv, "data", y)
     ui, units = pd.factorize(d[unit])
-    periods, ti = np.unique(d[time].to_numpy(), return_inverse=True)
+    ti, periods = pd.factorize(d[time], sort=True)   # hash-based: faster than np.unique
+    periods = np.asarray(periods)
     nu, T = len(units), len(periods)
     if T < 2:
         raise IdentificationError(f"data: column '{time}' has a single period ({periods[0]}); "
                                   "DiD needs at least two. Fix: stack the survey waves.")
     key = ui.astype(np.int64) * T + ti
-    if np.unique(key).size != key.size:
+    if np.bincount(key, minlength=nu * T).max() > 1:
         dup = pd.Series(key).duplicated().to_numpy()
         ex = d[unit].to_numpy()[dup][:5]
         raise DesignError(f"data: {int(dup.sum())} duplicated ({unit}, {time}) rows (e.g. "
@@ -207,6 +208,8 @@ def _att_2x2(dY: np.ndarray, D: np.ndarray, Xc: np.ndarray, w: np.ndarray, metho
     w = w / w.mean()
     k = Xc.shape[1]
     only_const = k == 1
+    if only_const:
+        return _att_2x2_const(dY, D, w, method)
     if method in ("reg", "dr"):
         wc = w * (1 - D)
         if only_const:
@@ -274,6 +277,57 @@ def _att_2x2(dY: np.ndarray, D: np.ndarray, Xc: np.ndarray, w: np.ndarray, metho
     M3 = (Xc * wcn[:, None]).mean(axis=0)
     inf_c = (att_c - wcn * eta_c + lin_ps @ M2 - lin_ols @ M3) / mc
     return float(eta_t - eta_c), inf_t - inf_c
+
+
+def _att_2x2_const(dY: np.ndarray, D: np.ndarray, w: np.ndarray, method: str
+                   ) -> tuple[float, np.ndarray]:
+    """:func:`_att_2x2` without covariates, written with vectors only (the hot path of large
+    household panels); algebraically identical to the general formulas with ``X = 1``."""
+    n = dY.size
+    w = w / w.mean()
+    wt = w * D
+    wc = w - wt
+    swt, swc = wt.sum(), wc.sum()
+    mt = swt / n
+    if method == "reg":
+        out = float(wc @ dY) / swc
+        eta_t = float(wt @ dY) / swt
+        # treated part minus the OLS estimation effect (the control part att_c - wt*eta_c is
+        # wt*out - wt*out = 0); computed in place to keep temporaries to two vectors
+        inf = dY - eta_t
+        inf *= wt
+        inf *= 1.0 / mt
+        tmp = dY - out
+        tmp *= wc
+        tmp *= n / swc
+        inf -= tmp
+        return eta_t - out, inf
+    ps = swt / (swt + swc)
+    if not (1e-6 <= ps <= 1 - 1e-6):
+        ps = min(max(ps, 1e-6), 1 - 1e-6)
+    if ps >= _TRIM:
+        raise IdentificationError("No comparison units left after propensity-score trimming "
+                                  "(all controls have scores >= 0.995). Fix: more comparison units.")
+    odds = ps / (1 - ps)
+    wcn = wc * odds
+    mc = wcn.sum() / n
+    lin_ps = w * (D - ps) * (n / (ps * (1 - ps) * w.sum()))
+    if method == "ipw":
+        eta_t = float(wt @ dY) / swt
+        eta_c = float(wcn @ dY) / (mc * n)
+        inf_t = wt * (dY - eta_t) / mt
+        M2 = float(wcn @ (dY - eta_c)) / n
+        inf_c = (wcn * (dY - eta_c) + lin_ps * M2) / mc
+        return eta_t - eta_c, inf_t - inf_c
+    out = float(wc @ dY) / swc
+    r = dY - out
+    lin_ols = wc * r * (n / swc)
+    eta_t = float(wt @ r) / swt
+    eta_c = float(wcn @ r) / (mc * n)
+    inf_t = (wt * (r - eta_t) - lin_ols * mt) / mt
+    M2 = float(wcn @ (r - eta_c)) / n
+    inf_c = (wcn * (r - eta_c) + lin_ps * M2 - lin_ols * mc) / mc
+    return eta_t - eta_c, inf_t - inf_c
 
 
 # --------------------------------------------------------------------------------------------
@@ -368,7 +422,8 @@ def callaway_santanna(
             f"data: no never-treated units (every one of the {n} units has '{cohort}' > 0), so "
             "control='never' has no comparison group. Fix: use control='notyet' (identifies "
             "ATT(g,t) only while some cohort is still untreated) or add never-treated villages.")
-    rows, psis = [], []
+    # 1) enumerate the cells and their base periods
+    cells: list[tuple[float, int, int, bool]] = []   # (g, t index, base index, is reference)
     for g in glist:
         # base for post periods: last period p with p + anticipation < g
         pre_idx = np.flatnonzero(periods + anticipation < g)
@@ -376,57 +431,64 @@ def callaway_santanna(
             raise IdentificationError(f"data: cohort {g:g} is treated in the first period "
                                       f"({periods[0]}), so it has no pre-treatment period. Fix: drop "
                                       "it or add earlier waves.")
-        gbase = pre_idx[-1]
+        gbase = int(pre_idx[-1])
         for ti in range(len(periods)):
-            t = periods[ti]
-            post = t + anticipation >= g
+            post = periods[ti] + anticipation >= g
             if post or base_period == "universal":
                 bi = gbase
+            elif ti == 0:
+                continue
             else:
-                if ti == 0:
-                    continue
                 bi = ti - 1
-            if ti == bi:
-                # universal base: the reference period itself, ATT = 0 by construction
-                rows.append((g, t, 0.0, 0, 0, True))
-                psis.append(np.zeros(n))
-                continue
-            b = periods[bi]
-            treated = G == g
-            if control == "never":
-                ctrl = never
-            else:
-                cut = max(t, b) + anticipation
-                ctrl = never | ((G > cut) & (G != g))
-            ok = ~np.isnan(P.Y[:, ti]) & ~np.isnan(P.Y[:, bi])
-            sub = (treated | ctrl) & ok
-            n1 = int(sub.sum())
-            nt, nc = int((treated & ok).sum()), int((ctrl & ok).sum())
-            if nt == 0 or nc == 0:
-                if control == "notyet" and nc == 0:
-                    if post:
-                        # no not-yet-treated units left: ATT(g,t) not identified; skip like R
-                        continue
-                    continue
-                continue
-            dY = P.Y[sub, ti] - P.Y[sub, bi]
-            D = treated[sub].astype(float)
-            if P.X is not None:
-                Xb = P.X[sub, bi, :]
-                Xc = np.column_stack([np.ones(n1), Xb])
-            else:
-                Xc = np.ones((n1, 1))
-            att, inf = _att_2x2(dY, D, Xc, P.w[sub], method)
-            psi = np.zeros(n)
-            psi[sub] = (n / n1) * inf
-            rows.append((g, t, att, nt, nc, False))
-            psis.append(psi)
+            cells.append((float(g), ti, bi, ti == bi))
+    # 2) estimate; the influence functions go straight into one (n, cells) array
+    psi = np.zeros((n, len(cells)))
+    Ycol = [np.ascontiguousarray(P.Y[:, j]) for j in range(len(periods))]
+    obs = [~np.isnan(c) for c in Ycol]
+    rows, keep_cols = [], []
+    treated_of = {g: G == g for g in glist}
+    for j, (g, ti, bi, ref) in enumerate(cells):
+        t = periods[ti]
+        if ref:
+            # universal base: the reference period itself, ATT = 0 by construction
+            rows.append((g, t, 0.0, 0, 0, True))
+            keep_cols.append(j)
+            continue
+        b = periods[bi]
+        treated = treated_of[g]
+        if control == "never":
+            ctrl = never
+        else:
+            cut = max(t, b) + anticipation
+            ctrl = never | ((G > cut) & (G != g))
+        ok = obs[ti] & obs[bi]
+        idx = np.flatnonzero((treated | ctrl) & ok)
+        n1 = idx.size
+        D = treated[idx].astype(float)
+        nt = int(D.sum())
+        nc = n1 - nt
+        if nt == 0 or nc == 0:
+            # no comparison (or no treated) units for this cell: not identified, skipped as R
+            # did does (the message below fires if nothing at all is identified)
+            continue
+        dY = Ycol[ti][idx] - Ycol[bi][idx]
+        if P.X is not None:
+            Xc = np.column_stack([np.ones(n1), P.X[idx, bi, :]])
+            att, inf = _att_2x2(dY, D, Xc, P.w[idx], method)
+        else:
+            # without covariates reg, ipw and dr are the same estimator (same influence
+            # function, shown algebraically and in the tests): use the cheapest formula
+            att, inf = _att_2x2_const(dY, D, P.w[idx], "reg")
+        psi[idx, j] = (n / n1) * inf
+        rows.append((g, t, att, nt, nc, False))
+        keep_cols.append(j)
     if not rows:
         raise IdentificationError(
             f"data: no ATT(g,t) is identified: there are no never-treated and no not-yet-treated "
             f"units to compare with ({n} units, cohorts {', '.join(f'{v:g}' for v in glist)}). "
             "Fix: the evaluation needs villages that are not (yet) in the programme.")
-    psi = np.column_stack(psis)
+    if len(keep_cols) < len(cells):
+        psi = psi[:, keep_cols]
     tab = pd.DataFrame(rows, columns=["group", "time", "estimate", "n_treated", "n_control", "ref"])
     se = _se_from_if(psi, n, P.clus, P.n_clusters)
     se = np.where(tab["ref"].to_numpy(), np.nan, se)
@@ -450,7 +512,9 @@ def callaway_santanna(
         options={"y": y, "unit": unit, "time": time, "cohort": cohort, "control": control,
                  "method": method, "covariates": covs, "weights": weights, "cluster": cluster,
                  "anticipation": anticipation, "base_period": base_period, "panel": panel},
-        inputs_hash=hash_frame(data[[y, unit, time, cohort]]), n_input=n_input, n_used=P.n_used,
+        inputs_hash=_hash_columns(data, [y, unit, time, cohort] + covs + _as_list(weights)
+                                   + _as_list(cluster)),
+        n_input=n_input, n_used=P.n_used,
         dropped=P.dropped)
     return EstimateResult(tab, method="cs_did", alpha=alpha, provenance=prov, extras=extras,
                           title=f"Callaway-Sant'Anna ATT(g,t) of {y} ({method}, {control} controls)")

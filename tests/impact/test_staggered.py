@@ -283,3 +283,12 @@ def test_world_twfe_bias_shows_in_comparison(world):
     assert table.shape[1] == 3
     assert abs(simple["ATT"] - truth) < abs(tw["ATT"] - truth)
     assert abs(imp["ATT"] - truth) < abs(tw["ATT"] - truth)
+
+
+def test_without_covariates_reg_ipw_dr_coincide(mpdta):
+    """With only an intercept the three 2x2 estimators are the same estimator (points and IF)."""
+    res = {m: callaway_santanna(mpdta, y="lemp", unit="countyreal", time="year",
+                                cohort="first.treat", method=m, weights=None) for m in ("reg", "ipw", "dr")}
+    for m in ("ipw", "dr"):
+        np.testing.assert_allclose(res[m].estimates, res["reg"].estimates, atol=1e-14)
+        np.testing.assert_allclose(res[m].std_errors, res["reg"].std_errors, rtol=1e-10)
