@@ -316,6 +316,13 @@ def targeting_accuracy(
 
     rows: list[dict[str, Any]] = []
     zs: list[np.ndarray] = []
+    var_parts: list[np.ndarray] = []
+
+    def flush() -> None:
+        # variances in batches: memory stays at 32 influence columns, not one per term
+        if zs:
+            var_parts.append(design_.variance(np.column_stack(zs), weights=w0)[0])
+            zs.clear()
 
     def ratio(num: np.ndarray, den: np.ndarray) -> tuple[float, np.ndarray]:
         dw = np.sum(w0 * den)
@@ -329,6 +336,8 @@ def targeting_accuracy(
         rows.append({"term": term, "estimate": est, "n_obs": int(d.sum()), "benchmark": bench,
                      "by": dv, "group": lev, "decile": decile})
         zs.append(np.where(np.isfinite(z), z, 0.0))
+        if len(zs) >= 32:
+            flush()
 
     for dv, lev, d in domains:
         df_ = d.astype(float)
@@ -372,7 +381,8 @@ def targeting_accuracy(
                 add("coverage_decile", c_q, z_q, "none", dv, lev, d, decile=float(q))
                 i_q, z_i = ratio(dq * b, d * b)
                 add("incidence_decile", i_q, z_i, "none", dv, lev, d, decile=float(q))
-    var = design_.variance(np.column_stack(zs), weights=w0)[0]
+    flush()
+    var = np.concatenate(var_parts)
     table = pd.DataFrame(rows)
     table.insert(2, "std_error", np.sqrt(var))
     table = table[["term", "estimate", "std_error", "n_obs", "benchmark", "by", "group", "decile"]]
