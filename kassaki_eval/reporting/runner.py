@@ -161,7 +161,8 @@ def _strip_volatile(path: Path) -> None:
     """Drop papermill's timing metadata so the executed notebooks are comparable run to run."""
     nb = json.loads(path.read_text())
     nb.get("metadata", {}).pop("papermill", None)
-    for cell in nb.get("cells", []):
+    for i, cell in enumerate(nb.get("cells", [])):
+        cell["id"] = f"{path.stem}-{i:02d}"  # papermill's injected cell gets a random id
         cell.get("metadata", {}).pop("papermill", None)
         cell.get("metadata", {}).pop("execution", None)
     path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
@@ -363,7 +364,7 @@ def run_report(params: Mapping[str, Any] | ReportParams, *, out_root: Path | Non
                        "sha256": sha256_file(csvs[tab.name])} for tab in tables]
         outputs = {str(f.relative_to(tmp)): sha256_file(f) for f in
                    [*html_paths.values(), *xlsx_paths.values(), tmp / "key_results.json",
-                    *csvs.values()]}
+                    *csvs.values(), *sorted((tmp / "notebooks").glob("*.ipynb"))]}
         timings["total"] = time.perf_counter() - t_start
         manifest = build_manifest(
             run_id=run_id, params_json=params_json, inputs=prep.files, tables=table_meta,
