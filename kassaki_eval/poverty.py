@@ -42,9 +42,10 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from . import reference
-from .exceptions import DesignError, ParameterError, Problem, require
+from .exceptions import DesignError, ParameterError, Problem, check_option, require
 from .results import EstimateResult, Provenance, hash_frame
 from .survey import (Domains, SurveyDesign, as_design, build_result, domain_sums,
                      effective_weights, srs_variance)
@@ -161,7 +162,7 @@ def _fgt_dline(dom: Domains, y: np.ndarray, w: np.ndarray, z: np.ndarray, a: flo
 def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float | Sequence[float] = 0,
         design: Any = None, size: Any = None, by: str | Sequence[str] | None = None,
         subset: Any = None, levels: Sequence[Any] | None = None, total: bool = False,
-        df: str = "design", conf_alpha: float = 0.05) -> EstimateResult:
+        df: str = "design", ci: str = "wald", conf_alpha: float = 0.05) -> EstimateResult:
     """Foster-Greer-Thorbecke poverty measures P(alpha) with linearised SEs.
 
     Parameters
@@ -186,6 +187,11 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
         domain rows), or normal. With few PSUs per domain and a variance dominated by the
         within-PSU term (two-stage designs), t intervals are conservative (see the coverage
         study in tests/test_poverty.py).
+    ci : {"wald", "logit"}
+        ``"logit"``: the headcount P0's interval is built on the logit scale and mapped back
+        (R ``svyciprop(method="logit")``), which keeps it in (0, 1) and corrects the skew of
+        small proportions; other measures keep Wald intervals. The result then carries its
+        own intervals at ``conf_alpha``.
     conf_alpha : float
         Interval level (1 - conf_alpha).
 
@@ -203,6 +209,8 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
     [0.5, 0.167]
     """
     owner = "fgt"
+    check_option(owner, "ci", ci, ("wald", "logit"))
+    check_option(owner, "df", df, ("design", "normal"))
     alphas = [alpha] if np.isscalar(alpha) else list(alpha)  # type: ignore[list-item]
     for a in alphas:
         require(isinstance(a, (int, float, np.integer, np.floating)) and a >= 0, owner, "alpha",
@@ -270,13 +278,36 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
         off += dd.n
         terms = [nm if dd.name is None else f"{nm}[{dd.name}={lab}]"
                  for lab in dd.labels for nm in names]
+        own = None
+        if ci == "logit":
+            dfd = d.domain_degf(dd) if df == "design" else np.full(dd.n, np.inf)
+            crit = np.where(np.isfinite(dfd), stats.t.ppf(1 - conf_alpha / 2, np.maximum(dfd, 1)),
+                            stats.norm.ppf(1 - conf_alpha / 2))
+            cr = np.repeat(crit, len(fa))
+            est = P[sl].reshape(-1)
+            se = np.sqrt(np.maximum(var[sl], 0)).reshape(-1)
+            lo, hi = est - cr * se, est + cr * se
+            is0 = np.tile(np.array(fa) == 0, dd.n) & (est > 0) & (est < 1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                L = np.log(est / (1 - est))
+                sl_ = se / (est * (1 - est))
+            lo = np.where(is0, 1 / (1 + np.exp(-(L - cr * sl_))), lo)
+            hi = np.where(is0, 1 / (1 + np.exp(-(L + cr * sl_))), hi)
+            dfr = np.repeat(dfd, len(fa))
+            with np.errstate(divide="ignore", invalid="ignore"):
+                stat = est / se
+            pv = np.where(np.isfinite(dfr), 2 * stats.t.sf(np.abs(stat), np.maximum(dfr, 1)),
+                          2 * stats.norm.sf(np.abs(stat)))
+            own = (pv, lo, hi)
         results.append(build_result(d, dd, terms=terms, estimate=P[sl], variance=var[sl],
                                     srs_var=srs[sl], method="fgt", measure=names * dd.n,
-                                    conf_alpha=conf_alpha, options=opts, df_mode=df))
+                                    conf_alpha=conf_alpha, options={**opts, "ci": ci},
+                                    df_mode=df, own=own))
     if len(results) == 1:
         return results[0]
     table = pd.concat([r._table for r in results], ignore_index=True)
-    return EstimateResult(table, method="fgt", alpha=conf_alpha, provenance=results[1].provenance)
+    return EstimateResult(table, method="fgt", alpha=conf_alpha, provenance=results[1].provenance,
+                          own_intervals=ci == "logit")
 
 
 def watts(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = None,
