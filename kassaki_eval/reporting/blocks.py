@@ -167,7 +167,8 @@ def save_block(block: Block, results_dir: Path, notebook: str, order: int = 0) -
         "figures": [{"name": f.name, "caption_key": f.caption_key, "languages": sorted(f.png)}
                     for f in block.figures],
     }
-    (d / f"{_safe(block.key)}.json").write_text(json.dumps(meta, indent=1, sort_keys=True))
+    # insertion order (not sorted): the summary lists key numbers in the order sections made them
+    (d / f"{_safe(block.key)}.json").write_text(json.dumps(meta, indent=1))
 
 
 def _jsonable(v: Any) -> Any:

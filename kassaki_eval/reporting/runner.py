@@ -228,7 +228,7 @@ def _key_results(blocks: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for m in blocks:
         out.update(m.get("numbers", {}))
-    return dict(sorted(out.items()))
+    return out  # notebook order, then the order each section recorded them
 
 
 def _scan_outputs(folder: Path, ids: set[str]) -> None:
@@ -345,7 +345,7 @@ def run_report(params: Mapping[str, Any] | ReportParams, *, out_root: Path | Non
             xlsx_paths[lang] = tmp / f"tables_{p.year}_{lang}.xlsx"
             sheets[lang] = write_workbook(xlsx_paths[lang], tables, lang, readme=readme)
         keys = _key_results(blocks)
-        (tmp / "key_results.json").write_text(json.dumps(keys, indent=1, sort_keys=True) + "\n")
+        (tmp / "key_results.json").write_text(json.dumps(keys, indent=1) + "\n")
 
         ids: set[str] = set()
         for name in ("registry", "survey", "participation"):
