@@ -89,6 +89,27 @@ def _unit_constant(d: pd.DataFrame, ui: np.ndarray, nu: int, col: str, table: st
     return val
 
 
+def _codes(col: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Integer codes and unique values of a column, with O(n) shortcuts for the usual panel
+    layouts: small-range integers (years) by a lookup table, ids already sorted by a run-length
+    scan; otherwise pandas' hash factorisation."""
+    v = col.to_numpy()
+    if v.size and np.issubdtype(v.dtype, np.integer):
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo < 4 * v.size + 1024:
+            present = np.bincount(v - lo, minlength=hi - lo + 1) > 0
+            vals = np.flatnonzero(present) + lo
+            lut = np.cumsum(present) - 1
+            return lut[v - lo].astype(np.int64), vals
+    if not sort and v.size > 1 and col.is_monotonic_increasing:
+        start = np.empty(v.size, dtype=bool)
+        start[0] = True
+        start[1:] = v[1:] != v[:-1]
+        return np.cumsum(start) - 1, v[start]
+    codes, uniq = pd.factorize(col, sort=sort)
+    return codes.astype(np.int64), np.asarray(uniq)
+
+
 def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohort: str,
              covariates: list[str], weights: str | None, cluster: str | None,
              panel: str) -> _Panel:
@@ -98,9 +119,8 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
     d, dropped = _drop_missing(data, list(dict.fromkeys(cols)), unit)
     yv = d[y].to_numpy(dtype=float)
     _check_outcome(yv, "data", y)
-    ui, units = pd.factorize(d[unit])
-    ti, periods = pd.factorize(d[time], sort=True)   # hash-based: faster than np.unique
-    periods = np.asarray(periods)
+    ui, units = _codes(d[unit])
+    ti, periods = _codes(d[time], sort=True)
     nu, T = len(units), len(periods)
     if T < 2:
         raise IdentificationError(f"data: column '{time}' has a single period ({periods[0]}); "
@@ -514,7 +534,7 @@ def callaway_santanna(
     # pre-trend Wald test on the pre-treatment ATT(g,t) (R did's W / Wpval)
     pre = (tab["post"].to_numpy() == 0) & ~np.isnan(se)
     pretrend = _wald(tab["estimate"].to_numpy()[pre], psi[:, pre], n, P.clus, P.n_clusters)
-    extras = {"influence": psi, "n_units": n, "unit_cohort": G, "unit_weight": P.w,
+    extras = {"influence": psi, "n_units": n, "units": P.units, "unit_cohort": G, "unit_weight": P.w,
               "cluster_codes": P.clus, "n_clusters": P.n_clusters, "periods": periods,
               "pretrend": pretrend, "base_period": base_period, "control": control,
               "anticipation": anticipation, "y": y}

@@ -147,19 +147,17 @@ def programme_verdict(
     psi = cal.extras["influence"][:, j]
     n = cs.extras["n_units"]
     # the treated person share in year T, from the same villages (order of the C&S units)
-    units_order = pd.Index(pd.factorize(panel[unit])[1])
+    units_order = pd.Index(cs.extras["units"])      # the order of the influence function
     pt = panel[panel[time].astype(int) == T]
     pop = pd.Series(pt[weight].to_numpy(float), index=pt[unit].to_numpy())
     coh = pd.Series(pt[cohort].to_numpy(float), index=pt[unit].to_numpy())
     popv = pop.reindex(units_order).fillna(0.0).to_numpy()
     trv = ((coh.reindex(units_order).fillna(0.0).to_numpy() > 0)
            & (coh.reindex(units_order).fillna(0.0).to_numpy() <= T)).astype(float)
-    # C&S may drop units (unbalanced panel); the IF is over its units, which are the first n
-    # of the factorised order only when nothing was dropped
-    if len(units_order) != n:
-        raise IdentificationError(f"{owner}: the village panel is unbalanced ({len(units_order)} "
-                                  f"villages, {n} kept by callaway_santanna). Fix: keep villages "
-                                  "observed in every year.")
+    if panel[unit].nunique() != n:
+        raise IdentificationError(f"{owner}: the village panel is unbalanced "
+                                  f"({panel[unit].nunique()} villages, {n} kept by "
+                                  "callaway_santanna). Fix: keep villages observed in every year.")
     total = popv.sum()
     share = float(np.sum(popv * trv) / total)
     z = popv * (trv - share) / total

@@ -292,3 +292,15 @@ def test_without_covariates_reg_ipw_dr_coincide(mpdta):
     for m in ("ipw", "dr"):
         np.testing.assert_allclose(res[m].estimates, res["reg"].estimates, atol=1e-14)
         np.testing.assert_allclose(res[m].std_errors, res["reg"].std_errors, rtol=1e-10)
+
+
+def test_row_order_and_id_type_do_not_matter(mpdta):
+    a = _cs(mpdta, "dr_never_lpop")
+    shuffled = mpdta.sample(frac=1.0, random_state=1)
+    b = _cs(shuffled, "dr_never_lpop")
+    c = _cs(shuffled.assign(countyreal="c" + shuffled["countyreal"].astype(str)), "dr_never_lpop")
+    for r in (b, c):
+        np.testing.assert_allclose(r.estimates, a.estimates, atol=1e-12)
+        np.testing.assert_allclose(r.std_errors, a.std_errors, rtol=1e-10)
+        np.testing.assert_allclose(aggregate(r, "dynamic").std_errors,
+                                   aggregate(a, "dynamic").std_errors, rtol=1e-10)

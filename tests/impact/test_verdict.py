@@ -90,3 +90,11 @@ def test_world_verdict_covers_true_attributable_change(world):
             lo, hi = v.conf_int().loc["attributable_change"]
             assert lo <= truth[year] <= hi, (year, cluster, lo, hi, truth[year])
     assert "2025" in v.extras["sentence_en"] and "2025" in v.extras["sentence_id"]
+
+
+def test_verdict_invariant_to_row_order():
+    panel, _ = _toy_panel(-0.02)
+    a = programme_verdict(panel, year=2025)
+    b = programme_verdict(panel.sample(frac=1.0, random_state=3), year=2025)
+    np.testing.assert_allclose(a.estimates, b.estimates, rtol=1e-12)
+    np.testing.assert_allclose(a.std_errors, b.std_errors, rtol=1e-10)
