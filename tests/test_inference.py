@@ -165,3 +165,23 @@ def test_randomization_inference():
     with pytest.raises(DesignError, match="vary within cluster"):
         randomization_inference(d.assign(treat=np.arange(200) % 2), stat, assignment="treat",
                                 cluster="v", n_perm=9)
+
+
+@pytest.mark.slow
+@pytest.mark.peers
+@pytest.mark.parametrize("G,wt", [(7, "rademacher"), (11, "webb"), (30, "rademacher")])
+def test_live_pyfixest_wildboottest(G, wt):
+    """Fresh data: same seed -> identical p-value to pyfixest's wildboottest (WCR11)."""
+    pf = pytest.importorskip("pyfixest")
+    rng = np.random.default_rng(G)
+    n = 900
+    g = rng.integers(0, G, n)
+    df = pd.DataFrame({"g": g, "x": rng.normal(size=n), "d": (g % 2).astype(float)})
+    df["y"] = 0.3 * df["x"] + 0.2 * df["d"] + rng.normal(size=G)[g] * 0.5 + rng.normal(size=n)
+    fit = pf.feols("y ~ x + d", data=df, vcov={"CRV1": "g"})
+    ref = fit.wildboottest(param="d", reps=999, seed=9, weights_type=wt)
+    X = np.column_stack([np.ones(n), df["x"], df["d"]])
+    r = wild_cluster_bootstrap(df["y"].to_numpy(), X, g, 2, B=999, seed=9, weights_type=wt)
+    assert r.t_stat == pytest.approx(float(ref["t value"]), rel=1e-10)
+    assert r.p_value == float(ref["Pr(>|t|)"])
+    assert r.full_enumeration == (G == 7)
