@@ -160,6 +160,8 @@ def assemble_report(notebooks: Sequence[tuple[str, Mapping[str, Any]]], lang: st
     toc = []
     for i, (name, nb) in enumerate(notebooks, start=1):
         body = _outputs_html(nb, lang)
+        if not body.strip():
+            continue  # a chapter outside this partner's view
         anchor = f"s{i}"
         heading = t(f"nb.{name}", lang)
         toc.append(f'<li><a href="#{anchor}">{_html.escape(heading)}</a></li>')
