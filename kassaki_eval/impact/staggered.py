@@ -70,10 +70,10 @@ def _unit_constant(d: pd.DataFrame, ui: np.ndarray, nu: int, col: str, table: st
                    unit: str, what: str) -> np.ndarray:
     """Per-unit value of a column that must not vary within unit (first occurrence)."""
     v = d[col].to_numpy()
-    first = np.full(nu, -1, dtype=np.int64)
-    order = np.arange(len(ui))[::-1]
-    first[ui[order]] = order                          # smallest row index per unit
-    val = v[first]
+    last = np.empty(nu, dtype=np.int64)
+    last[ui] = np.arange(len(ui))                     # one scatter: last row of each unit
+    val = v[last]
+    first = last
     if pd.api.types.is_numeric_dtype(d[col]):
         diff = v != val[ui]
         if np.issubdtype(v.dtype, np.floating):
