@@ -18,7 +18,7 @@ import pandas as pd
 
 from .. import reference
 from .blocks import Block, save_block
-from .inputs import PreparedInputs, prepare_inputs, read_prepared
+from .inputs import PreparedInputs, as_of, prepare_inputs, read_prepared
 from .params import PartnerView, ReportParams, validate_params
 
 __all__ = ["Context", "start", "WORK", "DATA", "RESULTS"]
@@ -133,6 +133,7 @@ def start(report_params: Mapping[str, Any] | ReportParams, run_dir: str | Path |
         prepared = read_prepared(rd / WORK / DATA)
     else:
         prepared = prepare_inputs(params)
+    prepared.tables = as_of(prepared.tables, params.year)
     return Context(params, prepared, rd, notebook)
 
 

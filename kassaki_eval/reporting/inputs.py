@@ -169,6 +169,26 @@ def _checks(tables: dict[str, pd.DataFrame]) -> list[dict[str, Any]]:
             for name, df in sorted(tables.items())]
 
 
+def as_of(tables: dict[str, pd.DataFrame], year: int) -> dict[str, pd.DataFrame]:
+    """The tables as they stood at the end of ``year``: what a report for ``year`` may use.
+
+    Survey waves after ``year`` are dropped, participation records starting after it are
+    dropped, and a roll-out after ``year`` counts as not (yet) treated (cohort 0), so that the
+    2024 report computed today gives the numbers it gave in 2024.
+    """
+    out = dict(tables)
+    s = tables["survey"]
+    out["survey"] = s[s["year"] <= year].reset_index(drop=True)
+    p = tables["participation"]
+    out["participation"] = p[pd.to_datetime(p["start_date"]).dt.year <= year].reset_index(drop=True)
+    r = tables["rollout"].copy()
+    for c in ("first_year", "cohort"):
+        if c in r.columns:
+            r[c] = r[c].where(r[c] <= year, 0)
+    out["rollout"] = r
+    return out
+
+
 def write_prepared(prep: PreparedInputs, data_dir: Path) -> None:
     """Write the analysis tables (Parquet) and the input description (JSON) for the kernels."""
     data_dir.mkdir(parents=True, exist_ok=True)

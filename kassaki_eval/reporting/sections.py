@@ -85,8 +85,11 @@ def inputs_summary(ctx: Context) -> Block:
         b.tables.append(Table.build("input_files", ft, title_key="nb1.inputs.files", k=ctx.k,
                                     count_col=None, formats={"bytes": "int"}))
     checks = pd.DataFrame(ctx.prepared.checks)[["table", "rows", "columns"]]
+    # rows this report may use: waves and records up to the report year
+    checks["rows_used"] = checks["table"].map(lambda n: len(ctx.tables[n]) if n in ctx.tables else 0)
     b.tables.append(Table.build("analysis_tables", checks, title_key="nb1.inputs.table", k=ctx.k,
-                                count_col=None, formats={"rows": "int", "columns": "int"}))
+                                count_col=None, formats={"rows": "int", "columns": "int",
+                                                         "rows_used": "int"}))
     b.sentences.append(("nb1.inputs.validated", {
         "n": len(checks), "loader": ctx.prepared.loader or "-",
         "source": "nb1.source.demo" if ctx.is_demo else "nb1.source.files"}))
@@ -752,8 +755,9 @@ def year_over_year(ctx: Context) -> Block:
     cur_manifest = _current_manifest(ctx)
     changes = diff_manifests(prev_manifest, cur_manifest)
     ch = pd.DataFrame([c.__dict__ for c in changes], columns=["kind", "item", "before", "after"])
-    b.tables.append(Table.build("yoy_changes", ch, title_key="nb5.yoy.changes", k=ctx.k,
-                                count_col=None, translate=("kind",)))
+    if len(ch):
+        b.tables.append(Table.build("yoy_changes", ch, title_key="nb5.yoy.changes", k=ctx.k,
+                                    count_col=None, translate=("kind",)))
     b.sentences.append(("nb5.yoy.sentence", {
         "prev_year": prev_manifest.get("year"), "n_spec": int((ch["kind"] == "specification").sum()),
         "n_data": int((ch["kind"] == "data").sum()),
