@@ -734,7 +734,7 @@ def year_over_year(ctx: Context) -> Block:
     for m in ctx.saved_blocks():
         for name, num in m.get("numbers", {}).items():
             cur[name] = num
-    names = sorted(set(cur) | set(prev_keys))
+    names = list(cur) + [n for n in prev_keys if n not in cur]  # this year's order
     rows = []
     for n in names:
         pv = (prev_keys.get(n) or {}).get("value")
