@@ -117,4 +117,5 @@ def test_world_simulated_power_matches_closed_form(world):
         return row["p_value"], row["estimate"]
 
     res = simulate_power(one, mde, n_sims=200, seed=5)
+    print(f"world power check: simulated {res}, closed-form MDE {mde:.4f} (ICC {icc:.3f}, autocorr {auto:.3f}, n {n:.1f}, J {J}, sd {sd:.3f})")
     assert abs(res["power"] - 0.8) < 0.12, (res, mde, icc, auto, n, J)
