@@ -698,6 +698,8 @@ def key_results(ctx: Context) -> Block:
         if m.get("unavailable"):
             missing.append(m["unavailable"])
         for name, num in m.get("numbers", {}).items():
+            if not ctx.view.shows(num["section"]):
+                continue  # a partner view summarises the sections it shows
             rows.append({"indicator": name, "section": num["section"], "value": num["value"],
                          "fmt": num["fmt"]})
     if not blocks:
@@ -733,7 +735,9 @@ def year_over_year(ctx: Context) -> Block:
     cur = {}
     for m in ctx.saved_blocks():
         for name, num in m.get("numbers", {}).items():
-            cur[name] = num
+            if ctx.view.shows(num["section"]):
+                cur[name] = num
+    prev_keys = {n: v for n, v in prev_keys.items() if ctx.view.shows(v.get("section", ""))}
     names = list(cur) + [n for n in prev_keys if n not in cur]  # this year's order
     rows = []
     for n in names:
