@@ -67,12 +67,12 @@ def sentences(change: float, lo: float, hi: float, prob: float, p_one: float, ye
                    f"{_fmt(thr, 'id', 0)} poin tercapai")
     verb_en = "lowered" if red >= 0 else "raised"
     en = (f"In {year}, KASSAKI {verb_en} the district poverty rate by an estimated "
-          f"{abs(red):.1f} percentage points ({lev}% confidence interval: {rlo:.1f} to {rhi:.1f} "
-          f"points of reduction); the probability that the reduction exceeds {thr:g} percentage "
+          f"{abs(red):.1f} percentage points ({lev}% confidence interval for the reduction: "
+          f"{rlo:.1f} to {rhi:.1f} points); the probability that the reduction exceeds {thr:g} percentage "
           f"point is {100 * prob:.0f}% (one-sided test p = {p_one:.2f}), so {en_tail}.")
     verb_id = "menurunkan" if red >= 0 else "menaikkan"
     idn = (f"Pada tahun {year}, KASSAKI diperkirakan {verb_id} angka kemiskinan kabupaten sebesar "
-           f"{_fmt(abs(red), 'id')} poin persen (selang kepercayaan {lev}%: penurunan "
+           f"{_fmt(abs(red), 'id')} poin persen (selang kepercayaan {lev}% untuk penurunan: "
            f"{_fmt(rlo, 'id')} sampai {_fmt(rhi, 'id')} poin); peluang penurunan lebih dari "
            f"{_fmt(thr, 'id', 0)} poin persen adalah {100 * prob:.0f}% (uji satu sisi p = "
            f"{_fmt(p_one, 'id', 2)}), sehingga {id_tail}.")
