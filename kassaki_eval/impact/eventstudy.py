@@ -155,7 +155,8 @@ def honest_did(
 
     Returns
     -------
-    DataFrame with ``Mbar, estimate, bias_bound, conf_low, conf_high, excludes_zero``;
+    DataFrame with ``Mbar, estimate, bias_bound, conf_low, conf_high, excludes_zero`` and the
+    estimated identified set ``id_low, id_high`` (``theta +/- Mbar m_hat sum_e l_e (e+1)``);
     ``.attrs`` hold ``breakdown_Mbar`` (largest ``Mbar`` at which the interval excludes 0),
     ``m_hat``, ``m_upper`` and the method note.
     """
@@ -230,8 +231,11 @@ def honest_did(
             z = stats.norm.ppf(1 - alpha / 4)
             bias = M * m_up * steps
         lo, hi = theta - bias - z * se_theta, theta + bias + z * se_theta
+        # the estimated identified set (m at its point estimate), as diff-diff reports it
+        half = M * m_hat * steps
         out.append({"Mbar": float(M), "estimate": theta, "bias_bound": bias, "conf_low": lo,
-                    "conf_high": hi, "excludes_zero": bool(lo > 0 or hi < 0)})
+                    "conf_high": hi, "excludes_zero": bool(lo > 0 or hi < 0),
+                    "id_low": theta - half, "id_high": theta + half})
     df = pd.DataFrame(out)
     z4 = stats.norm.ppf(1 - alpha / 4)
     brk = (abs(theta) - z4 * se_theta) / (m_up * steps) if m_up * steps > 0 else np.inf

@@ -129,3 +129,28 @@ def test_plot_event_study(mpdta):
     res = callaway_santanna(mpdta, y="lemp", unit="countyreal", time="year", cohort="first.treat")
     ax = plot_event_study(event_study(res, seed=1, B=199))
     assert len(ax.collections) >= 2 and "pre-trend" in ax.get_title()
+
+
+@pytest.mark.slow
+@pytest.mark.peers
+def test_honest_did_vs_diffdiff(mpdta):
+    """diff-diff's relative-magnitudes bounds (mpdta, DR, universal base): its identified set
+    equals ours to 1e-10; its interval (identified set +/- z se, m taken as known) lies inside
+    our conservative interval; at Mbar = 0 both are the usual interval."""
+    dd = pytest.importorskip("diff_diff")
+    import warnings
+    warnings.filterwarnings("ignore")
+    r = dd.CallawaySantAnna(control_group="never_treated", estimation_method="dr",
+                            base_period="universal").fit(
+        mpdta, outcome="lemp", unit="countyreal", time="year", first_treat="first.treat",
+        aggregate="event_study")
+    ours = honest_did(callaway_santanna(mpdta, y="lemp", unit="countyreal", time="year",
+                                        cohort="first.treat", base_period="universal"),
+                      Mbar=[0.0, 0.5, 1.0, 2.0])
+    for _, row in ours.iterrows():
+        b = dd.compute_honest_did(r, method="relative_magnitude", M=row["Mbar"])
+        assert row["id_low"] == pytest.approx(b.lb, abs=1e-10)
+        assert row["id_high"] == pytest.approx(b.ub, abs=1e-10)
+        assert row["conf_low"] <= b.ci_lb + 1e-10 and b.ci_ub <= row["conf_high"] + 1e-10
+        if row["Mbar"] == 0:
+            assert row["conf_low"] == pytest.approx(b.ci_lb, abs=1e-10)
