@@ -134,6 +134,14 @@ def _kernel_manager_class() -> type:
             d.mkdir(mode=0o700, exist_ok=True)
             return str(d / uuid.uuid4().hex[:12])
 
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            cmd = super().format_kernel_cmd(extra_arguments)
+            # Always this interpreter (where kassaki_eval is installed): a user-level
+            # 'python3' kernelspec (~/.local/share/jupyter) may point to another Python.
+            if len(cmd) >= 3 and cmd[1:3] == ["-m", "ipykernel_launcher"]:
+                cmd[0] = sys.executable
+            return cmd
+
     return IPCKernelManager
 
 
