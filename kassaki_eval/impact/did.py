@@ -104,7 +104,7 @@ def _hash_columns(data: pd.DataFrame, cols: Sequence[str]) -> str:
     for c in cols:
         col = data[c]
         if pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
-            h.update(memoryview(np.ascontiguousarray(col.to_numpy())).cast("B"))  # no copy
+            h.update(np.ascontiguousarray(col.to_numpy()).data.cast("B"))  # no copy
         else:
             h.update(pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes())
     return h.hexdigest()

@@ -55,9 +55,10 @@ def uniform_critical_value(psi: np.ndarray, se: np.ndarray, *, alpha: float = 0.
     """
     rng = np.random.default_rng(seed)
     n, K = psi.shape
-    if cluster_codes is not None:
-        psi = np.column_stack([np.bincount(cluster_codes, weights=psi[:, j], minlength=n_clusters)
-                               for j in range(K)]) * np.sqrt(n_clusters / (n_clusters - 1))
+    if cluster_codes is not None and n_clusters is not None:
+        G = int(n_clusters)
+        psi = np.column_stack([np.bincount(cluster_codes, weights=psi[:, j], minlength=G)
+                               for j in range(K)]) * np.sqrt(G / (G - 1))
     m = psi.shape[0]
     chunk = max(1, int(2e7 // m))
     tmax = np.empty(B)
@@ -205,13 +206,13 @@ def honest_did(
                                   "first difference (two pre-treatment event times including "
                                   "the reference e=-1). Fix: add earlier survey waves.")
     idx = {v: i for i, v in enumerate(e)}
-    D = []
+    cols = []
     for a_, b_ in zip(pre_e[:-1], pre_e[1:]):
         d = np.zeros(len(e))
         d[idx[b_]] += 1.0
         d[idx[a_]] -= 1.0
-        D.append(d)
-    D = np.column_stack(D)                                   # (K, npre-1)
+        cols.append(d)
+    D = np.column_stack(cols)                                # (K, npre-1)
     dhat = D.T @ b
     dse = np.sqrt(var_of(D))
     K = D.shape[1]

@@ -21,7 +21,7 @@ control part of the cohorts' errors as perfectly correlated (conservative). Use
 """
 from __future__ import annotations
 
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 import pandas as pd
@@ -33,11 +33,16 @@ __all__ = ["mde_cluster", "power_cluster", "clusters_needed", "mde_did", "mde_st
            "simulate_power", "design_effect"]
 
 
-def _check(owner: str, **kw: float) -> None:
+def _check(owner: str, **kw: float | None) -> None:
     for name, v in kw.items():
+        if v is None:
+            if name != "r2_cluster":
+                require(False, owner, name, "a number", v)
+            continue
+        if not isinstance(v, (int, float, np.integer, np.floating)) or not np.isfinite(v):
+            require(False, owner, name, "a finite number", v)
         if name in ("icc", "r2", "r2_cluster", "autocorr", "control_takeup"):
-            require(v is None or 0 <= v < 1 or (name == "icc" and v == 1), owner, name,
-                    "a number in [0, 1)", v)
+            require(0 <= v < 1 or (name == "icc" and v == 1), owner, name, "a number in [0, 1)", v)
         elif name in ("treat_share", "alpha", "power"):
             require(0 < v < 1, owner, name, "a number in (0, 1)", v)
         elif name == "takeup":
@@ -131,7 +136,7 @@ def clusters_needed(
     *,
     power: float = 0.8,
     max_clusters: int = 100_000,
-    **kw: float,
+    **kw: Any,
 ) -> int:
     """Smallest number of clusters with power >= ``power`` for ``effect`` (other arguments as
     :func:`power_cluster`)."""

@@ -366,10 +366,11 @@ def _att_2x2_const(dY: np.ndarray, D: np.ndarray, w: np.ndarray | None, method: 
 def _se_from_if(psi: np.ndarray, n: int, clus: np.ndarray | None, Gc: int | None) -> np.ndarray:
     """Standard errors of estimators whose influence functions are the columns of ``psi``."""
     psi = psi.reshape(n, -1)
-    if clus is None:
+    if clus is None or Gc is None:
         return np.sqrt(np.einsum("ij,ij->j", psi, psi)) / n
-    S = np.column_stack([np.bincount(clus, weights=psi[:, j], minlength=Gc) for j in range(psi.shape[1])])
-    return np.sqrt(Gc / (Gc - 1) * np.einsum("ij,ij->j", S, S)) / n
+    G = int(Gc)
+    S = np.column_stack([np.bincount(clus, weights=psi[:, j], minlength=G) for j in range(psi.shape[1])])
+    return np.sqrt(G / (G - 1) * np.einsum("ij,ij->j", S, S)) / n
 
 
 def callaway_santanna(
@@ -557,11 +558,12 @@ def _wald(theta: np.ndarray, psi: np.ndarray, n: int, clus: np.ndarray | None,
     q = theta.size
     if q == 0:
         return {"statistic": np.nan, "df": 0, "p_value": np.nan}
-    if clus is None:
+    if clus is None or Gc is None:
         V = psi.T @ psi / n ** 2
     else:
-        S = np.column_stack([np.bincount(clus, weights=psi[:, j], minlength=Gc) for j in range(q)])
-        V = Gc / (Gc - 1) * S.T @ S / n ** 2
+        G = int(Gc)
+        S = np.column_stack([np.bincount(clus, weights=psi[:, j], minlength=G) for j in range(q)])
+        V = G / (G - 1) * S.T @ S / n ** 2
     try:
         W = float(theta @ np.linalg.solve(V, theta))
     except np.linalg.LinAlgError:
@@ -642,12 +644,12 @@ def aggregate(
         col = None
     elif type == "group":
         gl = [g for g in glist if np.any((group == g) & (g <= tt + antic) & (tt <= group + max_e))]
-        att_g, if_g = [], []
+        att_gl, if_g = [], []
         for g in gl:
             wh = np.flatnonzero((group == g) & (g <= tt + antic) & (tt <= group + max_e))
-            att_g.append(float(att[wh].mean()))
+            att_gl.append(float(att[wh].mean()))
             if_g.append(agg_if(wh, pg[wh] / pg[wh].sum(), None, att, psi))
-        att_g = np.array(att_g)
+        att_g = np.array(att_gl)
         IFg = np.column_stack(if_g)
         pgg = pg_g[np.searchsorted(glist, gl)]
         wif = _wif(np.arange(len(gl)), pgg, w, Gu, np.array(gl))
@@ -661,16 +663,16 @@ def aggregate(
     elif type == "calendar":
         tl = np.sort(np.unique(tt))
         tl = tl[tl >= group.min()]
-        att_t, if_t, used = [], [], []
+        att_tl, if_t, used = [], [], []
         for t1 in tl:
             wh = np.flatnonzero((tt == t1) & (group <= tt + antic))
             if wh.size == 0:
                 continue
             wts = pg[wh] / pg[wh].sum()
-            att_t.append(float(att[wh] @ wts))
+            att_tl.append(float(att[wh] @ wts))
             if_t.append(agg_if(wh, wts, _wif(wh, pg, w, Gu, group), att, psi))
             used.append(t1)
-        att_t = np.array(att_t)
+        att_t = np.array(att_tl)
         IFt = np.column_stack(if_t)
         overall = float(att_t.mean())
         f = IFt.mean(axis=1)
@@ -689,13 +691,13 @@ def aggregate(
             incl &= (e_all <= balance_e) & (e_all >= -np.inf)
         eseq = np.sort(np.unique(e_all[incl]))
         eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
-        att_e, if_e = [], []
+        att_el, if_e = [], []
         for e in eseq:
             wh = np.flatnonzero((e_all == e) & incl)
             wts = pg[wh] / pg[wh].sum()
-            att_e.append(float(att[wh] @ wts))
+            att_el.append(float(att[wh] @ wts))
             if_e.append(agg_if(wh, wts, _wif(wh, pg, w, Gu, group), att, psi))
-        att_e = np.array(att_e)
+        att_e = np.array(att_el)
         IFe = np.column_stack(if_e)
         epos = eseq >= 0
         if not epos.any():
