@@ -68,7 +68,7 @@ def has(key: str) -> bool:
 def _group(int_part: str, sep: str) -> str:
     neg = int_part.startswith("-")
     digits = int_part[1:] if neg else int_part
-    groups = []
+    groups: list[str] = []
     while len(digits) > 3:
         groups.insert(0, digits[-3:])
         digits = digits[:-3]

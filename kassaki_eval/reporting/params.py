@@ -89,7 +89,8 @@ class ReportParams(_Strict):
 
     year: int = Field(..., ge=2023, le=2100, description="report year (survey wave)")
     source: Annotated[Union[DemoSource, FileSource], Field(discriminator="kind")] = Field(
-        default_factory=DemoSource, description="where the data come from")
+        default_factory=lambda: DemoSource(),  # type: ignore[call-arg]  # pydantic defaults
+        description="where the data come from")
     poverty_line: float | None = Field(
         None, gt=0, description="Rp per capita per month; default: the reference line of the year")
     extreme_line: float | None = Field(
