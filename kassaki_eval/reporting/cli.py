@@ -5,8 +5,8 @@ Examples::
     kassaki-eval report --year 2025                      # demo world, both languages
     kassaki-eval report --year 2025 --partner bank_sulselbar --lang id
     kassaki-eval report --year 2025 --previous reports/2024/full-1a2b3c4d5e
-    kassaki-eval report --year 2025 --registry p3ke.xlsx --survey susenas.dta \\
-        --participation records.csv --rollout rollout.csv
+    kassaki-eval report --year 2025 --registry p3ke.xlsx --survey susenas_2024.dta \\
+        --survey susenas_2025.dta --participation records.csv --rollout rollout.csv
     kassaki-eval report --year 2025 --param alpha=0.1 --param k_suppress=20
 
 Every value is validated against the parameter schema before any notebook runs.
@@ -38,7 +38,10 @@ def params_from_args(args: argparse.Namespace) -> dict[str, Any]:
     files = {k: getattr(args, k) for k in ("registry", "survey", "participation", "rollout")
              if getattr(args, k)}
     if files:
-        raw["source"] = {"kind": "files", **{k: str(Path(v).resolve()) for k, v in files.items()}}
+        src = {k: str(Path(v).resolve()) for k, v in files.items() if k != "survey"}
+        if "survey" in files:  # --survey may repeat (one file per wave)
+            src["survey"] = [str(Path(v).resolve()) for v in files["survey"]]
+        raw["source"] = {"kind": "files", **src}
         if args.scale is not None:
             raise ParameterError("The 'scale' parameter of kassaki-eval report must be left out "
                                  "when data files are given (it scales the demo world). "
@@ -101,8 +104,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="reports root (default reports/); the report goes to OUT/<year>/<run-id>/")
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing report of the same year and view")
-    for name in ("registry", "survey", "participation", "rollout"):
+    for name in ("registry", "participation", "rollout"):
         p.add_argument(f"--{name}", default=None, help=f"raw {name} file (real data)")
+    p.add_argument("--survey", action="append", default=None,
+                   help="survey file (real data): stacked waves, or repeat once per wave")
     p.add_argument("--jobs", type=int, default=None,
                    help="notebooks run at once (default 2; 1 on a single core)")
     p.add_argument("--params", default=None, help="JSON file of parameters")

@@ -126,15 +126,15 @@ def prepare_inputs(params: ReportParams, inputs_dir: Path | None = None,
             loader = loader or "kassaki_eval.synthetic.world (in memory)"
         return PreparedInputs(tables=_complete(tables), files=files, truth=truth, loader=loader,
                               checks=_checks(tables))
-    paths = {n: [Path(getattr(src, n))] for n in ("registry", "survey", "participation",
-                                                  "rollout") if getattr(src, n) is not None}
+    paths = {"registry": [Path(src.registry)], "survey": [Path(p) for p in src.survey],
+             "participation": [Path(src.participation)], "rollout": [Path(src.rollout)]}
     tables, loader = _load_with_loaders(paths, demo=False)
     if not tables:
         raise ReportError("reading real files needs kassaki_eval.data.loaders, which is not "
                           "installed yet.")
-    return PreparedInputs(tables=_complete(tables),
-                          files=_hash_files({n: v[0] for n, v in paths.items()}, root),
-                          loader=loader, checks=_checks(tables))
+    files = _hash_files({p.name: p for ps in paths.values() for p in ps}, root)
+    return PreparedInputs(tables=_complete(tables), files=files, loader=loader,
+                          checks=_checks(tables))
 
 
 def _demo_paths(written: list[Path], inputs_dir: Path) -> dict[str, list[Path]]:

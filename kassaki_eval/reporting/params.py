@@ -71,16 +71,23 @@ class FileSource(_Strict):
 
     kind: Literal["files"] = "files"
     registry: Path
-    survey: Path
+    survey: tuple[Path, ...] = Field(..., min_length=1,
+                                     description="one file of stacked waves, or one per wave")
     participation: Path
-    rollout: Path | None = None
+    rollout: Path
+
+    @field_validator("survey", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: Any) -> Any:
+        return [v] if isinstance(v, (str, Path)) else v
 
     @model_validator(mode="after")
     def _exist(self) -> "FileSource":
         for name in ("registry", "survey", "participation", "rollout"):
-            p = getattr(self, name)
-            if p is not None and not Path(p).is_file():
-                raise ValueError(f"a path to an existing {name} file; {p} does not exist")
+            v = getattr(self, name)
+            for p in (v if isinstance(v, tuple) else (v,)):
+                if not Path(p).is_file():
+                    raise ValueError(f"a path to an existing {name} file; {p} does not exist")
         return self
 
 

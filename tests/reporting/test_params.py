@@ -46,7 +46,8 @@ def test_missing_files_and_previous_are_caught(tmp_path: Path):
     with pytest.raises(ParameterError, match="does not exist"):
         validate_params({"year": 2025, "source": {"kind": "files", "registry": str(tmp_path / "r.csv"),
                                                    "survey": str(tmp_path / "s.csv"),
-                                                   "participation": str(tmp_path / "p.csv")}})
+                                                   "participation": str(tmp_path / "p.csv"),
+                                                   "rollout": str(tmp_path / "r2.csv")}})
     with pytest.raises(ParameterError, match="manifest.json"):
         validate_params({"year": 2025, "previous": str(tmp_path)})
 
@@ -80,3 +81,21 @@ def test_partner_views_select_sections_and_components():
     assert bank.shows("impact") and not bank.shows("targeting")
     full = PartnerView(None)
     assert full.name == "full" and full.shows("targeting") and len(full.components) == 5
+
+
+def test_cli_builds_a_files_source_with_one_survey_file_per_wave(tmp_path: Path):
+    import argparse
+
+    from kassaki_eval.reporting.cli import params_from_args, register
+    for n in ("reg.csv", "s23.csv", "s24.csv", "part.csv", "roll.csv"):
+        (tmp_path / n).write_text("x\n")
+    parser = argparse.ArgumentParser()
+    register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["report", "--year", "2024", "--registry", str(tmp_path / "reg.csv"),
+                              "--survey", str(tmp_path / "s23.csv"), "--survey",
+                              str(tmp_path / "s24.csv"), "--participation",
+                              str(tmp_path / "part.csv"), "--rollout", str(tmp_path / "roll.csv"),
+                              "--partner", "ykpm", "--lang", "en"])
+    p = validate_params(params_from_args(args))
+    assert p.source.kind == "files" and [x.name for x in p.source.survey] == ["s23.csv", "s24.csv"]
+    assert p.partner == "ykpm" and p.languages == ("en",) and p.year == 2024
