@@ -133,18 +133,37 @@ def test_cli_registers_diagnose(tmp_path):
 
 @pytest.mark.slow
 def test_coverage_where_assumptions_hold_and_bias_where_they_fail():
-    """500 draws (the issue's Must show; ~minutes on 2 cores). Correctly specified
-    estimators: coverage in [0.93, 0.97]... see the issue report for the measured table."""
+    """Issue 6 Must show, 500 draws of the default world (measured 203 s on 2 busy cores).
+
+    Measured (seed 2024): coverage ipw 0.942, aipw 0.940, entropy balancing 0.954 (MCSE
+    0.010); matching 0.976 (the Abadie-Imbens-type variance is conservative). With take-up on
+    the unobserved permanent residual (world knob ``selection_unobs = 1``) every estimator is
+    biased by ~0.175 log points (MCSE 0.001) and coverage falls to 0."""
     pytest.importorskip("kassaki_eval.synthetic.world")
     est, truth = selection_estimators()
     d = diagnose(est, estimand=truth, n_draws=500, seed=2024, n_jobs=-1, progress=False)
     t = d.table.set_index("estimator")
-    for k in ("aipw", "entropy_balancing"):
+    for k in ("ipw", "aipw", "entropy_balancing"):
         assert 0.93 <= t.loc[k, "coverage"] <= 0.97, t
-    # selection on unobservables: take-up on the permanent residual biases every estimator
+    assert 0.93 <= t.loc["ps_matching", "coverage"] <= 0.99, t
     bad = diagnose(est, estimand=truth, n_draws=200, seed=7, n_jobs=-1, progress=False,
                    world_kwargs={"selection_unobs": 1.0})
     tb = bad.table.set_index("estimator")
     for k in est:
-        assert tb.loc[k, "bias"] > 4 * tb.loc[k, "bias_mcse"], tb
-        assert tb.loc[k, "coverage"] < t.loc[k, "coverage"]
+        assert tb.loc[k, "bias"] > 10 * tb.loc[k, "bias_mcse"], tb
+        assert tb.loc[k, "coverage"] < 0.5, tb
+
+
+@pytest.mark.slow
+def test_rd_unbiased_at_cutoff_biased_as_an_average_effect():
+    """300 draws (seed 11), measured: the RD's robust estimate is unbiased for the ITT at the
+    cutoff (bias 0.0001, MCSE 0.0024; coverage 0.970) but overstates the average ITT of all
+    eligible households by 0.0077 (3.2 MCSE): take-up and effects grow with education, which
+    rises with the PMT score, so households near the cutoff gain more than the poorest."""
+    pytest.importorskip("kassaki_eval.synthetic.world")
+    est, truth = rd_estimators()
+    d = diagnose(est, estimand=truth, n_draws=300, seed=11, n_jobs=-1, progress=False)
+    t = d.table.set_index("estimator")
+    assert abs(t.loc["rd_at_cutoff", "bias"]) < 3 * t.loc["rd_at_cutoff", "bias_mcse"], t
+    assert 0.93 <= t.loc["rd_at_cutoff", "coverage"] <= 0.99, t
+    assert t.loc["rd_far_from_cutoff", "bias"] > 2 * t.loc["rd_far_from_cutoff", "bias_mcse"], t
