@@ -98,3 +98,50 @@ def test_verdict_invariant_to_row_order():
     b = programme_verdict(panel.sample(frac=1.0, random_state=3), year=2025)
     np.testing.assert_allclose(a.estimates, b.estimates, rtol=1e-12)
     np.testing.assert_allclose(a.std_errors, b.std_errors, rtol=1e-10)
+
+
+@pytest.mark.slow
+def test_world_monte_carlo_coverage():
+    """12 full-scale synthetic worlds (seeds 2000-2011; 5,500 surveyed households a wave in 72
+    villages, ~76 per village): coverage of the 95% verdict CI of the true attributable change
+    (2024 and 2025: 24 intervals) and of the C&S ATT(g,t) CIs of the true cohort-year effects
+    on the village poverty rate (48 intervals). Takes ~2-3 minutes.
+
+    Observed when written: ATT(g,t) coverage 1.00 / 0.92 / 0.92 / 1.00 by cell, sd of
+    (estimate - truth) / se between 0.74 and 1.05. At 20% scale (~15 households per village)
+    the same check gave ATT(g,t) coverage 0.875 (0.775 for ATT(2024,2025), sd of z 1.39) and
+    verdict coverage 0.91 over 40 worlds: with so few households per village the
+    influence-function SEs are too small; the full-scale survey is what the district has.
+    """
+    from kassaki_eval.impact.staggered import callaway_santanna, village_panel
+    from kassaki_eval.reference import poverty_line
+    from kassaki_eval.synthetic.world import generate_world
+    hits_v, hits_g, n_v, n_g = 0, 0, 0, 0
+    lines = {y: poverty_line(y) for y in (2023, 2024, 2025)}
+    for seed in range(2000, 2012):
+        w = generate_world(seed=seed)
+        truth = w.truth["programme_effect"].set_index("year")["attributable_change"]
+        for year in (2024, 2025):
+            lo, hi = verdict_from_survey(w.survey, year=year, lines=lines).conf_int().loc["attributable_change"]
+            hits_v += lo <= truth[year] <= hi
+            n_v += 1
+        s = w.survey.assign(poor=(w.survey["consumption_pc"] < w.survey["year"].map(lines)).astype(float))
+        vp = village_panel(s, outcomes=["poor", "treated_village"])
+        vp["cohort"] = cohort_from_treated(vp, unit="village_code", time="year", treated="treated_village")
+        vp["pop_weight"] = vp.groupby("village_code")["pop_weight"].transform("mean")
+        res = callaway_santanna(vp, y="poor", unit="village_code", time="year", cohort="cohort",
+                                weights="pop_weight", control="notyet").tidy()
+        va = w.truth["village_att"]
+        pers = w.population.groupby(["village_code", "year"])["hh_size"].sum().rename("persons")
+        va = va.join(pers, on=["village_code", "year"])
+        va = va[va["cohort"] > 0]
+        tr = {(g, t): np.average(d["effect_p0"], weights=d["persons"])
+              for (g, t), d in va.groupby(["cohort", "year"])}
+        for _, row in res.iterrows():
+            true = tr.get((row["group"], row["time"]), 0.0) if row["time"] >= row["group"] else 0.0
+            hits_g += row["conf_low"] <= true <= row["conf_high"]
+            n_g += 1
+    cov_v, cov_g = hits_v / n_v, hits_g / n_g
+    print(f"verdict CI coverage {cov_v:.3f} over {n_v}; C&S ATT(g,t) coverage {cov_g:.3f} over {n_g}")
+    # nominal 0.95; with 24 and 48 intervals the Monte Carlo s.e. is about 0.045 and 0.03
+    assert cov_v >= 0.85 and cov_g >= 0.85
