@@ -685,10 +685,12 @@ def aggregate(
         e_all = tt - group
         incl = np.ones(len(att), dtype=bool)
         if balance_e is not None:
-            # keep groups observed for at least balance_e periods after treatment
-            last = tt.max()
+            # as did::aggte: keep groups observed for at least balance_e periods after
+            # treatment, and event times in [balance_e - (T_max - T_min), balance_e]
+            periods_all = np.asarray(ex["periods"], dtype=float)
+            last, first = periods_all.max(), periods_all.min()
             incl = (last - group) >= balance_e
-            incl &= (e_all <= balance_e) & (e_all >= -np.inf)
+            incl &= (e_all <= balance_e) & (e_all >= balance_e - (last - first))
         eseq = np.sort(np.unique(e_all[incl]))
         eseq = eseq[(eseq >= min_e) & (eseq <= max_e)]
         att_el, if_e = [], []

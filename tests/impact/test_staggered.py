@@ -364,3 +364,17 @@ def test_live_csdid_and_diffdiff_no_covariates_weighted():
         row = unw[(unw["group"] == g) & (unw["time"] == t)].iloc[0]
         assert row["estimate"] == pytest.approx(e["effect"], abs=1e-8)
         assert row["std_error"] == pytest.approx(e["se"], rel=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.peers
+@pytest.mark.parametrize("kw", [{"balance_e": 0}, {"balance_e": 1}, {"balance_e": 2},
+                                {"min_e": -2, "max_e": 2}])
+def test_live_moderndid_dynamic_options(mpdta, kw):
+    md = pytest.importorskip("moderndid")
+    r = md.att_gt(mpdta, yname="lemp", tname="year", idname="countyreal", gname="first.treat",
+                  boot=False, cband=False)
+    a = md.aggte(r, type="dynamic", boot=False, cband=False, **kw)
+    b = aggregate(_cs(mpdta, "dr_never"), "dynamic", **kw)
+    np.testing.assert_allclose(b.estimates, np.r_[a.overall_att, a.att_by_event], atol=1e-10)
+    np.testing.assert_allclose(b.std_errors, np.r_[a.overall_se, a.se_by_event], rtol=1e-8)
