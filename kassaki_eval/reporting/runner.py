@@ -153,7 +153,10 @@ def _execute(name: str, nb: Any, out_path: Path, params_json: dict[str, Any], cw
         pm.execute_notebook(nb, str(out_path), parameters={"report_params": params_json,
                                                            "run_dir": "."},
                             kernel_name=KERNEL, progress_bar=False, log_output=False,
-                            request_save_on_cell_execute=False, cwd=str(cwd),
+                            request_save_on_cell_execute=False,
+                            # the kernel's working directory; papermill's own `cwd=` would
+                            # chdir the whole process, which is not safe with two threads
+                            resources={"metadata": {"path": str(cwd)}},
                             start_timeout=120, execution_timeout=timeout,
                             kernel_manager_class=_kernel_manager_class())
     except PapermillExecutionError as e:
