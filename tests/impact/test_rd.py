@@ -126,3 +126,32 @@ def test_error_parameters():
         rd_estimate(df, y="y", running="score", kernel="gauss")
     with pytest.raises(ParameterError, match="The 'cutoff' parameter"):
         normalise_running(df, running="score", cutoff="nope")
+
+
+def test_world_survey_rd_at_pmt_cutoff(world):
+    """On the default world's 2025 survey (treated villages), the robust RD interval at the
+    registry's desil-4 cutoff holds the population ITT of eligibility at the cutoff
+    (computed from the world's potential outcomes by a local linear fit of the population
+    within 0.06 score points)."""
+    s = world.survey
+    s = s[(s["year"] == 2025) & (s["treated_village"] == 1) & s["family_id"].notna()]
+    s = s.merge(world.registry[["family_id", "pmt_score"]], on="family_id", how="inner")
+    s = s.assign(y=np.log(s["consumption_pc"]))
+    th = world.truth["desil_thresholds"]
+    cut = float(th.loc[th["desil"] == 4, "upper_pmt_score"].iloc[0])
+    r = rd_estimate(s, y="y", running="pmt_score", cutoff=cut, treated_side="below",
+                    cluster="psu")
+    pop = world.population
+    pop = pop[(pop["year"] == 2025) & (pop["treated_village"] == 1) & pop["family_id"].notna()]
+    z = cut - pop["pmt_score"].to_numpy()
+    tau = np.log(pop["consumption_pc"].to_numpy()) - np.log(pop["consumption_pc_y0"].to_numpy())
+    side = []
+    for m in (z >= 0, z < 0):
+        m = m & (np.abs(z) <= 0.06)
+        k = np.sqrt(1 - np.abs(z[m]) / 0.06)
+        X = np.column_stack([np.ones(m.sum()), z[m]])
+        side.append(np.linalg.lstsq(X * k[:, None], tau[m] * k, rcond=None)[0][0])
+    truth = side[0] - side[1]
+    lo, hi = r.conf_int().loc["Robust"]
+    assert lo < truth < hi
+    assert 0 < truth < 0.1  # eligibility raises consumption at the cutoff
