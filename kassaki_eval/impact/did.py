@@ -294,9 +294,19 @@ def twfe(
     covariates: Sequence[str] | None = None,
     weights: str | None = None,
     cluster: str | None = None,
+    inference: Literal["analytic", "wild"] = "analytic",
+    B: int = 9999,
+    weights_type: Literal["rademacher", "webb"] = "rademacher",
+    seed: int | None = None,
     alpha: float = 0.05,
 ) -> EstimateResult:
     """Static two-way fixed-effects DiD: ``y_it = a_i + l_t + b D_it (+ X_it'g)``.
+
+    ``inference="wild"`` replaces the p-value and interval of ``ATT`` with the restricted
+    wild cluster bootstrap (WCR11; interval by test inversion). Unit effects must be nested in
+    the clusters (they are swept out by within-unit demeaning, which commutes with
+    cluster-level bootstrap weights); period effects enter as dummies. With the same ``seed``
+    the p-value equals pyfixest's ``feols(...).wildboottest`` on the one-hot model.
 
     Give either ``treat`` (a 0/1 column, treated in that period) or ``cohort`` (first treated
     period, 0 = never; ``D_it = 1[cohort > 0 and time >= cohort]``).
@@ -363,14 +373,43 @@ def twfe(
     names = ["ATT"] + covs
     table = pd.DataFrame({"term": names, "estimate": beta, "std_error": se, "n_obs": n,
                           "df": float(G - 1)})
+    own = False
+    extras: dict[str, Any] = {"vcov": V, "n_clusters": G, "K": K}
+    check_option(owner, "inference", inference, ["analytic", "wild"])
+    if inference == "wild":
+        # units are nested in the clusters: a time-varying cluster id was refused above
+        # unit-demeaned y, D, covariates and period dummies (the period effects are not
+        # nested in the clusters, so they stay in X)
+        Tdum = (ti[:, None] == np.arange(1, int(ti.max()) + 1)[None, :]).astype(float)
+        M = np.column_stack([yv, Xraw, Tdum])
+        nu_ = int(ui.max()) + 1
+        wu = np.bincount(ui, weights=w, minlength=nu_)
+        for j in range(M.shape[1]):
+            M[:, j] -= (np.bincount(ui, weights=w * M[:, j], minlength=nu_) / wu)[ui]
+        cl = d[clus].to_numpy()
+        wb = wild_cluster_bootstrap(M[:, 0], M[:, 1:], cl, 0, B=B, weights_type=weights_type,
+                                    seed=seed, weights=w if weights else None, n_params=K)
+        lo, hi = wild_conf_int(M[:, 0], M[:, 1:], cl, 0, alpha=alpha, B=B,
+                               weights_type=weights_type, seed=seed,
+                               weights=w if weights else None, n_params=K)
+        crit = stats.t.ppf(1 - alpha / 2, G - 1)
+        table["p_value"] = 2 * stats.t.sf(np.abs(beta / se), G - 1)
+        table["conf_low"] = beta - crit * se
+        table["conf_high"] = beta + crit * se
+        table.loc[0, ["p_value", "conf_low", "conf_high"]] = [wb.p_value, lo, hi]
+        own = True
+        extras["wild_bootstrap"] = wb
     prov = Provenance(method=owner, options={"y": y, "unit": unit, "time": time, "treat": treat,
                                              "cohort": cohort, "covariates": covs,
-                                             "weights": weights, "cluster": clus},
+                                             "weights": weights, "cluster": clus,
+                                             "inference": inference,
+                                             "B": B if inference == "wild" else None,
+                                             "seed": seed},
                       inputs_hash=hash_frame(d[[y, unit, time]]), n_input=n_input, n_used=n,
                       dropped=dropped)
-    return EstimateResult(table, method=owner, alpha=alpha, provenance=prov,
-                          extras={"vcov": V, "n_clusters": G, "K": K},
-                          title=f"TWFE DiD of {y}")
+    return EstimateResult(table, method=owner, alpha=alpha, provenance=prov, own_intervals=own,
+                          extras=extras,
+                          title=f"TWFE DiD of {y}" + (" (wild cluster bootstrap)" if own else ""))
 
 
 # --------------------------------------------------------------------------------------------

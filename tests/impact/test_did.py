@@ -96,9 +96,23 @@ def test_2x2_records_dropped_rows(kiel):
 
 def test_twfe_matches_pyfixest(mpdta):
     ref = pd.read_csv(REF / "twfe_mpdta_pyfixest.csv")
+    ref = ref[ref["cluster"] == "countyreal"]
     r = twfe(mpdta, y="lemp", unit="countyreal", time="year", cohort="first.treat")
     assert r["ATT"] == pytest.approx(ref["estimate"].iloc[0], abs=1e-10)
     assert r.std_errors["ATT"] == pytest.approx(ref["std_error"].iloc[0], rel=1e-8)
+
+
+def test_twfe_wild_bootstrap_matches_pyfixest(mpdta):
+    """State clusters (countyreal // 1000, 29 clusters): CRV1 SE and the WCR wild bootstrap
+    p-value (B = 999, seed 4) equal pyfixest's (committed by make_refs.py)."""
+    ref = pd.read_csv(REF / "twfe_mpdta_pyfixest.csv").set_index("cluster").loc["state"]
+    m = mpdta.assign(state=mpdta["countyreal"] // 1000)
+    r = twfe(m, y="lemp", unit="countyreal", time="year", cohort="first.treat", cluster="state",
+             inference="wild", B=999, seed=4)
+    row = r.tidy().iloc[0]
+    assert row["std_error"] == pytest.approx(ref["std_error"], rel=1e-8)
+    assert row["p_value"] == ref["p_wild_B999_seed4"]
+    assert row["conf_low"] < row["estimate"] < row["conf_high"] and row["df"] == 28
 
 
 def test_twfe_unbalanced_and_weighted_equal_lsdv(mpdta):
