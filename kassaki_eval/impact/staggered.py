@@ -761,15 +761,17 @@ def imputation(
     unit: str,
     time: str,
     cohort: str,
+    covariates: Sequence[str] | None = None,
     weights: str | None = None,
     cluster: str | None = None,
     anticipation: int = 0,
     horizons: bool = True,
     alpha: float = 0.05,
 ) -> EstimateResult:
-    """Imputation DiD estimator of Borusyak, Jaravel & Spiess (2024), without covariates.
+    """Imputation DiD estimator of Borusyak, Jaravel & Spiess (2024).
 
-    Unit and period effects are fitted by (weighted) least squares on the untreated
+    Unit and period effects (and time-varying ``covariates``, by Frisch-Waugh-Lovell on the
+    untreated observations) are fitted by (weighted) least squares on the untreated
     observations (never treated, and treated units before ``cohort - anticipation``); each
     treated observation's effect is ``y - a_i - l_t``. Reported: the overall ATT (weighted mean
     over treated observations) and, with ``horizons=True``, the effect by event time ``e>=0``
@@ -781,10 +783,11 @@ def imputation(
     cohort x period mean). The leave-out refinement of BJS is not implemented.
     """
     owner = "imputation"
+    covs = _as_list(covariates)
     _check_columns(data, owner, y=y, unit=unit, time=time, cohort=cohort, weights=weights,
-                   cluster=cluster)
+                   cluster=cluster, covariates=covs)
     n_input = len(data)
-    cols = [y, unit, time, cohort] + _as_list(weights) + _as_list(cluster)
+    cols = [y, unit, time, cohort] + covs + _as_list(weights) + _as_list(cluster)
     d, dropped = _drop_missing(data, list(dict.fromkeys(cols)), unit)
     yv = d[y].to_numpy(dtype=float)
     _check_outcome(yv, "data", y)
@@ -820,10 +823,33 @@ def imputation(
     yv, G, tv, w, treated, ui, ti = yv[keep], G[keep], tv[keep], w[keep], treated[keep], ui[keep], ti[keep]
     d = d.loc[keep]
     u0 = ~treated
+    Xv = d[covs].to_numpy(dtype=float) if covs else np.zeros((len(yv), 0))
+    k = Xv.shape[1]
+    if k:
+        # FWL on the untreated observations: two-way demeaned covariates and outcome
+        Z0 = _demean_2way(np.column_stack([yv[u0], Xv[u0]]), pd.factorize(ui[u0])[0],
+                          pd.factorize(ti[u0])[0], w[u0])
+        Xt0 = Z0[:, 1:]
+        XtWX = Xt0.T @ (Xt0 * w[u0][:, None])
+        raw = np.sum(w[u0][:, None] * (Xv[u0] - Xv[u0].mean(axis=0)) ** 2, axis=0)
+        # a covariate with (almost) no variation left after the unit and period effects is
+        # time-invariant or collinear: refuse rather than return noise
+        if np.any(np.diag(XtWX) <= 1e-10 * np.maximum(raw, 1e-300)) or np.linalg.cond(XtWX) > 1e12:
+            bad = [c for c, v0, v1 in zip(covs, np.diag(XtWX), raw) if v0 <= 1e-10 * max(v1, 1e-300)]
+            raise IdentificationError(
+                f"data: covariate(s) {bad or covs} are collinear with the unit and period effects "
+                "among untreated observations (e.g. time-invariant). Fix: drop them; unit "
+                "effects already absorb time-invariant covariates.")
+        XtWX_inv = np.linalg.inv(XtWX)
+        beta = XtWX_inv @ (Xt0.T @ (w[u0] * Z0[:, 0]))
+    else:
+        beta = np.zeros(0)
+        XtWX_inv = np.zeros((0, 0))
+    yx = yv - Xv @ beta
     # fit FE on untreated obs
-    a, lam = _fe_solve(ui[u0], ti[u0], w[u0], np.bincount(ui[u0], weights=w[u0] * yv[u0], minlength=nu),
-                       np.bincount(ti[u0], weights=w[u0] * yv[u0], minlength=nt), nu, nt)
-    fit = a[ui] + lam[ti]
+    a, lam = _fe_solve(ui[u0], ti[u0], w[u0], np.bincount(ui[u0], weights=w[u0] * yx[u0], minlength=nu),
+                       np.bincount(ti[u0], weights=w[u0] * yx[u0], minlength=nt), nu, nt)
+    fit = a[ui] + lam[ti] + Xv @ beta
     tau = yv - fit
     e_t = tv - G
     # estimands: overall, by horizon, by (g,t)
@@ -844,12 +870,23 @@ def imputation(
         wt1 = np.where(mask, w, 0.0)
         wt1 = wt1 / wt1.sum()
         est = float(np.sum(wt1 * tau))
-        # v for untreated: -W0 Z0 (Z0'W0Z0)^-1 Z1' wt1
+        # v for untreated: -W0 Z0 (Z0'W0Z0)^-1 Z1' wt1 with Z = [unit, period dummies, X],
+        # solved blockwise (FWL): q_x from the partialled-out covariates, then the FE part
         ru = np.bincount(ui, weights=wt1, minlength=nu)
         rt = np.bincount(ti, weights=wt1, minlength=nt)
         ga, gl = _fe_solve(ui[u0], ti[u0], w[u0], ru, rt, nu, nt)
         v = wt1.copy()
-        v[u0] = -w[u0] * (ga[ui[u0]] + gl[ti[u0]])
+        if k:
+            f0 = ga[ui[u0]] + gl[ti[u0]]
+            rx = Xv.T @ wt1 - Xv[u0].T @ (w[u0] * f0)
+            qx = XtWX_inv @ rx
+            xq = Xv[u0] @ qx
+            ha, hl = _fe_solve(ui[u0], ti[u0], w[u0],
+                               ru - np.bincount(ui[u0], weights=w[u0] * xq, minlength=nu),
+                               rt - np.bincount(ti[u0], weights=w[u0] * xq, minlength=nt), nu, nt)
+            v[u0] = -w[u0] * (ha[ui[u0]] + hl[ti[u0]] + xq)
+        else:
+            v[u0] = -w[u0] * (ga[ui[u0]] + gl[ti[u0]])
         # treated residual: tau minus its v-weighted cell mean
         num = np.bincount(cell, weights=np.where(treated, v * tau, 0.0))
         den = np.bincount(cell, weights=np.where(treated, v, 0.0))
@@ -861,8 +898,8 @@ def imputation(
                      "df": float(Gc - 1), **info})
     tab = pd.DataFrame(rows)
     prov = Provenance(method=owner, options={"y": y, "unit": unit, "time": time, "cohort": cohort,
-                                             "weights": weights, "cluster": clus_col,
-                                             "anticipation": anticipation},
+                                             "covariates": covs, "weights": weights,
+                                             "cluster": clus_col, "anticipation": anticipation},
                       inputs_hash=hash_frame(data[[y, unit, time, cohort]]), n_input=n_input,
                       n_used=int(len(yv)), dropped=dropped)
     return EstimateResult(tab, method="imputation", alpha=alpha, provenance=prov,
