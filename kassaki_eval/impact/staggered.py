@@ -24,8 +24,8 @@ panel of households or villages, as R ``did::att_gt`` does for panel data:
 :func:`aggregate` reproduces ``did::aggte`` (simple, group, calendar, dynamic) including the
 influence-function term for the estimated cohort weights.
 
-:func:`imputation` is the BJS imputation estimator (unit and period effects estimated on
-untreated observations) with the conservative clustered variance of BJS Theorem 3 (treated
+:func:`imputation` is the BJS imputation estimator (unit and period effects, and time-varying
+covariates by Frisch-Waugh-Lovell, estimated on untreated observations) with the conservative clustered variance of BJS Theorem 3 (treated
 residuals demeaned within cohort x period cells, no leave-out correction).
 """
 from __future__ import annotations
