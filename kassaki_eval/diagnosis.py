@@ -264,15 +264,15 @@ def selection_estimators(covariates: Sequence[str] = tuple(MATCHING_COVARIATES),
     from .impact.matching import ps_matching
     from .impact.weighting import aipw, entropy_balancing, ipw
     cov = list(covariates) + (["village_code"] if village_effects else [])
-    kw = dict(y="y", treatment="treated", covariates=cov, estimand="ATT", weights="weight",
-              cluster="psu")
-    est = {
+    kw: dict[str, Any] = dict(y="y", treatment="treated", covariates=cov, estimand="ATT",
+                              weights="weight", cluster="psu")
+    est: dict[str, Callable[[Draw], Any]] = {
         "ps_matching": lambda d: ps_matching(_domain_takeup(d), k=5, **kw),
         "ipw": lambda d: ipw(_domain_takeup(d), **kw),
         "aipw": lambda d: aipw(_domain_takeup(d), **kw),
         "entropy_balancing": lambda d: entropy_balancing(_domain_takeup(d), **kw),
     }
-    estimand = {k: (lambda d: d.att_takeup()) for k in est}
+    estimand: dict[str, Callable] = {k: (lambda d: d.att_takeup()) for k in est}
     return est, estimand
 
 
@@ -290,8 +290,8 @@ def rd_estimators() -> tuple[dict[str, Callable[[Draw], Any]], dict[str, Callabl
     def rd(d: Draw) -> EstimateResult:
         return rd_estimate(_rd_sample(d), y="y", running="pmt_score", cutoff=d.cutoff,
                            treated_side="below", cluster="psu")
-    est = {"rd_at_cutoff": rd, "rd_far_from_cutoff": rd}
-    estimand = {"rd_at_cutoff": lambda d: d.itt_at_cutoff(),
+    est: dict[str, Callable[[Draw], Any]] = {"rd_at_cutoff": rd, "rd_far_from_cutoff": rd}
+    estimand: dict[str, Callable] = {"rd_at_cutoff": lambda d: d.itt_at_cutoff(),
                 "rd_far_from_cutoff": lambda d: d.itt_eligible_average()}
     return est, estimand
 
@@ -492,7 +492,7 @@ def diagnose(
     ...     return m, m - 2.262 * s, m + 2.262 * s
     >>> d = diagnose({"mean": mean_ci}, estimand=lambda x: 1.0, design=Coin(),
     ...              n_draws=200, n_jobs=1, progress=False)
-    >>> 0.9 < d.table["coverage"].iloc[0] <= 1.0
+    >>> bool(0.9 < d.table["coverage"].iloc[0] <= 1.0)
     True
     """
     require(isinstance(n_draws, (int, np.integer)) and n_draws >= 2, "diagnose", "n_draws",

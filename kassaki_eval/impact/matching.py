@@ -41,7 +41,7 @@ from ..exceptions import IdentificationError, ParameterError, require
 from ..results import EstimateResult
 from .weighting import (
     Estimand, Prepared, TrimRule, _check_estimand, _fit_ps_trim, _full_weights, _result,
-    _subset, if_variance, prepare,
+    _subset, _y, if_variance, prepare,
 )
 
 __all__ = ["ps_matching"]
@@ -244,7 +244,7 @@ def ps_matching(
         d = P.d.astype(bool)
         n = len(d)
 
-    yv, w = P.y, P.w
+    yv, w = _y(P), P.w
     valid = match_idx >= 0
     mi = np.clip(match_idx, 0, None)
     mw = np.where(valid, w[mi], 0.0)                      # survey weights of matches

@@ -175,6 +175,13 @@ def prepare(
     return Prepared(yv, d, X, names, w, cl, rows, len(data), dropped, table)
 
 
+def _y(P: Prepared) -> np.ndarray:
+    """The outcome of a prepared problem (estimators always prepare with an outcome)."""
+    if P.y is None:  # pragma: no cover - internal invariant, not user input
+        raise RuntimeError("internal: outcome missing from a prepared estimation problem")
+    return P.y
+
+
 def if_variance(z: np.ndarray, cluster: np.ndarray | None) -> float:
     """Variance of a sum of linearised contributions ``z`` (already scaled so the estimator's
     error is ``sum(z)``): HC-type ``n/(n-1) * sum(z^2)``, or clustered
@@ -463,7 +470,7 @@ def ipw(
     P = prepare(data, owner, y=y, treatment=treatment, covariates=covariates,
                 weights=weights, cluster=cluster)
     P, e, X1, label = _fit_ps_trim(P, owner, trim, ps, data, estimand)
-    yv, d, w = P.y, P.d.astype(float), P.w
+    yv, d, w = _y(P), P.d.astype(float), P.w
     W = w.sum()
     if estimand == "ATE":
         a1 = w * d / e
@@ -578,9 +585,9 @@ def aipw(
         keep = np.isin(P.rows, Pps.rows)
         P = _subset(P, keep, f"trimmed ({label})") if not keep.all() else P
         Xo1 = np.column_stack([np.ones(len(P.d)), _standardise(Xout[keep], P.w)])
-        m1 = _wls_predict(Xo1, P.y, P.w, P.d == 1)
-        m0 = _wls_predict(Xo1, P.y, P.w, P.d == 0)
-    yv, d, w = P.y, P.d.astype(float), P.w
+        m1 = _wls_predict(Xo1, _y(P), P.w, P.d == 1)
+        m0 = _wls_predict(Xo1, _y(P), P.w, P.d == 0)
+    yv, d, w = _y(P), P.d.astype(float), P.w
     W = w.sum()
     if estimand == "ATE":
         psi_b = m1 - m0 + d * (yv - m1) / e - (1 - d) * (yv - m0) / (1 - e)
@@ -679,7 +686,7 @@ def entropy_balancing(
     _check_estimand(estimand, owner)
     P = prepare(data, owner, y=y, treatment=treatment, covariates=covariates,
                 weights=weights, cluster=cluster)
-    yv, d, w, X = P.y, P.d.astype(bool), P.w, P.X
+    yv, d, w, X = _y(P), P.d.astype(bool), P.w, P.X
     keepcol = X.std(axis=0) > 0
     X = X[:, keepcol]
     X1 = np.column_stack([np.ones(len(d)), X])
