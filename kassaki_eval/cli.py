@@ -1,4 +1,6 @@
-"""Console script ``kassaki-eval``. Each capability registers a sub-command in ``_COMMANDS``."""
+"""kassaki-eval: poverty targeting and impact evaluation for KASSAKI.
+
+Each capability module defines ``register(subparsers)``; see ``_load_registrars``."""
 from __future__ import annotations
 
 import argparse

@@ -12,12 +12,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
-try:  # sklearn's NotFittedError is what ``check_is_fitted`` raises; ours must be catchable as it.
-    from sklearn.exceptions import NotFittedError as _SkNotFitted
-except ImportError:  # pragma: no cover - scikit-learn is a core dependency
-    class _SkNotFitted(ValueError, AttributeError):  # type: ignore[no-redef]
-        pass
-
 __all__ = [
     "KassakiError", "Problem", "SchemaError", "DataFileError", "DesignError",
     "IdentificationError", "ParameterError", "NotFittedError", "ConfigError",
@@ -95,8 +89,26 @@ class ParameterError(KassakiError, ValueError):
     ``The 'a' parameter of X must be … Got … instead.``"""
 
 
-class NotFittedError(KassakiError, _SkNotFitted):
-    """An estimator was used before ``fit``."""
+def _make_not_fitted_error() -> type:
+    # sklearn's NotFittedError is what ``check_is_fitted`` raises; ours must be catchable as it.
+    # Importing sklearn costs ~2 s, so the class is built on first use (module __getattr__),
+    # which keeps `kassaki-eval --help` and kernels that never fit a PMT fast.
+    from sklearn.exceptions import NotFittedError as _SkNotFitted
+
+    class NotFittedError(KassakiError, _SkNotFitted):
+        """An estimator was used before ``fit``."""
+
+    NotFittedError.__module__ = __name__
+    NotFittedError.__qualname__ = "NotFittedError"
+    return NotFittedError
+
+
+def __getattr__(name: str) -> Any:
+    if name == "NotFittedError":
+        cls = _make_not_fitted_error()
+        globals()["NotFittedError"] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class ConfigError(KassakiError, RuntimeError):

@@ -56,9 +56,19 @@ def poverty_lines(district: str | None = None) -> pd.DataFrame:
 
 
 def poverty_line(year: int, kind: str = "total", district: str | None = None) -> float:
-    """The district's line for ``year`` and ``kind`` (``total`` or ``extreme``)."""
-    lines = poverty_lines(district)
+    """The district's line for ``year`` and ``kind`` (``total`` or ``extreme``).
+
+    >>> poverty_line(2023)
+    420000.0
+    """
     d = config.district() if district is None else district
+    return _poverty_line(int(year), kind, d)
+
+
+@lru_cache(maxsize=256)  # called per row by some callers (e.g. Series.map); the file never changes in a run
+def _poverty_line(year: int, kind: str, d: str) -> float:
+    lines = _read("poverty_lines.csv", d)
+    district = d
     hit = lines[(lines["year"] == year) & (lines["kind"] == kind) & (lines["region"] == d)]
     if hit.empty:
         raise ConfigError(f"poverty_lines.csv has no '{kind}' line for {d} {year}. Fix: add a row "
