@@ -90,7 +90,6 @@ def test_engine_errors():
 def test_programme_design_small_run():
     """CI's small version: 4 draws x (4 estimators + RD) on 10 %-scale worlds, in-process
     (the parallel path is exercised by the engine test)."""
-    pytest.importorskip("kassaki_eval.synthetic.world")
     est, truth = selection_estimators()
     rd, rd_truth = rd_estimators()
     est.update(rd)
@@ -113,7 +112,6 @@ def test_programme_design_small_run():
 
 
 def test_draw_is_a_weighted_two_stage_sample():
-    pytest.importorskip("kassaki_eval.synthetic.world")
     des = ProgrammeDesign(scale=0.15, regenerate=False, world_seed=9)
     dr = des.draw(np.random.default_rng(0))
     s = dr.sample
@@ -139,7 +137,6 @@ def test_coverage_where_assumptions_hold_and_bias_where_they_fail():
     0.010); matching 0.976 (the Abadie-Imbens-type variance is conservative). With take-up on
     the unobserved permanent residual (world knob ``selection_unobs = 1``) every estimator is
     biased by ~0.175 log points (MCSE 0.001) and coverage falls to 0."""
-    pytest.importorskip("kassaki_eval.synthetic.world")
     est, truth = selection_estimators()
     d = diagnose(est, estimand=truth, n_draws=500, seed=2024, n_jobs=-1, progress=False)
     t = d.table.set_index("estimator")
@@ -160,7 +157,6 @@ def test_rd_unbiased_at_cutoff_biased_as_an_average_effect():
     cutoff (bias 0.0001, MCSE 0.0024; coverage 0.970) but overstates the average ITT of all
     eligible households by 0.0077 (3.2 MCSE): take-up and effects grow with education, which
     rises with the PMT score, so households near the cutoff gain more than the poorest."""
-    pytest.importorskip("kassaki_eval.synthetic.world")
     est, truth = rd_estimators()
     d = diagnose(est, estimand=truth, n_draws=300, seed=11, n_jobs=-1, progress=False)
     t = d.table.set_index("estimator")

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-pytest.importorskip("kassaki_eval.synthetic.world")
+import kassaki_eval.synthetic.world  # noqa: F401  (a broken import must fail, not skip)
 
 from kassaki_eval.exceptions import ReportError, ReportExistsError  # noqa: E402
 from kassaki_eval.reporting import runner  # noqa: E402
