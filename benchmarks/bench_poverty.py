@@ -98,7 +98,7 @@ def _max_rel(a: np.ndarray, b: np.ndarray) -> float:
 
 def run(n: int, repeats: int) -> list[dict[str, Any]]:
     from kassaki_eval.poverty import fgt
-    from kassaki_eval.survey import SurveyDesign
+    from kassaki_eval.poverty import SurveyDesign
 
     df = simulate(n)
     t0 = time.perf_counter()

@@ -11,9 +11,9 @@ import pandas as pd
 import pytest
 
 from kassaki_eval.exceptions import DesignError
-from kassaki_eval.inequality import (atkinson, gen_entropy, gini, palma, quantile_shares,
+from kassaki_eval.poverty.inequality import (atkinson, gen_entropy, gini, palma, quantile_shares,
                                      quantiles)
-from kassaki_eval.survey import SurveyDesign
+from kassaki_eval.poverty import SurveyDesign
 
 HERE = Path(__file__).resolve().parent / "references"
 
@@ -144,7 +144,7 @@ def test_quantiles_woodruff(clustered: pd.DataFrame) -> None:
     assert t["estimate"] == y[o][np.searchsorted(cw, 0.5)]  # smallest y with F >= 0.5
     assert t["conf_low"] < t["estimate"] < t["conf_high"]
     # Woodruff SE close to the linearised (kernel-density) SE of the median
-    from kassaki_eval.inequality import quantile_influence
+    from kassaki_eval.poverty.inequality import quantile_influence
     dom = d.domains()
     _, z = quantile_influence(dom, y, w, 0.5)
     se_if = float(np.sqrt(d.variance(z)[0, 0]))

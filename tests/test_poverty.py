@@ -14,12 +14,12 @@ import pytest
 
 from kassaki_eval import reference
 from kassaki_eval.exceptions import DesignError, ParameterError
-from kassaki_eval.inequality import gini
+from kassaki_eval.poverty.inequality import gini
 from kassaki_eval.poverty import (RelativeLine, change, datt_ravallion, fgt, incidence_curve,
                                   kecamatan_table, line_for, mean_consumption,
                                   plot_incidence_curve, poverty_lines, profile,
                                   shapley_growth_redistribution, sst, watts)
-from kassaki_eval.survey import SurveyDesign
+from kassaki_eval.poverty import SurveyDesign
 
 REF = Path(__file__).resolve().parent / "references" / "survey"
 

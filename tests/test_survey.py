@@ -12,7 +12,7 @@ import pytest
 
 from kassaki_eval.exceptions import DesignError, KassakiError, ParameterError
 from kassaki_eval.poverty import fgt, mean_consumption
-from kassaki_eval.survey import SurveyDesign
+from kassaki_eval.poverty import SurveyDesign
 
 REF = Path(__file__).resolve().parent / "references" / "survey"
 LINE = 2000.0  # as in make_refs.py

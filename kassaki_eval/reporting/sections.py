@@ -212,7 +212,7 @@ def participation_overview(ctx: Context) -> Block:
 # --------------------------------------------------------------------------------------------
 # notebook 2: poverty profile and change
 def _design(ctx: Context, data: pd.DataFrame):
-    from ..survey import SurveyDesign
+    from ..poverty.design import SurveyDesign
     # villages are PSUs inside kecamatan strata; a stratum left with one village in a small
     # sample is handled as R survey's "adjust" (centred at the population mean)
     return SurveyDesign(data.reset_index(drop=True), weight="weight", strata="stratum",
@@ -227,9 +227,9 @@ def _with_lines(ctx: Context) -> pd.DataFrame:
 
 def poverty_headline(ctx: Context) -> Block:
     """District P0/P1/P2 per survey wave (person-weighted, design-based CIs)."""
-    if _module("kassaki_eval.poverty", "fgt") is None or _module("kassaki_eval.survey",
+    if _module("kassaki_eval.poverty", "fgt") is None or _module("kassaki_eval.poverty",
                                                                   "SurveyDesign") is None:
-        return _unavailable("nb2.headline", "poverty", "kassaki_eval.poverty / kassaki_eval.survey")
+        return _unavailable("nb2.headline", "poverty", "kassaki_eval.poverty / kassaki_eval.poverty.design")
     from ..poverty import fgt
     s = _with_lines(ctx)
     d = _design(ctx, s)

@@ -2,7 +2,7 @@
 
 Every indicator is a ratio of weighted survey totals, or a smooth function of such ratios, so
 its standard error comes from the linearised (influence-function) variance of the survey
-design (:class:`kassaki_eval.survey.SurveyDesign`, R survey's ``svyrecvar``).
+design (:class:`kassaki_eval.poverty.design.SurveyDesign`, R survey's ``svyrecvar``).
 
 Definitions (``w`` = survey weight, times household size when ``size`` is given; ``T`` = in
 the target group; ``S`` = selected; ``b`` = benefit, default ``S``):
@@ -54,7 +54,7 @@ import pandas as pd
 
 from ..exceptions import ParameterError, Problem, SchemaError, check_option, require
 from ..results import EstimateResult, Provenance, hash_frame
-from ..survey import SurveyDesign
+from ..poverty.design import SurveyDesign
 
 __all__ = ["targeting_accuracy", "confusion_table", "weighted_auc", "BENCHMARKS"]
 
@@ -65,7 +65,7 @@ BENCHMARKS = ("poverty_line", "quota")
 
 def _design(data: pd.DataFrame, weight: Any, strata: Any, psu: Any, lonely_psu: str,
             design: SurveyDesign | None, owner: str) -> tuple[SurveyDesign, np.ndarray]:
-    """The survey design (kassaki_eval.survey) and its weights, built from columns when needed.
+    """The survey design (kassaki_eval.poverty.design) and its weights, built from columns when needed.
 
     Weight ``None`` means 1 per row (a census or a hand-made example); PSU ``None`` means each
     row is its own PSU; strata ``None`` means one stratum.
@@ -392,7 +392,7 @@ def targeting_accuracy(
                  "unit": "person" if size is not None else "household", "cgh_share": cgh_share,
                  "epsilon": epsilon, "coverage": cov_rate,
                  "lonely_psu": design_.lonely_psu,
-                 "variance": "linearised (kassaki_eval.survey, R svyrecvar); quantile cut-offs fixed"},
+                 "variance": "linearised (kassaki_eval.poverty.design, R svyrecvar); quantile cut-offs fixed"},
         inputs_hash=hash_frame(pd.DataFrame({"y": y, "s": s, "w": w0})), n_input=n, n_used=n)
     return EstimateResult(table, method="targeting_accuracy", alpha=alpha, provenance=prov,
                           title="Targeting accuracy")

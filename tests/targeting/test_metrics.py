@@ -204,7 +204,7 @@ def test_errors():
 
 
 def test_design_object_equals_design_columns(toy_survey):
-    from kassaki_eval.survey import SurveyDesign
+    from kassaki_eval.poverty import SurveyDesign
     df = toy_survey.assign(selected=(toy_survey.consumption_pc < 5e5).astype(int))
     a = targeting_accuracy(df, poverty_line=420_000, by=("zone",), deciles=False).tidy()
     d = SurveyDesign(df, weight="weight", strata="stratum", psu="psu", lonely_psu="adjust")

@@ -28,7 +28,7 @@ Bank / BPS convention. Poverty rates are proportions in [0, 1].
 Example
 -------
 >>> import pandas as pd
->>> from kassaki_eval.survey import SurveyDesign
+>>> from kassaki_eval.poverty import SurveyDesign
 >>> from kassaki_eval.poverty import fgt
 >>> df = pd.DataFrame({"c": [300.0, 500, 700, 900], "w": [1.0, 1, 1, 1], "hh": [5, 4, 3, 2]})
 >>> res = fgt(SurveyDesign(df, weight="w"), welfare="c", line=600, size="hh")
@@ -44,10 +44,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import reference
-from .exceptions import DesignError, ParameterError, Problem, check_option, require
-from .results import EstimateResult, Provenance, hash_frame
-from .survey import (Domains, SurveyDesign, as_design, build_result, domain_sums,
+from .. import reference
+from ..exceptions import DesignError, ParameterError, Problem, check_option, require
+from ..results import EstimateResult, Provenance, hash_frame
+from .design import (Domains, SurveyDesign, as_design, build_result, domain_sums,
                      effective_weights, srs_variance)
 from .inequality import gini_influence, kernel_density, quantile_influence, weighted_quantile
 
@@ -203,7 +203,7 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
     Examples
     --------
     >>> import pandas as pd
-    >>> from kassaki_eval.survey import SurveyDesign
+    >>> from kassaki_eval.poverty import SurveyDesign
     >>> df = pd.DataFrame({"c": [300.0, 500, 700, 900], "w": [1.0, 1, 1, 1]})
     >>> fgt(SurveyDesign(df, weight="w"), "c", line=600, alpha=[0, 1]).estimates.round(3).tolist()
     [0.5, 0.167]

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .exceptions import DesignError, ParameterError, check_option, require
+from ..exceptions import DesignError, ParameterError, check_option, require
 
 __all__ = [
     "cluster_codes", "wls", "cluster_vcov", "WildBootstrapResult", "wild_cluster_bootstrap",
@@ -74,7 +74,7 @@ def wls(y: np.ndarray, X: np.ndarray, weights: np.ndarray | None = None
 
     Raises :class:`~kassaki_eval.exceptions.IdentificationError` when ``X'WX`` is singular.
     """
-    from .exceptions import IdentificationError
+    from ..exceptions import IdentificationError
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)

@@ -1,0 +1,26 @@
+"""Poverty and inequality with design-based inference.
+
+The package is laid out by concept:
+
+- :mod:`~kassaki_eval.poverty.design` -- :class:`SurveyDesign` (weights, strata, PSU, fpc,
+  lonely-PSU rules, domains) and the one linearised-variance entry point;
+- :mod:`~kassaki_eval.poverty.measures` -- FGT, Watts, SST, profiles, change between waves,
+  poverty lines, incidence curve;
+- :mod:`~kassaki_eval.poverty.inequality` -- Gini, GE/Theil, Atkinson, Palma, quantiles.
+
+Everything public is re-exported here: ``from kassaki_eval.poverty import SurveyDesign, fgt``.
+"""
+from .design import LONELY_PSU_RULES, Domains, SurveyDesign, as_design
+from .inequality import (atkinson, gen_entropy, gini, mld, palma, quantile_shares, quantiles,
+                         theil)
+from .measures import (RelativeLine, change, datt_ravallion, fgt, incidence_curve,
+                       kecamatan_table, line_for, mean_consumption, plot_incidence_curve,
+                       poverty_lines, profile, shapley_growth_redistribution, sst, watts)
+
+__all__ = [
+    "SurveyDesign", "Domains", "LONELY_PSU_RULES", "as_design",
+    "RelativeLine", "fgt", "watts", "sst", "mean_consumption", "profile", "kecamatan_table",
+    "change", "datt_ravallion", "shapley_growth_redistribution", "poverty_lines", "line_for",
+    "incidence_curve", "plot_incidence_curve",
+    "gini", "gen_entropy", "theil", "mld", "atkinson", "palma", "quantile_shares", "quantiles",
+]

@@ -1,0 +1,754 @@
+"""Survey designs and linearised (Taylor) variance, as R's ``survey`` package computes it.
+
+A :class:`SurveyDesign` binds a table to its sampling design: weights, strata, primary sampling
+units (PSUs), an optional finite-population correction and a rule for strata with a single PSU.
+Every estimator in :mod:`kassaki_eval.poverty` and :mod:`kassaki_eval.poverty.inequality` computes its
+*influence function* (linearised variable) :math:`z_i`, so that the estimate behaves like the
+total :math:`\\sum_i w_i z_i`, and asks the design for the variance of that total.
+
+The variance is R survey's ``svyrecvar`` "ultimate cluster" estimator (with-replacement
+sampling of PSUs within strata, optionally corrected by :math:`1 - f_h`):
+
+.. math::
+
+    \\widehat V = \\sum_h (1 - f_h)\\, \\frac{n_h}{n_h - 1} \\sum_{j=1}^{n_h}
+        (t_{hj} - \\bar t_h)^2, \\qquad t_{hj} = \\sum_{i \\in (h, j)} w_i z_i .
+
+Domains (sub-populations) keep the design: :math:`z_i` is set to 0 outside the domain and every
+PSU of the full design still enters the sum (R's ``subset``/``svyby``). Degrees of freedom are
+R's ``degf``: PSUs minus strata, counted over the rows that belong to the domain.
+
+Speed: PSUs are integer-coded once, grouped by stratum, and every PSU total is one
+``np.bincount``; many domains are handled at once by bincounting on ``psu * n_domains + domain``.
+
+Example
+-------
+>>> import pandas as pd
+>>> from kassaki_eval.poverty import SurveyDesign
+>>> df = pd.DataFrame({"w": [1.0, 2, 1, 2], "h": ["a", "a", "b", "b"], "c": [1, 2, 3, 4],
+...                    "y": [1.0, 2, 3, 4]})
+>>> d = SurveyDesign(df, weight="w", strata="h", psu="c")
+>>> round(float(d.mean("y").estimates.iloc[0]), 4)
+2.6667
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Literal, Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from ..exceptions import DesignError, ParameterError, Problem, check_option, format_examples
+from ..results import EstimateResult, Provenance, hash_frame
+
+__all__ = ["SurveyDesign", "Domains", "LONELY_PSU_RULES", "as_design"]
+
+LONELY_PSU_RULES = ("fail", "certainty", "adjust", "average")
+LonelyRule = Literal["fail", "certainty", "adjust", "average"]
+
+
+@dataclass(frozen=True)
+class Domains:
+    """Integer-coded domains of a design.
+
+    ``codes`` holds one code per row in ``0..n-1`` (``-1`` for rows outside every domain),
+    ``labels`` the label of each code, ``name`` the grouping column(s) (``None`` for "all").
+    """
+
+    codes: np.ndarray
+    labels: tuple[Any, ...]
+    name: str | None
+
+    @property
+    def n(self) -> int:
+        return len(self.labels)
+
+
+class SurveyDesign:
+    """A stratified, clustered sample with weights (R: ``svydesign(ids=, strata=, weights=, fpc=)``).
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per sampled unit (household).
+    weight : str
+        Sampling-weight column (units represented); must be finite and > 0.
+    strata : str, optional
+        Stratum column. ``None``: one stratum.
+    psu : str, optional
+        PSU (cluster) column. ``None``: every row is its own PSU.
+    fpc : str, optional
+        Finite-population correction, constant within a stratum: either the number of PSUs in the
+        population stratum (values > 1) or the sampling fraction (all values <= 1), as in R.
+    lonely_psu : {"fail", "certainty", "adjust", "average"}
+        What to do with a stratum holding one PSU (R's ``options(survey.lonely.psu=)``):
+        ``fail`` raises; ``certainty`` gives it zero variance; ``adjust`` centres its PSU total
+        at zero (the population mean of a linearised variable) instead of the stratum mean;
+        ``average`` replaces it by the average variance of the other strata.
+    fpc2 : str, optional
+        Second-stage finite-population correction (households in the PSU's population, or the
+        within-PSU sampling fraction), constant within a PSU. With ``fpc`` it turns on R's
+        two-stage variance (``svydesign(id=~psu+unit, fpc=~fpc+fpc2)``):
+        ``sum_h (1 - f_h) n_h/(n_h-1) SS_between + sum_h f_h sum_j (1 - f_hj) m_j/(m_j-1)
+        SS_within(j)``; rows are the second-stage units.
+    nest : bool
+        PSU ids repeat across strata and are only unique within a stratum (R's ``nest=TRUE``).
+        When false, a PSU id found in two strata is an error.
+    table : str
+        Table name used in error messages.
+    id_column : str, optional
+        Pseudonymous id column quoted as examples in error messages (row numbers otherwise).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"w": [10.0, 10, 20, 20], "kec": ["a", "a", "b", "b"],
+    ...                    "vil": ["a1", "a2", "b1", "b2"], "y": [1.0, 0, 1, 1]})
+    >>> d = SurveyDesign(df, weight="w", strata="kec", psu="vil")
+    >>> d.n_psu, d.n_strata, d.degf
+    (4, 2, 2)
+    """
+
+    def __init__(
+        self,
+        data: pd.DataFrame,
+        weight: str,
+        strata: str | None = None,
+        psu: str | None = None,
+        fpc: str | None = None,
+        lonely_psu: LonelyRule = "fail",
+        nest: bool = False,
+        *,
+        fpc2: str | None = None,
+        table: str = "survey",
+        id_column: str | None = None,
+    ) -> None:
+        owner = "SurveyDesign"
+        if not isinstance(data, pd.DataFrame):
+            raise ParameterError(f"The 'data' parameter of {owner} must be a pandas DataFrame. "
+                                 f"Got {type(data).__name__} instead.")
+        check_option(owner, "lonely_psu", lonely_psu, LONELY_PSU_RULES)
+        for name, col in (("weight", weight), ("strata", strata), ("psu", psu), ("fpc", fpc),
+                          ("fpc2", fpc2), ("id_column", id_column)):
+            if col is not None and col not in data.columns:
+                raise ParameterError(
+                    f"The '{name}' parameter of {owner} must name a column of {table}. Got "
+                    f"{col!r} instead; columns are {list(data.columns)[:12]}.")
+        self.data = data
+        self.weight_col, self.strata_col, self.psu_col, self.fpc_col = weight, strata, psu, fpc
+        self.lonely_psu: LonelyRule = lonely_psu
+        self.nest = bool(nest)
+        self.table = table
+        self.id_column = id_column
+        n = len(data)
+        if n == 0:
+            raise DesignError(f"{table}: the table is empty; a design needs at least one row.")
+        self.n = n
+
+        w = pd.to_numeric(data[weight], errors="coerce").to_numpy(dtype=float)
+        bad = ~np.isfinite(w) | (w <= 0)
+        if bad.any():
+            raise DesignError(Problem(
+                table, weight, "must be finite and > 0 (zero, negative or missing weights found)",
+                int(bad.sum()), self._examples(bad),
+                "drop out-of-scope rows before building the design, or repair the weights; a "
+                "domain is estimated with the `by=`/`subset=` argument, not with zero weights."
+            ).message())
+        self.weights = w
+
+        # strata codes (sorted labels => deterministic order)
+        if strata is None:
+            s_codes = np.zeros(n, dtype=np.int64)
+            self.strata_labels: tuple[Any, ...] = ("all",)
+        else:
+            if data[strata].isna().any():
+                m = data[strata].isna().to_numpy()
+                raise DesignError(Problem(table, strata, "is missing", int(m.sum()),
+                                          self._examples(m), "fill the stratum of every row.").message())
+            s_codes, s_uni = pd.factorize(data[strata], sort=True)
+            self.strata_labels = tuple(s_uni)
+        # psu codes
+        if psu is None:
+            raw_psu = np.arange(n, dtype=np.int64)
+            p_labels = None
+        else:
+            if data[psu].isna().any():
+                m = data[psu].isna().to_numpy()
+                raise DesignError(Problem(table, psu, "is missing", int(m.sum()),
+                                          self._examples(m), "fill the PSU of every row.").message())
+            raw_psu, p_uni = pd.factorize(data[psu], sort=True)
+            p_labels = p_uni
+        if not self.nest and psu is not None:
+            # a PSU id in two strata is an error unless nest=True (R's svydesign check)
+            pair = pd.DataFrame({"p": raw_psu, "s": s_codes}).drop_duplicates()
+            dup = pair["p"].duplicated(keep=False)
+            if dup.any():
+                bad_psu = np.unique(pair.loc[dup, "p"].to_numpy())
+                ex = [p_labels[i] for i in bad_psu[:5]] if p_labels is not None else list(bad_psu[:5])
+                raise DesignError(Problem(
+                    table, psu, "has PSU ids that appear in more than one stratum",
+                    int(len(bad_psu)), tuple(ex),
+                    "use nest=True if PSU ids are only unique within a stratum, or fix the codes."
+                ).message())
+        # global PSU code grouped by stratum: order PSUs by (stratum, psu)
+        combo = s_codes.astype(np.int64) * (int(raw_psu.max()) + 1) + raw_psu
+        psu_codes, uniq = pd.factorize(combo, sort=True)
+        self.psu_codes = psu_codes.astype(np.int64)
+        self.n_psu = len(uniq)
+        self.psu_stratum = (uniq // (int(raw_psu.max()) + 1)).astype(np.int64)
+        self.strata_codes = s_codes.astype(np.int64)
+        self.n_strata = len(self.strata_labels)
+        self.n_h = np.bincount(self.psu_stratum, minlength=self.n_strata)
+        self._starts = np.concatenate([[0], np.cumsum(self.n_h)[:-1]]).astype(np.int64)
+
+        # finite-population correction: 1 - f_h per stratum
+        self.one_minus_f = np.ones(self.n_strata)
+        if fpc is not None:
+            fv = pd.to_numeric(data[fpc], errors="coerce").to_numpy(dtype=float)
+            if (~np.isfinite(fv) | (fv <= 0)).any():
+                m = ~np.isfinite(fv) | (fv <= 0)
+                raise DesignError(Problem(table, fpc, "must be finite and > 0", int(m.sum()),
+                                          self._examples(m), "give the population PSU count "
+                                          "or the sampling fraction of the stratum.").message())
+            per = pd.DataFrame({"s": s_codes, "f": fv}).groupby("s")["f"].agg(["min", "max"])
+            varying = per.index[per["min"] != per["max"]]
+            if len(varying):
+                raise DesignError(Problem(table, fpc, "varies within a stratum", int(len(varying)),
+                                          tuple(self.strata_labels[i] for i in varying[:5]),
+                                          "the fpc must be constant within each stratum.").message())
+            fh = per["min"].to_numpy()
+            if np.all(fv <= 1):
+                frac = fh  # sampling fractions
+            else:
+                if (fh < self.n_h).any():
+                    bad_s = np.flatnonzero(fh < self.n_h)
+                    raise DesignError(Problem(
+                        table, fpc, "is smaller than the number of sampled PSUs", len(bad_s),
+                        tuple(self.strata_labels[i] for i in bad_s[:5]),
+                        "the fpc is the number of PSUs in the population stratum.").message())
+                frac = self.n_h / fh
+            self.one_minus_f = 1.0 - frac
+
+        # second stage (rows within PSUs)
+        self.fpc2_col = fpc2
+        self.m_j = np.bincount(self.psu_codes, minlength=self.n_psu).astype(float)
+        self.one_minus_f2: np.ndarray | None = None
+        if fpc2 is not None:
+            if fpc is None or psu is None:
+                raise ParameterError("The 'fpc2' parameter of SurveyDesign must come with 'psu' "
+                                     f"and 'fpc' (a two-stage design). Got fpc2={fpc2!r}, "
+                                     f"psu={psu!r}, fpc={fpc!r} instead.")
+            f2 = pd.to_numeric(data[fpc2], errors="coerce").to_numpy(dtype=float)
+            per2 = pd.DataFrame({"p": self.psu_codes, "f": f2}).groupby("p")["f"].agg(["min", "max"])
+            if (per2["min"] != per2["max"]).any() or not np.all(np.isfinite(f2) & (f2 > 0)):
+                raise DesignError(Problem(table, fpc2, "must be > 0 and constant within a PSU",
+                                          int((per2["min"] != per2["max"]).sum()), (),
+                                          "give the number of households in each PSU's "
+                                          "population (or the within-PSU sampling fraction)."
+                                          ).message())
+            M = per2["min"].to_numpy()
+            frac2 = M if np.all(f2 <= 1) else self.m_j / M
+            if np.any(frac2 > 1 + 1e-12):
+                raise DesignError(f"{table}: column '{fpc2}' is smaller than the number of sampled "
+                                  f"rows in some PSUs. Fix: fpc2 is the PSU's population count.")
+            self.one_minus_f2 = 1.0 - frac2
+
+        self.lonely = self.n_h == 1
+        if self.lonely.any() and lonely_psu == "fail":
+            idx = np.flatnonzero(self.lonely)
+            raise DesignError(Problem(
+                table, strata or "*", "has strata with a single PSU (lonely PSU)", int(len(idx)),
+                tuple(self.strata_labels[i] for i in idx[:5]),
+                "merge the stratum with a similar one, or choose lonely_psu='certainty', "
+                "'adjust' or 'average' (R survey's options)."
+            ).message())
+        self.degf = int(self.n_psu - self.n_strata)
+        # per-design caches (the design is treated as immutable): domain codes, df, weights
+        self._cache: dict[Any, Any] = {}
+
+    @property
+    def inputs_hash(self) -> str:
+        """SHA-256 of the data (computed once per design, for provenance)."""
+        if "hash" not in self._cache:
+            self._cache["hash"] = hash_frame(self.data)
+        return self._cache["hash"]
+
+    # ------------------------------------------------------------------------------------------
+    def _examples(self, mask: np.ndarray) -> tuple[Any, ...]:
+        idx = np.flatnonzero(mask)[:5]
+        if self.id_column is not None:
+            return tuple(self.data[self.id_column].iloc[idx].tolist())
+        return tuple(f"row {i}" for i in idx)
+
+    def __repr__(self) -> str:
+        return (f"SurveyDesign(n={self.n}, strata={self.n_strata}, psu={self.n_psu}, "
+                f"degf={self.degf}, fpc={'yes' if self.fpc_col else 'no'}, "
+                f"lonely_psu={self.lonely_psu!r})")
+
+    def options(self) -> dict[str, Any]:
+        """The design options (for provenance)."""
+        return {"weight": self.weight_col, "strata": self.strata_col, "psu": self.psu_col,
+                "fpc": self.fpc_col, "fpc2": self.fpc2_col, "lonely_psu": self.lonely_psu, "nest": self.nest,
+                "variance": "Taylor linearisation, with-replacement ultimate-cluster (R svyrecvar)"}
+
+    # ------------------------------------------------------------------------------------------
+    def column(self, name: str | np.ndarray | pd.Series | float, owner: str, what: str) -> np.ndarray:
+        """A numeric column (by name) or an array/scalar broadcast to the rows."""
+        if isinstance(name, str) and ("col", name) in self._cache:
+            return self._cache[("col", name)]
+        if isinstance(name, str):
+            if name not in self.data.columns:
+                raise ParameterError(f"The '{what}' parameter of {owner} must name a column of "
+                                     f"{self.table}. Got {name!r} instead.")
+            v = pd.to_numeric(self.data[name], errors="coerce").to_numpy(dtype=float)
+        elif np.isscalar(name):
+            v = np.full(self.n, float(name))  # type: ignore[arg-type]
+        else:
+            v = np.asarray(name, dtype=float)
+            if v.shape != (self.n,):
+                raise ParameterError(f"The '{what}' parameter of {owner} must have one value per "
+                                     f"row ({self.n}). Got shape {v.shape} instead.")
+        bad = ~np.isfinite(v)
+        if bad.any():
+            raise DesignError(Problem(self.table, name if isinstance(name, str) else what,
+                                      "is missing or not finite", int(bad.sum()), self._examples(bad),
+                                      "impute or drop those rows before building the design."
+                                      ).message())
+        if isinstance(name, str):
+            v.flags.writeable = False  # cached: callers must not modify it
+            self._cache[("col", name)] = v
+        return v
+
+    def domains(self, by: str | Sequence[str] | None = None,
+                subset: np.ndarray | pd.Series | None = None,
+                levels: Sequence[Any] | None = None, owner: str = "estimator") -> Domains:
+        """Integer-code the domains defined by ``by`` (and restricted to ``subset``).
+
+        Raises :class:`DesignError` for an empty domain (no sampled row): a requested level of
+        ``levels`` absent from the sample, or a ``subset`` with no row.
+        """
+        key = ("dom", by if isinstance(by, (str, type(None))) else tuple(by))
+        if subset is None and levels is None and key in self._cache:
+            return self._cache[key]
+        dom = self._domains(by, subset, levels, owner)
+        if subset is None and levels is None:
+            self._cache[key] = dom
+        return dom
+
+    def _domains(self, by: Any, subset: Any, levels: Any, owner: str) -> Domains:
+        mask = np.ones(self.n, dtype=bool)
+        if subset is not None:
+            mask = np.asarray(subset, dtype=bool)
+            if mask.shape != (self.n,):
+                raise ParameterError(f"The 'subset' parameter of {owner} must be a boolean mask "
+                                     f"with one value per row. Got shape {mask.shape} instead.")
+            if not mask.any():
+                raise DesignError(f"{self.table}: the domain selected by 'subset' is empty (0 of "
+                                  f"{self.n} rows). Fix: check the condition; an empty domain has "
+                                  f"no estimate.")
+        if by is None:
+            codes = np.where(mask, 0, -1).astype(np.int64)
+            return Domains(codes, ("all",), None)
+        cols = [by] if isinstance(by, str) else list(by)
+        for c in cols:
+            if c not in self.data.columns:
+                raise ParameterError(f"The 'by' parameter of {owner} must name columns of "
+                                     f"{self.table}. Got {c!r} instead.")
+        key = self.data[cols[0]] if len(cols) == 1 else \
+            pd.Series(list(zip(*(self.data[c] for c in cols))), index=self.data.index)
+        codes, uni = pd.factorize(key, sort=True)
+        codes = np.where(mask & (codes >= 0), codes, -1).astype(np.int64)
+        labels = list(uni)
+        present = np.bincount(codes[codes >= 0], minlength=len(labels)) > 0
+        if levels is not None:
+            missing = [lv for lv in levels if lv not in set(labels) or not present[labels.index(lv)]]
+            if missing:
+                raise DesignError(Problem(
+                    self.table, "/".join(cols), "has requested domains with no sampled row",
+                    len(missing), tuple(missing), "drop these levels from 'levels' or report them as "
+                    "not estimable; an empty domain has no design-based estimate.").message())
+            remap = np.full(len(labels), -1, dtype=np.int64)
+            for i, lv in enumerate(levels):
+                remap[labels.index(lv)] = i
+            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+            labels = list(levels)
+        else:
+            keep = np.flatnonzero(present)
+            if len(keep) < len(labels):
+                remap = np.full(len(labels), -1, dtype=np.int64)
+                remap[keep] = np.arange(len(keep))
+                codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+                labels = [labels[i] for i in keep]
+        name = cols[0] if len(cols) == 1 else ",".join(cols)
+        return Domains(codes.astype(np.int64), tuple(labels), name)
+
+    # ------------------------------------------------------------------------------------------
+    def psu_totals(self, values: np.ndarray, dom: Domains, weights: np.ndarray | None = None
+                   ) -> np.ndarray:
+        """PSU-by-domain totals of ``w * values``: array ``(n_psu, n_domains, k)``.
+
+        One ``np.bincount`` per column on the combined code ``psu * D + domain``.
+        """
+        w = self.weights if weights is None else weights
+        if isinstance(values, (list, tuple)):
+            cols = list(values)  # 1-D arrays; None means "ones" (the weights themselves)
+        else:
+            vals = np.asarray(values, dtype=float)
+            cols = [vals] if vals.ndim == 1 else [vals[:, j] for j in range(vals.shape[1])]
+        D = dom.n
+        nested = self._nested(dom)
+        if nested is not None:
+            # domains are unions of PSUs: one bincount over PSUs, scattered to (PSU, domain)
+            out = np.zeros((self.n_psu, D, len(cols)))
+            rows = np.arange(self.n_psu)
+            for j, v in enumerate(cols):
+                wt = w if v is None else w * v
+                out[rows, nested, j] = np.bincount(self.psu_codes, weights=wt,
+                                                   minlength=self.n_psu)
+            return out
+        inside = dom.codes >= 0
+        all_in = bool(inside.all())
+        if all_in:
+            code = self.psu_codes if D == 1 else self.psu_codes * D + dom.codes
+            wv = w
+        else:
+            code = self.psu_codes[inside] * D + dom.codes[inside]
+            wv = w[inside]
+        size = self.n_psu * D
+        out = np.empty((self.n_psu, D, len(cols)))
+        for j, v in enumerate(cols):
+            if v is None:
+                wt = wv
+            else:
+                wt = wv * (v if all_in else np.asarray(v)[inside])
+            out[:, :, j] = np.bincount(code, weights=wt, minlength=size).reshape(self.n_psu, D)
+        return out
+
+    def _nested(self, dom: Domains) -> np.ndarray | None:
+        """Domain code of each PSU when every row is in a domain and domains never split a PSU
+        (e.g. kecamatan when kecamatan are strata); None otherwise. Cached per domain."""
+        key = ("nested", id(dom.codes))
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is dom.codes:
+            return hit[1]
+        out = None
+        if dom.n == 1 and bool((dom.codes == 0).all()):
+            out = np.zeros(self.n_psu, dtype=np.int64)
+        elif bool((dom.codes >= 0).all()):
+            first = np.full(self.n_psu, -1, dtype=np.int64)
+            first[self.psu_codes] = dom.codes
+            if bool((first[self.psu_codes] == dom.codes).all()):
+                out = first
+        self._cache[key] = (dom.codes, out)
+        return out
+
+    @property
+    def two_stage(self) -> bool:
+        """True when the design has a second-stage fpc (``fpc2``)."""
+        return self.one_minus_f2 is not None
+
+    def variance_of_totals(self, t: np.ndarray, sq: np.ndarray | None = None) -> np.ndarray:
+        """Design variance from PSU totals ``t`` of shape ``(n_psu, ...)`` (R's ``svyrecvar``).
+
+        ``sq``: PSU totals of squared scores ``sum (w z)^2`` (same shape), needed for the
+        second-stage term of a two-stage design. Returns an array of shape ``t.shape[1:]``.
+        """
+        var1 = self._variance_stage1(t)
+        if not self.two_stage:
+            return var1
+        if sq is None:
+            raise DesignError("this estimator needs unit-level squares for the second-stage "
+                              "variance (fpc2). Fix: build the design without fpc2, or use an "
+                              "estimator of kassaki_eval.poverty / inequality.")
+        shape = t.shape[1:]
+        T = t.reshape(self.n_psu, -1)
+        S = sq.reshape(self.n_psu, -1)
+        m = self.m_j
+        within = S - T * T / m[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            c = np.where(m > 1, m / (m - 1), 0.0) * self.one_minus_f2
+        f1 = 1.0 - self.one_minus_f[self.psu_stratum]
+        return var1 + ((f1 * c) @ within).reshape(shape)
+
+    def unit_squares(self, values: Any, dom: Domains, weights: np.ndarray | None = None
+                     ) -> np.ndarray | None:
+        """PSU-by-domain totals of ``(w z)^2`` (only for two-stage designs; None otherwise)."""
+        if not self.two_stage:
+            return None
+        w = self.weights if weights is None else weights
+        if isinstance(values, (list, tuple)):
+            vals = [np.asarray(v, dtype=float) ** 2 for v in values]
+        else:
+            v = np.asarray(values, dtype=float)
+            vals = [v ** 2] if v.ndim == 1 else [v[:, j] ** 2 for j in range(v.shape[1])]
+        return self.psu_totals(vals, dom, w * w)
+
+    def _variance_stage1(self, t: np.ndarray) -> np.ndarray:
+        shape = t.shape[1:]
+        T = t.reshape(self.n_psu, -1)
+        sums = np.add.reduceat(T, self._starts, axis=0)            # (H, m)
+        nh = self.n_h.astype(float)
+        means = sums / nh[:, None]
+        dev = T - means[self.psu_stratum]
+        ss = np.add.reduceat(dev * dev, self._starts, axis=0)      # (H, m)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scale = self.one_minus_f * nh / (nh - 1.0)
+        lonely = self.lonely
+        if lonely.any():
+            if self.lonely_psu == "certainty":
+                scale = np.where(lonely, 0.0, scale)
+            elif self.lonely_psu == "adjust":
+                # R: the lonely PSU total is not centred at its stratum mean (it would be 0)
+                # but at zero, the population mean of a linearised variable; scale = 1 - f.
+                ss = np.where(lonely[:, None], sums * sums, ss)
+                scale = np.where(lonely, self.one_minus_f, scale)
+            elif self.lonely_psu == "average":
+                scale = np.where(lonely, 0.0, scale)
+        var = scale @ ss
+        if lonely.any() and self.lonely_psu == "average":
+            ok = int((~lonely).sum())
+            var = var * (self.n_strata / ok) if ok else var * np.nan
+        return var.reshape(shape)
+
+    def domain_degf(self, dom: Domains) -> np.ndarray:
+        """R's ``degf`` of each domain: PSUs with a domain row minus strata with a domain row."""
+        key = ("degf", id(dom.codes))
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is dom.codes:
+            return hit[1]
+        out = self._domain_degf(dom)
+        self._cache[key] = (dom.codes, out)
+        return out
+
+    def domain_counts(self, dom: Domains) -> np.ndarray:
+        """Sampled rows per domain (cached per domain)."""
+        key = ("count", id(dom.codes))
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is dom.codes:
+            return hit[1]
+        inside = dom.codes >= 0
+        out = np.bincount(dom.codes[inside] if not inside.all() else dom.codes, minlength=dom.n)
+        self._cache[key] = (dom.codes, out)
+        return out
+
+    def _domain_degf(self, dom: Domains) -> np.ndarray:
+        inside = dom.codes >= 0
+        D = dom.n
+        pc = np.bincount(self.psu_codes[inside] * D + dom.codes[inside],
+                         minlength=self.n_psu * D).reshape(self.n_psu, D) > 0
+        n_psu_d = pc.sum(axis=0)
+        sc = np.zeros((self.n_strata, D), dtype=bool)
+        np.logical_or.at(sc, self.psu_stratum, pc)
+        return (n_psu_d - sc.sum(axis=0)).astype(float)
+
+    def variance(self, scores: np.ndarray, dom: Domains | None = None,
+                 weights: np.ndarray | None = None) -> np.ndarray:
+        """Variance of :math:`\\sum_i w_i z_i` for each column of ``scores`` (and domain).
+
+        ``scores`` are influence-function values on the estimate's scale (already zero outside
+        the domain when ``dom`` is None). Returns ``(n_domains, k)``.
+        """
+        dom = dom or Domains(np.zeros(self.n, dtype=np.int64), ("all",), None)
+        return self.variance_of_totals(self.psu_totals(scores, dom, weights),
+                                       self.unit_squares(scores, dom, weights))
+
+    # ------------------------------------------------------------------------------------------
+    def mean(self, y: str, *, by: str | Sequence[str] | None = None,
+             subset: np.ndarray | None = None, size: str | None = None,
+             conf_alpha: float = 0.05) -> EstimateResult:
+        """Weighted mean with linearised SE (R: ``svymean`` / ``svyby(..., svymean)``)."""
+        return ratio_of_totals(self, {"y": self.column(y, "SurveyDesign.mean", "y")},
+                               lambda T: T["y"] / T["_N"], lambda T: {"y": 1 / T["_N"],
+                                                                      "_N": -T["y"] / T["_N"] ** 2},
+                               by=by, subset=subset, size=size, method="mean", term=y,
+                               conf_alpha=conf_alpha)
+
+    def total(self, y: str, *, by: str | Sequence[str] | None = None,
+              subset: np.ndarray | None = None, conf_alpha: float = 0.05) -> EstimateResult:
+        """Weighted total with linearised SE (R: ``svytotal``)."""
+        return ratio_of_totals(self, {"y": self.column(y, "SurveyDesign.total", "y")},
+                               lambda T: T["y"], lambda T: {"y": np.ones_like(T["y"])},
+                               by=by, subset=subset, method="total", term=y, conf_alpha=conf_alpha,
+                               deff=False)
+
+
+def as_design(data: Any, design: Any = None, owner: str = "estimator") -> SurveyDesign:
+    """Accept a :class:`SurveyDesign`, or a DataFrame plus design options (dict) or design."""
+    if isinstance(data, SurveyDesign):
+        return data
+    if isinstance(design, SurveyDesign):
+        return design
+    if isinstance(data, pd.DataFrame) and isinstance(design, Mapping):
+        return SurveyDesign(data, **dict(design))
+    raise ParameterError(
+        f"The 'design' parameter of {owner} must be a SurveyDesign, or a dict of SurveyDesign "
+        f"options when 'data' is a DataFrame. Got {type(design).__name__} instead.")
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared machinery for estimators
+# ---------------------------------------------------------------------------------------------
+
+def effective_weights(design: SurveyDesign, size: str | np.ndarray | None, owner: str) -> np.ndarray:
+    """Design weights, times household size for person-level measures."""
+    if size is None:
+        return design.weights
+    if isinstance(size, str) and ("w", size) in design._cache:
+        return design._cache[("w", size)]
+    s = design.column(size, owner, "size")
+    if (s <= 0).any():
+        m = s <= 0
+        raise DesignError(Problem(design.table, size if isinstance(size, str) else "size",
+                                  "must be > 0", int(m.sum()), design._examples(m),
+                                  "household size is at least 1.").message())
+    out = design.weights * s
+    if isinstance(size, str):
+        design._cache[("w", size)] = out
+    return out
+
+
+def domain_sums(dom: Domains, values: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Weighted domain totals of each column: ``(D, k)``."""
+    vals = values if values.ndim == 2 else values[:, None]
+    inside = dom.codes >= 0
+    c = dom.codes[inside]
+    return np.stack([np.bincount(c, weights=w[inside] * vals[inside, j], minlength=dom.n)
+                     for j in range(vals.shape[1])], axis=1)
+
+
+def srs_variance(dom: Domains, u: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """SRS-with-replacement variance of an estimator with per-unit influence ``u`` (R's
+    ``deff="replace"``): ``svyvar(u) / n`` within each domain, where ``svyvar`` is the weighted
+    variance with the ``n/(n-1)`` factor. ``u`` must be on the per-unit (mean) scale."""
+    uu = u if u.ndim == 2 else u[:, None]
+    inside = dom.codes >= 0
+    c = dom.codes[inside]
+    wi = w[inside]
+    n = np.bincount(c, minlength=dom.n).astype(float)
+    W = np.bincount(c, weights=wi, minlength=dom.n)
+    out = np.empty((dom.n, uu.shape[1]))
+    for j in range(uu.shape[1]):
+        x = uu[inside, j]
+        m = np.bincount(c, weights=wi * x, minlength=dom.n) / W
+        ss = np.bincount(c, weights=wi * (x - m[c]) ** 2, minlength=dom.n) / W
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[:, j] = ss * n / (n - 1) / n
+    return out
+
+
+def build_result(
+    design: SurveyDesign,
+    dom: Domains,
+    *,
+    terms: Sequence[str],
+    estimate: np.ndarray,
+    variance: np.ndarray,
+    srs_var: np.ndarray | None,
+    method: str,
+    options: Mapping[str, Any],
+    conf_alpha: float = 0.05,
+    measure: Sequence[str] | None = None,
+    extra_cols: Mapping[str, Sequence[Any]] | None = None,
+    extras: Mapping[str, Any] | None = None,
+    own: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    df_mode: str = "design",
+) -> EstimateResult:
+    """Assemble an :class:`EstimateResult` for D domains x k measures (flattened row-major).
+
+    ``df_mode="design"`` stores R's domain degf (t intervals); ``"normal"`` stores an
+    infinite df (normal intervals)."""
+    check_option("build_result", "df", df_mode, ("design", "normal"))
+    est = np.asarray(estimate, dtype=float).reshape(-1)
+    var = np.asarray(variance, dtype=float).reshape(-1)
+    k = len(est) // dom.n
+    n_obs = design.domain_counts(dom)
+    n_used = int(n_obs.sum())
+    df = design.domain_degf(dom) if df_mode == "design" else np.full(dom.n, np.inf)
+    se = np.sqrt(np.maximum(var, 0.0))
+    table = pd.DataFrame({
+        "term": list(terms),
+        "estimate": est,
+        "std_error": se,
+        "n_obs": np.repeat(n_obs, k),
+        "df": np.repeat(df, k),
+    })
+    if srs_var is not None:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            table["deff"] = var / np.asarray(srs_var, dtype=float).reshape(-1)
+    else:
+        table["deff"] = np.nan
+    table["group"] = np.repeat(np.array(dom.labels, dtype=object), k)
+    table["measure"] = list(measure) if measure is not None else [method] * len(est)
+    for c, v in (extra_cols or {}).items():
+        table[c] = list(v)
+    if own is not None:
+        table["p_value"], table["conf_low"], table["conf_high"] = own
+    prov = Provenance(
+        method=method,
+        options={**design.options(), **dict(options), "by": dom.name,
+                 "df": ("PSUs minus strata with domain rows (R degf)" if df_mode == "design"
+                        else "normal intervals (infinite df)"),
+                 "deff": "design variance / SRS-with-replacement variance (R deff='replace')"},
+        inputs_hash=design.inputs_hash,
+        n_input=design.n,
+        n_used=n_used,
+        dropped={} if n_used == design.n else {"outside the domain (kept in the design, z=0)":
+                                               design.n - n_used},
+    )
+    return EstimateResult(table, method=method, alpha=conf_alpha, provenance=prov,
+                          own_intervals=own is not None, extras=extras)
+
+
+def ratio_of_totals(
+    design: SurveyDesign,
+    variables: Mapping[str, np.ndarray],
+    value_fn: Any,
+    grad_fn: Any,
+    *,
+    by: str | Sequence[str] | None = None,
+    subset: np.ndarray | None = None,
+    size: str | np.ndarray | None = None,
+    method: str,
+    term: str,
+    conf_alpha: float = 0.05,
+    deff: bool = True,
+    dom: Domains | None = None,
+    options: Mapping[str, Any] | None = None,
+) -> EstimateResult:
+    """Estimate a smooth function of domain totals and linearise it by its gradient.
+
+    ``variables`` maps names to per-row values ``a_j``; the totals ``T_j = sum_d w a_j`` and
+    ``T["_N"] = sum_d w`` are passed (as arrays over domains) to ``value_fn`` and ``grad_fn``
+    (which returns ``{name: dvalue/dT_name}``). The PSU totals of the influence function are
+    ``sum_j grad_j * t_psu(a_j)``: one bincount per variable, whatever the number of domains.
+    """
+    owner = method
+    w = effective_weights(design, size, owner)
+    dom = dom or design.domains(by, subset, owner=owner)
+    names = list(variables) + ["_N"]
+    A = np.column_stack([variables[k] for k in variables] + [np.ones(design.n)])
+    tot = domain_sums(dom, A, w)                                   # (D, m)
+    T = {nm: tot[:, j] for j, nm in enumerate(names)}
+    est = np.asarray(value_fn(T), dtype=float)
+    grads = grad_fn(T)
+    G = np.column_stack([np.asarray(grads.get(nm, np.zeros(dom.n)), dtype=float)
+                         * np.ones(dom.n) for nm in names])        # (D, m)
+    pt = design.psu_totals(A, dom, w)                              # (P, D, m)
+    zt = np.einsum("pdm,dm->pd", pt, G)
+    sq = None
+    if design.two_stage:
+        zu = (A * G[np.maximum(dom.codes, 0)]).sum(axis=1)
+        sq = design.unit_squares(zu, dom, w)[:, :, 0]
+    var = design.variance_of_totals(zt, sq)
+    srs = None
+    if deff:
+        # per-unit influence u_i = N_d * sum_j grad_j a_ij (mean scale)
+        u = (A * G[np.maximum(dom.codes, 0)]).sum(axis=1) * T["_N"][np.maximum(dom.codes, 0)]
+        srs = srs_variance(dom, u, w)[:, 0] * 1.0
+        # srs_variance gives var of a mean; the estimator's scale is (1/N) * total of u
+    terms = [term if dom.name is None else f"{term}[{dom.name}={lab}]" for lab in dom.labels]
+    return build_result(design, dom, terms=terms, estimate=est, variance=var, srs_var=srs,
+                        method=method, options={**(options or {}), "size": size
+                                                if isinstance(size, str) or size is None else "array"},
+                        conf_alpha=conf_alpha)
