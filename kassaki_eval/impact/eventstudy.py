@@ -145,7 +145,7 @@ def honest_did(
     Mbar: Sequence[float] = (0.0, 0.5, 1.0, 1.5, 2.0),
     target: str | int = "average",
     alpha: float = 0.05,
-) -> pd.DataFrame:
+) -> EstimateResult:
     """Relative-magnitudes sensitivity of a post-treatment effect (see module docstring).
 
     Parameters
@@ -156,10 +156,13 @@ def honest_did(
 
     Returns
     -------
-    DataFrame with ``Mbar, estimate, bias_bound, conf_low, conf_high, excludes_zero`` and the
-    estimated identified set ``id_low, id_high`` (``theta +/- Mbar m_hat sum_e l_e (e+1)``);
-    ``.attrs`` hold ``breakdown_Mbar`` (largest ``Mbar`` at which the interval excludes 0),
-    ``m_hat``, ``m_upper`` and the method note.
+    EstimateResult
+        One row per ``Mbar`` (term ``"Mbar=0.5"``) with the robust interval in
+        ``conf_low, conf_high`` (``p_value`` is NaN: a sensitivity set, not one test) and
+        ``Mbar, bias_bound, excludes_zero`` and the estimated identified set
+        ``id_low, id_high`` (``theta +/- Mbar m_hat sum_e l_e (e+1)``); ``extras`` hold
+        ``breakdown_Mbar`` (largest ``Mbar`` at which the interval excludes 0), ``m_hat``,
+        ``m_upper`` and the method note.
     """
     owner = "honest_did"
     dyn = _dynamic(res) if res.method != "event_study" else res
@@ -237,14 +240,27 @@ def honest_did(
         out.append({"Mbar": float(M), "estimate": theta, "bias_bound": bias, "conf_low": lo,
                     "conf_high": hi, "excludes_zero": bool(lo > 0 or hi < 0),
                     "id_low": theta - half, "id_high": theta + half})
-    df = pd.DataFrame(out)
     z4 = stats.norm.ppf(1 - alpha / 4)
     brk = (abs(theta) - z4 * se_theta) / (m_up * steps) if m_up * steps > 0 else np.inf
-    df.attrs.update({"breakdown_Mbar": float(max(brk, 0.0)) if abs(theta) > stats.norm.ppf(1 - alpha / 2) * se_theta else 0.0,
-                     "m_hat": m_hat, "m_upper": m_up, "se": se_theta, "target": target,
-                     "method": "relative magnitudes, Bonferroni projection (conservative; not "
-                               "HonestDiD's conditional/hybrid test)"})
-    return df
+    breakdown = (float(max(brk, 0.0)) if abs(theta) > stats.norm.ppf(1 - alpha / 2) * se_theta
+                 else 0.0)
+    table = pd.DataFrame(out)
+    table.insert(0, "term", [f"Mbar={m:g}" for m in table["Mbar"]])
+    table["std_error"] = se_theta
+    table["p_value"] = np.nan          # a sensitivity set, not a test of one null
+    table["n_obs"] = int(n)
+    extras = {"breakdown_Mbar": breakdown, "m_hat": m_hat, "m_upper": m_up, "se": se_theta,
+              "target": target,
+              "method": "relative magnitudes, Bonferroni projection (conservative; not "
+                        "HonestDiD's conditional/hybrid test)"}
+    prov = Provenance(method="honest_did",
+                      options={"Mbar": [float(m) for m in Mbar], "target": target,
+                               "restriction": "relative_magnitudes"},
+                      inputs_hash=dyn.provenance.inputs_hash, n_input=dyn.provenance.n_input,
+                      n_used=dyn.provenance.n_used)
+    return EstimateResult(table, method="honest_did", alpha=alpha, provenance=prov,
+                          own_intervals=True, extras=extras,
+                          title="Sensitivity to violations of parallel trends (relative magnitudes)")
 
 
 def plot_event_study(es: EstimateResult, ax: Any = None, *, title: str | None = None) -> Any:

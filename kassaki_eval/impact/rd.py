@@ -20,6 +20,8 @@ Everything here wraps ``rdrobust`` (Calonico, Cattaneo, Farrell & Titiunik) and 
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import warnings
 from typing import Any, Literal, Sequence
 
@@ -28,16 +30,20 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import (
-    EstimationWarning, IdentificationError, OptionalDependencyError, ParameterError,
-    check_option, require,
+    DataWarning, EstimationWarning, IdentificationError, OptionalDependencyError,
+    ParameterError, check_option, require,
 )
 from ..results import EstimateResult, Provenance, hash_frame
 
-__all__ = ["normalise_running", "rd_estimate", "rd_density", "rd_balance", "rd_placebo",
-           "rd_bandwidths", "rd_plot"]
+__all__ = ["normalise_running", "mass_points", "rd_estimate", "rd_density", "rd_balance",
+           "rd_placebo", "rd_bandwidths", "rd_plot"]
 
 ROWS = ("Conventional", "Bias-Corrected", "Robust")
 KERNELS = {"triangular": "tri", "uniform": "uni", "epanechnikov": "epa"}
+MassPoints = Literal["adjust", "check", "off"]
+Row = Literal["Conventional", "Bias-Corrected", "Robust"]
+#: rdrobust's own rule (rdrobust.py): a side has mass points when 1 - unique/n >= 0.2
+MASS_SHARE = 0.2
 
 
 def _rdrobust() -> Any:
@@ -120,16 +126,98 @@ def _check_sides(z: np.ndarray, running: str, min_obs: int, p: int, table: str) 
                 "or lower the polynomial order.")
 
 
+def mass_points(z: np.ndarray) -> dict[str, Any]:
+    """Distinct values and mass-point share of the normalised running variable on each side.
+
+    ``share = 1 - distinct / n``; rdrobust treats a side with ``share >= 0.2`` as having mass
+    points (a discrete running variable such as a score rounded to a few values).
+    """
+    out: dict[str, Any] = {}
+    for side, mask in (("left", z < 0), ("right", z >= 0)):
+        n = int(mask.sum())
+        m = int(np.unique(z[mask]).size)
+        out[f"n_{side}"], out[f"unique_{side}"] = n, m
+        out[f"share_{side}"] = 1 - m / n if n else 0.0
+    out["detected"] = bool(max(out["share_left"], out["share_right"]) >= MASS_SHARE)
+    return out
+
+
+def _mass_message(owner: str, running: str, mp: dict[str, Any]) -> str:
+    return (f"{owner}: the running variable '{running}' has mass points ({mp['unique_left']} "
+            f"distinct values among {mp['n_left']} rows on the other side, "
+            f"{mp['unique_right']} among {mp['n_right']} on the eligible side)")
+
+
+@contextlib.contextmanager
+def _quiet() -> Any:
+    """rdrobust/rddensity print to stdout; capture it so nothing leaks into logs or reports."""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf), warnings.catch_warnings():
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+        warnings.simplefilter("ignore", category=FutureWarning)
+        yield buf
+
+
+def _wrap_error(e: Exception, package: str, running: str, mp: dict[str, Any] | None) -> Exception:
+    """Turn a bare ``Exception`` / ``ValueError`` from the RD packages into our error family."""
+    msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    hint = ("Fix: check the running variable around the cutoff, pool more villages or years, "
+            "or fix the bandwidth with h=.")
+    if mp is not None and mp["detected"]:
+        hint = (f"The running variable '{running}' is discrete: {mp['unique_left']} distinct "
+                f"values on the other side and {mp['unique_right']} on the eligible side of the "
+                "cutoff. A local polynomial RD needs many distinct values near the cutoff "
+                "(Cattaneo, Idrobo & Titiunik 2024, 'A Practical Introduction to RD Designs: "
+                "Extensions', on discrete running variables). Fix: use a finer running "
+                "variable, or a local-randomisation analysis of the values next to the cutoff.")
+    return IdentificationError(f"data: {package} could not estimate the RD ({msg}). {hint}")
+
+
 def _call_rdrobust(yv: np.ndarray, z: np.ndarray, *, c: float = 0.0, fuzzy: np.ndarray | None,
                    covs: np.ndarray | None, cluster: np.ndarray | None,
                    weights: np.ndarray | None, p: int, kernel: str, bwselect: str,
-                   h: float | None, b: float | None, vce: str, alpha: float) -> Any:
+                   h: float | None, b: float | None, vce: str, alpha: float,
+                   masspoints: str = "adjust", running: str = "running",
+                   mp: dict[str, Any] | None = None) -> tuple[Any, str]:
+    """rdrobust with its stdout captured and its exceptions in our error family.
+
+    Returns the rdrobust result and what it printed.
+    """
     rdr = _rdrobust()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-        return rdr.rdrobust(yv, z, c=c, fuzzy=fuzzy, covs=covs, cluster=cluster,
-                            weights=weights, p=p, kernel=KERNELS[kernel], bwselect=bwselect,
-                            h=h, b=b, vce=vce, level=100 * (1 - alpha))
+    with _quiet() as buf:
+        try:
+            r = rdr.rdrobust(yv, z, c=c, fuzzy=fuzzy, covs=covs, cluster=cluster,
+                             weights=weights, p=p, kernel=KERNELS[kernel], bwselect=bwselect,
+                             h=h, b=b, vce=vce, level=100 * (1 - alpha),
+                             masspoints=masspoints)
+        except Exception as e:  # rdrobust raises bare Exception/ValueError/AttributeError
+            text = str(e)
+            if fuzzy is not None and ("first-stage" in text or "Fuzzy" in text):
+                raise IdentificationError(
+                    f"data: the treatment does not change at the cutoff (rdrobust: {text}). "
+                    "Fix: estimate the sharp RD, or check the take-up variable.") from e
+            raise _wrap_error(e, "rdrobust", running, mp) from e
+    return r, buf.getvalue()
+
+
+def _warn_printed(owner: str, running: str, mp: dict[str, Any], masspoints: str,
+                  printed: str) -> None:
+    """Turn what rdrobust printed into warnings of our family (stacklevel: the caller's caller)."""
+    if mp["detected"]:
+        what = {"adjust": "rdrobust's masspoints='adjust' counts distinct values in the "
+                          "bandwidth checks and the variance; read the estimate as an "
+                          "extrapolation between the values next to the cutoff",
+                "check": "masspoints='check' only detects them: the bandwidth and variance "
+                         "treat tied rows as distinct. Fix: masspoints='adjust'",
+                "off": "masspoints='off' ignores them: the bandwidth and variance treat tied "
+                       "rows as distinct. Fix: masspoints='adjust'"}[masspoints]
+        warnings.warn(f"{_mass_message(owner, running, mp)}; {what}.", DataWarning,
+                      stacklevel=3)
+    if "Not enough observations to perform bandwidth" in printed:
+        warnings.warn(f"{owner}: rdrobust could not compute the MSE-optimal bandwidth (too few "
+                      "observations or distinct values) and used the largest distance to the "
+                      "cutoff as h. Fix: set h= explicitly and report the sensitivity "
+                      "(rd_bandwidths).", EstimationWarning, stacklevel=3)
 
 
 def _rows_from(r: Any, alpha: float, term_prefix: str = "") -> pd.DataFrame:
@@ -156,7 +244,8 @@ def rd_estimate(
     weights: str | None = None, p: int = 1,
     kernel: Literal["triangular", "uniform", "epanechnikov"] = "triangular",
     bwselect: str = "mserd", h: float | None = None, b: float | None = None,
-    vce: str = "nn", min_obs: int = 20, alpha: float = 0.05,
+    vce: str = "nn", masspoints: MassPoints = "adjust", min_obs: int = 20,
+    alpha: float = 0.05,
 ) -> EstimateResult:
     """Sharp or fuzzy RD effect of being on the eligible side of the cutoff (rdrobust).
 
@@ -176,16 +265,32 @@ def rd_estimate(
         Cluster id (switches rdrobust to ``vce="cr1"``) and weights (they multiply the kernel).
     p, kernel, bwselect, h, b, vce :
         Passed to ``rdrobust`` (``h``/``b`` in units of the normalised running variable).
+    masspoints : {"adjust", "check", "off"}
+        rdrobust's treatment of a discrete running variable, passed explicitly: ``"adjust"``
+        (rdrobust's default) counts distinct values, not rows, in the bandwidth checks and
+        the nearest-neighbour variance; ``"check"`` only detects; ``"off"`` ignores mass
+        points. When a side has mass points (``1 - distinct/n >= 0.2``, rdrobust's rule) a
+        :class:`~kassaki_eval.exceptions.DataWarning` names the counts (rdrobust's own
+        notice is printed to stdout; here stdout is captured and kept in
+        ``extras['rdrobust_stdout']``).
     min_obs : int
         Minimum rows per side before calling rdrobust.
     alpha : float
+        Confidence level is ``1 - alpha``.
 
     Returns
     -------
     EstimateResult
         Rows ``Conventional``, ``Bias-Corrected``, ``Robust`` with rdrobust's intervals;
-        columns ``h_left, h_right, b_left, b_right, n_h_left, n_h_right``. For a fuzzy design
-        the first stage is in ``extras['first_stage']``.
+        columns ``h_left, h_right, b_left, b_right, n_h_left, n_h_right, n_unique_left,
+        n_unique_right``. For a fuzzy design the first stage is in ``extras['first_stage']``.
+
+    Raises
+    ------
+    IdentificationError
+        Too few rows or distinct values on a side, a fuzzy treatment that does not change at
+        the cutoff, or any failure inside rdrobust (its bare exceptions are wrapped, with the
+        distinct-value counts when the running variable is discrete).
 
     Examples
     --------
@@ -205,9 +310,11 @@ def rd_estimate(
     require(isinstance(p, (int, np.integer)) and 0 <= p <= 4, owner, "p", "an integer in 0..4", p)
     require(isinstance(min_obs, (int, np.integer)) and min_obs >= 5, owner, "min_obs",
             "an integer >= 5", min_obs)
+    check_option(owner, "masspoints", masspoints, ["adjust", "check", "off"])
     sub, z, dropped = _prepare(data, owner, y, running, cutoff, treated_side,
                                [fuzzy, cluster, weights, *(covariates or [])])
     _check_sides(z, running, min_obs, p, "data")
+    mp = mass_points(z)
     yv = sub[y].to_numpy(dtype=float)
     T = sub[fuzzy].to_numpy(dtype=float) if fuzzy else None
     if T is not None and np.var(T) == 0:
@@ -218,18 +325,13 @@ def rd_estimate(
     covs = sub[list(covariates)].to_numpy(dtype=float) if covariates else None
     cl = pd.factorize(sub[cluster])[0] if cluster else None
     wv = sub[weights].to_numpy(dtype=float) if weights else None
-    try:
-        r = _call_rdrobust(yv, z, fuzzy=T, covs=covs, cluster=cl, weights=wv, p=p,
-                           kernel=kernel, bwselect=bwselect, h=h, b=b, vce=vce, alpha=alpha)
-    except ValueError as e:
-        if "first-stage" in str(e) or "Fuzzy" in str(e):
-            raise IdentificationError(
-                f"data: column '{fuzzy}' does not change at the cutoff (rdrobust: {e}). Fix: "
-                "estimate the sharp RD, or check the take-up variable.") from e
-        raise IdentificationError(f"data: rdrobust could not estimate the RD ({e}). Fix: check "
-                                  "the running variable around the cutoff.") from e
+    r, printed = _call_rdrobust(yv, z, fuzzy=T, covs=covs, cluster=cl, weights=wv, p=p,
+                                kernel=kernel, bwselect=bwselect, h=h, b=b, vce=vce,
+                                alpha=alpha, masspoints=masspoints, running=running, mp=mp)
+    _warn_printed(owner, running, mp, masspoints, printed)
     table = _rows_from(r, alpha)
-    extras: dict[str, Any] = {"rdrobust": r}
+    table["n_unique_left"], table["n_unique_right"] = mp["unique_left"], mp["unique_right"]
+    extras: dict[str, Any] = {"rdrobust": r, "rdrobust_stdout": printed, "mass_points": mp}
     if T is not None:
         fs = float(np.asarray(r.tau_T).ravel()[0])
         fs_se = float(np.asarray(r.se_T).ravel()[0])
@@ -249,7 +351,7 @@ def rd_estimate(
     prov = Provenance(method="rd_fuzzy" if fuzzy else "rd_sharp",
                       options={"cutoff": cutoff, "treated_side": treated_side, "p": p,
                                "kernel": kernel, "bwselect": bwselect, "h": h, "b": b,
-                               "vce": r.vce, "fuzzy": fuzzy, "covariates": list(covariates or []),
+                               "vce": r.vce, "masspoints": masspoints, "fuzzy": fuzzy, "covariates": list(covariates or []),
                                "cluster": cluster, "weights": weights,
                                "rdrobust": _version("rdrobust")},
                       inputs_hash=hash_frame(data), n_input=len(data), n_used=int(len(sub)),
@@ -269,8 +371,9 @@ def _version(pkg: str) -> str:
 
 def rd_density(
     data: pd.DataFrame, *, running: str, cutoff: float | str = 0.0,
-    treated_side: Literal["below", "above"] = "below", alpha: float = 0.05,
-    **rddensity_kw: Any,
+    treated_side: Literal["below", "above"] = "below",
+    masspoints: Literal["adjust", "off"] = "adjust", min_unique: int = 30,
+    alpha: float = 0.05, **rddensity_kw: Any,
 ) -> EstimateResult:
     """Manipulation test of the running variable's density at the cutoff (rddensity;
     Cattaneo, Jansson & Ma 2020, JASA 115(531)).
@@ -279,6 +382,25 @@ def rd_density(
     cutoff, normalised units) with rddensity's jackknife test statistic and p-value; a small
     p-value means households bunch on one side (e.g. under-reporting assets to qualify).
 
+    Parameters
+    ----------
+    masspoints : {"adjust", "off"}
+        rddensity's ``massPoints`` (``True`` for ``"adjust"``, its default): with a discrete
+        running variable the bandwidth selection and variance account for tied values.
+    min_unique : int
+        With mass points and fewer than ``min_unique`` distinct values on a side, the test
+        compares densities estimated from a few bars of a histogram: a
+        :class:`~kassaki_eval.exceptions.DataWarning` says so (the p-value is returned but
+        is not reliable; Cattaneo, Jansson & Ma 2020 assume a continuous running variable).
+        Why 30: rddensity's own local minimum is ``nUniqueMin = 20 + p + 1`` (23), and on
+        5,000 standard-normal draws floored to a grid (no manipulation) the test rejected at
+        p = 0.0014 with 18-19 distinct values per side and p = 0.0002 with 12-14, but not
+        (p = 0.59) with 64-67 (measured with rddensity 3.0; ``tests/impact/test_rd.py``).
+    alpha : float
+        Confidence level is ``1 - alpha``.
+    **rddensity_kw
+        Passed to ``rddensity`` (``p``, ``kernel``, ``h``, ``bwselect`` ...).
+
     Examples
     --------
     >>> import numpy as np, pandas as pd
@@ -286,13 +408,32 @@ def rd_density(
     >>> bool(rd_density(df, running="score").tidy()["p_value"].iloc[0] > 0.01)
     True
     """
+    owner = "rd_density"
     try:
         from rddensity import rddensity
     except ImportError as e:  # pragma: no cover
         raise OptionalDependencyError("rddensity is required: pip install rddensity") from e
-    sub, z, dropped = _prepare(data, "rd_density", running, running, cutoff, treated_side, [])
+    check_option(owner, "masspoints", masspoints, ["adjust", "off"])
+    require(isinstance(min_unique, (int, np.integer)) and min_unique >= 2, owner,
+            "min_unique", "an integer >= 2", min_unique)
+    if "massPoints" in rddensity_kw:
+        raise ParameterError(f"The 'massPoints' parameter of {owner} is set with "
+                             "masspoints='adjust' or 'off'. Got massPoints= instead.")
+    sub, z, dropped = _prepare(data, owner, running, running, cutoff, treated_side, [])
     _check_sides(z, running, 20, 2, "data")
-    r = rddensity(z, c=0, **rddensity_kw)
+    mp = mass_points(z)
+    few = min(mp["unique_left"], mp["unique_right"])
+    if mp["detected"] and few < min_unique:
+        warnings.warn(f"{_mass_message(owner, running, mp)}; with fewer than {min_unique} "
+                      "distinct values on a side the density test compares a few bars of a "
+                      "histogram and its p-value is not reliable. Fix: inspect the histogram "
+                      "of the values next to the cutoff (a binomial test of the two values "
+                      "closest to it) instead of this test.", DataWarning, stacklevel=2)
+    with _quiet():
+        try:
+            r = rddensity(z, c=0, massPoints=masspoints == "adjust", **rddensity_kw)
+        except Exception as e:  # rddensity raises bare Exception
+            raise _wrap_error(e, "rddensity", running, mp) from e
     diff = float(r.hat["diff"])
     tstat = float(r.test["t_jk"])
     pval = float(r.test["p_jk"])
@@ -304,15 +445,18 @@ def rd_density(
                           "density_left": [float(r.hat["left"])],
                           "density_right": [float(r.hat["right"])],
                           "h_left": [float(r.h["left"])], "h_right": [float(r.h["right"])],
-                          "n_h_left": [int(r.n["eff_left"])], "n_h_right": [int(r.n["eff_right"])]})
+                          "n_h_left": [int(r.n["eff_left"])], "n_h_right": [int(r.n["eff_right"])],
+                          "n_unique_left": [mp["unique_left"]],
+                          "n_unique_right": [mp["unique_right"]]})
     prov = Provenance(method="rd_density", options={"cutoff": cutoff,
                                                     "treated_side": treated_side,
+                                                    "masspoints": masspoints,
                                                     "rddensity": _version("rddensity"),
                                                     **rddensity_kw},
                       inputs_hash=hash_frame(data), n_input=len(data), n_used=len(sub),
                       dropped=dropped)
     return EstimateResult(table, method="rd_density", alpha=alpha, provenance=prov,
-                          own_intervals=True, extras={"rddensity": r},
+                          own_intervals=True, extras={"rddensity": r, "mass_points": mp},
                           title="Density (manipulation) test at the cutoff (rddensity)")
 
 
@@ -334,7 +478,7 @@ def _stack(results: list[tuple[str, EstimateResult]], row: str, method: str, tit
 def rd_balance(
     data: pd.DataFrame, *, covariates: Sequence[str], running: str,
     cutoff: float | str = 0.0, treated_side: Literal["below", "above"] = "below",
-    row: str = "Robust", alpha: float = 0.05, **kw: Any,
+    row: Row = "Robust", alpha: float = 0.05, **kw: Any,
 ) -> EstimateResult:
     """Covariate-balance tests at the cutoff: the RD "effect" on each pre-determined
     covariate (should be zero). One row per covariate (rdrobust ``row`` estimator, each with
@@ -358,7 +502,7 @@ def rd_balance(
 def rd_placebo(
     data: pd.DataFrame, *, y: str, running: str, cutoff: float | str = 0.0,
     treated_side: Literal["below", "above"] = "below", placebo: Sequence[float] = (),
-    row: str = "Robust", alpha: float = 0.05, **kw: Any,
+    row: Row = "Robust", alpha: float = 0.05, **kw: Any,
 ) -> EstimateResult:
     """RD estimates at placebo cutoffs (in normalised units; positive = on the eligible side).
 
@@ -384,34 +528,63 @@ def rd_bandwidths(
     data: pd.DataFrame, *, y: str, running: str, cutoff: float | str = 0.0,
     treated_side: Literal["below", "above"] = "below",
     multipliers: Sequence[float] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0),
-    alpha: float = 0.05, **kw: Any,
-) -> pd.DataFrame:
+    row: Row = "Robust", alpha: float = 0.05, **kw: Any,
+) -> EstimateResult:
     """Bandwidth sensitivity: the RD at multiples of the MSE-optimal bandwidth (the pilot
-    bandwidth ratio ``h/b`` is kept). Columns: ``multiplier, h, estimate, std_error,
-    conf_low, conf_high`` (conventional) and ``robust_low, robust_high, robust_p``, ``n_obs``.
+    bandwidth ratio ``h/b`` is kept).
+
+    Returns
+    -------
+    EstimateResult
+        One row per multiplier (term ``"h x0.5"`` ...) holding rdrobust's ``row`` estimator
+        (default ``"Robust"``: bias-corrected estimate with the robust interval), with the
+        columns of :func:`rd_estimate` plus ``multiplier`` and the conventional estimate and
+        interval (``conventional``, ``conventional_se``, ``conventional_low``,
+        ``conventional_high``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"score": rng.uniform(-1, 1, 2000)})
+    >>> df["y"] = 0.5 * (df.score < 0) + df.score + rng.normal(0, 0.3, 2000)
+    >>> rd_bandwidths(df, y="y", running="score", multipliers=(0.5, 1)).terms
+    ['h x0.5', 'h x1']
     """
+    owner = "rd_bandwidths"
+    check_option(owner, "row", row, list(ROWS))
+    require(len(multipliers) > 0 and all(isinstance(m, (int, float)) and m > 0
+                                         for m in multipliers),
+            owner, "multipliers", "a non-empty list of positive numbers", multipliers)
     base = rd_estimate(data, y=y, running=running, cutoff=cutoff, treated_side=treated_side,
                        alpha=alpha, **kw)
     t0 = base.tidy()
     h0, b0 = float(t0["h_left"].iloc[0]), float(t0["b_left"].iloc[0])
-    rows = []
+    kw2 = {k: v for k, v in kw.items() if k not in ("h", "b")}
+    parts = []
     for m in multipliers:
-        require(m > 0, "rd_bandwidths", "multipliers", "positive numbers", multipliers)
-        kw2 = {k: v for k, v in kw.items() if k not in ("h", "b")}
         res = base if m == 1.0 else rd_estimate(
             data, y=y, running=running, cutoff=cutoff, treated_side=treated_side, alpha=alpha,
             h=h0 * m, b=b0 * m, **kw2)
         t = res.tidy().set_index("term")
-        rows.append({"multiplier": m, "h": h0 * m,
-                     "estimate": t.loc["Conventional", "estimate"],
-                     "std_error": t.loc["Conventional", "std_error"],
-                     "conf_low": t.loc["Conventional", "conf_low"],
-                     "conf_high": t.loc["Conventional", "conf_high"],
-                     "robust_low": t.loc["Robust", "conf_low"],
-                     "robust_high": t.loc["Robust", "conf_high"],
-                     "robust_p": t.loc["Robust", "p_value"],
-                     "n_obs": int(t.loc["Conventional", "n_obs"])})
-    return pd.DataFrame(rows)
+        one = t.loc[[row]].reset_index()
+        one["term"] = f"h x{m:g}"
+        one["multiplier"] = float(m)
+        one["conventional"] = t.loc["Conventional", "estimate"]
+        one["conventional_se"] = t.loc["Conventional", "std_error"]
+        one["conventional_low"] = t.loc["Conventional", "conf_low"]
+        one["conventional_high"] = t.loc["Conventional", "conf_high"]
+        parts.append(one)
+    table = pd.concat(parts, ignore_index=True).drop(columns=["statistic"])
+    prov = Provenance(method="rd_bandwidths",
+                      options={**dict(base.provenance.options), "row": row,
+                               "multipliers": [float(m) for m in multipliers], "h0": h0,
+                               "b0": b0},
+                      inputs_hash=base.provenance.inputs_hash, n_input=len(data),
+                      n_used=base.provenance.n_used, dropped=base.provenance.dropped)
+    return EstimateResult(table, method="rd_bandwidths", alpha=alpha, provenance=prov,
+                          own_intervals=True, extras={"base": base},
+                          title=f"RD bandwidth sensitivity ({row}, rdrobust)")
 
 
 def rd_plot(
@@ -428,10 +601,13 @@ def rd_plot(
     sub, z, _ = _prepare(data, "rd_plot", y, running, cutoff, treated_side, [])
     _check_sides(z, running, 20, p, "data")
     rdr = _rdrobust()
-    with warnings.catch_warnings():
+    with _quiet(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = rdr.rdplot(sub[y].to_numpy(dtype=float), z, c=0, p=p, binselect=binselect,
-                       nbins=nbins, hide=True)
+        try:
+            r = rdr.rdplot(sub[y].to_numpy(dtype=float), z, c=0, p=p, binselect=binselect,
+                           nbins=nbins, hide=True)
+        except Exception as e:  # rdplot raises bare Exception
+            raise _wrap_error(e, "rdplot", running, mass_points(z)) from e
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 4))
     else:

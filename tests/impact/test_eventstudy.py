@@ -12,6 +12,7 @@ from kassaki_eval.exceptions import ParameterError
 from kassaki_eval.impact.eventstudy import (event_study, honest_did, plot_event_study,
                                             pretrend_test, uniform_critical_value)
 from kassaki_eval.impact.staggered import aggregate, callaway_santanna
+from kassaki_eval.results import EstimateResult
 
 REF = Path(__file__).resolve().parents[1] / "references" / "did"
 
@@ -73,6 +74,9 @@ def test_pretrend_excludes_universal_reference(cs_universal):
 
 def test_honest_did_mbar_zero_is_usual_interval(cs_universal):
     h = honest_did(cs_universal, Mbar=[0, 0.25, 0.5, 1])
+    assert isinstance(h, EstimateResult) and h.terms[1] == "Mbar=0.25"
+    brk = h.extras["breakdown_Mbar"]
+    h = h.tidy()
     dyn = aggregate(cs_universal, "dynamic")
     lo, hi = dyn.conf_int().loc["ATT"]
     assert h.loc[0, "conf_low"] == pytest.approx(lo) and h.loc[0, "conf_high"] == pytest.approx(hi)
@@ -80,15 +84,14 @@ def test_honest_did_mbar_zero_is_usual_interval(cs_universal):
     widths = (h["conf_high"] - h["conf_low"]).to_numpy()
     assert np.all(np.diff(widths) > 0)
     # at the breakdown value the interval just reaches zero
-    b = h.attrs["breakdown_Mbar"]
-    hb = honest_did(cs_universal, Mbar=[b])
+    hb = honest_did(cs_universal, Mbar=[brk]).tidy()
     assert min(abs(hb.loc[0, "conf_low"]), abs(hb.loc[0, "conf_high"])) < 1e-10
 
 
 def test_honest_did_single_event_time(cs_universal):
-    h = honest_did(cs_universal, Mbar=[1.0], target=1)
+    r = honest_did(cs_universal, Mbar=[1.0], target=1)
     # bias bound for e=1: Mbar * m_upper * (1 + 1)
-    assert h.loc[0, "bias_bound"] == pytest.approx(2 * h.attrs["m_upper"])
+    assert r.tidy().loc[0, "bias_bound"] == pytest.approx(2 * r.extras["m_upper"])
 
 
 def test_honest_did_needs_universal_base(mpdta):
@@ -116,7 +119,7 @@ def test_honest_did_coverage_under_linear_violation():
         d = pd.concat(rows)
         res = callaway_santanna(d, y="y", unit="u", time="t", cohort="c", method="reg",
                                 base_period="universal")
-        h = honest_did(res, Mbar=[0, 1])
+        h = honest_did(res, Mbar=[0, 1]).tidy()
         cover_usual += h.loc[0, "conf_low"] <= 0 <= h.loc[0, "conf_high"]
         cover_rm += h.loc[1, "conf_low"] <= 0 <= h.loc[1, "conf_high"]
     assert cover_rm / R >= 0.9
@@ -146,7 +149,7 @@ def test_honest_did_vs_diffdiff(mpdta):
         aggregate="event_study")
     ours = honest_did(callaway_santanna(mpdta, y="lemp", unit="countyreal", time="year",
                                         cohort="first.treat", base_period="universal"),
-                      Mbar=[0.0, 0.5, 1.0, 2.0])
+                      Mbar=[0.0, 0.5, 1.0, 2.0]).tidy()
     for _, row in ours.iterrows():
         b = dd.compute_honest_did(r, method="relative_magnitude", M=row["Mbar"])
         assert row["id_low"] == pytest.approx(b.lb, abs=1e-10)

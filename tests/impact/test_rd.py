@@ -5,6 +5,8 @@ Sources and tolerances: tests/references/rd/README.md.
 """
 from __future__ import annotations
 
+import json
+import warnings
 from pathlib import Path
 
 import matplotlib
@@ -14,10 +16,13 @@ import pytest
 
 matplotlib.use("Agg")
 
-from kassaki_eval.exceptions import IdentificationError, ParameterError  # noqa: E402
+from kassaki_eval.exceptions import (  # noqa: E402
+    DataWarning, IdentificationError, ParameterError,
+)
 from kassaki_eval.impact import (  # noqa: E402
     normalise_running, rd_balance, rd_bandwidths, rd_density, rd_estimate, rd_placebo, rd_plot,
 )
+from kassaki_eval.results import EstimateResult  # noqa: E402
 
 REF = Path(__file__).resolve().parents[1] / "references" / "rd"
 
@@ -97,7 +102,8 @@ def test_diagnostics_balance_placebo_bandwidths_plot():
     plc = rd_placebo(df, y="y", running="score", cutoff="cutoff", placebo=[-0.2, 0.2])
     assert plc.terms == ["placebo -0.2", "placebo +0.2"]
     assert (plc.tidy()["p_value"] > 0.001).all()
-    bw = rd_bandwidths(df, y="y", running="score", cutoff="cutoff", multipliers=(0.5, 1, 2))
+    bw = rd_bandwidths(df, y="y", running="score", cutoff="cutoff",
+                       multipliers=(0.5, 1, 2)).tidy()
     assert list(bw["multiplier"]) == [0.5, 1, 2]
     assert bw["n_obs"].is_monotonic_increasing
     fig = rd_plot(df, y="y", running="score", cutoff="cutoff")
@@ -155,3 +161,86 @@ def test_world_survey_rd_at_pmt_cutoff(world):
     lo, hi = r.conf_int().loc["Robust"]
     assert lo < truth < hi
     assert 0 < truth < 0.1  # eligibility raises consumption at the cutoff
+
+
+# --- discrete running variable (issue 12) -------------------------------------------------
+DISCRETE = json.loads((REF / "discrete_refs.json").read_text())
+
+
+@pytest.mark.parametrize("mp", ["adjust", "off"])
+def test_discrete_running_variable_equals_rdrobust(senate, mp, capsys):
+    """floor(margin): 69 | 90 distinct values, mass points on both sides. Our wrapper with
+    masspoints=mp equals rdrobust 2.1.1 called directly (tests/references/rd/
+    make_discrete_refs.py, printed output in discrete_output.txt) to 1e-8 relative; rdrobust's
+    "Mass points detected" print is captured (nothing on stdout) and becomes a DataWarning."""
+    ref = DISCRETE[f"rdrobust_{mp}"]
+    df = senate.assign(mf=np.floor(senate.margin))
+    with pytest.warns(DataWarning, match=r"'mf' has mass points \(69 distinct .* 90 among"):
+        r = rd_estimate(df, y="vote", running="mf", treated_side="above", masspoints=mp)
+    assert capsys.readouterr().out == ""
+    t = r.tidy()
+    np.testing.assert_allclose(t["estimate"], ref["coef"], rtol=1e-8)
+    np.testing.assert_allclose(t["std_error"], ref["se"], rtol=1e-8)
+    np.testing.assert_allclose(t["conf_low"], ref["ci_low"], rtol=1e-8)
+    np.testing.assert_allclose(t["conf_high"], ref["ci_high"], rtol=1e-8)
+    np.testing.assert_allclose(t[["h_left", "h_right"]].iloc[0], ref["h"], rtol=1e-8)
+    assert [t["n_h_left"].iloc[0], t["n_h_right"].iloc[0]] == ref["N_h"]
+    assert (t["n_unique_left"].iloc[0], t["n_unique_right"].iloc[0]) == (69, 90)
+    assert r.provenance.options["masspoints"] == mp
+    assert ("Mass points detected" in r.extras["rdrobust_stdout"]) == (mp == "adjust")
+
+
+def test_discrete_density_equals_rddensity(senate, capsys):
+    """rd_density on floor(margin) equals rddensity 3.0 with massPoints=True / False
+    (discrete_refs.json), and stays silent: 69 and 90 distinct values are enough."""
+    df = senate.assign(mf=np.floor(senate.margin))
+    for mp, key in (("adjust", "True"), ("off", "False")):
+        ref = DISCRETE[f"rddensity_massPoints_{key}"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DataWarning)
+            t = rd_density(df, running="mf", treated_side="above", masspoints=mp).tidy().iloc[0]
+        assert t["statistic"] == pytest.approx(ref["t_jk"], rel=1e-8)
+        assert t["p_value"] == pytest.approx(ref["p_jk"], rel=1e-8)
+        assert t["h_left"] == pytest.approx(ref["h_left"], rel=1e-8)
+    assert capsys.readouterr().out == ""
+
+
+def test_density_warns_on_few_mass_points():
+    """Without manipulation, 5,000 N(0,1) draws floored to a coarse grid make the density
+    test reject (measured: 8 | 8 distinct values, p = 0.0004): the result must carry a
+    DataWarning; a fine grid (64 | 67 values, p = 0.59) must not."""
+    x = np.random.default_rng(1).normal(size=5000)
+    coarse = pd.DataFrame({"x": np.floor(x / 0.5)})
+    with pytest.warns(DataWarning, match="8 distinct values .* p-value is not reliable"):
+        r = rd_density(coarse, running="x", treated_side="above")
+    assert r.tidy()["p_value"].iloc[0] < 0.01      # the spurious rejection the warning flags
+    fine = pd.DataFrame({"x": np.floor(x / 0.05)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DataWarning)
+        assert rd_density(fine, running="x", treated_side="above").tidy()["p_value"].iloc[0] > 0.1
+
+
+def test_discrete_rdrobust_failure_is_our_error(senate, capsys):
+    """floor(margin / 20): 5 | 6 distinct values; rdrobust raises a bare Exception ("Not
+    enough variability ..."), which must reach the user as IdentificationError naming the
+    distinct-value counts, with nothing printed."""
+    df = senate.assign(m20=np.floor(senate.margin / 20))
+    with pytest.raises(IdentificationError, match=r"rdrobust could not .* 5 distinct values "
+                                                  r"on the other side and 6"):
+        rd_estimate(df, y="vote", running="m20", treated_side="above")
+    assert capsys.readouterr().out == ""
+    with pytest.raises(ParameterError, match="The 'masspoints' parameter of rd_estimate"):
+        rd_estimate(senate, y="vote", running="margin", masspoints="yes")
+
+
+def test_bandwidths_result_shape(senate):
+    """rd_bandwidths returns an EstimateResult (issue 16); its x1 row is rd_estimate's Robust
+    row and its conventional columns the documented senate output (7.414, [4.555, 10.273])."""
+    bw = rd_bandwidths(senate, y="vote", running="margin", treated_side="above",
+                       multipliers=(0.5, 1.0))
+    assert isinstance(bw, EstimateResult) and bw.terms == ["h x0.5", "h x1"]
+    t = bw.tidy().set_index("term")
+    assert t.loc["h x1", "conventional"] == pytest.approx(7.414, abs=5e-4)
+    assert t.loc["h x1", "conventional_low"] == pytest.approx(4.555, abs=5e-4)
+    assert t.loc["h x1", "conf_low"] == pytest.approx(4.094, abs=5e-4)    # robust
+    assert t.loc["h x0.5", "h_left"] == pytest.approx(17.754 / 2, abs=5e-4)
