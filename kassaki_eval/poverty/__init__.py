@@ -6,7 +6,8 @@ The package is laid out by concept:
   lonely-PSU rules, domains) and the one linearised-variance entry point;
 - :mod:`~kassaki_eval.poverty.measures` -- FGT, Watts, SST, profiles, change between waves,
   poverty lines, incidence curve;
-- :mod:`~kassaki_eval.poverty.inequality` -- Gini, GE/Theil, Atkinson, Palma, quantiles.
+- :mod:`~kassaki_eval.poverty.inequality` -- Gini, GE/Theil, Atkinson, Palma, quantiles;
+- :mod:`~kassaki_eval.poverty.sae` -- small-area estimation (village poverty map).
 
 Everything public is re-exported here: ``from kassaki_eval.poverty import SurveyDesign, fgt``.
 """
@@ -16,6 +17,7 @@ from .inequality import (atkinson, gen_entropy, gini, mld, palma, quantile_share
 from .measures import (RelativeLine, change, datt_ravallion, fgt, incidence_curve,
                        kecamatan_table, line_for, mean_consumption, plot_incidence_curve,
                        poverty_lines, profile, shapley_growth_redistribution, sst, watts)
+from .sae import fay_herriot
 
 __all__ = [
     "SurveyDesign", "Domains", "LONELY_PSU_RULES", "as_design",
@@ -23,4 +25,5 @@ __all__ = [
     "change", "datt_ravallion", "shapley_growth_redistribution", "poverty_lines", "line_for",
     "incidence_curve", "plot_incidence_curve",
     "gini", "gen_entropy", "theil", "mld", "atkinson", "palma", "quantile_shares", "quantiles",
+    "fay_herriot",
 ]
