@@ -10,23 +10,19 @@ from typing import Callable, Sequence
 from . import __version__
 from .exceptions import KassakiError
 
-# name -> (register(subparsers) -> None). Modules add themselves below; keep imports lazy so
-# `kassaki-eval --help` stays fast.
+# Each capability module defines register(subparsers). Imported statically: a renamed or
+# broken module must fail loudly, not silently drop its sub-command.
 _REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 
 def _load_registrars() -> None:
-    import importlib
+    from . import diagnosis
+    from .data import cli as data_cli
+    from .reporting import cli as reporting_cli
+    from .synthetic import cli as synthetic_cli
     _REGISTRARS.clear()  # build_parser may run more than once per process (tests, notebooks)
-    for mod in ("kassaki_eval.synthetic.cli", "kassaki_eval.data.cli", "kassaki_eval.reporting.cli",
-                "kassaki_eval.diagnosis"):
-        try:
-            m = importlib.import_module(mod)
-        except ModuleNotFoundError as e:
-            if e.name == mod:  # capability not built yet
-                continue
-            raise
-        _REGISTRARS.append(m.register)
+    _REGISTRARS.extend([synthetic_cli.register, data_cli.register, reporting_cli.register,
+                        diagnosis.register])
 
 
 def build_parser() -> argparse.ArgumentParser:

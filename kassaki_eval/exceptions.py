@@ -17,7 +17,7 @@ __all__ = [
     "IdentificationError", "ParameterError", "NotFittedError", "ConfigError",
     "ReportError", "ReportExistsError", "OptionalDependencyError",
     "KassakiWarning", "DataWarning", "DesignWarning", "EstimationWarning",
-    "format_examples", "check_option", "require",
+    "format_examples", "check_option", "require", "MAX_EXAMPLE_CHARS",
 ]
 
 
@@ -143,10 +143,22 @@ class EstimationWarning(KassakiWarning):
     """An estimator ran but its output needs care (few obs, poor overlap, ...)."""
 
 
+#: Longest example shown in a message; longer ones are cut with "…" (a 1 MB id stays short).
+MAX_EXAMPLE_CHARS = 40
+
+
 def format_examples(values: Iterable[Any], k: int = 5) -> str:
-    """Format up to ``k`` example ids for an error message: ``1042, 1107, …``."""
+    """Format up to ``k`` example ids for an error message: ``1042, 1107, …``.
+
+    Each example is cut to :data:`MAX_EXAMPLE_CHARS` characters.
+    """
     vals = list(values)
-    shown = ", ".join(str(v) for v in vals[:k])
+
+    def short(v: Any) -> str:
+        t = str(v)
+        return t if len(t) <= MAX_EXAMPLE_CHARS else t[:MAX_EXAMPLE_CHARS - 1] + "…"
+
+    shown = ", ".join(short(v) for v in vals[:k])
     return shown + (", …" if len(vals) > k else "")
 
 

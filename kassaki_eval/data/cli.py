@@ -28,9 +28,23 @@ def _rename(pairs: list[str] | None) -> dict[str, str] | None:
     return out
 
 
+def _pii(pairs: list[str] | None) -> dict[str, str] | None:
+    if not pairs:
+        return None
+    out = {}
+    for p in pairs:
+        col, _, action = p.rpartition("=")
+        if not col or action not in ("hash", "drop"):
+            raise ParameterError(f"The '--pii' parameter of kassaki-eval must be COLUMN=hash or "
+                                 f"COLUMN=drop. Got {p[:60]!r} instead.")
+        out[col] = action
+    return out
+
+
 def _read_opts(args: argparse.Namespace) -> dict[str, object]:
     opts: dict[str, object] = {"sheet": args.sheet, "header_row": args.header_row,
-                               "encoding": args.encoding, "rename": _rename(args.rename)}
+                               "encoding": args.encoding, "rename": _rename(args.rename),
+                               "pii": _pii(args.pii)}
     return {k: v for k, v in opts.items() if v is not None}
 
 
@@ -69,6 +83,9 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoding", default=None, help="CSV encoding if not UTF-8, e.g. cp1252")
     p.add_argument("--rename", action="append", metavar="OLD=NEW",
                    help="rename a column after reading (repeatable)")
+    p.add_argument("--pii", action="append", metavar="COLUMN=hash|drop",
+                   help="declare a column holding personal data (found by content or name): "
+                        "hash it (keyed pseudonym) or drop it (repeatable)")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError, Problem, SchemaError
+from .personal import FLOAT_FIX, declare_fix, float_mangled, personal_columns
 
 __all__ = [
     "Column", "TableSpec", "CONTRACTS", "TABLES", "PII_COLUMNS", "PMT_COLUMNS",
@@ -191,7 +192,8 @@ REGISTRY_RAW = TableSpec(
         *_REGISTRY_BODY,
     ),
     key=("no_kk",),
-    rules=("kec_matches_village", "zone_matches_village", "members_within_size"),
+    rules=("kec_matches_village", "zone_matches_village", "members_within_size",
+           "personal_data_by_content"),
     raw=True,
 )
 
@@ -205,8 +207,8 @@ REGISTRY = TableSpec(
              *_REGISTRY_BODY),
     key=("family_id",),
     id_column="family_id",
-    rules=("no_pii_columns", "kec_matches_village", "zone_matches_village",
-           "members_within_size"),
+    rules=("no_pii_columns", "personal_data_by_content", "kec_matches_village",
+           "zone_matches_village", "members_within_size"),
 )
 
 SURVEY = TableSpec(
@@ -237,8 +239,9 @@ SURVEY = TableSpec(
     key=("year", "hh_id"),
     id_column="hh_id",
     id_detail="year",
-    rules=("no_pii_columns", "kec_matches_village", "zone_matches_village",
-           "members_within_size", "psu_in_one_stratum", "stratum_has_two_psus"),
+    rules=("no_pii_columns", "personal_data_by_content", "kec_matches_village",
+           "zone_matches_village", "members_within_size", "psu_in_one_stratum",
+           "stratum_has_two_psus"),
 )
 
 PARTICIPATION = TableSpec(
@@ -257,7 +260,7 @@ PARTICIPATION = TableSpec(
     ),
     key=("record_id",),
     id_column="record_id",
-    rules=("no_pii_columns", "household_records_have_family"),
+    rules=("no_pii_columns", "personal_data_by_content", "household_records_have_family"),
 )
 
 VILLAGES = TableSpec(
@@ -295,7 +298,8 @@ ROLLOUT = TableSpec(
     key=("village_code", "component"),
     id_column="village_code",
     id_detail="component",
-    rules=("kec_matches_village", "zone_matches_village", "rollout_years"),
+    rules=("no_pii_columns", "personal_data_by_content", "kec_matches_village",
+           "zone_matches_village", "one_cohort_per_village", "rollout_years"),
 )
 
 CONTRACTS: dict[str, TableSpec] = {s.name: s for s in
@@ -396,7 +400,7 @@ class _Check:
         from .pseudonymise import scrub
         if pd.api.types.is_numeric_dtype(values.dtype):
             return " (" + ", ".join(f"{float(v):g}" for v in vals) + ")"
-        return " (" + ", ".join(repr(scrub(v)) for v in vals) + ")"
+        return " (" + ", ".join(repr(_short(scrub(v))) for v in vals) + ")"
 
     # -- columns -----------------------------------------------------------------------------
     def columns(self) -> None:
@@ -451,7 +455,16 @@ class _Check:
             self.failed[col.name] = bad
             if bad.any():
                 hint = ""
-                if txt[bad].str.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d+)?|-?\d+,\d+").any():
+                if txt[bad].str.contains(r"^\s*Rp\.?\s*", case=False, regex=True).any():
+                    hint = ("; the values are written as Rupiah amounts ('Rp 1.250.000'): "
+                            "export the plain number (1250000), without 'Rp' and without "
+                            "thousands dots")
+                elif txt[bad].str.fullmatch(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?|"
+                                            r"\d{1,2}/\d{1,2}/\d{2,4}").any():
+                    hint = ("; the values are dates: Excel formatted the column as a date. "
+                            "Format it as Number/General (for a year: the 4-digit year) and "
+                            "export again")
+                elif txt[bad].str.fullmatch(r"-?\d{1,3}(\.\d{3})+(,\d+)?|-?\d+,\d+").any():
                     hint = ("; the values look like Indonesian number format (1.234.567,5): "
                             "re-export with '.' as decimal separator and no thousands "
                             "separator")
@@ -508,6 +521,13 @@ class _Check:
             if col.kind in ("village", "kec"):
                 self._codes(col, s)
             if col.allowed is not None:
+                # 'Island', ' credit ' -> the allowed spelling (case and spaces do not matter)
+                canon = {a.lower(): a for a in col.allowed}
+                low = s.str.lower().str.replace(r"\s+", " ", regex=True).str.strip()
+                fixable = s.notna() & ~s.isin(col.allowed) & low.isin(canon)
+                if fixable.any():
+                    s = s.mask(fixable, low.map(canon))
+                    self.out[col.name] = s
                 bad = s.notna() & ~s.isin(col.allowed)
                 if bad.any():
                     what = {"partner": "unknown partner", "component": "unknown component"
@@ -520,14 +540,22 @@ class _Check:
                     self.add(col.name, f"has values other than 0/1{self.quote(col, s[bad])}",
                              bad, fix=f"'{col.name}' is a 0/1 indicator")
             self._range(col, s)
+            mangled = np.zeros(len(s), dtype=bool)
+            if col.regex == DIGITS16_RE:
+                mangled = float_mangled(self.df[col.name]).to_numpy(dtype=bool)
+                if mangled.any():
+                    self.add(col.name, "holds 16-digit ids that went through a number format "
+                                       "(scientific notation, '.0', or a 16th digit lost to 0)",
+                             mangled, fix=FLOAT_FIX)
             if col.regex:
                 txt = s.astype("str") if col.kind in ("int", "float") else s
-                bad = txt.notna() & ~txt.str.fullmatch(col.regex).fillna(False).astype(bool)
+                bad = txt.notna() & ~txt.str.fullmatch(col.regex).fillna(False).astype(bool) \
+                    & ~mangled
                 if bad.any():
                     self.add(col.name, f"is not {col.regex_desc}"
                                        f"{self.quote(col, txt[bad])}", bad, fix=col.fix)
             if col.unique:
-                dup = s.notna() & s.duplicated(keep=False)
+                dup = s.notna() & s.duplicated(keep=False) & ~mangled
                 if dup.any():
                     pos = np.flatnonzero(dup.to_numpy())
                     # show the duplicated ids for pseudonymous tables (they are the point),
@@ -634,6 +662,29 @@ class _Check:
                      fix="analysis tables never hold personal data: ingest the raw registry "
                          "with kassaki_eval.data.load_registry(path), which replaces no_kk by "
                          "family_id and drops NIK and names; drop the column from this table")
+
+    def _rule_personal_data_by_content(self) -> None:
+        # declared personal columns of a raw registry are pseudonymised/dropped on ingest;
+        # PII_COLUMNS names are reported by no_pii_columns (analysis) or dropped (raw)
+        exempt = {c.name for c in self.spec.columns if c.pii or c.kind != "str"}
+        exempt |= {c for c in self.df.columns if str(c).lower() in PII_COLUMNS}
+        nik_only = {c.name for c in self.spec.columns if c.kind == "str" and not c.pii}
+        for hit in personal_columns(self.df, exempt=exempt, nik_only=nik_only):
+            self.add(hit.column, hit.rule, count=hit.count, examples=(),
+                     fix=declare_fix(hit.column))
+
+    def _rule_one_cohort_per_village(self) -> None:
+        v, co = self.out.get("village_code"), self.out.get("cohort")
+        if v is None or co is None:
+            return
+        n = co.groupby(v.to_numpy()).transform("nunique")
+        bad = (n > 1).fillna(False)
+        if bad.any():
+            ex = tuple(pd.unique(v[bad.to_numpy()]))[:_MAX_EX + 1]
+            self.add("cohort", f"puts {len(pd.unique(v[bad.to_numpy()]))} village(s) in two or "
+                               f"more cohorts", bad, examples=ex,
+                     fix="a village belongs to one cohort (the first year any component "
+                         "started there): give every row of the village the same cohort")
 
     def _rule_kec_matches_village(self) -> None:
         v, k = self.out.get("village_code"), self.out.get("kec_code")
@@ -748,6 +799,11 @@ class _Check:
                 s = s.astype("int64")
             out[name] = s.set_axis(out.index)
         return out
+
+
+def _short(text: str, n: int = 40) -> str:
+    """A quoted value cut to ``n`` characters (a 1 MB cell must not make a 1 MB message)."""
+    return text if len(text) <= n else text[:n - 1] + "…"
 
 
 def _fast_float(txt: pd.Series) -> pd.Series | None:

@@ -29,9 +29,10 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DataFileError, ParameterError, check_option
+from ..exceptions import DataFileError, ParameterError, Problem, SchemaError, check_option
 from .contracts import CONTRACTS, PII_COLUMNS, TABLES, validate
-from .pseudonymise import ScrubFilter, pseudonymise_registry, resolve_key
+from .personal import check_declarations, declare_fix, personal_columns
+from .pseudonymise import ScrubFilter, pseudonymise_id, pseudonymise_registry, resolve_key
 
 __all__ = ["sniff_format", "read_raw", "load_table", "load_registry", "load_survey",
            "load_participation", "validate_file", "write_table", "NA_VALUES", "FORMATS"]
@@ -47,12 +48,12 @@ FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", "
            ".xlsx": "xlsx", ".xlsm": "xlsx", ".dta": "dta"}
 
 _WHAT = {
-    "csv": "CSV text", "parquet": "a Parquet file", "xlsx": "an Excel workbook (.xlsx)",
+    "csv": "CSV text", "csv.gz": "gzip-compressed CSV text", "parquet": "a Parquet file", "xlsx": "an Excel workbook (.xlsx)",
     "dta": "a Stata dataset (.dta)", "xls": "a legacy Excel 97-2003 workbook (.xls)",
     "ods": "an OpenDocument spreadsheet (.ods)", "docx": "a Word document",
     "zip": "a ZIP archive (not an Excel workbook)", "html": "an HTML web page",
     "xml": "an XML document (e.g. Excel 2003 XML)", "gzip": "gzip-compressed data",
-    "pdf": "a PDF document", "utf16": "UTF-16 text (Excel's 'Unicode text')",
+    "pdf": "a PDF document", "json": "JSON text", "utf16": "UTF-16 text (Excel's 'Unicode text')",
     "binary": "unrecognised binary data", "empty": "an empty file",
 }
 
@@ -67,7 +68,10 @@ _HOW = {
             "open it in Excel and save it as 'Excel Workbook (.xlsx)' or 'CSV UTF-8'",
     "xml": "open it in Excel and save it as 'Excel Workbook (.xlsx)' or 'CSV UTF-8'",
     "utf16": "save it again as 'CSV UTF-8 (Comma delimited)'",
-    "gzip": "decompress it first (gunzip)",
+    "gzip": "decompress it first (gunzip), or name it like 'survey.csv.gz' to have it read "
+            "as gzip-compressed CSV",
+    "json": "export the table as 'CSV UTF-8' (one header row, one row per record); from Python: "
+            "pandas.read_json(path).to_csv('cleaned.csv', index=False)",
     "empty": "the file has no content; export it again",
 }
 
@@ -88,6 +92,14 @@ def sniff_format(path: str | Path) -> str:
     p = Path(path)
     with open(p, "rb") as f:  # read-only
         head = f.read(8192)
+    if head[:2] == b"\x1f\x8b" and p.suffix.lower() == ".gz":
+        import gzip
+        try:
+            with gzip.open(p, "rb") as f:
+                inner = f.read(8192)
+        except (OSError, EOFError):
+            return "gzip"
+        return "csv.gz" if inner and b"\x00" not in inner and inner[:4] != b"PAR1" else "gzip"
     if not head:
         return "empty"
     if head[:4] in (b"PK\x03\x04", b"PK\x05\x06"):
@@ -120,6 +132,8 @@ def sniff_format(path: str | Path) -> str:
     if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "utf16"
     start = head.lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if start[:1] in (b"{", b"["):
+        return "json"
     if start.startswith((b"<!doctype html", b"<html", b"<table", b"<head", b"<body")):
         return "html"
     if start.startswith(b"<?xml"):
@@ -131,15 +145,27 @@ def sniff_format(path: str | Path) -> str:
 
 def _format(path: Path) -> str:
     if not path.exists():
-        raise DataFileError(f"{path}: file not found. Fix: check the path (it is read as given, "
-                            f"not relative to the package).")
+        raise DataFileError(f"{path.name}: file not found (in {_where(path)}). Fix: check the "
+                            f"path (it is read as given, relative to the current folder).")
     if path.is_dir():
-        raise DataFileError(f"{path} is a folder, not a file. Fix: pass the data file inside it.")
+        raise DataFileError(f"{path.name} is a folder, not a file. Fix: pass the data file "
+                            f"inside it (one --survey per wave file).")
     ext = path.suffix.lower()
-    actual = sniff_format(path)
+    try:
+        actual = sniff_format(path)
+    except PermissionError:
+        raise DataFileError(f"{path.name} cannot be read: permission denied. Fix: ask the "
+                            f"file's owner for read access, or copy it to a folder you can "
+                            f"read (chmod u+r); the raw file is left as it is.") from None
+    except OSError as e:
+        raise DataFileError(f"{path.name} cannot be read ({e.strerror or type(e).__name__}). "
+                            f"Fix: check the file and the disk; the raw file is left as it "
+                            f"is.") from None
+    if actual == "csv.gz" and ext == ".gz":
+        return "csv.gz"
     claimed = FORMATS.get(ext)
     if claimed is None and ext in (".xls", ".ods", ".html", ".htm", ".xml", ".gz", ".pdf", ".zip"):
-        claimed = ext.lstrip(".")
+        claimed = {"gz": "gzip"}.get(ext.lstrip("."), ext.lstrip("."))
     if actual == claimed and actual in FORMATS.values():
         return actual
     if claimed is None and actual in FORMATS.values():
@@ -154,6 +180,16 @@ def _format(path: Path) -> str:
         f"{path.name} is not what its name says: the extension '{ext}' claims {what_claim}, "
         f"but the content is {what_is}. Fix: {_HOW.get(actual, 'export it again as CSV UTF-8 or .xlsx')}"
         f"; the raw file is left as it is.")
+
+
+def _where(path: Path) -> str:
+    """The folder of ``path`` for a message: relative to the current folder when inside it."""
+    parent = path.parent
+    try:
+        rel = parent.resolve().relative_to(Path.cwd().resolve())
+        return str(rel) if str(rel) != "." else "the current folder"
+    except (ValueError, OSError):
+        return "the given folder"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -227,8 +263,16 @@ def _check_header(cells: Sequence[object], path: Path, row: int) -> list[str]:
 
 
 def _read_csv(path: Path, expected: set[str], header_row: int | None,
-              encoding: str | None) -> tuple[pd.DataFrame, np.ndarray]:
+              encoding: str | None, gz: bool = False) -> tuple[pd.DataFrame, np.ndarray]:
     data = path.read_bytes()
+    if gz:
+        import gzip
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as e:
+            raise DataFileError(f"{path.name} is gzip-compressed but could not be "
+                                f"decompressed ({e}). Fix: gunzip it by hand and check the "
+                                f"result; the raw file is left as it is.") from None
     text = _decode(path, data, encoding)
     n_scan = max(30, header_row if isinstance(header_row, int) else 0)
     first = (text if n_scan > 30 else text[:65536]).splitlines()[:n_scan]
@@ -310,11 +354,11 @@ def read_raw(path: str | Path, *, table: str = "survey", sheet: str | int | None
     expected = set(CONTRACTS[table].names) if table in CONTRACTS else set()
     if table == "registry":
         expected |= set(CONTRACTS["registry_raw"].names)
-    if encoding is not None and fmt != "csv":
+    if encoding is not None and fmt not in ("csv", "csv.gz"):
         raise ParameterError(f"The 'encoding' parameter of load_table applies to CSV files "
                              f"only. Got {encoding!r} for {_WHAT[fmt]} instead.")
-    if fmt == "csv":
-        df, rows = _read_csv(p, expected, header_row, encoding)
+    if fmt in ("csv", "csv.gz"):
+        df, rows = _read_csv(p, expected, header_row, encoding, gz=fmt == "csv.gz")
     elif fmt == "xlsx":
         df, rows = _read_xlsx(p, expected, sheet, header_row, table)
     else:
@@ -350,7 +394,8 @@ def _has_pii(df: pd.DataFrame) -> bool:
 def load_table(path: str | Path | Sequence[str | Path], table: str = "survey", *,
                key: str | None = None, demo: bool = False, sheet: str | int | None = None,
                header_row: int | None = None, encoding: str | None = None,
-               rename: Mapping[str, str] | None = None) -> pd.DataFrame:
+               rename: Mapping[str, str] | None = None,
+               pii: Mapping[str, str] | None = None) -> pd.DataFrame:
     """Read a table file read-only, validate it against its contract, pseudonymise a registry.
 
     Parameters
@@ -376,6 +421,11 @@ def load_table(path: str | Path | Sequence[str | Path], table: str = "survey", *
         CSV encoding when it is not UTF-8 (e.g. ``'cp1252'``).
     rename : mapping, optional
         Column renames applied after reading (the raw file is never changed).
+    pii : mapping, optional
+        Columns that hold personal data besides the contract's (found by content or name,
+        see :mod:`kassaki_eval.data.personal`), each declared ``'hash'`` (replaced by a keyed
+        pseudonym ``'P' + 16 hex digits``, same key as ``family_id``) or ``'drop'``. An
+        undeclared one is an error: personal data are never written un-hashed.
 
     Returns
     -------
@@ -404,7 +454,7 @@ def load_table(path: str | Path | Sequence[str | Path], table: str = "survey", *
     if not paths:
         raise ParameterError("The 'path' parameter of load_table must name at least one file. "
                              "Got an empty sequence instead.")
-    frames, labels, fmts = [], [], []
+    frames, labels, fmts, hashes = [], [], [], []
     for p in paths:
         df, rows, fmt = read_raw(p, table=table, sheet=sheet, header_row=header_row,
                                  encoding=encoding)
@@ -415,9 +465,19 @@ def load_table(path: str | Path | Sequence[str | Path], table: str = "survey", *
         labels.append(rows if len(paths) == 1 else
                       np.array([f"{p.name} row {r}" for r in rows], dtype=object))
         fmts.append(fmt)
+        hashes.append(_sha256(p))
+    if len(paths) > 1:
+        _check_files(paths, frames, hashes, table)
     df = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
     rows = labels[0] if len(labels) == 1 else np.concatenate(labels)
     source = paths[0].name if len(paths) == 1 else f"{len(paths)} files"
+    declared = check_declarations(pii, df.columns)
+    if declared:
+        hash_cols = [c for c, a in declared.items() if a == "hash"]
+        k = resolve_key(key, demo=demo) if hash_cols else None
+        df = df.drop(columns=[c for c, a in declared.items() if a == "drop"])
+        for c in hash_cols:
+            df[c] = pseudonymise_id(_id_text(df[c]), k, prefix="P")  # type: ignore[arg-type]
     if table == "registry" and _has_pii(df):
         k = resolve_key(key, demo=demo)  # fail on configuration before any work
         clean = validate(df, "registry_raw", rows=rows, source=source)
@@ -425,11 +485,66 @@ def load_table(path: str | Path | Sequence[str | Path], table: str = "survey", *
                        source=source)
     else:
         out = validate(df, table, rows=rows, source=source)
-    files = [{"file": p.name, "format": f, "sha256": _sha256(p), "rows": int(len(fr))}
-             for p, f, fr in zip(paths, fmts, frames)]
+    files = [{"file": p.name, "format": f, "sha256": h, "rows": int(len(fr))}
+             for p, f, fr, h in zip(paths, fmts, frames, hashes)]
     out.attrs["kassaki_source"] = (files[0] if len(files) == 1 else {"files": files}) | {
         "table": table, "rows": len(out)}
+    if declared:
+        out.attrs["kassaki_source"]["pii"] = dict(declared)
     return out
+
+
+def _id_text(s: pd.Series) -> pd.Series:
+    """Identifier values as text for hashing (whole floats without '.0')."""
+    if pd.api.types.is_float_dtype(s):
+        return s.map(lambda v: None if pd.isna(v) else (str(int(v)) if float(v).is_integer()
+                                                         else str(v)))
+    return s.astype("object").where(s.notna(), None).map(
+        lambda v: None if v is None else str(v).strip())
+
+
+def _check_files(paths: Sequence[Path], frames: Sequence[pd.DataFrame], hashes: Sequence[str],
+                 table: str) -> None:
+    """Checks across the files of one table: the same file twice, one wave in two files,
+    a column missing from one file (named by file)."""
+    probs: list[Problem] = []
+    seen: dict[str, Path] = {}
+    for p, h in zip(paths, hashes):
+        if h in seen:
+            probs.append(Problem(table, "*", f"is given twice: {seen[h].name} and {p.name} have "
+                                             f"the same content (SHA-256 {h[:12]})",
+                                 len(frames[paths.index(p)]),
+                                 fix="pass each file once (one --survey per wave); stacking a "
+                                     "file twice counts every household twice"))
+        seen.setdefault(h, p)
+    spec = CONTRACTS[table]
+    required = [c.name for c in spec.columns if c.required]
+    for p, fr in zip(paths, frames):
+        miss = [c for c in required if c not in fr.columns]
+        if miss and len(miss) < len(required):
+            probs.append(Problem(f"{table} ({p.name})", ", ".join(miss[:4]),
+                                 "is missing in this file (the other files have it)", len(fr),
+                                 fix=f"check the header of {p.name}: a renamed column can be "
+                                     f"mapped with rename={{'old': '{miss[0]}'}} (--rename "
+                                     f"old={miss[0]}); the raw file is left as it is"))
+    if "year" in spec.names and not probs:
+        where: dict[str, list[str]] = {}
+        for p, fr in zip(paths, frames):
+            if "year" in fr.columns:
+                for y in pd.unique(fr["year"].dropna().astype(str).str.strip()):
+                    where.setdefault(str(y).removesuffix(".0"), []).append(p.name)
+        for y, names in sorted(where.items()):
+            if len(names) > 1:
+                n = sum(int((fr["year"].astype(str).str.strip().str.removesuffix(".0") == y)
+                            .sum()) for fr, q in zip(frames, paths) if q.name in names
+                        and "year" in fr.columns)
+                probs.append(Problem(table, "year", f"has wave {y} in {len(names)} files "
+                                                    f"({', '.join(names[:4])})", n,
+                                     fix="each wave must come from one file; remove the "
+                                         "duplicate or the wrong year; stacking them would "
+                                         "count households twice"))
+    if probs:
+        raise SchemaError(probs, table=f"{table} ({len(paths)} files)")
 
 
 def load_registry(path: str | Path | Sequence[str | Path], *, key: str | None = None, demo: bool = False,
@@ -466,9 +581,13 @@ def validate_file(path: str | Path, table: str = "survey", **kwargs: object) -> 
     check_option("validate_file", "table", table, TABLES)
     p = Path(path)
     rename = kwargs.pop("rename", None)
+    pii = kwargs.pop("pii", None)
     df, rows, _ = read_raw(p, table=table, **kwargs)  # type: ignore[arg-type]
     if rename:
         df = df.rename(columns=dict(rename))  # type: ignore[call-overload]
+    declared = check_declarations(pii, df.columns, "validate_file")  # type: ignore[arg-type]
+    # nothing is written here: a declared column (hash or drop) is simply not checked
+    df = df.drop(columns=list(declared))
     if table == "registry" and _has_pii(df):
         table = "registry_raw"
     return validate(df, table, rows=rows, source=p.name)
@@ -488,6 +607,16 @@ def write_table(data: pd.DataFrame, path: str | Path, *, overwrite: bool = False
         raise DataFileError(f"refusing to write {p.name}: the table still holds personal "
                             f"columns {pii}. Fix: load the registry with load_registry(), which "
                             f"pseudonymises it.")
+    known = {c.name for spec in CONTRACTS.values() if not spec.raw for c in spec.columns}
+    found = personal_columns(data, exempt={c for c in data.columns if c in known and
+                                           not pd.api.types.is_object_dtype(data[c])
+                                           and not pd.api.types.is_string_dtype(data[c])},
+                             nik_only={c for c in data.columns if c in known})
+    if found:
+        c = found[0]
+        raise DataFileError(f"refusing to write {p.name}: column '{c.column}' {c.rule}"
+                            f"{f' (and {len(found) - 1} more column(s))' if len(found) > 1 else ''}"
+                            f". Fix: {declare_fix(c.column)}.")
     if p.exists() and not overwrite:
         raise DataFileError(f"{p} exists. Fix: choose another path or pass overwrite=True "
                             f"(raw files should never be overwritten).")

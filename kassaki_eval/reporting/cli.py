@@ -37,6 +37,12 @@ def params_from_args(args: argparse.Namespace) -> dict[str, Any]:
     raw["year"] = args.year
     files = {k: getattr(args, k) for k in ("registry", "survey", "participation", "rollout")
              if getattr(args, k)}
+    for k, v in files.items():
+        for one in (v if isinstance(v, list) else [v]):
+            if Path(one).is_dir():
+                raise ParameterError(f"The '{k}' parameter of kassaki-eval report must be a "
+                                     f"data file. Got the folder {Path(one).name!r} instead "
+                                     f"(pass each file inside it: one --survey per wave).")
     if files:
         src = {k: str(Path(v).resolve()) for k, v in files.items() if k != "survey"}
         if "survey" in files:  # --survey may repeat (one file per wave)

@@ -13,7 +13,6 @@ deletes before publishing (they hold pseudonymous ids, which no published output
 """
 from __future__ import annotations
 
-import importlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,7 +20,10 @@ from typing import Any
 
 import pandas as pd
 
+from ..data import loaders
+from ..data.checks import check_tables
 from ..exceptions import ReportError
+from ..synthetic import world as synth
 from .manifest import sha256_file
 from .params import ReportParams
 
@@ -45,15 +47,6 @@ class PreparedInputs:
         return {k: v["sha256"] for k, v in self.files.items()}
 
 
-def _optional(module: str) -> Any | None:
-    try:
-        return importlib.import_module(module)
-    except ModuleNotFoundError as e:
-        if e.name and module.startswith(e.name):
-            return None
-        raise
-
-
 def _hash_files(paths: dict[str, Path], root: Path | None) -> dict[str, dict[str, Any]]:
     out = {}
     for name, p in sorted(paths.items()):
@@ -63,31 +56,20 @@ def _hash_files(paths: dict[str, Path], root: Path | None) -> dict[str, dict[str
     return out
 
 
-def _read_rollout(path: Path) -> pd.DataFrame:
-    # The roll-out is an analysis table without a loader contract; codes stay text.
-    dtype = {"village_code": str, "kec_code": str, "zone": str, "component": str}
-    if path.suffix.lower() in (".parquet", ".pq"):
-        return pd.read_parquet(path)
-    return pd.read_csv(path, dtype=dtype, keep_default_na=False, na_values=[""])
-
-
 def _load_with_loaders(paths: dict[str, list[Path]], demo: bool
                        ) -> tuple[dict[str, pd.DataFrame], str]:
     """Read every raw file through ``kassaki_eval.data.loaders`` (validate + pseudonymise).
 
-    ``paths`` maps a table to its file(s); several files of one table (survey waves) are
-    validated one by one and stacked.
+    ``paths`` maps a table to its file(s); the files of one table (survey waves) are read
+    together, so duplicated files, a wave in two files and households counted twice are
+    errors (:func:`kassaki_eval.data.loaders.load_table`). The roll-out goes through its
+    contract too (village codes, one cohort per village, years).
     """
-    loaders = _optional("kassaki_eval.data.loaders")
-    if loaders is None:
-        return {}, ""
     out: dict[str, pd.DataFrame] = {}
-    for name in ("registry", "survey", "participation"):
+    for name in ("registry", "survey", "participation", "rollout"):
         if paths.get(name):
-            parts = [loaders.load_table(p, name, demo=demo) for p in paths[name]]
-            out[name] = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    if paths.get("rollout"):
-        out["rollout"] = _read_rollout(paths["rollout"][0])
+            ps = paths[name]
+            out[name] = loaders.load_table(ps[0] if len(ps) == 1 else ps, name, demo=demo)
     return out, "kassaki_eval.data.loaders"
 
 
@@ -106,10 +88,6 @@ def prepare_inputs(params: ReportParams, inputs_dir: Path | None = None,
     """
     src = params.source
     if src.kind == "demo":
-        synth = _optional("kassaki_eval.synthetic.world")
-        if synth is None:
-            raise ReportError("the demo data need kassaki_eval.synthetic.world, which is not "
-                              "installed yet. Fix: pass real files (source kind 'files').")
         world = synth.generate_world(seed=src.seed, scale=src.scale)
         truth = {k: v.copy() for k, v in getattr(world, "truth", {}).items()}
         if inputs_dir is not None:
@@ -124,14 +102,13 @@ def prepare_inputs(params: ReportParams, inputs_dir: Path | None = None,
             # the world's own post-ingest tables: same contract, no file round trip
             tables = {name: getattr(world, name).copy() for name in TABLES}
             loader = loader or "kassaki_eval.synthetic.world (in memory)"
+        check_tables(tables, params.year)
         return PreparedInputs(tables=_complete(tables), files=files, truth=truth, loader=loader,
                               checks=_checks(tables))
     paths = {"registry": [Path(src.registry)], "survey": [Path(p) for p in src.survey],
              "participation": [Path(src.participation)], "rollout": [Path(src.rollout)]}
     tables, loader = _load_with_loaders(paths, demo=False)
-    if not tables:
-        raise ReportError("reading real files needs kassaki_eval.data.loaders, which is not "
-                          "installed yet.")
+    check_tables(_complete(tables), params.year)
     files = _hash_files({p.name: p for ps in paths.values() for p in ps}, root)
     return PreparedInputs(tables=_complete(tables), files=files, loader=loader,
                           checks=_checks(tables))

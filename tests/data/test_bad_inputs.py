@@ -53,13 +53,18 @@ def ingested_registry() -> pd.DataFrame:
 
 @dataclass
 class Case:
+    """One hostile input: ``build`` writes the file(s); then either ``error`` is raised with
+    every text of ``expect`` in its message, or (``error=None``) the table loads and ``check``
+    asserts the correct result."""
+
     name: str
     table: str
-    build: Callable[[Path], Path]
-    error: type[Exception]
+    build: Callable[[Path], Path | list[Path]]
+    error: type[Exception] | None
     expect: list[str] | Callable[[Path], list[str]]
     problem: tuple[str, int] | None = None  # (column, count) of the structured Problem
     kwargs: dict[str, Any] = field(default_factory=dict)
+    check: Callable[[pd.DataFrame], None] | None = None
 
 
 def _survey(mutate: Callable[[pd.DataFrame], None], fmt: str = "csv",
@@ -288,9 +293,10 @@ CASES: list[Case] = [
          {"demo": True}),
     Case("family-card number mangled by Excel (7.31E+15)", "registry",
          _reg(_set("no_kk", [5], "7.31099E+15")), SchemaError,
-         ["registry_raw: column 'no_kk' is not exactly 16 digits: 1 row (e.g. row 7). Fix: NIK "
-          "and family-card numbers have exactly 16 digits; Excel keeps only 15 significant "
-          "digits"], ("no_kk", 1), {"demo": True}),
+         ["registry_raw: column 'no_kk' holds 16-digit ids that went through a number format "
+          "(scientific notation, '.0', or a 16th digit lost to 0): 1 row (e.g. row 7). Fix: "
+          "these ids went through a floating-point number", "Re-export the column AS TEXT"],
+         ("no_kk", 1), {"demo": True}),
     Case("duplicate family-card numbers", "registry", _reg(_dup_kk), SchemaError,
          ["registry_raw: column 'no_kk' has duplicated values: 2 rows (e.g. row 5, row 10). "
           "Fix: 'no_kk' must be unique"], ("no_kk", 2), {"demo": True}),
@@ -381,12 +387,29 @@ def test_catalogue_size_and_required_entries():
         assert must in names
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def _paths(built: Path | list[Path]) -> list[Path]:
+    return built if isinstance(built, list) else [built]
+
+
+def _hashes(paths: list[Path]) -> dict[Path, str]:
+    # a folder has no bytes to compare; everything else must stay byte-identical
+    return {p: sha256(p) for p in paths if p.is_file()}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
 def test_bad_input(case: Case, tmp_path: Path):
-    path = case.build(tmp_path)
-    before = sha256(path)
+    built = case.build(tmp_path)
+    paths = _paths(built)
+    before = _hashes(paths)
+    target = built if isinstance(built, Path) else paths
+    if case.error is None:
+        df = load_table(target, case.table, **case.kwargs)
+        assert case.check is not None
+        case.check(df)
+        assert _hashes(paths) == before, "the raw file was modified"
+        return
     with pytest.raises(case.error) as info:
-        load_table(path, case.table, **case.kwargs)
+        load_table(target, case.table, **case.kwargs)
     msg = str(info.value)
     expect = case.expect(tmp_path) if callable(case.expect) else case.expect
     for text in expect:
@@ -400,7 +423,8 @@ def test_bad_input(case: Case, tmp_path: Path):
         assert p.table.startswith(case.table.split("_")[0]) and p.fix
     # never a 16-digit number (NIK / KK) in a message, whatever the case
     assert not re.search(r"\d{16}", msg)
-    assert sha256(path) == before, "the raw file was modified"
+    assert "Traceback" not in msg and len(msg) < 4000
+    assert _hashes(paths) == before, "the raw file was modified"
 
 
 def test_excel_title_rows_load_with_header_row(tmp_path: Path):
@@ -446,3 +470,383 @@ def test_missing_key_for_real_registry(tmp_path: Path, monkeypatch):
     with pytest.raises(ConfigError, match=r"set the environment variable KASSAKI_PSEUDONYM_KEY"):
         load_table(path, "registry")
     assert sha256(path) == before
+
+
+# ============================================================================================
+# Hardening (issue 10): float-mangled ids, personal data by content, several files, roll-out,
+# file-level surprises and Indonesian export habits. Same rules: exact message texts, raw files
+# byte-identical; "correct result" cases state what the loaded table must hold.
+
+def _reg_float_xlsx(tmp: Path) -> Path:
+    # what Excel does to a 16-digit number: 15 significant digits kept, the 16th becomes 0
+    df = make_registry_raw()
+    df["no_kk"] = [float(int(v) // 10 * 10) for v in df["no_kk"]]
+    return write(df, tmp / "p3ke.xlsx")
+
+
+def _reg_dot_zero(tmp: Path) -> Path:
+    df = make_registry_raw()
+    df.loc[[4, 11], "nik_head"] = [v + ".0" for v in df.loc[[4, 11], "nik_head"]]
+    return write(df, tmp / "p3ke.csv")
+
+
+def _reg_float_parquet(tmp: Path) -> Path:
+    df = make_registry_raw()
+    df["nik_head"] = df["nik_head"].astype("float64")
+    return write(df, tmp / "p3ke.parquet")
+
+
+def _spouse_nik(df: pd.DataFrame) -> None:
+    df["nik_pasangan"] = [fake_nik(500 + i, "7310") for i in range(len(df))]
+
+
+def _full_names_unnamed(df: pd.DataFrame) -> None:
+    df["kolom7"] = [f"Andi Baso Contoh{chr(65 + i % 26)}{chr(97 + i // 26)}" for i in range(len(df))]
+
+
+def _address(df: pd.DataFrame) -> None:
+    df["lokasi"] = [f"Jl. Poros Contoh No. {i}, RT 0{i % 5 + 1}/RW 02" for i in range(len(df))]
+
+
+def _phone(df: pd.DataFrame) -> None:
+    df["kontak"] = [f"0812{3400000 + i:07d}" for i in range(len(df))]
+
+
+def _sixteen_unlisted(df: pd.DataFrame) -> None:
+    df["ref_no"] = [int(fake_nik(i, "7310")) for i in range(len(df))]
+
+
+def _spouse_name(df: pd.DataFrame) -> None:
+    df["nama_istri"] = [f"Hasnah Daeng {chr(65 + i % 26)}{chr(97 + i // 26)}ti"
+                        for i in range(len(df))]
+
+
+def _waves(tmp: Path, years=(2023, 2024, 2025), fmt="csv") -> list[Path]:
+    s = make_survey()
+    out = []
+    for y in years:
+        out.append(write(s[s["year"] == y], tmp / f"susenas_{y}.{fmt}"))
+    return out
+
+
+def _same_file_twice(tmp: Path) -> list[Path]:
+    a, b, c = _waves(tmp)
+    return [a, b, c, c]
+
+
+def _wave_in_two_files(tmp: Path) -> list[Path]:
+    a, b, c = _waves(tmp)
+    s = make_survey()
+    d = s[s["year"] == 2024].copy()
+    d["hh_id"] = "X" + d["hh_id"]
+    return [a, b, c, write(d, tmp / "susenas_2024_revisi.csv")]
+
+
+def _renamed_in_one_wave(tmp: Path) -> list[Path]:
+    a, b, c = _waves(tmp)
+    d = pd.read_csv(c, dtype=str).rename(columns={"weight": "bobot"})
+    c.unlink()
+    return [a, b, write(d, tmp / "susenas_2025.csv")]
+
+
+def _dup_household_across_files(tmp: Path) -> list[Path]:
+    # the 2024 wave file also carries two 2025 households that the 2025 file has
+    a, b, c = _waves(tmp)
+    s = make_survey()
+    d = pd.concat([s[s["year"] == 2024], s[s["year"] == 2025].head(2)])
+    b.unlink()
+    return [a, write(d, tmp / "susenas_2024.csv"), c]
+
+
+def _rollout_df() -> pd.DataFrame:
+    from conftest import VILLAGES
+    comps = ("credit", "csr_sme", "training", "facilitation", "women_groups")
+    cohort = {v: 2024 if i < 2 else 2025 if i < 4 else 0 for i, v in enumerate(VILLAGES)}
+    rows = [(v, c, cohort[v] if c == "credit" else 0, cohort[v]) for v in VILLAGES for c in comps]
+    df = pd.DataFrame(rows, columns=["village_code", "component", "first_year", "cohort"])
+    df["kec_code"] = df["village_code"].str[:8]
+    df["zone"] = df["village_code"].map(reference.villages().set_index("kemendagri_code")["zone"])
+    return df[["village_code", "kec_code", "zone", "component", "first_year", "cohort"]]
+
+
+def _roll(mutate: Callable[[pd.DataFrame], None], fmt: str = "csv") -> Callable[[Path], Path]:
+    def build(tmp: Path) -> Path:
+        df = _rollout_df()
+        mutate(df)
+        return write(df, tmp / f"rollout.{fmt}")
+    return build
+
+
+def _two_cohorts(df: pd.DataFrame) -> None:
+    i = df.index[(df["village_code"] == "73.10.01.1001") & (df["component"] == "training")][0]
+    df.loc[i, ["first_year", "cohort"]] = [2025, 2025]
+
+
+def _no_dots(df: pd.DataFrame) -> None:
+    df["village_code"] = df["village_code"].str.replace(".", "", regex=False)
+
+
+def _q3(df: pd.DataFrame) -> None:
+    df["first_year"] = df["first_year"].astype(object)
+    df.loc[0, "first_year"] = "2024 (Q3)"
+
+
+def _gz_csv(tmp: Path) -> Path:
+    import gzip
+    p = tmp / "survey.csv.gz"
+    p.write_bytes(gzip.compress(make_survey().to_csv(index=False).encode(), mtime=0))
+    return p
+
+
+def _gz_binary(tmp: Path) -> Path:
+    import gzip
+    raw = write(make_survey(), tmp / "inner.parquet").read_bytes()
+    p = tmp / "survey.parquet.gz"
+    p.write_bytes(gzip.compress(raw, mtime=0))
+    return p
+
+
+def _json_as_csv(tmp: Path) -> Path:
+    p = tmp / "survey.csv"
+    p.write_text(make_survey().head(3).to_json(orient="records"), encoding="utf-8")
+    return p
+
+
+def _folder(tmp: Path) -> Path:
+    p = tmp / "susenas_2025"
+    p.mkdir()
+    return p
+
+
+def _long_id(df: pd.DataFrame) -> None:
+    df["hh_id"] = df["hh_id"].astype(object)
+    df.loc[[0, 1], "hh_id"] = "H" + "ab" * 2500
+
+
+def _bom_semicolon(tmp: Path) -> Path:
+    p = tmp / "survey.csv"
+    p.write_bytes(make_survey().to_csv(index=False, sep=";").encode("utf-8-sig"))
+    return p
+
+
+def _rp_amounts(tmp: Path) -> Path:
+    df = make_participation()
+    df["amount_rp"] = [f"Rp {int(v):,}".replace(",", ".") for v in df["amount_rp"]]
+    return write(df, tmp / "participation.csv")
+
+
+def _excel_dates_in_year(tmp: Path) -> Path:
+    df = make_survey()
+    df["year"] = pd.to_datetime(df["year"].astype(str) + "-01-01")
+    return write(df, tmp / "susenas.xlsx")
+
+
+def _merged_header(tmp: Path) -> Path:
+    from openpyxl import Workbook
+    df = make_survey()
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "survey"
+    ws.append(["Identitas", None, None, "Lokasi"] + [None] * (df.shape[1] - 4))
+    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=3)
+    ws.merge_cells(start_row=1, start_column=4, end_row=1, end_column=8)
+    ws.append(list(df.columns))
+    for rec in df.astype(object).where(df.notna(), None).itertuples(index=False):
+        ws.append([v.item() if hasattr(v, "item") else v for v in rec])
+    p = tmp / "susenas_merged.xlsx"
+    wb.save(p)
+    return p
+
+
+def _several_sheets(tmp: Path) -> Path:
+    p = tmp / "susenas_book.xlsx"
+    with pd.ExcelWriter(p, engine="openpyxl") as w:
+        pd.DataFrame({"catatan": ["dibuat oleh BPS"]}).to_excel(w, sheet_name="Catatan", index=False)
+        make_survey().to_excel(w, sheet_name="Data 2023-2025", index=False)
+    return p
+
+
+def _mixed_case(df: pd.DataFrame) -> None:
+    df["zone"] = df["zone"].str.title() + " "
+    df["village_code"] = "  " + df["village_code"] + " "
+    df["head_sector"] = df["head_sector"].str.upper()
+
+
+def _codes_without_dots_survey(df: pd.DataFrame) -> None:
+    df.loc[[0, 1], "village_code"] = df.loc[[0, 1], "village_code"].str.replace(".", "",
+                                                                                 regex=False)
+
+
+def _has(col: str, absent: str | None = None) -> Callable[[pd.DataFrame], None]:
+    def check(df: pd.DataFrame) -> None:
+        assert col in df.columns
+        if absent is not None:
+            assert absent not in df.columns
+    return check
+
+
+def _hashed(col: str) -> Callable[[pd.DataFrame], None]:
+    def check(df: pd.DataFrame) -> None:
+        assert df[col].str.fullmatch(r"P[0-9a-f]{16}").all()
+        assert df[col].nunique() == len(df)
+    return check
+
+
+def _rows(n: int) -> Callable[[pd.DataFrame], None]:
+    def check(df: pd.DataFrame) -> None:
+        assert len(df) == n and df["hh_id"].iloc[0] == "H0000"
+        assert df["consumption_pc"].dtype == "float64"
+    return check
+
+
+def _normalised(df: pd.DataFrame) -> None:
+    assert set(df["zone"]) <= {"island", "mainland"}
+    assert df["village_code"].str.fullmatch(r"73\.10\.\d{2}\.\d{4}").all()
+    assert set(df["head_sector"]) <= {"agriculture", "fishery", "industry", "trade", "services",
+                                      "none"}
+
+
+_DECLARE = "declare what to do with it: pii={'%s': 'hash'} replaces it by a keyed pseudonym"
+
+HARDENING: list[Case] = [
+    # ---- ids that went through a float -------------------------------------------------------
+    Case("NIK/KK stored as Excel numbers (16th digit lost)", "registry", _reg_float_xlsx,
+         SchemaError,
+         ["registry_raw (p3ke.xlsx): 1 problem found",
+          "registry_raw: column 'no_kk' holds 16-digit ids that went through a number format "
+          "(scientific notation, '.0', or a 16th digit lost to 0): 30 rows (e.g. row 2, row 3",
+          "Re-export the column AS TEXT"], ("no_kk", 30), {"demo": True}),
+    Case("NIK with a '.0' tail (CSV from a float column)", "registry", _reg_dot_zero,
+         SchemaError,
+         ["registry_raw: column 'nik_head' holds 16-digit ids that went through a number format"
+          " (scientific notation, '.0', or a 16th digit lost to 0): 2 rows (e.g. row 6, row 13)"],
+         ("nik_head", 2), {"demo": True}),
+    Case("NIK column stored as float64 in Parquet", "registry", _reg_float_parquet, SchemaError,
+         ["registry_raw: column 'nik_head' holds 16-digit ids that went through a number format",
+          ": 30 rows"], ("nik_head", 30), {"demo": True}),
+    # ---- personal data by content and by name --------------------------------------------------
+    Case("spouse's NIK in an extra registry column", "registry", _reg(_spouse_nik), SchemaError,
+         ["registry_raw: column 'nik_pasangan' looks like personal data (30 values shaped like "
+          "NIK/family-card numbers, 30 of them with an Indonesian province and kabupaten "
+          "prefix): 30 rows. Fix: " + _DECLARE % "nik_pasangan"],
+         ("nik_pasangan", 30), {"demo": True}),
+    Case("spouse's NIK declared 'drop' is dropped", "registry", _reg(_spouse_nik), None, [],
+         kwargs={"demo": True, "pii": {"nik_pasangan": "drop"}},
+         check=_has("family_id", absent="nik_pasangan")),
+    Case("spouse's NIK declared 'hash' becomes a keyed pseudonym", "registry", _reg(_spouse_nik),
+         None, [], kwargs={"demo": True, "pii": {"nik_pasangan": "hash"}},
+         check=_hashed("nik_pasangan")),
+    Case("full names in a column with a neutral name", "registry", _reg(_full_names_unnamed),
+         SchemaError,
+         ["registry_raw: column 'kolom7' looks like personal data (30 values shaped like "
+          "personal names, 100% distinct): 30 rows. Fix: " + _DECLARE % "kolom7"],
+         ("kolom7", 30), {"demo": True}),
+    Case("spouse's name (by content and name) in a survey", "survey", _survey(_spouse_name),
+         SchemaError,
+         ["survey: column 'nama_istri' looks like personal data (54 values shaped like personal "
+          "names, 100% distinct): 54 rows"], ("nama_istri", 54)),
+    Case("street addresses in a survey column", "survey", _survey(_address), SchemaError,
+         ["survey: column 'lokasi' looks like personal data (54 values shaped like street "
+          "addresses): 54 rows. Fix: " + _DECLARE % "lokasi"], ("lokasi", 54)),
+    Case("telephone numbers in participation records", "participation", _part(_phone),
+         SchemaError,
+         ["participation: column 'kontak' looks like personal data (12 values shaped like "
+          "telephone numbers): 12 rows"], ("kontak", 12)),
+    Case("16-digit numbers under an unlisted name (Parquet int64)", "survey",
+         _survey(_sixteen_unlisted, "parquet"), SchemaError,
+         ["survey: column 'ref_no' looks like personal data (54 values shaped like NIK/"
+          "family-card numbers, 54 of them with an Indonesian province and kabupaten prefix)"],
+         ("ref_no", 54)),
+    Case("16-digit column declared 'hash' in a survey", "survey",
+         _survey(_sixteen_unlisted, "parquet"), None, [],
+         kwargs={"pii": {"ref_no": "hash"}, "key": "a-test-key-of-24-chars!!"},
+         check=_hashed("ref_no")),
+    Case("undeclared 'alamat' column with blank values (by name)", "survey",
+         _survey(lambda d: d.__setitem__("alamat", np.nan)), SchemaError,
+         ["survey: column 'alamat' looks like personal data (its name suggests NIK, "
+          "family-card number, name, address, telephone or birth date): 0 rows"],
+         ("alamat", 0)),
+    # ---- several files of one table ----------------------------------------------------------
+    Case("the same wave file passed twice", "survey", _same_file_twice, SchemaError,
+         ["survey (4 files): 1 problem found",
+          "survey: column '*' is given twice: susenas_2025.csv and susenas_2025.csv have the "
+          "same content (SHA-256", ": 18 rows. Fix: pass each file once"], ("*", 18)),
+    Case("one wave in two files", "survey", _wave_in_two_files, SchemaError,
+         ["survey: column 'year' has wave 2024 in 2 files (susenas_2024.csv, "
+          "susenas_2024_revisi.csv): 36 rows. Fix: each wave must come from one file"],
+         ("year", 36)),
+    Case("a wave file with a renamed column names the file", "survey", _renamed_in_one_wave,
+         SchemaError,
+         ["survey (susenas_2025.csv): column 'weight' is missing in this file (the other files "
+          "have it): 18 rows. Fix: check the header of susenas_2025.csv"], ("weight", 18)),
+    Case("households of one wave in two files", "survey", _dup_household_across_files,
+         SchemaError,
+         ["survey: column 'year' has wave 2025 in 2 files (susenas_2024.csv, susenas_2025.csv)"
+          ": 20 rows"], ("year", 20)),
+    Case("three wave files stack into one table", "survey", _waves, None, [],
+         check=_rows(54)),
+    # ---- the roll-out contract ---------------------------------------------------------------
+    Case("roll-out: a village in two cohorts", "rollout", _roll(_two_cohorts), SchemaError,
+         ["rollout: column 'cohort' puts 1 village(s) in two or more cohorts: 5 rows "
+          "(e.g. 73.10.01.1001). Fix: a village belongs to one cohort"]),
+    Case("roll-out: village codes without dots", "rollout", _roll(_no_dots), SchemaError,
+         ["rollout: column 'village_code' is not a Kemendagri village code ('7310011001', "
+          "'7310012002', '7310041001'): 30 rows", "codes like 7310011001 are Kemendagri codes "
+          "written without dots"]),
+    Case("roll-out: first_year '2024 (Q3)'", "rollout", _roll(_q3), SchemaError,
+         ["rollout: column 'first_year' has text in a numeric (int) column ('2024 (Q3)'): 1 row "
+          "(e.g. 73.10.01.1001 (credit)). Fix: 'first_year' must hold numbers only"]),
+    Case("roll-out given as .xlsx", "rollout", _roll(lambda d: None, "xlsx"), None, [],
+         check=lambda df: (df["cohort"].dtype == "int64") and None),
+    # ---- what the file really is -------------------------------------------------------------
+    Case("gzip-compressed CSV (.csv.gz) is read", "survey", _gz_csv, None, [], check=_rows(54)),
+    Case("gzip of a Parquet file", "survey", _gz_binary, DataFileError,
+         ["survey.parquet.gz is gzip-compressed data, which kassaki-eval does not read",
+          "Fix: decompress it first (gunzip)"]),
+    Case("one-line JSON named .csv", "survey", _json_as_csv, DataFileError,
+         ["survey.csv is not what its name says: the extension '.csv' claims CSV text, but the "
+          "content is JSON text. Fix: export the table as 'CSV UTF-8'"]),
+    Case("a folder instead of a file", "survey", _folder, DataFileError,
+         ["susenas_2025 is a folder, not a file. Fix: pass the data file inside it"]),
+    Case("a 5000-character id is cut short in the message", "survey", _survey(_long_id),
+         SchemaError,
+         ["survey: column 'year+hh_id' has duplicated values: 2 rows (e.g. H" + "ab" * 19
+          + "…)."], ("year+hh_id", 2)),
+    # ---- Indonesian export habits --------------------------------------------------------------
+    Case("';' CSV with a BOM (Excel, Indonesian locale) is read", "survey", _bom_semicolon,
+         None, [], check=_rows(54)),
+    Case("amounts written 'Rp 1.250.000'", "participation", _rp_amounts, SchemaError,
+         ["participation: column 'amount_rp' has text in a numeric (float) column "
+          "('Rp 1.000.000', 'Rp 2.000.000', 'Rp 3.000.000'): 12 rows",
+          "written as Rupiah amounts ('Rp 1.250.000'): export the plain number"],
+         ("amount_rp", 12)),
+    Case("Excel dates in the year column", "survey", _excel_dates_in_year, SchemaError,
+         ["survey: column 'year' has text in a numeric (int) column ('2023-01-01 00:00:00'",
+          "the values are dates: Excel formatted the column as a date"], ("year", 54)),
+    Case("merged group-title row above the header", "survey", _merged_header, DataFileError,
+         ["susenas_merged.xlsx: the header is not in the first row", "appear in row 2",
+          "Fix: pass header_row=2"]),
+    Case("merged group-title row, header_row=2 given", "survey", _merged_header, None, [],
+         kwargs={"header_row": 2}, check=_rows(54)),
+    Case("a workbook with several sheets, none named 'survey'", "survey", _several_sheets,
+         DataFileError,
+         ["susenas_book.xlsx has 2 sheets ('Catatan', 'Data 2023-2025') and none is named "
+          "'survey'. Fix: pass sheet='<name>'"]),
+    Case("several sheets, sheet= given", "survey", _several_sheets, None, [],
+         kwargs={"sheet": "Data 2023-2025"}, check=_rows(54)),
+    Case("mixed case and extra spaces in codes and categories", "survey",
+         _survey(_mixed_case, as_object=True), None, [], check=_normalised),
+    Case("village codes with and without dots in one file", "survey",
+         _survey(_codes_without_dots_survey), SchemaError,
+         ["survey: column 'village_code' is not a Kemendagri village code ('7310011001'): "
+          "2 rows (e.g. H0000 (2023), H0001 (2023))", "written without dots"]),
+]
+CASES.extend(HARDENING)
+
+
+def test_catalogue_counts_by_outcome():
+    """The catalogue: at least 80 hostile inputs, each a correct result or one clear error."""
+    n_ok = sum(c.error is None for c in CASES)
+    n_err = len(CASES) - n_ok
+    print(f"\ncatalogue: {len(CASES)} cases, {n_ok} correct result, {n_err} clear error")
+    assert len({c.name for c in CASES}) == len(CASES)

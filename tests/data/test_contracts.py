@@ -156,4 +156,5 @@ def test_rollout_contract():
     r.loc[7, "first_year"] = 24
     rules = sorted((p.column, p.rule, p.count) for p in problems(r, "rollout"))
     assert rules == [("cohort", "differs from the village's earliest first_year", 1),
+                     ("cohort", "puts 1 village(s) in two or more cohorts", 5),
                      ("first_year", "has years that are neither 0 (never) nor a calendar year", 1)]

@@ -126,5 +126,9 @@ def test_ids_that_are_really_niks_are_masked_in_examples():
     s = make_survey()
     s["hh_id"] = [fake_nik(i) for i in range(len(s))]
     s.loc[0, "weight"] = 0
-    (p,) = problems(s, "survey")
-    assert p.examples == ("[16-digit number removed] (2023)",)
+    probs = {q.column: q for q in problems(s, "survey")}
+    assert sorted(probs) == ["hh_id", "weight"]  # hh_id: NIK-shaped values found by content
+    assert probs["weight"].examples == ("[16-digit number removed] (2023)",)
+    assert probs["hh_id"].rule.startswith("looks like personal data (54 values shaped like "
+                                          "NIK/family-card numbers, 54 of them with an "
+                                          "Indonesian province and kabupaten prefix)")
