@@ -5,7 +5,7 @@ households with log-normal per-capita consumption, person weights = weight x hou
 
 What is timed (each case computes the same 3 x 14 point estimates and linearised SEs):
 
-- ``kassaki``: ``fgt(design, alpha=[0, 1, 2], size="hh_size", by="kec", total=True)`` (one
+- ``kassaki``: ``fgt(design, g=[0, 1, 2], size="hh_size", by="kec", total=True)`` (one
   call: overall and 13 kecamatan; includes the poverty-gap variables, design df, design effects
   and the EstimateResult with provenance), on a
   :class:`SurveyDesign` built once outside the timing (construction is timed separately);
@@ -111,7 +111,7 @@ def run(n: int, repeats: int) -> list[dict[str, Any]]:
     y = df["consumption_pc"].to_numpy()
 
     def kassaki() -> np.ndarray:
-        r = fgt(design, "consumption_pc", line=LINE, alpha=[0, 1, 2], size="hh_size", by="kec",
+        r = fgt(design, "consumption_pc", line=LINE, g=[0, 1, 2], size="hh_size", by="kec",
                 total=True)
         return _kassaki_table(r)
 

@@ -39,8 +39,12 @@ from typing import Any, Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DesignError, ParameterError, Problem, check_option, format_examples
-from ..results import EstimateResult, Provenance, hash_frame
+from ..exceptions import DesignError, ParameterError, Problem, check_option
+from ..results import EstimateResult, hash_frame
+# estimator plumbing lives in _common; build_result, domain_sums, effective_weights and
+# srs_variance stay importable from here for one release (they were defined here before)
+from ._common import (build_result, domain_sums, effective_weights,  # noqa: F401
+                      ratio_of_totals, renamed_keywords, srs_variance)
 
 __all__ = ["SurveyDesign", "Domains", "LONELY_PSU_RULES", "as_design"]
 
@@ -151,7 +155,7 @@ class SurveyDesign:
         if bad.any():
             raise DesignError(Problem(
                 table, weight, "must be finite and > 0 (zero, negative or missing weights found)",
-                int(bad.sum()), self._examples(bad),
+                int(bad.sum()), self.examples(bad),
                 "drop out-of-scope rows before building the design, or repair the weights; a "
                 "domain is estimated with the `by=`/`subset=` argument, not with zero weights."
             ).message())
@@ -165,7 +169,7 @@ class SurveyDesign:
             if data[strata].isna().any():
                 m = data[strata].isna().to_numpy()
                 raise DesignError(Problem(table, strata, "is missing", int(m.sum()),
-                                          self._examples(m), "fill the stratum of every row.").message())
+                                          self.examples(m), "fill the stratum of every row.").message())
             s_codes, s_uni = pd.factorize(data[strata], sort=True)
             self.strata_labels = tuple(s_uni)
         # psu codes
@@ -176,7 +180,7 @@ class SurveyDesign:
             if data[psu].isna().any():
                 m = data[psu].isna().to_numpy()
                 raise DesignError(Problem(table, psu, "is missing", int(m.sum()),
-                                          self._examples(m), "fill the PSU of every row.").message())
+                                          self.examples(m), "fill the PSU of every row.").message())
             raw_psu, p_uni = pd.factorize(data[psu], sort=True)
             p_labels = p_uni
         if not self.nest and psu is not None:
@@ -209,7 +213,7 @@ class SurveyDesign:
             if (~np.isfinite(fv) | (fv <= 0)).any():
                 m = ~np.isfinite(fv) | (fv <= 0)
                 raise DesignError(Problem(table, fpc, "must be finite and > 0", int(m.sum()),
-                                          self._examples(m), "give the population PSU count "
+                                          self.examples(m), "give the population PSU count "
                                           "or the sampling fraction of the stratum.").message())
             per = pd.DataFrame({"s": s_codes, "f": fv}).groupby("s")["f"].agg(["min", "max"])
             varying = per.index[per["min"] != per["max"]]
@@ -275,11 +279,52 @@ class SurveyDesign:
         return self._cache["hash"]
 
     # ------------------------------------------------------------------------------------------
-    def _examples(self, mask: np.ndarray) -> tuple[Any, ...]:
+    def examples(self, mask: np.ndarray) -> tuple[Any, ...]:
+        """Up to five examples of the rows in ``mask`` for an error message: pseudonymous ids
+        from ``id_column`` when the design has one, row numbers otherwise."""
         idx = np.flatnonzero(mask)[:5]
         if self.id_column is not None:
             return tuple(self.data[self.id_column].iloc[idx].tolist())
         return tuple(f"row {i}" for i in idx)
+
+    _examples = examples  # the old private name, kept for one release
+
+    def spec(self) -> dict[str, Any]:
+        """The constructor arguments of this design (without ``data``)."""
+        return {"weight": self.weight_col, "strata": self.strata_col, "psu": self.psu_col,
+                "fpc": self.fpc_col, "lonely_psu": self.lonely_psu, "nest": self.nest,
+                "fpc2": self.fpc2_col, "table": self.table, "id_column": self.id_column}
+
+    def for_rows(self, mask: np.ndarray | pd.Series) -> "SurveyDesign":
+        """The same design options on the rows in ``mask`` only, as a new design.
+
+        For a separate sample held in the same table, such as one survey wave. A domain of
+        this sample is *not* a new design: estimate it with ``by=``/``subset=``, which keep
+        every PSU of the design (R ``subset``/``svyby``).
+        """
+        m = np.asarray(mask, dtype=bool)
+        if m.shape != (self.n,):
+            raise ParameterError(f"The 'mask' parameter of SurveyDesign.for_rows must be a "
+                                 f"boolean mask with one value per row ({self.n}). Got shape "
+                                 f"{m.shape} instead.")
+        return SurveyDesign(self.data[m].reset_index(drop=True), **self.spec())
+
+    def person_weights(self, size: str | np.ndarray | None, owner: str) -> np.ndarray:
+        """Design weights, times household size for person-level measures (cached by name)."""
+        if size is None:
+            return self.weights
+        if isinstance(size, str) and ("w", size) in self._cache:
+            return self._cache[("w", size)]
+        s = self.column(size, owner, "size")
+        if (s <= 0).any():
+            m = s <= 0
+            raise DesignError(Problem(self.table, size if isinstance(size, str) else "size",
+                                      "must be > 0", int(m.sum()), self.examples(m),
+                                      "household size is at least 1.").message())
+        out = self.weights * s
+        if isinstance(size, str):
+            self._cache[("w", size)] = out
+        return out
 
     def __repr__(self) -> str:
         return (f"SurveyDesign(n={self.n}, strata={self.n_strata}, psu={self.n_psu}, "
@@ -312,7 +357,7 @@ class SurveyDesign:
         bad = ~np.isfinite(v)
         if bad.any():
             raise DesignError(Problem(self.table, name if isinstance(name, str) else what,
-                                      "is missing or not finite", int(bad.sum()), self._examples(bad),
+                                      "is missing or not finite", int(bad.sum()), self.examples(bad),
                                       "impute or drop those rows before building the design."
                                       ).message())
         if isinstance(name, str):
@@ -449,11 +494,14 @@ class SurveyDesign:
         return self.one_minus_f2 is not None
 
     def variance_of_totals(self, t: np.ndarray, sq: np.ndarray | None = None) -> np.ndarray:
-        """Design variance from PSU totals ``t`` of shape ``(n_psu, ...)`` (R's ``svyrecvar``).
+        """Deprecated: use :meth:`variance` with ``totals=`` (and ``squares=``)."""
+        import warnings
+        warnings.warn("SurveyDesign.variance_of_totals is deprecated and will be removed in the "
+                      "next release; use SurveyDesign.variance(totals=..., squares=...).",
+                      DeprecationWarning, stacklevel=2)
+        return self.variance(totals=t, squares=sq)
 
-        ``sq``: PSU totals of squared scores ``sum (w z)^2`` (same shape), needed for the
-        second-stage term of a two-stage design. Returns an array of shape ``t.shape[1:]``.
-        """
+    def _variance_from_totals(self, t: np.ndarray, sq: np.ndarray | None) -> np.ndarray:
         var1 = self._variance_stage1(t)
         if not self.two_stage:
             return var1
@@ -542,34 +590,63 @@ class SurveyDesign:
         np.logical_or.at(sc, self.psu_stratum, pc)
         return (n_psu_d - sc.sum(axis=0)).astype(float)
 
-    def variance(self, scores: np.ndarray, dom: Domains | None = None,
-                 weights: np.ndarray | None = None) -> np.ndarray:
-        """Variance of :math:`\\sum_i w_i z_i` for each column of ``scores`` (and domain).
+    def variance(self, scores: Any = None, dom: Domains | None = None,
+                 weights: np.ndarray | None = None, *, totals: np.ndarray | None = None,
+                 squares: np.ndarray | None = None) -> np.ndarray:
+        """Design variance of linearised estimators: the one variance entry point.
 
-        ``scores`` are influence-function values on the estimate's scale (already zero outside
-        the domain when ``dom`` is None). Returns ``(n_domains, k)``.
+        Two ways in, the same engine (R survey's ``svyrecvar``: with-replacement ultimate
+        clusters within strata, ``1 - f_h``, lonely-PSU rule, optional second stage):
+
+        - ``scores``: influence-function values :math:`z_i` on the estimate's scale, one row per
+          unit (a column per measure); returns the variance of :math:`\\sum_i w_i z_i` for
+          each domain of ``dom`` (all rows when None) and column: ``(n_domains, k)``.
+        - ``totals``: PSU totals of :math:`w_i z_i` already aggregated by the estimator (shape
+          ``(n_psu, ...)``, e.g. from :meth:`psu_totals`), with ``squares`` the PSU totals of
+          :math:`(w_i z_i)^2` for a two-stage design (:meth:`unit_squares`); returns an array
+          of shape ``totals.shape[1:]``. Estimators that form their scores algebraically from
+          PSU totals (FGT, ratios) use this form.
         """
+        if totals is not None:
+            if scores is not None:
+                raise ParameterError("The 'scores' parameter of SurveyDesign.variance must be "
+                                     "None when 'totals' is given. Got both instead.")
+            return self._variance_from_totals(np.asarray(totals, dtype=float), squares)
+        if scores is None:
+            raise ParameterError("SurveyDesign.variance needs 'scores' (per-unit influence "
+                                 "values) or 'totals' (PSU totals). Got neither.")
         dom = dom or Domains(np.zeros(self.n, dtype=np.int64), ("all",), None)
-        return self.variance_of_totals(self.psu_totals(scores, dom, weights),
-                                       self.unit_squares(scores, dom, weights))
+        return self._variance_from_totals(self.psu_totals(scores, dom, weights),
+                                          self.unit_squares(scores, dom, weights))
 
     # ------------------------------------------------------------------------------------------
     def mean(self, y: str, *, by: str | Sequence[str] | None = None,
              subset: np.ndarray | None = None, size: str | None = None,
-             conf_alpha: float = 0.05) -> EstimateResult:
-        """Weighted mean with linearised SE (R: ``svymean`` / ``svyby(..., svymean)``)."""
+             alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+        """Weighted mean with linearised SE (R: ``svymean`` / ``svyby(..., svymean)``).
+
+        ``alpha``: intervals at level 1 - alpha (``conf_alpha`` is its deprecated old name).
+        """
+        alpha = renamed_keywords("SurveyDesign.mean", deprecated,
+                                 {"conf_alpha": "alpha"}).get("alpha", alpha)
         return ratio_of_totals(self, {"y": self.column(y, "SurveyDesign.mean", "y")},
                                lambda T: T["y"] / T["_N"], lambda T: {"y": 1 / T["_N"],
                                                                       "_N": -T["y"] / T["_N"] ** 2},
                                by=by, subset=subset, size=size, method="mean", term=y,
-                               conf_alpha=conf_alpha)
+                               alpha=alpha)
 
     def total(self, y: str, *, by: str | Sequence[str] | None = None,
-              subset: np.ndarray | None = None, conf_alpha: float = 0.05) -> EstimateResult:
-        """Weighted total with linearised SE (R: ``svytotal``)."""
+              subset: np.ndarray | None = None, alpha: float = 0.05,
+              **deprecated: Any) -> EstimateResult:
+        """Weighted total with linearised SE (R: ``svytotal``).
+
+        ``alpha``: intervals at level 1 - alpha (``conf_alpha`` is its deprecated old name).
+        """
+        alpha = renamed_keywords("SurveyDesign.total", deprecated,
+                                 {"conf_alpha": "alpha"}).get("alpha", alpha)
         return ratio_of_totals(self, {"y": self.column(y, "SurveyDesign.total", "y")},
                                lambda T: T["y"], lambda T: {"y": np.ones_like(T["y"])},
-                               by=by, subset=subset, method="total", term=y, conf_alpha=conf_alpha,
+                               by=by, subset=subset, method="total", term=y, alpha=alpha,
                                deff=False)
 
 
@@ -584,171 +661,3 @@ def as_design(data: Any, design: Any = None, owner: str = "estimator") -> Survey
     raise ParameterError(
         f"The 'design' parameter of {owner} must be a SurveyDesign, or a dict of SurveyDesign "
         f"options when 'data' is a DataFrame. Got {type(design).__name__} instead.")
-
-
-# ---------------------------------------------------------------------------------------------
-# Shared machinery for estimators
-# ---------------------------------------------------------------------------------------------
-
-def effective_weights(design: SurveyDesign, size: str | np.ndarray | None, owner: str) -> np.ndarray:
-    """Design weights, times household size for person-level measures."""
-    if size is None:
-        return design.weights
-    if isinstance(size, str) and ("w", size) in design._cache:
-        return design._cache[("w", size)]
-    s = design.column(size, owner, "size")
-    if (s <= 0).any():
-        m = s <= 0
-        raise DesignError(Problem(design.table, size if isinstance(size, str) else "size",
-                                  "must be > 0", int(m.sum()), design._examples(m),
-                                  "household size is at least 1.").message())
-    out = design.weights * s
-    if isinstance(size, str):
-        design._cache[("w", size)] = out
-    return out
-
-
-def domain_sums(dom: Domains, values: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted domain totals of each column: ``(D, k)``."""
-    vals = values if values.ndim == 2 else values[:, None]
-    inside = dom.codes >= 0
-    c = dom.codes[inside]
-    return np.stack([np.bincount(c, weights=w[inside] * vals[inside, j], minlength=dom.n)
-                     for j in range(vals.shape[1])], axis=1)
-
-
-def srs_variance(dom: Domains, u: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """SRS-with-replacement variance of an estimator with per-unit influence ``u`` (R's
-    ``deff="replace"``): ``svyvar(u) / n`` within each domain, where ``svyvar`` is the weighted
-    variance with the ``n/(n-1)`` factor. ``u`` must be on the per-unit (mean) scale."""
-    uu = u if u.ndim == 2 else u[:, None]
-    inside = dom.codes >= 0
-    c = dom.codes[inside]
-    wi = w[inside]
-    n = np.bincount(c, minlength=dom.n).astype(float)
-    W = np.bincount(c, weights=wi, minlength=dom.n)
-    out = np.empty((dom.n, uu.shape[1]))
-    for j in range(uu.shape[1]):
-        x = uu[inside, j]
-        m = np.bincount(c, weights=wi * x, minlength=dom.n) / W
-        ss = np.bincount(c, weights=wi * (x - m[c]) ** 2, minlength=dom.n) / W
-        with np.errstate(divide="ignore", invalid="ignore"):
-            out[:, j] = ss * n / (n - 1) / n
-    return out
-
-
-def build_result(
-    design: SurveyDesign,
-    dom: Domains,
-    *,
-    terms: Sequence[str],
-    estimate: np.ndarray,
-    variance: np.ndarray,
-    srs_var: np.ndarray | None,
-    method: str,
-    options: Mapping[str, Any],
-    conf_alpha: float = 0.05,
-    measure: Sequence[str] | None = None,
-    extra_cols: Mapping[str, Sequence[Any]] | None = None,
-    extras: Mapping[str, Any] | None = None,
-    own: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-    df_mode: str = "design",
-) -> EstimateResult:
-    """Assemble an :class:`EstimateResult` for D domains x k measures (flattened row-major).
-
-    ``df_mode="design"`` stores R's domain degf (t intervals); ``"normal"`` stores an
-    infinite df (normal intervals)."""
-    check_option("build_result", "df", df_mode, ("design", "normal"))
-    est = np.asarray(estimate, dtype=float).reshape(-1)
-    var = np.asarray(variance, dtype=float).reshape(-1)
-    k = len(est) // dom.n
-    n_obs = design.domain_counts(dom)
-    n_used = int(n_obs.sum())
-    df = design.domain_degf(dom) if df_mode == "design" else np.full(dom.n, np.inf)
-    se = np.sqrt(np.maximum(var, 0.0))
-    table = pd.DataFrame({
-        "term": list(terms),
-        "estimate": est,
-        "std_error": se,
-        "n_obs": np.repeat(n_obs, k),
-        "df": np.repeat(df, k),
-    })
-    if srs_var is not None:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            table["deff"] = var / np.asarray(srs_var, dtype=float).reshape(-1)
-    else:
-        table["deff"] = np.nan
-    table["group"] = np.repeat(np.array(dom.labels, dtype=object), k)
-    table["measure"] = list(measure) if measure is not None else [method] * len(est)
-    for c, v in (extra_cols or {}).items():
-        table[c] = list(v)
-    if own is not None:
-        table["p_value"], table["conf_low"], table["conf_high"] = own
-    prov = Provenance(
-        method=method,
-        options={**design.options(), **dict(options), "by": dom.name,
-                 "df": ("PSUs minus strata with domain rows (R degf)" if df_mode == "design"
-                        else "normal intervals (infinite df)"),
-                 "deff": "design variance / SRS-with-replacement variance (R deff='replace')"},
-        inputs_hash=design.inputs_hash,
-        n_input=design.n,
-        n_used=n_used,
-        dropped={} if n_used == design.n else {"outside the domain (kept in the design, z=0)":
-                                               design.n - n_used},
-    )
-    return EstimateResult(table, method=method, alpha=conf_alpha, provenance=prov,
-                          own_intervals=own is not None, extras=extras)
-
-
-def ratio_of_totals(
-    design: SurveyDesign,
-    variables: Mapping[str, np.ndarray],
-    value_fn: Any,
-    grad_fn: Any,
-    *,
-    by: str | Sequence[str] | None = None,
-    subset: np.ndarray | None = None,
-    size: str | np.ndarray | None = None,
-    method: str,
-    term: str,
-    conf_alpha: float = 0.05,
-    deff: bool = True,
-    dom: Domains | None = None,
-    options: Mapping[str, Any] | None = None,
-) -> EstimateResult:
-    """Estimate a smooth function of domain totals and linearise it by its gradient.
-
-    ``variables`` maps names to per-row values ``a_j``; the totals ``T_j = sum_d w a_j`` and
-    ``T["_N"] = sum_d w`` are passed (as arrays over domains) to ``value_fn`` and ``grad_fn``
-    (which returns ``{name: dvalue/dT_name}``). The PSU totals of the influence function are
-    ``sum_j grad_j * t_psu(a_j)``: one bincount per variable, whatever the number of domains.
-    """
-    owner = method
-    w = effective_weights(design, size, owner)
-    dom = dom or design.domains(by, subset, owner=owner)
-    names = list(variables) + ["_N"]
-    A = np.column_stack([variables[k] for k in variables] + [np.ones(design.n)])
-    tot = domain_sums(dom, A, w)                                   # (D, m)
-    T = {nm: tot[:, j] for j, nm in enumerate(names)}
-    est = np.asarray(value_fn(T), dtype=float)
-    grads = grad_fn(T)
-    G = np.column_stack([np.asarray(grads.get(nm, np.zeros(dom.n)), dtype=float)
-                         * np.ones(dom.n) for nm in names])        # (D, m)
-    pt = design.psu_totals(A, dom, w)                              # (P, D, m)
-    zt = np.einsum("pdm,dm->pd", pt, G)
-    sq = None
-    if design.two_stage:
-        zu = (A * G[np.maximum(dom.codes, 0)]).sum(axis=1)
-        sq = design.unit_squares(zu, dom, w)[:, :, 0]
-    var = design.variance_of_totals(zt, sq)
-    srs = None
-    if deff:
-        # per-unit influence u_i = N_d * sum_j grad_j a_ij (mean scale)
-        u = (A * G[np.maximum(dom.codes, 0)]).sum(axis=1) * T["_N"][np.maximum(dom.codes, 0)]
-        srs = srs_variance(dom, u, w)[:, 0] * 1.0
-        # srs_variance gives var of a mean; the estimator's scale is (1/N) * total of u
-    terms = [term if dom.name is None else f"{term}[{dom.name}={lab}]" for lab in dom.labels]
-    return build_result(design, dom, terms=terms, estimate=est, variance=var, srs_var=srs,
-                        method=method, options={**(options or {}), "size": size
-                                                if isinstance(size, str) or size is None else "array"},
-                        conf_alpha=conf_alpha)

@@ -9,7 +9,7 @@ Influence functions (linearised variables) follow R's ``convey`` package:
 
 - Gini: Osier (2009) / convey ``svygini`` (``T1 = sum w r y`` with ``r`` the cumulative weight,
   ties kept in row order as R's stable ``order``);
-- GE(alpha) and Atkinson(epsilon): Biewen & Jenkins (2006) as in convey ``svygei``/``svyatk``,
+- GE(epsilon) and Atkinson(epsilon): Biewen & Jenkins (2006) as in convey ``svygei``/``svyatk``,
   obtained here as the gradient of the index with respect to the totals ``sum w``,
   ``sum w y``, ``sum w y^a``, ``sum w log y``, ``sum w y log y``;
 - quantiles: point = smallest y with weighted CDF >= p (R ``svyquantile(qrule="math")``,
@@ -37,106 +37,20 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import DesignError, ParameterError, Problem, require
+from ..exceptions import DesignError, Problem, require
 from ..results import EstimateResult
-from .design import (Domains, SurveyDesign, as_design, build_result, domain_sums,
-                     effective_weights, ratio_of_totals, srs_variance)
+from ._common import (build_result, check_keywords, domain_sums, domain_terms, effective_weights,
+                      exponent_and_level, gini_influence, kernel_density, quantile_influence,
+                      ratio_of_totals, renamed_keywords, srs_variance, weighted_quantile)
+from .design import Domains, SurveyDesign, as_design
 
 __all__ = ["gini", "gen_entropy", "theil", "mld", "atkinson", "palma", "quantiles",
            "quantile_shares", "weighted_quantile", "kernel_density", "quantile_influence",
            "gini_influence"]
 
 
-# ---------------------------------------------------------------------------------------------
-# building blocks (also used by kassaki_eval.poverty)
-# ---------------------------------------------------------------------------------------------
-
-def _sorted_within(dom: Domains, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row order sorted by (domain, y), stable in row order for ties; rows outside dropped."""
-    inside = np.flatnonzero(dom.codes >= 0)
-    order = inside[np.lexsort((y[inside], dom.codes[inside]))]
-    return order, dom.codes[order]
-
-
-def _cumsum_within(v: np.ndarray, codes_sorted: np.ndarray, D: int) -> np.ndarray:
-    """Cumulative sum restarting at each domain (inputs sorted by domain)."""
-    cs = np.cumsum(v)
-    tot = np.bincount(codes_sorted, weights=v, minlength=D)
-    before = np.concatenate([[0.0], np.cumsum(tot)[:-1]])
-    return cs - before[codes_sorted]
-
-
-def weighted_quantile(dom: Domains, y: np.ndarray, w: np.ndarray, p: float | np.ndarray
-                      ) -> np.ndarray:
-    """Smallest y with weighted CDF >= p in each domain (R ``qrule="math"``): ``(D, len(p))``."""
-    pp = np.atleast_1d(np.asarray(p, dtype=float))
-    order, cs = _sorted_within(dom, y)
-    ys, ws = y[order], w[order]
-    cw = _cumsum_within(ws, cs, dom.n)
-    N = np.bincount(cs, weights=ws, minlength=dom.n)
-    F = cw / N[cs]
-    out = np.empty((dom.n, len(pp)))
-    starts = np.searchsorted(cs, np.arange(dom.n), side="left")
-    ends = np.searchsorted(cs, np.arange(dom.n), side="right")
-    for d in range(dom.n):  # loop over domains only (13 kecamatan), never over households
-        Fd, yd = F[starts[d]:ends[d]], ys[starts[d]:ends[d]]
-        # tolerance guards against cumulative-sum rounding at exact knots
-        idx = np.searchsorted(Fd, pp - 1e-12, side="left")
-        out[d] = yd[np.clip(idx, 0, len(yd) - 1)]
-    return out
-
-
-def _bandwidth(dom: Domains, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """convey's ``h_fun``: weighted SD (divisor N) over N^(1/5), N the sum of weights."""
-    s = domain_sums(dom, np.column_stack([np.ones_like(y), y, y * y]), w)
-    N, S1, S2 = s[:, 0], s[:, 1], s[:, 2]
-    sd = np.sqrt(np.maximum(S2 - S1 * S1 / N, 0.0) / N)
-    return sd / np.exp(0.2 * np.log(N))
-
-
-def kernel_density(dom: Domains, y: np.ndarray, w: np.ndarray, at: np.ndarray,
-                   h: np.ndarray | None = None) -> np.ndarray:
-    """Gaussian-kernel weighted density of each domain at ``at[d]`` (convey ``densfun``)."""
-    h = _bandwidth(dom, y, w) if h is None else h
-    inside = dom.codes >= 0
-    c = dom.codes[inside]
-    u = (at[c] - y[inside]) / h[c]
-    k = np.exp(-0.5 * u * u) / np.sqrt(2 * np.pi)
-    N = np.bincount(c, weights=w[inside], minlength=dom.n)
-    return np.bincount(c, weights=w[inside] * k, minlength=dom.n) / (N * h)
-
-
-def quantile_influence(dom: Domains, y: np.ndarray, w: np.ndarray, p: float,
-                       q: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Quantile ``q_d`` of each domain and its influence function (zero outside the domain):
-    ``-(1(y <= q) - p) / (N f(q))`` with f the kernel density (convey ``svyiqalpha``)."""
-    q = weighted_quantile(dom, y, w, p)[:, 0] if q is None else q
-    f = kernel_density(dom, y, w, q)
-    N = np.bincount(dom.codes[dom.codes >= 0], weights=w[dom.codes >= 0], minlength=dom.n)
-    z = np.zeros(len(y))
-    inside = dom.codes >= 0
-    c = dom.codes[inside]
-    z[inside] = -((y[inside] <= q[c]).astype(float) - p) / (N[c] * f[c])
-    return q, z
-
-
-def gini_influence(dom: Domains, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gini of each domain and its influence function (convey ``svygini``; zero outside)."""
-    order, cs = _sorted_within(dom, y)
-    ys, ws = y[order], w[order]
-    r = _cumsum_within(ws, cs, dom.n)
-    G = _cumsum_within(ys * ws, cs, dom.n)
-    N = np.bincount(cs, weights=ws, minlength=dom.n)
-    Y = np.bincount(cs, weights=ys * ws, minlength=dom.n)
-    T1 = np.bincount(cs, weights=r * ys * ws, minlength=dom.n)
-    gini_v = (2 * T1 - Y) / (Y * N) - 1
-    t1lin = Y[cs] - G + ys * ws + r * ys
-    d1 = 2 / (Y * N)
-    d2 = -2 * T1 / (Y * Y * N)
-    d3 = -(2 * T1 - Y) / (Y * N * N)
-    z = np.zeros(len(y))
-    z[order] = d1[cs] * t1lin + d2[cs] * ys + d3[cs]
-    return gini_v, z
+# weighted_quantile, kernel_density, quantile_influence and gini_influence live in
+# kassaki_eval.poverty._common (shared with measures) and are re-exported here.
 
 
 def _positive(design: SurveyDesign, y: np.ndarray, dom: Domains, welfare: Any, what: str) -> None:
@@ -145,7 +59,7 @@ def _positive(design: SurveyDesign, y: np.ndarray, dom: Domains, welfare: Any, w
         raise DesignError(Problem(
             design.table, welfare if isinstance(welfare, str) else "welfare",
             f"must be > 0 for {what} (log or negative power of income)", int(bad.sum()),
-            design._examples(bad), "restrict with subset= to positive welfare, or use gini/ge(2)."
+            design.examples(bad), "restrict with subset= to positive welfare, or use gini/ge(2)."
         ).message())
 
 
@@ -158,20 +72,16 @@ def _setup(data: Any, design: Any, welfare: Any, by: Any, subset: Any, size: Any
     return d, y, w, dom
 
 
-def _terms(name: str, dom: Domains) -> list[str]:
-    return [name if dom.name is None else f"{name}[{dom.name}={lab}]" for lab in dom.labels]
-
-
 def _from_influence(d: SurveyDesign, dom: Domains, w: np.ndarray, est: np.ndarray,
                     z: np.ndarray, *, name: str, method: str, options: dict[str, Any],
-                    conf_alpha: float, extras: dict[str, Any] | None = None) -> EstimateResult:
+                    alpha: float, extras: dict[str, Any] | None = None) -> EstimateResult:
     zz = z if z.ndim == 2 else z[:, None]
-    var = d.variance_of_totals(d.psu_totals(zz, dom, w), d.unit_squares(zz, dom, w))[:, 0]
+    var = d.variance(zz, dom, w)[:, 0]
     N = np.bincount(dom.codes[dom.codes >= 0], weights=w[dom.codes >= 0], minlength=dom.n)
     u = zz[:, 0] * N[np.maximum(dom.codes, 0)]
     srs = srs_variance(dom, u, w)[:, 0]
-    return build_result(d, dom, terms=_terms(name, dom), estimate=est, variance=var,
-                        srs_var=srs, method=method, options=options, conf_alpha=conf_alpha,
+    return build_result(d, dom, terms=domain_terms(name, dom), estimate=est, variance=var,
+                        srs_var=srs, method=method, options=options, alpha=alpha,
                         extras=extras)
 
 
@@ -181,7 +91,7 @@ def _from_influence(d: SurveyDesign, dom: Domains, w: np.ndarray, est: np.ndarra
 
 def gini(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
          by: str | Sequence[str] | None = None, subset: Any = None, size: Any = None,
-         conf_alpha: float = 0.05) -> EstimateResult:
+         alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Gini coefficient with convey's linearised SE (Osier 2009).
 
     Examples
@@ -192,24 +102,38 @@ def gini(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
     >>> gini(SurveyDesign(df, weight="w"), "y").estimates.round(3).tolist()
     [0.25]
     """
+    alpha = renamed_keywords("gini", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, "gini")
     est, z = gini_influence(dom, y, w)
     return _from_influence(d, dom, w, est, z, name="gini", method="gini",
-                           options={"welfare": welfare, "size": size}, conf_alpha=conf_alpha)
+                           options={"welfare": welfare, "size": size}, alpha=alpha)
 
 
-def gen_entropy(data: Any, welfare: str = "consumption_pc", *, alpha: float = 1.0,
+def gen_entropy(data: Any, welfare: str = "consumption_pc", *, epsilon: float | None = None,
                 design: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
-                size: Any = None, conf_alpha: float = 0.05) -> EstimateResult:
-    """Generalised entropy index GE(alpha) (alpha=0: mean log deviation, 1: Theil, 2: half CV²).
+                size: Any = None, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+    """Generalised entropy index GE(epsilon) (0: mean log deviation, 1: Theil, 2: half CV²).
 
     The linearisation is the gradient with respect to the weighted totals used by the index
-    (Biewen & Jenkins 2006; convey ``svygei``).
+    (Biewen & Jenkins 2006; convey ``svygei``, whose parameter is also called ``epsilon``).
+
+    Parameters
+    ----------
+    epsilon : float
+        The GE parameter (default 1, Theil). Until issue 16 it was called ``alpha``; for one
+        release ``alpha`` outside (0, 1) (or with ``conf_alpha``) is still read as the GE
+        parameter, with a ``DeprecationWarning``.
+    alpha : float
+        Intervals at level 1 - alpha (``conf_alpha`` is its deprecated old name).
     """
-    require(isinstance(alpha, (int, float)) and np.isfinite(alpha), "gen_entropy", "alpha",
-            "a finite number", alpha)
+    check_keywords("gen_entropy", deprecated, ("conf_alpha",))
+    alpha, epsilon = exponent_and_level("gen_entropy", alpha, epsilon, exponent_name="epsilon",
+                                        default=1.0, conf_alpha=deprecated.get("conf_alpha"),
+                                        meaning="GE parameter")
+    require(isinstance(epsilon, (int, float, np.integer, np.floating)) and np.isfinite(epsilon),
+            "gen_entropy", "epsilon", "a finite number", epsilon)
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, "gen_entropy")
-    a = float(alpha)
+    a = float(epsilon)
     if a in (0.0, 1.0) or a < 0:
         _positive(d, y, dom, welfare, f"GE({a:g})")
     ly = np.log(np.where(y > 0, y, 1.0))
@@ -236,24 +160,25 @@ def gen_entropy(data: Any, welfare: str = "consumption_pc", *, alpha: float = 1.
                     "Ua": N ** (a - 1) * U1 ** (-a) / (a * (a - 1))}
     name = {0.0: "mld", 1.0: "theil"}.get(a, f"ge({a:g})")
     return ratio_of_totals(d, vars_, val, grad, size=size, method=f"ge({a:g})", term=name,
-                           conf_alpha=conf_alpha, dom=dom,
-                           options={"welfare": welfare, "alpha": a})
+                           alpha=alpha, dom=dom,
+                           options={"welfare": welfare, "epsilon": a})
 
 
 def theil(data: Any, welfare: str = "consumption_pc", **kw: Any) -> EstimateResult:
     """Theil index, GE(1)."""
-    return gen_entropy(data, welfare, alpha=1.0, **kw)
+    return gen_entropy(data, welfare, epsilon=1.0, **kw)
 
 
 def mld(data: Any, welfare: str = "consumption_pc", **kw: Any) -> EstimateResult:
     """Mean log deviation, GE(0)."""
-    return gen_entropy(data, welfare, alpha=0.0, **kw)
+    return gen_entropy(data, welfare, epsilon=0.0, **kw)
 
 
 def atkinson(data: Any, welfare: str = "consumption_pc", *, epsilon: float = 1.0,
              design: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
-             size: Any = None, conf_alpha: float = 0.05) -> EstimateResult:
+             size: Any = None, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Atkinson index A(epsilon), epsilon > 0 (convey ``svyatk``; positive welfare only)."""
+    alpha = renamed_keywords("atkinson", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     require(isinstance(epsilon, (int, float)) and epsilon > 0, "atkinson", "epsilon",
             "a number > 0", epsilon)
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, "atkinson")
@@ -283,7 +208,7 @@ def atkinson(data: Any, welfare: str = "consumption_pc", *, epsilon: float = 1.0
                     "V": -b_ * N ** a_ * V ** (b_ - 1) / U1,
                     "U1": N ** a_ * V ** b_ / U1 ** 2}
     return ratio_of_totals(d, vars_, val, grad, size=size, method=f"atkinson({e:g})",
-                           term=f"atkinson({e:g})", conf_alpha=conf_alpha, dom=dom,
+                           term=f"atkinson({e:g})", alpha=alpha, dom=dom,
                            options={"welfare": welfare, "epsilon": e})
 
 
@@ -301,8 +226,9 @@ def _below_total_influence(dom: Domains, y: np.ndarray, w: np.ndarray, p: float
 
 def palma(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
           by: str | Sequence[str] | None = None, subset: Any = None, size: Any = None,
-          conf_alpha: float = 0.05) -> EstimateResult:
+          alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Palma ratio: welfare share of the top 10 % over that of the bottom 40 %."""
+    alpha = renamed_keywords("palma", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, "palma")
     inside = dom.codes >= 0
     c = np.maximum(dom.codes, 0)
@@ -317,14 +243,15 @@ def palma(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
     return _from_influence(d, dom, w, est, z, name="palma", method="palma",
                            options={"welfare": welfare, "size": size,
                                     "linearisation": "Langel & Tille (2011) total below quantile"},
-                           conf_alpha=conf_alpha)
+                           alpha=alpha)
 
 
 def quantile_shares(data: Any, welfare: str = "consumption_pc", *,
                     cuts: Sequence[float] = (0.2, 0.4, 0.6, 0.8), design: Any = None,
                     by: str | Sequence[str] | None = None, subset: Any = None, size: Any = None,
-                    conf_alpha: float = 0.05) -> EstimateResult:
+                    alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Share of total welfare held by each quantile group (default quintiles)."""
+    alpha = renamed_keywords("quantile_shares", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     cs = [float(c) for c in cuts]
     require(all(0 < c < 1 for c in cs) and cs == sorted(cs), "quantile_shares", "cuts",
             "increasing probabilities in (0, 1)", cuts)
@@ -346,7 +273,7 @@ def quantile_shares(data: Any, welfare: str = "consumption_pc", *,
         est.append(s)
         names.append(f"share[{bounds[g]:g}-{bounds[g + 1]:g}]")
     Zm = np.column_stack(Z)
-    var = d.variance_of_totals(d.psu_totals(Zm, dom, w), d.unit_squares(Zm, dom, w))
+    var = d.variance(Zm, dom, w)
     N = np.bincount(dom.codes[inside], weights=w[inside], minlength=dom.n)
     srs = srs_variance(dom, Zm * N[c][:, None], w)
     E = np.column_stack(est)
@@ -355,17 +282,18 @@ def quantile_shares(data: Any, welfare: str = "consumption_pc", *,
     return build_result(d, dom, terms=terms, estimate=E, variance=var, srs_var=srs,
                         method="quantile_shares", measure=names * dom.n,
                         options={"welfare": welfare, "cuts": cs, "size": size},
-                        conf_alpha=conf_alpha)
+                        alpha=alpha)
 
 
 def quantiles(data: Any, welfare: str = "consumption_pc", *,
               probs: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9), design: Any = None,
               by: str | Sequence[str] | None = None, subset: Any = None, size: Any = None,
-              conf_alpha: float = 0.05) -> EstimateResult:
+              alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Quantiles with Woodruff confidence intervals (R ``svyquantile(qrule="math",
     interval.type="Wald")``). SE = (upper - lower) / (2 t_{df}). The result carries its own
-    intervals at level ``conf_alpha``.
+    intervals at level ``alpha``.
     """
+    alpha = renamed_keywords("quantiles", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     pr = [float(p) for p in probs]
     require(all(0 < p < 1 for p in pr), "quantiles", "probs", "probabilities in (0, 1)", probs)
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, "quantiles")
@@ -377,10 +305,10 @@ def quantiles(data: Any, welfare: str = "consumption_pc", *,
     ind = (y[:, None] <= Q[c]).astype(float)
     Fq = domain_sums(dom, ind, w) / N[:, None]
     Z = np.where(inside[:, None], (ind - Fq[c]) / N[c][:, None], 0.0)
-    var_F = d.variance_of_totals(d.psu_totals(Z, dom, w), d.unit_squares(Z, dom, w))
+    var_F = d.variance(Z, dom, w)
     df = d.domain_degf(dom)
-    tcrit = np.where(np.isfinite(df) & (df > 0), stats.t.ppf(1 - conf_alpha / 2, np.maximum(df, 1)),
-                     stats.norm.ppf(1 - conf_alpha / 2))
+    tcrit = np.where(np.isfinite(df) & (df > 0), stats.t.ppf(1 - alpha / 2, np.maximum(df, 1)),
+                     stats.norm.ppf(1 - alpha / 2))
     seF = np.sqrt(np.maximum(var_F, 0))
     lo = np.empty_like(Q)
     hi = np.empty_like(Q)
@@ -399,5 +327,5 @@ def quantiles(data: Any, welfare: str = "consumption_pc", *,
                         method="quantiles", measure=names * dom.n,
                         options={"welfare": welfare, "probs": pr, "size": size,
                                  "rule": "R svyquantile qrule='math', Woodruff (Wald) interval"},
-                        conf_alpha=conf_alpha,
+                        alpha=alpha,
                         own=(np.full(Q.size, np.nan), lo.reshape(-1), hi.reshape(-1)))

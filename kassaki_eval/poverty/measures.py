@@ -47,13 +47,15 @@ from scipy import stats
 from .. import reference
 from ..exceptions import DesignError, ParameterError, Problem, check_option, require
 from ..results import EstimateResult, Provenance, hash_frame
-from .design import (Domains, SurveyDesign, as_design, build_result, domain_sums,
-                     effective_weights, srs_variance)
-from .inequality import gini_influence, kernel_density, quantile_influence, weighted_quantile
+from ._common import (build_result, check_keywords, domain_sums, domain_terms, effective_weights,
+                      exponent_and_level, fgt_scores, gini_influence, kernel_density,
+                      quantile_influence, renamed_keywords, srs_variance)
+from .design import Domains, SurveyDesign, as_design
+from .decomposition import datt_ravallion, shapley_growth_redistribution  # noqa: F401 (moved)
 
 __all__ = ["RelativeLine", "fgt", "watts", "sst", "mean_consumption", "profile",
-           "kecamatan_table", "change", "datt_ravallion", "shapley_growth_redistribution",
-           "poverty_lines", "line_for", "incidence_curve", "plot_incidence_curve"]
+           "profile_table", "kecamatan_table", "change", "poverty_lines", "line_for",
+           "incidence_curve", "plot_incidence_curve"]
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def _setup(data: Any, design: Any, welfare: Any, by: Any, subset: Any, size: Any
     if (y < 0).any():
         m = y < 0
         raise DesignError(Problem(d.table, welfare if isinstance(welfare, str) else "welfare",
-                                  "must be >= 0", int(m.sum()), d._examples(m),
+                                  "must be >= 0", int(m.sum()), d.examples(m),
                                   "consumption cannot be negative; repair the rows.").message())
     w = effective_weights(d, size, owner)
     dom = d.domains(by, subset, levels=levels, owner=owner)
@@ -141,14 +143,6 @@ def _stage2(d: SurveyDesign, w: np.ndarray, doms: Sequence[Domains], H: Sequence
     return sq.reshape(d.n_psu, off, len(H))
 
 
-def _fgt_h(y: np.ndarray, z: np.ndarray, a: float) -> np.ndarray:
-    poor = y < z
-    if a == 0:
-        return poor.astype(float)
-    gap = np.where(poor, (z - y) / z, 0.0)
-    return gap ** a
-
-
 def _fgt_dline(dom: Domains, y: np.ndarray, w: np.ndarray, z: np.ndarray, a: float,
                N: np.ndarray) -> np.ndarray:
     """Derivative of each domain's P(alpha) with respect to a common line."""
@@ -159,11 +153,12 @@ def _fgt_dline(dom: Domains, y: np.ndarray, w: np.ndarray, z: np.ndarray, a: flo
     return domain_sums(dom, der, w)[:, 0] / N
 
 
-def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float | Sequence[float] = 0,
-        design: Any = None, size: Any = None, by: str | Sequence[str] | None = None,
-        subset: Any = None, levels: Sequence[Any] | None = None, total: bool = False,
-        df: str = "design", ci: str = "wald", conf_alpha: float = 0.05) -> EstimateResult:
-    """Foster-Greer-Thorbecke poverty measures P(alpha) with linearised SEs.
+def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
+        g: float | Sequence[float] | None = None, design: Any = None, size: Any = None,
+        by: str | Sequence[str] | None = None, subset: Any = None,
+        levels: Sequence[Any] | None = None, total: bool = False, df: str = "design",
+        ci: str = "wald", alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+    """Foster-Greer-Thorbecke poverty measures P(g) with linearised SEs.
 
     Parameters
     ----------
@@ -173,8 +168,13 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
         Per-capita consumption column (Rp per month).
     line : float, str, array or RelativeLine
         Poverty line: one value, a column (a line per row: year/region), or a relative line.
-    alpha : float or sequence of floats
-        FGT parameter(s) >= 0: 0 headcount, 1 depth, 2 severity.
+    g : float or sequence of floats
+        FGT exponent(s) >= 0 (R convey ``svyfgt(g=)``): 0 headcount (default), 1 depth,
+        2 severity. Called ``alpha`` before issue 16; for one release an ``alpha`` that cannot
+        be a confidence level (a list, or a number outside (0, 1)) is still read as the
+        exponent, with a ``DeprecationWarning``.
+    design : SurveyDesign or mapping, optional
+        The design, or the :class:`SurveyDesign` options when ``data`` is a DataFrame.
     size : str, optional
         Household-size column: person-level measures (weights x size).
     by, subset, levels
@@ -186,35 +186,38 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
         Intervals: Student t with the domain's design df (R ``degf``: PSUs minus strata with
         domain rows), or normal. With few PSUs per domain and a variance dominated by the
         within-PSU term (two-stage designs), t intervals are conservative (see the coverage
-        study in tests/test_poverty.py).
+        study in tests/poverty/test_measures.py).
     ci : {"wald", "logit"}
         ``"logit"``: the headcount P0's interval is built on the logit scale and mapped back
         (R ``svyciprop(method="logit")``), which keeps it in (0, 1) and corrects the skew of
         small proportions; other measures keep Wald intervals. The result then carries its
-        own intervals at ``conf_alpha``.
-    conf_alpha : float
-        Interval level (1 - conf_alpha).
+        own intervals at ``alpha``.
+    alpha : float
+        Intervals at level 1 - alpha (``conf_alpha`` is its deprecated old name).
 
     Returns
     -------
     EstimateResult
-        One row per domain and alpha: terms ``p0``, ``p1``... (``p0[kec_code=73.10.01]``).
+        One row per domain and exponent: terms ``p0``, ``p1``... (``p0[kec_code=73.10.01]``).
 
     Examples
     --------
     >>> import pandas as pd
     >>> from kassaki_eval.poverty import SurveyDesign
     >>> df = pd.DataFrame({"c": [300.0, 500, 700, 900], "w": [1.0, 1, 1, 1]})
-    >>> fgt(SurveyDesign(df, weight="w"), "c", line=600, alpha=[0, 1]).estimates.round(3).tolist()
+    >>> fgt(SurveyDesign(df, weight="w"), "c", line=600, g=[0, 1]).estimates.round(3).tolist()
     [0.5, 0.167]
     """
     owner = "fgt"
+    check_keywords(owner, deprecated, ("conf_alpha",))
+    alpha, g = exponent_and_level(owner, alpha, g, exponent_name="g", default=0,
+                                  conf_alpha=deprecated.get("conf_alpha"))
     check_option(owner, "ci", ci, ("wald", "logit"))
     check_option(owner, "df", df, ("design", "normal"))
-    alphas = [alpha] if np.isscalar(alpha) else list(alpha)  # type: ignore[list-item]
+    alphas = [g] if np.isscalar(g) else list(g)  # type: ignore[list-item]
     for a in alphas:
-        require(isinstance(a, (int, float, np.integer, np.floating)) and a >= 0, owner, "alpha",
-                "a number >= 0 (or a list of them)", alpha)
+        require(isinstance(a, (int, float, np.integer, np.floating)) and a >= 0, owner, "g",
+                "a number >= 0 (or a list of them)", g)
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner, levels)
     z, zline, line_desc = _line_values(d, line, y, w, owner)
     poor = y < z
@@ -245,7 +248,7 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
         lt = d.psu_totals(zline, all_dom, w)[:, 0, 0]                     # (Psu,)
         zt = zt + lt[:, None, None] * dP[None]
     sq = _stage2(d, w, doms, H, P, N, None if zline is None else (dP, zline))
-    var = d.variance_of_totals(zt, sq)                                    # (D', k)
+    var = d.variance(totals=zt, squares=sq)                                    # (D', k)
     if zline is None:
         # SRS-with-replacement variance from domain totals: svyvar(h) / n (svyvar with
         # n/(n-1)); sum w h^2 reuses P(2a) totals when 2a is among the alphas
@@ -269,7 +272,7 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
     else:
         srs = np.full_like(var, np.nan)
     names = [f"p{a:g}" for a in alphas]
-    opts = {"welfare": welfare, "line": line_desc, "alpha": alphas, "size": size,
+    opts = {"welfare": welfare, "line": line_desc, "g": alphas, "size": size,
             "poor": "y < line"}
     results = []
     off = 0
@@ -281,8 +284,8 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
         own = None
         if ci == "logit":
             dfd = d.domain_degf(dd) if df == "design" else np.full(dd.n, np.inf)
-            crit = np.where(np.isfinite(dfd), stats.t.ppf(1 - conf_alpha / 2, np.maximum(dfd, 1)),
-                            stats.norm.ppf(1 - conf_alpha / 2))
+            crit = np.where(np.isfinite(dfd), stats.t.ppf(1 - alpha / 2, np.maximum(dfd, 1)),
+                            stats.norm.ppf(1 - alpha / 2))
             cr = np.repeat(crit, len(fa))
             est = P[sl].reshape(-1)
             se = np.sqrt(np.maximum(var[sl], 0)).reshape(-1)
@@ -301,19 +304,20 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any, alpha: float |
             own = (pv, lo, hi)
         results.append(build_result(d, dd, terms=terms, estimate=P[sl], variance=var[sl],
                                     srs_var=srs[sl], method="fgt", measure=names * dd.n,
-                                    conf_alpha=conf_alpha, options={**opts, "ci": ci},
+                                    alpha=alpha, options={**opts, "ci": ci},
                                     df_mode=df, own=own))
     if len(results) == 1:
         return results[0]
     table = pd.concat([r._table for r in results], ignore_index=True)
-    return EstimateResult(table, method="fgt", alpha=conf_alpha, provenance=results[1].provenance,
+    return EstimateResult(table, method="fgt", alpha=alpha, provenance=results[1].provenance,
                           own_intervals=ci == "logit")
 
 
 def watts(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = None,
           size: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
-          conf_alpha: float = 0.05) -> EstimateResult:
+          alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Watts index: mean of log(line / y) over the poor (zero for the non-poor)."""
+    alpha = renamed_keywords("watts", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     owner = "watts"
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner)
     z, zline, line_desc = _line_values(d, line, y, w, owner)
@@ -321,7 +325,7 @@ def watts(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any 
     bad = poor & (y <= 0) & (dom.codes >= 0)
     if bad.any():
         raise DesignError(Problem(d.table, welfare, "is 0 for poor units (Watts needs log y)",
-                                  int(bad.sum()), d._examples(bad),
+                                  int(bad.sum()), d.examples(bad),
                                   "repair zero consumption or use fgt().").message())
     h = np.where(poor, np.log(z / np.where(y > 0, y, 1.0)), 0.0)
     A = np.column_stack([np.ones(d.n), h])
@@ -337,30 +341,31 @@ def watts(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any 
         zt = zt + d.psu_totals(zline, all_dom, w)[:, 0, 0][:, None] * dW[None]
     sq = _stage2(d, w, [dom], [h], W[:, None], N,
                  None if zline is None else (dW[:, None], zline))
-    var = d.variance_of_totals(zt, None if sq is None else sq[:, :, 0])
+    var = d.variance(totals=zt, squares=None if sq is None else sq[:, :, 0])
     c = np.maximum(dom.codes, 0)
     u = np.where(dom.codes >= 0, h - W[c], 0.0)
     srs = srs_variance(dom, u, w)[:, 0] if zline is None else np.full(dom.n, np.nan)
     terms = ["watts" if dom.name is None else f"watts[{dom.name}={lab}]" for lab in dom.labels]
     return build_result(d, dom, terms=terms, estimate=W, variance=var, srs_var=srs,
-                        method="watts", conf_alpha=conf_alpha,
+                        method="watts", alpha=alpha,
                         options={"welfare": welfare, "line": line_desc, "size": size})
 
 
 def sst(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = None,
         size: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
-        conf_alpha: float = 0.05) -> EstimateResult:
+        alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Sen-Shorrocks-Thon index: SST = P1 (1 + G(x)), x the poverty-gap ratios of everyone
     (0 for the non-poor), G their Gini (Osberg & Xu 2000); = P0 * P1_poor * (1 + G_poor).
     Linearised by the product rule with convey's Gini influence function. Absolute lines only.
     """
+    alpha = renamed_keywords("sst", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     owner = "sst"
     if isinstance(line, RelativeLine):
         raise ParameterError("The 'line' parameter of sst must be an absolute line (number, "
                              "column or array). Got a RelativeLine instead.")
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner)
     z, _, line_desc = _line_values(d, line, y, w, owner)
-    x = _fgt_h(y, z, 1.0)
+    x = fgt_scores(y, z, 1.0)
     inside = dom.codes >= 0
     c = np.maximum(dom.codes, 0)
     N = domain_sums(dom, np.ones(d.n), w)[:, 0]
@@ -370,31 +375,32 @@ def sst(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = 
     zp1 = np.where(inside, (x - P1[c]) / N[c], 0.0)
     est = P1 * (1 + G)
     zz = (1 + G[c]) * zp1 + P1[c] * np.nan_to_num(zg)
-    var = d.variance_of_totals(d.psu_totals(zz, dom, w), d.unit_squares(zz, dom, w))[:, 0]
+    var = d.variance(zz, dom, w)[:, 0]
     srs = srs_variance(dom, zz * N[c], w)[:, 0]
     terms = ["sst" if dom.name is None else f"sst[{dom.name}={lab}]" for lab in dom.labels]
     return build_result(d, dom, terms=terms, estimate=est, variance=var, srs_var=srs,
-                        method="sst", conf_alpha=conf_alpha,
+                        method="sst", alpha=alpha,
                         options={"welfare": welfare, "line": line_desc, "size": size})
 
 
 def mean_consumption(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
                      size: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
-                     conf_alpha: float = 0.05) -> EstimateResult:
+                     alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Mean per-capita consumption (person-weighted with ``size=``), linearised as a ratio."""
+    alpha = renamed_keywords("mean_consumption", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, "mean_consumption")
     A = np.column_stack([np.ones(d.n), y])
     tot = domain_sums(dom, A, w)
     N, M = tot[:, 0], tot[:, 1] / tot[:, 0]
     pt = d.psu_totals(A, dom, w)
     sq = _stage2(d, w, [dom], [y], M[:, None], N)
-    var = d.variance_of_totals((pt[:, :, 1] - pt[:, :, 0] * M[None]) / N[None],
-                               None if sq is None else sq[:, :, 0])
+    var = d.variance(totals=(pt[:, :, 1] - pt[:, :, 0] * M[None]) / N[None],
+                     squares=None if sq is None else sq[:, :, 0])
     c = np.maximum(dom.codes, 0)
     srs = srs_variance(dom, np.where(dom.codes >= 0, y - M[c], 0.0), w)[:, 0]
     terms = ["mean" if dom.name is None else f"mean[{dom.name}={lab}]" for lab in dom.labels]
     return build_result(d, dom, terms=terms, estimate=M, variance=var, srs_var=srs,
-                        method="mean_consumption", conf_alpha=conf_alpha,
+                        method="mean_consumption", alpha=alpha,
                         options={"welfare": welfare, "size": size})
 
 
@@ -403,41 +409,98 @@ def mean_consumption(data: Any, welfare: str = "consumption_pc", *, design: Any 
 # ---------------------------------------------------------------------------------------------
 
 def profile(data: Any, welfare: str = "consumption_pc", *, line: Any, by: str,
-            design: Any = None, size: Any = "hh_size", alphas: Sequence[float] = (0, 1, 2),
-            conf_alpha: float = 0.05) -> pd.DataFrame:
-    """Poverty profile by group: P0/P1/P2 (with SE and CI), population share, and each group's
-    contribution to total poverty (share x P_alpha(group) / P_alpha(total), summing to 1).
+            design: Any = None, size: Any = "hh_size", g: Sequence[float] = (0, 1, 2),
+            alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+    """Poverty profile by group: P(g) of each group and of the whole sample, with each group's
+    population share and contribution to total poverty
+    (share x P_g(group) / P_g(total), summing to 1 over groups).
 
-    Returns a DataFrame with one row per group and a last row ``total``.
+    Parameters
+    ----------
+    data, welfare, line, design, size
+        As :func:`fgt`.
+    by : str
+        Group column.
+    g : sequence of float
+        FGT exponents (``alphas`` is the deprecated old name).
+    alpha : float
+        Intervals at level 1 - alpha (``conf_alpha`` is the deprecated old name).
+
+    Returns
+    -------
+    EstimateResult
+        One row per group and exponent (terms ``p0[kec_code=...]``), then the whole-sample
+        rows (group ``"total"``, terms ``p0``...). Extra columns ``pop_share`` and
+        ``contribution``. :func:`profile_table` gives the same numbers one row per group.
     """
-    d = as_design(data, design, "profile")
-    both = fgt(d, welfare, line=line, alpha=list(alphas), size=size, by=by, total=True,
-               conf_alpha=conf_alpha).tidy()
-    k = len(alphas)
-    tot_res, by_res = both.iloc[:k], both.iloc[k:]
-    w = effective_weights(d, size, "profile")
-    dom = d.domains(by, owner="profile")
+    owner = "profile"
+    new = renamed_keywords(owner, deprecated, {"alphas": "g", "conf_alpha": "alpha"})
+    g, alpha = new.get("g", g), new.get("alpha", alpha)
+    gs = list(g)
+    d = as_design(data, design, owner)
+    both = fgt(d, welfare, line=line, g=gs, size=size, by=by, total=True, alpha=alpha)
+    t = both.tidy()
+    k = len(gs)
+    tot_res, by_res = t.iloc[:k].copy(), t.iloc[k:].copy()
+    w = effective_weights(d, size, owner)
+    dom = d.domains(by, owner=owner)
     pop = np.bincount(dom.codes[dom.codes >= 0], weights=w[dom.codes >= 0], minlength=dom.n)
     share = pop / pop.sum()
+    gi = np.repeat(np.arange(dom.n), k)
+    tot_est = np.tile(tot_res["estimate"].to_numpy(), dom.n)
+    est = by_res["estimate"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        contrib = np.where(tot_est > 0, share[gi] * est / tot_est, np.nan)
+    by_res["pop_share"] = share[gi]
+    by_res["contribution"] = contrib
+    tot_res["group"] = "total"
+    tot_res["pop_share"] = 1.0
+    tot_res["contribution"] = 1.0
+    table = pd.concat([by_res, tot_res], ignore_index=True)
+    table = table.drop(columns=["statistic", "p_value", "conf_low", "conf_high"])
+    prov = both.provenance
+    return EstimateResult(table, method="profile", alpha=alpha,
+                          provenance=Provenance(method="profile",
+                                                options={**dict(prov.options), "by": by},
+                                                inputs_hash=prov.inputs_hash,
+                                                n_input=prov.n_input, n_used=prov.n_used,
+                                                dropped=dict(prov.dropped)))
+
+
+def profile_table(data: Any, welfare: str = "consumption_pc", *, line: Any, by: str,
+                  design: Any = None, size: Any = "hh_size", g: Sequence[float] = (0, 1, 2),
+                  alpha: float = 0.05, **deprecated: Any) -> pd.DataFrame:
+    """:func:`profile` as one row per group and a last row ``total``: columns ``group``,
+    ``pop_share``, ``n_obs`` and, for each exponent, ``p{g}``, ``p{g}_se``, ``p{g}_low``,
+    ``p{g}_high`` (interval at level 1 - alpha) and ``p{g}_contribution``."""
+    new = renamed_keywords("profile_table", deprecated, {"alphas": "g", "conf_alpha": "alpha"})
+    g, alpha = new.get("g", g), new.get("alpha", alpha)
+    gs = list(g)
+    t = profile(data, welfare, line=line, by=by, design=design, size=size, g=gs,
+                alpha=alpha).tidy()
+    k = len(gs)
+    by_res, tot_res = t.iloc[:-k], t.iloc[-k:]
     rows = []
-    for gi, lab in enumerate(dom.labels):
-        r: dict[str, Any] = {"group": lab, "pop_share": share[gi],
-                             "n_obs": int(by_res.loc[by_res["group"] == lab, "n_obs"].iloc[0])}
-        for a in alphas:
+    for start in range(0, len(by_res), k):
+        grp = by_res.iloc[start:start + k]
+        first = grp.iloc[0]
+        r: dict[str, Any] = {"group": first["group"], "pop_share": first["pop_share"],
+                             "n_obs": int(first["n_obs"])}
+        for j, a in enumerate(gs):
+            hit = grp.iloc[j]
             nm = f"p{a:g}"
-            hit = by_res[(by_res["group"] == lab) & (by_res["measure"] == nm)].iloc[0]
-            tot = tot_res[tot_res["measure"] == nm].iloc[0]["estimate"]
             r[nm] = hit["estimate"]
             r[f"{nm}_se"] = hit["std_error"]
             r[f"{nm}_low"], r[f"{nm}_high"] = hit["conf_low"], hit["conf_high"]
-            r[f"{nm}_contribution"] = share[gi] * hit["estimate"] / tot if tot > 0 else np.nan
+            r[f"{nm}_contribution"] = hit["contribution"]
         rows.append(r)
-    tot_row: dict[str, Any] = {"group": "total", "pop_share": 1.0, "n_obs": int(d.n)}
-    for a in alphas:
+    tot_row: dict[str, Any] = {"group": "total", "pop_share": 1.0,
+                               "n_obs": int(tot_res.iloc[0]["n_obs"])}
+    for j, a in enumerate(gs):
         nm = f"p{a:g}"
-        t = tot_res[tot_res["measure"] == nm].iloc[0]
-        tot_row.update({nm: t["estimate"], f"{nm}_se": t["std_error"], f"{nm}_low": t["conf_low"],
-                        f"{nm}_high": t["conf_high"], f"{nm}_contribution": 1.0})
+        x = tot_res.iloc[j]
+        tot_row.update({nm: x["estimate"], f"{nm}_se": x["std_error"], f"{nm}_low": x["conf_low"],
+                        f"{nm}_high": x["conf_high"], f"{nm}_contribution": 1.0})
     rows.append(tot_row)
     out = pd.DataFrame(rows)
     out.attrs["by"] = by
@@ -446,10 +509,15 @@ def profile(data: Any, welfare: str = "consumption_pc", *, line: Any, by: str,
 
 def kecamatan_table(data: Any, welfare: str = "consumption_pc", *, line: Any,
                     design: Any = None, size: Any = "hh_size", by: str = "kec_code",
-                    district: str | None = None) -> pd.DataFrame:
-    """Report-ready kecamatan table: names from :func:`kassaki_eval.reference.kecamatan`, zone,
-    P0 (%) with 95 % CI, P1 and P2 (%), population share and contribution to poverty (%)."""
-    prof = profile(data, welfare, line=line, by=by, design=design, size=size)
+                    district: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+    """Kecamatan table: names from :func:`kassaki_eval.reference.kecamatan`, zone, P0 with its
+    interval at level 1 - alpha, P1, P2, population share and contribution to P0.
+
+    Every rate and share is a proportion in [0, 1] (the report formats percentages); columns
+    ``kec_code, kecamatan, zone, households_sampled, population_share, p0, p0_ci_low,
+    p0_ci_high, p1, p2, contribution_to_p0``, one row per kecamatan and a last row ``total``.
+    """
+    prof = profile_table(data, welfare, line=line, by=by, design=design, size=size, alpha=alpha)
     ref = reference.kecamatan(district)[["kec_kemendagri", "kecamatan", "zone"]]
     names = dict(zip(ref["kec_kemendagri"], ref["kecamatan"]))
     zones = dict(zip(ref["kec_kemendagri"], ref["zone"]))
@@ -458,13 +526,13 @@ def kecamatan_table(data: Any, welfare: str = "consumption_pc", *, line: Any,
         "kecamatan": [names.get(g, "Total" if g == "total" else str(g)) for g in prof["group"]],
         "zone": [zones.get(g, "") for g in prof["group"]],
         "households_sampled": prof["n_obs"],
-        "population_share_pct": 100 * prof["pop_share"],
-        "p0_pct": 100 * prof["p0"],
-        "p0_ci_low_pct": 100 * prof["p0_low"],
-        "p0_ci_high_pct": 100 * prof["p0_high"],
-        "p1_pct": 100 * prof["p1"],
-        "p2_pct": 100 * prof["p2"],
-        "contribution_to_p0_pct": 100 * prof["p0_contribution"],
+        "population_share": prof["pop_share"],
+        "p0": prof["p0"],
+        "p0_ci_low": prof["p0_low"],
+        "p0_ci_high": prof["p0_high"],
+        "p1": prof["p1"],
+        "p2": prof["p2"],
+        "contribution_to_p0": prof["p0_contribution"],
     })
     return out
 
@@ -476,7 +544,7 @@ def kecamatan_table(data: Any, welfare: str = "consumption_pc", *, line: Any,
 def _wave_if_totals(d: SurveyDesign, y: np.ndarray, z: Any, w: np.ndarray, alpha: float,
                     dom: Domains) -> tuple[np.ndarray, np.ndarray]:
     """P(alpha) by domain and the PSU totals of its influence function: (D,), (Psu, D)."""
-    h = _fgt_h(y, z, alpha)
+    h = fgt_scores(y, z, alpha)
     pt = d.psu_totals([None, h], dom, w)
     tot = pt.sum(axis=0)
     P = tot[:, 1] / tot[:, 0]
@@ -486,7 +554,7 @@ def _wave_if_totals(d: SurveyDesign, y: np.ndarray, z: Any, w: np.ndarray, alpha
 def _wave_sq(d: SurveyDesign, y: np.ndarray, z: Any, w: np.ndarray, alpha: float,
              dom: Domains, P: np.ndarray) -> np.ndarray | None:
     N = domain_sums(dom, np.ones(d.n), w)[:, 0]
-    sq = _stage2(d, w, [dom], [_fgt_h(y, z, alpha)], P[:, None], N)
+    sq = _stage2(d, w, [dom], [fgt_scores(y, z, alpha)], P[:, None], N)
     return None if sq is None else sq[:, :, 0]
 
 
@@ -500,11 +568,44 @@ def _psu_keys(d: SurveyDesign) -> pd.Series:
     return pd.Series(out)
 
 
-def change(data: pd.DataFrame, welfare: str = "consumption_pc", *, line: Any,
-           years: tuple[int, int], year: str = "year", weight: str = "weight",
-           strata: str | None = "stratum", psu: str | None = "psu", size: Any = "hh_size",
-           alpha: float = 0, by: str | None = None, lonely_psu: str = "fail",
-           conf_alpha: float = 0.05) -> EstimateResult:
+def _wave_design_spec(owner: str, data: Any, design: Any, deprecated: Mapping[str, Any]
+                      ) -> tuple[pd.DataFrame, dict[str, Any]]:
+    """The pooled table and the design options each wave is built with (see :func:`change`)."""
+    old = {k: deprecated[k] for k in ("weight", "strata", "psu", "lonely_psu") if k in deprecated}
+    if isinstance(data, SurveyDesign):
+        if design is not None:
+            raise ParameterError(f"The 'design' parameter of {owner} must be None when 'data' "
+                                 f"is a SurveyDesign. Got {type(design).__name__} instead.")
+        design, data = data, data.data
+    if not isinstance(data, pd.DataFrame):
+        raise ParameterError(f"The 'data' parameter of {owner} must be a DataFrame or a "
+                             f"SurveyDesign. Got {type(data).__name__} instead.")
+    if design is not None and old:
+        raise ParameterError(f"The 'design' parameter of {owner} replaces {sorted(old)}; give "
+                             f"one or the other. Got both instead.")
+    if isinstance(design, SurveyDesign):
+        return data, {k: v for k, v in design.spec().items() if k != "table"}
+    if isinstance(design, Mapping):
+        return data, dict(design)
+    if design is not None:
+        raise ParameterError(f"The 'design' parameter of {owner} must be a SurveyDesign or a "
+                             f"mapping of SurveyDesign options. Got {type(design).__name__} "
+                             f"instead.")
+    import warnings
+    warnings.warn(f"Passing the design of {owner} as weight=/strata=/psu=/lonely_psu= (or not at "
+                  f"all, meaning weight='weight', strata='stratum', psu='psu') is deprecated and "
+                  f"will be removed in the next release; use design={{'weight': ..., 'strata': "
+                  f"..., 'psu': ..., 'lonely_psu': ...}} or a SurveyDesign.", DeprecationWarning,
+                  stacklevel=3)
+    spec = {"weight": "weight", "strata": "stratum", "psu": "psu", "lonely_psu": "fail"}
+    spec.update(old)
+    return data, spec
+
+
+def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
+           years: tuple[int, int], year: str = "year", design: Any = None,
+           size: Any = "hh_size", g: float | None = None, by: str | None = None,
+           alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Change in P(alpha) between two waves, with an SE that accounts for the panel overlap.
 
     ``V(P_b - P_a) = V(P_a) + V(P_b) - 2 Cov(P_a, P_b)``. Each variance is the usual
@@ -521,11 +622,37 @@ def change(data: pd.DataFrame, welfare: str = "consumption_pc", *, line: Any,
     (independent samples). Strata with fewer than two common PSUs add no covariance.
     df = the smaller of the two waves' design df.
 
-    ``line``: a number, a dict ``{year: line}`` or a column name (absolute lines). Returns the
-    terms ``p{alpha}_{year_a}``, ``p{alpha}_{year_b}`` and ``change`` (per domain with ``by``);
-    ``extras["covariance"]`` and ``extras["correlation"]`` hold the estimated covariance.
+    Parameters
+    ----------
+    data : DataFrame or SurveyDesign
+        Both waves in one table (a ``year`` column).
+    line : float, dict or str
+        A number, a dict ``{year: line}`` or a column name (absolute lines).
+    design : SurveyDesign or mapping
+        The sampling design of each wave: a mapping of :class:`SurveyDesign` options (e.g.
+        ``{"weight": "weight", "strata": "stratum", "psu": "psu", "lonely_psu": "adjust"}``)
+        or a :class:`SurveyDesign` of the pooled table (its options are reused; each wave is
+        its own sample, see :meth:`SurveyDesign.for_rows`). Until issue 16 the design came as
+        ``weight=``, ``strata=``, ``psu=``, ``lonely_psu=`` (defaults ``"weight"``,
+        ``"stratum"``, ``"psu"``, ``"fail"``); for one release those keywords, and a call
+        with no design at all (the old defaults), still work with a ``DeprecationWarning``.
+    g : float
+        FGT exponent (0 headcount, default). ``alpha`` outside (0, 1) is still read as the
+        exponent for one release, with a ``DeprecationWarning``.
+    alpha : float
+        Intervals at level 1 - alpha (``conf_alpha`` is the deprecated old name).
+
+    Returns
+    -------
+    EstimateResult
+        Terms ``p{g}_{year_a}``, ``p{g}_{year_b}`` and ``change`` (per domain with ``by``);
+        ``extras["covariance"]`` and ``extras["correlation"]`` hold the estimated covariance.
     """
     owner = "change"
+    check_keywords(owner, deprecated, ("weight", "strata", "psu", "lonely_psu", "conf_alpha"))
+    alpha, g = exponent_and_level(owner, alpha, g, exponent_name="g", default=0,
+                                  conf_alpha=deprecated.get("conf_alpha"))
+    data, spec = _wave_design_spec(owner, data, design, deprecated)
     ya, yb = years
     if isinstance(line, RelativeLine):
         raise ParameterError(f"The 'line' parameter of {owner} must be absolute (number, dict "
@@ -536,8 +663,7 @@ def change(data: pd.DataFrame, welfare: str = "consumption_pc", *, line: Any,
         if sub.empty:
             raise DesignError(f"{owner}: the table has no rows for year {yr} (column '{year}'). "
                               f"Fix: pass two years present in the survey.")
-        d = SurveyDesign(sub, weight=weight, strata=strata, psu=psu,
-                         lonely_psu=lonely_psu)  # type: ignore[arg-type]
+        d = SurveyDesign(sub, **spec)
         y = d.column(welfare, owner, "welfare")
         if isinstance(line, Mapping):
             if yr not in line:
@@ -555,10 +681,10 @@ def change(data: pd.DataFrame, welfare: str = "consumption_pc", *, line: Any,
             "survey", by or "*", "has domains sampled in one wave only",
             len(set(doma.labels) ^ set(domb.labels)), tuple(set(doma.labels) ^ set(domb.labels)),
             "restrict both waves to the domains sampled in both.").message())
-    Pa, ta = _wave_if_totals(*waves[0][:4], float(alpha), doma)
-    Pb, tb = _wave_if_totals(*waves[1][:4], float(alpha), domb)
-    Va = da.variance_of_totals(ta, _wave_sq(*waves[0][:4], float(alpha), doma, Pa))
-    Vb = db.variance_of_totals(tb, _wave_sq(*waves[1][:4], float(alpha), domb, Pb))
+    Pa, ta = _wave_if_totals(*waves[0][:4], float(g), doma)
+    Pb, tb = _wave_if_totals(*waves[1][:4], float(g), domb)
+    Va = da.variance(totals=ta, squares=_wave_sq(*waves[0][:4], float(g), doma, Pa))
+    Vb = db.variance(totals=tb, squares=_wave_sq(*waves[1][:4], float(g), domb, Pb))
     ka, kb = _psu_keys(da), _psu_keys(db)
     common = pd.Index(ka).intersection(pd.Index(kb))
     cov = np.zeros(doma.n)
@@ -581,7 +707,7 @@ def change(data: pd.DataFrame, welfare: str = "consumption_pc", *, line: Any,
     Vd = Va + Vb - 2 * cov
     est = np.column_stack([Pa, Pb, Pb - Pa])
     var = np.column_stack([Va, Vb, Vd])
-    names = [f"p{alpha:g}_{ya}", f"p{alpha:g}_{yb}", "change"]
+    names = [f"p{g:g}_{ya}", f"p{g:g}_{yb}", "change"]
     terms = [nm if doma.name is None else f"{nm}[{doma.name}={lab}]"
              for lab in doma.labels for nm in names]
     dfa, dfb = da.domain_degf(doma), db.domain_degf(domb)
@@ -594,7 +720,7 @@ def change(data: pd.DataFrame, welfare: str = "consumption_pc", *, line: Any,
         "measure": names * doma.n,
     })
     prov = Provenance(method="poverty_change",
-                      options={**da.options(), "welfare": welfare, "alpha": alpha,
+                      options={**da.options(), "welfare": welfare, "g": g,
                                "years": [ya, yb], "size": size, "by": by,
                                "common_psus": int(len(common)),
                                "covariance": "Kish (1965) overlapping PSU samples"},
@@ -603,67 +729,9 @@ def change(data: pd.DataFrame, welfare: str = "consumption_pc", *, line: Any,
                       dropped={f"years other than {ya}, {yb}": int(len(data) - da.n - db.n)})
     with np.errstate(divide="ignore", invalid="ignore"):
         corr = cov / np.sqrt(Va * Vb)
-    return EstimateResult(table, method="poverty_change", alpha=conf_alpha, provenance=prov,
+    return EstimateResult(table, method="poverty_change", alpha=alpha, provenance=prov,
                           extras={"covariance": cov, "correlation": corr,
                                   "common_psus": int(len(common))})
-
-
-def _scaled_fgt(y: np.ndarray, w: np.ndarray, z: float, a: float, factor: float) -> float:
-    h = _fgt_h(y * factor, np.full(len(y), z), a)
-    return float(np.sum(w * h) / np.sum(w))
-
-
-def _decomp_inputs(data: pd.DataFrame, welfare: str, years: tuple[int, int], year: str,
-                   weight: str, size: Any, owner: str) -> tuple[np.ndarray, ...]:
-    out = []
-    for yr in years:
-        s = data[data[year] == yr]
-        if s.empty:
-            raise DesignError(f"{owner}: no rows for year {yr} in column '{year}'. Fix: pass "
-                              f"two years present in the survey.")
-        wv = s[weight].to_numpy(float) * (s[size].to_numpy(float) if isinstance(size, str) else 1.0)
-        out += [s[welfare].to_numpy(float), wv]
-    return tuple(out)
-
-
-def datt_ravallion(data: pd.DataFrame, welfare: str = "consumption_pc", *, line: float,
-                   years: tuple[int, int], year: str = "year", weight: str = "weight",
-                   size: Any = "hh_size", alpha: float = 0) -> pd.DataFrame:
-    """Datt & Ravallion (1992) decomposition of the change in P(alpha) (real welfare, one line).
-
-    ``growth = P(mu_b, L_a) - P(mu_a, L_a)``: the first-year distribution scaled to the second
-    year's mean; ``redistribution = P(mu_a, L_b) - P(mu_a, L_a)``: the second-year distribution
-    scaled to the first year's mean; ``residual`` closes the identity. Point values only
-    (no SE).
-    """
-    ya_, wa, yb_, wb = _decomp_inputs(data, welfare, years, year, weight, size, "datt_ravallion")
-    mua, mub = np.sum(wa * ya_) / wa.sum(), np.sum(wb * yb_) / wb.sum()
-    Paa = _scaled_fgt(ya_, wa, line, alpha, 1.0)
-    Pbb = _scaled_fgt(yb_, wb, line, alpha, 1.0)
-    Pba = _scaled_fgt(ya_, wa, line, alpha, mub / mua)      # mean b, Lorenz a
-    Pab = _scaled_fgt(yb_, wb, line, alpha, mua / mub)      # mean a, Lorenz b
-    growth, redis = Pba - Paa, Pab - Paa
-    total = Pbb - Paa
-    return pd.DataFrame({"component": ["growth", "redistribution", "residual", "total"],
-                         "value": [growth, redis, total - growth - redis, total]})
-
-
-def shapley_growth_redistribution(data: pd.DataFrame, welfare: str = "consumption_pc", *,
-                                  line: float, years: tuple[int, int], year: str = "year",
-                                  weight: str = "weight", size: Any = "hh_size",
-                                  alpha: float = 0) -> pd.DataFrame:
-    """Shapley (Shorrocks 2013) growth/redistribution decomposition: each component is the
-    average of its two Datt-Ravallion paths, so growth + redistribution = total exactly."""
-    ya_, wa, yb_, wb = _decomp_inputs(data, welfare, years, year, weight, size, "shapley")
-    mua, mub = np.sum(wa * ya_) / wa.sum(), np.sum(wb * yb_) / wb.sum()
-    Paa = _scaled_fgt(ya_, wa, line, alpha, 1.0)
-    Pbb = _scaled_fgt(yb_, wb, line, alpha, 1.0)
-    Pba = _scaled_fgt(ya_, wa, line, alpha, mub / mua)
-    Pab = _scaled_fgt(yb_, wb, line, alpha, mua / mub)
-    growth = 0.5 * ((Pba - Paa) + (Pbb - Pab))
-    redis = 0.5 * ((Pab - Paa) + (Pbb - Pba))
-    return pd.DataFrame({"component": ["growth", "redistribution", "total"],
-                         "value": [growth, redis, Pbb - Paa]})
 
 
 # ---------------------------------------------------------------------------------------------
@@ -689,16 +757,19 @@ def line_for(data: pd.DataFrame, *, year: str = "year", kind: str = "total",
 
 def incidence_curve(data: Any, welfare: str = "consumption_pc", *, lines: Sequence[float],
                     design: Any = None, size: Any = None, by: str | None = None,
-                    conf_alpha: float = 0.05) -> pd.DataFrame:
+                    alpha: float = 0.05, **deprecated: Any) -> pd.DataFrame:
     """Poverty incidence curve: P0 (and SE, CI) at each line in ``lines``.
 
     One design pass per line; returns columns ``line, group, p0, std_error, conf_low,
-    conf_high``.
+    conf_high`` (a plain table: the points of a curve, each an :func:`fgt` estimate).
+    ``alpha``: intervals at level 1 - alpha (``conf_alpha`` is the deprecated old name).
     """
+    alpha = renamed_keywords("incidence_curve", deprecated,
+                             {"conf_alpha": "alpha"}).get("alpha", alpha)
     rows = []
     for z in lines:
         t = fgt(data, welfare, line=float(z), design=design, size=size, by=by,
-                conf_alpha=conf_alpha).tidy()
+                alpha=alpha).tidy()
         for _, r in t.iterrows():
             rows.append({"line": float(z), "group": r["group"], "p0": r["estimate"],
                          "std_error": r["std_error"], "conf_low": r["conf_low"],

@@ -233,8 +233,8 @@ def poverty_headline(ctx: Context) -> Block:
     from ..poverty import fgt
     s = _with_lines(ctx)
     d = _design(ctx, s)
-    res = fgt(d, line="line", alpha=[0, 1, 2], size="hh_size", by="year",
-              conf_alpha=ctx.params.alpha).tidy()
+    res = fgt(d, line="line", g=[0, 1, 2], size="hh_size", by="year",
+              alpha=ctx.params.alpha).tidy()
     wide = res.pivot(index="group", columns="measure", values="estimate")
     ci = res[res["measure"] == "p0"].set_index("group")
     tab = pd.DataFrame({
@@ -267,7 +267,7 @@ def poverty_headline(ctx: Context) -> Block:
     cur_s = s[s["year"] == ctx.params.year]
     if len(cur_s):
         ext = fgt(_design(ctx, cur_s), line=ctx.poverty_line("extreme"), size="hh_size",
-                  conf_alpha=ctx.params.alpha)
+                  alpha=ctx.params.alpha)
         _number(b, "p0_extreme", float(ext["p0"]), "pct")
         b.sentences.append(("nb2.headline.extreme", {
             "p0": float(ext["p0"]), "line": ctx.poverty_line("extreme")}))
@@ -292,14 +292,14 @@ def poverty_headline(ctx: Context) -> Block:
 
 def poverty_profile(ctx: Context) -> Block:
     """Poverty of the report year by kecamatan, zone and sex of the head, with contributions."""
-    if _module("kassaki_eval.poverty", "profile") is None:
+    if _module("kassaki_eval.poverty", "profile_table") is None:
         return _unavailable("nb2.profile", "poverty", "kassaki_eval.poverty")
-    from ..poverty import profile
+    from ..poverty import profile_table
     s = ctx.survey[ctx.survey["year"] == ctx.params.year]
     d = _design(ctx, s)
     line = ctx.poverty_line()
     b = Block(key="nb2.profile", section="poverty", title_key="nb2.profile.title")
-    kec = profile(d, line=line, by="kec_code", size="hh_size", conf_alpha=ctx.params.alpha)
+    kec = profile_table(d, line=line, by="kec_code", size="hh_size", alpha=ctx.params.alpha)
     kec = kec[kec["group"] != "total"]
     zones = dict(zip(ctx.kecamatan["kec_kemendagri"].astype(str), ctx.kecamatan["zone"]))
     tk = pd.DataFrame({
@@ -315,7 +315,7 @@ def poverty_profile(ctx: Context) -> Block:
         translate=("zone",)))
     parts = []
     for dim in ("zone", "head_sex"):
-        pr = profile(d, line=line, by=dim, size="hh_size", conf_alpha=ctx.params.alpha)
+        pr = profile_table(d, line=line, by=dim, size="hh_size", alpha=ctx.params.alpha)
         pr = pr[pr["group"] != "total"]
         parts.append(pd.DataFrame({
             "dimension": dim, "group": pr["group"].astype(str), "n_hh": pr["n_obs"],
@@ -372,8 +372,10 @@ def poverty_change(ctx: Context) -> Block:
     lines = {y0: ctx.poverty_line("total", y0), y1: ctx.poverty_line("total", y1)}
     rows = []
     for by in (None, "zone"):
-        r = change(s, line=lines, years=(y0, y1), by=by, lonely_psu="adjust",
-                   conf_alpha=ctx.params.alpha).tidy()
+        r = change(s, line=lines, years=(y0, y1), by=by,
+                   design={"weight": "weight", "strata": "stratum", "psu": "psu",
+                           "lonely_psu": "adjust"},
+                   alpha=ctx.params.alpha).tidy()
         r = r[r["measure"] == "change"]
         for _, x in r.iterrows():
             rows.append({"group": "total" if by is None else str(x["group"]),
@@ -396,8 +398,8 @@ def poverty_change(ctx: Context) -> Block:
     real["consumption_real"] = real["consumption_pc"].astype(float) * np.where(
         real["year"] == y0, lines[y1] / lines[y0], 1.0)
     dec = shapley_growth_redistribution(real, "consumption_real", line=lines[y1],
-                                        years=(y0, y1))
-    dec = dec.rename(columns={"value": "change", "component": "part"})
+                                        years=(y0, y1), design={"weight": "weight"}).tidy()
+    dec = dec[["term", "estimate"]].rename(columns={"estimate": "change", "term": "part"})
     b.tables.append(Table.build("poverty_decomposition", dec, title_key="nb2.change.decomp",
                                 k=ctx.k, count_col=None, formats={"change": "pp"},
                                 translate=("part",), note_key="nb2.change.decomp_note"))

@@ -14,7 +14,7 @@ from kassaki_eval.exceptions import DesignError, KassakiError, ParameterError
 from kassaki_eval.poverty import fgt, mean_consumption
 from kassaki_eval.poverty import SurveyDesign
 
-REF = Path(__file__).resolve().parent / "references" / "survey"
+REF = Path(__file__).resolve().parent.parent / "references" / "survey"
 LINE = 2000.0  # as in make_refs.py
 
 
@@ -86,8 +86,8 @@ def _ours_wb(wb: pd.DataFrame, measure: str, weight: str, by: str | None) -> pd.
     if measure == "mean(pc_exp)":
         res = mean_consumption(d, "pc_exp", size=size, by=by)
     else:
-        alpha = {"mean(poor)": 0, "mean(gap1)": 1, "mean(gap2)": 2}[measure]
-        res = fgt(d, "pc_exp", line=LINE, alpha=alpha, size=size, by=by)
+        g = {"mean(poor)": 0, "mean(gap1)": 1, "mean(gap2)": 2}[measure]
+        res = fgt(d, "pc_exp", line=LINE, g=g, size=size, by=by)
     t = res.tidy()
     t["group"] = t["group"].astype(str)
     return t.set_index("group")

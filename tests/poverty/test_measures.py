@@ -1,7 +1,7 @@
 """Poverty measures: FGT (vs svy), Watts, SST, relative lines, profiles, change, decompositions,
 lines and the incidence curve; Monte Carlo coverage on the synthetic world (slow).
 
-svy agreement of P0/P1/P2 (points 1e-10, SEs 1e-6) is in tests/test_survey.py
+svy agreement of P0/P1/P2 (points 1e-10, SEs 1e-6) is in tests/poverty/test_design.py
 (``test_agrees_with_svy_points_1e10_ses_1e6`` runs ``fgt`` on the committed svy output).
 """
 from __future__ import annotations
@@ -15,13 +15,13 @@ import pytest
 from kassaki_eval import reference
 from kassaki_eval.exceptions import DesignError, ParameterError
 from kassaki_eval.poverty.inequality import gini
-from kassaki_eval.poverty import (RelativeLine, change, datt_ravallion, fgt, incidence_curve,
+from kassaki_eval.poverty import (RelativeLine, change, fgt, incidence_curve,
                                   kecamatan_table, line_for, mean_consumption,
                                   plot_incidence_curve, poverty_lines, profile,
-                                  shapley_growth_redistribution, sst, watts)
+                                  profile_table, sst, watts)
 from kassaki_eval.poverty import SurveyDesign
 
-REF = Path(__file__).resolve().parent / "references" / "survey"
+REF = Path(__file__).resolve().parent.parent / "references" / "survey"
 
 
 def _population(seed: int = 5, n_kec: int = 4, n_psu: int = 10, m: int = 30) -> pd.DataFrame:
@@ -47,10 +47,11 @@ def des(pop: pd.DataFrame) -> SurveyDesign:
 
 
 Z = 420_000.0
+KEC = {"weight": "weight", "strata": "kec", "psu": "psu"}
 
 
 def test_fgt_points_by_formula(pop: pd.DataFrame, des: SurveyDesign) -> None:
-    r = fgt(des, line=Z, alpha=[0, 1, 1.5, 2], size="hh_size").estimates
+    r = fgt(des, line=Z, g=[0, 1, 1.5, 2], size="hh_size").estimates
     pw = pop["weight"] * pop["hh_size"]
     y = pop["consumption_pc"]
     g = np.where(y < Z, (Z - y) / Z, 0.0)
@@ -60,9 +61,9 @@ def test_fgt_points_by_formula(pop: pd.DataFrame, des: SurveyDesign) -> None:
 
 
 def test_total_rows_equal_separate_calls(des: SurveyDesign) -> None:
-    both = fgt(des, line=Z, alpha=[0, 1, 2], size="hh_size", by="kec", total=True).tidy()
-    a = fgt(des, line=Z, alpha=[0, 1, 2], size="hh_size").tidy()
-    b = fgt(des, line=Z, alpha=[0, 1, 2], size="hh_size", by="kec").tidy()
+    both = fgt(des, line=Z, g=[0, 1, 2], size="hh_size", by="kec", total=True).tidy()
+    a = fgt(des, line=Z, g=[0, 1, 2], size="hh_size").tidy()
+    b = fgt(des, line=Z, g=[0, 1, 2], size="hh_size", by="kec").tidy()
     sep = pd.concat([a, b], ignore_index=True)
     cols = ["estimate", "std_error", "df", "deff", "n_obs"]
     np.testing.assert_allclose(both[cols].to_numpy(float), sep[cols].to_numpy(float), rtol=1e-12)
@@ -76,8 +77,8 @@ def test_person_weights_equal_expanded_persons(pop: pd.DataFrame) -> None:
     d1 = SurveyDesign(small, weight="weight", strata="kec", psu="psu")
     persons = small.loc[small.index.repeat(small["hh_size"])]
     d2 = SurveyDesign(persons.reset_index(drop=True), weight="weight", strata="kec", psu="psu")
-    r1 = fgt(d1, line=Z, alpha=[0, 2], size="hh_size").tidy()
-    r2 = fgt(d2, line=Z, alpha=[0, 2]).tidy()
+    r1 = fgt(d1, line=Z, g=[0, 2], size="hh_size").tidy()
+    r2 = fgt(d2, line=Z, g=[0, 2]).tidy()
     np.testing.assert_allclose(r1["estimate"], r2["estimate"], rtol=1e-12)
     np.testing.assert_allclose(r1["std_error"], r2["std_error"], rtol=1e-10)
 
@@ -97,18 +98,18 @@ def test_watts_and_sst_formulas(pop: pd.DataFrame, des: SurveyDesign) -> None:
     s = sst(des, line=Z, size="hh_size")["sst"]
     # exact identity for the estimator used: P1 (1 + Gini of gaps over everyone)
     allg = SurveyDesign(pd.DataFrame({"g": np.where(poor, (Z - y) / Z, 0), "w": pw}), weight="w")
-    p1 = fgt(des, line=Z, alpha=1, size="hh_size")["p1"]
+    p1 = fgt(des, line=Z, g=1, size="hh_size")["p1"]
     assert s == pytest.approx(p1 * (1 + gini(allg, "g")["gini"]), rel=1e-12)
 
 
 def test_relative_line_value_and_se_includes_line_term(des: SurveyDesign, pop: pd.DataFrame) -> None:
-    r = fgt(des, line=RelativeLine(0.6, 0.5), alpha=[0, 1], size="hh_size")
+    r = fgt(des, line=RelativeLine(0.6, 0.5), g=[0, 1], size="hh_size")
     theta = r.provenance.options["line"]["value"]
     y, pw = pop["consumption_pc"].to_numpy(), (pop["weight"] * pop["hh_size"]).to_numpy()
     o = np.argsort(y)
     med = y[o][np.searchsorted(np.cumsum(pw[o]) / pw.sum(), 0.5)]
     assert theta == pytest.approx(0.6 * med, rel=1e-14)
-    fixed = fgt(des, line=theta, alpha=[0, 1], size="hh_size")
+    fixed = fgt(des, line=theta, g=[0, 1], size="hh_size")
     np.testing.assert_allclose(r.estimates, fixed.estimates, rtol=1e-14)
     assert not np.allclose(r.std_errors, fixed.std_errors, rtol=1e-3)
 
@@ -122,7 +123,7 @@ def test_relative_line_watts_sst_se_match_monte_carlo() -> None:
     for s in range(250):
         p = _population(seed=1000 + s)
         d = SurveyDesign(p, weight="weight", strata="kec", psu="psu")
-        rel = fgt(d, line=RelativeLine(0.6, 0.5), alpha=[0, 1], size="hh_size")
+        rel = fgt(d, line=RelativeLine(0.6, 0.5), g=[0, 1], size="hh_size")
         w_ = watts(d, line=Z, size="hh_size")
         s_ = sst(d, line=Z, size="hh_size")
         est.append(list(rel.estimates) + [w_.estimates.iloc[0], s_.estimates.iloc[0]])
@@ -132,7 +133,7 @@ def test_relative_line_watts_sst_se_match_monte_carlo() -> None:
 
 
 def test_profile_and_contributions(des: SurveyDesign) -> None:
-    prof = profile(des, line=Z, by="head_sex")
+    prof = profile_table(des, line=Z, by="head_sex")
     body = prof[prof["group"] != "total"]
     assert body["pop_share"].sum() == pytest.approx(1.0, abs=1e-12)
     for a in ("p0", "p1", "p2"):
@@ -144,7 +145,7 @@ def test_profile_and_contributions(des: SurveyDesign) -> None:
 def test_change_panel_covariance() -> None:
     p = _population(seed=9)
     both = pd.concat([p.assign(year=2023), p.assign(year=2024)], ignore_index=True)
-    r = change(both, line=Z, years=(2023, 2024), strata="kec", psu="psu", weight="weight")
+    r = change(both, line=Z, years=(2023, 2024), design=KEC)
     t = r.tidy().set_index("term")
     # the same households twice: no change, and the SE of the change is exactly zero
     assert t.loc["change", "estimate"] == pytest.approx(0.0, abs=1e-15)
@@ -152,8 +153,7 @@ def test_change_panel_covariance() -> None:
     # no common PSU (independent samples): V(change) = V(a) + V(b)
     p2 = _population(seed=10).assign(psu=lambda x: "b" + x["psu"])
     ind = pd.concat([p.assign(year=2023), p2.assign(year=2024)], ignore_index=True)
-    t2 = change(ind, line=Z, years=(2023, 2024), strata="kec", psu="psu",
-                weight="weight").tidy().set_index("term")
+    t2 = change(ind, line=Z, years=(2023, 2024), design=KEC).tidy().set_index("term")
     va = fgt(SurveyDesign(p, weight="weight", strata="kec", psu="psu"), line=Z,
              size="hh_size").std_errors.iloc[0]
     vb = fgt(SurveyDesign(p2, weight="weight", strata="kec", psu="psu"), line=Z,
@@ -165,36 +165,12 @@ def test_change_panel_covariance() -> None:
 def test_change_on_world_panel(small_world) -> None:
     s = small_world.survey
     lines = {y: reference.poverty_line(y) for y in (2023, 2024)}
-    r = change(s, line=lines, years=(2023, 2024), by="zone")
+    r = change(s, line=lines, years=(2023, 2024), by="zone",
+               design={"weight": "weight", "strata": "stratum", "psu": "psu"})
     t = r.tidy()
     assert len(t) == 6 and np.isfinite(t["std_error"]).all()
     corr = r.extras["correlation"]
     assert np.all(corr > 0)  # common villages and panel households: positive covariance
-
-
-def test_decompositions() -> None:
-    p = _population(seed=3)
-    a = p.assign(year=2023)
-    grow = p.assign(year=2024, consumption_pc=p["consumption_pc"] * 1.08)
-    data = pd.concat([a, grow], ignore_index=True)
-    dr = datt_ravallion(data, line=Z, years=(2023, 2024)).set_index("component")["value"]
-    sh = shapley_growth_redistribution(data, line=Z, years=(2023, 2024)).set_index(
-        "component")["value"]
-    # pure growth: no redistribution, growth = total, in both decompositions
-    assert dr["redistribution"] == pytest.approx(0.0, abs=1e-15)
-    assert dr["growth"] == pytest.approx(dr["total"], abs=1e-15)
-    assert sh["redistribution"] == pytest.approx(0.0, abs=1e-15)
-    assert dr["total"] < 0
-    # general case: Shapley components add up exactly; DR residual closes the identity
-    rng = np.random.default_rng(0)
-    b = p.assign(year=2024, consumption_pc=p["consumption_pc"] * rng.lognormal(0.03, 0.2, len(p)))
-    data = pd.concat([a, b], ignore_index=True)
-    sh = shapley_growth_redistribution(data, line=Z, years=(2023, 2024)).set_index(
-        "component")["value"]
-    assert sh["growth"] + sh["redistribution"] == pytest.approx(sh["total"], abs=1e-15)
-    dr = datt_ravallion(data, line=Z, years=(2023, 2024)).set_index("component")["value"]
-    assert dr["growth"] + dr["redistribution"] + dr["residual"] == pytest.approx(dr["total"],
-                                                                              abs=1e-15)
 
 
 def test_lines_and_incidence_curve(des: SurveyDesign) -> None:
@@ -223,15 +199,19 @@ def test_kecamatan_table_small_world(small_world) -> None:
     assert len(tab) == 14 and tab["kecamatan"].iloc[-1] == "Total"
     names = set(reference.kecamatan()["kecamatan"])
     assert set(tab["kecamatan"].iloc[:-1]) == names
-    assert tab["contribution_to_p0_pct"].iloc[:-1].sum() == pytest.approx(100, abs=1e-9)
-    assert (tab["p0_ci_low_pct"] <= tab["p0_pct"]).all()
+    # proportions, not percentages (percentages are the report's formatting)
+    assert tab["contribution_to_p0"].iloc[:-1].sum() == pytest.approx(1.0, abs=1e-12)
+    assert tab["population_share"].iloc[:-1].sum() == pytest.approx(1.0, abs=1e-12)
+    assert (tab["p0_ci_low"] <= tab["p0"]).all() and (tab["p0"] <= 1).all()
+    prof = profile_table(d, line=reference.poverty_line(2023), by="kec_code")
+    np.testing.assert_array_equal(tab["p0"].to_numpy(), prof["p0"].to_numpy())
     m = mean_consumption(d, size="hh_size", by="zone").tidy()
     assert len(m) == 2 and (m["std_error"] > 0).all()
 
 
 def test_errors(des: SurveyDesign, pop: pd.DataFrame) -> None:
-    with pytest.raises(ParameterError, match="'alpha'"):
-        fgt(des, line=Z, alpha=-1)
+    with pytest.raises(ParameterError, match="'g'"):
+        fgt(des, line=Z, g=-1)
     with pytest.raises(ParameterError, match="'line'"):
         fgt(des, line=-5)
     with pytest.raises(DesignError, match="no sampled row"):
@@ -328,9 +308,9 @@ def test_kecamatan_p0_coverage_on_world(world) -> None:
 
 def test_logit_interval_matches_formula(des: SurveyDesign) -> None:
     from scipy import stats
-    r = fgt(des, line=Z, alpha=[0, 1], size="hh_size", by="kec", ci="logit")
+    r = fgt(des, line=Z, g=[0, 1], size="hh_size", by="kec", ci="logit")
     t = r.tidy()
-    wald = fgt(des, line=Z, alpha=[0, 1], size="hh_size", by="kec").tidy()
+    wald = fgt(des, line=Z, g=[0, 1], size="hh_size", by="kec").tidy()
     p0 = t[t["measure"] == "p0"]
     crit = stats.t.ppf(0.975, p0["df"])
     L = np.log(p0["estimate"] / (1 - p0["estimate"]))
@@ -343,3 +323,58 @@ def test_logit_interval_matches_formula(des: SurveyDesign) -> None:
     np.testing.assert_allclose(t["std_error"], wald["std_error"], rtol=1e-14)
     with pytest.raises(Exception, match="alpha"):
         r.conf_int(alpha=0.1)
+
+
+def test_profile_is_a_result_and_matches_its_table(des: SurveyDesign) -> None:
+    res = profile(des, line=Z, by="head_sex", alpha=0.1)
+    wide = profile_table(des, line=Z, by="head_sex", alpha=0.1)
+    t = res.tidy()
+    assert list(t.columns[:8]) == ["term", "estimate", "std_error", "statistic", "p_value",
+                                   "conf_low", "conf_high", "n_obs"]
+    assert {"pop_share", "contribution", "group", "measure"} <= set(t.columns)
+    for _, row in wide.iterrows():
+        for g in ("p0", "p1", "p2"):
+            hit = t[(t["group"] == row["group"]) & (t["measure"] == g)].iloc[0]
+            assert hit["estimate"] == row[g] and hit["conf_low"] == row[f"{g}_low"]
+            assert hit["contribution"] == row[f"{g}_contribution"]
+
+
+def test_change_design_ways_agree(small_world) -> None:
+    s = small_world.survey
+    lines = {y: reference.poverty_line(y) for y in (2023, 2024)}
+    opts = {"weight": "weight", "strata": "stratum", "psu": "psu", "lonely_psu": "adjust"}
+    a = change(s, line=lines, years=(2023, 2024), design=opts).tidy()
+    b = change(SurveyDesign(s, **opts), line=lines, years=(2023, 2024)).tidy()
+    with pytest.warns(DeprecationWarning, match="design"):
+        c = change(s, line=lines, years=(2023, 2024), weight="weight", strata="stratum",
+                   psu="psu", lonely_psu="adjust").tidy()
+    pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(a, c)
+    with pytest.raises(ParameterError, match="'design'"):
+        change(s, line=lines, years=(2023, 2024), design=opts, weight="weight")
+
+
+def test_deprecated_keywords_warn_and_give_the_same_numbers(des: SurveyDesign) -> None:
+    new = fgt(des, line=Z, g=[0, 1, 2], size="hh_size", by="kec", alpha=0.1).tidy()
+    with pytest.warns(DeprecationWarning, match="'g=\\[0, 1, 2\\]'"):
+        with pytest.warns(DeprecationWarning, match="'conf_alpha'"):
+            old = fgt(des, line=Z, alpha=[0, 1, 2], size="hh_size", by="kec",
+                      conf_alpha=0.1).tidy()
+    pd.testing.assert_frame_equal(new, old)
+    # a scalar exponent outside (0, 1) is the old meaning; inside (0, 1) it is the level
+    with pytest.warns(DeprecationWarning, match="'alpha' parameter of fgt as the exponent"):
+        assert fgt(des, line=Z, alpha=2)["p2"] == fgt(des, line=Z, g=2)["p2"]
+    assert fgt(des, line=Z, alpha=0.1).alpha == 0.1
+    with pytest.raises(ParameterError, match="'alpha'"):
+        fgt(des, line=Z, g=1, alpha=2)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'gamma'"):
+        fgt(des, line=Z, gamma=1)
+    for fn in (watts, sst):
+        with pytest.warns(DeprecationWarning, match="'conf_alpha'"):
+            r = fn(des, line=Z, conf_alpha=0.1)
+        assert r.alpha == 0.1
+    with pytest.warns(DeprecationWarning, match="'alphas'"):
+        old_p = profile_table(des, line=Z, by="kec", alphas=(0, 2))
+    pd.testing.assert_frame_equal(old_p, profile_table(des, line=Z, by="kec", g=(0, 2)))
+    with pytest.warns(DeprecationWarning):
+        assert des.mean("consumption_pc", conf_alpha=0.1).alpha == 0.1
