@@ -75,16 +75,16 @@ def direct_estimates(survey: pd.DataFrame, *, line: float, domain: str = "villag
                                  f"{list(survey.columns)[:12]}.")
     s = survey.reset_index(drop=True)
     d = SurveyDesign(s, weight=weight, strata=domain, lonely_psu="certainty")
-    r = fgt(d, welfare, line=line, alpha=g, size=size, by=domain, df="normal").tidy()
+    r = fgt(d, welfare, line=line, g=g, size=size, by=domain, df="normal").tidy()
     out = pd.DataFrame({domain: r["group"].to_numpy(), "n": r["n_obs"].to_numpy(),
                         "direct": r["estimate"].to_numpy(),
                         "var_direct": r["std_error"].to_numpy() ** 2})
     grp = s.groupby(domain)[group].first()
     out[group] = out[domain].map(grp).to_numpy()
     dg = SurveyDesign(s, weight=weight, strata=group, lonely_psu="certainty")
-    rk = fgt(dg, welfare, line=line, alpha=g, size=size, by=group, df="normal").tidy()
+    rk = fgt(dg, welfare, line=line, g=g, size=size, by=group, df="normal").tidy()
     pk = pd.Series(rk["estimate"].to_numpy(), index=rk["group"].to_numpy())
-    pdist = float(fgt(dg, welfare, line=line, alpha=g, size=size).estimates.iloc[0])
+    pdist = float(fgt(dg, welfare, line=line, g=g, size=size).estimates.iloc[0])
     ptil = out[group].map(pk).to_numpy(float)
     ptil = np.where((ptil > 0) & (ptil < 1), ptil, pdist)
     # the GVF uses the headcount's binomial shape p(1-p); for g > 0 it is a working shape
