@@ -12,10 +12,10 @@ YEAR ?= 2025
 REPORT_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: report test test-slow test-peers bench lab lock peers clean-venv help
+.PHONY: report test test-slow test-peers bench lab docs lock peers clean-venv help
 
 help:
-	@echo "make report | make test | make test-slow | make test-peers | make bench | make lab | make lock"
+	@echo "make report | make test | make test-slow | make test-peers | make bench | make lab | make docs | make lock"
 
 $(STAMP): requirements/core.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "kassaki-eval needs Python 3.11, found " + sys.version' \
@@ -47,6 +47,11 @@ test-peers: $(PEERS_STAMP)
 
 bench: $(PEERS_STAMP)
 	$(PY) -m benchmarks $(BENCH_ARGS)
+
+# The documentation site, offline, into docs/_build/html (tutorials executed, cached).
+docs: $(STAMP)
+	$(PY) -m sphinx -b html -W --keep-going -q docs/site docs/_build/html
+	@echo "docs: $(CURDIR)/docs/_build/html/index.html"
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
