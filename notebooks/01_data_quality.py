@@ -15,7 +15,7 @@
 # # 1. Data quality and validation
 #
 # Developer note: the report text comes from `kassaki_eval/reporting/messages.toml`;
-# this notebook only calls the library (`kassaki_eval.reporting.sections`) and displays.
+# this notebook only calls the library (`kassaki_eval.reporting.sections.data_quality`) and displays.
 
 # %% tags=["parameters"]
 # Injected by `kassaki-eval report` after validation against
@@ -24,7 +24,7 @@ report_params = {"year": 2025, "source": {"kind": "demo", "seed": 2024, "scale":
 run_dir = None
 
 # %%
-from kassaki_eval.reporting import sections as S
+from kassaki_eval.reporting.sections import data_quality as S
 
 ctx = S.start(report_params, run_dir, notebook="01_data_quality")
 

@@ -30,7 +30,8 @@ from scipy import stats
 from ..exceptions import IdentificationError, ParameterError
 from ..results import EstimateResult, Provenance
 from .did import _check_columns
-from .staggered import aggregate, callaway_santanna, village_panel
+from .panel import evaluation_panel
+from .staggered import aggregate, callaway_santanna
 
 __all__ = ["programme_verdict", "verdict_from_survey", "cohort_from_treated", "sentences"]
 
@@ -101,7 +102,7 @@ def programme_verdict(
     ----------
     panel : DataFrame
         Village x year panel with the village poverty rate ``y`` (person-weighted, e.g. from
-        :func:`~kassaki_eval.impact.staggered.village_panel`), the village ``cohort`` (first
+        :func:`~kassaki_eval.impact.panel.evaluation_panel`), the village ``cohort`` (first
         year treated, 0 never) and its population ``weight``. It must cover the whole
         district (or a representative sample of villages with expansion weights).
     year : int, optional
@@ -209,30 +210,34 @@ def verdict_from_survey(
     cluster: str | None = None,
     method: Literal["dr", "ipw", "reg"] = "dr",
     control: Literal["never", "notyet"] = "notyet",
+    rollout: pd.DataFrame | None = None,
     alpha: float = 0.05,
 ) -> EstimateResult:
-    """:func:`programme_verdict` straight from the stacked survey table (contract
-    ``survey``): poor = ``consumption_pc < line(year)``; village panel of person-weighted
-    poverty rates; cohort = first year with ``treated_village == 1``.
+    """:func:`programme_verdict` straight from the stacked survey table (contract ``survey``).
+
+    The village panel is :func:`~kassaki_eval.impact.panel.evaluation_panel` with the cut-off
+    ``as_of = year`` (the builder the annual report uses, so both give the same interval):
+    poor = ``consumption_pc < line(year)``, person-weighted village poverty rates, one
+    population weight per village (mean over the waves up to ``year``); cohort = first year
+    of the ``rollout`` table when given, else the first surveyed year with
+    ``treated_village == 1``.
 
     ``lines`` maps year to the poverty line (Rp per capita per month); by default the
     district's lines from :func:`kassaki_eval.reference.poverty_line`.
     """
     owner = "verdict_from_survey"
     _check_columns(survey, owner, survey=["year", "village_code", "kec_code", "weight", "hh_size",
-                                          "consumption_pc", "treated_village"])
+                                          "consumption_pc"]
+                   + ([] if rollout is not None else ["treated_village"]))
     years = sorted(int(v) for v in survey["year"].unique())
     if lines is None:
         from ..reference import poverty_line
         lines = {yy: poverty_line(yy) for yy in years}
-    miss = [yy for yy in years if yy not in lines]
+    as_of = years[-1] if year is None else int(year)
+    miss = [yy for yy in years if yy <= as_of and yy not in lines]
     if miss:
         raise ParameterError(f"The 'lines' parameter of {owner} must give a poverty line for "
                              f"every survey year. Got none for {miss} instead.")
-    s = survey.assign(poor=(survey["consumption_pc"].to_numpy(float)
-                            < survey["year"].map(lambda v: lines[int(v)]).to_numpy(float)).astype(float))
-    vp = village_panel(s, outcomes=["poor", "treated_village"])
-    vp["cohort"] = cohort_from_treated(vp, unit="village_code", time="year", treated="treated_village")
-    vp["pop_weight"] = vp.groupby("village_code")["pop_weight"].transform("mean")
-    return programme_verdict(vp, year=year, threshold=threshold, cluster=cluster, method=method,
+    vp = evaluation_panel(survey, lines=lines, outcomes=["poor"], rollout=rollout, as_of=as_of)
+    return programme_verdict(vp, year=as_of, threshold=threshold, cluster=cluster, method=method,
                              control=control, alpha=alpha)

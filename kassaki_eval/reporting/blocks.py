@@ -130,8 +130,7 @@ class Block:
 
     ``sentences`` are ``(catalogue key, values)`` pairs rendered per language; ``numbers`` are
     the key results collected by the summary and the year-over-year comparison
-    (name -> number or string). ``unavailable`` names the library that has not landed
-    yet; the block then shows that plainly and carries no numbers.
+    (name -> number or string).
     """
 
     key: str
@@ -141,7 +140,6 @@ class Block:
     figures: list[Figure] = field(default_factory=list)
     sentences: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     numbers: dict[str, Any] = field(default_factory=dict)
-    unavailable: str | None = None
     intro_key: str | None = None
 
 
@@ -160,7 +158,7 @@ def save_block(block: Block, results_dir: Path, notebook: str, order: int = 0) -
             (d / f"{fig.name}.{lang}.png").write_bytes(png)
     meta = {
         "key": block.key, "section": block.section, "title_key": block.title_key,
-        "notebook": notebook, "order": order, "unavailable": block.unavailable,
+        "notebook": notebook, "order": order,
         "numbers": _jsonable(block.numbers),
         "sentences": [[k, _jsonable(v)] for k, v in block.sentences],
         "tables": [t.meta() for t in block.tables],

@@ -1,7 +1,8 @@
 """The notebook-side context: validated parameters, the analysis tables, display and saving.
 
-A report notebook starts with ``ctx = sections.start(report_params, run_dir, "02_poverty")``
-and then only calls ``ctx.show(sections.something(ctx))``. ``show`` renders the block in every
+A report notebook starts with ``ctx = S.start(report_params, run_dir, "02_poverty")`` (``S``
+its module of :mod:`kassaki_eval.reporting.sections`) and then only calls
+``ctx.show(S.something(ctx))``. ``show`` renders the block in every
 requested language and saves it as structured data for the runner.
 
 Run by hand in JupyterLab (``run_dir=None``), the context makes the data itself (in memory)
@@ -12,7 +13,7 @@ from __future__ import annotations
 import json
 import warnings
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 import pandas as pd
 
@@ -22,6 +23,8 @@ from .inputs import PreparedInputs, as_of, prepare_inputs, read_prepared
 from .params import PartnerView, ReportParams, validate_params
 
 __all__ = ["Context", "start", "WORK", "DATA", "RESULTS"]
+
+_T = TypeVar("_T")
 
 WORK = "_work"            # private folder inside the temporary run folder; never published
 DATA = "data"             # analysis tables (Parquet) for the kernels
@@ -42,6 +45,13 @@ class Context:
         self._order = 0
         self.villages = reference.villages()
         self.kecamatan = reference.kecamatan()
+        self._memo: dict[str, Any] = {}
+
+    def memo(self, key: str, build: Callable[[], _T]) -> _T:
+        """``build()`` once per context: a panel or a fit several blocks of a notebook use."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     # -- data ------------------------------------------------------------------------------
     @property

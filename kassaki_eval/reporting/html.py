@@ -40,7 +40,6 @@ table.kt tr:nth-child(even) td{background:#f6f8fa}
 table.kt tr.sup td{color:#8a94a0;font-style:italic}
 p.tnote{font-size:12px;color:#56616d;margin:2px 0 14px 0}
 p.lead{font-size:15px;line-height:1.5}
-div.na{border-left:4px solid #c98a00;background:#fff8e5;padding:8px 12px;margin:8px 0}
 figure{margin:10px 0}
 figure img{max-width:100%}
 figcaption{font-size:12px;color:#56616d}
@@ -98,10 +97,6 @@ def render_table(tab: Table, lang: str) -> str:
 
 def _render_one(block: Block, lang: str, view_components: Sequence[str] | None) -> str:
     parts = [f"<h2>{_html.escape(t(block.title_key, lang))}</h2>"]
-    if block.unavailable:
-        parts.append('<div class="na">' + _html.escape(
-            t("report.not_available", lang, what=block.unavailable)) + "</div>")
-        return "\n".join(parts)
     if block.intro_key:
         parts.append(f'<p class="lead">{_html.escape(t(block.intro_key, lang))}</p>')
     for key, values in block.sentences:

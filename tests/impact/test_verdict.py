@@ -113,7 +113,8 @@ def test_world_monte_carlo_coverage():
     verdict coverage 0.91 over 40 worlds: with so few households per village the
     influence-function SEs are too small; the full-scale survey is what the district has.
     """
-    from kassaki_eval.impact.staggered import callaway_santanna, village_panel
+    from kassaki_eval.impact.panel import evaluation_panel
+    from kassaki_eval.impact.staggered import callaway_santanna
     from kassaki_eval.reference import poverty_line
     from kassaki_eval.synthetic.world import generate_world
     hits_v, hits_g, n_v, n_g = 0, 0, 0, 0
@@ -125,10 +126,7 @@ def test_world_monte_carlo_coverage():
             lo, hi = verdict_from_survey(w.survey, year=year, lines=lines).conf_int().loc["attributable_change"]
             hits_v += lo <= truth[year] <= hi
             n_v += 1
-        s = w.survey.assign(poor=(w.survey["consumption_pc"] < w.survey["year"].map(lines)).astype(float))
-        vp = village_panel(s, outcomes=["poor", "treated_village"])
-        vp["cohort"] = cohort_from_treated(vp, unit="village_code", time="year", treated="treated_village")
-        vp["pop_weight"] = vp.groupby("village_code")["pop_weight"].transform("mean")
+        vp = evaluation_panel(w.survey, lines=lines)
         res = callaway_santanna(vp, y="poor", unit="village_code", time="year", cohort="cohort",
                                 weights="pop_weight", control="notyet").tidy()
         va = w.truth["village_att"]
@@ -145,3 +143,51 @@ def test_world_monte_carlo_coverage():
     print(f"verdict CI coverage {cov_v:.3f} over {n_v}; C&S ATT(g,t) coverage {cov_g:.3f} over {n_g}")
     # nominal 0.95; with 24 and 48 intervals the Monte Carlo s.e. is about 0.045 and 0.03
     assert cov_v >= 0.85 and cov_g >= 0.85
+
+
+# -- the one village panel (kassaki_eval.impact.panel) ---------------------------------------
+def test_evaluation_panel_definition(small_world):
+    """One population per village (mean of the waves' person-weight sums), person-weighted
+    headcounts, the cut-off applied to waves and cohorts; roll-out and survey cohorts agree."""
+    from kassaki_eval.impact.panel import evaluation_panel
+    from kassaki_eval.reference import poverty_line
+    w = small_world
+    lines = {y: poverty_line(y) for y in (2023, 2024, 2025)}
+    vp = evaluation_panel(w.survey, lines=lines, rollout=w.rollout, as_of=2024)
+    assert sorted(vp["year"].unique()) == [2023, 2024]
+    assert (vp.groupby("village_code")["pop_weight"].nunique() == 1).all()
+    s = w.survey[w.survey["year"] <= 2024]
+    pw = s["weight"] * s["hh_size"]
+    wave = pw.groupby([s["village_code"], s["year"]]).sum()
+    np.testing.assert_allclose(vp.set_index(["village_code", "year"])["pop_weight_wave"]
+                               .loc[wave.index], wave.to_numpy(), rtol=1e-12)
+    mean = wave.groupby(level=0).mean()
+    np.testing.assert_allclose(vp.groupby("village_code")["pop_weight"].first().loc[mean.index],
+                               mean.to_numpy(), rtol=1e-12)
+    poor = (s["consumption_pc"] < s["year"].map(lines)).astype(float)
+    rate = (poor * pw).groupby([s["village_code"], s["year"]]).sum() / wave
+    np.testing.assert_allclose(vp.set_index(["village_code", "year"])["poor"].loc[rate.index],
+                               rate.to_numpy(), rtol=1e-12)
+    # villages first treated in 2025 are not (yet) treated in the 2024 panel
+    assert vp["cohort"].max() == 2024 and (vp["cohort"] > 0).any()
+    assert not (vp.filter(like="first_") > 2024).any().any()
+    from_survey = evaluation_panel(w.survey, lines=lines, as_of=2024)
+    pd.testing.assert_series_equal(vp["cohort"], from_survey["cohort"])
+    pd.testing.assert_series_equal(vp["poor"], from_survey["poor"])
+
+
+def test_evaluation_panel_errors(small_world):
+    from kassaki_eval.impact.panel import evaluation_panel
+    with pytest.raises(ParameterError, match="'lines'.*2024"):
+        evaluation_panel(small_world.survey, lines={2023: 500000.0, 2025: 600000.0})
+    with pytest.raises(ParameterError, match="'as_of'"):
+        evaluation_panel(small_world.survey, lines={}, as_of=2020)
+
+
+def test_verdict_from_survey_applies_the_cutoff(small_world):
+    """The 2024 verdict ignores the later wave: the same as on the survey cut at 2024."""
+    s = small_world.survey
+    a = verdict_from_survey(s, year=2024)
+    b = verdict_from_survey(s[s["year"] <= 2024], year=2024)
+    np.testing.assert_allclose(a.estimates, b.estimates, rtol=1e-12)
+    np.testing.assert_allclose(a.std_errors, b.std_errors, rtol=1e-12)

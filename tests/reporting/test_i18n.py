@@ -12,7 +12,7 @@ from kassaki_eval.reporting import i18n
 from kassaki_eval.reporting.i18n import catalogue, fmt, missing_keys, t
 
 ROOT = Path(__file__).resolve().parents[2]
-CODE = sorted((ROOT / "kassaki_eval" / "reporting").glob("*.py")) + sorted((ROOT / "notebooks").glob("*.py"))
+CODE = sorted((ROOT / "kassaki_eval" / "reporting").rglob("*.py")) + sorted((ROOT / "notebooks").glob("*.py"))
 # every string literal that looks like a catalogue key (namespaces of messages.toml)
 KEY_RE = re.compile(r"""["']((?:report|nb\d?|fig|xlsx|col|val)\.[A-Za-z0-9_.]+)["']""")
 

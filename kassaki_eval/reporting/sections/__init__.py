@@ -1,0 +1,47 @@
+"""The report's analysis: one module per report notebook, called by the thin notebooks.
+
+Each module separates *data* (plain functions returning DataFrames or results, built by the
+library: ``kassaki_eval.poverty``, ``.targeting``, ``.impact``) from *display* (functions
+taking the :class:`~kassaki_eval.reporting.context.Context` and returning a
+:class:`~kassaki_eval.reporting.blocks.Block`: tables after disclosure control, figures per
+language, sentences, key numbers). Library functions are imported statically: a renamed or
+missing function fails the import (and the report) loudly instead of emptying a section.
+
+- :mod:`.data_quality` (notebook 1): parameters, inputs, survey sample, registry, participation.
+- :mod:`.poverty` (notebook 2): headline per wave, profile, change.
+- :mod:`.targeting` (notebook 3): registry accuracy, PMT validation.
+- :mod:`.impact` (notebook 4): ATT estimates, event study, the one-point verdict.
+- :mod:`.summary` (notebook 5): key results, year over year, the demo's truth.
+
+Example
+-------
+>>> from kassaki_eval.reporting.sections import poverty as S       # doctest: +SKIP
+>>> ctx = S.start({"year": 2025, "source": {"kind": "demo", "scale": 0.05}})  # doctest: +SKIP
+>>> ctx.show(S.poverty_headline(ctx))                                # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from ..context import start
+from .data_quality import (inputs_summary, parameters, participation_overview,
+                           registry_overview, survey_sample)
+from .impact import impact_estimates, impact_verdict
+from .poverty import poverty_change, poverty_headline, poverty_profile
+from .summary import demo_truth, key_results, year_over_year
+from .targeting import targeting_pmt, targeting_registry
+
+__all__ = [
+    "start", "parameters", "inputs_summary", "survey_sample", "registry_overview",
+    "participation_overview", "poverty_headline", "poverty_profile", "poverty_change",
+    "targeting_registry", "targeting_pmt", "impact_estimates", "impact_verdict",
+    "key_results", "year_over_year", "demo_truth", "BLOCKS",
+]
+
+#: Every block of the report, per notebook, in the order the notebooks show them.
+BLOCKS: dict[str, tuple] = {
+    "01_data_quality": (parameters, inputs_summary, survey_sample, registry_overview,
+                        participation_overview),
+    "02_poverty": (poverty_headline, poverty_profile, poverty_change),
+    "03_targeting": (targeting_registry, targeting_pmt),
+    "04_impact": (impact_estimates, impact_verdict),
+    "05_summary": (key_results, year_over_year, demo_truth),
+}
