@@ -35,7 +35,7 @@ The result has one row per village and year: ``village_code``, ``year``, the out
 """
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -116,7 +116,8 @@ def evaluation_panel(
     cons = s["consumption_pc"].astype(float) if "consumption_pc" in s.columns else None
     derived = {}
     if "poor" in outcomes:
-        derived["poor"] = (cons < s["year"].map(lambda v: lines[int(v)]).astype(float)).astype(float)
+        line = s["year"].map(lambda v: lines[int(v)]).astype(float)
+        derived["poor"] = (cons < line).astype(float)
     if "log_consumption_pc" in outcomes:
         derived["log_consumption_pc"] = np.log(np.maximum(cons, 1.0))
     if rollout is None:

@@ -21,7 +21,8 @@ prior, i.e. one minus the one-sided p-value. It is an approximation, stated as s
 """
 from __future__ import annotations
 
-from typing import Literal, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd

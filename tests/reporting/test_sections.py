@@ -130,6 +130,7 @@ def test_impact_fits_are_made_once(ctx, monkeypatch):
     ctx._memo.clear()
     impact.impact_estimates(ctx)
     impact.impact_verdict(ctx)
-    n_comp = sum(1 for c in ctx.view.components if (impact.impact_panel(ctx)[f"first_{c}"] > 0).any())
+    vp = impact.impact_panel(ctx)
+    n_comp = sum(1 for c in ctx.view.components if (vp[f"first_{c}"] > 0).any())
     assert calls.count("poor") == 1 + n_comp
     assert len(calls) == len(impact.IMPACT_OUTCOMES) + 2 * n_comp

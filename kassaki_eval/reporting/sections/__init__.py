@@ -22,8 +22,13 @@ Example
 from __future__ import annotations
 
 from ..context import start
-from .data_quality import (inputs_summary, parameters, participation_overview,
-                           registry_overview, survey_sample)
+from .data_quality import (
+    inputs_summary,
+    parameters,
+    participation_overview,
+    registry_overview,
+    survey_sample,
+)
 from .impact import impact_estimates, impact_verdict
 from .poverty import poverty_change, poverty_headline, poverty_profile
 from .summary import demo_truth, key_results, year_over_year

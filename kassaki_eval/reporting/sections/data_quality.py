@@ -40,7 +40,8 @@ def analysis_tables_table(ctx: Context) -> pd.DataFrame:
     """The validated analysis tables, their size, and the rows this report may use."""
     checks = pd.DataFrame(ctx.prepared.checks)[["table", "rows", "columns"]]
     # rows this report may use: waves and records up to the report year
-    checks["rows_used"] = checks["table"].map(lambda n: len(ctx.tables[n]) if n in ctx.tables else 0)
+    checks["rows_used"] = checks["table"].map(
+        lambda n: len(ctx.tables[n]) if n in ctx.tables else 0)
     return checks
 
 
@@ -99,7 +100,8 @@ def participation_table(ctx: Context) -> pd.DataFrame:
         "n_villages": g["village_code"].nunique(),
         "amount_rp": g["amount_rp"].sum(),
     }).reset_index()
-    vil_hh = g["village_code"].agg(lambda v: int(fam_per_village.reindex(v.unique()).fillna(0).sum()))
+    vil_hh = g["village_code"].agg(
+        lambda v: int(fam_per_village.reindex(v.unique()).fillna(0).sum()))
     tab["n_basis"] = np.where(tab["unit"] == "village", vil_hh.to_numpy(), tab["n_hh"])
     # village components have no participating households of their own
     tab["n_hh"] = tab["n_hh"].astype(float).mask(tab["unit"] == "village")

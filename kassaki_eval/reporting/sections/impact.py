@@ -146,8 +146,10 @@ def verdict_table(ctx: Context) -> pd.DataFrame:
 
 # -- display ------------------------------------------------------------------------------
 def impact_estimates(ctx: Context) -> Block:
-    """ATT by outcome (whole programme) and by component, on the village panel, and the
-    event study of the headcount."""
+    """ATT by outcome and component on the village panel, and the headcount's event study.
+
+    Whole programme and per component; the event study is the C&S dynamic aggregation.
+    """
     tab = impact_att_table(ctx)
     b = Block(key="nb4.estimates", section="impact", title_key="nb4.estimates.title",
               intro_key="nb4.estimates.intro")
@@ -157,13 +159,14 @@ def impact_estimates(ctx: Context) -> Block:
                  "conf_high": "@_fmt", "p_value": "pvalue", "n_obs": "int", "n_hh": "int"},
         translate=("component", "outcome", "method"),
         value_cols=["estimate", "std_error", "conf_low", "conf_high", "p_value"]))
-    main = tab[(tab["component"] == "all") & (tab["outcome"] == "poor") & (tab["method"] == "cs_did")]
+    poor_all = (tab["component"] == "all") & (tab["outcome"] == "poor")
+    main = tab[poor_all & (tab["method"] == "cs_did")]
     if len(main):
         r = main.iloc[0]
         record_number(b, "att_poor_cs", float(r["estimate"]), "pp")
         b.sentences.append(("nb4.estimates.sentence", {"att": r["estimate"], "lo": r["conf_low"],
                                                        "hi": r["conf_high"]}))
-    tw = tab[(tab["component"] == "all") & (tab["outcome"] == "poor") & (tab["method"] == "twfe")]
+    tw = tab[poor_all & (tab["method"] == "twfe")]
     if len(tw):
         record_number(b, "att_poor_twfe", float(tw.iloc[0]["estimate"]), "pp")
     dyn = event_study_table(ctx)

@@ -67,7 +67,8 @@ def poverty_kecamatan_table(ctx: Context) -> pd.DataFrame:
     kec = profile_table(survey_design(s), line=ctx.poverty_line(), by="kec_code",
                         size="hh_size", alpha=ctx.params.alpha)
     kec = kec[kec["group"] != "total"]
-    zones = dict(zip(ctx.kecamatan["kec_kemendagri"].astype(str), ctx.kecamatan["zone"]))
+    zones = dict(zip(ctx.kecamatan["kec_kemendagri"].astype(str), ctx.kecamatan["zone"],
+                     strict=True))
     code = kec["group"].astype(str)
     return pd.DataFrame({"kec_code": code, "kecamatan": code.map(ctx.kec_names()),
                          "zone": code.map(zones), **_profile_rows(kec)})

@@ -78,7 +78,8 @@ def year_over_year(ctx: Context) -> Block:
         b.tables.append(Table.build("yoy_changes", ch, title_key="nb5.yoy.changes", k=ctx.k,
                                     count_col=None, translate=("kind",)))
     b.sentences.append(("nb5.yoy.sentence", {
-        "prev_year": prev_manifest.get("year"), "n_spec": int((ch["kind"] == "specification").sum()),
+        "prev_year": prev_manifest.get("year"),
+        "n_spec": int((ch["kind"] == "specification").sum()),
         "n_data": int((ch["kind"] == "data").sum()),
         "n_soft": int((ch["kind"] == "software").sum())}))
     return b

@@ -9,8 +9,15 @@ from typing import Any
 
 import pandas as pd
 
-from ...targeting import (BoostingPMT, LassoPMT, OLSPMT, QuantilePMT, pmt_target,
-                          targeting_accuracy, validate_pmt)
+from ...targeting import (
+    OLSPMT,
+    BoostingPMT,
+    LassoPMT,
+    QuantilePMT,
+    pmt_target,
+    targeting_accuracy,
+    validate_pmt,
+)
 from ..blocks import Block, Table, render_figure
 from ..context import Context, start
 from ..i18n import t
@@ -39,8 +46,10 @@ def registry_accuracy(ctx: Context) -> pd.DataFrame:
 
 
 def targeting_registry_table(res: pd.DataFrame) -> pd.DataFrame:
-    """The published rows of :func:`registry_accuracy`: the headline measures overall, and
-    exclusion/inclusion errors by group."""
+    """Select the published rows of :func:`registry_accuracy`.
+
+    The headline measures overall, and the exclusion/inclusion errors by group.
+    """
     main = res[res["term"].isin(_TARGETING_TERMS) & res["benchmark"].isin(["poverty_line", "quota"])
                & res["decile"].isna()]
     tab = pd.DataFrame({
@@ -79,7 +88,8 @@ def targeting_pmt_table(ctx: Context) -> pd.DataFrame:
                          poverty_line=ctx.poverty_line(), random_state=ctx.params.seed,
                          alpha=ctx.params.alpha).tidy()
         v = v[v["fold"].astype(str) == "all"].set_index("term")
-        rows.append({"method": name, "r2": v.loc["r2", "estimate"], "rmse": v.loc["rmse", "estimate"],
+        rows.append({"method": name, "r2": v.loc["r2", "estimate"],
+                     "rmse": v.loc["rmse", "estimate"],
                      "exclusion_error": v.loc["exclusion_error", "estimate"],
                      "inclusion_error": v.loc["inclusion_error", "estimate"],
                      "exclusion_error_line": v.loc["exclusion_error_line", "estimate"],
@@ -98,8 +108,10 @@ def targeting_registry(ctx: Context) -> Block:
         "targeting_registry", tab, title_key="nb3.registry.table", k=ctx.k, count_col="n_hh",
         formats={"estimate": "num", "conf_low": "num", "conf_high": "num", "n_hh": "int"},
         translate=("benchmark", "dimension", "group", "measure")))
-    allpl = tab[(tab["dimension"] == "all") & (tab["benchmark"] == "poverty_line")].set_index("measure")
-    excl, incl = float(allpl.loc["exclusion_error", "estimate"]), float(allpl.loc["inclusion_error", "estimate"])
+    allpl = tab[(tab["dimension"] == "all") & (tab["benchmark"] == "poverty_line")]
+    allpl = allpl.set_index("measure")
+    excl = float(allpl.loc["exclusion_error", "estimate"])
+    incl = float(allpl.loc["inclusion_error", "estimate"])
     record_number(b, "registry_exclusion_error", excl, "pct")
     record_number(b, "registry_inclusion_error", incl, "pct")
     b.sentences.append(("nb3.registry.sentence", {"excl": excl, "incl": incl}))
