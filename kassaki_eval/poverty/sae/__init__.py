@@ -2,7 +2,14 @@
 
 - :mod:`~kassaki_eval.poverty.sae.fayherriot` -- area-level Fay-Herriot EBLUP (REML/ML,
   log/arcsin, analytic and bootstrap MSE, benchmarking);
+- :mod:`~kassaki_eval.poverty.sae.direct` -- village direct estimates with GVF-smoothed
+  variances and the area table (registry village means);
+- :mod:`~kassaki_eval.poverty.sae.nested` -- the nested-error model by REML (vectorised);
+- :mod:`~kassaki_eval.poverty.sae.unitlevel` -- unit-level EBP (Molina & Rao 2010), bootstrap MSE;
 """
+from .direct import area_table, direct_estimates, registry_village_means
 from .fayherriot import arcsin_bias_corrected, fay_herriot, fh_fit
+from .unitlevel import check_covariates, ebp
 
-__all__ = ["arcsin_bias_corrected", "fay_herriot", "fh_fit"]
+__all__ = ["fay_herriot", "fh_fit", "arcsin_bias_corrected", "ebp", "check_covariates",
+           "direct_estimates", "area_table", "registry_village_means"]

@@ -35,8 +35,10 @@ def design_matrix(df: pd.DataFrame, covariates: Sequence[str], owner: str, table
 
 
 def village_labels(codes: Sequence[Any]) -> pd.DataFrame:
-    """Name, kecamatan and zone of each village code from the district reference (NaN when the
-    code is not a reference village, e.g. in the emdi test data)."""
+    """Name, kecamatan and zone of each village code from the district reference.
+
+    Missing (NaN) when the code is not a reference village, e.g. in the emdi test data.
+    """
     from ... import reference
     ref = reference.villages()[["kemendagri_code", "name", "kecamatan", "kec_kemendagri", "zone"]]
     ref = ref.rename(columns={"kemendagri_code": "village_code", "kec_kemendagri": "kec_code"})
@@ -60,7 +62,8 @@ def reliability(cv: np.ndarray, thresholds: tuple[float, float] = RSE_THRESHOLDS
                     np.where(cv <= lo, "reliable", np.where(cv <= hi, "caution", "unreliable")))
 
 
-def assemble(*, domains: Sequence[Any], measure: str, estimate: np.ndarray, mse: np.ndarray,
+def assemble(*, domains: Sequence[Any], measure: str | Sequence[str], estimate: np.ndarray,
+             mse: np.ndarray,
              n_obs: np.ndarray, method: Sequence[str] | str, extra: Mapping[str, Any],
              conf_alpha: float, provenance: Provenance, own: tuple[np.ndarray, np.ndarray] | None,
              extras: Mapping[str, Any] | None, title: str, domain_name: str = "village_code",
@@ -73,8 +76,9 @@ def assemble(*, domains: Sequence[Any], measure: str, estimate: np.ndarray, mse:
     with np.errstate(divide="ignore", invalid="ignore"):
         cv = se / np.abs(est)
     dom = list(domains)
+    meas = [measure] * len(dom) if isinstance(measure, str) else list(measure)
     table = pd.DataFrame({
-        "term": [f"{measure}[{domain_name}={d}]" for d in dom],
+        "term": [f"{ms}[{domain_name}={d}]" for ms, d in zip(meas, dom, strict=True)],
         "estimate": est, "std_error": se, "n_obs": np.asarray(n_obs, dtype=np.int64),
         "df": np.inf,
     })
@@ -90,7 +94,7 @@ def assemble(*, domains: Sequence[Any], measure: str, estimate: np.ndarray, mse:
         table["kec_code"] = lab["kec_code"].to_numpy()
         table["kecamatan"] = lab["kecamatan"].to_numpy()
         table["zone"] = lab["zone"].to_numpy()
-    table["measure"] = measure
+    table["measure"] = meas
     table["mse"] = mse
     table["cv"] = cv
     table["method"] = method if isinstance(method, str) else list(method)

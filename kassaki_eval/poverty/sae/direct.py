@@ -132,8 +132,11 @@ def direct_estimates(survey: pd.DataFrame, *, line: float, domain: str = "villag
 
 def registry_village_means(registry: pd.DataFrame, *, domain: str = "village_code",
                            size: str = "hh_size") -> pd.DataFrame:
-    """Village-level covariates from the registry: ``n_families, n_persons, mean_pmt_score``
-    (person-weighted), ``share_desil_1to4`` (share of persons in desil 1-4), ``island``."""
+    """Village-level covariates from the registry.
+
+    Columns: ``n_families, n_persons, mean_pmt_score`` (person-weighted), ``share_desil_1to4``
+    (share of persons in desil 1-4), ``island``.
+    """
     need = [domain, size, "pmt_score", "desil", "zone"]
     miss = [c for c in need if c not in registry.columns]
     if miss:

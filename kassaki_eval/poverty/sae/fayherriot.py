@@ -1,13 +1,14 @@
-"""Area-level small-area estimation: the Fay-Herriot model (Fay & Herriot 1979).
+r"""Area-level small-area estimation: the Fay-Herriot model (Fay & Herriot 1979).
 
-For domain (village) :math:`d` the direct estimate :math:`\\hat\\theta_d` (possibly transformed)
-with known sampling variance :math:`\\psi_d` follows
+For domain (village) :math:`d` the direct estimate :math:`\hat\theta_d` (possibly transformed)
+with known sampling variance :math:`\psi_d` follows
 
-.. math::  \\hat\\theta_d = x_d'\\beta + u_d + e_d,\\quad u_d \\sim N(0, A),\\ e_d \\sim N(0, \\psi_d).
+.. math::  \hat\theta_d = x_d'\beta + u_d + e_d,\quad u_d \sim N(0, A),\
+    e_d \sim N(0, \psi_d).
 
-The EBLUP is :math:`\\gamma_d \\hat\\theta_d + (1-\\gamma_d) x_d'\\hat\\beta` with
-:math:`\\gamma_d = A / (A + \\psi_d)`; out-of-sample domains get the synthetic
-:math:`x_d'\\hat\\beta`.
+The EBLUP is :math:`\gamma_d \hat\theta_d + (1-\gamma_d) x_d'\hat\beta` with
+:math:`\gamma_d = A / (A + \psi_d)`; out-of-sample domains get the synthetic
+:math:`x_d'\hat\beta`.
 
 - :math:`A` is fitted by REML or ML to the *exact* optimum: the root of the score is bracketed
   and solved by Brent's method to machine precision (R ``sae::mseFH`` stops Fisher scoring at a
@@ -208,7 +209,8 @@ def _transform(theta: np.ndarray, psi: np.ndarray, transformation: str,
         return theta, psi
     if transformation == "log":
         return np.log(theta), psi / theta ** 2
-    return np.arcsin(np.sqrt(theta)), 1.0 / (4.0 * n_eff)  # type: ignore[operator]
+    assert n_eff is not None  # checked by the caller
+    return np.arcsin(np.sqrt(theta)), np.asarray(1.0 / (4.0 * n_eff), dtype=float)
 
 
 class _Backtransform:
@@ -419,8 +421,8 @@ def fay_herriot(
     est = np.empty(len(data))
     est[ins] = bt.point(fit["eblup_in"], cvar_in, mse_in_t)
     est[~ins] = bt.point(fit["eblup_out"], cvar_out, mse_out_t)
-    eta = np.empty(len(data))
-    eta[ins], eta[~ins] = fit["eblup_in"], fit["eblup_out"]
+    eta: np.ndarray | None = np.empty(len(data))
+    eta[ins], eta[~ins] = fit["eblup_in"], fit["eblup_out"]  # type: ignore[index]
     mse_t = np.empty(len(data))
     mse_t[ins], mse_t[~ins] = mse_in_t, mse_out_t
     mse_v = np.full(len(data), np.nan)
@@ -484,7 +486,8 @@ def fay_herriot(
                  "seed": seed, "benchmark": benchmark, "benchmark_kind": benchmark_kind,
                  "sigma2_u_fixed": sigma2_u, "rse_thresholds": rse_thresholds},
         inputs_hash=hash_frame(data), n_input=len(data), n_used=m_in,
-        dropped={"no direct estimate (synthetic x'beta)": int((~ins).sum())} if (~ins).any() else {},
+        dropped=({"no direct estimate (synthetic x'beta)": int((~ins).sum())}
+                 if (~ins).any() else {}),
     )
     extras = {"A": A, "beta": pd.Series(beta, index=(["(Intercept)"] if intercept else [])
                                         + list(covariates)),
@@ -493,7 +496,7 @@ def fay_herriot(
               "benchmark_factor": bench_factor, "dl_bias": b_dl}
     return assemble(
         domains=data[domain].tolist(), measure=measure, estimate=est, mse=mse_v, n_obs=n_o,
-        method=np.where(ins, "FH", "synthetic"),
+        method=np.where(ins, "FH", "synthetic").tolist(),
         extra={"direct": np.where(ins, theta, np.nan), "direct_var": direct_var,
                "gamma": gamma_all, "in_sample": ins},
         conf_alpha=conf_alpha, provenance=prov, own=own, extras=extras,
