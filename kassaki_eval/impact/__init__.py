@@ -13,3 +13,13 @@ from .power import (  # noqa: F401
 )
 from .staggered import aggregate, callaway_santanna, imputation, village_panel  # noqa: F401
 from .verdict import programme_verdict, verdict_from_survey  # noqa: F401
+
+__all__ = [
+    "balance_table", "love_plot", "overlap_plot", "trimming_table", "ps_matching",
+    "normalise_running", "rd_balance", "rd_bandwidths", "rd_density", "rd_estimate", "rd_placebo",
+    "rd_plot", "aipw", "entropy_balancing", "ipw", "propensity_score", "bacon_decomposition",
+    "did_2x2", "twfe", "event_study", "honest_did", "plot_event_study", "pretrend_test",
+    "clusters_needed", "mde_cluster", "mde_did", "mde_staggered", "power_cluster",
+    "simulate_power", "aggregate", "callaway_santanna", "imputation", "village_panel",
+    "programme_verdict", "verdict_from_survey",
+]

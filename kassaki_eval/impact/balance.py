@@ -20,7 +20,8 @@ import pandas as pd
 
 from ..exceptions import ParameterError
 from ..results import EstimateResult
-from .weighting import TrimRule, _logit_newton, _standardise, prepare, trim_mask
+from ._common import TrimRule, prepare
+from ._propensity import propensity_logit, trim_mask
 
 __all__ = ["BalanceTable", "balance_table", "love_plot", "overlap_plot", "trimming_table"]
 
@@ -199,9 +200,7 @@ def overlap_plot(
                                  "neither instead.")
         P = prepare(data, "overlap_plot", y=None, treatment=treatment, covariates=covariates,
                     weights=weights, cluster=None)
-        Z = _standardise(P.X, P.w)
-        X1 = np.column_stack([np.ones(len(P.d)), Z])
-        _, e, _ = _logit_newton(X1, P.d.astype(float), P.w)
+        e, _ = propensity_logit(P.X, P.d, P.w, "overlap_plot")
         d = P.d.astype(bool)
     if ax is None:
         fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -242,9 +241,7 @@ def trimming_table(
     """
     P = prepare(data, "trimming_table", y=None, treatment=treatment, covariates=covariates,
                 weights=weights, cluster=None)
-    Z = _standardise(P.X, P.w)
-    X1 = np.column_stack([np.ones(len(P.d)), Z])
-    _, e, _ = _logit_newton(X1, P.d.astype(float), P.w)
+    e, _ = propensity_logit(P.X, P.d, P.w, "trimming_table")
     rows = []
     for rule in rules:
         keep, label = trim_mask(e, P.d, rule)

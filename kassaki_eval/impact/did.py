@@ -24,90 +24,10 @@ from scipy import stats
 from ..exceptions import DesignError, IdentificationError, ParameterError, check_option
 from ..inference import cluster_codes, cluster_vcov, wild_cluster_bootstrap, wild_conf_int, wls
 from ..results import EstimateResult, Provenance, hash_frame
+from ._common import (as_list, check_cluster_constant, check_columns, check_outcome, check_weights,
+                      demean_2way, drop_missing)
 
 __all__ = ["did_2x2", "twfe", "bacon_decomposition"]
-
-
-# --------------------------------------------------------------------------------------------
-# shared validation (also used by staggered.py)
-# --------------------------------------------------------------------------------------------
-def _as_list(x: str | Sequence[str] | None) -> list[str]:
-    if x is None:
-        return []
-    return [x] if isinstance(x, str) else list(x)
-
-
-def _check_columns(data: pd.DataFrame, owner: str, **cols: str | Sequence[str] | None) -> None:
-    if not isinstance(data, pd.DataFrame):
-        raise ParameterError(f"The 'data' parameter of {owner} must be a pandas DataFrame. "
-                             f"Got {type(data).__name__} instead.")
-    for name, val in cols.items():
-        for c in _as_list(val):
-            if c not in data.columns:
-                raise ParameterError(f"The '{name}' parameter of {owner} must name a column of "
-                                     f"data. Got {c!r} instead (columns: "
-                                     f"{', '.join(map(str, list(data.columns)[:12]))}…).")
-
-
-def _drop_missing(data: pd.DataFrame, cols: list[str], id_col: str | None
-                  ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Drop rows with a missing value in ``cols``; return the frame and {reason: rows}."""
-    dropped: dict[str, int] = {}
-    keep = np.ones(len(data), dtype=bool)
-    for c in cols:
-        na = data[c].isna().to_numpy()
-        new = na & keep
-        if new.any():
-            dropped[f"missing {c}"] = int(new.sum())
-        keep &= ~na
-    return (data.loc[keep] if not keep.all() else data), dropped
-
-
-def _check_outcome(y: np.ndarray, table: str, col: str) -> None:
-    if y.size == 0:
-        raise IdentificationError(f"{table}: no rows left to estimate '{col}' after dropping "
-                                  "missing values. Fix: check the data for missing values.")
-    if np.nanmax(y) == np.nanmin(y):
-        raise IdentificationError(f"{table}: column '{col}' has no variation ({y.size} rows, all "
-                                  f"equal to {y[0]:g}); no effect can be estimated. Fix: check "
-                                  "the outcome definition (e.g. the poverty line) or the sample.")
-
-
-def _check_weights(w: np.ndarray, table: str, col: str) -> None:
-    bad = ~np.isfinite(w) | (w <= 0)
-    if bad.any():
-        raise DesignError(f"{table}: column '{col}' has {int(bad.sum())} non-positive or "
-                          f"non-finite weights (e.g. rows {', '.join(map(str, np.flatnonzero(bad)[:5]))}). "
-                          "Fix: survey weights must be > 0; drop or repair those rows.")
-
-
-def _check_cluster_constant(data: pd.DataFrame, unit: str, cluster: str, table: str) -> None:
-    """A unit must stay in one cluster (a time-varying cluster id breaks clustering)."""
-    nun = data.groupby(unit, sort=False, observed=True)[cluster].nunique(dropna=False)
-    bad = nun[nun > 1]
-    if len(bad):
-        raise DesignError(f"{table}: column '{cluster}' changes over time within {len(bad)} "
-                          f"units of '{unit}' (e.g. {', '.join(map(str, bad.index[:5]))}); the "
-                          "cluster id must be constant for a unit. Fix: use the village or "
-                          "kecamatan of the unit's first wave (e.g. groupby(unit)[cluster]"
-                          ".transform('first')).")
-
-
-def _hash_columns(data: pd.DataFrame, cols: Sequence[str]) -> str:
-    """SHA-256 of the named columns: raw bytes for numeric columns (fast on millions of rows),
-    pandas' hashing otherwise. Same role as ``results.hash_frame``."""
-    import hashlib
-    import json
-    h = hashlib.sha256()
-    cols = list(dict.fromkeys(c for c in cols if c is not None))
-    h.update(json.dumps([str(c) for c in cols]).encode())
-    for c in cols:
-        col = data[c]
-        if pd.api.types.is_numeric_dtype(col) and not isinstance(col.dtype, pd.CategoricalDtype):
-            h.update(np.ascontiguousarray(col.to_numpy()).data.cast("B"))  # no copy
-        else:
-            h.update(pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes())
-    return h.hexdigest()
 
 
 def _t_df(cluster_G: int | None) -> float:
@@ -170,16 +90,16 @@ def did_2x2(
     owner = "did_2x2"
     check_option(owner, "vcov", vcov, ["auto", "iid", "HC1", "CR1"])
     check_option(owner, "inference", inference, ["analytic", "wild"])
-    covs = _as_list(covariates)
-    _check_columns(data, owner, y=y, group=group, post=post, covariates=covs, weights=weights,
-                   cluster=cluster)
+    covs = as_list(covariates)
+    check_columns(data, owner, y=y, group=group, post=post, covariates=covs, weights=weights,
+                  cluster=cluster)
     if (vcov == "CR1" or inference == "wild") and cluster is None:
         raise ParameterError(f"The 'cluster' parameter of {owner} must name a column when "
                              f"vcov='CR1' or inference='wild'. Got None instead.")
     n_input = len(data)
-    d, dropped = _drop_missing(data, [y, group, post] + covs + _as_list(weights) + _as_list(cluster), None)
+    d, dropped = drop_missing(data, [y, group, post] + covs + as_list(weights) + as_list(cluster), None)
     yv = d[y].to_numpy(dtype=float)
-    _check_outcome(yv, "data", y)
+    check_outcome(yv, "data", y)
     g = d[group].to_numpy(dtype=float)
     p = d[post].to_numpy(dtype=float)
     for nm, arr in ((group, g), (post, p)):
@@ -197,7 +117,7 @@ def did_2x2(
     w = None
     if weights:
         w = d[weights].to_numpy(dtype=float)
-        _check_weights(w, "data", weights)
+        check_weights(w, "data", weights)
     beta, resid, xtx_inv = wls(yv, X, w)
     n, k = X.shape
     G = None
@@ -239,7 +159,7 @@ def did_2x2(
                                              "inference": inference, "B": B if inference == "wild" else None,
                                              "weights_type": weights_type if inference == "wild" else None,
                                              "seed": seed},
-                      inputs_hash=hash_frame(data[[c for c in [y, group, post] + covs + _as_list(weights) + _as_list(cluster)]]),
+                      inputs_hash=hash_frame(data[[c for c in [y, group, post] + covs + as_list(weights) + as_list(cluster)]]),
                       n_input=n_input, n_used=n, dropped=dropped)
     return EstimateResult(table, method=owner, alpha=alpha, provenance=prov,
                           own_intervals=own, extras=extras,
@@ -249,31 +169,9 @@ def did_2x2(
 # --------------------------------------------------------------------------------------------
 # TWFE
 # --------------------------------------------------------------------------------------------
-def _demean_2way(M: np.ndarray, ui: np.ndarray, ti: np.ndarray, w: np.ndarray,
-                 tol: float = 1e-12, maxiter: int = 10_000) -> np.ndarray:
-    """Weighted two-way demeaning by alternating projections (exact in one pass if balanced
-    and unweighted)."""
-    M = np.array(M, dtype=float, copy=True)
-    nu, nt = int(ui.max()) + 1, int(ti.max()) + 1
-    wu = np.bincount(ui, weights=w, minlength=nu)
-    wt = np.bincount(ti, weights=w, minlength=nt)
-    for j in range(M.shape[1]):
-        col = M[:, j]
-        scale = max(np.abs(col).max(), 1.0)
-        for _ in range(maxiter):
-            mu = np.bincount(ui, weights=w * col, minlength=nu) / wu
-            col = col - mu[ui]
-            mt = np.bincount(ti, weights=w * col, minlength=nt) / wt
-            col = col - mt[ti]
-            if np.abs(mt).max() < tol * scale and np.abs(mu).max() < tol * scale:
-                break
-        M[:, j] = col
-    return M
-
-
 def _panel_frame(data: pd.DataFrame, owner: str, y: str, unit: str, time: str,
                  extra: list[str]) -> tuple[pd.DataFrame, dict[str, int]]:
-    d, dropped = _drop_missing(data, [y, unit, time] + extra, unit)
+    d, dropped = drop_missing(data, [y, unit, time] + extra, unit)
     dup = d.duplicated([unit, time])
     if dup.any():
         ex = d.loc[dup, unit].unique()[:5]
@@ -324,14 +222,14 @@ def twfe(
     if (treat is None) == (cohort is None):
         raise ParameterError(f"The 'treat'/'cohort' parameters of {owner} must be given one at a "
                              f"time. Got treat={treat!r}, cohort={cohort!r} instead.")
-    covs = _as_list(covariates)
-    _check_columns(data, owner, y=y, unit=unit, time=time, treat=treat, cohort=cohort,
-                   covariates=covs, weights=weights, cluster=cluster)
+    covs = as_list(covariates)
+    check_columns(data, owner, y=y, unit=unit, time=time, treat=treat, cohort=cohort,
+                  covariates=covs, weights=weights, cluster=cluster)
     n_input = len(data)
     d, dropped = _panel_frame(data, owner, y, unit, time,
-                              covs + _as_list(treat) + _as_list(cohort) + _as_list(weights) + _as_list(cluster))
+                              covs + as_list(treat) + as_list(cohort) + as_list(weights) + as_list(cluster))
     yv = d[y].to_numpy(dtype=float)
-    _check_outcome(yv, "data", y)
+    check_outcome(yv, "data", y)
     tv = d[time].to_numpy()
     if treat is not None:
         D = d[treat].to_numpy(dtype=float)
@@ -343,12 +241,12 @@ def twfe(
                                   "Fix: the panel needs treated and untreated observations.")
     clus = cluster or unit
     if cluster is not None:
-        _check_cluster_constant(d, unit, cluster, "data")
+        check_cluster_constant(d, unit, cluster, "data")
     ui = pd.factorize(d[unit])[0]
     ti = pd.factorize(d[time], sort=True)[0]
     w = np.ones(len(d)) if weights is None else d[weights].to_numpy(dtype=float)
     if weights:
-        _check_weights(w, "data", weights)
+        check_weights(w, "data", weights)
     # singleton units carry no within information; drop them as fixest does
     cnt = np.bincount(ui)
     single = cnt[ui] == 1
@@ -359,7 +257,7 @@ def twfe(
         ui = pd.factorize(d[unit])[0]
         ti = pd.factorize(d[time], sort=True)[0]
     Xraw = np.column_stack([D] + [d[c].to_numpy(dtype=float) for c in covs])
-    Z = _demean_2way(np.column_stack([yv, Xraw]), ui, ti, w)
+    Z = demean_2way(np.column_stack([yv, Xraw]), ui, ti, w)
     yd, Xd = Z[:, 0], Z[:, 1:]
     beta, resid, xtx_inv = wls(yd, Xd, w)
     n, k = Xd.shape
@@ -422,7 +320,7 @@ def bacon_decomposition(
     unit: str,
     time: str,
     cohort: str,
-) -> pd.DataFrame:
+) -> EstimateResult:
     """Goodman-Bacon (2021) decomposition of the TWFE coefficient (no covariates, no weights).
 
     Parameters
@@ -433,15 +331,25 @@ def bacon_decomposition(
 
     Returns
     -------
-    DataFrame
-        One row per 2x2 comparison: ``type`` (``treated vs never``, ``earlier vs later``,
-        ``later vs earlier`` (the "forbidden" comparison using already-treated units as
-        controls), ``treated vs always``), ``treated``, ``control``, ``estimate``,
-        ``weight``. ``sum(weight * estimate)`` equals the TWFE coefficient; the TWFE estimate is
-        in ``.attrs['twfe']``.
+    EstimateResult
+        First row ``TWFE`` (the coefficient being decomposed, ``weight`` 1), then one row per
+        2x2 comparison, term ``"<type>: <treated> vs <control>"``, with columns ``type``
+        (``treated vs never``, ``earlier vs later``, ``later vs earlier`` (the "forbidden"
+        comparison using already-treated units as controls), ``treated vs always``),
+        ``treated``, ``control`` (0 = never treated) and ``weight``. The decomposition has no
+        sampling variance of its own: ``std_error`` is NaN. ``sum(weight * estimate)`` over
+        the comparisons equals the TWFE coefficient. The plain comparison table (the former
+        return value) is ``extras["bacon_table"]`` (its ``attrs`` hold ``twfe``, ``n_units``
+        and ``dropped``); ``extras["twfe"]`` is the coefficient.
+
+    Examples
+    --------
+    >>> res = bacon_decomposition(mpdta, y="lemp", unit="countyreal", time="year",
+    ...                           cohort="first.treat")  # doctest: +SKIP
+    >>> res.extras["bacon_table"].groupby("type")["weight"].sum()  # doctest: +SKIP
     """
     owner = "bacon_decomposition"
-    _check_columns(data, owner, y=y, unit=unit, time=time, cohort=cohort)
+    check_columns(data, owner, y=y, unit=unit, time=time, cohort=cohort)
     d, dropped = _panel_frame(data, owner, y, unit, time, [cohort])
     periods = np.sort(d[time].unique())
     T = len(periods)
@@ -515,4 +423,19 @@ def bacon_decomposition(
     out.attrs["twfe"] = twfe_b
     out.attrs["n_units"] = N
     out.attrs["dropped"] = dropped
-    return out
+    n_obs = int(N * T)
+    terms = [f"{t}: {tr:g} vs {'never' if c == 0 else f'{c:g}'}"
+             for t, tr, c in zip(out["type"], out["treated"], out["control"])]
+    table = pd.DataFrame({"term": ["TWFE"] + terms,
+                          "estimate": np.r_[twfe_b, out["estimate"].to_numpy(dtype=float)],
+                          "std_error": np.nan, "n_obs": n_obs,
+                          "type": ["twfe"] + out["type"].tolist(),
+                          "treated": np.r_[np.nan, out["treated"].to_numpy(dtype=float)],
+                          "control": np.r_[np.nan, out["control"].to_numpy(dtype=float)],
+                          "weight": np.r_[1.0, out["weight"].to_numpy(dtype=float)]})
+    prov = Provenance(method=owner, options={"y": y, "unit": unit, "time": time, "cohort": cohort},
+                      inputs_hash=hash_frame(d[[y, unit, time, cohort]]), n_input=len(data),
+                      n_used=n_obs, dropped=dropped)
+    return EstimateResult(table, method=owner, provenance=prov,
+                          extras={"bacon_table": out, "twfe": twfe_b, "n_units": N},
+                          title=f"Goodman-Bacon decomposition of the TWFE coefficient of {y}")

@@ -39,10 +39,12 @@ from sklearn.neighbors import NearestNeighbors
 
 from ..exceptions import IdentificationError, ParameterError, require
 from ..results import EstimateResult
-from .weighting import (
-    Estimand, Prepared, TrimRule, _check_estimand, _fit_ps_trim, _full_weights, _result,
-    _subset, _y, if_variance, prepare,
+from ..inference import influence_vcov as if_variance
+from ._common import (
+    Estimand, TrimRule, check_estimand as _check_estimand, estimand_result as _result,
+    full_weights as _full_weights, outcome_of as _y, prepare, subset as _subset,
 )
+from ._propensity import fit_ps_trim as _fit_ps_trim
 
 __all__ = ["ps_matching"]
 

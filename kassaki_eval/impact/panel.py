@@ -41,7 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError
-from .did import _check_columns
+from ._common import check_columns as _check_columns
 from .staggered import village_panel
 
 __all__ = ["evaluation_panel", "DERIVED_OUTCOMES"]

@@ -24,7 +24,6 @@ from __future__ import annotations
 from typing import Any, Callable, Mapping
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from ..exceptions import ParameterError, require

@@ -37,12 +37,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import (DesignError, EstimationWarning, IdentificationError, ParameterError,
+from ..exceptions import (DesignError, IdentificationError, ParameterError,
                           check_option)
-from ..inference import cluster_codes
+from ..inference import cluster_codes, influence_se, influence_vcov
 from ..results import EstimateResult, Provenance, hash_frame
-from .did import (_as_list, _check_cluster_constant, _check_columns, _check_outcome,
-                  _check_weights, _demean_2way, _drop_missing, _hash_columns)
+from ._common import (as_list, check_cluster_constant, check_columns, check_outcome, check_weights,
+                      demean_2way, drop_missing, fe_solve, hash_columns)
+from ._propensity import fit_logit
 
 __all__ = ["callaway_santanna", "aggregate", "imputation", "village_panel"]
 
@@ -113,12 +114,12 @@ def _codes(col: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
 def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohort: str,
              covariates: list[str], weights: str | None, cluster: str | None,
              panel: str) -> _Panel:
-    _check_columns(data, owner, y=y, unit=unit, time=time, cohort=cohort,
-                   covariates=covariates, weights=weights, cluster=cluster)
-    cols = [y, unit, time, cohort] + covariates + _as_list(weights) + _as_list(cluster)
-    d, dropped = _drop_missing(data, list(dict.fromkeys(cols)), unit)
+    check_columns(data, owner, y=y, unit=unit, time=time, cohort=cohort,
+                  covariates=covariates, weights=weights, cluster=cluster)
+    cols = [y, unit, time, cohort] + covariates + as_list(weights) + as_list(cluster)
+    d, dropped = drop_missing(data, list(dict.fromkeys(cols)), unit)
     yv = d[y].to_numpy(dtype=float)
-    _check_outcome(yv, "data", y)
+    check_outcome(yv, "data", y)
     ui, units = _codes(d[unit])
     ti, periods = _codes(d[time], sort=True)
     nu, T = len(units), len(periods)
@@ -139,7 +140,7 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
                              "treated periods (0 = never treated). Got negative values instead.")
     if weights:
         wv = d[weights].to_numpy(dtype=float)
-        _check_weights(wv, "data", weights)
+        check_weights(wv, "data", weights)
         # survey weights may differ by wave; R did needs one weight per unit: use the first
         w = np.zeros(nu)
         order = np.arange(len(ui))[::-1]
@@ -196,31 +197,6 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
 # --------------------------------------------------------------------------------------------
 # the 2x2 panel estimators (DRDID), returning (att, influence function on the subset)
 # --------------------------------------------------------------------------------------------
-def _logit(D: np.ndarray, X: np.ndarray, w: np.ndarray, maxiter: int = 50
-           ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted logit by Newton-Raphson; returns fitted probabilities and the coefficients."""
-    p0 = np.clip(np.average(D, weights=w), 1e-6, 1 - 1e-6)
-    beta = np.zeros(X.shape[1])
-    if np.allclose(X[:, 0], 1.0):
-        beta[0] = np.log(p0 / (1 - p0))
-    for _ in range(maxiter):
-        eta = X @ beta
-        p = 1 / (1 + np.exp(-eta))
-        Wt = w * p * (1 - p)
-        H = X.T @ (X * Wt[:, None])
-        g = X.T @ (w * (D - p))
-        try:
-            step = np.linalg.solve(H, g)
-        except np.linalg.LinAlgError as e:
-            raise IdentificationError("The propensity-score logit is singular (collinear "
-                                      "covariates or perfect separation). Fix: drop covariates.") from e
-        beta = beta + step
-        if np.max(np.abs(step)) < 1e-10:
-            break
-    p = 1 / (1 + np.exp(-(X @ beta)))
-    return p, beta
-
-
 def _att_2x2(dY: np.ndarray, D: np.ndarray, Xc: np.ndarray, w: np.ndarray, method: str
              ) -> tuple[float, np.ndarray]:
     """One ATT(g,t) and its influence function (length = subset size), DRDID panel formulas."""
@@ -251,7 +227,11 @@ def _att_2x2(dY: np.ndarray, D: np.ndarray, Xc: np.ndarray, w: np.ndarray, metho
             W = ps * (1 - ps) * w
             Hps = np.array([[n / np.sum(W)]])
         else:
-            ps, _ = _logit(D, Xc, w)
+            sv = np.linalg.svd(Xc.T @ (Xc * w[:, None]), compute_uv=False)
+            if sv[-1] <= 0 or sv[0] / sv[-1] > 1 / np.finfo(float).eps:
+                raise IdentificationError("The propensity-score logit is singular (collinear "
+                                          "covariates). Fix: drop covariates.")
+            ps = fit_logit(Xc, D, w, owner="callaway_santanna").fitted
             ps = np.clip(ps, 1e-6, 1 - 1e-6)
             W = ps * (1 - ps) * w
             Hps = np.linalg.inv(Xc.T @ (Xc * W[:, None])) * n
@@ -363,16 +343,6 @@ def _att_2x2_const(dY: np.ndarray, D: np.ndarray, w: np.ndarray | None, method: 
 # --------------------------------------------------------------------------------------------
 # Callaway & Sant'Anna
 # --------------------------------------------------------------------------------------------
-def _se_from_if(psi: np.ndarray, n: int, clus: np.ndarray | None, Gc: int | None) -> np.ndarray:
-    """Standard errors of estimators whose influence functions are the columns of ``psi``."""
-    psi = psi.reshape(n, -1)
-    if clus is None or Gc is None:
-        return np.sqrt(np.einsum("ij,ij->j", psi, psi)) / n
-    G = int(Gc)
-    S = np.column_stack([np.bincount(clus, weights=psi[:, j], minlength=G) for j in range(psi.shape[1])])
-    return np.sqrt(G / (G - 1) * np.einsum("ij,ij->j", S, S)) / n
-
-
 def callaway_santanna(
     data: pd.DataFrame,
     *,
@@ -439,7 +409,7 @@ def callaway_santanna(
     if not (isinstance(anticipation, (int, np.integer)) and anticipation >= 0):
         raise ParameterError(f"The 'anticipation' parameter of {owner} must be a non-negative "
                              f"integer. Got {anticipation!r} instead.")
-    covs = _as_list(covariates)
+    covs = as_list(covariates)
     n_input = len(data)
     P = _prepare(data, owner, y, unit, time, cohort, covs, weights, cluster, panel)
     periods, G, n = P.periods, P.G, len(P.G)
@@ -522,7 +492,7 @@ def callaway_santanna(
     if len(keep_cols) < len(cells):
         psi = psi[:, keep_cols]
     tab = pd.DataFrame(rows, columns=["group", "time", "estimate", "n_treated", "n_control", "ref"])
-    se = _se_from_if(psi, n, P.clus, P.n_clusters)
+    se = influence_se(psi, P.clus, scale=1 / n, correction="cluster_only")
     se = np.where(tab["ref"].to_numpy(), np.nan, se)
     tab["std_error"] = se
     tab["term"] = [f"ATT({g:g},{t:g})" for g, t in zip(tab["group"], tab["time"])]
@@ -544,8 +514,8 @@ def callaway_santanna(
         options={"y": y, "unit": unit, "time": time, "cohort": cohort, "control": control,
                  "method": method, "covariates": covs, "weights": weights, "cluster": cluster,
                  "anticipation": anticipation, "base_period": base_period, "panel": panel},
-        inputs_hash=_hash_columns(data, [y, unit, time, cohort] + covs + _as_list(weights)
-                                   + _as_list(cluster)),
+        inputs_hash=hash_columns(data, [y, unit, time, cohort] + covs + as_list(weights)
+                                   + as_list(cluster)),
         n_input=n_input, n_used=P.n_used,
         dropped=P.dropped)
     return EstimateResult(tab, method="cs_did", alpha=alpha, provenance=prov, extras=extras,
@@ -558,12 +528,7 @@ def _wald(theta: np.ndarray, psi: np.ndarray, n: int, clus: np.ndarray | None,
     q = theta.size
     if q == 0:
         return {"statistic": np.nan, "df": 0, "p_value": np.nan}
-    if clus is None or Gc is None:
-        V = psi.T @ psi / n ** 2
-    else:
-        G = int(Gc)
-        S = np.column_stack([np.bincount(clus, weights=psi[:, j], minlength=G) for j in range(q)])
-        V = G / (G - 1) * S.T @ S / n ** 2
+    V = influence_vcov(psi, clus, scale=1 / n, correction="cluster_only")
     try:
         W = float(theta @ np.linalg.solve(V, theta))
     except np.linalg.LinAlgError:
@@ -712,7 +677,7 @@ def aggregate(
         extra = [np.nan] + list(eseq)
         col = "event_time"
     IF = np.column_stack(ifs)
-    se = _se_from_if(IF, n, clus, Gc)
+    se = influence_se(IF, clus, scale=1 / n, correction="cluster_only")
     # the universal-base reference period has an exactly-zero influence function
     se = np.where(np.all(IF == 0, axis=0), np.nan, se)
     out = pd.DataFrame({"term": names, "estimate": ests, "std_error": se,
@@ -736,24 +701,6 @@ def aggregate(
 # --------------------------------------------------------------------------------------------
 # imputation estimator (Borusyak, Jaravel & Spiess 2024)
 # --------------------------------------------------------------------------------------------
-def _fe_solve(ui: np.ndarray, ti: np.ndarray, w: np.ndarray, rhs_u: np.ndarray, rhs_t: np.ndarray,
-              nu: int, nt: int, tol: float = 1e-13, maxiter: int = 100_000) -> tuple[np.ndarray, np.ndarray]:
-    """Solve the two-way FE normal equations (Z0'W Z0) [a; l] = [rhs_u; rhs_t] by Gauss-Seidel."""
-    wu = np.bincount(ui, weights=w, minlength=nu)
-    wt = np.bincount(ti, weights=w, minlength=nt)
-    a = np.zeros(nu)
-    lam = np.zeros(nt)
-    scale = max(np.abs(rhs_u).max(initial=0), np.abs(rhs_t).max(initial=0), 1e-300)
-    for _ in range(maxiter):
-        a_new = np.where(wu > 0, (rhs_u - np.bincount(ui, weights=w * lam[ti], minlength=nu)) / np.where(wu > 0, wu, 1), 0)
-        lam_new = np.where(wt > 0, (rhs_t - np.bincount(ti, weights=w * a_new[ui], minlength=nt)) / np.where(wt > 0, wt, 1), 0)
-        if max(np.abs(a_new - a).max(), np.abs(lam_new - lam).max()) < tol * scale:
-            a, lam = a_new, lam_new
-            break
-        a, lam = a_new, lam_new
-    return a, lam
-
-
 def imputation(
     data: pd.DataFrame,
     *,
@@ -783,16 +730,16 @@ def imputation(
     cohort x period mean). The leave-out refinement of BJS is not implemented.
     """
     owner = "imputation"
-    covs = _as_list(covariates)
-    _check_columns(data, owner, y=y, unit=unit, time=time, cohort=cohort, weights=weights,
-                   cluster=cluster, covariates=covs)
+    covs = as_list(covariates)
+    check_columns(data, owner, y=y, unit=unit, time=time, cohort=cohort, weights=weights,
+                  cluster=cluster, covariates=covs)
     n_input = len(data)
-    cols = [y, unit, time, cohort] + covs + _as_list(weights) + _as_list(cluster)
-    d, dropped = _drop_missing(data, list(dict.fromkeys(cols)), unit)
+    cols = [y, unit, time, cohort] + covs + as_list(weights) + as_list(cluster)
+    d, dropped = drop_missing(data, list(dict.fromkeys(cols)), unit)
     yv = d[y].to_numpy(dtype=float)
-    _check_outcome(yv, "data", y)
+    check_outcome(yv, "data", y)
     if cluster:
-        _check_cluster_constant(d, unit, cluster, "data")
+        check_cluster_constant(d, unit, cluster, "data")
     ui, units = pd.factorize(d[unit])
     periods, ti = np.unique(d[time].to_numpy(), return_inverse=True)
     nu, nt = len(units), len(periods)
@@ -805,7 +752,7 @@ def imputation(
     untreated = ~treated
     w = np.ones(len(d)) if weights is None else d[weights].to_numpy(dtype=float)
     if weights:
-        _check_weights(w, "data", weights)
+        check_weights(w, "data", weights)
     # treated observations of units never observed untreated, or in periods without untreated
     # observations, cannot be imputed: drop them and say so
     has_u = np.bincount(ui[untreated], minlength=nu) > 0
@@ -827,8 +774,8 @@ def imputation(
     k = Xv.shape[1]
     if k:
         # FWL on the untreated observations: two-way demeaned covariates and outcome
-        Z0 = _demean_2way(np.column_stack([yv[u0], Xv[u0]]), pd.factorize(ui[u0])[0],
-                          pd.factorize(ti[u0])[0], w[u0])
+        Z0 = demean_2way(np.column_stack([yv[u0], Xv[u0]]), pd.factorize(ui[u0])[0],
+                         pd.factorize(ti[u0])[0], w[u0])
         Xt0 = Z0[:, 1:]
         XtWX = Xt0.T @ (Xt0 * w[u0][:, None])
         raw = np.sum(w[u0][:, None] * (Xv[u0] - Xv[u0].mean(axis=0)) ** 2, axis=0)
@@ -847,8 +794,8 @@ def imputation(
         XtWX_inv = np.zeros((0, 0))
     yx = yv - Xv @ beta
     # fit FE on untreated obs
-    a, lam = _fe_solve(ui[u0], ti[u0], w[u0], np.bincount(ui[u0], weights=w[u0] * yx[u0], minlength=nu),
-                       np.bincount(ti[u0], weights=w[u0] * yx[u0], minlength=nt), nu, nt)
+    a, lam = fe_solve(ui[u0], ti[u0], w[u0], np.bincount(ui[u0], weights=w[u0] * yx[u0], minlength=nu),
+                      np.bincount(ti[u0], weights=w[u0] * yx[u0], minlength=nt), nu, nt)
     fit = a[ui] + lam[ti] + Xv @ beta
     tau = yv - fit
     e_t = tv - G
@@ -874,16 +821,16 @@ def imputation(
         # solved blockwise (FWL): q_x from the partialled-out covariates, then the FE part
         ru = np.bincount(ui, weights=wt1, minlength=nu)
         rt = np.bincount(ti, weights=wt1, minlength=nt)
-        ga, gl = _fe_solve(ui[u0], ti[u0], w[u0], ru, rt, nu, nt)
+        ga, gl = fe_solve(ui[u0], ti[u0], w[u0], ru, rt, nu, nt)
         v = wt1.copy()
         if k:
             f0 = ga[ui[u0]] + gl[ti[u0]]
             rx = Xv.T @ wt1 - Xv[u0].T @ (w[u0] * f0)
             qx = XtWX_inv @ rx
             xq = Xv[u0] @ qx
-            ha, hl = _fe_solve(ui[u0], ti[u0], w[u0],
-                               ru - np.bincount(ui[u0], weights=w[u0] * xq, minlength=nu),
-                               rt - np.bincount(ti[u0], weights=w[u0] * xq, minlength=nt), nu, nt)
+            ha, hl = fe_solve(ui[u0], ti[u0], w[u0],
+                              ru - np.bincount(ui[u0], weights=w[u0] * xq, minlength=nu),
+                              rt - np.bincount(ti[u0], weights=w[u0] * xq, minlength=nt), nu, nt)
             v[u0] = -w[u0] * (ha[ui[u0]] + hl[ti[u0]] + xq)
         else:
             v[u0] = -w[u0] * (ga[ui[u0]] + gl[ti[u0]])
@@ -930,8 +877,8 @@ def village_panel(
     weights), ``n_households``, and the ``keep`` columns (first value).
     """
     need = [village, time, weight] + list(outcomes) + ([persons] if persons else []) + list(keep)
-    _check_columns(survey, "village_panel", outcomes=list(outcomes), village=village, time=time,
-                   weight=weight, persons=persons, keep=list(keep))
+    check_columns(survey, "village_panel", outcomes=list(outcomes), village=village, time=time,
+                  weight=weight, persons=persons, keep=list(keep))
     d = survey[need].copy()
     pw = d[weight].to_numpy(dtype=float) * (d[persons].to_numpy(dtype=float) if persons else 1.0)
     d["_pw"] = pw

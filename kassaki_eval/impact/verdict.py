@@ -30,7 +30,7 @@ from scipy import stats
 
 from ..exceptions import IdentificationError, ParameterError
 from ..results import EstimateResult, Provenance
-from .did import _check_columns
+from ._common import check_columns as _check_columns
 from .panel import evaluation_panel
 from .staggered import aggregate, callaway_santanna
 

@@ -28,12 +28,11 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..exceptions import DesignError, ParameterError, check_option, require
 
 __all__ = [
-    "cluster_codes", "wls", "cluster_vcov", "WildBootstrapResult", "wild_cluster_bootstrap",
+    "cluster_codes", "wls", "cluster_vcov", "influence_vcov", "influence_se", "WildBootstrapResult", "wild_cluster_bootstrap",
     "draw_wild_weights", "wild_conf_int", "RandomizationResult", "randomization_inference",
     "benjamini_hochberg", "sharpened_qvalues", "romano_wolf", "romano_wolf_wild",
 ]
@@ -152,6 +151,84 @@ def cluster_vcov(
         meat = S.T @ S
         factor = (G / (G - 1)) * ((n - 1) / (n - K)) if small_sample else 1.0
     return factor * (xtx_inv @ meat @ xtx_inv)
+
+
+IFCorrection = Literal["hc1", "cluster_only", "none"]
+
+
+def _if_sums(psi: np.ndarray, cluster: Any | None) -> tuple[np.ndarray, int]:
+    """Rows (units, or cluster sums of the rows) whose cross-product is the meat, and their
+    count."""
+    if cluster is None:
+        return psi, psi.shape[0]
+    codes = np.asarray(cluster)
+    if codes.shape[0] != psi.shape[0]:
+        raise ParameterError("The 'cluster' parameter must have one entry per row of psi "
+                             f"({psi.shape[0]}). Got {codes.shape[0]} instead.")
+    if not (np.issubdtype(codes.dtype, np.integer) and (codes.size == 0 or codes.min() >= 0)):
+        codes = np.unique(codes, return_inverse=True)[1]
+    G = int(codes.max()) + 1 if codes.size else 0
+    S = np.column_stack([np.bincount(codes, weights=psi[:, j], minlength=G)
+                         for j in range(psi.shape[1])])
+    return S, G
+
+
+def _if_factor(m: int, clustered: bool, correction: str) -> float:
+    check_option("influence_vcov", "correction", correction, ["hc1", "cluster_only", "none"])
+    if correction == "none" or (correction == "cluster_only" and not clustered):
+        return 1.0
+    return m / max(m - 1, 1)
+
+
+def influence_vcov(psi: np.ndarray, cluster: Any | None = None, *, scale: float = 1.0,
+                   correction: IFCorrection = "hc1") -> Any:
+    """Covariance of estimators from their influence functions (linearisation variance).
+
+    The estimators' errors are ``scale * sum_i psi_i`` (``psi`` one row per unit and one
+    column per estimator; e.g. ``scale = 1/n`` for an influence function ``psi`` with
+    ``theta_hat - theta = mean(psi)``). The covariance is
+    ``c * scale**2 * sum_i psi_i psi_i'`` or, with ``cluster``, the same over cluster sums
+    ``sum_g (sum_{i in g} psi_i)(...)'``. The factor ``c`` is ``m/(m-1)`` with ``m`` the number
+    of units or clusters (``correction="hc1"``, the survey-linearisation convention of R
+    ``survey`` for PSUs), ``1`` without clusters and ``G/(G-1)`` with them
+    (``"cluster_only"``, R ``did``'s analytic standard errors), or ``1`` (``"none"``).
+
+    Parameters
+    ----------
+    psi : (n,) or (n, k) array
+    cluster : array, optional
+        Cluster labels or integer codes ``0..G-1``, one per row.
+    scale : float
+    correction : {"hc1", "cluster_only", "none"}
+
+    Returns
+    -------
+    float for a 1-D ``psi``, else the ``(k, k)`` covariance matrix.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> psi = np.array([1.0, -1.0, 2.0, -2.0])
+    >>> influence_vcov(psi, correction="none")
+    10.0
+    >>> influence_vcov(psi, cluster=[0, 0, 1, 1])  # cluster sums are 0: no variance left
+    0.0
+    """
+    arr = np.asarray(psi, dtype=float)
+    S, m = _if_sums(arr.reshape(arr.shape[0], -1), cluster)
+    V = _if_factor(m, cluster is not None, correction) * scale ** 2 * (S.T @ S)
+    return float(V[0, 0]) if arr.ndim == 1 else V
+
+
+def influence_se(psi: np.ndarray, cluster: Any | None = None, *, scale: float = 1.0,
+                 correction: IFCorrection = "hc1") -> Any:
+    """Standard errors ``sqrt(diag(influence_vcov(...)))`` without forming the ``(k, k)``
+    matrix (cheap for many estimators on many units). Same arguments as
+    :func:`influence_vcov`; a float for a 1-D ``psi``."""
+    arr = np.asarray(psi, dtype=float)
+    S, m = _if_sums(arr.reshape(arr.shape[0], -1), cluster)
+    se = np.sqrt(_if_factor(m, cluster is not None, correction) * np.einsum("ij,ij->j", S, S)) * scale
+    return float(se[0]) if arr.ndim == 1 else se
 
 
 # --------------------------------------------------------------------------------------------

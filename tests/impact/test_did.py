@@ -127,7 +127,12 @@ def test_twfe_unbalanced_and_weighted_equal_lsdv(mpdta):
 
 
 def test_bacon_weights_sum_to_one_and_reproduce_twfe(mpdta):
-    b = bacon_decomposition(mpdta, y="lemp", unit="countyreal", time="year", cohort="first.treat")
+    res = bacon_decomposition(mpdta, y="lemp", unit="countyreal", time="year", cohort="first.treat")
+    b = res.extras["bacon_table"]
+    tab = res.tidy()
+    assert tab["term"].iloc[0] == "TWFE" and res["TWFE"] == b.attrs["twfe"]
+    assert np.allclose(tab["estimate"].iloc[1:], b["estimate"]) and tab["std_error"].isna().all()
+    assert (tab["weight"].iloc[1:] * tab["estimate"].iloc[1:]).sum() == pytest.approx(res["TWFE"], abs=1e-12)
     assert b["weight"].sum() == pytest.approx(1.0, abs=1e-12)
     assert (b["weight"] * b["estimate"]).sum() == pytest.approx(b.attrs["twfe"], abs=1e-12)
     r = twfe(mpdta, y="lemp", unit="countyreal", time="year", cohort="first.treat")
@@ -142,7 +147,7 @@ def test_bacon_with_always_treated_and_no_never():
     d = pd.DataFrame([(u, t, c) for u, c in zip(units, coh) for t in range(2, 8)],
                      columns=["u", "t", "c"])
     d["y"] = rng.normal(size=len(d)) + (d["t"] >= d["c"]) * (d["t"] - d["c"] + 1)
-    b = bacon_decomposition(d, y="y", unit="u", time="t", cohort="c")
+    b = bacon_decomposition(d, y="y", unit="u", time="t", cohort="c").extras["bacon_table"]
     assert (b["weight"] * b["estimate"]).sum() == pytest.approx(b.attrs["twfe"], abs=1e-12)
     assert "treated vs always" in set(b["type"])
 
@@ -157,3 +162,27 @@ def test_twfe_time_varying_cluster_error(mpdta):
     with pytest.raises(DesignError, match="changes over time"):
         twfe(mpdta.assign(k=mpdta["year"] % 2), y="lemp", unit="countyreal", time="year",
              cohort="first.treat", cluster="k")
+
+
+def test_fe_solver_equals_dense_least_squares():
+    """The one two-way FE solver (Gauss-Seidel = alternating projections) on an unbalanced,
+    weighted panel equals the dense least-squares fit on unit and period dummies to 1e-12."""
+    from kassaki_eval.impact._common import demean_2way, fe_solve
+    rng = np.random.default_rng(3)
+    nu, nt = 40, 6
+    ui = np.repeat(np.arange(nu), nt)
+    ti = np.tile(np.arange(nt), nu)
+    keep = rng.uniform(size=ui.size) < 0.7
+    keep[::nt] = True
+    ui, ti = ui[keep], ti[keep]
+    w = rng.uniform(0.5, 2.0, ui.size)
+    y = rng.normal(size=nu)[ui] + rng.normal(size=nt)[ti] + rng.normal(size=ui.size) + 50.0
+    Z = np.column_stack([(ui[:, None] == np.arange(nu)).astype(float),
+                         (ti[:, None] == np.arange(1, nt)).astype(float)])
+    sw = np.sqrt(w)
+    coef = np.linalg.lstsq(Z * sw[:, None], y * sw, rcond=None)[0]
+    fit_dense = Z @ coef
+    a, lam = fe_solve(ui, ti, w, np.bincount(ui, weights=w * y, minlength=nu),
+                      np.bincount(ti, weights=w * y, minlength=nt), nu, nt)
+    assert np.allclose(a[ui] + lam[ti], fit_dense, rtol=0, atol=1e-12 * 50)
+    assert np.allclose(demean_2way(y[:, None], ui, ti, w)[:, 0], y - fit_dense, rtol=0, atol=1e-12 * 50)

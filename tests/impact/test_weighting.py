@@ -224,3 +224,43 @@ def test_world_survey_recovers_population_att(world, name):
            weights="weight", cluster="psu")
     lo, hi = r.conf_int().iloc[0]
     assert lo < truth < hi, (name, r["ATT"], truth)
+
+
+# --------------------------------------------------------------------------------------------
+# the one propensity logit (kassaki_eval.impact._propensity.fit_logit)
+# --------------------------------------------------------------------------------------------
+def test_fit_logit_matches_statsmodels_and_is_weight_scale_free(nsw):
+    """Survey-weighted logit = statsmodels GLM(Binomial, var_weights) to 1e-8 in the fitted
+    probabilities; multiplying the weights by a constant changes nothing."""
+    import statsmodels.api as sm
+    from kassaki_eval.impact._propensity import fit_logit
+    rng = np.random.default_rng(11)
+    w = rng.uniform(0.5, 3.0, len(nsw))
+    X1 = np.column_stack([np.ones(len(nsw)), nsw[COV].to_numpy(dtype=float)])
+    X1[:, 1:] = (X1[:, 1:] - X1[:, 1:].mean(0)) / X1[:, 1:].std(0)
+    d = nsw["treat"].to_numpy(dtype=float)
+    fit = fit_logit(X1, d, w)
+    ref = sm.GLM(d, X1, family=sm.families.Binomial(), var_weights=w).fit(tol=1e-12)
+    assert fit.converged
+    assert np.allclose(fit.fitted, ref.fittedvalues, rtol=0, atol=1e-8)
+    assert np.allclose(fit_logit(X1, d, 1000 * w).fitted, fit.fitted, rtol=0, atol=1e-12)
+
+
+def test_fit_logit_warns_under_separation_not_under_collinearity():
+    from kassaki_eval.exceptions import EstimationWarning
+    from kassaki_eval.impact._propensity import fit_logit
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=200)
+    d = (x > 0).astype(float)                       # complete separation
+    X1 = np.column_stack([np.ones(200), x])
+    with pytest.warns(EstimationWarning, match=r"\(quasi-\)separate.*200 units|\(quasi-\)separate"):
+        fit = fit_logit(X1, d, np.ones(200))
+    assert not fit.converged and np.all((fit.fitted < 1e-6) | (fit.fitted > 1 - 1e-6))
+    # collinear columns (x twice): no warning, same probabilities as with x once
+    d2 = (rng.uniform(size=200) < 1 / (1 + np.exp(-x))).astype(float)
+    import warnings as _w
+    with _w.catch_warnings():
+        _w.simplefilter("error")
+        p1 = fit_logit(X1, d2, np.ones(200)).fitted
+        p2 = fit_logit(np.column_stack([X1, 2 * x]), d2, np.ones(200)).fitted
+    assert np.allclose(p1, p2, atol=1e-10)

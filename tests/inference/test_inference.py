@@ -17,7 +17,7 @@ from kassaki_eval.inference import (benjamini_hochberg, cluster_vcov, draw_wild_
                                     randomization_inference, romano_wolf, romano_wolf_wild,
                                     sharpened_qvalues, wild_cluster_bootstrap, wild_conf_int, wls)
 
-REF = Path(__file__).resolve().parent / "references" / "inference"
+REF = Path(__file__).resolve().parents[1] / "references" / "inference"
 CASES = {
     "g15_rademacher_B9999": ("g15", "rademacher", 9999, 123),
     "g15_webb_B9999": ("g15", "webb", 9999, 7),
@@ -185,3 +185,42 @@ def test_live_pyfixest_wildboottest(G, wt):
     assert r.t_stat == pytest.approx(float(ref["t value"]), rel=1e-10)
     assert r.p_value == float(ref["Pr(>|t|)"])
     assert r.full_enumeration == (G == 7)
+
+
+# --------------------------------------------------------------------------------------------
+# influence-function variance (the one helper used by weighting, matching and staggered)
+# --------------------------------------------------------------------------------------------
+def test_influence_vcov_reproduces_the_ols_sandwich():
+    """OLS coefficients have influence function (X'X)^-1 x_i e_i: their IF covariance without
+    correction is the CR0/HC0 sandwich of cluster_vcov(small_sample=False), and with the
+    ``hc1`` correction G/(G-1) (clusters) or n/(n-1) (units) times it."""
+    from kassaki_eval.inference import influence_se, influence_vcov, wls
+    rng = np.random.default_rng(4)
+    n, G = 300, 17
+    g = rng.integers(0, G, n)
+    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.normal(size=n)])
+    y = X @ [1.0, 0.5, -0.2] + rng.normal(size=n) + rng.normal(size=G)[g]
+    b, e, xtx_inv = wls(y, X)
+    psi = (X * e[:, None]) @ xtx_inv
+    for cl, m in ((None, n), (g, G)):
+        V0 = cluster_vcov(X, e, cl, small_sample=False)
+        assert np.allclose(influence_vcov(psi, cl, correction="none"), V0, rtol=1e-12, atol=0)
+        assert np.allclose(influence_vcov(psi, cl), m / (m - 1) * V0, rtol=1e-12, atol=0)
+        assert np.allclose(influence_se(psi, cl), np.sqrt(np.diag(m / (m - 1) * V0)), rtol=1e-12)
+    # "cluster_only": no factor without clusters (R did's analytic SE), G/(G-1) with them
+    assert np.allclose(influence_vcov(psi, None, correction="cluster_only"),
+                       cluster_vcov(X, e, None, small_sample=False), rtol=1e-12, atol=0)
+    # labels or integer codes give the same answer; 1-D input gives a float
+    labels = np.array([f"v{k:02d}" for k in g])
+    assert influence_se(psi[:, 1], labels) == pytest.approx(influence_se(psi[:, 1], g), rel=1e-14)
+    assert isinstance(influence_vcov(psi[:, 1], g, scale=2.0), float)
+    assert influence_vcov(psi[:, 1], g, scale=2.0) == pytest.approx(
+        4 * influence_vcov(psi[:, 1], g), rel=1e-14)
+
+
+def test_influence_vcov_bad_input():
+    from kassaki_eval.inference import influence_vcov
+    with pytest.raises(ParameterError, match="one entry per row"):
+        influence_vcov(np.ones(5), cluster=[0, 1])
+    with pytest.raises(ParameterError, match="correction"):
+        influence_vcov(np.ones(5), correction="hc3")
