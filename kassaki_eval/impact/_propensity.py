@@ -72,7 +72,9 @@ def fit_logit(X1: np.ndarray, d: np.ndarray, w: np.ndarray, *, maxiter: int = 50
     >>> X1 = np.column_stack([np.ones(4), [0.0, 1.0, 2.0, 3.0]])
     >>> fit = fit_logit(X1, np.array([0.0, 1.0, 0.0, 1.0]), np.ones(4))
     >>> bool(fit.converged), fit.fitted.round(3).tolist()
-    (True, [0.3, 0.433, 0.567, 0.7])
+    (True, [0.204, 0.388, 0.612, 0.796])
+    >>> round(float(fit.fitted.sum()), 8)  # the intercept's score equation: sum p = sum d
+    2.0
     """
     ws = w / w.mean()
     beta = np.zeros(X1.shape[1])
