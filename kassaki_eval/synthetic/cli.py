@@ -9,6 +9,17 @@ def _run(args: argparse.Namespace) -> int:
     from .world import generate_world
 
     world = generate_world(seed=args.seed, scale=args.scale)
+    if args.shape == "source":
+        from .source_shape import write_source_shape
+        paths = write_source_shape(world, Path(args.out))
+        print(f"synthetic Pangkep world (seed {args.seed}, scale {args.scale}) written as "
+              f"source-shaped files (P3KE export, Susenas KOR/KP, partner workbooks) under "
+              f"{Path(args.out)}:")
+        for p in paths:
+            print(f"  {p}  ({p.stat().st_size:,} bytes)")
+        print("Map them with the shipped profiles: docs/PROFILES.md. Note: the P3KE export and "
+              "partner workbooks carry FAKE NIK/KK/names (demo only).")
+        return 0
     paths = world.write(Path(args.out), population=not args.no_population)
     cal = dict(zip(world.truth["calibration"]["quantity"], world.truth["calibration"]["value"]))
     print(f"synthetic Pangkep world: seed {args.seed}, scale {args.scale}, "
@@ -24,13 +35,16 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``demo-data --out DIR [--seed N] [--scale X] [--no-population]``."""
+    """Add ``demo-data --out DIR [--seed N] [--scale X] [--shape contract|source] [--no-population]``."""
     p = subparsers.add_parser("demo-data", help="write the synthetic Pangkep world (demo data + truth)",
                               description=__doc__)
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
     p.add_argument("--scale", type=float, default=1.0,
                    help="multiplies household counts and survey size (default 1.0)")
+    p.add_argument("--shape", choices=("contract", "source"), default="contract",
+                   help="'contract': the workbench's own layout (default); 'source': the same "
+                        "world as a P3KE export, Susenas KOR/KP files and partner workbooks")
     p.add_argument("--no-population", action="store_true",
                    help="skip truth/population.csv (every household x year; ~30 MB at scale 1)")
     p.set_defaults(func=_run)

@@ -1,0 +1,153 @@
+"""Mapping profiles: format checks, every error at once with profile line and data rows,
+parsers, provenance."""
+from __future__ import annotations
+
+import hashlib
+import re
+import shutil
+
+import pandas as pd
+import pytest
+
+from kassaki_eval.data.profiles import (PROFILE_DIR, load_profile, load_with_profile, map_files,
+                                        parse_decimal_comma, parse_rupiah, shipped_profiles)
+from kassaki_eval.exceptions import ParameterError, SchemaError
+from kassaki_eval.synthetic.source_shape import write_source_shape
+from kassaki_eval.synthetic.world import generate_world
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    root = tmp_path_factory.mktemp("messy")
+    write_source_shape(generate_world(seed=5, scale=0.02), root)
+    return root
+
+
+def _edit(tmp_path, name: str, old: str, new: str):
+    text = (PROFILE_DIR / f"{name}.toml").read_text()
+    assert old in text, old
+    p = tmp_path / f"{name}_edited.toml"
+    p.write_text(text.replace(old, new, 1))
+    return p
+
+
+def _line(path, needle: str) -> int:
+    for n, line in enumerate(path.read_text().splitlines(), start=1):
+        if needle in line:
+            return n
+    raise AssertionError(needle)
+
+
+def test_every_shipped_profile_loads_and_has_a_hash():
+    names = shipped_profiles()
+    assert {"p3ke", "dtsen", "susenas", "partner_bank_sulselbar", "partner_semen_tonasa",
+            "partner_bpvp", "partner_ykpm", "partner_facilitation", "workbench_survey",
+            "workbench_registry", "workbench_participation"} <= set(names)
+    for n in names:
+        p = load_profile(n)
+        assert p.sha256 == hashlib.sha256((PROFILE_DIR / f"{n}.toml").read_bytes()).hexdigest()
+        assert p.provenance()["profile_sha256"] == p.sha256
+
+
+def test_unknown_target_column_names_line_and_closest(tmp_path):
+    p = _edit(tmp_path, "p3ke", 'hh_size = "Jumlah', 'hh_sizee = "Jumlah')
+    with pytest.raises(SchemaError) as e:
+        load_profile(p)
+    msg = str(e.value)
+    assert f"line {_line(p, 'hh_sizee')}" in msg
+    assert "'hh_sizee' is not a column of the registry contract" in msg
+    assert "did you mean 'hh_size'" in msg
+    # the same profile also leaves hh_size unmapped: both problems in one error
+    assert "hh_size" in msg.split("hh_sizee")[-1] and "2 problems" in msg
+
+
+def test_wrong_sheet_names_line_and_the_sheets(tmp_path, messy):
+    p = _edit(tmp_path, "p3ke", 'sheet = "Data P3KE"', 'sheet = "Sheet1"')
+    with pytest.raises(SchemaError) as e:
+        map_files(messy / "p3ke_pangkep.xlsx", p, demo=True)
+    msg = str(e.value)
+    assert f"line {_line(p, 'Sheet1')}" in msg
+    assert "'Sheet1', which p3ke_pangkep.xlsx does not have" in msg and "'Data P3KE'" in msg
+
+
+def test_recode_missing_a_code_in_the_data_names_line_and_rows(tmp_path, messy):
+    p = _edit(tmp_path, "p3ke", '"Perdagangan" = "trade", ', "")
+    with pytest.raises(SchemaError) as e:
+        map_files(messy / "p3ke_pangkep.xlsx", p, demo=True)
+    msg = str(e.value)
+    assert f"line {_line(p, '[recodes.sector]')}" in msg
+    assert "'Perdagangan'" in msg and "[recodes.sector.codes]" in msg
+    raw = pd.read_excel(messy / "p3ke_pangkep.xlsx", header=4, dtype=str, engine="calamine")
+    n = int((raw["Pekerjaan Utama Kepala Keluarga"] == "Perdagangan").sum())
+    assert f": {n} rows (e.g. p3ke_pangkep.xlsx row " in msg
+    first = int(raw.index[raw["Pekerjaan Utama Kepala Keluarga"] == "Perdagangan"][0]) + 6
+    assert f"p3ke_pangkep.xlsx row {first}," in msg   # Excel row: 5 header rows + 1-based
+
+
+def test_missing_source_column_and_bad_amounts_reported_together(tmp_path, messy):
+    p = _edit(tmp_path, "partner_bank_sulselbar", '"Plafon Kredit", parse = "rupiah"',
+              '"Plafon Kredit", parse = "decimal_comma", unit = "thousand_rp"')
+    p.write_text(p.read_text().replace('record_id = "ID KASSAKI"', 'record_id = "ID KASAKI"'))
+    with pytest.raises(SchemaError) as e:
+        map_files(messy / "partners" / "bank_sulselbar_kur.xlsx", p, demo=True)
+    msg = str(e.value)
+    assert "2 problems" in msg
+    assert f"line {_line(p, 'ID KASAKI')}" in msg and "did you mean 'ID KASSAKI'" in msg
+    assert f"line {_line(p, 'Plafon Kredit')}" in msg and "cannot parse" in msg
+
+
+def test_personal_values_never_quoted(tmp_path, messy):
+    p = _edit(tmp_path, "partner_ykpm", 'family_id = { from = "KK", pseudonymise = true }',
+              'family_id = { from = "KK", recode = "kk" }')
+    p.write_text(p.read_text() + '\n[recodes.kk]\ncodes = { "x" = "y" }\n')
+    with pytest.raises(SchemaError) as e:
+        map_files(messy / "partners" / "ykpm_kelompok_perempuan.xlsx", p, demo=True)
+    msg = str(e.value)
+    assert "distinct value(s)" in msg
+    assert not re.search(r"\d{16}", msg)
+
+
+def test_join_gaps_and_two_heads_name_the_rows(tmp_path, messy):
+    sus = tmp_path / "sus"
+    shutil.copytree(messy / "susenas", sus)
+    kp = pd.read_csv(sus / "kp_2024.csv", dtype=str)
+    kp.iloc[1:].to_csv(sus / "kp_2024.csv", index=False)
+    ind = pd.read_csv(sus / "kor_ind_2024.csv", dtype=str)
+    second = ind.index[ind["R401"] == "2"][0]
+    ind.loc[second, "R403"] = "1"
+    ind.to_csv(sus / "kor_ind_2024.csv", index=False)
+    with pytest.raises(SchemaError) as e:
+        map_files(sorted(sus.glob("*_2024.csv")), "susenas", demo=True)
+    msg = str(e.value)
+    assert "finds no kp row for rows of kor_rt_2024.csv: 1 row (e.g. kor_rt_2024.csv row 2)" in msg
+    assert f"kor_ind_2024.csv row {second + 2}" in msg and "exactly one head" in msg
+
+
+def test_file_not_matching_any_pattern(messy):
+    with pytest.raises(SchemaError, match="match no part of the file name 'kor_rt_2024.csv'"):
+        map_files(messy / "susenas" / "kor_rt_2024.csv", "p3ke")
+
+
+def test_unknown_profile_name():
+    with pytest.raises(ParameterError, match="did you mean 'p3ke'"):
+        load_profile("p3k")
+
+
+def test_unknown_keys_units_and_parsers(tmp_path):
+    p = _edit(tmp_path, "partner_semen_tonasa", 'unit = "thousand_rp"', 'unit = "ribu"')
+    p.write_text(p.read_text().replace('parse = "date_id"', 'parse = "tanggal", fromat = "x"'))
+    with pytest.raises(SchemaError) as e:
+        load_profile(p)
+    msg = str(e.value)
+    assert "unknown unit 'ribu'" in msg and "unknown parser 'tanggal'" in msg
+    assert "unknown key 'fromat'" in msg and "did you mean 'format'" in msg
+
+
+def test_parsers():
+    assert parse_rupiah(pd.Series(["Rp 1.250.000", "Rp1.250.000,00", "1.250", "Rp -", None,
+                                   "abc"])).tolist()[:3] == [1250000.0, 1250000.0, 1250.0]
+    r = parse_rupiah(pd.Series(["Rp -", None, "abc"]))
+    assert r.isna().all()
+    assert parse_decimal_comma(pd.Series(["-0,125", "1.234,5", "3"])).tolist() == [-0.125, 1234.5, 3.0]
+
+
