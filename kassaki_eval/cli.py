@@ -18,11 +18,12 @@ _REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = []
 def _load_registrars() -> None:
     from . import diagnosis
     from .data import cli as data_cli
+    from .data import map_cli
     from .reporting import cli as reporting_cli
     from .synthetic import cli as synthetic_cli
     _REGISTRARS.clear()  # build_parser may run more than once per process (tests, notebooks)
-    _REGISTRARS.extend([synthetic_cli.register, data_cli.register, reporting_cli.register,
-                        diagnosis.register])
+    _REGISTRARS.extend([synthetic_cli.register, data_cli.register, map_cli.register,
+                        reporting_cli.register, diagnosis.register])
 
 
 def build_parser() -> argparse.ArgumentParser:
