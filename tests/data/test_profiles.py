@@ -151,3 +151,48 @@ def test_parsers():
     assert parse_decimal_comma(pd.Series(["-0,125", "1.234,5", "3"])).tolist() == [-0.125, 1234.5, 3.0]
 
 
+
+
+def test_map_check_and_apply_cli(tmp_path, messy, capsys):
+    from kassaki_eval.cli import main
+    f = str(messy / "partners" / "bank_sulselbar_kur.xlsx")
+    assert main(["map", "--check", "partner_bank_sulselbar", f]) == 0
+    out = capsys.readouterr().out
+    assert "OK: the mapped table passes the participation contract" in out
+    assert "(personal: not shown)" in out and not re.search(r"\d{16}", out)
+    dest = tmp_path / "participation.csv"
+    assert main(["map", "--apply", "partner_bank_sulselbar", f, "--apply", "partner_ykpm",
+                 str(messy / "partners" / "ykpm_kelompok_perempuan.xlsx"), "--out", str(dest),
+                 "--demo"]) == 0
+    got = pd.read_csv(dest, dtype=str)
+    assert set(got["partner"]) == {"bank_sulselbar", "ykpm"}
+    assert not re.search(r"\d{16}", dest.read_text())
+
+
+def test_map_check_reports_problems_and_exits_2(tmp_path, messy, capsys):
+    from kassaki_eval.cli import main
+    p = _edit(tmp_path, "partner_bpvp", 'sheet = "Peserta"', 'sheet = "Peserta 2024"')
+    assert main(["map", "--check", str(p), str(messy / "partners" / "bpvp_pelatihan.xlsx")]) == 2
+    assert "'Peserta 2024', which bpvp_pelatihan.xlsx does not have" in capsys.readouterr().out
+
+
+def test_suggest_drafts_a_loadable_profile(tmp_path, messy):
+    """The draft for a partner workbook parses as a profile once the constants the file
+    cannot know (partner, component, unit, record id) are filled in, and maps the file."""
+    from kassaki_eval.data.suggest import suggest_accuracy, suggest_profile
+    f = messy / "partners" / "bank_sulselbar_kur.xlsx"
+    s = suggest_profile(f)
+    assert s.table == "participation" and s.source["header_row"] == 4
+    assert "No. KK Debitur" in [c.header for c in s.columns if c.personal]
+    text = s.text.replace("# record_id = ", 'record_id = "ID KASSAKI"').replace(
+        "# partner = ", 'partner = { value = "bank_sulselbar" }').replace(
+        "# component = ", 'component = { value = "credit" }').replace(
+        "# unit = ", 'unit = { value = "household" }')
+    draft = tmp_path / "draft.toml"
+    draft.write_text(text)
+    got = load_with_profile(f, draft, demo=True)
+    want = load_with_profile(f, "partner_bank_sulselbar", demo=True)
+    pd.testing.assert_frame_equal(got, want)
+    acc = suggest_accuracy(f, "partner_bank_sulselbar")
+    assert acc["table_ok"] and acc["correct"] == 4 and acc["total"] == 5
+    assert acc["missed"] == ["ID KASSAKI"]
