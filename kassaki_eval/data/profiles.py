@@ -729,13 +729,17 @@ def _read_xlsx(path: Path, sheet: str | None, header_row: int | None
         width -= 1
     cols = [c if c is not None else f"Unnamed: {j}" for j, c in enumerate(head[:width])]
     body = grid[h + 1:]
-    data: dict[str, list[str | None]] = {}
+    arr = pd.DataFrame(body, dtype=object) if body else pd.DataFrame(columns=range(width))
+    arr = arr.iloc[:, :width] if arr.shape[1] >= width else arr.reindex(columns=range(width))
+    data: dict[str, np.ndarray] = {}
     for j, c in enumerate(cols):
-        vals = [r[j] if j < len(r) else None for r in body]
-        if all(type(v) is str for v in vals):
-            data[c] = [v if v != "" else None for v in vals]  # type: ignore[misc]
+        vals = arr.iloc[:, j].to_numpy(dtype=object)
+        if pd.api.types.infer_dtype(vals, skipna=True) == "string":
+            vals = vals.copy()
+            vals[vals == ""] = None
         else:
-            data[c] = [_cell_text(v) for v in vals]
+            vals = np.array([_cell_text(v) for v in vals], dtype=object)
+        data[c] = vals
     df = pd.DataFrame(data, dtype="object")
     rows = np.arange(len(body)) + h + 2
     keep = df.notna().any(axis=1).to_numpy() if len(df.columns) else np.zeros(len(df), bool)
@@ -935,19 +939,40 @@ def _file_sha256(path: Path) -> str:
 
 
 def _text(s: pd.Series) -> pd.Series:
-    """Codes as text: whole floats without '.0', stripped, empty as missing."""
-    if pd.api.types.is_float_dtype(s):
-        whole = s.notna() & (s % 1 == 0)
-        t = s.astype("object").where(s.notna(), None)
-        t[whole] = s[whole].astype("int64").astype("str")
-        t[~whole & s.notna()] = s[~whole & s.notna()].astype("str")
-        return t
-    if pd.api.types.is_integer_dtype(s) or pd.api.types.is_bool_dtype(s):
-        return s.astype("object").where(s.notna(), None).map(
-            lambda v: None if v is None else str(int(v)))
-    t = s.astype("object").where(s.notna(), None)
-    t = t.astype("str").str.strip().astype("object").where(s.notna(), None)
-    return t.where(t != "", None)
+    """Codes as text (object dtype): whole floats without '.0', stripped, empty as missing.
+
+    Works on the distinct values only (a column of 10^5 rows has a few hundred codes)."""
+    codes, uniq = pd.factorize(s.to_numpy(dtype=object, na_value=None) if not
+                               pd.api.types.is_float_dtype(s) else s.to_numpy(), use_na_sentinel=True)
+    conv = np.empty(len(uniq) + 1, dtype=object)
+    conv[-1] = None
+    for j, u in enumerate(uniq):
+        if isinstance(u, (float, np.floating)):
+            t = str(int(u)) if float(u).is_integer() else repr(float(u))
+        elif isinstance(u, (bool, np.bool_)):
+            t = "1" if u else "0"
+        elif isinstance(u, (int, np.integer)):
+            t = str(int(u))
+        else:
+            t = str(u).strip()
+        conv[j] = t if t != "" else None
+    return pd.Series(conv[codes], index=s.index, dtype=object)
+
+
+def _recode(t: pd.Series, mp: dict[str, str], ignore_case: bool) -> tuple[pd.Series, np.ndarray]:
+    """Map text codes through ``mp``: (mapped values, mask of present but unlisted codes)."""
+    codes, uniq = pd.factorize(t.to_numpy(dtype=object), use_na_sentinel=True)
+    look = {(k.lower() if ignore_case else k): v for k, v in mp.items()}
+    conv = np.empty(len(uniq) + 1, dtype=object)
+    conv[-1] = None
+    known = np.ones(len(uniq) + 1, dtype=bool)
+    for j, u in enumerate(uniq):
+        key = str(u).lower() if ignore_case else str(u)
+        if key in look:
+            conv[j] = look[key] if look[key] != "" else None
+        else:
+            conv[j], known[j] = None, False
+    return pd.Series(conv[codes], index=t.index, dtype=object), ~known[codes]
 
 
 def _apply_rule(r: ColumnRule, fr: _Frame, out: dict[str, pd.Series], prof: Profile,
@@ -1022,10 +1047,7 @@ def _apply_rule(r: ColumnRule, fr: _Frame, out: dict[str, pd.Series], prof: Prof
     if r.recode:
         rc = prof.recodes[r.recode]
         t = _text(v)
-        look = t.str.lower() if rc["ignore_case"] else t
-        mp = {(k.lower() if rc["ignore_case"] else k): val for k, val in rc["codes"].items()}
-        mapped = look.map(mp)
-        miss = (t.notna() & mapped.isna()).to_numpy()
+        mapped, miss = _recode(t, rc["codes"], rc["ignore_case"])
         if miss.any():
             vals = pd.unique(t[miss])
             shown = ", ".join(repr(x) for x in vals[:6]) + (", …" if len(vals) > 6 else "")
@@ -1035,7 +1057,7 @@ def _apply_rule(r: ColumnRule, fr: _Frame, out: dict[str, pd.Series], prof: Prof
                     f"does not list ({shown})", f"add them to [recodes.{r.recode}.codes] "
                     f"(\"code\" = \"value\"; an empty value \"\" means missing)",
                     int(miss.sum()), _examples(fr.where, miss))
-        v = mapped.where(mapped != "", None)
+        v = mapped
     factor = 1.0
     if r.unit:
         factor *= UNITS[r.unit]
@@ -1061,10 +1083,9 @@ def _apply_rule(r: ColumnRule, fr: _Frame, out: dict[str, pd.Series], prof: Prof
         v = t.str.slice(r.slice[0], r.slice[1]).astype("object").where(t.notna(), None)
     if r.lookup:
         ref = _reference_table(r.lookup.get("reference", "villages"))
-        mp = dict(zip(ref[r.lookup["key"]].astype(str), ref[r.lookup["value"]]))  # type: ignore[index]
+        mp = dict(zip(ref[r.lookup["key"]].astype(str), ref[r.lookup["value"]].astype(str)))  # type: ignore[index]
         t = _text(v)
-        got = t.map(mp)
-        miss = (t.notna() & got.isna()).to_numpy()
+        got, miss = _recode(t, mp, False)
         if miss.any():
             col.add(r.line, r.target, f"finds no reference {r.lookup['value']!r} for "
                     f"{int(miss.sum())} value(s) of {label!r}{_quote(t[miss])}",
