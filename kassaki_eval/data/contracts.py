@@ -22,7 +22,6 @@ Example
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal, Sequence

@@ -48,7 +48,8 @@ FORMATS = {".csv": "csv", ".txt": "csv", ".tsv": "csv", ".parquet": "parquet", "
            ".xlsx": "xlsx", ".xlsm": "xlsx", ".dta": "dta"}
 
 _WHAT = {
-    "csv": "CSV text", "csv.gz": "gzip-compressed CSV text", "parquet": "a Parquet file", "xlsx": "an Excel workbook (.xlsx)",
+    "csv": "CSV text", "csv.gz": "gzip-compressed CSV text", "parquet": "a Parquet file",
+    "xlsx": "an Excel workbook (.xlsx)",
     "dta": "a Stata dataset (.dta)", "xls": "a legacy Excel 97-2003 workbook (.xls)",
     "ods": "an OpenDocument spreadsheet (.ods)", "docx": "a Word document",
     "zip": "a ZIP archive (not an Excel workbook)", "html": "an HTML web page",
@@ -614,9 +615,9 @@ def write_table(data: pd.DataFrame, path: str | Path, *, overwrite: bool = False
                              nik_only={c for c in data.columns if c in known})
     if found:
         c = found[0]
-        raise DataFileError(f"refusing to write {p.name}: column '{c.column}' {c.rule}"
-                            f"{f' (and {len(found) - 1} more column(s))' if len(found) > 1 else ''}"
-                            f". Fix: {declare_fix(c.column)}.")
+        more = f" (and {len(found) - 1} more column(s))" if len(found) > 1 else ""
+        raise DataFileError(f"refusing to write {p.name}: column '{c.column}' {c.rule}{more}. "
+                            f"Fix: {declare_fix(c.column)}.")
     if p.exists() and not overwrite:
         raise DataFileError(f"{p} exists. Fix: choose another path or pass overwrite=True "
                             f"(raw files should never be overwritten).")

@@ -83,6 +83,10 @@ def resolve_key(key: str | None = None, *, demo: bool = False) -> str:
         raise ConfigError(f"The public demo key ({config.PSEUDONYM_KEY_ENV} = the demo key) "
                           f"must not be used for real data: anyone could recompute the ids. "
                           f"Fix: {_HOW_TO_SET}")
+    if not key.strip() or len(set(key)) < 4:
+        raise ConfigError(f"The pseudonymisation key is made of spaces or of fewer than 4 "
+                          f"different characters ({len(key)} characters): anyone could guess "
+                          f"it. Fix: {_HOW_TO_SET}")
     if len(key) < MIN_KEY_LENGTH:
         raise ConfigError(f"The pseudonymisation key has {len(key)} characters; at least "
                           f"{MIN_KEY_LENGTH} are needed. Fix: {_HOW_TO_SET}")

@@ -92,8 +92,23 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _clean(args: argparse.Namespace) -> int:
+    from .runner import clean_stale
+    removed = clean_stale(Path(args.out) if args.out else None)
+    for r in removed:
+        print(f"removed {r.name}")
+    print(f"{len(removed)} leftover folder(s) of killed report runs removed")
+    return 0
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add the ``report`` sub-command."""
+    """Add the ``report`` and ``clean`` sub-commands."""
+    c = subparsers.add_parser("clean", help="remove what a killed report run left behind",
+                              description="Remove the private work folders (microdata) of report "
+                                          "runs whose process is gone (e.g. after kill -9) and "
+                                          "their unfinished .tmp-* folders under reports/.")
+    c.add_argument("--out", default=None, help="reports root (default reports/)")
+    c.set_defaults(func=_clean)
     p = subparsers.add_parser("report", help="make the annual evaluation report",
                               description=__doc__,
                               formatter_class=argparse.RawDescriptionHelpFormatter)

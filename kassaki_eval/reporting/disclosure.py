@@ -1,11 +1,34 @@
 """Statistical disclosure control for published report tables.
 
-Two rules, applied to every table before it is displayed, exported or saved:
+Three rules, applied to every table before it is displayed, exported or saved:
 
-1. **Small cells.** A row whose estimate rests on fewer than ``k`` households (default 10)
-   is suppressed: its values become missing and a ``suppressed`` flag is set. Frequency
-   tables may instead merge small groups into one "other" row (:func:`merge_small_groups`).
-2. **No identifiers.** No pseudonymous id (``family_id``, ``hh_id``, ``record_id``) and no
+1. **Small cells (primary suppression).** A row whose estimate rests on fewer than ``k``
+   households (default 10) is suppressed: its values become missing and a ``suppressed`` flag
+   is set. Frequency tables may instead merge small groups into one "other" row
+   (:func:`merge_small_groups`).
+2. **Complementary (secondary) suppression.** A suppressed row whose partition total is
+   published elsewhere (a kecamatan's households, population share, weighted count or PSUs
+   against the zone and district totals; a group against its dimension's total) could be
+   recovered by subtraction. So in every *partition* that has exactly one suppressed row, the
+   row with the smallest count is suppressed too (ties: the first by key), and again until no
+   partition has a single suppressed row. Partitions: kecamatan rows by zone (island /
+   mainland, taken from the reference when the table has no ``zone`` column) and year; group
+   rows (``dimension``/``group`` tables) by every other text column. The rule is deterministic,
+   so two tables with the same counts per kecamatan (the survey sample and the poverty
+   profile) suppress the same kecamatan.
+
+   This is the one-dimensional case of the *hypercube method* for secondary cell suppression
+   (Repsilber 1994; Giessing & Repsilber 2002, as implemented in tau-ARGUS and in R's
+   sdcTable ``protectTable(method = "HITAS"/"SIMPLEHEURISTIC")``): each primary cell is
+   protected by a second suppressed cell in every published marginal it enters. It protects
+   against *exact* recovery by linear combination of the published numbers
+   (``tests/reporting/test_disclosure_attack.py`` attacks every suppressed cell with a linear
+   program over all published tables and totals and recovers none). What remains possible:
+   the *sum* of the suppressed cells of a partition is published (total minus the rest), and
+   an attacker who knows which cells fell below ``k`` can bound each of them more tightly
+   (interval disclosure); the feasibility interval of a suppressed count is reported by the
+   attack, not guaranteed to be wider than ``k``.
+3. **No identifiers.** No pseudonymous id (``family_id``, ``hh_id``, ``record_id``) and no
    personal field (NIK, family-card number, name, birth date) may appear as a column, and no
    16-digit number (NIK/KK shape) may appear in a cell (:func:`check_publishable`).
 
@@ -27,7 +50,8 @@ import pandas as pd
 
 from ..exceptions import ReportError
 
-__all__ = ["FORBIDDEN_COLUMNS", "suppress_small_cells", "merge_small_groups", "check_publishable",
+__all__ = ["FORBIDDEN_COLUMNS", "UNIT_COLUMNS", "partitions", "complementary",
+           "suppress_small_cells", "merge_small_groups", "check_publishable",
            "find_identifiers", "NIK_PATTERN", "FAMILY_ID_PATTERN"]
 
 #: Columns that must never reach a published output.
@@ -42,9 +66,76 @@ NIK_PATTERN = re.compile(r"(?<![\w.])\d{16}(?![\w.])")
 FAMILY_ID_PATTERN = re.compile(r"\bF[0-9a-f]{16}\b")
 
 
+#: Columns that name the unit of a row, and the label columns that go with them; the other
+#: text columns of a table (and ``year``) define the partitions for complementary suppression.
+UNIT_COLUMNS: dict[str, tuple[str, ...]] = {"kec_code": ("kecamatan", "kec_name"),
+                                            "group": ()}
+
+
+def partitions(table: pd.DataFrame) -> pd.Series | None:
+    """Partition label of every row for complementary suppression (``None``: not partitioned).
+
+    Kecamatan rows are partitioned by zone (from the reference villages when the table has no
+    ``zone`` column) and, if present, year; ``group`` rows by every other text column
+    (``dimension``, ``benchmark``, ``measure``…).
+    """
+    unit = next((u for u in UNIT_COLUMNS if u in table.columns), None)
+    if unit is None:
+        return None
+    skip = {unit, "suppressed", *UNIT_COLUMNS[unit]}
+    cols = [c for c in table.columns if c not in skip and not str(c).startswith("_")
+            and (not pd.api.types.is_numeric_dtype(table[c]) or c == "year")
+            and not pd.api.types.is_bool_dtype(table[c])]
+    parts = table[cols].astype(str) if cols else pd.DataFrame(index=table.index)
+    if unit == "kec_code" and "zone" not in table.columns:
+        from .. import reference
+        k = reference.kecamatan()
+        zone = dict(zip(k["kec_kemendagri"].astype(str), k["zone"].astype(str))) \
+            if "zone" in k.columns else {}
+        parts = parts.assign(zone=table[unit].astype(str).map(zone).fillna("?"))
+    if parts.shape[1] == 0:
+        return pd.Series("all", index=table.index)
+    return parts.astype(str).agg("|".join, axis=1)
+
+
+def complementary(counts: np.ndarray, primary: np.ndarray, part: Sequence[str],
+                  order: Sequence[str] | None = None) -> np.ndarray:
+    """Rows to suppress: ``primary`` plus complementary rows (see the module docstring).
+
+    Parameters
+    ----------
+    counts : array of float
+        Count behind each row (the smallest unsuppressed count is sacrificed first).
+    primary : array of bool
+        Rows below the threshold.
+    part : sequence of str
+        Partition label of each row.
+    order : sequence of str, optional
+        Tie-break key of each row (default: row position).
+    """
+    sup = np.asarray(primary, dtype=bool).copy()
+    part = np.asarray(part, dtype=object)
+    key = np.asarray(order if order is not None else np.arange(len(sup)).astype(str),
+                     dtype=object)
+    c = np.nan_to_num(np.asarray(counts, dtype=float), nan=np.inf)
+    changed = True
+    while changed:
+        changed = False
+        for g in pd.unique(part):
+            idx = np.flatnonzero(part == g)
+            if len(idx) < 2 or int(sup[idx].sum()) != 1:
+                continue
+            free = [i for i in idx if not sup[i]]
+            pick = min(free, key=lambda i: (c[i], str(key[i])))
+            sup[pick] = True
+            changed = True
+    return sup
+
+
 def suppress_small_cells(table: pd.DataFrame, *, count_col: str, k: int,
                          value_cols: Sequence[str] | None = None,
-                         suppress_count: bool = True) -> pd.DataFrame:
+                         suppress_count: bool = True,
+                         complementary_suppression: bool = True) -> pd.DataFrame:
     """Blank the values of rows based on fewer than ``k`` households.
 
     Parameters
@@ -58,6 +149,9 @@ def suppress_small_cells(table: pd.DataFrame, *, count_col: str, k: int,
         Numeric columns to blank. Default: every numeric column except ``count_col``.
     suppress_count : bool
         Blank the count itself as well (a count of 3 is itself a disclosure).
+    complementary_suppression : bool
+        Also suppress complementary rows so that no suppressed row can be recovered from its
+        partition total (see the module docstring). ``False`` only for tests of the attack.
 
     Returns
     -------
@@ -71,6 +165,10 @@ def suppress_small_cells(table: pd.DataFrame, *, count_col: str, k: int,
     out = table.copy()
     n = pd.to_numeric(out[count_col], errors="coerce").to_numpy(dtype=float)
     small = ~(n >= k)  # NaN counts are suppressed too
+    part = partitions(out) if complementary_suppression else None
+    if part is not None and small.any():
+        unit = next(u for u in UNIT_COLUMNS if u in out.columns)
+        small = complementary(n, small, part.to_numpy(), out[unit].astype(str).to_numpy())
     if value_cols is None:
         value_cols = [c for c in out.columns
                       if c != count_col and pd.api.types.is_numeric_dtype(out[c])

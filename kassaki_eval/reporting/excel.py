@@ -10,6 +10,11 @@ the same tables give the same SHA-256.
 
 CSVs are language-neutral (machine column names, proportions as decimals, ``.`` decimal mark,
 UTF-8): they are for re-analysis, the workbook is for reading.
+
+Formula injection (OWASP "CSV injection"): a text cell that starts with ``=``, ``+``, ``-``,
+``@``, tab or carriage return (a file named ``=HYPERLINK(...)``) is written to the workbook as
+a text cell, never a formula, and to the CSV with a leading apostrophe, which spreadsheet
+programs show as text. Numbers are not touched.
 """
 from __future__ import annotations
 
@@ -24,7 +29,25 @@ import pandas as pd
 from .blocks import Table
 from .i18n import t
 
-__all__ = ["write_workbook", "write_csvs", "EXCEL_FORMATS"]
+__all__ = ["write_workbook", "write_csvs", "EXCEL_FORMATS", "is_formula_like", "defuse_text"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def is_formula_like(value: object) -> bool:
+    """A text a spreadsheet program would run as a formula (``=1+1``, ``@SUM``, ``-2+3``)."""
+    return isinstance(value, str) and value.startswith(_FORMULA_START) and value not in ("-",)
+
+
+def defuse_text(value: object) -> object:
+    """``value`` with a leading apostrophe if it is formula-like text (for CSV files)."""
+    return "'" + value if is_formula_like(value) else value  # type: ignore[operator]
+
+
+def _as_text_cells(cells) -> None:  # type: ignore[no-untyped-def]
+    for cell in cells:
+        if is_formula_like(cell.value):
+            cell.data_type = "s"  # a string cell: openpyxl would otherwise write a formula
 
 #: i18n number kind -> Excel number format
 EXCEL_FORMATS: dict[str, str] = {
@@ -69,7 +92,7 @@ def write_workbook(path: Path, tables: Sequence[Table], lang: str, *,
     r = 3
     for label, value in readme:
         ws.cell(r, 1, label).font = Font(bold=True)
-        ws.cell(r, 2, value)
+        _as_text_cells([ws.cell(r, 2, value)])
         r += 1
     r += 1
     ws.cell(r, 1, t("xlsx.sheet", lang)).font = head_font
@@ -113,6 +136,7 @@ def write_workbook(path: Path, tables: Sequence[Table], lang: str, *,
                     v = v.item()
                 row.append(v)
             sh.append(row)
+            _as_text_cells(sh[sh.max_row])
         for j, c in enumerate(cols, start=1):
             kind = tab.formats.get(c, "text")
             letter = get_column_letter(j)
@@ -159,7 +183,10 @@ def write_csvs(folder: Path, tables: Sequence[Table]) -> dict[str, Path]:
     out = {}
     for tab in tables:
         p = folder / f"{tab.name}.csv"
-        d: pd.DataFrame = tab.data
+        d: pd.DataFrame = tab.data.copy()
+        for c in d.columns:
+            if pd.api.types.is_object_dtype(d[c]) or pd.api.types.is_string_dtype(d[c]):
+                d[c] = d[c].map(defuse_text)
         d.to_csv(p, index=False, lineterminator="\n", float_format="%.10g")
         out[tab.name] = p
     return out

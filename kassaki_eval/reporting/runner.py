@@ -15,6 +15,24 @@
    ``reports/<year>/<run-id>/`` at the very end. A failure removes the temporary folder and
    raises :class:`~kassaki_eval.exceptions.ReportError` naming the notebook and the cell.
 
+Run safety:
+
+- **One run per report year at a time.** ``reports/<year>/.lock`` is locked (``flock``) for the
+  whole run, before the existing-report check; a second run for the same year fails at once
+  with a clear error and leaves the first alone. The lock dies with its process.
+- **Microdata never under reports/.** The analysis tables (pseudonymous ids) and the notebooks'
+  saved results live in a private work folder ``$TMPDIR/kassaki-work-<pid>-*`` (mode 0700),
+  reached from the run folder through the ``_work`` symbolic link; it is removed on any exit,
+  including SIGTERM/SIGHUP/SIGINT. After a hard kill (SIGKILL, power loss) run
+  ``kassaki-eval clean`` (:func:`clean_stale`): it removes the work folders of dead
+  processes and unlocked ``.tmp-*`` run folders.
+- **Failed notebooks** are kept for inspection in a fresh private folder
+  (``$TMPDIR/kassaki-failed-<year>-*``, 0700) and written with ``O_EXCL | O_NOFOLLOW``: a
+  planted file or symbolic link is never followed or overwritten.
+- **No absolute paths** are published: input paths are replaced by their file names in the
+  manifest, the executed notebooks, the HTML and the tables; a final scan refuses to publish
+  an output that still holds one.
+
 Example
 -------
 >>> from kassaki_eval.reporting.runner import run_report                # doctest: +SKIP
@@ -23,15 +41,22 @@ Example
 """
 from __future__ import annotations
 
+import contextlib
+import errno
+import fcntl
 import json
 import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
+
+import pandas as pd
 
 from .. import __version__, config
 from ..exceptions import ReportError, ReportExistsError
@@ -40,11 +65,20 @@ from .blocks import Table, load_blocks
 from .context import DATA, RESULTS, WORK
 from .i18n import t
 from .inputs import prepare_inputs, write_prepared
-from .manifest import (build_manifest, git_commit, package_versions, run_id_for, sha256_file,
-                       write_manifest)
+from .manifest import (
+    build_manifest,
+    git_commit,
+    package_versions,
+    run_id_for,
+    sha256_file,
+    write_manifest,
+)
 from .params import PartnerView, ReportParams, validate_params
 
-__all__ = ["NOTEBOOKS", "ReportPaths", "run_report", "notebooks_dir", "existing_reports"]
+__all__ = ["NOTEBOOKS", "ReportPaths", "run_report", "notebooks_dir", "existing_reports",
+           "year_lock", "clean_stale", "WORK_PREFIX", "redact_paths"]
+
+WORK_PREFIX = "kassaki-work-"     # private work folders in the temporary directory
 
 NOTEBOOKS: tuple[str, ...] = ("01_data_quality", "02_poverty", "03_targeting", "04_impact",
                               "05_summary")
@@ -146,7 +180,7 @@ def _kernel_manager_class() -> type:
 
 
 def _execute(name: str, nb: Any, out_path: Path, params_json: dict[str, Any], cwd: Path,
-             timeout: int) -> None:
+             timeout: int, failed_dir: list[Path]) -> None:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     try:
@@ -162,10 +196,26 @@ def _execute(name: str, nb: Any, out_path: Path, params_json: dict[str, Any], cw
     except PapermillExecutionError as e:
         keep = None
         if out_path.is_file():
-            keep = Path(tempfile.gettempdir()) / "kassaki-failed" / out_path.name
-            keep.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(out_path, keep)
+            keep = _keep_failed(out_path, failed_dir)
         raise _cell_error(name, e, out_path, keep) from None
+
+
+def _safe_copy(src: Path, dst: Path) -> Path:
+    """Copy ``src`` to a new file ``dst``: exclusive create, never through a symbolic link."""
+    fd = os.open(dst, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, "wb") as out, open(src, "rb") as inp:
+        shutil.copyfileobj(inp, out)
+    return dst
+
+
+def _keep_failed(out_path: Path, failed_dir: list[Path]) -> Path | None:
+    """Keep a failed executed notebook in this run's own private folder (created once)."""
+    try:
+        if not failed_dir:
+            failed_dir.append(Path(tempfile.mkdtemp(prefix="kassaki-failed-")))  # 0700
+        return _safe_copy(out_path, failed_dir[0] / out_path.name)
+    except OSError:
+        return None  # keeping a copy is a courtesy; the error itself must still be raised
 
 
 def _strip_volatile(path: Path) -> None:
@@ -180,7 +230,8 @@ def _strip_volatile(path: Path) -> None:
 
 
 def _run_notebooks(nbs: Mapping[str, Any], tmp: Path, params_json: dict[str, Any], timeout: int,
-                   jobs: int | None, say: Callable[[str], None], timings: dict[str, float]) -> None:
+                   jobs: int | None, say: Callable[[str], None], timings: dict[str, float],
+                   failed_dir: list[Path]) -> None:
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
     total = len(NOTEBOOKS)
@@ -190,7 +241,7 @@ def _run_notebooks(nbs: Mapping[str, Any], tmp: Path, params_json: dict[str, Any
         t0 = time.perf_counter()
         say(f"[{index[name]}/{total}] {name} ...")
         out_nb = tmp / "notebooks" / f"{name}.ipynb"
-        _execute(name, nbs[name], out_nb, params_json, tmp, timeout)
+        _execute(name, nbs[name], out_nb, params_json, tmp, timeout, failed_dir)
         _strip_volatile(out_nb)
         timings[name] = time.perf_counter() - t0
         say(f"[{index[name]}/{total}] {name} done ({timings[name]:.1f} s)")
@@ -276,6 +327,130 @@ def _source_text(params: ReportParams, lang: str) -> str:
     return t("report.source_files", lang)
 
 
+@contextlib.contextmanager
+def year_lock(year_dir: Path, year: int) -> Any:
+    """Hold ``year_dir/.lock`` (``flock``, exclusive, non-blocking) for one report run.
+
+    Raises :class:`ReportError` at once when another process holds it. The lock is released
+    when the block ends or the process dies (a SIGKILL leaves no stale lock).
+    """
+    year_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(year_dir / ".lock", os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError as e:
+            if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                raise
+            holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "?"
+            raise ReportError(
+                f"another report run for {year} is in progress (process {holder} holds "
+                f"{year_dir.name}/.lock). Nothing was run. Fix: wait for it to finish, then run "
+                f"again (a finished report of the same inputs is kept; --overwrite replaces "
+                f"it).") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(out_root: Path | None = None) -> list[Path]:
+    """Remove what a hard-killed run left: private work folders of dead processes and
+    ``.tmp-*`` run folders of report years nobody is running. Returns what was removed.
+
+    This is ``kassaki-eval clean``.
+    """
+    removed: list[Path] = []
+    for d in Path(tempfile.gettempdir()).glob(f"{WORK_PREFIX}*"):
+        try:
+            pid = int(d.name[len(WORK_PREFIX):].split("-")[0])
+        except ValueError:
+            continue
+        if d.is_dir() and not d.is_symlink() and d.stat().st_uid == os.getuid() \
+                and not _pid_alive(pid):
+            shutil.rmtree(d, ignore_errors=True)
+            removed.append(d)
+    root = Path(out_root or config.reports_dir())
+    for year_dir in sorted(p for p in root.glob("*") if p.is_dir()):
+        stale = [t for t in year_dir.glob(".tmp-*") if t.is_dir() and not t.is_symlink()]
+        if not stale:
+            continue
+        try:
+            with year_lock(year_dir, int(year_dir.name) if year_dir.name.isdigit() else 0):
+                for t in stale:
+                    work = t / WORK
+                    if work.is_symlink():
+                        target = Path(os.readlink(work))
+                        work.unlink()
+                        if target.name.startswith(WORK_PREFIX) and target.is_dir():
+                            shutil.rmtree(target, ignore_errors=True)
+                    shutil.rmtree(t, ignore_errors=True)
+                    removed.append(t)
+        except ReportError:
+            continue  # a run is in progress for that year: its folders are not stale
+    return removed
+
+
+def redact_paths(text: str, paths: Sequence[Path | str]) -> str:
+    """``text`` with every given absolute path replaced by its file name (also JSON-escaped)."""
+    for raw in sorted({str(p) for p in paths if str(p).startswith("/")}, key=len, reverse=True):
+        name = Path(raw).name
+        text = text.replace(raw, name).replace(json.dumps(raw)[1:-1], name)
+    return text
+
+
+def _input_paths(p: ReportParams) -> list[Path]:
+    src = p.source
+    out: list[Path] = []
+    if src.kind == "files":
+        out = [Path(src.registry), *(Path(x) for x in src.survey), Path(src.participation),
+               Path(src.rollout)]
+    if p.previous is not None:
+        out.append(Path(p.previous))
+    full = out + [q.resolve() for q in out]
+    return full + [q.parent for q in full if q.parent != Path("/")]
+
+
+def _redacted_params(params_json: dict[str, Any], paths: Sequence[Path]) -> dict[str, Any]:
+    return json.loads(redact_paths(json.dumps(params_json), paths))
+
+
+class _Terminated(SystemExit):
+    """Raised in the main thread on SIGTERM/SIGHUP so that every clean-up block runs."""
+
+
+@contextlib.contextmanager
+def _cleanup_on_signals(cleanup: Callable[[], None]) -> Any:
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    sigs = [signal.SIGTERM, signal.SIGHUP]
+    old = {sg: signal.getsignal(sg) for sg in sigs}
+
+    def handler(signum: int, frame: Any) -> None:
+        cleanup()  # at once: kernels may keep the pool busy for minutes
+        raise _Terminated(128 + signum)
+
+    for sg in sigs:
+        signal.signal(sg, handler)
+    try:
+        yield
+    finally:
+        for sg, h in old.items():
+            signal.signal(sg, h)
+
+
 def run_report(params: Mapping[str, Any] | ReportParams, *, out_root: Path | None = None,
                overwrite: bool = False, echo: Callable[[str], None] | None = None,
                notebooks: Path | None = None, timeout: int = 900,
@@ -290,115 +465,189 @@ def run_report(params: Mapping[str, Any] | ReportParams, *, out_root: Path | Non
     p = validate_params(params)
     view = PartnerView(p.partner)
     year_dir = Path(out_root or config.reports_dir()) / str(p.year)
+    with year_lock(year_dir, p.year):
+        return _run_locked(p, view, year_dir, t_start, say, overwrite, notebooks, timeout, jobs)
+
+
+def _run_locked(p: ReportParams, view: PartnerView, year_dir: Path, t_start: float,
+                say: Callable[[str], None], overwrite: bool, notebooks: Path | None,
+                timeout: int, jobs: int | None) -> ReportPaths:
     old = existing_reports(year_dir, view.name)
     if old and not overwrite:
         raise ReportExistsError(
-            f"a {p.year} report ({view.name} view) exists already: {old[-1]}. Nothing was run. "
-            f"Fix: pass --overwrite to replace a report made from the same inputs and "
-            f"parameters (other runs are kept), or --out DIR to write elsewhere.")
+            f"a {p.year} report ({view.name} view) exists already: {old[-1].name} in "
+            f"{year_dir.name}/. Nothing was run. Fix: pass --overwrite to replace a report made "
+            f"from the same inputs and parameters (other runs are kept), or --out DIR to write "
+            f"elsewhere.")
     nbs = _read_notebooks(notebooks or notebooks_dir(), NOTEBOOKS)
     _check_kernel()
     params_json = p.to_json_dict()
+    secret_paths = _input_paths(p)
+    public_params = _redacted_params(params_json, secret_paths)
     timings: dict[str, float] = {}
+    failed_dir: list[Path] = []
 
-    year_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{view.name}-", dir=year_dir))
-    tmp.chmod(0o755)  # mkdtemp makes it private; a published report is readable
-    try:
-        t0 = time.perf_counter()
-        say(f"[inputs] {_source_text(p, 'en')} ...")
-        demo = p.source.kind == "demo"
-        prep = prepare_inputs(p, tmp / "inputs" if demo else None, root=tmp)
-        write_prepared(prep, tmp / WORK / DATA)
-        timings["inputs"] = time.perf_counter() - t0
-        run_id = run_id_for(params_json, prep.input_hashes(), view.name)
-        final = year_dir / run_id
-        if final.exists() and not overwrite:
-            raise ReportExistsError(f"{final} exists already (same inputs and parameters). "
-                                    f"Fix: pass --overwrite.")
-        say(f"[inputs] {len(prep.files)} files, {len(prep.tables)} tables validated "
-            f"({timings['inputs']:.1f} s); run id {run_id}")
-        nb_hashes = {n: sha256_file((notebooks or notebooks_dir()) / f"{n}.py") for n in NOTEBOOKS}
-        partial = {"params": params_json, "inputs": prep.files, "software": package_versions(),
-                   "git": git_commit(), "notebooks": nb_hashes, "year": p.year}
-        (tmp / WORK / "manifest.partial.json").write_text(json.dumps(partial, default=str))
+    work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))  # 0700, not in reports/
+    done = threading.Event()
 
-        (tmp / "notebooks").mkdir()
-        _run_notebooks(nbs, tmp, params_json, timeout, jobs, say, timings)
-
-        t0 = time.perf_counter()
-        say("[publish] HTML, xlsx, CSV, manifest ...")
-        blocks = load_blocks(tmp / WORK / RESULTS)
-        tables = _published_tables(blocks, view)
-        from .excel import write_csvs, write_workbook
-        from .html import assemble_report
-        csvs = write_csvs(tmp / "tables", tables)
-        executed = [(n, json.loads((tmp / "notebooks" / f"{n}.ipynb").read_text()))
-                    for n in NOTEBOOKS]
-        html_paths, xlsx_paths, sheets = {}, {}, {}
-        for lang in p.languages:
-            view_txt = t(f"val.partner.{view.partner}", lang) if view.partner else \
-                t("report.view_full", lang)
-            subtitle = [t("report.subtitle", lang, year=p.year),
-                        t("report.run", lang, run_id=run_id, source=_source_text(p, lang),
-                          view=view_txt)]
-            if demo:
-                subtitle.append(t("report.demo_warning", lang))
-            doc = assemble_report(executed, lang, title=t("report.title", lang),
-                                  subtitle_lines=subtitle,
-                                  footer=t("report.footer", lang, version=__version__))
-            html_paths[lang] = tmp / f"report_{p.year}_{lang}.html"
-            html_paths[lang].write_text(doc, encoding="utf-8")
-            readme = [(t("xlsx.run_id", lang), run_id), (t("xlsx.year", lang), str(p.year)),
-                      (t("xlsx.language", lang), lang), (t("xlsx.view", lang), view_txt),
-                      (t("xlsx.k", lang), str(p.k_suppress)),
-                      (t("xlsx.manifest", lang), "manifest.json")]
-            xlsx_paths[lang] = tmp / f"tables_{p.year}_{lang}.xlsx"
-            sheets[lang] = write_workbook(xlsx_paths[lang], tables, lang, readme=readme)
-        keys = _key_results(blocks)
-        (tmp / "key_results.json").write_text(json.dumps(keys, indent=1) + "\n")
-
-        ids: set[str] = set()
-        for name in ("registry", "survey", "participation"):
-            for col in ("family_id", "hh_id", "record_id"):
-                df = prep.tables.get(name)
-                if df is not None and col in df.columns:
-                    ids.update(df[col].dropna().astype(str).tolist())
-        shutil.rmtree(tmp / WORK)
-        _scan_outputs(tmp, ids - {""})  # before the manifest: it hashes what was checked
-        timings["publish"] = time.perf_counter() - t0
-
-        table_meta = [{"name": tab.name, "sheet": tab.name, "csv": f"tables/{tab.name}.csv",
-                       "rows": int(len(tab.data)), "columns": [str(c) for c in tab.data.columns],
-                       "suppressed_rows": tab.n_suppressed, "count_col": tab.count_col,
-                       "title_key": tab.title_key,
-                       "sha256": sha256_file(csvs[tab.name])} for tab in tables]
-        outputs = {str(f.relative_to(tmp)): sha256_file(f) for f in
-                   [*html_paths.values(), *xlsx_paths.values(), tmp / "key_results.json",
-                    *csvs.values(), *sorted((tmp / "notebooks").glob("*.ipynb"))]}
-        timings["total"] = time.perf_counter() - t_start
-        manifest = build_manifest(
-            run_id=run_id, params_json=params_json, inputs=prep.files, tables=table_meta,
-            outputs=outputs, timings=timings, notebooks=nb_hashes,
-            extra={"view": view.name, "languages": list(p.languages),
-                   "sheets": {lang: s for lang, s in sheets.items()},
-                   "loader": prep.loader, "executed_notebooks": [
-                       f"notebooks/{n}.ipynb" for n in NOTEBOOKS]})
-        write_manifest(tmp / "manifest.json", manifest)
-
-        # publish: one rename; an existing folder of the same run id is swapped out first
-        trash = None
-        if final.exists():
-            trash = year_dir / f".old-{run_id}-{os.getpid()}"
-            final.rename(trash)
-        tmp.rename(final)
-        if trash is not None:
-            shutil.rmtree(trash, ignore_errors=True)
-    except BaseException:
+    def cleanup() -> None:
+        if done.is_set():
+            return
+        done.set()
+        shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
+
+    try:
+        with _cleanup_on_signals(cleanup):
+            tmp.chmod(0o755)  # mkdtemp makes it private; a published report is readable
+            (tmp / WORK).symlink_to(work, target_is_directory=True)
+            final, html_paths, xlsx_paths, run_id = _build(
+                p, view, year_dir, tmp, work, nbs, params_json, public_params, secret_paths,
+                timings, say, overwrite, notebooks, timeout, jobs, failed_dir, t_start)
+    except BaseException:
+        cleanup()
         raise
+    shutil.rmtree(work, ignore_errors=True)
     seconds = time.perf_counter() - t_start
     return ReportPaths(folder=final, run_id=run_id,
                        html={k: final / v.name for k, v in html_paths.items()},
                        xlsx={k: final / v.name for k, v in xlsx_paths.items()},
                        manifest=final / "manifest.json", seconds=seconds)
+
+
+def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: Path,
+           nbs: dict[str, Any], params_json: dict[str, Any], public_params: dict[str, Any],
+           secret_paths: list[Path], timings: dict[str, float], say: Callable[[str], None],
+           overwrite: bool, notebooks: Path | None, timeout: int, jobs: int | None,
+           failed_dir: list[Path], t_start: float
+           ) -> tuple[Path, dict[str, Path], dict[str, Path], str]:
+    t0 = time.perf_counter()
+    say(f"[inputs] {_source_text(p, 'en')} ...")
+    demo = p.source.kind == "demo"
+    # demo raw inputs are written to the private folder first and copied at publish time
+    prep = prepare_inputs(p, work / "inputs" if demo else None, root=work)
+    write_prepared(prep, work / DATA)
+    timings["inputs"] = time.perf_counter() - t0
+    run_id = run_id_for(public_params, prep.input_hashes(), view.name)
+    final = year_dir / run_id
+    if final.exists() and not overwrite:
+        raise ReportExistsError(f"{year_dir.name}/{run_id} exists already (same inputs and "
+                                f"parameters). Fix: pass --overwrite.")
+    say(f"[inputs] {len(prep.files)} files, {len(prep.tables)} tables validated "
+        f"({timings['inputs']:.1f} s); run id {run_id}")
+    nb_hashes = {n: sha256_file((notebooks or notebooks_dir()) / f"{n}.py") for n in NOTEBOOKS}
+    partial = {"params": public_params, "inputs": prep.files, "software": package_versions(),
+               "git": git_commit(), "notebooks": nb_hashes, "year": p.year}
+    (work / "manifest.partial.json").write_text(json.dumps(partial, default=str))
+
+    (tmp / "notebooks").mkdir()
+    _run_notebooks(nbs, tmp, params_json, timeout, jobs, say, timings, failed_dir)
+
+    t0 = time.perf_counter()
+    say("[publish] HTML, xlsx, CSV, manifest ...")
+    for n in NOTEBOOKS:  # the injected parameters cell holds the input paths
+        nb_path = tmp / "notebooks" / f"{n}.ipynb"
+        nb_path.write_text(redact_paths(nb_path.read_text(encoding="utf-8"), secret_paths),
+                           encoding="utf-8")
+    blocks = load_blocks(work / RESULTS)
+    tables = [_redact_table(tab, secret_paths) for tab in _published_tables(blocks, view)]
+    from .excel import write_csvs, write_workbook
+    from .html import assemble_report
+    csvs = write_csvs(tmp / "tables", tables)
+    executed = [(n, json.loads((tmp / "notebooks" / f"{n}.ipynb").read_text()))
+                for n in NOTEBOOKS]
+    html_paths, xlsx_paths, sheets = {}, {}, {}
+    for lang in p.languages:
+        view_txt = t(f"val.partner.{view.partner}", lang) if view.partner else \
+            t("report.view_full", lang)
+        subtitle = [t("report.subtitle", lang, year=p.year),
+                    t("report.run", lang, run_id=run_id, source=_source_text(p, lang),
+                      view=view_txt)]
+        if demo:
+            subtitle.append(t("report.demo_warning", lang))
+        doc = assemble_report(executed, lang, title=t("report.title", lang),
+                              subtitle_lines=subtitle,
+                              footer=t("report.footer", lang, version=__version__))
+        html_paths[lang] = tmp / f"report_{p.year}_{lang}.html"
+        html_paths[lang].write_text(redact_paths(doc, secret_paths), encoding="utf-8")
+        readme = [(t("xlsx.run_id", lang), run_id), (t("xlsx.year", lang), str(p.year)),
+                  (t("xlsx.language", lang), lang), (t("xlsx.view", lang), view_txt),
+                  (t("xlsx.k", lang), str(p.k_suppress)),
+                  (t("xlsx.manifest", lang), "manifest.json")]
+        xlsx_paths[lang] = tmp / f"tables_{p.year}_{lang}.xlsx"
+        sheets[lang] = write_workbook(xlsx_paths[lang], tables, lang, readme=readme)
+    keys = _key_results(blocks)
+    (tmp / "key_results.json").write_text(
+        redact_paths(json.dumps(keys, indent=1), secret_paths) + "\n")
+
+    ids: set[str] = set()
+    for name in ("registry", "survey", "participation"):
+        for col in ("family_id", "hh_id", "record_id"):
+            df = prep.tables.get(name)
+            if df is not None and col in df.columns:
+                ids.update(df[col].dropna().astype(str).tolist())
+    (tmp / WORK).unlink()  # the link to the private work folder; the folder goes at the end
+    if demo and (work / "inputs").is_dir():
+        shutil.copytree(work / "inputs", tmp / "inputs")  # synthetic raw files: re-runnable
+    _scan_outputs(tmp, ids - {""})  # before the manifest: it hashes what was checked
+    _scan_paths(tmp, [*secret_paths, work, tmp, year_dir.resolve()])
+    timings["publish"] = time.perf_counter() - t0
+
+    table_meta = [{"name": tab.name, "sheet": tab.name, "csv": f"tables/{tab.name}.csv",
+                   "rows": int(len(tab.data)), "columns": [str(c) for c in tab.data.columns],
+                   "suppressed_rows": tab.n_suppressed,
+                   "count_col": tab.count_col, "title_key": tab.title_key,
+                   "sha256": sha256_file(csvs[tab.name])} for tab in tables]
+    outputs = {str(f.relative_to(tmp)): sha256_file(f) for f in
+               [*html_paths.values(), *xlsx_paths.values(), tmp / "key_results.json",
+                *csvs.values(), *sorted((tmp / "notebooks").glob("*.ipynb"))]}
+    timings["total"] = time.perf_counter() - t_start
+    manifest = build_manifest(
+        run_id=run_id, params_json=public_params, inputs=prep.files, tables=table_meta,
+        outputs=outputs, timings=timings, notebooks=nb_hashes,
+        extra={"view": view.name, "languages": list(p.languages),
+               "sheets": {lang: s for lang, s in sheets.items()},
+               "loader": prep.loader, "executed_notebooks": [
+                   f"notebooks/{n}.ipynb" for n in NOTEBOOKS]})
+    write_manifest(tmp / "manifest.json", manifest)
+
+    # publish: one rename; an existing folder of the same run id is swapped out first
+    trash = None
+    if final.exists():
+        trash = year_dir / f".old-{run_id}-{os.getpid()}"
+        final.rename(trash)
+    tmp.rename(final)
+    if trash is not None:
+        shutil.rmtree(trash, ignore_errors=True)
+    return final, html_paths, xlsx_paths, run_id
+
+
+def _redact_table(tab: Table, paths: Sequence[Path]) -> Table:
+    d = tab.data.copy()
+    for c in d.columns:
+        if pd.api.types.is_object_dtype(d[c]) or pd.api.types.is_string_dtype(d[c]):
+            d[c] = d[c].map(lambda v: redact_paths(v, paths) if isinstance(v, str) else v)
+    return Table(tab.name, d, dict(tab.formats), tab.title_key, tab.note_key, tab.translate,
+                 tab.n_suppressed, tab.count_col)
+
+
+def _scan_paths(folder: Path, paths: Sequence[Path]) -> None:
+    """Refuse to publish an output that names an absolute path of this machine."""
+    # a path of one or two parts (/, /tmp, /home) is too common a text to refuse on
+    needles = sorted({str(q) for q in paths if len(Path(q).parts) >= 3}, key=len, reverse=True)
+    for f in sorted(folder.rglob("*")):
+        if not f.is_file() or f.suffix not in (".html", ".csv", ".json", ".ipynb", ".xlsx"):
+            continue
+        if f.is_relative_to(folder / "inputs"):
+            continue
+        if f.suffix == ".xlsx":
+            import zipfile
+            with zipfile.ZipFile(f) as z:
+                text = "\n".join(z.read(n).decode("utf-8", "replace") for n in z.namelist())
+        else:
+            text = f.read_text(encoding="utf-8", errors="replace")
+        hit = next((n for n in needles if n in text or json.dumps(n)[1:-1] in text), None)
+        if hit is not None:
+            raise ReportError(f"output {f.relative_to(folder)} would publish an absolute path "
+                              f"of this machine (…/{Path(hit).name}). Nothing was published.")

@@ -16,13 +16,11 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import fake_nik, make_participation, make_registry_raw, make_survey, sha256
 
-from conftest import (fake_name, fake_nik, make_participation, make_registry_raw, make_survey,
-                      sha256)
 from kassaki_eval import reference
 from kassaki_eval.data import load_table, pseudonymise_registry, validate
 from kassaki_eval.exceptions import DataFileError, SchemaError
-
 
 # --------------------------------------------------------------------------------------------
 # writers (all formats the loaders read)
@@ -850,3 +848,159 @@ def test_catalogue_counts_by_outcome():
     n_err = len(CASES) - n_ok
     print(f"\ncatalogue: {len(CASES)} cases, {n_ok} correct result, {n_err} clear error")
     assert len({c.name for c in CASES}) == len(CASES)
+
+
+# ---- more file shapes met in district offices ------------------------------------------------
+
+def _bytes(name: str, data: bytes) -> Callable[[Path], Path]:
+    def build(tmp: Path) -> Path:
+        p = tmp / name
+        p.write_bytes(data)
+        return p
+    return build
+
+
+def _zip_with(name: str, member: str, text: str = "x") -> Callable[[Path], Path]:
+    def build(tmp: Path) -> Path:
+        import zipfile
+        p = tmp / name
+        with zipfile.ZipFile(p, "w") as z:
+            z.writestr(member, text)
+        return p
+    return build
+
+
+def _header_only(tmp: Path) -> Path:
+    return write(make_survey().head(0), tmp / "survey.csv")
+
+
+def _utf16(tmp: Path) -> Path:
+    p = tmp / "survey.csv"
+    p.write_bytes(make_survey().to_csv(index=False, sep="\t").encode("utf-16"))
+    return p
+
+
+def _sep(sep: str, name: str, crlf: bool = False) -> Callable[[Path], Path]:
+    def build(tmp: Path) -> Path:
+        p = tmp / name
+        p.write_bytes(make_survey().to_csv(index=False, sep=sep,
+                                           lineterminator="\r\n" if crlf else "\n").encode())
+        return p
+    return build
+
+
+def _xlsx_blank_margins(tmp: Path) -> Path:
+    p = tmp / "survey.xlsx"
+    with pd.ExcelWriter(p, engine="openpyxl") as w:
+        make_survey().to_excel(w, index=False, sheet_name="survey")
+        ws = w.sheets["survey"]
+        ws.cell(ws.max_row + 3, 1, None)
+        ws.cell(2, ws.max_column + 2, None)
+    return p
+
+
+def _nik_spaces(df: pd.DataFrame) -> None:
+    df.loc[3, "nik_head"] = " ".join([df.loc[3, "nik_head"][i:i + 4] for i in range(0, 16, 4)])
+
+
+def _leading_zero_ids(df: pd.DataFrame) -> None:
+    df["hh_id"] = [f"00{i:04d}" for i in range(len(df))]
+
+
+def _serial_dates(df: pd.DataFrame) -> None:
+    df["start_date"] = df["start_date"].astype(object)
+    df.loc[[1, 4], "start_date"] = ["45306", "45400"]
+
+
+def _nbsp_codes(df: pd.DataFrame) -> None:
+    df["village_code"] = df["village_code"] + "\u00a0"
+
+
+def _float_years(df: pd.DataFrame) -> None:
+    df["year"] = df["year"].astype(float)
+
+
+def _negative_amount(df: pd.DataFrame) -> None:
+    df.loc[[2], "amount_rp"] = -500000.0
+
+
+def _stata_labels(tmp: Path) -> Path:
+    df = make_survey()
+    df["head_sex"] = df["head_sex"].astype("category")
+    df["zone"] = df["zone"].astype("category")
+    return write(df, tmp / "susenas.dta")
+
+
+def _leading_zeros_kept(df: pd.DataFrame) -> None:
+    assert df["hh_id"].iloc[0] == "000000" and df["hh_id"].iloc[-1].startswith("00")
+
+
+MORE: list[Case] = [
+    Case("an empty file (0 bytes)", "survey", _bytes("survey.csv", b""), DataFileError,
+         ["survey.csv is not what its name says: the extension '.csv' claims CSV text, but the "
+          "content is an empty file. Fix: the file has no content; export it again"]),
+    Case("a header and no rows", "survey", _header_only, SchemaError,
+         ["survey: column '*' table is empty: 0 rows. Fix: the file has a header but no rows"]),
+    Case("a PDF named .csv", "survey", _bytes("survey.csv", b"%PDF-1.4\n%\xe2\xe3\n"),
+         DataFileError, ["the content is a PDF document"]),
+    Case("Excel 'Unicode text' (UTF-16) named .csv", "survey", _utf16, DataFileError,
+         ["the content is UTF-16 text (Excel's 'Unicode text'). Fix: save it again as "
+          "'CSV UTF-8 (Comma delimited)'"]),
+    Case("an OpenDocument spreadsheet named .xlsx", "survey",
+         _zip_with("survey.xlsx", "mimetype", "application/vnd.oasis.opendocument.spreadsheet"),
+         DataFileError, ["the content is an OpenDocument spreadsheet (.ods). Fix: open it and "
+                         "save it as 'Excel Workbook (.xlsx)'"]),
+    Case("a plain ZIP archive named .xlsx", "survey", _zip_with("survey.xlsx", "survey.csv"),
+         DataFileError, ["the content is a ZIP archive (not an Excel workbook)"]),
+    Case("a Word document named .xlsx", "survey", _zip_with("survey.xlsx", "word/document.xml"),
+         DataFileError, ["the content is a Word document"]),
+    Case("tab-separated .tsv is read", "survey", _sep("\t", "survey.tsv"), None, [],
+         check=_rows(54)),
+    Case("'|'-separated text with CRLF line ends is read", "survey",
+         _sep("|", "survey.txt", crlf=True), None, [], check=_rows(54)),
+    Case("a workbook with blank rows and columns around the data", "survey",
+         _xlsx_blank_margins, None, [], check=_rows(54)),
+    Case("an NIK written in groups of four digits", "registry", _reg(_nik_spaces), SchemaError,
+         ["registry_raw: column 'nik_head' is not exactly 16 digits: 1 row (e.g. row 5)"],
+         ("nik_head", 1), {"demo": True}),
+    Case("household ids with leading zeros stay text", "survey", _survey(_leading_zero_ids),
+         None, [], check=_leading_zeros_kept),
+    Case("Excel serial numbers instead of dates", "participation", _part(_serial_dates),
+         SchemaError,
+         ["participation: column 'start_date' has dates that do not parse ('45306', '45400'): "
+          "2 rows (e.g. R0001, R0004). Fix: write dates as YYYY-MM-DD"], ("start_date", 2)),
+    Case("non-breaking spaces after village codes (copied from a web page)", "survey",
+         _survey(_nbsp_codes), None, [], check=_normalised),
+    Case("years exported as 2023.0", "survey", _survey(_float_years), None, [],
+         check=lambda df: None if df["year"].dtype == "int64" else pytest.fail("year")),
+    Case("a negative amount", "participation", _part(_negative_amount), SchemaError,
+         ["participation: column 'amount_rp' has negative values (-500000): 1 row "
+          "(e.g. R0002). Fix: 'amount_rp' must be >= 0"], ("amount_rp", 1)),
+    Case("Stata value labels for categories are read as text", "survey", _stata_labels, None,
+         [], check=lambda df: None if set(df["head_sex"]) <= {"M", "F"} else pytest.fail("sex")),
+]
+CASES.extend(MORE)
+
+
+def test_permission_denied_is_a_clear_error(tmp_path: Path, monkeypatch):
+    """Root reads any file, so the refusal of the operating system is simulated."""
+    import builtins
+    path = write(make_survey(), tmp_path / "survey.csv")
+    real_open = builtins.open
+
+    def deny(file, *a, **kw):  # noqa: ANN001
+        if str(file) == str(path):
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *a, **kw)
+
+    monkeypatch.setattr(builtins, "open", deny)
+    with pytest.raises(DataFileError, match=r"survey.csv cannot be read: permission denied\. "
+                                             r"Fix: ask the file's owner for read access"):
+        load_table(path, "survey")
+
+
+def test_key_of_spaces_is_refused(tmp_path: Path):
+    from kassaki_eval.exceptions import ConfigError
+    path = write(make_registry_raw(), tmp_path / "p3ke.csv")
+    with pytest.raises(ConfigError, match=r"made of spaces"):
+        load_table(path, "registry", key=" " * 32)

@@ -173,6 +173,85 @@ def test_small_cells_are_suppressed_in_published_tables(report):
     assert "suppressed because they rest on too few households" in html
 
 
+def published_system(folder: Path) -> tuple["System", int]:
+    """Every additive relation between the published numbers of one report folder.
+
+    Kecamatan tables (poverty profile, survey sample, registry) against the zone totals
+    (poverty_groups) and the district totals (poverty_district, survey_waves, key_results);
+    the same quantity published by two tables is one variable. Returns the system and the
+    number of suppressed cells in all published tables.
+    """
+    from attack import System
+
+    def read(name: str) -> list[dict[str, str]]:
+        with open(folder / "tables" / f"{name}.csv", newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    def num(v: str) -> float | None:
+        return None if v == "" else float(v)
+
+    m = load_manifest(folder)
+    year = m["year"]
+    n_blank = 0
+    for t in m["tables"]:
+        for r in read(t["name"]):
+            if r.get("suppressed") == "True":
+                n_blank += sum(1 for c, v in r.items() if v == "" and not c.startswith("_"))
+    keys = json.loads((folder / "key_results.json").read_text())
+    zone_of = {}
+    s = System()
+    survey_cols = ("n_hh", "hh_weighted", "n_psu", "pop_share", "p0_contribution")
+    kecs: set[str] = set()
+    for name in ("poverty_kecamatan", "survey_sample"):
+        for r in read(name):
+            kecs.add(r["kec_code"])
+            if "zone" in r:
+                zone_of[r["kec_code"]] = r["zone"]
+            for c in survey_cols:
+                if c in r:
+                    s.value((c, r["kec_code"]), num(r[c]))
+    district = {r["year"]: r for r in read("poverty_district")}[str(year)]
+    waves = {r["year"]: r for r in read("survey_waves")}[str(year)]
+    ks = sorted(kecs)
+    s.total([("n_hh", k) for k in ks], float(district["n_hh"]))
+    s.total([("n_hh", k) for k in ks], float(keys["survey_n_hh"]["value"]))
+    s.total([("hh_weighted", k) for k in ks], float(waves["hh_weighted"]))
+    s.total([("n_psu", k) for k in ks], float(waves["n_psu"]))
+    s.total([("pop_share", k) for k in ks], 1.0)
+    s.total([("p0_contribution", k) for k in ks], 1.0)
+    for g in read("poverty_groups"):
+        if g["dimension"] != "zone" or g["suppressed"] == "True":
+            continue
+        members = [k for k in ks if zone_of.get(k) == g["group"]]
+        for c in ("n_hh", "pop_share", "p0_contribution"):
+            s.total([(c, k) for k in members], float(g[c]))
+    reg = read("registry_kecamatan")
+    for r in reg:
+        s.value(("n_families", r["kec_code"]), num(r["n_families"]))
+        sh, n = num(r["share_desil_1_4"]), num(r["n_families"])
+        s.value(("n_desil_1_4", r["kec_code"]), None if sh is None or n is None else sh * n)
+    s.total([("n_families", r["kec_code"]) for r in reg], float(keys["registry_families"]["value"]))
+    s.total([("n_desil_1_4", r["kec_code"]) for r in reg],
+            float(keys["registry_desil_1_4"]["value"]))
+    return s, n_blank
+
+
+def test_no_suppressed_cell_is_recovered_from_all_published_numbers(report):
+    """The disclosure attack on the whole report (numbers printed for the closing note)."""
+    from attack import attack
+    s, n_blank = published_system(report["paths"].folder)
+    res = attack(s)
+    recovered = [u for u, (lo, hi) in res.items()
+                 if hi - lo < (0.5 if u[0] in ("n_hh", "hh_weighted", "n_psu", "n_families",
+                                                "n_desil_1_4") else 1e-6)]
+    widths = sorted(hi - lo for u, (lo, hi) in res.items() if u[0] == "n_hh")
+    print(f"\ndisclosure attack: {n_blank} suppressed cells in the published tables, "
+          f"{len(res)} of them in additive relations attacked, {len(recovered)} recovered; "
+          f"narrowest n_hh interval {widths[0] if widths else float('nan'):.0f} households")
+    assert n_blank > 0 and len(res) > 0
+    assert recovered == []
+
+
 def test_existing_report_is_not_overwritten(report):
     before = report["paths"].manifest.read_bytes()
     with pytest.raises(ReportExistsError, match="--overwrite"):
@@ -194,7 +273,11 @@ def test_failing_notebook_publishes_nothing_and_names_the_cell(tmp_path, report)
     assert "notebook 03_targeting failed in cell" in msg
     assert "S.no_such_section" in msg and "AttributeError" in msg
     assert "Nothing was published" in msg
-    assert list((out / "2025").iterdir()) == []  # no report folder, no temporary folder
+    # no report folder, no temporary folder: only the (released) lock file of the year
+    assert [q.name for q in (out / "2025").iterdir()] == [".lock"]
+    kept = Path(re.search(r"kept at (\S+\.ipynb)", msg).group(1))
+    assert kept.is_file() and (kept.parent.stat().st_mode & 0o777) == 0o700
+    assert "kassaki-failed-" in kept.parent.name and not kept.is_relative_to(out)
 
 
 @pytest.mark.slow
