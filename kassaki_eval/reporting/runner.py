@@ -290,6 +290,20 @@ def _key_results(blocks: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for m in blocks:
         out.update(m.get("numbers", {}))
+    # a headline number of a group that a table suppresses would undo the suppression
+    hidden = set()
+    for m in blocks:
+        for df in m["tables_data"].values():
+            if "group" in df.columns and "suppressed" in df.columns:
+                hidden |= {str(g) for g in df.loc[df["suppressed"].astype(bool), "group"]}
+    hidden -= {"all", "total"}
+    for name in out:
+        g = next((g for g in hidden if name.endswith(f"_{g}")), None)
+        if g is not None:
+            raise ReportError(f"key result '{name}' rests on the group '{g}', which a published "
+                              f"table suppresses (too few households). Nothing was published. "
+                              f"Fix: merge the group with a neighbour or leave the headline "
+                              f"number out for this report.")
     return out  # notebook order, then the order each section recorded them
 
 

@@ -59,3 +59,33 @@ def test_ingest_writes_pseudonymised_table(tmp_path: Path, capsys):
                  "--demo"]) == 2
     assert "must differ from the input" in capsys.readouterr().err
     assert sha256(src) == before
+
+
+def test_ingest_refuses_undeclared_personal_columns_then_honours_pii(tmp_path: Path, capsys):
+    """Extra personal columns (a full name, a spouse's NIK, an address) are never written."""
+    from conftest import fake_nik
+    raw = make_registry_raw()
+    raw["nama_lengkap"] = [f"Andi Baso Contoh{chr(65 + i % 26)}" for i in range(len(raw))]
+    raw["nik_pasangan"] = [fake_nik(700 + i) for i in range(len(raw))]
+    raw["alamat"] = [f"Jl. Contoh No. {i}, RT 01/RW 02" for i in range(len(raw))]
+    src = tmp_path / "p3ke.csv"
+    raw.to_csv(src, index=False)
+    before = sha256(src)
+    out = tmp_path / "registry.parquet"
+    assert main(["ingest", str(src), "--table", "registry", "--out", str(out), "--demo"]) == 2
+    text = capsys.readouterr().out
+    assert text.startswith("registry_raw (p3ke.csv): 3 problems found")
+    for col in ("nama_lengkap", "nik_pasangan", "alamat"):
+        assert f"column '{col}' looks like personal data" in text
+    assert not out.exists()
+    assert main(["ingest", str(src), "--table", "registry", "--out", str(out), "--demo",
+                 "--pii", "nama_lengkap=drop", "--pii", "alamat=drop",
+                 "--pii", "nik_pasangan=hash"]) == 0
+    reg = pd.read_parquet(out)
+    assert "nama_lengkap" not in reg and "alamat" not in reg
+    assert reg["nik_pasangan"].str.fullmatch(r"P[0-9a-f]{16}").all()
+    written = out.read_bytes()
+    assert b"Contoh" not in written and fake_nik(700).encode() not in written
+    assert sha256(src) == before
+    assert main(["validate", str(src), "--table", "registry", "--pii", "alamat=keep"]) == 2
+    assert "must be COLUMN=hash or COLUMN=drop" in capsys.readouterr().err

@@ -72,7 +72,11 @@ def attack(system: System, tol: dict[str, float] | None = None
                      b_eq=np.array(b_eq) if b_eq else None, bounds=(0, None), method="highs")
         hi = linprog(-c, A_eq=np.array(a_eq) if a_eq else None,
                      b_eq=np.array(b_eq) if b_eq else None, bounds=(0, None), method="highs")
+        if lo.status == 2 or hi.status == 2:
+            # the stated relations contradict the published numbers: the attack model is
+            # wrong, and a "nothing recovered" from it would mean nothing
+            raise AssertionError(f"published numbers violate the stated relations ({u})")
         lo_v = lo.fun if lo.status == 0 else 0.0
-        hi_v = -hi.fun if hi.status == 0 else np.inf
+        hi_v = -hi.fun if hi.status == 0 else np.inf  # unbounded above
         out[u] = (float(lo_v), float(hi_v))
     return out

@@ -307,3 +307,26 @@ def test_partner_view_and_previous_year(report, tmp_path):
     assert "Comparison with last year" in html and "Key estimates: last year and this year" in html
     m = load_manifest(paths.folder)
     assert "targeting_registry" not in [t["name"] for t in m["tables"]]
+
+
+@pytest.mark.slow
+def test_disclosure_attack_on_a_report_with_a_lone_small_kecamatan(tmp_path):
+    """Seed 7 at scale 0.1 has exactly one mainland kecamatan below k = 20 in 2025 (16
+    households; the next smallest has 25): without complementary suppression it would be
+    recovered from the zone and district totals. The whole report is attacked."""
+    from attack import attack
+    params = {"year": 2025, "languages": ["en"], "k_suppress": 20,
+              "source": {"kind": "demo", "seed": 7, "scale": 0.1}}
+    paths = runner.run_report(params, out_root=tmp_path, echo=lambda s: None)
+    with open(paths.folder / "tables" / "poverty_kecamatan.csv", newline="") as fh:
+        kec = list(csv.DictReader(fh))
+    sup = [r for r in kec if r["suppressed"] == "True"]
+    assert len(sup) >= 2 and {r["zone"] for r in sup} == {"mainland"}
+    s, n_blank = published_system(paths.folder)
+    res = attack(s)
+    recovered = [u for u, (lo, hi) in res.items()
+                 if hi - lo < (0.5 if u[0] in ("n_hh", "hh_weighted", "n_psu", "n_families",
+                                                "n_desil_1_4") else 1e-6)]
+    print(f"\ndisclosure attack (lone small kecamatan): {n_blank} suppressed cells, "
+          f"{len(res)} attacked, {len(recovered)} recovered")
+    assert len(res) > 0 and recovered == []

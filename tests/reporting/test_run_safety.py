@@ -18,6 +18,7 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -246,3 +247,14 @@ def test_workbook_and_csv_write_formula_text_as_text(tmp_path):
     rows = (tmp_path / "input_files.csv").read_text().splitlines()
     assert rows[1].startswith('"\'=HYPERLINK') and rows[2].startswith("'@SUM")
     assert rows[3].startswith("'-2+3") and rows[4].startswith("survey.csv")
+
+
+def test_headline_number_of_a_suppressed_group_is_refused():
+    groups = pd.DataFrame({"dimension": ["zone", "zone"], "group": ["island", "mainland"],
+                           "p0": [np.nan, 0.1], "suppressed": [True, False]})
+    blocks = [{"numbers": {"p0": {"value": 0.12}, "p0_island": {"value": 0.3}},
+               "tables_data": {"poverty_groups": groups}}]
+    with pytest.raises(ReportError, match=r"key result 'p0_island' rests on the group 'island'"):
+        runner._key_results(blocks)
+    blocks[0]["numbers"].pop("p0_island")
+    assert list(runner._key_results(blocks)) == ["p0"]
