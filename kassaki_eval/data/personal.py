@@ -61,6 +61,8 @@ _NAME_HINT = re.compile(
     r"(_|$|\d)", re.I)
 _SIXTEEN = re.compile(r"^\d{16}$")
 _PSEUDONYM = re.compile(r"^[A-Z][0-9a-f]{16}$")
+_SMALL_NUMBER = re.compile(r"^-?\d{1,9}([.,]\d+)?$")
+_BIRTH_HINT = re.compile(r"lahir|birth|dob", re.I)
 _SCI = re.compile(r"^[+-]?\d(\.\d+)?[eE]\+?\d{1,2}$")
 _DOT_ZERO = re.compile(r"^\d{15,17}\.0*$")
 _WORDS = re.compile(r"^[A-Z][A-Za-z'`.\-]*( [A-Za-z][A-Za-z'`.\-]*){0,4}$")
@@ -157,6 +159,11 @@ def _classify(name: str, s: pd.Series) -> PersonalColumn | None:
                                       f"{int(words.sum())} values shaped like personal names, "
                                       f"{distinct:.0%} distinct")
     if _NAME_HINT.search(str(name)):
+        # 'jumlah_kk' (number of families) holds small counts, not family-card numbers;
+        # a birth date stays personal whatever its format
+        small = n > 0 and bool(present.map(lambda x: bool(_SMALL_NUMBER.match(x))).all())
+        if small and not _BIRTH_HINT.search(str(name)):
+            return None
         return PersonalColumn(name, "by_name", n, "its name suggests NIK, family-card number, "
                                                   "name, address, telephone or birth date")
     return None

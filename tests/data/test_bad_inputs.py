@@ -979,6 +979,10 @@ MORE: list[Case] = [
     Case("Stata value labels for categories are read as text", "survey", _stata_labels, None,
          [], check=lambda df: None if set(df["head_sex"]) <= {"M", "F"} else pytest.fail("sex")),
 ]
+MORE.append(
+    Case("a count of families named 'jumlah_kk' is not personal data", "survey",
+         _survey(lambda d: d.__setitem__("jumlah_kk", 1)), None, [],
+         check=_has("jumlah_kk")))
 CASES.extend(MORE)
 
 
