@@ -264,7 +264,18 @@ def quantile_influence(dom: Domains, y: np.ndarray, w: np.ndarray, p: float,
 
 
 def gini_influence(dom: Domains, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Gini of each domain and its influence function (convey ``svygini``; zero outside)."""
+    """Gini of each domain and its influence function (zero outside the domain).
+
+    The estimator is Eurostat's (laeken ``gini``):
+    ``G = (2 T1 - S) / (Y N) - 1`` with ``T1 = sum w r y`` (``r`` the cumulative weight in
+    increasing ``y``), ``S = sum w^2 y``, ``Y = sum w y``, ``N = sum w``. It is invariant to the
+    scale of the weights and to the order of tied ``y``. (convey ``svygini`` and kassaki-eval
+    before issue 12 use ``Y`` for ``S``, which is the same only when every weight is 1, so that
+    multiplying the weights by a constant moved the estimate.) The influence function is the
+    derivative of ``G`` with respect to each unit's weight (Deville 1999), as convey
+    linearises ``T1`` (Osier 2009): ``dT1/dw_k = Y - G_k + w_k y_k + r_k y_k`` with ``G_k``
+    the cumulative ``w y``, and ``dS/dw_k = 2 w_k y_k``.
+    """
     order, cs = _sorted_within(dom, y)
     ys, ws = y[order], w[order]
     r = _cumsum_within(ws, cs, dom.n)
@@ -272,13 +283,13 @@ def gini_influence(dom: Domains, y: np.ndarray, w: np.ndarray) -> tuple[np.ndarr
     N = np.bincount(cs, weights=ws, minlength=dom.n)
     Y = np.bincount(cs, weights=ys * ws, minlength=dom.n)
     T1 = np.bincount(cs, weights=r * ys * ws, minlength=dom.n)
-    gini_v = (2 * T1 - Y) / (Y * N) - 1
+    S = np.bincount(cs, weights=ws * ws * ys, minlength=dom.n)
+    num = 2 * T1 - S
+    gini_v = num / (Y * N) - 1
     t1lin = Y[cs] - G + ys * ws + r * ys
-    d1 = 2 / (Y * N)
-    d2 = -2 * T1 / (Y * Y * N)
-    d3 = -(2 * T1 - Y) / (Y * N * N)
     z = np.zeros(len(y))
-    z[order] = d1[cs] * t1lin + d2[cs] * ys + d3[cs]
+    z[order] = ((2 * t1lin - 2 * ws * ys) / (Y * N)[cs] - (num / (Y * Y * N))[cs] * ys
+                - (num / (Y * N * N))[cs])
     return gini_v, z
 
 
