@@ -176,7 +176,7 @@ def ratio_of_totals(
     if design.two_stage:
         zu = (A * G[np.maximum(dom.codes, 0)]).sum(axis=1)
         sq = design.unit_squares(zu, dom, w)[:, :, 0]
-    var = design.variance(totals=zt, squares=sq)
+    var = design.variance(totals=zt, squares=sq, dom=dom)
     srs = None
     if deff:
         # per-unit influence u_i = N_d * sum_j grad_j a_ij (mean scale)

@@ -48,8 +48,8 @@ from ._common import (build_result, domain_sums, effective_weights,  # noqa: F40
 
 __all__ = ["SurveyDesign", "Domains", "LONELY_PSU_RULES", "as_design"]
 
-LONELY_PSU_RULES = ("fail", "certainty", "adjust", "average")
-LonelyRule = Literal["fail", "certainty", "adjust", "average"]
+LONELY_PSU_RULES = ("fail", "certainty", "remove", "adjust", "average")
+LonelyRule = Literal["fail", "certainty", "remove", "adjust", "average"]
 
 
 @dataclass(frozen=True)
@@ -85,11 +85,15 @@ class SurveyDesign:
     fpc : str, optional
         Finite-population correction, constant within a stratum: either the number of PSUs in the
         population stratum (values > 1) or the sampling fraction (all values <= 1), as in R.
-    lonely_psu : {"fail", "certainty", "adjust", "average"}
+    lonely_psu : {"fail", "certainty", "remove", "adjust", "average"}
         What to do with a stratum holding one PSU (R's ``options(survey.lonely.psu=)``):
-        ``fail`` raises; ``certainty`` gives it zero variance; ``adjust`` centres its PSU total
-        at zero (the population mean of a linearised variable) instead of the stratum mean;
-        ``average`` replaces it by the average variance of the other strata.
+        ``fail`` raises; ``certainty`` gives it zero variance; ``remove`` ignores it (zero
+        variance too: R survey 4.1 computes ``remove`` and ``certainty`` alike); ``adjust``
+        centres its PSU total at zero (the population mean of a linearised variable) instead
+        of the stratum mean; ``average`` replaces it by the average variance of the other
+        strata. In a domain (``by=``/``subset=``) ``average`` averages over the strata that
+        have rows in the domain, as R's ``svyby``/``subset`` do (tests/references/survey,
+        ``make_lonely_refs.R``).
     fpc2 : str, optional
         Second-stage finite-population correction (households in the PSU's population, or the
         within-PSU sampling fraction), constant within a PSU. With ``fpc`` it turns on R's
@@ -265,7 +269,7 @@ class SurveyDesign:
                 table, strata or "*", "has strata with a single PSU (lonely PSU)", int(len(idx)),
                 tuple(self.strata_labels[i] for i in idx[:5]),
                 "merge the stratum with a similar one, or choose lonely_psu='certainty', "
-                "'adjust' or 'average' (R survey's options)."
+                "'remove', 'adjust' or 'average' (R survey's options)."
             ).message())
         self.degf = int(self.n_psu - self.n_strata)
         # per-design caches (the design is treated as immutable): domain codes, df, weights
@@ -501,8 +505,36 @@ class SurveyDesign:
                       DeprecationWarning, stacklevel=2)
         return self.variance(totals=t, squares=sq)
 
-    def _variance_from_totals(self, t: np.ndarray, sq: np.ndarray | None) -> np.ndarray:
-        var1 = self._variance_stage1(t)
+    def strata_present(self, dom: Domains | Sequence[Domains]) -> np.ndarray:
+        """Boolean ``(n_strata, n_domains)``: which strata have a sampled row in each domain
+        (several Domains: their columns side by side, as the estimators stack them)."""
+        doms = [dom] if isinstance(dom, Domains) else list(dom)
+        cols = []
+        for dd in doms:
+            key = ("present", id(dd.codes))
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] is dd.codes:
+                cols.append(hit[1])
+                continue
+            inside = dd.codes >= 0
+            pres = np.zeros((self.n_strata, dd.n), dtype=bool)
+            pres[self.strata_codes[inside], dd.codes[inside]] = True
+            self._cache[key] = (dd.codes, pres)
+            cols.append(pres)
+        return np.concatenate(cols, axis=1)
+
+    def _variance_from_totals(self, t: np.ndarray, sq: np.ndarray | None,
+                              dom: Domains | Sequence[Domains] | None = None) -> np.ndarray:
+        present = None
+        if dom is not None and self.lonely_psu == "average" and bool(self.lonely.any()):
+            pd_ = self.strata_present(dom)                       # (H, D)
+            k = int(np.prod(t.shape[2:])) if t.ndim > 2 else 1
+            if t.ndim < 2 or t.shape[1] != pd_.shape[1]:
+                raise DesignError(f"SurveyDesign.variance: 'dom' has {pd_.shape[1]} domains "
+                                  f"but the totals have shape {t.shape}; the second axis of "
+                                  f"the PSU totals must be the domains.")
+            present = np.repeat(pd_, k, axis=1)                  # (H, m)
+        var1 = self._variance_stage1(t, present)
         if not self.two_stage:
             return var1
         if sq is None:
@@ -532,7 +564,7 @@ class SurveyDesign:
             vals = [v ** 2] if v.ndim == 1 else [v[:, j] ** 2 for j in range(v.shape[1])]
         return self.psu_totals(vals, dom, w * w)
 
-    def _variance_stage1(self, t: np.ndarray) -> np.ndarray:
+    def _variance_stage1(self, t: np.ndarray, present: np.ndarray | None = None) -> np.ndarray:
         shape = t.shape[1:]
         T = t.reshape(self.n_psu, -1)
         sums = np.add.reduceat(T, self._starts, axis=0)            # (H, m)
@@ -544,7 +576,7 @@ class SurveyDesign:
             scale = self.one_minus_f * nh / (nh - 1.0)
         lonely = self.lonely
         if lonely.any():
-            if self.lonely_psu == "certainty":
+            if self.lonely_psu in ("certainty", "remove"):
                 scale = np.where(lonely, 0.0, scale)
             elif self.lonely_psu == "adjust":
                 # R: the lonely PSU total is not centred at its stratum mean (it would be 0)
@@ -555,8 +587,14 @@ class SurveyDesign:
                 scale = np.where(lonely, 0.0, scale)
         var = scale @ ss
         if lonely.any() and self.lonely_psu == "average":
-            ok = int((~lonely).sum())
-            var = var * (self.n_strata / ok) if ok else var * np.nan
+            # R's onestage: sum over the strata with a variance, times (strata) / (strata with
+            # a variance), counting only the strata present in the domain (R subsets the rows)
+            if present is None:
+                present = np.ones((self.n_strata, T.shape[1]), dtype=bool)
+            n_pres = present.sum(axis=0).astype(float)
+            n_ok = (present & ~lonely[:, None]).sum(axis=0).astype(float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                var = np.where(n_ok > 0, var * n_pres / n_ok, np.nan)
         return var.reshape(shape)
 
     def domain_degf(self, dom: Domains) -> np.ndarray:
@@ -590,7 +628,7 @@ class SurveyDesign:
         np.logical_or.at(sc, self.psu_stratum, pc)
         return (n_psu_d - sc.sum(axis=0)).astype(float)
 
-    def variance(self, scores: Any = None, dom: Domains | None = None,
+    def variance(self, scores: Any = None, dom: Domains | Sequence[Domains] | None = None,
                  weights: np.ndarray | None = None, *, totals: np.ndarray | None = None,
                  squares: np.ndarray | None = None) -> np.ndarray:
         """Design variance of linearised estimators: the one variance entry point.
@@ -605,19 +643,21 @@ class SurveyDesign:
           ``(n_psu, ...)``, e.g. from :meth:`psu_totals`), with ``squares`` the PSU totals of
           :math:`(w_i z_i)^2` for a two-stage design (:meth:`unit_squares`); returns an array
           of shape ``totals.shape[1:]``. Estimators that form their scores algebraically from
-          PSU totals (FGT, ratios) use this form.
+          PSU totals (FGT, ratios) use this form. Pass ``dom`` (the Domains along the second
+          axis of ``totals``, or several side by side) so that ``lonely_psu="average"`` averages
+          over the strata present in each domain, as R does; without it every stratum counts.
         """
         if totals is not None:
             if scores is not None:
                 raise ParameterError("The 'scores' parameter of SurveyDesign.variance must be "
                                      "None when 'totals' is given. Got both instead.")
-            return self._variance_from_totals(np.asarray(totals, dtype=float), squares)
+            return self._variance_from_totals(np.asarray(totals, dtype=float), squares, dom)
         if scores is None:
             raise ParameterError("SurveyDesign.variance needs 'scores' (per-unit influence "
                                  "values) or 'totals' (PSU totals). Got neither.")
         dom = dom or Domains(np.zeros(self.n, dtype=np.int64), ("all",), None)
         return self._variance_from_totals(self.psu_totals(scores, dom, weights),
-                                          self.unit_squares(scores, dom, weights))
+                                          self.unit_squares(scores, dom, weights), dom)
 
     # ------------------------------------------------------------------------------------------
     def mean(self, y: str, *, by: str | Sequence[str] | None = None,

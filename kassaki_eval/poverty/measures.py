@@ -248,7 +248,7 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
         lt = d.psu_totals(zline, all_dom, w)[:, 0, 0]                     # (Psu,)
         zt = zt + lt[:, None, None] * dP[None]
     sq = _stage2(d, w, doms, H, P, N, None if zline is None else (dP, zline))
-    var = d.variance(totals=zt, squares=sq)                                    # (D', k)
+    var = d.variance(totals=zt, squares=sq, dom=doms)                          # (D', k)
     if zline is None:
         # SRS-with-replacement variance from domain totals: svyvar(h) / n (svyvar with
         # n/(n-1)); sum w h^2 reuses P(2a) totals when 2a is among the alphas
@@ -341,7 +341,7 @@ def watts(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any 
         zt = zt + d.psu_totals(zline, all_dom, w)[:, 0, 0][:, None] * dW[None]
     sq = _stage2(d, w, [dom], [h], W[:, None], N,
                  None if zline is None else (dW[:, None], zline))
-    var = d.variance(totals=zt, squares=None if sq is None else sq[:, :, 0])
+    var = d.variance(totals=zt, squares=None if sq is None else sq[:, :, 0], dom=dom)
     c = np.maximum(dom.codes, 0)
     u = np.where(dom.codes >= 0, h - W[c], 0.0)
     srs = srs_variance(dom, u, w)[:, 0] if zline is None else np.full(dom.n, np.nan)
@@ -395,7 +395,7 @@ def mean_consumption(data: Any, welfare: str = "consumption_pc", *, design: Any 
     pt = d.psu_totals(A, dom, w)
     sq = _stage2(d, w, [dom], [y], M[:, None], N)
     var = d.variance(totals=(pt[:, :, 1] - pt[:, :, 0] * M[None]) / N[None],
-                     squares=None if sq is None else sq[:, :, 0])
+                     squares=None if sq is None else sq[:, :, 0], dom=dom)
     c = np.maximum(dom.codes, 0)
     srs = srs_variance(dom, np.where(dom.codes >= 0, y - M[c], 0.0), w)[:, 0]
     terms = ["mean" if dom.name is None else f"mean[{dom.name}={lab}]" for lab in dom.labels]
@@ -683,8 +683,8 @@ def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
             "restrict both waves to the domains sampled in both.").message())
     Pa, ta = _wave_if_totals(*waves[0][:4], float(g), doma)
     Pb, tb = _wave_if_totals(*waves[1][:4], float(g), domb)
-    Va = da.variance(totals=ta, squares=_wave_sq(*waves[0][:4], float(g), doma, Pa))
-    Vb = db.variance(totals=tb, squares=_wave_sq(*waves[1][:4], float(g), domb, Pb))
+    Va = da.variance(totals=ta, squares=_wave_sq(*waves[0][:4], float(g), doma, Pa), dom=doma)
+    Vb = db.variance(totals=tb, squares=_wave_sq(*waves[1][:4], float(g), domb, Pb), dom=domb)
     ka, kb = _psu_keys(da), _psu_keys(db)
     common = pd.Index(ka).intersection(pd.Index(kb))
     cov = np.zeros(doma.n)

@@ -168,6 +168,35 @@ def test_lonely_psu_rules() -> None:
     assert v["adjust"] == pytest.approx(v["certainty"] + lonely_total ** 2, rel=1e-12)
 
 
+@pytest.mark.parametrize("rule", ["average", "adjust", "certainty", "remove"])
+def test_lonely_psu_rules_match_r_survey_overall_and_by_domain(rule: str) -> None:
+    # R survey 4.1.1 options(survey.lonely.psu=rule), svymean/svytotal and svyby by stype on
+    # apistrat with district PSUs and one single-PSU stratum "L" (make_lonely_refs.R ->
+    # lonely_psu.out/.csv). Domains H and M have no row in the lonely stratum, E has.
+    # Tolerance 1e-12 relative (R's values are printed to 15 digits).
+    d = pd.read_csv(REF / "api_lonely.csv")
+    ref = pd.read_csv(REF / "lonely_psu.csv")
+    des = SurveyDesign(d, weight="pw", strata="strat", psu="dnum", nest=True, lonely_psu=rule)
+    n = 0
+    for stat, var in (("mean", "api00"), ("total", "enroll")):
+        for by in (None, "stype"):
+            res = des.mean(var, by=by) if stat == "mean" else des.total(var, by=by)
+            for row in res.tidy().itertuples():
+                g = "all" if by is None else row.group
+                r = ref[(ref["rule"] == rule) & (ref["stat"] == stat) & (ref["group"] == g)]
+                assert row.estimate == pytest.approx(r["estimate"].iloc[0], rel=1e-12)
+                assert row.std_error == pytest.approx(r["se"].iloc[0], rel=1e-12), (stat, g)
+                n += 1
+    assert n == 8
+    # the FGT path (PSU totals formed by the estimator) follows the same rule: P0 of a
+    # 0/1 indicator is its mean
+    d2 = d.assign(low=(d["api00"] < 650).astype(float))
+    des2 = SurveyDesign(d2, weight="pw", strata="strat", psu="dnum", nest=True, lonely_psu=rule)
+    f = fgt(des2, "api00", line=650, by="stype", total=True).tidy()
+    m = pd.concat([des2.mean("low").tidy(), des2.mean("low", by="stype").tidy()])
+    np.testing.assert_allclose(f["std_error"], m["std_error"], rtol=1e-12)
+
+
 def test_fpc_as_fraction_equals_population_size(api: pd.DataFrame) -> None:
     a = api.copy()
     a["frac"] = a.groupby("stype")["stype"].transform("size") / a["fpc"]
@@ -222,6 +251,6 @@ def test_empty_domain_raises() -> None:
 def test_parameter_errors() -> None:
     df = _toy()
     with pytest.raises(ParameterError, match="lonely_psu"):
-        SurveyDesign(df, weight="w", lonely_psu="remove")  # type: ignore[arg-type]
+        SurveyDesign(df, weight="w", lonely_psu="drop")  # type: ignore[arg-type]
     with pytest.raises(ParameterError, match="'weight'"):
         SurveyDesign(df, weight="nope")
