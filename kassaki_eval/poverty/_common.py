@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .design import Domains, SurveyDesign
 
 __all__ = ["effective_weights", "domain_sums", "srs_variance", "build_result", "ratio_of_totals",
-           "domain_terms", "weighted_quantile", "kernel_density", "fgt_scores", "check_keywords", "quantile_influence", "gini_influence", "renamed_keywords",
+           "domain_terms", "weighted_quantile", "weighted_quantile_hf7", "kernel_density", "fgt_scores", "check_keywords", "quantile_influence", "gini_influence", "renamed_keywords",
            "exponent_and_level"]
 
 
@@ -226,6 +226,32 @@ def weighted_quantile(dom: Domains, y: np.ndarray, w: np.ndarray, p: float | np.
         # tolerance guards against cumulative-sum rounding at exact knots
         idx = np.searchsorted(Fd, pp - 1e-12, side="left")
         out[d] = yd[np.clip(idx, 0, len(yd) - 1)]
+    return out
+
+
+def weighted_quantile_hf7(dom: Domains, y: np.ndarray, w: np.ndarray, p: float | np.ndarray
+                          ) -> np.ndarray:
+    """Weighted Hyndman-Fan type 7 quantile of each domain (R survey ``qrule="hf7"``):
+    ``(D, len(p))``.
+
+    Sorted values ``y_(k)`` are placed at ``p_k = W_{k-1} / W_{n-1}`` (``W`` the cumulative
+    weight, ``W_0 = 0``) and interpolated linearly, clamped at the ends, as R's
+    ``survey:::qrule_hf7``; with equal weights this is R's default ``quantile(type = 7)``.
+    """
+    pp = np.atleast_1d(np.asarray(p, dtype=float))
+    order, cs = _sorted_within(dom, y)
+    ys, ws = y[order], w[order]
+    out = np.empty((dom.n, len(pp)))
+    starts = np.searchsorted(cs, np.arange(dom.n), side="left")
+    ends = np.searchsorted(cs, np.arange(dom.n), side="right")
+    for d in range(dom.n):  # loop over domains only
+        yd, wd = ys[starts[d]:ends[d]], ws[starts[d]:ends[d]]
+        if len(yd) == 1:
+            out[d] = yd[0]
+            continue
+        cw = np.cumsum(wd)
+        pk = np.concatenate([[0.0], cw[:-1]]) / cw[-2]
+        out[d] = np.interp(pp, pk, yd)
     return out
 
 

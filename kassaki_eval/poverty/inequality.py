@@ -7,15 +7,17 @@ with estimate, SE, CI (t with the domain's design df), design effect (SRS with r
 
 Influence functions (linearised variables) follow R's ``convey`` package:
 
-- Gini: Osier (2009) / convey ``svygini`` (``T1 = sum w r y`` with ``r`` the cumulative weight,
-  ties kept in row order as R's stable ``order``);
+- Gini: Eurostat's estimator as laeken ``gini`` (``(2 sum w r y - sum w^2 y) / (N Y) - 1``,
+  invariant to the scale of the weights), linearised as Osier (2009) / convey ``svygini``
+  linearise ``T1 = sum w r y`` (``r`` the cumulative weight); convey's point uses
+  ``sum w y`` for the second term and so differs (tests/references/inequality/README.md);
 - GE(epsilon) and Atkinson(epsilon): Biewen & Jenkins (2006) as in convey ``svygei``/``svyatk``,
   obtained here as the gradient of the index with respect to the totals ``sum w``,
   ``sum w y``, ``sum w y^a``, ``sum w log y``, ``sum w y log y``;
 - quantiles: point = smallest y with weighted CDF >= p (R ``svyquantile(qrule="math")``,
-  convey ``computeQuantiles``); SE and CI by Woodruff's method (R ``interval.type="Wald"``):
-  a t interval for the CDF at the estimate, mapped back through the quantile function,
-  SE = (upper - lower) / (2 t);
+  the default) or weighted Hyndman-Fan type 7 (``qrule="hf7"``); CI by Woodruff's method as
+  R survey >= 4.0: a t interval for the CDF at the estimate, ``F(q) +- t se``, mapped back
+  through the same rule, SE = (upper - lower) / (2 t);
 - income below a quantile (Palma, quantile shares): the influence function
   ``y 1(y <= q) - q (1(y <= q) - p)`` (Langel & Tille 2011), where the kernel densities of
   convey's ``svyqsr`` cancel exactly; convey estimates both densities and so differs slightly.
@@ -31,22 +33,23 @@ Example
 """
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Literal, Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import DesignError, Problem, require
+from ..exceptions import DesignError, Problem, check_option, require
 from ..results import EstimateResult
 from ._common import (build_result, check_keywords, domain_sums, domain_terms, effective_weights,
                       exponent_and_level, gini_influence, kernel_density, quantile_influence,
-                      ratio_of_totals, renamed_keywords, srs_variance, weighted_quantile)
+                      ratio_of_totals, renamed_keywords, srs_variance, weighted_quantile,
+                      weighted_quantile_hf7)
 from .design import Domains, SurveyDesign, as_design
 
 __all__ = ["gini", "gen_entropy", "theil", "mld", "atkinson", "palma", "quantiles",
-           "quantile_shares", "weighted_quantile", "kernel_density", "quantile_influence",
-           "gini_influence"]
+           "quantile_shares", "weighted_quantile", "weighted_quantile_hf7", "kernel_density",
+           "quantile_influence", "gini_influence"]
 
 
 # weighted_quantile, kernel_density, quantile_influence and gini_influence live in
@@ -288,20 +291,44 @@ def quantile_shares(data: Any, welfare: str = "consumption_pc", *,
 def quantiles(data: Any, welfare: str = "consumption_pc", *,
               probs: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9), design: Any = None,
               by: str | Sequence[str] | None = None, subset: Any = None, size: Any = None,
-              alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
-    """Quantiles with Woodruff confidence intervals (R ``svyquantile(qrule="math",
-    interval.type="Wald")``). SE = (upper - lower) / (2 t_{df}). The result carries its own
-    intervals at level ``alpha``.
+              qrule: Literal["math", "hf7"] = "math", alpha: float = 0.05,
+              **deprecated: Any) -> EstimateResult:
+    """Quantiles with Woodruff confidence intervals, as R survey >= 4.0 ``svyquantile``.
+
+    Parameters
+    ----------
+    probs : sequence of float
+        Probabilities in (0, 1).
+    qrule : {"math", "hf7"}
+        How a quantile is read off the weighted distribution (R's ``qrule``): ``"math"``
+        (default, as R's default) the smallest value whose weighted CDF is >= p (the inverse
+        of the empirical CDF, Hyndman-Fan type 1); ``"hf7"`` linear interpolation,
+        Hyndman-Fan type 7 with weights (R's ``quantile()`` default for equal weights).
+    alpha : float
+        Intervals at level 1 - alpha (``conf_alpha`` is the deprecated old name).
+
+    Notes
+    -----
+    Interval (Woodruff 1952, R ``interval.type="mean"``, the default since survey 4.0): the
+    design-based t interval (df: the domain's design df, R ``degf``) of the estimated CDF at
+    the estimate, ``F(q) +- t se(F(q))``, mapped back through the same ``qrule``; a bound is
+    NaN when the CDF interval leaves [0, 1] (R does the same). Before issue 12 the interval
+    was centred at ``p`` instead of ``F(q)``. SE = (upper - lower) / (2 t). The result
+    carries its own intervals at level ``alpha``. Checked against R on apistrat and apiclus2
+    (tests/references/survey/make_quantile_refs.R).
     """
     alpha = renamed_keywords("quantiles", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
+    check_option("quantiles", "qrule", qrule, ("math", "hf7"))
+    qfun = weighted_quantile if qrule == "math" else weighted_quantile_hf7
     pr = [float(p) for p in probs]
     require(all(0 < p < 1 for p in pr), "quantiles", "probs", "probabilities in (0, 1)", probs)
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, "quantiles")
-    Q = weighted_quantile(dom, y, w, np.array(pr))                 # (D, k)
+    Q = qfun(dom, y, w, np.array(pr))                              # (D, k)
     inside = dom.codes >= 0
     c = np.maximum(dom.codes, 0)
     N = np.bincount(dom.codes[inside], weights=w[inside], minlength=dom.n)
-    # influence of the CDF at each estimated quantile: (1(y <= q) - F(q)) / N
+    # the CDF at each estimated quantile, F(q) = mean of 1(y <= q), and its influence
+    # function (1(y <= q) - F(q)) / N (R: svymean(x <= qhat))
     ind = (y[:, None] <= Q[c]).astype(float)
     Fq = domain_sums(dom, ind, w) / N[:, None]
     Z = np.where(inside[:, None], (ind - Fq[c]) / N[c][:, None], 0.0)
@@ -310,22 +337,25 @@ def quantiles(data: Any, welfare: str = "consumption_pc", *,
     tcrit = np.where(np.isfinite(df) & (df > 0), stats.t.ppf(1 - alpha / 2, np.maximum(df, 1)),
                      stats.norm.ppf(1 - alpha / 2))
     seF = np.sqrt(np.maximum(var_F, 0))
-    lo = np.empty_like(Q)
-    hi = np.empty_like(Q)
-    for j, p in enumerate(pr):
-        pl = np.clip(p - tcrit * seF[:, j], 1e-12, 1.0)
-        ph = np.clip(p + tcrit * seF[:, j], 1e-12, 1.0)
-        for dd in range(dom.n):  # loop over domains x probabilities only
-            sub = Domains(np.where(dom.codes == dd, 0, -1), ("x",), None)
-            lo[dd, j] = weighted_quantile(sub, y, w, pl[dd])[0, 0]
-            hi[dd, j] = weighted_quantile(sub, y, w, ph[dd])[0, 0]
+    lo = np.full_like(Q, np.nan)
+    hi = np.full_like(Q, np.nan)
+    for dd in range(dom.n):  # loop over domains only
+        sub = Domains(np.where(dom.codes == dd, 0, -1), ("x",), None)
+        pl = Fq[dd] - tcrit[dd] * seF[dd]
+        ph = Fq[dd] + tcrit[dd] * seF[dd]
+        ok_l, ok_h = pl >= 0, ph <= 1
+        if ok_l.any():
+            lo[dd, ok_l] = qfun(sub, y, w, pl[ok_l])[0]
+        if ok_h.any():
+            hi[dd, ok_h] = qfun(sub, y, w, ph[ok_h])[0]
     se = (hi - lo) / (2 * tcrit[:, None])
     names = [f"q{p:g}" for p in pr]
     terms = [nm if dom.name is None else f"{nm}[{dom.name}={lab}]"
              for lab in dom.labels for nm in names]
     return build_result(d, dom, terms=terms, estimate=Q, variance=se ** 2, srs_var=None,
                         method="quantiles", measure=names * dom.n,
-                        options={"welfare": welfare, "probs": pr, "size": size,
-                                 "rule": "R svyquantile qrule='math', Woodruff (Wald) interval"},
+                        options={"welfare": welfare, "probs": pr, "size": size, "qrule": qrule,
+                                 "interval": "Woodruff, centred at F(q) (R svyquantile >= 4.0, "
+                                             "interval.type='mean')"},
                         alpha=alpha,
                         own=(np.full(Q.size, np.nan), lo.reshape(-1), hi.reshape(-1)))
