@@ -151,6 +151,7 @@ def ratio_of_totals(
     deff: bool = True,
     dom: Domains | None = None,
     options: Mapping[str, Any] | None = None,
+    df: str = "design",
 ) -> EstimateResult:
     """Estimate a smooth function of domain totals and linearise it by its gradient.
 
@@ -187,7 +188,7 @@ def ratio_of_totals(
     return build_result(design, dom, terms=terms, estimate=est, variance=var, srs_var=srs,
                         method=method, options={**(options or {}), "size": size
                                                 if isinstance(size, str) or size is None else "array"},
-                        alpha=alpha)
+                        alpha=alpha, df_mode=df)
 
 
 # ---------------------------------------------------------------------------------------------

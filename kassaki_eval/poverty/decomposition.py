@@ -23,12 +23,12 @@ Example
 from __future__ import annotations
 
 import warnings
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DesignError, ParameterError
+from ..exceptions import DesignError, ParameterError, check_option
 from ..results import EstimateResult, Provenance, hash_frame
 from ._common import check_keywords, exponent_and_level, fgt_scores
 from .design import SurveyDesign
@@ -36,8 +36,9 @@ from .design import SurveyDesign
 __all__ = ["datt_ravallion", "shapley_growth_redistribution"]
 
 
-def _scaled_fgt(y: np.ndarray, w: np.ndarray, z: float, g: float, factor: float) -> float:
-    h = fgt_scores(y * factor, np.full(len(y), z), g)
+def _scaled_fgt(y: np.ndarray, w: np.ndarray, z: float, g: float, factor: float,
+                strict: bool = True) -> float:
+    h = fgt_scores(y * factor, np.full(len(y), z), g, strict)
     return float(np.sum(w * h) / np.sum(w))
 
 
@@ -98,7 +99,8 @@ def _result(owner: str, method: str, components: dict[str, float], data: pd.Data
 
 def datt_ravallion(data: Any, welfare: str = "consumption_pc", *, line: float,
                    years: tuple[int, int], year: str = "year", design: Any = None,
-                   size: Any = "hh_size", g: float | None = None, alpha: float = 0.05,
+                   size: Any = "hh_size", g: float | None = None,
+                   line_rule: Literal["strict", "weak"] = "strict", alpha: float = 0.05,
                    **deprecated: Any) -> EstimateResult:
     """Datt & Ravallion (1992) decomposition of the change in P(g) (real welfare, one line).
 
@@ -115,6 +117,8 @@ def datt_ravallion(data: Any, welfare: str = "consumption_pc", *, line: float,
         deprecated old way.
     g : float
         FGT exponent (default 0; ``alpha`` outside (0, 1) is its deprecated old name).
+    line_rule : {"strict", "weak"}
+        ``y < z`` (default) or ``y <= z`` is poor.
     alpha : float
         Level of the (not estimated) intervals, kept for the common signature.
 
@@ -130,11 +134,13 @@ def datt_ravallion(data: Any, welfare: str = "consumption_pc", *, line: float,
                                   conf_alpha=deprecated.get("conf_alpha"))
     data, weight, (ya_, wa, yb_, wb) = _inputs(owner, data, welfare, years, year, design, size,
                                                deprecated)
+    check_option(owner, "line_rule", line_rule, ("strict", "weak"))
+    strict = line_rule == "strict"
     mua, mub = np.sum(wa * ya_) / wa.sum(), np.sum(wb * yb_) / wb.sum()
-    Paa = _scaled_fgt(ya_, wa, line, g, 1.0)
-    Pbb = _scaled_fgt(yb_, wb, line, g, 1.0)
-    Pba = _scaled_fgt(ya_, wa, line, g, mub / mua)      # mean b, Lorenz a
-    Pab = _scaled_fgt(yb_, wb, line, g, mua / mub)      # mean a, Lorenz b
+    Paa = _scaled_fgt(ya_, wa, line, g, 1.0, strict)
+    Pbb = _scaled_fgt(yb_, wb, line, g, 1.0, strict)
+    Pba = _scaled_fgt(ya_, wa, line, g, mub / mua, strict)      # mean b, Lorenz a
+    Pab = _scaled_fgt(yb_, wb, line, g, mua / mub, strict)      # mean a, Lorenz b
     growth, redis = Pba - Paa, Pab - Paa
     total = Pbb - Paa
     comps = {"growth": growth, "redistribution": redis, "residual": total - growth - redis,
@@ -147,8 +153,9 @@ def datt_ravallion(data: Any, welfare: str = "consumption_pc", *, line: float,
 def shapley_growth_redistribution(data: Any, welfare: str = "consumption_pc", *,
                                   line: float, years: tuple[int, int], year: str = "year",
                                   design: Any = None, size: Any = "hh_size",
-                                  g: float | None = None, alpha: float = 0.05,
-                                  **deprecated: Any) -> EstimateResult:
+                                  g: float | None = None,
+                                  line_rule: Literal["strict", "weak"] = "strict",
+                                  alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Shapley (Shorrocks 2013) growth/redistribution decomposition: each component is the
     average of its two Datt-Ravallion paths, so growth + redistribution = total exactly.
 
@@ -161,11 +168,13 @@ def shapley_growth_redistribution(data: Any, welfare: str = "consumption_pc", *,
                                   conf_alpha=deprecated.get("conf_alpha"))
     data, weight, (ya_, wa, yb_, wb) = _inputs(owner, data, welfare, years, year, design, size,
                                                deprecated)
+    check_option(owner, "line_rule", line_rule, ("strict", "weak"))
+    strict = line_rule == "strict"
     mua, mub = np.sum(wa * ya_) / wa.sum(), np.sum(wb * yb_) / wb.sum()
-    Paa = _scaled_fgt(ya_, wa, line, g, 1.0)
-    Pbb = _scaled_fgt(yb_, wb, line, g, 1.0)
-    Pba = _scaled_fgt(ya_, wa, line, g, mub / mua)
-    Pab = _scaled_fgt(yb_, wb, line, g, mua / mub)
+    Paa = _scaled_fgt(ya_, wa, line, g, 1.0, strict)
+    Pbb = _scaled_fgt(yb_, wb, line, g, 1.0, strict)
+    Pba = _scaled_fgt(ya_, wa, line, g, mub / mua, strict)
+    Pab = _scaled_fgt(yb_, wb, line, g, mua / mub, strict)
     growth = 0.5 * ((Pba - Paa) + (Pbb - Pab))
     redis = 0.5 * ((Pab - Paa) + (Pbb - Pba))
     comps = {"growth": growth, "redistribution": redis, "total": Pbb - Paa}

@@ -369,6 +369,45 @@ class SurveyDesign:
             self._cache[("col", name)] = v
         return v
 
+    def values_in(self, name: str | np.ndarray | pd.Series | float, dom: Domains, owner: str,
+                  what: str, na_rm: bool = False) -> tuple[np.ndarray, Domains]:
+        """A numeric column for the rows of a domain, with R's missing-value rules.
+
+        Missing (or non-finite) values outside ``dom`` are ignored (set to 0: those rows only
+        carry the design). Inside ``dom`` they raise :class:`DesignError`, unless ``na_rm``:
+        then those rows leave the domain and the design is kept (R ``na.rm=TRUE``:
+        ``design[!is.na(x), ]`` keeps the strata and PSU counts). Returns the values and the
+        (possibly reduced) domains.
+        """
+        if not isinstance(name, str) or name not in self.data.columns:
+            return self.column(name, owner, what), dom
+        if ("col", name) in self._cache:
+            return self._cache[("col", name)], dom
+        v = pd.to_numeric(self.data[name], errors="coerce").to_numpy(dtype=float)
+        missing = ~np.isfinite(v)
+        if not missing.any():
+            return self.column(name, owner, what), dom
+        inside = dom.codes >= 0
+        bad = missing & inside
+        if bad.any() and not na_rm:
+            raise DesignError(Problem(
+                self.table, name, "is missing or not finite in the rows estimated",
+                int(bad.sum()), self.examples(bad),
+                "impute them, or pass na_rm=True to leave those rows out of the estimate "
+                "(the design is kept, as R's na.rm=TRUE).").message())
+        codes = np.where(bad, -1, dom.codes)
+        if bad.any():
+            empty = [lab for i, lab in enumerate(dom.labels) if not (codes == i).any()]
+            if empty:
+                raise DesignError(Problem(
+                    self.table, name, "is missing in every row of some domains", len(empty),
+                    tuple(empty), "drop these domains; with no observed value a domain has no "
+                    "estimate.").message())
+            dom = Domains(codes.astype(np.int64), dom.labels, dom.name)
+        out = np.where(missing, 0.0, v)
+        out.flags.writeable = False
+        return out, dom
+
     def domains(self, by: str | Sequence[str] | None = None,
                 subset: np.ndarray | pd.Series | None = None,
                 levels: Sequence[Any] | None = None, owner: str = "estimator") -> Domains:
@@ -662,32 +701,49 @@ class SurveyDesign:
     # ------------------------------------------------------------------------------------------
     def mean(self, y: str, *, by: str | Sequence[str] | None = None,
              subset: np.ndarray | None = None, size: str | None = None,
+             df: Literal["design", "normal"] = "design", na_rm: bool = False,
              alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
         """Weighted mean with linearised SE (R: ``svymean`` / ``svyby(..., svymean)``).
 
-        ``alpha``: intervals at level 1 - alpha (``conf_alpha`` is its deprecated old name).
+        Parameters
+        ----------
+        y : str
+            Variable.
+        by, subset
+            Domains (the design is kept: R's ``svyby``/``subset``).
+        size : str, optional
+            Household-size column: person-level mean (weights x size).
+        df : {"design", "normal"}
+            Intervals: Student t with the domain's design df (R ``degf``), or normal (R's
+            ``confint`` default).
+        na_rm : bool
+            Leave rows with a missing ``y`` out of the estimate, keeping the design (R
+            ``na.rm=TRUE``); missing values outside the domain never matter.
+        alpha : float
+            Intervals at level 1 - alpha (``conf_alpha`` is its deprecated old name).
         """
-        alpha = renamed_keywords("SurveyDesign.mean", deprecated,
-                                 {"conf_alpha": "alpha"}).get("alpha", alpha)
-        return ratio_of_totals(self, {"y": self.column(y, "SurveyDesign.mean", "y")},
+        owner = "SurveyDesign.mean"
+        alpha = renamed_keywords(owner, deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
+        dom = self.domains(by, subset, owner=owner)
+        vals, dom = self.values_in(y, dom, owner, "y", na_rm)
+        return ratio_of_totals(self, {"y": vals},
                                lambda T: T["y"] / T["_N"], lambda T: {"y": 1 / T["_N"],
                                                                       "_N": -T["y"] / T["_N"] ** 2},
-                               by=by, subset=subset, size=size, method="mean", term=y,
-                               alpha=alpha)
+                               size=size, method="mean", term=y, alpha=alpha, dom=dom, df=df,
+                               options={"na_rm": na_rm})
 
     def total(self, y: str, *, by: str | Sequence[str] | None = None,
-              subset: np.ndarray | None = None, alpha: float = 0.05,
-              **deprecated: Any) -> EstimateResult:
-        """Weighted total with linearised SE (R: ``svytotal``).
-
-        ``alpha``: intervals at level 1 - alpha (``conf_alpha`` is its deprecated old name).
-        """
-        alpha = renamed_keywords("SurveyDesign.total", deprecated,
-                                 {"conf_alpha": "alpha"}).get("alpha", alpha)
-        return ratio_of_totals(self, {"y": self.column(y, "SurveyDesign.total", "y")},
+              subset: np.ndarray | None = None, df: Literal["design", "normal"] = "design",
+              na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+        """Weighted total with linearised SE (R: ``svytotal``); options as :meth:`mean`."""
+        owner = "SurveyDesign.total"
+        alpha = renamed_keywords(owner, deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
+        dom = self.domains(by, subset, owner=owner)
+        vals, dom = self.values_in(y, dom, owner, "y", na_rm)
+        return ratio_of_totals(self, {"y": vals},
                                lambda T: T["y"], lambda T: {"y": np.ones_like(T["y"])},
-                               by=by, subset=subset, method="total", term=y, alpha=alpha,
-                               deff=False)
+                               method="total", term=y, alpha=alpha, deff=False, dom=dom, df=df,
+                               options={"na_rm": na_rm})
 
 
 def as_design(data: Any, design: Any = None, owner: str = "estimator") -> SurveyDesign:

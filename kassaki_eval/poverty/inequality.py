@@ -66,12 +66,12 @@ def _positive(design: SurveyDesign, y: np.ndarray, dom: Domains, welfare: Any, w
         ).message())
 
 
-def _setup(data: Any, design: Any, welfare: Any, by: Any, subset: Any, size: Any, owner: str
-           ) -> tuple[SurveyDesign, np.ndarray, np.ndarray, Domains]:
+def _setup(data: Any, design: Any, welfare: Any, by: Any, subset: Any, size: Any, owner: str,
+           na_rm: bool = False) -> tuple[SurveyDesign, np.ndarray, np.ndarray, Domains]:
     d = as_design(data, design, owner)
-    y = d.column(welfare, owner, "welfare")
-    w = effective_weights(d, size, owner)
     dom = d.domains(by, subset, owner=owner)
+    y, dom = d.values_in(welfare, dom, owner, "welfare", na_rm)
+    w = effective_weights(d, size, owner)
     return d, y, w, dom
 
 
@@ -94,7 +94,7 @@ def _from_influence(d: SurveyDesign, dom: Domains, w: np.ndarray, est: np.ndarra
 
 def gini(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
          by: str | Sequence[str] | None = None, subset: Any = None, size: Any = None,
-         alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+         na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Gini coefficient with convey's linearised SE (Osier 2009).
 
     Examples
@@ -106,7 +106,7 @@ def gini(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
     [0.25]
     """
     alpha = renamed_keywords("gini", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
-    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "gini")
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "gini", na_rm)
     est, z = gini_influence(dom, y, w)
     return _from_influence(d, dom, w, est, z, name="gini", method="gini",
                            options={"welfare": welfare, "size": size}, alpha=alpha)
@@ -114,7 +114,7 @@ def gini(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
 
 def gen_entropy(data: Any, welfare: str = "consumption_pc", *, epsilon: float | None = None,
                 design: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
-                size: Any = None, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+                size: Any = None, na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Generalised entropy index GE(epsilon) (0: mean log deviation, 1: Theil, 2: half CV²).
 
     The linearisation is the gradient with respect to the weighted totals used by the index
@@ -135,7 +135,7 @@ def gen_entropy(data: Any, welfare: str = "consumption_pc", *, epsilon: float | 
                                         meaning="GE parameter")
     require(isinstance(epsilon, (int, float, np.integer, np.floating)) and np.isfinite(epsilon),
             "gen_entropy", "epsilon", "a finite number", epsilon)
-    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "gen_entropy")
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "gen_entropy", na_rm)
     a = float(epsilon)
     if a in (0.0, 1.0) or a < 0:
         _positive(d, y, dom, welfare, f"GE({a:g})")
@@ -179,12 +179,12 @@ def mld(data: Any, welfare: str = "consumption_pc", **kw: Any) -> EstimateResult
 
 def atkinson(data: Any, welfare: str = "consumption_pc", *, epsilon: float = 1.0,
              design: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
-             size: Any = None, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+             size: Any = None, na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Atkinson index A(epsilon), epsilon > 0 (convey ``svyatk``; positive welfare only)."""
     alpha = renamed_keywords("atkinson", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     require(isinstance(epsilon, (int, float)) and epsilon > 0, "atkinson", "epsilon",
             "a number > 0", epsilon)
-    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "atkinson")
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "atkinson", na_rm)
     _positive(d, y, dom, welfare, "the Atkinson index")
     e = float(epsilon)
     yy = np.where(y > 0, y, 1.0)
@@ -229,10 +229,10 @@ def _below_total_influence(dom: Domains, y: np.ndarray, w: np.ndarray, p: float
 
 def palma(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
           by: str | Sequence[str] | None = None, subset: Any = None, size: Any = None,
-          alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+          na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Palma ratio: welfare share of the top 10 % over that of the bottom 40 %."""
     alpha = renamed_keywords("palma", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
-    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "palma")
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "palma", na_rm)
     inside = dom.codes >= 0
     c = np.maximum(dom.codes, 0)
     U = np.bincount(dom.codes[inside], weights=(w * y)[inside], minlength=dom.n)
@@ -252,13 +252,13 @@ def palma(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
 def quantile_shares(data: Any, welfare: str = "consumption_pc", *,
                     cuts: Sequence[float] = (0.2, 0.4, 0.6, 0.8), design: Any = None,
                     by: str | Sequence[str] | None = None, subset: Any = None, size: Any = None,
-                    alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+                    na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Share of total welfare held by each quantile group (default quintiles)."""
     alpha = renamed_keywords("quantile_shares", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     cs = [float(c) for c in cuts]
     require(all(0 < c < 1 for c in cs) and cs == sorted(cs), "quantile_shares", "cuts",
             "increasing probabilities in (0, 1)", cuts)
-    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "quantile_shares")
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "quantile_shares", na_rm)
     inside = dom.codes >= 0
     c = np.maximum(dom.codes, 0)
     U = np.bincount(dom.codes[inside], weights=(w * y)[inside], minlength=dom.n)
@@ -291,7 +291,7 @@ def quantile_shares(data: Any, welfare: str = "consumption_pc", *,
 def quantiles(data: Any, welfare: str = "consumption_pc", *,
               probs: Sequence[float] = (0.1, 0.25, 0.5, 0.75, 0.9), design: Any = None,
               by: str | Sequence[str] | None = None, subset: Any = None, size: Any = None,
-              qrule: Literal["math", "hf7"] = "math", alpha: float = 0.05,
+              qrule: Literal["math", "hf7"] = "math", na_rm: bool = False, alpha: float = 0.05,
               **deprecated: Any) -> EstimateResult:
     """Quantiles with Woodruff confidence intervals, as R survey >= 4.0 ``svyquantile``.
 
@@ -322,7 +322,7 @@ def quantiles(data: Any, welfare: str = "consumption_pc", *,
     qfun = weighted_quantile if qrule == "math" else weighted_quantile_hf7
     pr = [float(p) for p in probs]
     require(all(0 < p < 1 for p in pr), "quantiles", "probs", "probabilities in (0, 1)", probs)
-    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "quantiles")
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "quantiles", na_rm)
     Q = qfun(dom, y, w, np.array(pr))                              # (D, k)
     inside = dom.codes >= 0
     c = np.maximum(dom.codes, 0)

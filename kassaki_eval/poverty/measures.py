@@ -38,7 +38,7 @@ Example
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any, Literal, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -70,16 +70,17 @@ class RelativeLine:
 
 # ---------------------------------------------------------------------------------------------
 def _setup(data: Any, design: Any, welfare: Any, by: Any, subset: Any, size: Any, owner: str,
-           levels: Sequence[Any] | None = None) -> tuple[SurveyDesign, np.ndarray, np.ndarray, Domains]:
+           levels: Sequence[Any] | None = None, na_rm: bool = False
+           ) -> tuple[SurveyDesign, np.ndarray, np.ndarray, Domains]:
     d = as_design(data, design, owner)
-    y = d.column(welfare, owner, "welfare")
-    if (y < 0).any():
-        m = y < 0
+    dom = d.domains(by, subset, levels=levels, owner=owner)
+    y, dom = d.values_in(welfare, dom, owner, "welfare", na_rm)
+    neg = (y < 0) & (dom.codes >= 0)
+    if neg.any():
         raise DesignError(Problem(d.table, welfare if isinstance(welfare, str) else "welfare",
-                                  "must be >= 0", int(m.sum()), d.examples(m),
+                                  "must be >= 0", int(neg.sum()), d.examples(neg),
                                   "consumption cannot be negative; repair the rows.").message())
     w = effective_weights(d, size, owner)
-    dom = d.domains(by, subset, levels=levels, owner=owner)
     return d, y, w, dom
 
 
@@ -156,8 +157,10 @@ def _fgt_dline(dom: Domains, y: np.ndarray, w: np.ndarray, z: np.ndarray, a: flo
 def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
         g: float | Sequence[float] | None = None, design: Any = None, size: Any = None,
         by: str | Sequence[str] | None = None, subset: Any = None,
-        levels: Sequence[Any] | None = None, total: bool = False, df: str = "design",
-        ci: str = "wald", alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+        levels: Sequence[Any] | None = None, total: bool = False,
+        df: Literal["design", "normal"] = "design", ci: Literal["wald", "logit"] = "wald",
+        line_rule: Literal["strict", "weak"] = "strict", na_rm: bool = False,
+        alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Foster-Greer-Thorbecke poverty measures P(g) with linearised SEs.
 
     Parameters
@@ -192,6 +195,13 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
         (R ``svyciprop(method="logit")``), which keeps it in (0, 1) and corrects the skew of
         small proportions; other measures keep Wald intervals. The result then carries its
         own intervals at ``alpha``.
+    line_rule : {"strict", "weak"}
+        Who is poor: ``"strict"`` ``y < z`` (default; World Bank, BPS, laeken ``arpr``) or
+        ``"weak"`` ``y <= z`` (R convey ``svyfgt``). Only the headcount can differ: the gap
+        of a unit exactly on the line is 0.
+    na_rm : bool
+        Leave rows with missing welfare out of the estimate, keeping the design (R
+        ``na.rm=TRUE``). Missing welfare outside the domains estimated never matters.
     alpha : float
         Intervals at level 1 - alpha (``conf_alpha`` is its deprecated old name).
 
@@ -214,13 +224,16 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
                                   conf_alpha=deprecated.get("conf_alpha"))
     check_option(owner, "ci", ci, ("wald", "logit"))
     check_option(owner, "df", df, ("design", "normal"))
+    check_option(owner, "line_rule", line_rule, ("strict", "weak"))
     alphas = [g] if np.isscalar(g) else list(g)  # type: ignore[list-item]
     for a in alphas:
         require(isinstance(a, (int, float, np.integer, np.floating)) and a >= 0, owner, "g",
                 "a number >= 0 (or a list of them)", g)
-    d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner, levels)
+    d = as_design(data, design, owner)
+    n_out = int((d.domains(by, subset, levels=levels, owner=owner).codes < 0).sum())
+    d, y, w, dom = _setup(d, None, welfare, by, subset, size, owner, levels, na_rm)
     z, zline, line_desc = _line_values(d, line, y, w, owner)
-    poor = y < z
+    poor = y < z if line_rule == "strict" else y <= z
     gap = np.where(poor, (z - y) / z, 0.0) if any(a != 0 for a in alphas) else None
     fa = [float(a) for a in alphas]
     H = [poor.astype(float) if a == 0 else (gap if a == 1 else (gap * gap if a == 2 else gap ** a))
@@ -230,12 +243,14 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
     doms = [dom]
     want_total = total and dom.name is not None
     if want_total:
-        if not bool((dom.codes >= 0).all()):
+        if n_out:
             raise ParameterError("The 'total' parameter of fgt must be False when 'subset' or "
                                  "'levels' drop rows. Got True instead.")
         # domains partition the sample: overall PSU totals are the sum over domains
         pt = np.concatenate([pt.sum(axis=1, keepdims=True), pt], axis=1)
-        doms = [d.domains(None, owner=owner), dom]
+        inside = dom.codes >= 0
+        doms = [d.domains(None, owner=owner) if inside.all() else
+                Domains(np.where(inside, 0, -1).astype(np.int64), ("all",), None), dom]
     tot = pt.sum(axis=0)                                                  # (D', 1+k)
     N = tot[:, 0]
     P = tot[:, 1:] / N[:, None]                                           # (D', k)
@@ -272,8 +287,8 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
     else:
         srs = np.full_like(var, np.nan)
     names = [f"p{a:g}" for a in alphas]
-    opts = {"welfare": welfare, "line": line_desc, "g": alphas, "size": size,
-            "poor": "y < line"}
+    opts = {"welfare": welfare, "line": line_desc, "g": alphas, "size": size, "na_rm": na_rm,
+            "poor": "y < line" if line_rule == "strict" else "y <= line"}
     results = []
     off = 0
     for dd in doms:
@@ -315,11 +330,11 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
 
 def watts(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = None,
           size: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
-          alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+          na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Watts index: mean of log(line / y) over the poor (zero for the non-poor)."""
     alpha = renamed_keywords("watts", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     owner = "watts"
-    d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner)
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner, na_rm=na_rm)
     z, zline, line_desc = _line_values(d, line, y, w, owner)
     poor = y < z
     bad = poor & (y <= 0) & (dom.codes >= 0)
@@ -353,7 +368,7 @@ def watts(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any 
 
 def sst(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = None,
         size: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
-        alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+        na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Sen-Shorrocks-Thon index: SST = P1 (1 + G(x)), x the poverty-gap ratios of everyone
     (0 for the non-poor), G their Gini (Osberg & Xu 2000); = P0 * P1_poor * (1 + G_poor).
     Linearised by the product rule with convey's Gini influence function. Absolute lines only.
@@ -363,7 +378,7 @@ def sst(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = 
     if isinstance(line, RelativeLine):
         raise ParameterError("The 'line' parameter of sst must be an absolute line (number, "
                              "column or array). Got a RelativeLine instead.")
-    d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner)
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner, na_rm=na_rm)
     z, _, line_desc = _line_values(d, line, y, w, owner)
     x = fgt_scores(y, z, 1.0)
     inside = dom.codes >= 0
@@ -385,10 +400,10 @@ def sst(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = 
 
 def mean_consumption(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
                      size: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
-                     alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+                     na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Mean per-capita consumption (person-weighted with ``size=``), linearised as a ratio."""
     alpha = renamed_keywords("mean_consumption", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
-    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "mean_consumption")
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "mean_consumption", na_rm=na_rm)
     A = np.column_stack([np.ones(d.n), y])
     tot = domain_sums(dom, A, w)
     N, M = tot[:, 0], tot[:, 1] / tot[:, 0]
@@ -410,7 +425,8 @@ def mean_consumption(data: Any, welfare: str = "consumption_pc", *, design: Any 
 
 def profile(data: Any, welfare: str = "consumption_pc", *, line: Any, by: str,
             design: Any = None, size: Any = "hh_size", g: Sequence[float] = (0, 1, 2),
-            alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+            line_rule: Literal["strict", "weak"] = "strict", alpha: float = 0.05,
+            **deprecated: Any) -> EstimateResult:
     """Poverty profile by group: P(g) of each group and of the whole sample, with each group's
     population share and contribution to total poverty
     (share x P_g(group) / P_g(total), summing to 1 over groups).
@@ -423,6 +439,8 @@ def profile(data: Any, welfare: str = "consumption_pc", *, line: Any, by: str,
         Group column.
     g : sequence of float
         FGT exponents (``alphas`` is the deprecated old name).
+    line_rule : {"strict", "weak"}
+        ``y < z`` or ``y <= z`` is poor (see :func:`fgt`).
     alpha : float
         Intervals at level 1 - alpha (``conf_alpha`` is the deprecated old name).
 
@@ -438,7 +456,8 @@ def profile(data: Any, welfare: str = "consumption_pc", *, line: Any, by: str,
     g, alpha = new.get("g", g), new.get("alpha", alpha)
     gs = list(g)
     d = as_design(data, design, owner)
-    both = fgt(d, welfare, line=line, g=gs, size=size, by=by, total=True, alpha=alpha)
+    both = fgt(d, welfare, line=line, g=gs, size=size, by=by, total=True, alpha=alpha,
+               line_rule=line_rule)
     t = both.tidy()
     k = len(gs)
     tot_res, by_res = t.iloc[:k].copy(), t.iloc[k:].copy()
@@ -469,7 +488,8 @@ def profile(data: Any, welfare: str = "consumption_pc", *, line: Any, by: str,
 
 def profile_table(data: Any, welfare: str = "consumption_pc", *, line: Any, by: str,
                   design: Any = None, size: Any = "hh_size", g: Sequence[float] = (0, 1, 2),
-                  alpha: float = 0.05, **deprecated: Any) -> pd.DataFrame:
+                  line_rule: Literal["strict", "weak"] = "strict", alpha: float = 0.05,
+                  **deprecated: Any) -> pd.DataFrame:
     """:func:`profile` as one row per group and a last row ``total``: columns ``group``,
     ``pop_share``, ``n_obs`` and, for each exponent, ``p{g}``, ``p{g}_se``, ``p{g}_low``,
     ``p{g}_high`` (interval at level 1 - alpha) and ``p{g}_contribution``."""
@@ -477,7 +497,7 @@ def profile_table(data: Any, welfare: str = "consumption_pc", *, line: Any, by: 
     g, alpha = new.get("g", g), new.get("alpha", alpha)
     gs = list(g)
     t = profile(data, welfare, line=line, by=by, design=design, size=size, g=gs,
-                alpha=alpha).tidy()
+                line_rule=line_rule, alpha=alpha).tidy()
     k = len(gs)
     by_res, tot_res = t.iloc[:-k], t.iloc[-k:]
     rows = []
@@ -509,7 +529,9 @@ def profile_table(data: Any, welfare: str = "consumption_pc", *, line: Any, by: 
 
 def kecamatan_table(data: Any, welfare: str = "consumption_pc", *, line: Any,
                     design: Any = None, size: Any = "hh_size", by: str = "kec_code",
-                    district: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+                    district: str | None = None,
+                    line_rule: Literal["strict", "weak"] = "strict",
+                    alpha: float = 0.05) -> pd.DataFrame:
     """Kecamatan table: names from :func:`kassaki_eval.reference.kecamatan`, zone, P0 with its
     interval at level 1 - alpha, P1, P2, population share and contribution to P0.
 
@@ -517,7 +539,8 @@ def kecamatan_table(data: Any, welfare: str = "consumption_pc", *, line: Any,
     ``kec_code, kecamatan, zone, households_sampled, population_share, p0, p0_ci_low,
     p0_ci_high, p1, p2, contribution_to_p0``, one row per kecamatan and a last row ``total``.
     """
-    prof = profile_table(data, welfare, line=line, by=by, design=design, size=size, alpha=alpha)
+    prof = profile_table(data, welfare, line=line, by=by, design=design, size=size,
+                         line_rule=line_rule, alpha=alpha)
     ref = reference.kecamatan(district)[["kec_kemendagri", "kecamatan", "zone"]]
     names = dict(zip(ref["kec_kemendagri"], ref["kecamatan"]))
     zones = dict(zip(ref["kec_kemendagri"], ref["zone"]))
@@ -541,20 +564,20 @@ def kecamatan_table(data: Any, welfare: str = "consumption_pc", *, line: Any,
 # change over time and decompositions
 # ---------------------------------------------------------------------------------------------
 
-def _wave_if_totals(d: SurveyDesign, y: np.ndarray, z: Any, w: np.ndarray, alpha: float,
-                    dom: Domains) -> tuple[np.ndarray, np.ndarray]:
+def _wave_if_totals(d: SurveyDesign, y: np.ndarray, z: Any, w: np.ndarray, g: float,
+                    dom: Domains, strict: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """P(alpha) by domain and the PSU totals of its influence function: (D,), (Psu, D)."""
-    h = fgt_scores(y, z, alpha)
+    h = fgt_scores(y, z, g, strict)
     pt = d.psu_totals([None, h], dom, w)
     tot = pt.sum(axis=0)
     P = tot[:, 1] / tot[:, 0]
     return P, (pt[:, :, 1] - pt[:, :, 0] * P[None]) / tot[None, :, 0]
 
 
-def _wave_sq(d: SurveyDesign, y: np.ndarray, z: Any, w: np.ndarray, alpha: float,
-             dom: Domains, P: np.ndarray) -> np.ndarray | None:
+def _wave_sq(d: SurveyDesign, y: np.ndarray, z: Any, w: np.ndarray, g: float,
+             dom: Domains, P: np.ndarray, strict: bool = True) -> np.ndarray | None:
     N = domain_sums(dom, np.ones(d.n), w)[:, 0]
-    sq = _stage2(d, w, [dom], [fgt_scores(y, z, alpha)], P[:, None], N)
+    sq = _stage2(d, w, [dom], [fgt_scores(y, z, g, strict)], P[:, None], N)
     return None if sq is None else sq[:, :, 0]
 
 
@@ -605,7 +628,8 @@ def _wave_design_spec(owner: str, data: Any, design: Any, deprecated: Mapping[st
 def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
            years: tuple[int, int], year: str = "year", design: Any = None,
            size: Any = "hh_size", g: float | None = None, by: str | None = None,
-           alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+           line_rule: Literal["strict", "weak"] = "strict", alpha: float = 0.05,
+           **deprecated: Any) -> EstimateResult:
     """Change in P(alpha) between two waves, with an SE that accounts for the panel overlap.
 
     ``V(P_b - P_a) = V(P_a) + V(P_b) - 2 Cov(P_a, P_b)``. Each variance is the usual
@@ -639,6 +663,8 @@ def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
     g : float
         FGT exponent (0 headcount, default). ``alpha`` outside (0, 1) is still read as the
         exponent for one release, with a ``DeprecationWarning``.
+    line_rule : {"strict", "weak"}
+        ``y < z`` or ``y <= z`` is poor (see :func:`fgt`).
     alpha : float
         Intervals at level 1 - alpha (``conf_alpha`` is the deprecated old name).
 
@@ -650,6 +676,7 @@ def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
     """
     owner = "change"
     check_keywords(owner, deprecated, ("weight", "strata", "psu", "lonely_psu", "conf_alpha"))
+    check_option(owner, "line_rule", line_rule, ("strict", "weak"))
     alpha, g = exponent_and_level(owner, alpha, g, exponent_name="g", default=0,
                                   conf_alpha=deprecated.get("conf_alpha"))
     data, spec = _wave_design_spec(owner, data, design, deprecated)
@@ -681,10 +708,13 @@ def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
             "survey", by or "*", "has domains sampled in one wave only",
             len(set(doma.labels) ^ set(domb.labels)), tuple(set(doma.labels) ^ set(domb.labels)),
             "restrict both waves to the domains sampled in both.").message())
-    Pa, ta = _wave_if_totals(*waves[0][:4], float(g), doma)
-    Pb, tb = _wave_if_totals(*waves[1][:4], float(g), domb)
-    Va = da.variance(totals=ta, squares=_wave_sq(*waves[0][:4], float(g), doma, Pa), dom=doma)
-    Vb = db.variance(totals=tb, squares=_wave_sq(*waves[1][:4], float(g), domb, Pb), dom=domb)
+    strict = line_rule == "strict"
+    Pa, ta = _wave_if_totals(*waves[0][:4], float(g), doma, strict)
+    Pb, tb = _wave_if_totals(*waves[1][:4], float(g), domb, strict)
+    Va = da.variance(totals=ta, squares=_wave_sq(*waves[0][:4], float(g), doma, Pa, strict),
+                     dom=doma)
+    Vb = db.variance(totals=tb, squares=_wave_sq(*waves[1][:4], float(g), domb, Pb, strict),
+                     dom=domb)
     ka, kb = _psu_keys(da), _psu_keys(db)
     common = pd.Index(ka).intersection(pd.Index(kb))
     cov = np.zeros(doma.n)
@@ -757,7 +787,8 @@ def line_for(data: pd.DataFrame, *, year: str = "year", kind: str = "total",
 
 def incidence_curve(data: Any, welfare: str = "consumption_pc", *, lines: Sequence[float],
                     design: Any = None, size: Any = None, by: str | None = None,
-                    alpha: float = 0.05, **deprecated: Any) -> pd.DataFrame:
+                    line_rule: Literal["strict", "weak"] = "strict", alpha: float = 0.05,
+                    **deprecated: Any) -> pd.DataFrame:
     """Poverty incidence curve: P0 (and SE, CI) at each line in ``lines``.
 
     One design pass per line; returns columns ``line, group, p0, std_error, conf_low,
@@ -769,7 +800,7 @@ def incidence_curve(data: Any, welfare: str = "consumption_pc", *, lines: Sequen
     rows = []
     for z in lines:
         t = fgt(data, welfare, line=float(z), design=design, size=size, by=by,
-                alpha=alpha).tidy()
+                line_rule=line_rule, alpha=alpha).tidy()
         for _, r in t.iterrows():
             rows.append({"line": float(z), "group": r["group"], "p0": r["estimate"],
                          "std_error": r["std_error"], "conf_low": r["conf_low"],

@@ -301,3 +301,50 @@ def test_quantile_intervals_match_r_survey_4(api: pd.DataFrame, qrule: str) -> N
         # (smallest y with F(y) >= p) gives m[0]
         r_m = ref[(ref["data"] == "apistrat") & (ref["group"] == "M") & np.isclose(ref["p"], 0.1)]
         assert t.loc["q0.1[stype=M]", "conf_low"] == m[0] and r_m["lower"].iloc[0] == m[1]
+
+
+def _opt_ref() -> pd.DataFrame:
+    # R survey 4.1.1, make_options_refs.R -> options.out / options.csv (15 digits)
+    return pd.read_csv(REF / "options.csv").set_index(["case", "term"])
+
+
+def test_mean_total_df_option_matches_r_confint(api: pd.DataFrame) -> None:
+    ref = _opt_ref()
+    d = SurveyDesign(api, weight="pw", strata="stype", fpc="fpc")
+    for df, case in (("normal", "ci_normal"), ("design", "ci_t")):
+        for res, term in ((d.mean("api00", df=df), "mean_api00"),
+                          (d.total("enroll", df=df), "total_enroll")):
+            t = res.tidy().iloc[0]
+            r = ref.loc[(case, term)]
+            # 1e-8: apistrat.csv carries pw to 8 decimals (R's are float32 artefacts, README)
+            assert t["conf_low"] == pytest.approx(r["conf_low"], rel=1e-8), (case, term)
+            assert t["conf_high"] == pytest.approx(r["conf_high"], rel=1e-8), (case, term)
+            assert np.isinf(t["df"]) == (df == "normal")
+    with pytest.raises(ParameterError, match="'df'"):
+        d.mean("api00", df="t")  # type: ignore[arg-type]
+
+
+def test_na_rm_keeps_the_design_as_r() -> None:
+    # api99 missing for 3 H and 2 E schools (api_missing.csv, written by the R script)
+    ref = _opt_ref()
+    miss = pd.read_csv(REF / "api_missing.csv")
+    assert int(miss["api99"].isna().sum()) == 5
+    d = SurveyDesign(miss, weight="pw", strata="stype", fpc="fpc")
+    with pytest.raises(DesignError, match="na_rm=True"):
+        d.mean("api99")
+    checks = [(d.mean("api99", na_rm=True), ["mean_api99"]),
+              (d.total("api99", na_rm=True), ["total_api99"]),
+              (d.mean("api99", by="stype", na_rm=True),
+               ["mean_api99[E]", "mean_api99[H]", "mean_api99[M]"]),
+              # missing values outside the domain do not matter (no na_rm needed)
+              (d.mean("api99", subset=(miss["stype"] == "M").to_numpy()),
+               ["mean_api99[M] without na.rm"])]
+    for res, terms in checks:
+        t = res.tidy()
+        for (_, row), term in zip(t.iterrows(), terms, strict=True):
+            r = ref.loc[("na_rm", term)]
+            assert row["estimate"] == pytest.approx(r["estimate"], rel=1e-12), term
+            assert row["std_error"] == pytest.approx(r["se"], rel=1e-12), term
+    # n_obs and df count the observed rows only (R degf on the subset)
+    t = d.mean("api99", by="stype", na_rm=True).tidy().set_index("group")
+    assert t.loc["H", "n_obs"] == 47 and t.loc["H", "df"] == 46

@@ -378,3 +378,68 @@ def test_deprecated_keywords_warn_and_give_the_same_numbers(des: SurveyDesign) -
     pd.testing.assert_frame_equal(old_p, profile_table(des, line=Z, by="kec", g=(0, 2)))
     with pytest.warns(DeprecationWarning):
         assert des.mean("consumption_pc", conf_alpha=0.1).alpha == 0.1
+
+
+def test_line_rule_strict_and_weak_with_a_household_on_the_line() -> None:
+    # apistrat with one school exactly on the line z = 652 (api_on_line.csv); R survey 4.1.1
+    # svymean of 1(y < z), 1(y <= z) and the gap, overall and svyby stype
+    # (tests/references/survey/make_options_refs.R -> options.csv), 1e-12 relative
+    ref = pd.read_csv(REF / "options.csv").set_index(["case", "term"])
+    on = pd.read_csv(REF / "api_on_line.csv")
+    z = 652.0
+    assert int((on["api00"] == z).sum()) == 1
+    d = SurveyDesign(on, weight="pw", strata="stype", fpc="fpc")
+    for rule in ("strict", "weak"):
+        t = fgt(d, "api00", line=z, g=[0, 1], line_rule=rule).tidy().set_index("term")
+        tb = fgt(d, "api00", line=z, by="stype", line_rule=rule).tidy()
+        for term, est, se in [("p0", t.loc["p0", "estimate"], t.loc["p0", "std_error"]),
+                              ("p1", t.loc["p1", "estimate"], t.loc["p1", "std_error"])] + [
+                (f"p0[{g}]", e, s) for g, e, s in zip(tb["group"], tb["estimate"],
+                                                      tb["std_error"], strict=True)]:
+            r = ref.loc[(f"line_{rule}", term)]
+            assert est == pytest.approx(r["estimate"], rel=1e-12), (rule, term)
+            assert se == pytest.approx(r["se"], rel=1e-12), (rule, term)
+        assert t.loc["p0", "n_obs"] == 200
+    # the school on the line is poor only under the weak rule: P0 differs by its weight share
+    strict = fgt(d, "api00", line=z)["p0"]
+    weak = fgt(d, "api00", line=z, line_rule="weak")["p0"]
+    w = on["pw"].to_numpy()
+    assert weak - strict == pytest.approx(w[on["api00"].to_numpy() == z].sum() / w.sum(),
+                                          rel=1e-12)
+    # the same rule reaches profile, change and the decompositions
+    two = pd.concat([on.assign(year=1), on.assign(year=2)], ignore_index=True)
+    opts = {"weight": "pw", "strata": "stype", "fpc": "fpc"}
+    ch = change(two, "api00", line=z, years=(1, 2), design=opts, size=None,
+                line_rule="weak").tidy().set_index("term")
+    assert ch.loc["p0_1", "estimate"] == pytest.approx(weak, rel=1e-14)
+    pt = profile_table(d, "api00", line=z, by="stype", size=None, line_rule="weak")
+    assert pt["p0"].iloc[-1] == pytest.approx(weak, rel=1e-14)
+    with pytest.raises(ParameterError, match="'line_rule'"):
+        fgt(d, "api00", line=z, line_rule="<=")  # type: ignore[arg-type]
+
+
+def test_missing_welfare_outside_the_domain_and_na_rm(des: SurveyDesign, pop: pd.DataFrame
+                                                      ) -> None:
+    p = pop.copy()
+    p.loc[[0, 5], "consumption_pc"] = np.nan          # both in kecamatan k0
+    assert set(p.loc[[0, 5], "kec"]) == {"k0"}
+    d = SurveyDesign(p, weight="weight", strata="kec", psu="psu")
+    others = (p["kec"] != "k0").to_numpy()
+    # outside the requested domain: no error, and the same as with complete data
+    a = fgt(d, line=Z, size="hh_size", subset=others).tidy()
+    b = fgt(des, line=Z, size="hh_size", subset=others).tidy()
+    pd.testing.assert_frame_equal(a, b)
+    with pytest.raises(DesignError, match="na_rm=True"):
+        fgt(d, line=Z, size="hh_size")
+    # na_rm: the rows leave the estimate, the design stays = a subset of the observed rows
+    r = fgt(d, line=Z, size="hh_size", by="kec", total=True, na_rm=True).tidy()
+    obs = p["consumption_pc"].notna().to_numpy()
+    s = fgt(des, line=Z, size="hh_size", subset=obs).tidy()
+    assert r.iloc[0]["estimate"] == pytest.approx(s.iloc[0]["estimate"], rel=1e-14)
+    assert r.iloc[0]["std_error"] == pytest.approx(s.iloc[0]["std_error"], rel=1e-12)
+    assert r.iloc[0]["n_obs"] == len(p) - 2
+    for fn in (gini, watts):
+        kw = {} if fn is gini else {"line": Z}
+        with pytest.raises(DesignError, match="na_rm=True"):
+            fn(d, **kw)
+        assert np.isfinite(fn(d, na_rm=True, **kw).estimates.iloc[0])
