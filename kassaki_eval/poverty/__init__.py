@@ -18,13 +18,24 @@ confidence level (the FGT exponent is ``g`` and the GE parameter ``epsilon``, as
 
 Everything public is re-exported here: ``from kassaki_eval.poverty import SurveyDesign, fgt``.
 """
-from .design import LONELY_PSU_RULES, Domains, SurveyDesign, as_design
 from .decomposition import datt_ravallion, shapley_growth_redistribution
-from .inequality import (atkinson, gen_entropy, gini, mld, palma, quantile_shares, quantiles,
-                         theil)
-from .measures import (RelativeLine, change, fgt, incidence_curve, kecamatan_table, line_for,
-                       mean_consumption, plot_incidence_curve, poverty_lines, profile,
-                       profile_table, sst, watts)
+from .design import LONELY_PSU_RULES, Domains, SurveyDesign, as_design
+from .inequality import atkinson, gen_entropy, gini, mld, palma, quantile_shares, quantiles, theil
+from .measures import (
+                         RelativeLine,
+                         change,
+                         fgt,
+                         incidence_curve,
+                         kecamatan_table,
+                         line_for,
+                         mean_consumption,
+                         plot_incidence_curve,
+                         poverty_lines,
+                         profile,
+                         profile_table,
+                         sst,
+                         watts,
+)
 from .sae import fay_herriot
 
 __all__ = [

@@ -17,25 +17,31 @@ linearises and assembles results.
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DesignError, ParameterError, Problem, check_option
+from ..exceptions import ParameterError, check_option
 from ..results import EstimateResult, Provenance
 
 if TYPE_CHECKING:  # pragma: no cover
     from .design import Domains, SurveyDesign
 
 __all__ = ["effective_weights", "domain_sums", "srs_variance", "build_result", "ratio_of_totals",
-           "domain_terms", "weighted_quantile", "weighted_quantile_hf7", "kernel_density", "fgt_scores", "check_keywords", "quantile_influence", "gini_influence", "renamed_keywords",
+           "domain_terms", "weighted_quantile", "weighted_quantile_hf7", "kernel_density",
+           "fgt_scores", "check_keywords", "quantile_influence", "gini_influence",
+           "renamed_keywords",
            "exponent_and_level"]
 
 
-def effective_weights(design: SurveyDesign, size: str | np.ndarray | None, owner: str) -> np.ndarray:
-    """Design weights, times household size for person-level measures
-    (:meth:`SurveyDesign.person_weights`)."""
+def effective_weights(design: SurveyDesign, size: str | np.ndarray | None, owner: str
+                      ) -> np.ndarray:
+    """Return the design weights, times household size for person-level measures.
+
+    See :meth:`SurveyDesign.person_weights`.
+    """
     return design.person_weights(size, owner)
 
 
@@ -54,9 +60,11 @@ def domain_sums(dom: Domains, values: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def srs_variance(dom: Domains, u: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """SRS-with-replacement variance of an estimator with per-unit influence ``u`` (R's
-    ``deff="replace"``): ``svyvar(u) / n`` within each domain, where ``svyvar`` is the weighted
-    variance with the ``n/(n-1)`` factor. ``u`` must be on the per-unit (mean) scale."""
+    """SRS-with-replacement variance of an estimator with per-unit influence ``u``.
+
+    R's ``deff="replace"``: ``svyvar(u) / n`` within each domain, where ``svyvar`` is the weighted
+    variance with the ``n/(n-1)`` factor. ``u`` must be on the per-unit (mean) scale.
+    """
     uu = u if u.ndim == 2 else u[:, None]
     inside = dom.codes >= 0
     c = dom.codes[inside]
@@ -93,7 +101,8 @@ def build_result(
     """Assemble an :class:`EstimateResult` for D domains x k measures (flattened row-major).
 
     ``df_mode="design"`` stores R's domain degf (t intervals); ``"normal"`` stores an
-    infinite df (normal intervals)."""
+    infinite df (normal intervals).
+    """
     check_option("build_result", "df", df_mode, ("design", "normal"))
     est = np.asarray(estimate, dtype=float).reshape(-1)
     var = np.asarray(variance, dtype=float).reshape(-1)
@@ -176,7 +185,8 @@ def ratio_of_totals(
     sq = None
     if design.two_stage:
         zu = (A * G[np.maximum(dom.codes, 0)]).sum(axis=1)
-        sq = design.unit_squares(zu, dom, w)[:, :, 0]
+        usq = design.unit_squares(zu, dom, w)
+        sq = None if usq is None else usq[:, :, 0]
     var = design.variance(totals=zt, squares=sq, dom=dom)
     srs = None
     if deff:
@@ -185,9 +195,9 @@ def ratio_of_totals(
         srs = srs_variance(dom, u, w)[:, 0] * 1.0
         # srs_variance gives var of a mean; the estimator's scale is (1/N) * total of u
     terms = domain_terms(term, dom)
+    size_desc = size if isinstance(size, str) or size is None else "array"
     return build_result(design, dom, terms=terms, estimate=est, variance=var, srs_var=srs,
-                        method=method, options={**(options or {}), "size": size
-                                                if isinstance(size, str) or size is None else "array"},
+                        method=method, options={**(options or {}), "size": size_desc},
                         alpha=alpha, df_mode=df)
 
 
@@ -232,8 +242,9 @@ def weighted_quantile(dom: Domains, y: np.ndarray, w: np.ndarray, p: float | np.
 
 def weighted_quantile_hf7(dom: Domains, y: np.ndarray, w: np.ndarray, p: float | np.ndarray
                           ) -> np.ndarray:
-    """Weighted Hyndman-Fan type 7 quantile of each domain (R survey ``qrule="hf7"``):
-    ``(D, len(p))``.
+    """Weighted Hyndman-Fan type 7 quantile of each domain: ``(D, len(p))``.
+
+    R survey's ``qrule="hf7"``.
 
     Sorted values ``y_(k)`` are placed at ``p_k = W_{k-1} / W_{n-1}`` (``W`` the cumulative
     weight, ``W_0 = 0``) and interpolated linearly, clamped at the ends, as R's
@@ -257,7 +268,7 @@ def weighted_quantile_hf7(dom: Domains, y: np.ndarray, w: np.ndarray, p: float |
 
 
 def _bandwidth(dom: Domains, y: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """convey's ``h_fun``: weighted SD (divisor N) over N^(1/5), N the sum of weights."""
+    """Convey's ``h_fun``: weighted SD (divisor N) over N^(1/5), N the sum of weights."""
     s = domain_sums(dom, np.column_stack([np.ones_like(y), y, y * y]), w)
     N, S1, S2 = s[:, 0], s[:, 1], s[:, 2]
     sd = np.sqrt(np.maximum(S2 - S1 * S1 / N, 0.0) / N)
@@ -278,8 +289,10 @@ def kernel_density(dom: Domains, y: np.ndarray, w: np.ndarray, at: np.ndarray,
 
 def quantile_influence(dom: Domains, y: np.ndarray, w: np.ndarray, p: float,
                        q: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Quantile ``q_d`` of each domain and its influence function (zero outside the domain):
-    ``-(1(y <= q) - p) / (N f(q))`` with f the kernel density (convey ``svyiqalpha``)."""
+    """Quantile ``q_d`` of each domain and its influence function (zero outside the domain).
+
+    ``-(1(y <= q) - p) / (N f(q))`` with f the kernel density (convey ``svyiqalpha``).
+    """
     q = weighted_quantile(dom, y, w, p)[:, 0] if q is None else q
     f = kernel_density(dom, y, w, q)
     N = np.bincount(dom.codes[dom.codes >= 0], weights=w[dom.codes >= 0], minlength=dom.n)

@@ -23,7 +23,8 @@ Example
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal, Mapping
+from collections.abc import Mapping
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,8 +44,11 @@ def _scaled_fgt(y: np.ndarray, w: np.ndarray, z: float, g: float, factor: float,
 
 
 def _weight_column(owner: str, design: Any, deprecated: Mapping[str, Any]) -> str:
-    """The weight column: from ``design=`` (a SurveyDesign or a mapping of its options) or,
-    deprecated, from ``weight=`` (default ``"weight"``)."""
+    """Return the weight column.
+
+    From ``design=`` (a SurveyDesign or a mapping of its options) or, deprecated, from
+    ``weight=`` (default ``"weight"``).
+    """
     if design is not None:
         if "weight" in deprecated:
             raise ParameterError(f"The 'design' parameter of {owner} replaces 'weight'; give one "
@@ -156,8 +160,10 @@ def shapley_growth_redistribution(data: Any, welfare: str = "consumption_pc", *,
                                   g: float | None = None,
                                   line_rule: Literal["strict", "weak"] = "strict",
                                   alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
-    """Shapley (Shorrocks 2013) growth/redistribution decomposition: each component is the
-    average of its two Datt-Ravallion paths, so growth + redistribution = total exactly.
+    """Shapley (Shorrocks 2013) growth/redistribution decomposition.
+
+    Each component is the average of its two Datt-Ravallion paths, so growth +
+    redistribution = total exactly.
 
     Parameters as :func:`datt_ravallion`. Returns terms ``growth``, ``redistribution``,
     ``total`` (point values; ``std_error`` NaN).

@@ -1,18 +1,19 @@
-"""Survey designs and linearised (Taylor) variance, as R's ``survey`` package computes it.
+r"""Survey designs and linearised (Taylor) variance, as R's ``survey`` package computes it.
 
 A :class:`SurveyDesign` binds a table to its sampling design: weights, strata, primary sampling
 units (PSUs), an optional finite-population correction and a rule for strata with a single PSU.
-Every estimator in :mod:`kassaki_eval.poverty` and :mod:`kassaki_eval.poverty.inequality` computes its
+Every estimator in :mod:`kassaki_eval.poverty` and :mod:`kassaki_eval.poverty.inequality`
+computes its
 *influence function* (linearised variable) :math:`z_i`, so that the estimate behaves like the
-total :math:`\\sum_i w_i z_i`, and asks the design for the variance of that total.
+total :math:`\sum_i w_i z_i`, and asks the design for the variance of that total.
 
 The variance is R survey's ``svyrecvar`` "ultimate cluster" estimator (with-replacement
 sampling of PSUs within strata, optionally corrected by :math:`1 - f_h`):
 
 .. math::
 
-    \\widehat V = \\sum_h (1 - f_h)\\, \\frac{n_h}{n_h - 1} \\sum_{j=1}^{n_h}
-        (t_{hj} - \\bar t_h)^2, \\qquad t_{hj} = \\sum_{i \\in (h, j)} w_i z_i .
+    \widehat V = \sum_h (1 - f_h)\, \frac{n_h}{n_h - 1} \sum_{j=1}^{n_h}
+        (t_{hj} - \bar t_h)^2, \qquad t_{hj} = \sum_{i \in (h, j)} w_i z_i .
 
 Domains (sub-populations) keep the design: :math:`z_i` is set to 0 outside the domain and every
 PSU of the full design still enters the sum (R's ``subset``/``svyby``). Degrees of freedom are
@@ -33,18 +34,26 @@ Example
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import DesignError, ParameterError, Problem, check_option
 from ..results import EstimateResult, hash_frame
+
 # estimator plumbing lives in _common; build_result, domain_sums, effective_weights and
 # srs_variance stay importable from here for one release (they were defined here before)
-from ._common import (build_result, domain_sums, effective_weights,  # noqa: F401
-                      ratio_of_totals, renamed_keywords, srs_variance)
+from ._common import (  # noqa: F401
+    build_result,
+    domain_sums,
+    effective_weights,
+    ratio_of_totals,
+    renamed_keywords,
+    srs_variance,
+)
 
 __all__ = ["SurveyDesign", "Domains", "LONELY_PSU_RULES", "as_design"]
 
@@ -66,11 +75,12 @@ class Domains:
 
     @property
     def n(self) -> int:
+        """Number of domains."""
         return len(self.labels)
 
 
 class SurveyDesign:
-    """A stratified, clustered sample with weights (R: ``svydesign(ids=, strata=, weights=, fpc=)``).
+    """A stratified, clustered sample with weights (R ``svydesign(ids=, strata=, weights=)``).
 
     Parameters
     ----------
@@ -173,7 +183,8 @@ class SurveyDesign:
             if data[strata].isna().any():
                 m = data[strata].isna().to_numpy()
                 raise DesignError(Problem(table, strata, "is missing", int(m.sum()),
-                                          self.examples(m), "fill the stratum of every row.").message())
+                                          self.examples(m), "fill the stratum of every row."
+                                          ).message())
             s_codes, s_uni = pd.factorize(data[strata], sort=True)
             self.strata_labels = tuple(s_uni)
         # psu codes
@@ -193,7 +204,8 @@ class SurveyDesign:
             dup = pair["p"].duplicated(keep=False)
             if dup.any():
                 bad_psu = np.unique(pair.loc[dup, "p"].to_numpy())
-                ex = [p_labels[i] for i in bad_psu[:5]] if p_labels is not None else list(bad_psu[:5])
+                ex = ([p_labels[i] for i in bad_psu[:5]] if p_labels is not None
+                      else list(bad_psu[:5]))
                 raise DesignError(Problem(
                     table, psu, "has PSU ids that appear in more than one stratum",
                     int(len(bad_psu)), tuple(ex),
@@ -224,7 +236,8 @@ class SurveyDesign:
             if len(varying):
                 raise DesignError(Problem(table, fpc, "varies within a stratum", int(len(varying)),
                                           tuple(self.strata_labels[i] for i in varying[:5]),
-                                          "the fpc must be constant within each stratum.").message())
+                                          "the fpc must be constant within each stratum."
+                                          ).message())
             fh = per["min"].to_numpy()
             if np.all(fv <= 1):
                 frac = fh  # sampling fractions
@@ -248,7 +261,8 @@ class SurveyDesign:
                                      f"and 'fpc' (a two-stage design). Got fpc2={fpc2!r}, "
                                      f"psu={psu!r}, fpc={fpc!r} instead.")
             f2 = pd.to_numeric(data[fpc2], errors="coerce").to_numpy(dtype=float)
-            per2 = pd.DataFrame({"p": self.psu_codes, "f": f2}).groupby("p")["f"].agg(["min", "max"])
+            per2 = pd.DataFrame({"p": self.psu_codes, "f": f2}).groupby("p")["f"].agg(
+                ["min", "max"])
             if (per2["min"] != per2["max"]).any() or not np.all(np.isfinite(f2) & (f2 > 0)):
                 raise DesignError(Problem(table, fpc2, "must be > 0 and constant within a PSU",
                                           int((per2["min"] != per2["max"]).sum()), (),
@@ -284,8 +298,10 @@ class SurveyDesign:
 
     # ------------------------------------------------------------------------------------------
     def examples(self, mask: np.ndarray) -> tuple[Any, ...]:
-        """Up to five examples of the rows in ``mask`` for an error message: pseudonymous ids
-        from ``id_column`` when the design has one, row numbers otherwise."""
+        """Return up to five examples of the rows in ``mask`` for an error message.
+
+        Pseudonymous ids from ``id_column`` when the design has one, row numbers otherwise.
+        """
         idx = np.flatnonzero(mask)[:5]
         if self.id_column is not None:
             return tuple(self.data[self.id_column].iloc[idx].tolist())
@@ -294,13 +310,13 @@ class SurveyDesign:
     _examples = examples  # the old private name, kept for one release
 
     def spec(self) -> dict[str, Any]:
-        """The constructor arguments of this design (without ``data``)."""
+        """Return the constructor arguments of this design (without ``data``)."""
         return {"weight": self.weight_col, "strata": self.strata_col, "psu": self.psu_col,
                 "fpc": self.fpc_col, "lonely_psu": self.lonely_psu, "nest": self.nest,
                 "fpc2": self.fpc2_col, "table": self.table, "id_column": self.id_column}
 
-    def for_rows(self, mask: np.ndarray | pd.Series) -> "SurveyDesign":
-        """The same design options on the rows in ``mask`` only, as a new design.
+    def for_rows(self, mask: np.ndarray | pd.Series) -> SurveyDesign:
+        """Build a new design with the same options on the rows in ``mask`` only.
 
         For a separate sample held in the same table, such as one survey wave. A domain of
         this sample is *not* a new design: estimate it with ``by=``/``subset=``, which keep
@@ -331,19 +347,22 @@ class SurveyDesign:
         return out
 
     def __repr__(self) -> str:
+        """Show the design's size and options."""
         return (f"SurveyDesign(n={self.n}, strata={self.n_strata}, psu={self.n_psu}, "
                 f"degf={self.degf}, fpc={'yes' if self.fpc_col else 'no'}, "
                 f"lonely_psu={self.lonely_psu!r})")
 
     def options(self) -> dict[str, Any]:
-        """The design options (for provenance)."""
+        """Return the design options (for provenance)."""
         return {"weight": self.weight_col, "strata": self.strata_col, "psu": self.psu_col,
-                "fpc": self.fpc_col, "fpc2": self.fpc2_col, "lonely_psu": self.lonely_psu, "nest": self.nest,
+                "fpc": self.fpc_col, "fpc2": self.fpc2_col, "lonely_psu": self.lonely_psu,
+                "nest": self.nest,
                 "variance": "Taylor linearisation, with-replacement ultimate-cluster (R svyrecvar)"}
 
     # ------------------------------------------------------------------------------------------
-    def column(self, name: str | np.ndarray | pd.Series | float, owner: str, what: str) -> np.ndarray:
-        """A numeric column (by name) or an array/scalar broadcast to the rows."""
+    def column(self, name: str | np.ndarray | pd.Series | float, owner: str, what: str
+               ) -> np.ndarray:
+        """Return a numeric column (by name) or an array/scalar broadcast to the rows."""
         if isinstance(name, str) and ("col", name) in self._cache:
             return self._cache[("col", name)]
         if isinstance(name, str):
@@ -361,7 +380,8 @@ class SurveyDesign:
         bad = ~np.isfinite(v)
         if bad.any():
             raise DesignError(Problem(self.table, name if isinstance(name, str) else what,
-                                      "is missing or not finite", int(bad.sum()), self.examples(bad),
+                                      "is missing or not finite", int(bad.sum()),
+                                      self.examples(bad),
                                       "impute or drop those rows before building the design."
                                       ).message())
         if isinstance(name, str):
@@ -371,7 +391,7 @@ class SurveyDesign:
 
     def values_in(self, name: str | np.ndarray | pd.Series | float, dom: Domains, owner: str,
                   what: str, na_rm: bool = False) -> tuple[np.ndarray, Domains]:
-        """A numeric column for the rows of a domain, with R's missing-value rules.
+        """Return a numeric column for the rows of a domain, with R's missing-value rules.
 
         Missing (or non-finite) values outside ``dom`` are ignored (set to 0: those rows only
         carry the design). Inside ``dom`` they raise :class:`DesignError`, unless ``na_rm``:
@@ -444,17 +464,20 @@ class SurveyDesign:
                 raise ParameterError(f"The 'by' parameter of {owner} must name columns of "
                                      f"{self.table}. Got {c!r} instead.")
         key = self.data[cols[0]] if len(cols) == 1 else \
-            pd.Series(list(zip(*(self.data[c] for c in cols))), index=self.data.index)
+            pd.Series(list(zip(*(self.data[c] for c in cols), strict=True)),
+                      index=self.data.index)
         codes, uni = pd.factorize(key, sort=True)
         codes = np.where(mask & (codes >= 0), codes, -1).astype(np.int64)
         labels = list(uni)
         present = np.bincount(codes[codes >= 0], minlength=len(labels)) > 0
         if levels is not None:
-            missing = [lv for lv in levels if lv not in set(labels) or not present[labels.index(lv)]]
+            missing = [lv for lv in levels
+                       if lv not in set(labels) or not present[labels.index(lv)]]
             if missing:
                 raise DesignError(Problem(
                     self.table, "/".join(cols), "has requested domains with no sampled row",
-                    len(missing), tuple(missing), "drop these levels from 'levels' or report them as "
+                    len(missing), tuple(missing),
+                    "drop these levels from 'levels' or report them as "
                     "not estimable; an empty domain has no design-based estimate.").message())
             remap = np.full(len(labels), -1, dtype=np.int64)
             for i, lv in enumerate(levels):
@@ -472,7 +495,7 @@ class SurveyDesign:
         return Domains(codes.astype(np.int64), tuple(labels), name)
 
     # ------------------------------------------------------------------------------------------
-    def psu_totals(self, values: np.ndarray, dom: Domains, weights: np.ndarray | None = None
+    def psu_totals(self, values: Any, dom: Domains, weights: np.ndarray | None = None
                    ) -> np.ndarray:
         """PSU-by-domain totals of ``w * values``: array ``(n_psu, n_domains, k)``.
 
@@ -514,8 +537,11 @@ class SurveyDesign:
         return out
 
     def _nested(self, dom: Domains) -> np.ndarray | None:
-        """Domain code of each PSU when every row is in a domain and domains never split a PSU
-        (e.g. kecamatan when kecamatan are strata); None otherwise. Cached per domain."""
+        """Domain code of each PSU, or None.
+
+        Defined when every row is in a domain and domains never split a PSU (e.g. kecamatan
+        when kecamatan are strata); cached per domain.
+        """
         key = ("nested", id(dom.codes))
         hit = self._cache.get(key)
         if hit is not None and hit[0] is dom.codes:
@@ -537,7 +563,7 @@ class SurveyDesign:
         return self.one_minus_f2 is not None
 
     def variance_of_totals(self, t: np.ndarray, sq: np.ndarray | None = None) -> np.ndarray:
-        """Deprecated: use :meth:`variance` with ``totals=`` (and ``squares=``)."""
+        """Return :meth:`variance` of PSU totals (deprecated: use ``variance(totals=)``)."""
         import warnings
         warnings.warn("SurveyDesign.variance_of_totals is deprecated and will be removed in the "
                       "next release; use SurveyDesign.variance(totals=..., squares=...).",
@@ -545,8 +571,10 @@ class SurveyDesign:
         return self.variance(totals=t, squares=sq)
 
     def strata_present(self, dom: Domains | Sequence[Domains]) -> np.ndarray:
-        """Boolean ``(n_strata, n_domains)``: which strata have a sampled row in each domain
-        (several Domains: their columns side by side, as the estimators stack them)."""
+        """Return which strata have a sampled row in each domain: ``(n_strata, n_domains)``.
+
+        Several Domains: their columns side by side, as the estimators stack them.
+        """
         doms = [dom] if isinstance(dom, Domains) else list(dom)
         cols = []
         for dd in doms:
@@ -647,7 +675,7 @@ class SurveyDesign:
         return out
 
     def domain_counts(self, dom: Domains) -> np.ndarray:
-        """Sampled rows per domain (cached per domain)."""
+        """Count the sampled rows per domain (cached per domain)."""
         key = ("count", id(dom.codes))
         hit = self._cache.get(key)
         if hit is not None and hit[0] is dom.codes:
@@ -670,13 +698,13 @@ class SurveyDesign:
     def variance(self, scores: Any = None, dom: Domains | Sequence[Domains] | None = None,
                  weights: np.ndarray | None = None, *, totals: np.ndarray | None = None,
                  squares: np.ndarray | None = None) -> np.ndarray:
-        """Design variance of linearised estimators: the one variance entry point.
+        r"""Design variance of linearised estimators: the one variance entry point.
 
         Two ways in, the same engine (R survey's ``svyrecvar``: with-replacement ultimate
         clusters within strata, ``1 - f_h``, lonely-PSU rule, optional second stage):
 
         - ``scores``: influence-function values :math:`z_i` on the estimate's scale, one row per
-          unit (a column per measure); returns the variance of :math:`\\sum_i w_i z_i` for
+          unit (a column per measure); returns the variance of :math:`\sum_i w_i z_i` for
           each domain of ``dom`` (all rows when None) and column: ``(n_domains, k)``.
         - ``totals``: PSU totals of :math:`w_i z_i` already aggregated by the estimator (shape
           ``(n_psu, ...)``, e.g. from :meth:`psu_totals`), with ``squares`` the PSU totals of
@@ -694,7 +722,12 @@ class SurveyDesign:
         if scores is None:
             raise ParameterError("SurveyDesign.variance needs 'scores' (per-unit influence "
                                  "values) or 'totals' (PSU totals). Got neither.")
-        dom = dom or Domains(np.zeros(self.n, dtype=np.int64), ("all",), None)
+        if dom is None:
+            dom = Domains(np.zeros(self.n, dtype=np.int64), ("all",), None)
+        if not isinstance(dom, Domains):
+            raise ParameterError("The 'dom' parameter of SurveyDesign.variance must be one "
+                                 "Domains (or None) with 'scores'; several side by side only "
+                                 f"with 'totals'. Got {type(dom).__name__} instead.")
         return self._variance_from_totals(self.psu_totals(scores, dom, weights),
                                           self.unit_squares(scores, dom, weights), dom)
 

@@ -1,9 +1,10 @@
 """Inequality measures with design-based (linearised) standard errors.
 
-Every function takes a :class:`~kassaki_eval.poverty.design.SurveyDesign` (or a DataFrame plus design
-options), a welfare column, and optional ``by=`` domains, ``subset=`` and ``size=`` (household
-size, for person-weighted measures), and returns an :class:`~kassaki_eval.results.EstimateResult`
-with estimate, SE, CI (t with the domain's design df), design effect (SRS with replacement).
+Every function takes a :class:`~kassaki_eval.poverty.design.SurveyDesign` (or a DataFrame plus
+design options), a welfare column, and optional ``by=`` domains, ``subset=`` and ``size=``
+(household size, for person-weighted measures), and returns an
+:class:`~kassaki_eval.results.EstimateResult` with estimate, SE, CI (t with the domain's design
+df), design effect (SRS with replacement).
 
 Influence functions (linearised variables) follow R's ``convey`` package:
 
@@ -33,18 +34,30 @@ Example
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
-import pandas as pd
 from scipy import stats
 
 from ..exceptions import DesignError, Problem, check_option, require
 from ..results import EstimateResult
-from ._common import (build_result, check_keywords, domain_sums, domain_terms, effective_weights,
-                      exponent_and_level, gini_influence, kernel_density, quantile_influence,
-                      ratio_of_totals, renamed_keywords, srs_variance, weighted_quantile,
-                      weighted_quantile_hf7)
+from ._common import (
+    build_result,
+    check_keywords,
+    domain_sums,
+    domain_terms,
+    effective_weights,
+    exponent_and_level,
+    gini_influence,
+    kernel_density,
+    quantile_influence,
+    ratio_of_totals,
+    renamed_keywords,
+    srs_variance,
+    weighted_quantile,
+    weighted_quantile_hf7,
+)
 from .design import Domains, SurveyDesign, as_design
 
 __all__ = ["gini", "gen_entropy", "theil", "mld", "atkinson", "palma", "quantiles",
@@ -114,7 +127,8 @@ def gini(data: Any, welfare: str = "consumption_pc", *, design: Any = None,
 
 def gen_entropy(data: Any, welfare: str = "consumption_pc", *, epsilon: float | None = None,
                 design: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
-                size: Any = None, na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+                size: Any = None, na_rm: bool = False, alpha: float = 0.05,
+                **deprecated: Any) -> EstimateResult:
     """Generalised entropy index GE(epsilon) (0: mean log deviation, 1: Theil, 2: half CV²).
 
     The linearisation is the gradient with respect to the weighted totals used by the index
@@ -179,7 +193,8 @@ def mld(data: Any, welfare: str = "consumption_pc", **kw: Any) -> EstimateResult
 
 def atkinson(data: Any, welfare: str = "consumption_pc", *, epsilon: float = 1.0,
              design: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
-             size: Any = None, na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
+             size: Any = None, na_rm: bool = False, alpha: float = 0.05,
+             **deprecated: Any) -> EstimateResult:
     """Atkinson index A(epsilon), epsilon > 0 (convey ``svyatk``; positive welfare only)."""
     alpha = renamed_keywords("atkinson", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     require(isinstance(epsilon, (int, float)) and epsilon > 0, "atkinson", "epsilon",
@@ -254,7 +269,8 @@ def quantile_shares(data: Any, welfare: str = "consumption_pc", *,
                     by: str | Sequence[str] | None = None, subset: Any = None, size: Any = None,
                     na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Share of total welfare held by each quantile group (default quintiles)."""
-    alpha = renamed_keywords("quantile_shares", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
+    alpha = renamed_keywords("quantile_shares", deprecated,
+                             {"conf_alpha": "alpha"}).get("alpha", alpha)
     cs = [float(c) for c in cuts]
     require(all(0 < c < 1 for c in cs) and cs == sorted(cs), "quantile_shares", "cuts",
             "increasing probabilities in (0, 1)", cuts)

@@ -37,8 +37,9 @@ Example
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -47,11 +48,21 @@ from scipy import stats
 from .. import reference
 from ..exceptions import DesignError, ParameterError, Problem, check_option, require
 from ..results import EstimateResult, Provenance, hash_frame
-from ._common import (build_result, check_keywords, domain_sums, domain_terms, effective_weights,
-                      exponent_and_level, fgt_scores, gini_influence, kernel_density,
-                      quantile_influence, renamed_keywords, srs_variance)
-from .design import Domains, SurveyDesign, as_design
+from ._common import (
+    build_result,
+    check_keywords,
+    domain_sums,
+    effective_weights,
+    exponent_and_level,
+    fgt_scores,
+    gini_influence,
+    kernel_density,
+    quantile_influence,
+    renamed_keywords,
+    srs_variance,
+)
 from .decomposition import datt_ravallion, shapley_growth_redistribution  # noqa: F401 (moved)
+from .design import Domains, SurveyDesign, as_design
 
 __all__ = ["RelativeLine", "fgt", "watts", "sst", "mean_consumption", "profile",
            "profile_table", "kecamatan_table", "change", "poverty_lines", "line_for",
@@ -60,9 +71,11 @@ __all__ = ["RelativeLine", "fgt", "watts", "sst", "mean_consumption", "profile",
 
 @dataclass(frozen=True)
 class RelativeLine:
-    """A line equal to ``share`` times the ``quantile`` of welfare in the whole sample
-    (e.g. 60 % of the median: ``RelativeLine(0.6, 0.5)``). Estimated with the same weights
-    (person weights when ``size=`` is given); its sampling error enters the SE."""
+    """A line equal to ``share`` times the ``quantile`` of welfare in the whole sample.
+
+    E.g. 60 % of the median: ``RelativeLine(0.6, 0.5)``. Estimated with the same weights
+    (person weights when ``size=`` is given); its sampling error enters the SE.
+    """
 
     share: float = 0.6
     quantile: float = 0.5
@@ -140,13 +153,13 @@ def _stage2(d: SurveyDesign, w: np.ndarray, doms: Sequence[Domains], H: Sequence
                     z = z + extra[0][off + g, j] * extra[1]
                 cols.append(z)
         off += dd.n
-    sq = d.unit_squares(cols, all_dom, w)[:, 0, :]
-    return sq.reshape(d.n_psu, off, len(H))
+    usq = d.unit_squares(cols, all_dom, w)
+    return None if usq is None else usq[:, 0, :].reshape(d.n_psu, off, len(H))
 
 
 def _fgt_dline(dom: Domains, y: np.ndarray, w: np.ndarray, z: np.ndarray, a: float,
                N: np.ndarray) -> np.ndarray:
-    """Derivative of each domain's P(alpha) with respect to a common line."""
+    """Differentiate each domain's P(g) with respect to a common line."""
     if a == 0:
         return kernel_density(dom, y, w, np.full(dom.n, z[0]))
     poor = y < z
@@ -258,7 +271,8 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
     if zline is not None:
         # add the estimated line's term; IF_line lives on the whole sample, not the domain
         dP = np.vstack([np.column_stack([_fgt_dline(dd, y, w, z, a, Nd) for a in fa])
-                        for dd, Nd in zip(doms, np.split(N, np.cumsum([x.n for x in doms])[:-1]))])
+                        for dd, Nd in zip(doms, np.split(N, np.cumsum([x.n for x in doms])[:-1]),
+                                          strict=True)])
         all_dom = Domains(np.zeros(d.n, dtype=np.int64), ("all",), None)
         lt = d.psu_totals(zline, all_dom, w)[:, 0, 0]                     # (Psu,)
         zt = zt + lt[:, None, None] * dP[None]
@@ -369,9 +383,11 @@ def watts(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any 
 def sst(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any = None,
         size: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
         na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
-    """Sen-Shorrocks-Thon index: SST = P1 (1 + G(x)), x the poverty-gap ratios of everyone
-    (0 for the non-poor), G their Gini (Osberg & Xu 2000); = P0 * P1_poor * (1 + G_poor).
-    Linearised by the product rule with convey's Gini influence function. Absolute lines only.
+    """Sen-Shorrocks-Thon index: SST = P1 (1 + G(x)).
+
+    x the poverty-gap ratios of everyone (0 for the non-poor), G their Gini (Osberg & Xu
+    2000); = P0 * P1_poor * (1 + G_poor). Linearised by the product rule with the Gini
+    influence function. Absolute lines only.
     """
     alpha = renamed_keywords("sst", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     owner = "sst"
@@ -402,7 +418,8 @@ def mean_consumption(data: Any, welfare: str = "consumption_pc", *, design: Any 
                      size: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
                      na_rm: bool = False, alpha: float = 0.05, **deprecated: Any) -> EstimateResult:
     """Mean per-capita consumption (person-weighted with ``size=``), linearised as a ratio."""
-    alpha = renamed_keywords("mean_consumption", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
+    alpha = renamed_keywords("mean_consumption", deprecated,
+                             {"conf_alpha": "alpha"}).get("alpha", alpha)
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, "mean_consumption", na_rm=na_rm)
     A = np.column_stack([np.ones(d.n), y])
     tot = domain_sums(dom, A, w)
@@ -427,9 +444,10 @@ def profile(data: Any, welfare: str = "consumption_pc", *, line: Any, by: str,
             design: Any = None, size: Any = "hh_size", g: Sequence[float] = (0, 1, 2),
             line_rule: Literal["strict", "weak"] = "strict", alpha: float = 0.05,
             **deprecated: Any) -> EstimateResult:
-    """Poverty profile by group: P(g) of each group and of the whole sample, with each group's
-    population share and contribution to total poverty
-    (share x P_g(group) / P_g(total), summing to 1 over groups).
+    """Poverty profile by group, with population shares and contributions to poverty.
+
+    P(g) of each group and of the whole sample, with each group's population share and
+    contribution to total poverty (share x P_g(group) / P_g(total), summing to 1 over groups).
 
     Parameters
     ----------
@@ -490,9 +508,12 @@ def profile_table(data: Any, welfare: str = "consumption_pc", *, line: Any, by: 
                   design: Any = None, size: Any = "hh_size", g: Sequence[float] = (0, 1, 2),
                   line_rule: Literal["strict", "weak"] = "strict", alpha: float = 0.05,
                   **deprecated: Any) -> pd.DataFrame:
-    """:func:`profile` as one row per group and a last row ``total``: columns ``group``,
-    ``pop_share``, ``n_obs`` and, for each exponent, ``p{g}``, ``p{g}_se``, ``p{g}_low``,
-    ``p{g}_high`` (interval at level 1 - alpha) and ``p{g}_contribution``."""
+    """Poverty profile as a table: one row per group and a last row ``total``.
+
+    The numbers of :func:`profile`; columns ``group``, ``pop_share``, ``n_obs`` and, for each
+    exponent, ``p{g}``, ``p{g}_se``, ``p{g}_low``, ``p{g}_high`` (interval at level 1 - alpha)
+    and ``p{g}_contribution``.
+    """
     new = renamed_keywords("profile_table", deprecated, {"alphas": "g", "conf_alpha": "alpha"})
     g, alpha = new.get("g", g), new.get("alpha", alpha)
     gs = list(g)
@@ -532,8 +553,10 @@ def kecamatan_table(data: Any, welfare: str = "consumption_pc", *, line: Any,
                     district: str | None = None,
                     line_rule: Literal["strict", "weak"] = "strict",
                     alpha: float = 0.05) -> pd.DataFrame:
-    """Kecamatan table: names from :func:`kassaki_eval.reference.kecamatan`, zone, P0 with its
-    interval at level 1 - alpha, P1, P2, population share and contribution to P0.
+    """Kecamatan poverty table (proportions).
+
+    Names from :func:`kassaki_eval.reference.kecamatan`, zone, P0 with its interval at level
+    1 - alpha, P1, P2, population share and contribution to P0.
 
     Every rate and share is a proportion in [0, 1] (the report formats percentages); columns
     ``kec_code, kecamatan, zone, households_sampled, population_share, p0, p0_ci_low,
@@ -542,8 +565,8 @@ def kecamatan_table(data: Any, welfare: str = "consumption_pc", *, line: Any,
     prof = profile_table(data, welfare, line=line, by=by, design=design, size=size,
                          line_rule=line_rule, alpha=alpha)
     ref = reference.kecamatan(district)[["kec_kemendagri", "kecamatan", "zone"]]
-    names = dict(zip(ref["kec_kemendagri"], ref["kecamatan"]))
-    zones = dict(zip(ref["kec_kemendagri"], ref["zone"]))
+    names = dict(zip(ref["kec_kemendagri"], ref["kecamatan"], strict=True))
+    zones = dict(zip(ref["kec_kemendagri"], ref["zone"], strict=True))
     out = pd.DataFrame({
         "kec_code": prof["group"],
         "kecamatan": [names.get(g, "Total" if g == "total" else str(g)) for g in prof["group"]],
@@ -584,7 +607,8 @@ def _wave_sq(d: SurveyDesign, y: np.ndarray, z: Any, w: np.ndarray, g: float,
 def _psu_keys(d: SurveyDesign) -> pd.Series:
     """(stratum, PSU) label of each PSU code of a design."""
     s = d.data[d.strata_col].astype(str) if d.strata_col else pd.Series("all", index=d.data.index)
-    p = d.data[d.psu_col].astype(str) if d.psu_col else pd.Series(np.arange(d.n), index=d.data.index).astype(str)
+    p = (d.data[d.psu_col].astype(str) if d.psu_col
+         else pd.Series(np.arange(d.n), index=d.data.index).astype(str))
     key = (s + "\x1f" + p).to_numpy()
     out = np.empty(d.n_psu, dtype=object)
     out[d.psu_codes] = key
@@ -593,7 +617,7 @@ def _psu_keys(d: SurveyDesign) -> pd.Series:
 
 def _wave_design_spec(owner: str, data: Any, design: Any, deprecated: Mapping[str, Any]
                       ) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """The pooled table and the design options each wave is built with (see :func:`change`)."""
+    """Return the pooled table and the design options of each wave (see :func:`change`)."""
     old = {k: deprecated[k] for k in ("weight", "strata", "psu", "lonely_psu") if k in deprecated}
     if isinstance(data, SurveyDesign):
         if design is not None:
@@ -630,15 +654,15 @@ def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
            size: Any = "hh_size", g: float | None = None, by: str | None = None,
            line_rule: Literal["strict", "weak"] = "strict", alpha: float = 0.05,
            **deprecated: Any) -> EstimateResult:
-    """Change in P(alpha) between two waves, with an SE that accounts for the panel overlap.
+    r"""Change in P(alpha) between two waves, with an SE that accounts for the panel overlap.
 
     ``V(P_b - P_a) = V(P_a) + V(P_b) - 2 Cov(P_a, P_b)``. Each variance is the usual
     ultimate-cluster variance of its own wave's design. The covariance comes from the PSUs
     (villages) present in both waves, within each stratum h (Kish 1965, sec. 12.4, for
     with-replacement PSU samples that overlap in ``n_c`` PSUs):
 
-    .. math:: \\widehat{Cov}_h = \\frac{n_{c}}{n_{c} - 1} \\sum_{j \\in C_h}
-              (t^a_j - \\bar t^a_{C_h})(t^b_j - \\bar t^b_{C_h})
+    .. math:: \widehat{Cov}_h = \frac{n_{c}}{n_{c} - 1} \sum_{j \in C_h}
+              (t^a_j - \bar t^a_{C_h})(t^b_j - \bar t^b_{C_h})
 
     where ``t_j`` are the PSU totals of each wave's influence function. Panel households make
     a village's two totals co-move, so the overlap lowers the SE of a change. With all PSUs
@@ -743,7 +767,8 @@ def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
     dfa, dfb = da.domain_degf(doma), db.domain_degf(domb)
     n_a, n_b = da.domain_counts(doma), db.domain_counts(domb)
     table = pd.DataFrame({
-        "term": terms, "estimate": est.reshape(-1), "std_error": np.sqrt(np.maximum(var, 0)).reshape(-1),
+        "term": terms, "estimate": est.reshape(-1),
+        "std_error": np.sqrt(np.maximum(var, 0)).reshape(-1),
         "n_obs": np.column_stack([n_a, n_b, n_a + n_b]).reshape(-1),
         "df": np.column_stack([dfa, dfb, np.minimum(dfa, dfb)]).reshape(-1),
         "group": np.repeat(np.array(doma.labels, dtype=object), 3),
@@ -769,8 +794,11 @@ def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
 # ---------------------------------------------------------------------------------------------
 
 def poverty_lines(years: Sequence[int] | None = None, district: str | None = None) -> pd.DataFrame:
-    """Lines (Rp per capita per month) by year, region and kind (``total``, ``extreme``) from
-    the district reference data, with their source and whether they are verified."""
+    """Poverty lines (Rp per capita per month) by year, region and kind.
+
+    Kinds ``total`` and ``extreme``, from the district reference data, with their source and
+    whether they are verified.
+    """
     lines = reference.poverty_lines(district)
     if years is not None:
         lines = lines[lines["year"].isin(list(years))]
@@ -779,7 +807,7 @@ def poverty_lines(years: Sequence[int] | None = None, district: str | None = Non
 
 def line_for(data: pd.DataFrame, *, year: str = "year", kind: str = "total",
              district: str | None = None) -> np.ndarray:
-    """The district line of each row's year (one value per row) from the reference data."""
+    """Return the district line of each row's year (one value per row)."""
     yrs = data[year].unique()
     mp = {int(y): reference.poverty_line(int(y), kind=kind, district=district) for y in yrs}
     return data[year].map(mp).to_numpy(dtype=float)
@@ -810,8 +838,10 @@ def incidence_curve(data: Any, welfare: str = "consumption_pc", *, lines: Sequen
 
 def plot_incidence_curve(curve: pd.DataFrame, *, marks: Mapping[str, float] | None = None,
                          ax: Any = None, title: str | None = None) -> Any:
-    """Figure of the incidence curve with its confidence band; ``marks`` draws vertical lines
-    (e.g. ``{"poverty line": 420000, "extreme": 322170}``). Returns the Figure (no show)."""
+    """Plot the incidence curve with its confidence band; returns the Figure (no show).
+
+    ``marks`` draws vertical lines (e.g. ``{"poverty line": 420000, "extreme": 322170}``).
+    """
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt

@@ -11,8 +11,7 @@ import pandas as pd
 import pytest
 
 from kassaki_eval.exceptions import DesignError, KassakiError, ParameterError
-from kassaki_eval.poverty import fgt, mean_consumption
-from kassaki_eval.poverty import SurveyDesign
+from kassaki_eval.poverty import SurveyDesign, fgt, mean_consumption
 
 REF = Path(__file__).resolve().parent.parent / "references" / "survey"
 LINE = 2000.0  # as in make_refs.py
@@ -144,7 +143,7 @@ def test_domain_keeps_design_equals_zeroed_scores() -> None:
     t = pd.Series(w * z).groupby(df["psu"]).sum()
     hs = df.groupby("psu")["h"].first()
     v = 0.0
-    for h, tt in t.groupby(hs):
+    for _h, tt in t.groupby(hs):
         n = len(tt)
         v += n / (n - 1) * np.sum((tt - tt.mean()) ** 2)
     assert res["estimate"] == pytest.approx(md, rel=1e-12)

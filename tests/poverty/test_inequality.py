@@ -11,9 +11,15 @@ import pandas as pd
 import pytest
 
 from kassaki_eval.exceptions import DesignError
-from kassaki_eval.poverty.inequality import (atkinson, gen_entropy, gini, palma, quantile_shares,
-                                     quantiles)
 from kassaki_eval.poverty import SurveyDesign
+from kassaki_eval.poverty.inequality import (
+    atkinson,
+    gen_entropy,
+    gini,
+    palma,
+    quantile_shares,
+    quantiles,
+)
 
 HERE = Path(__file__).resolve().parent.parent / "references"
 
@@ -95,8 +101,8 @@ def test_gini_invariant_to_weight_scale(api_design: SurveyDesign, factor: float)
 
 def test_gini_influence_is_the_derivative_of_the_estimator() -> None:
     # z_k = dG/dw_k (Deville 1999): compare with central finite differences, distinct incomes
-    from kassaki_eval.poverty.inequality import gini_influence
     from kassaki_eval.poverty import Domains
+    from kassaki_eval.poverty.inequality import gini_influence
     rng = np.random.default_rng(1)
     y = rng.lognormal(10, 0.6, 60)
     w = rng.uniform(5, 50, 60)

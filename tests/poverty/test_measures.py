@@ -14,12 +14,23 @@ import pytest
 
 from kassaki_eval import reference
 from kassaki_eval.exceptions import DesignError, ParameterError
+from kassaki_eval.poverty import (
+    RelativeLine,
+    SurveyDesign,
+    change,
+    fgt,
+    incidence_curve,
+    kecamatan_table,
+    line_for,
+    mean_consumption,
+    plot_incidence_curve,
+    poverty_lines,
+    profile,
+    profile_table,
+    sst,
+    watts,
+)
 from kassaki_eval.poverty.inequality import gini
-from kassaki_eval.poverty import (RelativeLine, change, fgt, incidence_curve,
-                                  kecamatan_table, line_for, mean_consumption,
-                                  plot_incidence_curve, poverty_lines, profile,
-                                  profile_table, sst, watts)
-from kassaki_eval.poverty import SurveyDesign
 
 REF = Path(__file__).resolve().parent.parent / "references" / "survey"
 
@@ -102,7 +113,8 @@ def test_watts_and_sst_formulas(pop: pd.DataFrame, des: SurveyDesign) -> None:
     assert s == pytest.approx(p1 * (1 + gini(allg, "g")["gini"]), rel=1e-12)
 
 
-def test_relative_line_value_and_se_includes_line_term(des: SurveyDesign, pop: pd.DataFrame) -> None:
+def test_relative_line_value_and_se_includes_line_term(des: SurveyDesign,
+                                                       pop: pd.DataFrame) -> None:
     r = fgt(des, line=RelativeLine(0.6, 0.5), g=[0, 1], size="hh_size")
     theta = r.provenance.options["line"]["value"]
     y, pw = pop["consumption_pc"].to_numpy(), (pop["weight"] * pop["hh_size"]).to_numpy()
