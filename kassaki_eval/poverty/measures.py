@@ -816,32 +816,53 @@ def line_for(data: pd.DataFrame, *, year: str = "year", kind: str = "total",
 def incidence_curve(data: Any, welfare: str = "consumption_pc", *, lines: Sequence[float],
                     design: Any = None, size: Any = None, by: str | None = None,
                     line_rule: Literal["strict", "weak"] = "strict", alpha: float = 0.05,
-                    **deprecated: Any) -> pd.DataFrame:
-    """Poverty incidence curve: P0 (and SE, CI) at each line in ``lines``.
+                    **deprecated: Any) -> EstimateResult:
+    """Poverty incidence curve: P0 (with SE and CI) at each line in ``lines``.
 
-    One design pass per line; returns columns ``line, group, p0, std_error, conf_low,
-    conf_high`` (a plain table: the points of a curve, each an :func:`fgt` estimate).
-    ``alpha``: intervals at level 1 - alpha (``conf_alpha`` is the deprecated old name).
+    One :func:`fgt` per line (and domain). ``alpha``: intervals at level 1 - alpha
+    (``conf_alpha`` is the deprecated old name).
+
+    Returns
+    -------
+    EstimateResult
+        Terms ``p0[line=z]`` (``p0[by=g][line=z]``); extra columns ``line`` and ``group``.
+        :func:`plot_incidence_curve` draws it. Before issue 16 this returned a DataFrame
+        with columns ``line, group, p0, std_error, conf_low, conf_high``; ``tidy()`` holds
+        the same numbers (``estimate`` for ``p0``).
     """
     alpha = renamed_keywords("incidence_curve", deprecated,
                              {"conf_alpha": "alpha"}).get("alpha", alpha)
-    rows = []
-    for z in lines:
-        t = fgt(data, welfare, line=float(z), design=design, size=size, by=by,
-                line_rule=line_rule, alpha=alpha).tidy()
-        for _, r in t.iterrows():
-            rows.append({"line": float(z), "group": r["group"], "p0": r["estimate"],
-                         "std_error": r["std_error"], "conf_low": r["conf_low"],
-                         "conf_high": r["conf_high"]})
-    return pd.DataFrame(rows)
+    zs = [float(z) for z in lines]
+    if not zs:
+        raise ParameterError("The 'lines' parameter of incidence_curve must hold at least one "
+                             "poverty line. Got an empty sequence instead.")
+    parts = []
+    results = [fgt(data, welfare, line=z, design=design, size=size, by=by,
+                   line_rule=line_rule, alpha=alpha) for z in zs]
+    for z, r in zip(zs, results, strict=True):
+        t = r.tidy().drop(columns=["statistic", "p_value", "conf_low", "conf_high"])
+        t["term"] = [f"{term}[line={z:g}]" for term in t["term"]]
+        t["line"] = z
+        parts.append(t)
+    table = pd.concat(parts, ignore_index=True)
+    prov = results[0].provenance
+    return EstimateResult(table, method="incidence_curve", alpha=alpha,
+                          provenance=Provenance(method="incidence_curve",
+                                                options={**dict(prov.options), "line": zs},
+                                                inputs_hash=prov.inputs_hash,
+                                                n_input=prov.n_input, n_used=prov.n_used,
+                                                dropped=dict(prov.dropped)))
 
 
-def plot_incidence_curve(curve: pd.DataFrame, *, marks: Mapping[str, float] | None = None,
+def plot_incidence_curve(curve: EstimateResult | pd.DataFrame, *,
+                         marks: Mapping[str, float] | None = None,
                          ax: Any = None, title: str | None = None) -> Any:
     """Plot the incidence curve with its confidence band; returns the Figure (no show).
 
     ``marks`` draws vertical lines (e.g. ``{"poverty line": 420000, "extreme": 322170}``).
     """
+    if isinstance(curve, EstimateResult):
+        curve = curve.tidy().rename(columns={"estimate": "p0"})
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt

@@ -193,12 +193,14 @@ def test_lines_and_incidence_curve(des: SurveyDesign) -> None:
                                              reference.poverty_line(2024),
                                              reference.poverty_line(2023)])
     grid = np.linspace(250_000, 700_000, 10)
-    cur = incidence_curve(des, lines=grid, size="hh_size")
+    res = incidence_curve(des, lines=grid, size="hh_size")
+    cur = res.tidy().rename(columns={"estimate": "p0"})
+    assert res.terms[0] == f"p0[line={grid[0]:g}]" and len(cur) == len(grid)
     assert np.all(np.diff(cur["p0"].to_numpy()) >= 0)
     assert cur["p0"].iloc[5] == pytest.approx(
         fgt(des, line=grid[5], size="hh_size").estimates.iloc[0], rel=1e-14)
     import matplotlib.figure
-    fig = plot_incidence_curve(cur, marks={"line": Z, "extreme": 322_170})
+    fig = plot_incidence_curve(res, marks={"line": Z, "extreme": 322_170})
     assert isinstance(fig, matplotlib.figure.Figure)
     assert len(fig.axes[0].lines) >= 3
 
@@ -455,3 +457,42 @@ def test_missing_welfare_outside_the_domain_and_na_rm(des: SurveyDesign, pop: pd
         with pytest.raises(DesignError, match="na_rm=True"):
             fn(d, **kw)
         assert np.isfinite(fn(d, na_rm=True, **kw).estimates.iloc[0])
+
+
+def test_every_public_estimator_returns_the_result_shape(des: SurveyDesign, pop: pd.DataFrame
+                                                         ) -> None:
+    # the contract of issue 16 over kassaki_eval.poverty's public functions: estimators
+    # return EstimateResult with the fixed tidy() columns; tables are named *_table
+    import inspect
+
+    import kassaki_eval.poverty as P
+    from kassaki_eval.results import TIDY_COLUMNS, EstimateResult
+    two = pd.concat([pop.assign(year=2023), pop.assign(year=2024)], ignore_index=True)
+    calls = {
+        "fgt": lambda: P.fgt(des, line=Z), "watts": lambda: P.watts(des, line=Z),
+        "sst": lambda: P.sst(des, line=Z), "mean_consumption": lambda: P.mean_consumption(des),
+        "profile": lambda: P.profile(des, line=Z, by="kec"),
+        "change": lambda: P.change(two, line=Z, years=(2023, 2024), design=KEC),
+        "datt_ravallion": lambda: P.datt_ravallion(two, line=Z, years=(2023, 2024),
+                                                   design=KEC),
+        "shapley_growth_redistribution": lambda: P.shapley_growth_redistribution(
+            two, line=Z, years=(2023, 2024), design=KEC),
+        "incidence_curve": lambda: P.incidence_curve(des, lines=[Z, 2 * Z]),
+        "gini": lambda: P.gini(des), "gen_entropy": lambda: P.gen_entropy(des),
+        "theil": lambda: P.theil(des), "mld": lambda: P.mld(des),
+        "atkinson": lambda: P.atkinson(des), "palma": lambda: P.palma(des),
+        "quantile_shares": lambda: P.quantile_shares(des), "quantiles": lambda: P.quantiles(des),
+    }
+    not_estimators = {"as_design", "poverty_lines", "line_for", "plot_incidence_curve",
+                      "fay_herriot", "ebp", "direct_village_estimates", "village_direct"}
+    public = {n for n in P.__all__ if inspect.isfunction(getattr(P, n))
+              and not n.endswith("_table") and n not in not_estimators
+              and getattr(P, n).__module__.startswith("kassaki_eval.poverty.")
+              and ".sae" not in getattr(P, n).__module__}
+    assert public <= set(calls), public - set(calls)
+    for name in sorted(public):
+        res = calls[name]()
+        assert isinstance(res, EstimateResult), name
+        assert tuple(res.tidy().columns[:8]) == TIDY_COLUMNS, name
+    for name in ("profile_table", "kecamatan_table"):
+        assert name in P.__all__
