@@ -337,7 +337,7 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
                                     df_mode=df, own=own))
     if len(results) == 1:
         return results[0]
-    table = pd.concat([r._table for r in results], ignore_index=True)
+    table = pd.concat([r.tidy() for r in results], ignore_index=True)
     return EstimateResult(table, method="fgt", alpha=alpha, provenance=results[1].provenance,
                           own_intervals=ci == "logit")
 
