@@ -50,6 +50,9 @@ def _read_opts(args: argparse.Namespace) -> dict[str, object]:
 
 def _validate(args: argparse.Namespace) -> int:
     from .loaders import validate_file
+    if args.profile:  # source-shaped files through a mapping profile (docs/PROFILES.md)
+        from .map_cli import validate_with_profile
+        return validate_with_profile(args)
     try:
         df = validate_file(args.path, args.table, **_read_opts(args))
     except SchemaError as e:
@@ -61,6 +64,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     from .loaders import load_table, write_table
+    if args.profile:  # source-shaped files through a mapping profile (docs/PROFILES.md)
+        from .map_cli import ingest_with_profile
+        return ingest_with_profile(args)
     if Path(args.out).resolve() == Path(args.path).resolve():
         raise ParameterError(f"The '--out' parameter of kassaki-eval ingest must differ from the "
                              f"input (the raw file is never modified). Got {args.out!r} instead.")
@@ -83,6 +89,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoding", default=None, help="CSV encoding if not UTF-8, e.g. cp1252")
     p.add_argument("--rename", action="append", metavar="OLD=NEW",
                    help="rename a column after reading (repeatable)")
+    p.add_argument("--profile", default=None, help="mapping profile (shipped name or .toml) "
+                   "for a source-shaped file; the table is the profile's (docs/PROFILES.md)")
+    p.add_argument("--with", dest="also", action="append", default=[], metavar="FILE",
+                   help="with --profile: another file of the same source (repeatable)")
     p.add_argument("--pii", action="append", metavar="COLUMN=hash|drop",
                    help="declare a column holding personal data (found by content or name): "
                         "hash it (keyed pseudonym) or drop it (repeatable)")

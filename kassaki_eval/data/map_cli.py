@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..exceptions import ParameterError, SchemaError
 
-__all__ = ["register"]
+__all__ = ["register", "validate_with_profile", "ingest_with_profile", "map_report_inputs"]
 
 
 def _list() -> int:
@@ -131,6 +131,85 @@ def _apply(args: argparse.Namespace) -> int:
     path = write_table(out, args.out, overwrite=args.force)
     print(f"OK: {len(out)} rows ({table}) from {', '.join(names)} written to {path}")
     return 0
+
+
+def _profile_inputs(args: argparse.Namespace) -> list[str]:
+    other = [k for k in ("sheet", "header_row", "encoding", "rename", "pii")
+             if getattr(args, k, None)]
+    if other:
+        raise ParameterError(f"The '--profile' parameter of kassaki-eval must be used without "
+                             f"--{other[0].replace('_', '-')} (the profile says how to read "
+                             f"the file). Got both instead.")
+    return [args.path, *args.also]
+
+
+def validate_with_profile(args: argparse.Namespace) -> int:
+    """``kassaki-eval validate FILE --profile P [--with FILE ...]``: map, then validate
+    (a raw registry is validated raw, without a key)."""
+    from .profiles import load_with_profile
+    files = _profile_inputs(args)
+    try:
+        df = load_with_profile(files, args.profile, demo=True, pseudonymise=False)
+    except SchemaError as e:
+        print(str(e))
+        return 2
+    src = df.attrs["kassaki_source"]
+    print(f"OK: {len(df)} rows ({src['table']} through profile {src['profile']}, "
+          f"sha256 {src['profile_sha256'][:12]}…; {', '.join(Path(f).name for f in files)})")
+    return 0
+
+
+def ingest_with_profile(args: argparse.Namespace) -> int:
+    """``kassaki-eval ingest FILE --profile P [--with FILE ...] --out OUT``."""
+    from .loaders import write_table
+    from .profiles import load_with_profile
+    files = _profile_inputs(args)
+    if any(Path(args.out).resolve() == Path(f).resolve() for f in files):
+        raise ParameterError(f"The '--out' parameter of kassaki-eval ingest must differ from the "
+                             f"input (the raw file is never modified). Got {args.out!r} instead.")
+    try:
+        df = load_with_profile(files, args.profile, demo=args.demo)
+    except SchemaError as e:
+        print(str(e))
+        return 2
+    out = write_table(df, args.out, overwrite=args.force)
+    src = df.attrs["kassaki_source"]
+    print(f"OK: {len(df)} rows ({src['table']} through profile {src['profile']}, sha256 "
+          f"{src['profile_sha256'][:12]}…) written to {out}")
+    return 0
+
+
+def map_report_inputs(files: dict[str, object], profiles: list[str], *,
+                      out_dir: Path | None = None) -> dict[str, object]:
+    """``report --profile TABLE=PROFILE``: map that table's files into a contract-layout
+    Parquet file (named with the profile and its hash, which the manifest's file list then
+    carries) and return the file arguments with the mapped file in place of the sources."""
+    import tempfile
+    from .profiles import load_with_profile
+    out = dict(files)
+    where = Path(out_dir or tempfile.mkdtemp(prefix="kassaki-mapped-"))
+    for spec in profiles:
+        table, sep, prof = spec.partition("=")
+        if not sep or table not in ("registry", "survey", "participation", "rollout"):
+            raise ParameterError(f"The '--profile' parameter of kassaki-eval report must be "
+                                 f"TABLE=PROFILE with TABLE one of registry, survey, "
+                                 f"participation, rollout. Got {spec!r} instead.")
+        src = files.get(table)
+        if not src:
+            raise ParameterError(f"The '--profile' parameter of kassaki-eval report maps the "
+                                 f"files of --{table}. Got {spec!r} but no --{table} file "
+                                 f"instead.")
+        paths = list(src) if isinstance(src, (list, tuple)) else [src]
+        df = load_with_profile(paths, prof)  # real data: the key comes from the environment
+        meta = df.attrs["kassaki_source"]
+        if meta["table"] != table:
+            raise ParameterError(f"The '--profile' parameter of kassaki-eval report must map "
+                                 f"--{table} with a {table} profile. Got {prof!r} (a "
+                                 f"{meta['table']} profile) instead.")
+        dest = where / f"{table}.{meta['profile']}-{meta['profile_sha256'][:12]}.parquet"
+        df.to_parquet(dest, index=False)
+        out[table] = [str(dest)] if table == "survey" else str(dest)
+    return out
 
 
 def _run(args: argparse.Namespace) -> int:

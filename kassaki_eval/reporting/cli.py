@@ -37,6 +37,9 @@ def params_from_args(args: argparse.Namespace) -> dict[str, Any]:
     raw["year"] = args.year
     files = {k: getattr(args, k) for k in ("registry", "survey", "participation", "rollout")
              if getattr(args, k)}
+    if getattr(args, "profile", None):  # source-shaped files: mapped first (docs/PROFILES.md)
+        from ..data.map_cli import map_report_inputs
+        files = map_report_inputs(files, args.profile)
     for k, v in files.items():
         for one in (v if isinstance(v, list) else [v]):
             if Path(one).is_dir():
@@ -129,6 +132,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         p.add_argument(f"--{name}", default=None, help=f"raw {name} file (real data)")
     p.add_argument("--survey", action="append", default=None,
                    help="survey file (real data): stacked waves, or repeat once per wave")
+    p.add_argument("--profile", action="append", default=None, metavar="TABLE=PROFILE",
+                   help="map that table's files with a mapping profile first, e.g. "
+                        "registry=p3ke or survey=susenas (docs/PROFILES.md; repeatable)")
     p.add_argument("--jobs", type=int, default=None,
                    help="notebooks run at once (default 2; 1 on a single core)")
     p.add_argument("--params", default=None, help="JSON file of parameters")

@@ -196,3 +196,38 @@ def test_suggest_drafts_a_loadable_profile(tmp_path, messy):
     acc = suggest_accuracy(f, "partner_bank_sulselbar")
     assert acc["table_ok"] and acc["correct"] == 4 and acc["total"] == 5
     assert acc["missed"] == ["ID KASSAKI"]
+
+
+def test_validate_and_ingest_accept_a_profile(tmp_path, messy, capsys):
+    from kassaki_eval.cli import main
+    sus = sorted(str(p) for p in (messy / "susenas").glob("*_2024.csv"))
+    args = ["validate", sus[0], "--profile", "susenas"]
+    for f in sus[1:]:
+        args += ["--with", f]
+    assert main(args) == 0
+    assert "OK: " in capsys.readouterr().out
+    out = tmp_path / "registry.parquet"
+    assert main(["ingest", str(messy / "p3ke_pangkep.xlsx"), "--profile", "p3ke", "--out",
+                 str(out), "--demo"]) == 0
+    got = pd.read_parquet(out)
+    assert "family_id" in got and "no_kk" not in got and "nik_head" not in got
+    assert main(["validate", str(messy / "p3ke_pangkep.xlsx"), "--profile", "p3ke",
+                 "--sheet", "x"]) == 2
+    assert "without --sheet" in capsys.readouterr().err
+
+
+def test_report_profile_maps_the_files_before_the_run(tmp_path, messy, monkeypatch):
+    """``report --profile registry=p3ke``: the registry file is mapped (with the real-data
+    key from the environment) into a Parquet file named with the profile and its hash."""
+    from kassaki_eval.cli import build_parser
+    from kassaki_eval.reporting.cli import params_from_args
+    monkeypatch.setenv("KASSAKI_PSEUDONYM_KEY", "a-test-key-that-is-long-enough")
+    args = build_parser().parse_args(["report", "--year", "2025", "--registry",
+                                      str(messy / "p3ke_pangkep.xlsx"), "--profile",
+                                      "registry=p3ke"])
+    raw = params_from_args(args)
+    reg = raw["source"]["registry"]
+    sha = load_profile("p3ke").sha256[:12]
+    assert reg.endswith(f"registry.p3ke-{sha}.parquet")
+    assert len(pd.read_parquet(reg)) == len(load_with_profile(
+        messy / "p3ke_pangkep.xlsx", "p3ke", key="a-test-key-that-is-long-enough"))

@@ -131,3 +131,55 @@ def test_demo_data_shape_source_cli(tmp_path, capsys):
     for files in SOURCE_FILES.values():
         for f in files:
             assert (out / f).exists(), f
+
+
+@pytest.mark.slow
+def test_report_from_messy_demo_equals_clean_route(tmp_path):
+    """The real-data report route from the messy demo (mapped by the shipped profiles with
+    ``map --apply``) publishes the same result tables as from the clean contract files:
+    every number equal, key results equal. Only the input description differs (file names
+    and hashes, the survey's two extra clean columns). Runs two reports (~3 min each)."""
+    import json
+
+    world = generate_world(seed=2024, scale=0.1)
+    clean, messy, mapped = tmp_path / "clean", tmp_path / "messy", tmp_path / "mapped"
+    for d in (clean, mapped):
+        d.mkdir()
+    world.registry.to_csv(clean / "registry.csv", index=False)
+    for y in YEARS:
+        world.survey[world.survey["year"] == y].to_csv(clean / f"survey_{y}.csv", index=False)
+    world.participation.to_csv(clean / "participation.csv", index=False)
+    world.rollout.to_csv(clean / "rollout.csv", index=False)
+    write_source_shape(world, messy)
+    assert main(["map", "--apply", "p3ke", str(messy / "p3ke_pangkep.xlsx"), "--out",
+                 str(mapped / "registry.parquet"), "--demo"]) == 0
+    for y in YEARS:
+        files = [str(p) for p in sorted((messy / "susenas").glob(f"*_{y}.csv"))]
+        assert main(["map", "--apply", "susenas", *files, "--out",
+                     str(mapped / f"survey_{y}.parquet"), "--demo"]) == 0
+    apply = []
+    for p in PARTNER_PROFILES:
+        apply += ["--apply", p, *[str(messy / f) for f in SOURCE_FILES[p]]]
+    assert main(["map", *apply, "--out", str(mapped / "participation.parquet"), "--demo"]) == 0
+
+    def report(folder, ext, rollout, out):
+        args = ["report", "--year", "2025", "--lang", "en", "--out", str(out),
+                "--registry", str(folder / f"registry.{ext}"),
+                "--participation", str(folder / f"participation.{ext}"), "--rollout", str(rollout)]
+        for y in YEARS:
+            args += ["--survey", str(folder / f"survey_{y}.{ext}")]
+        assert main(args) == 0
+        return next((out / "2025").glob("*"))
+
+    a = report(clean, "csv", clean / "rollout.csv", tmp_path / "rep_clean")
+    b = report(mapped, "parquet", messy / "rollout.csv", tmp_path / "rep_mapped")
+    descriptive = {"input_files.csv", "parameters.csv", "analysis_tables.csv"}
+    names = sorted(p.name for p in (a / "tables").glob("*.csv"))
+    assert names == sorted(p.name for p in (b / "tables").glob("*.csv"))
+    compared = [n for n in names if n not in descriptive]
+    assert len(compared) >= 10
+    for n in compared:
+        x, y = pd.read_csv(a / "tables" / n), pd.read_csv(b / "tables" / n)
+        pd.testing.assert_frame_equal(x, y, check_exact=True, obj=n)
+    assert json.loads((a / "key_results.json").read_text()) == \
+        json.loads((b / "key_results.json").read_text())
