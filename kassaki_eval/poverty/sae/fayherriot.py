@@ -493,7 +493,9 @@ def fay_herriot(
                                         + list(covariates)),
               "loglik": fit["loglik"], "boundary": fit["boundary"], "mse_transformed": mse_t,
               "eta": eta if eta is not None else None, "bootstrap_mse": boot,
-              "benchmark_factor": bench_factor, "dl_bias": b_dl}
+              "benchmark_factor": bench_factor, "dl_bias": b_dl,
+              "model_scale": {"std_residuals": (y_t - X @ beta) / np.sqrt(A + psi_t),
+                              "random_effects": fit["eblup_in"] - X @ beta}}
     return assemble(
         domains=data[domain].tolist(), measure=measure, estimate=est, mse=mse_v, n_obs=n_o,
         method=np.where(ins, "FH", "synthetic").tolist(),
