@@ -1025,8 +1025,8 @@ def _apply_rule(r: ColumnRule, fr: _Frame, out: dict[str, pd.Series], prof: Prof
     if r.na:
         t = _text(v) if not pd.api.types.is_object_dtype(v) else v
         v = v.where(~t.isin(r.na))
-    present = v.notna().to_numpy()
     if r.parse and r.parse != "text":
+        present = v.notna().to_numpy()
         if r.parse == "rupiah":
             p = parse_rupiah(v)
         elif r.parse == "decimal_comma":

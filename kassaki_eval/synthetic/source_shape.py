@@ -92,7 +92,8 @@ SOURCE_FILES: dict[str, tuple[str, ...]] = {
 
 
 # ---------------------------------------------------------------------------------------------
-# a small, fast .xlsx writer (inline strings; openpyxl takes ~1 ms per row for wide sheets)
+# a small, fast .xlsx writer (shared strings, as Excel writes them; openpyxl takes ~1 ms per
+# row for wide sheets)
 
 def _col_letter(j: int) -> str:
     s = ""
@@ -103,16 +104,38 @@ def _col_letter(j: int) -> str:
     return s
 
 
-def _sheet_xml(title: Sequence[str], header_gap: int, df: pd.DataFrame) -> str:
+class _Strings:
+    """The workbook's shared-string table (what Excel writes: each distinct text once)."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, int] = {}
+
+    def ids(self, values: np.ndarray) -> np.ndarray:
+        codes, uniq = pd.factorize(values)
+        out = np.empty(len(uniq), dtype=np.int64)
+        for j, u in enumerate(uniq):
+            out[j] = self.index.setdefault(str(u), len(self.index))
+        return out[codes]
+
+    def xml(self) -> str:
+        ns = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+        items = "".join(f"<si><t xml:space=\"preserve\">{escape(t)}</t></si>" for t in self.index)
+        return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+                f'<sst xmlns="{ns}" count="{len(self.index)}" uniqueCount="{len(self.index)}">'
+                + items + "</sst>")
+
+
+def _sheet_xml(title: Sequence[str], header_gap: int, df: pd.DataFrame, sst: _Strings) -> str:
+    def cell(ref: str, text: str) -> str:
+        return f'<c r="{ref}" t="s"><v>{sst.ids(np.array([text], dtype=object))[0]}</v></c>'
     rows: list[str] = []
     r = 0
     for t in title:
         r += 1
-        rows.append(f'<row r="{r}"><c r="A{r}" t="inlineStr"><is><t>{escape(t)}</t></is></c></row>')
+        rows.append(f'<row r="{r}">{cell(f"A{r}", t)}</row>')
     r += header_gap
     r += 1
-    cells = "".join(f'<c r="{_col_letter(j)}{r}" t="inlineStr"><is><t>{escape(str(c))}</t></is></c>'
-                    for j, c in enumerate(df.columns))
+    cells = "".join(cell(f"{_col_letter(j)}{r}", str(c)) for j, c in enumerate(df.columns))
     rows.append(f'<row r="{r}">{cells}</row>')
     first = r + 1
     n = len(df)
@@ -120,12 +143,12 @@ def _sheet_xml(title: Sequence[str], header_gap: int, df: pd.DataFrame) -> str:
     body = '<row r="' + rnum + '">'
     for j, c in enumerate(df.columns):
         v = df[c].astype("object")
-        txt = v.where(v.notna(), "").astype("str")
-        txt = (txt.str.replace("&", "&amp;", regex=False).str.replace("<", "&lt;", regex=False)
-               .str.replace(">", "&gt;", regex=False))
-        cell = ('<c r="' + _col_letter(j) + rnum + '" t="inlineStr"><is><t>' + txt
-                + "</t></is></c>")
-        body = body + cell.where(v.notna().to_numpy(), "")
+        ok = v.notna().to_numpy()
+        idx = np.zeros(n, dtype=np.int64)
+        if ok.any():
+            idx[ok] = sst.ids(v[ok].astype("str").to_numpy(dtype=object))
+        ref = '<c r="' + _col_letter(j) + rnum + '" t="s"><v>'
+        body = body + (ref + pd.Series(idx).astype("str") + "</v></c>").where(ok, "")
     body = body + "</row>"
     rows.extend(body.tolist())
     return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -134,7 +157,8 @@ def _sheet_xml(title: Sequence[str], header_gap: int, df: pd.DataFrame) -> str:
 
 
 def write_xlsx(path: str | Path, sheets: Sequence[tuple[str, Sequence[str], pd.DataFrame]]) -> Path:
-    """Write ``(sheet name, title lines, table)`` sheets as an .xlsx workbook of text cells.
+    """Write ``(sheet name, title lines, table)`` sheets as an .xlsx workbook of text cells
+    (shared-string table, as Excel writes it).
 
     Title lines go to column A of the first rows, then one empty row, then the header. Every
     cell is text (NIK and family-card numbers keep all 16 digits). Deterministic bytes.
@@ -148,6 +172,7 @@ def write_xlsx(path: str | Path, sheets: Sequence[tuple[str, Sequence[str], pd.D
           '<Default Extension="xml" ContentType="application/xml"/>'
           '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
           '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+          '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
           + "".join(f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
                     for i in range(n)) + "</Types>")
     rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
@@ -163,6 +188,7 @@ def write_xlsx(path: str | Path, sheets: Sequence[tuple[str, Sequence[str], pd.D
               + "".join(f'<Relationship Id="rId{i + 1}" Type="{ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
                         for i in range(n))
               + f'<Relationship Id="rId{n + 1}" Type="{ns}/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+              + f'<Relationship Id="rId{n + 2}" Type="{ns}/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
               "</Relationships>")
     styles = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
               f'<styleSheet xmlns="{ns}/spreadsheetml/2006/main">'
@@ -184,8 +210,10 @@ def write_xlsx(path: str | Path, sheets: Sequence[tuple[str, Sequence[str], pd.D
         put("xl/workbook.xml", wb)
         put("xl/_rels/workbook.xml.rels", wbrels)
         put("xl/styles.xml", styles)
+        sst = _Strings()
         for i, (_, title, df) in enumerate(sheets):
-            put(f"xl/worksheets/sheet{i + 1}.xml", _sheet_xml(title, 1 if title else 0, df))
+            put(f"xl/worksheets/sheet{i + 1}.xml", _sheet_xml(title, 1 if title else 0, df, sst))
+        put("xl/sharedStrings.xml", sst.xml())
     return p
 
 
