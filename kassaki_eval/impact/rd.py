@@ -35,8 +35,8 @@ from ..exceptions import (
 )
 from ..results import EstimateResult, Provenance, hash_frame
 
-__all__ = ["normalise_running", "mass_points", "rd_estimate", "rd_density", "rd_balance",
-           "rd_placebo", "rd_bandwidths", "rd_plot"]
+__all__ = ["normalise_running", "mass_points", "rd_estimate", "rd_multi_cutoff", "rd_density",
+           "rd_balance", "rd_placebo", "rd_bandwidths", "rd_plot"]
 
 ROWS = ("Conventional", "Bias-Corrected", "Robust")
 KERNELS = {"triangular": "tri", "uniform": "uni", "epanechnikov": "epa"}
@@ -458,6 +458,147 @@ def rd_density(
     return EstimateResult(table, method="rd_density", alpha=alpha, provenance=prov,
                           own_intervals=True, extras={"rddensity": r, "mass_points": mp},
                           title="Density (manipulation) test at the cutoff (rddensity)")
+
+
+def rd_multi_cutoff(
+    data: pd.DataFrame, *, y: str, running: str, cutoff: str,
+    treated_side: Literal["below", "above"] = "below", fuzzy: str | None = None,
+    cluster: str | None = None, weights: str | None = None, p: int = 1,
+    kernel: Literal["triangular", "uniform", "epanechnikov"] = "triangular",
+    bwselect: str = "mserd", vce: str = "nn", masspoints: MassPoints = "adjust",
+    alpha: float = 0.05,
+) -> EstimateResult:
+    """RD with several cutoffs (village quotas): cutoff-specific, weighted and pooled
+    estimates from ``rdmulti.rdmc`` (Cattaneo, Titiunik & Vazquez-Bare 2020, Stata Journal
+    20(4); the RD authors' package for multiple cutoffs).
+
+    Each village (or any group) has its own cutoff in the column ``cutoff``. rdmc estimates
+    one RD per distinct cutoff (rdrobust, with its own MSE-optimal bandwidth), the
+    **weighted** estimate ``sum_c w_c tau_c`` with ``w_c`` proportional to the effective
+    sample size of cutoff ``c`` (the ``weight`` column) and variance ``sum_c w_c^2 V_c``, and
+    the **pooled** estimate: one rdrobust on the normalised running variable (what
+    :func:`rd_estimate` gives with ``cutoff=<column>``). The two differ when effects differ
+    between cutoffs: the pooled estimand weighs cutoffs by their density at the cutoff.
+
+    Parameters
+    ----------
+    y, running, cutoff : str
+        Outcome, running variable and the column with each row's cutoff (same units).
+    treated_side : {"below", "above"}
+        Eligible side; PMT targeting: ``"below"``.
+    fuzzy, cluster, weights : str, optional
+        Take-up (fuzzy RD), cluster id and weights (survey weights, which multiply the
+        kernel), passed to every rdrobust call, pooled included.
+    p, kernel, bwselect, vce, masspoints :
+        rdrobust's options, the same at every cutoff and for the pooled fit.
+    alpha : float
+        Confidence level is ``1 - alpha``.
+
+    Returns
+    -------
+    EstimateResult
+        Rows ``cutoff=<value>`` (one per distinct cutoff, sorted), ``weighted`` and
+        ``pooled``; ``estimate`` is rdmc's bias-corrected estimate with the robust standard
+        error, interval and p-value; columns ``cutoff``, ``weight`` (NaN for the two
+        summary rows), ``conventional`` (the conventional estimate rdmc prints as "Coef."),
+        ``h_left, h_right, n_h_left, n_h_right``. Cutoffs where rdrobust fails (too few
+        observations) get weight 0 and NaN estimates, with a
+        :class:`~kassaki_eval.exceptions.EstimationWarning` naming how many and which.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> v = rng.integers(0, 2, 2000)
+    >>> df = pd.DataFrame({"score": rng.uniform(0, 10, 2000), "cut": np.where(v == 0, 4.0, 6.0)})
+    >>> df["y"] = 0.5 * (df.score < df.cut) + 0.1 * df.score + rng.normal(0, 0.3, 2000)
+    >>> rd_multi_cutoff(df, y="y", running="score", cutoff="cut").terms
+    ['cutoff=4', 'cutoff=6', 'weighted', 'pooled']
+    """
+    owner = "rd_multi_cutoff"
+    try:
+        from rdmulti import rdmc
+    except ImportError as e:  # pragma: no cover - core dependency
+        raise OptionalDependencyError("rdmulti is required: pip install rdmulti") from e
+    check_option(owner, "kernel", kernel, list(KERNELS))
+    check_option(owner, "treated_side", treated_side, ["below", "above"])
+    check_option(owner, "masspoints", masspoints, ["adjust", "check", "off"])
+    require(isinstance(p, (int, np.integer)) and 0 <= p <= 4, owner, "p", "an integer in 0..4", p)
+    if not isinstance(cutoff, str):
+        raise ParameterError(f"The 'cutoff' parameter of {owner} must name the column of "
+                             f"cutoffs. Got {cutoff!r} instead (one cutoff: use rd_estimate).")
+    sub, z, dropped = _prepare(data, owner, y, running, cutoff, treated_side,
+                               [fuzzy, cluster, weights])
+    _check_sides(z, running, 20, p, "data")
+    mp = mass_points(z)
+    c = sub[cutoff].to_numpy(dtype=float)
+    # rdmc takes X and C and uses X - C (treated at or above); z = C' - X' with the sign of
+    # the eligible side, so hand it X' = z + C' and C' = c (same cutoffs, normalised X)
+    xx = z + c
+    clist = np.unique(c)
+    T = sub[fuzzy].to_numpy(dtype=float) if fuzzy else None
+    cl = pd.factorize(sub[cluster])[0] if cluster else None
+    wv = sub[weights].to_numpy(dtype=float) if weights else None
+    level = 100 * (1 - alpha)
+    opts = (f"p={int(p)}, kernel={KERNELS[kernel]!r}, bwselect={bwselect!r}, vce={vce!r}, "
+            f"masspoints={masspoints!r}, level={level!r}")
+    # rdmc evaluates pooled_opt inside its own frame: arrays are named by its locals
+    pooled_opt = opts + (", cluster=cluster" if cl is not None else "") + (
+        ", weights=weightsvec[:, 0]" if wv is not None else "")
+    with _quiet() as buf, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            r = rdmc(sub[y].to_numpy(dtype=float), xx, c, fuzzy=T, pooled_opt=pooled_opt,
+                     pvec=np.repeat(int(p), clist.size),
+                     kernelvec=np.repeat(KERNELS[kernel], clist.size),
+                     bwselectvec=np.repeat(bwselect, clist.size),
+                     vcevec=np.repeat(vce, clist.size),
+                     masspointsvec=np.repeat(masspoints, clist.size),
+                     weightsvec=None if wv is None else np.tile(wv[:, None], (1, clist.size)),
+                     cluster=cl, level=level)
+        except Exception as e:  # rdmc/rdrobust raise bare Exception
+            raise _wrap_error(e, "rdmulti.rdmc", running, mp) from e
+    _warn_printed(owner, running, mp, masspoints, "")
+    cfail = np.asarray(r.cfail, dtype=float)
+    if cfail.size:
+        warnings.warn(f"{owner}: rdrobust failed at {cfail.size} of {clist.size} cutoffs "
+                      f"(e.g. {', '.join(f'{v:g}' for v in cfail[:5])}): too few observations "
+                      "or distinct values around them. They get weight 0 in the weighted "
+                      "estimate and NaN rows. Fix: pool villages with few households (the "
+                      "pooled row), or group cutoffs.", EstimationWarning, stacklevel=2)
+    def field(name: str) -> np.ndarray:
+        # rdmulti 2.0.0 stores most outputs as 1-tuples (trailing commas in rdmc_output)
+        v = getattr(r, name)
+        return np.asarray(v[0] if isinstance(v, tuple) else v, dtype=float)
+
+    B, V, Co, Pv = (field(n).ravel() for n in ("B", "V", "Coefs", "Pv"))
+    CI, H, Nh = field("CI"), field("H"), field("Nh")
+    W = field("W").ravel()
+    k = clist.size
+    table = pd.DataFrame({
+        "term": [f"cutoff={v:g}" for v in clist] + ["weighted", "pooled"],
+        "estimate": B, "std_error": np.sqrt(V), "p_value": Pv,
+        "conf_low": CI[0], "conf_high": CI[1],
+        "n_obs": np.nan_to_num(Nh[0] + Nh[1]).astype(int),
+        "cutoff": np.concatenate([clist, [np.nan, np.nan]]),
+        "weight": np.concatenate([W, [np.nan, np.nan]]),
+        "conventional": Co, "h_left": H[0], "h_right": H[1],
+        "n_h_left": Nh[0], "n_h_right": Nh[1],
+    })
+    table.loc[k, ["h_left", "h_right"]] = np.nan   # the weighted row has no single bandwidth
+    prov = Provenance(method="rd_multi_cutoff",
+                      options={"cutoff": cutoff, "treated_side": treated_side, "p": p,
+                               "kernel": kernel, "bwselect": bwselect, "vce": vce,
+                               "masspoints": masspoints, "fuzzy": fuzzy, "cluster": cluster,
+                               "weights": weights, "rdmulti": _version("rdmulti"),
+                               "rdrobust": _version("rdrobust")},
+                      inputs_hash=hash_frame(data), n_input=len(data), n_used=int(len(sub)),
+                      dropped=dropped)
+    return EstimateResult(table, method="rd_multi_cutoff", alpha=alpha, provenance=prov,
+                          own_intervals=True,
+                          extras={"rdmc": r, "rdmc_stdout": buf.getvalue(),
+                                  "failed_cutoffs": cfail.tolist(), "mass_points": mp},
+                          title="RD with multiple cutoffs (rdmulti::rdmc)")
 
 
 def _stack(results: list[tuple[str, EstimateResult]], row: str, method: str, title: str,

@@ -17,11 +17,12 @@ import pytest
 matplotlib.use("Agg")
 
 from kassaki_eval.exceptions import (  # noqa: E402
-    DataWarning, IdentificationError, ParameterError,
+    DataWarning, EstimationWarning, IdentificationError, ParameterError,
 )
 from kassaki_eval.impact import (  # noqa: E402
     normalise_running, rd_balance, rd_bandwidths, rd_density, rd_estimate, rd_placebo, rd_plot,
 )
+from kassaki_eval.impact.rd import rd_multi_cutoff  # noqa: E402
 from kassaki_eval.results import EstimateResult  # noqa: E402
 
 REF = Path(__file__).resolve().parents[1] / "references" / "rd"
@@ -244,3 +245,75 @@ def test_bandwidths_result_shape(senate):
     assert t.loc["h x1", "conventional_low"] == pytest.approx(4.555, abs=5e-4)
     assert t.loc["h x1", "conf_low"] == pytest.approx(4.094, abs=5e-4)    # robust
     assert t.loc["h x0.5", "h_left"] == pytest.approx(17.754 / 2, abs=5e-4)
+
+
+# --- multiple cutoffs: rdmulti (issue 12) -------------------------------------------------
+MULTI = json.loads((REF / "rdmulti_refs.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def multic() -> pd.DataFrame:
+    return pd.read_csv(REF / "simdata_multic.csv")
+
+
+def test_multi_cutoff_published_rdmulti_baseline(multic, capsys):
+    """rdmulti's own numerical contract on its illustration data (rdpackages/rdmulti,
+    Python/rdmulti/tests/test_numerical_contracts.py; see make_rdmulti_refs.py): conventional
+    484.83090323 (c=33), 297.98107945 (c=66), 398.91490949 (weighted), 436.40049184 (pooled)
+    to 1e-6 rel. (their tolerance); bandwidths 14.6619828, 11.9522678, 13.6840172 (1e-7) and
+    weights 0.54018692, 0.45981308 (1e-8); effective n exact. rdmc's table is not printed."""
+    r = rd_multi_cutoff(multic, y="y", running="x", cutoff="c", treated_side="above")
+    assert capsys.readouterr().out == ""
+    assert r.terms == ["cutoff=33", "cutoff=66", "weighted", "pooled"]
+    t = r.tidy().set_index("term")
+    np.testing.assert_allclose(t["conventional"],
+                               [484.83090323, 297.98107945, 398.91490949, 436.40049184],
+                               rtol=1e-6)
+    # the pooled bandwidth differs from the contract's 13.6840172 by 3.2e-7 with rdrobust
+    # 2.1.1 (13.6840175; their own check, rtol = atol = 1e-8, would fail too): 1e-7 rel.
+    np.testing.assert_allclose(t.loc[["cutoff=33", "cutoff=66", "pooled"], "h_left"],
+                               [14.6619828, 11.9522678, 13.6840172], rtol=1e-7)
+    np.testing.assert_allclose(t["weight"].iloc[:2], [0.54018692, 0.45981308], rtol=1e-8)
+    assert t["n_h_left"].tolist() == [149, 120, 269, 273]
+    assert t["n_h_right"].tolist() == [140, 126, 266, 277]
+    ref = MULTI["default"]      # the rest of rdmc's output, printed by make_rdmulti_refs.py
+    np.testing.assert_allclose(t["estimate"], ref["B"], rtol=1e-10)
+    np.testing.assert_allclose(t["std_error"] ** 2, ref["V"], rtol=1e-10)
+    np.testing.assert_allclose(t["conf_low"], ref["CI_low"], rtol=1e-10)
+    np.testing.assert_allclose(t["p_value"], ref["Pv"], rtol=1e-8, atol=1e-300)
+    # the pooled row is rd_estimate's normalise-and-pool Robust row
+    pooled = rd_estimate(multic, y="y", running="x", cutoff="c", treated_side="above")
+    assert t.loc["pooled", "estimate"] == pytest.approx(pooled["Robust"], rel=1e-12)
+
+
+def test_multi_cutoff_weights_cluster_and_pmt_side(multic):
+    """Survey weights and clusters reach every rdrobust call, pooled included (rdmc called
+    directly with the same options: rdmulti_refs.json, 1e-10 rel.); the PMT convention
+    (eligible below) with the mirrored data gives the same numbers."""
+    w = 0.8 + 0.4 * np.random.default_rng(12).uniform(size=len(multic))
+    df = multic.assign(w=w, g=np.arange(len(multic)) // 20)
+    r = rd_multi_cutoff(df, y="y", running="x", cutoff="c", treated_side="above", p=2,
+                        weights="w", cluster="g")
+    ref = MULTI["weighted_cluster_p2"]
+    t = r.tidy()
+    np.testing.assert_allclose(t["estimate"], ref["B"], rtol=1e-10)
+    np.testing.assert_allclose(t["std_error"] ** 2, ref["V"], rtol=1e-10)
+    np.testing.assert_allclose(t["weight"].iloc[:2], ref["W"], rtol=1e-10)
+    mirror = df.assign(x=-df.x, c=-df.c)
+    rb = rd_multi_cutoff(mirror, y="y", running="x", cutoff="c", treated_side="below", p=2,
+                         weights="w", cluster="g").tidy()
+    np.testing.assert_allclose(rb["estimate"], t["estimate"].to_numpy()[[1, 0, 2, 3]], rtol=1e-9)
+    assert rb["term"].tolist() == ["cutoff=-66", "cutoff=-33", "weighted", "pooled"]
+
+
+def test_multi_cutoff_failed_cutoff_warns(multic):
+    """A cutoff with too few observations (c = 50 for 30 rows) makes rdrobust fail inside
+    rdmc: the result keeps it with weight 0 and NaN estimates, and warns."""
+    df = multic.copy()
+    df.loc[df.index[:30], "c"] = 50.0
+    with pytest.warns(EstimationWarning, match=r"rdrobust failed at 1 of 3 cutoffs \(e.g. 50\)"):
+        r = rd_multi_cutoff(df, y="y", running="x", cutoff="c", treated_side="above")
+    t = r.tidy().set_index("term")
+    assert t.loc["cutoff=50", "weight"] == 0 and np.isnan(t.loc["cutoff=50", "estimate"])
+    with pytest.raises(ParameterError, match="The 'cutoff' parameter of rd_multi_cutoff"):
+        rd_multi_cutoff(df, y="y", running="x", cutoff=33.0)
