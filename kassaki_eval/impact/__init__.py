@@ -13,6 +13,7 @@ from .power import (  # noqa: F401
     clusters_needed, mde_cluster, mde_did, mde_staggered, power_cluster, simulate_power,
 )
 from .staggered import aggregate, callaway_santanna, imputation, village_panel  # noqa: F401
+from .sunab import sun_abraham  # noqa: F401
 from .verdict import programme_verdict, verdict_from_survey  # noqa: F401
 
 __all__ = [
@@ -23,6 +24,6 @@ __all__ = [
     "rd_plot", "aipw", "entropy_balancing", "ipw", "propensity_score", "bacon_decomposition",
     "did_2x2", "twfe", "event_study", "honest_did", "plot_event_study", "pretrend_test",
     "clusters_needed", "mde_cluster", "mde_did", "mde_staggered", "power_cluster",
-    "simulate_power", "aggregate", "callaway_santanna", "imputation", "village_panel",
+    "simulate_power", "aggregate", "callaway_santanna", "imputation", "village_panel", "sun_abraham",
     "programme_verdict", "verdict_from_survey",
 ]

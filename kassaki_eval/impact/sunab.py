@@ -16,13 +16,14 @@ periods when effects differ between cohorts. The IW estimator avoids it in three
    relative period ``e`` (SA's ``Pr(G = g | G in the cohorts observed at e)``, estimated by
    sample shares; with ``weights`` by weighted shares);
 3. ``IW_e = sum_g w_{g,e} delta_{g,e}``; the overall ``ATT`` weights the post-treatment cells
-   ``(g, e >= 0)`` by their number of treated observations (fixest's ``aggregate(agg = "ATT")``
-   and diff-diff's overall ATT).
+   ``(g, e >= 0)`` by their number of treated observations (diff-diff's overall
+   ATT).
 
 Standard errors: cluster-robust (by unit, or by ``cluster``) sandwich of the regression with
 ``G/(G-1) (n-1)/(n-k-T)`` (``k`` dummies, ``T`` periods; the unit effects, nested in the
-clusters, are not counted: diff-diff's convention), and the weights treated as fixed, ``w' V w`` (as fixest's ``sunab`` and
-diff-diff do; SA's appendix adds a term for the estimated shares, which is not included).
+clusters, are not counted: diff-diff's convention), and the weights treated as fixed,
+``w' V w`` (as diff-diff does; SA's appendix adds a term for the estimated shares, which is
+not included).
 Checked against diff-diff's ``SunAbraham`` on ``mpdta`` (``tests/impact/test_sunab.py``).
 """
 from __future__ import annotations
@@ -134,7 +135,8 @@ def sun_abraham(
         last = treated_cohorts.max()
         keep = tv < last - anticipation
         if (~keep).any():
-            dropped[f"periods from the last cohort's treatment ({last:g}) on"] = int((~keep).sum())
+            why = f"periods from the last cohort's treatment ({last:g}) on"
+            dropped[why] = int((~keep).sum())
         df = df.loc[keep]
         gv = np.where(df["_g"].to_numpy() == last, 0.0, df["_g"].to_numpy())
         tv = df[time].to_numpy(dtype=float)
@@ -161,7 +163,8 @@ def sun_abraham(
     ti = pd.factorize(df[time], sort=True)[0]
     ref = -1 - int(anticipation)
     rel = np.where(gv > 0, tv - gv, np.nan)
-    cells = sorted({(float(g), int(e)) for g, e in zip(gv[gv > 0], rel[gv > 0]) if e != ref})
+    cells = sorted({(float(g), int(e))
+                    for g, e in zip(gv[gv > 0], rel[gv > 0], strict=True) if e != ref})
     if not cells:
         raise IdentificationError(f"data: no cohort x relative-period cell besides the "
                                   f"reference e={ref}.")
