@@ -29,7 +29,8 @@ from ..results import EstimateResult, Provenance
 if TYPE_CHECKING:  # pragma: no cover
     from .design import Domains, SurveyDesign
 
-__all__ = ["effective_weights", "domain_sums", "srs_variance", "build_result", "ratio_of_totals",
+__all__ = ["effective_weights", "domain_sums", "srs_variance", "build_result", "result_table",
+           "ratio_of_totals",
            "domain_terms", "weighted_quantile", "weighted_quantile_hf7", "kernel_density",
            "fgt_scores", "check_keywords", "quantile_influence", "gini_influence",
            "renamed_keywords",
@@ -101,8 +102,32 @@ def build_result(
     """Assemble an :class:`EstimateResult` for D domains x k measures (flattened row-major).
 
     ``df_mode="design"`` stores R's domain degf (t intervals); ``"normal"`` stores an
-    infinite df (normal intervals).
+    infinite df (normal intervals). :func:`result_table` gives its table and provenance.
     """
+    table, prov = result_table(design, dom, terms=terms, estimate=estimate, variance=variance,
+                               srs_var=srs_var, method=method, options=options,
+                               measure=measure, extra_cols=extra_cols, own=own,
+                               df_mode=df_mode)
+    return EstimateResult(table, method=method, alpha=alpha, provenance=prov,
+                          own_intervals=own is not None, extras=extras)
+
+
+def result_table(
+    design: SurveyDesign,
+    dom: Domains,
+    *,
+    terms: Sequence[str],
+    estimate: np.ndarray,
+    variance: np.ndarray,
+    srs_var: np.ndarray | None,
+    method: str,
+    options: Mapping[str, Any],
+    measure: Sequence[str] | None = None,
+    extra_cols: Mapping[str, Sequence[Any]] | None = None,
+    own: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    df_mode: str = "design",
+) -> tuple[pd.DataFrame, Provenance]:
+    """Build the result table and provenance of :func:`build_result` (to stack several)."""
     check_option("build_result", "df", df_mode, ("design", "normal"))
     est = np.asarray(estimate, dtype=float).reshape(-1)
     var = np.asarray(variance, dtype=float).reshape(-1)
@@ -141,8 +166,7 @@ def build_result(
         dropped={} if n_used == design.n else {"outside the domain (kept in the design, z=0)":
                                                design.n - n_used},
     )
-    return EstimateResult(table, method=method, alpha=alpha, provenance=prov,
-                          own_intervals=own is not None, extras=extras)
+    return table, prov
 
 
 def ratio_of_totals(

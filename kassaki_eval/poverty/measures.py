@@ -59,6 +59,7 @@ from ._common import (
     kernel_density,
     quantile_influence,
     renamed_keywords,
+    result_table,
     srs_variance,
 )
 from .decomposition import datt_ravallion, shapley_growth_redistribution  # noqa: F401 (moved)
@@ -331,14 +332,12 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
             pv = np.where(np.isfinite(dfr), 2 * stats.t.sf(np.abs(stat), np.maximum(dfr, 1)),
                           2 * stats.norm.sf(np.abs(stat)))
             own = (pv, lo, hi)
-        results.append(build_result(d, dd, terms=terms, estimate=P[sl], variance=var[sl],
+        results.append(result_table(d, dd, terms=terms, estimate=P[sl], variance=var[sl],
                                     srs_var=srs[sl], method="fgt", measure=names * dd.n,
-                                    alpha=alpha, options={**opts, "ci": ci},
-                                    df_mode=df, own=own))
-    if len(results) == 1:
-        return results[0]
-    table = pd.concat([r.tidy() for r in results], ignore_index=True)
-    return EstimateResult(table, method="fgt", alpha=alpha, provenance=results[1].provenance,
+                                    options={**opts, "ci": ci}, df_mode=df, own=own))
+    table = results[0][0] if len(results) == 1 else pd.concat([t for t, _ in results],
+                                                                ignore_index=True)
+    return EstimateResult(table, method="fgt", alpha=alpha, provenance=results[-1][1],
                           own_intervals=ci == "logit")
 
 
