@@ -386,16 +386,18 @@ def clean_stale(out_root: Path | None = None) -> list[Path]:
     This is ``kassaki-eval clean``.
     """
     removed: list[Path] = []
+    root = Path(out_root or config.reports_dir())
     for d in Path(tempfile.gettempdir()).glob(f"{WORK_PREFIX}*"):
         try:
             pid = int(d.name[len(WORK_PREFIX):].split("-")[0])
-        except ValueError:
+            owner = Path((d / ".owner").read_text().strip())
+        except (ValueError, OSError):
             continue
+        # only folders of runs that wrote to this reports root, whose process is gone
         if d.is_dir() and not d.is_symlink() and d.stat().st_uid == os.getuid() \
-                and not _pid_alive(pid):
+                and owner.is_relative_to(root.resolve()) and not _pid_alive(pid):
             shutil.rmtree(d, ignore_errors=True)
             removed.append(d)
-    root = Path(out_root or config.reports_dir())
     for year_dir in sorted(p for p in root.glob("*") if p.is_dir()):
         stale = [t for t in year_dir.glob(".tmp-*") if t.is_dir() and not t.is_symlink()]
         if not stale:
@@ -503,6 +505,7 @@ def _run_locked(p: ReportParams, view: PartnerView, year_dir: Path, t_start: flo
 
     tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{view.name}-", dir=year_dir))
     work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))  # 0700, not in reports/
+    (work / ".owner").write_text(str(year_dir.resolve()))  # for `kassaki-eval clean`
     done = threading.Event()
 
     def cleanup() -> None:

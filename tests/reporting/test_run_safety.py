@@ -152,8 +152,8 @@ def test_kill_leaves_no_microdata_under_reports(tmp_path, stand_in, moment):
 
     def reached() -> bool:
         works = list(tmpdir.glob(work_glob))
-        if moment == "inputs":
-            return bool(works)
+        if moment == "inputs":  # the folder is marked with its reports root
+            return any((w / ".owner").is_file() for w in works)
         if moment == "data_written":
             return any((w / "data" / "inputs.json").is_file() for w in works)
         return bool(list(out.glob("2025/.tmp-*/notebooks/*.ipynb"))) or \
@@ -258,3 +258,30 @@ def test_headline_number_of_a_suppressed_group_is_refused():
         runner._key_results(blocks)
     blocks[0]["numbers"].pop("p0_island")
     assert list(runner._key_results(blocks)) == ["p0"]
+
+
+def test_clean_removes_only_dead_runs_of_this_reports_root(tmp_path, monkeypatch):
+    import tempfile
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    monkeypatch.setenv("TMPDIR", str(tmpdir))
+    monkeypatch.setattr(tempfile, "tempdir", None)
+    root, other = tmp_path / "reports", tmp_path / "elsewhere"
+    (root / "2025").mkdir(parents=True)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True).stdout.strip()
+
+    def work(pid: object, owner: Path) -> Path:
+        d = tmpdir / f"kassaki-work-{pid}-x{len(list(tmpdir.iterdir()))}"
+        d.mkdir(mode=0o700)
+        (d / ".owner").write_text(str((owner / "2025").resolve()))
+        (d / "survey.parquet").write_bytes(b"PAR1")
+        return d
+
+    gone, foreign, alive = work(dead, root), work(dead, other), work(os.getpid(), root)
+    stale = root / "2025" / ".tmp-full-abc"
+    stale.mkdir()
+    (stale / "_work").symlink_to(gone)
+    removed = runner.clean_stale(root)
+    assert set(removed) == {gone, stale}
+    assert foreign.is_dir() and alive.is_dir() and not gone.exists() and not stale.exists()
