@@ -330,3 +330,19 @@ def test_disclosure_attack_on_a_report_with_a_lone_small_kecamatan(tmp_path):
     print(f"\ndisclosure attack (lone small kecamatan): {n_blank} suppressed cells, "
           f"{len(res)} attacked, {len(recovered)} recovered")
     assert len(res) > 0 and recovered == []
+    # a partner view of the same year (YKPM: data, poverty, impact): the attacker holds both
+    view = runner.run_report({**params, "partner": "ykpm"}, out_root=tmp_path,
+                             echo=lambda s: None)
+    s2, n2 = published_system(view.folder)
+    for var, v in s2.known.items():
+        s.value(var, v)
+    for var in s2.unknown:
+        s.value(var, None)
+    s.rows.extend(s2.rows)
+    res = attack(s)
+    recovered = [u for u, (lo, hi) in res.items()
+                 if hi - lo < (0.5 if u[0] in ("n_hh", "hh_weighted", "n_psu", "n_families",
+                                                "n_desil_1_4") else 1e-6)]
+    print(f"disclosure attack (full report + ykpm view): {n_blank + n2} suppressed cells, "
+          f"{len(res)} attacked, {len(recovered)} recovered")
+    assert len(res) > 0 and recovered == []
