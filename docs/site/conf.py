@@ -15,6 +15,14 @@ sys.path.insert(0, str(ROOT))
 
 import kassaki_eval  # noqa: E402
 
+# autosummary writes one stub per public object here; stubs of renamed or removed objects would
+# linger (and warn), so the folder is rebuilt from the docstrings on every build.
+_GENERATED = Path(__file__).resolve().parent / "api" / "generated"
+if _GENERATED.is_dir():
+    import shutil
+
+    shutil.rmtree(_GENERATED)
+
 project = "kassaki-eval"
 author = "kassaki-eval engineers (Unhas, STIEM, Politeknik STIA LAN Makassar users)"
 copyright = "2026, kassaki-eval engineers"
