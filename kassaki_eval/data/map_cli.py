@@ -145,7 +145,8 @@ def _profile_inputs(args: argparse.Namespace) -> list[str]:
 
 def validate_with_profile(args: argparse.Namespace) -> int:
     """``kassaki-eval validate FILE --profile P [--with FILE ...]``: map, then validate
-    (a raw registry is validated raw, without a key)."""
+    (a raw registry is validated raw, without a key).
+    """
     from .profiles import load_with_profile
     files = _profile_inputs(args)
     try:
@@ -183,8 +184,10 @@ def map_report_inputs(files: dict[str, object], profiles: list[str], *,
                       out_dir: Path | None = None) -> dict[str, object]:
     """``report --profile TABLE=PROFILE``: map that table's files into a contract-layout
     Parquet file (named with the profile and its hash, which the manifest's file list then
-    carries) and return the file arguments with the mapped file in place of the sources."""
+    carries) and return the file arguments with the mapped file in place of the sources.
+    """
     import tempfile
+
     from .profiles import load_with_profile
     out = dict(files)
     where = Path(out_dir or tempfile.mkdtemp(prefix="kassaki-mapped-"))

@@ -29,13 +29,13 @@ True
 from __future__ import annotations
 
 import difflib
-import fnmatch
 import hashlib
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -150,7 +150,8 @@ def _parse_date_id(s: pd.Series) -> pd.Series:
 class SourceFile:
     """One file of a source: ``file`` is a name pattern (``*`` wildcard; ``{year}`` matches
     four digits and gives the wave). ``join`` (all sources but the first) names the key
-    columns joined onto the first source; ``level = 'person'`` rows are aggregated first."""
+    columns joined onto the first source; ``level = 'person'`` rows are aggregated first.
+    """
 
     id: str
     file: str
@@ -227,7 +228,7 @@ class Profile:
     personal: tuple[str, ...]
     documents: tuple[str, ...] = ()
     unconfirmed: tuple[str, ...] = ()
-    lines: "_Lines" = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
+    lines: _Lines = field(default=None, repr=False, compare=False)  # type: ignore[assignment]
 
     @property
     def label(self) -> str:
@@ -245,7 +246,8 @@ class Profile:
 
 class _Lines:
     """Line numbers of keys in a TOML text (tomllib keeps none): a light scan of headers
-    (``[a.b]``, ``[[a]]``) and ``key =`` lines, good for messages, not a parser."""
+    (``[a.b]``, ``[[a]]``) and ``key =`` lines, good for messages, not a parser.
+    """
 
     _HEAD = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
     _KEY = re.compile(r"""^\s*("(?:[^"\\]|\\.)*"|'[^']*'|[A-Za-z0-9_\-]+)\s*=""")
@@ -645,7 +647,8 @@ class Mapped:
 
 class _Frame:
     """The assembled rows of one group (one wave): every source's columns aligned to the
-    main source's rows, and where each row came from."""
+    main source's rows, and where each row came from.
+    """
 
     def __init__(self, cols: dict[str, dict[str, pd.Series]], order: list[str], where: np.ndarray,
                  year: int | None):
@@ -941,7 +944,8 @@ def _file_sha256(path: Path) -> str:
 def _text(s: pd.Series) -> pd.Series:
     """Codes as text (object dtype): whole floats without '.0', stripped, empty as missing.
 
-    Works on the distinct values only (a column of 10^5 rows has a few hundred codes)."""
+    Works on the distinct values only (a column of 10^5 rows has a few hundred codes).
+    """
     codes, uniq = pd.factorize(s.to_numpy(dtype=object, na_value=None) if not
                                pd.api.types.is_float_dtype(s) else s.to_numpy(), use_na_sentinel=True)
     conv = np.empty(len(uniq) + 1, dtype=object)

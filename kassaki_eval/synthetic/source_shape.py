@@ -46,8 +46,8 @@ Example
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 from xml.sax.saxutils import escape
 
 import numpy as np
@@ -253,7 +253,8 @@ def _yes(x: pd.Series | np.ndarray, yes: str = "Ya", no: str = "Tidak") -> np.nd
 
 def _bps_village(codes: pd.Series) -> pd.Series:
     """Kemendagri village -> BPS 2018 code; villages made after 2018 get a provisional code
-    7309KKK9NN (listed in the Susenas/BPVP profiles' recodes)."""
+    7309KKK9NN (listed in the Susenas/BPVP profiles' recodes).
+    """
     v = reference.villages()
     mp = dict(zip(v["kemendagri_code"], v["bps_code_2018"]))
     prov = _provisional_codes()

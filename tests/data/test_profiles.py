@@ -9,8 +9,15 @@ import shutil
 import pandas as pd
 import pytest
 
-from kassaki_eval.data.profiles import (PROFILE_DIR, load_profile, load_with_profile, map_files,
-                                        parse_decimal_comma, parse_rupiah, shipped_profiles)
+from kassaki_eval.data.profiles import (
+    PROFILE_DIR,
+    load_profile,
+    load_with_profile,
+    map_files,
+    parse_decimal_comma,
+    parse_rupiah,
+    shipped_profiles,
+)
 from kassaki_eval.exceptions import ParameterError, SchemaError
 from kassaki_eval.synthetic.source_shape import write_source_shape
 from kassaki_eval.synthetic.world import generate_world
