@@ -47,7 +47,7 @@ fixed in the variance: their own sampling error is ignored (a first-order approx
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -55,83 +55,14 @@ import pandas as pd
 from ..exceptions import ParameterError, Problem, SchemaError, check_option, require
 from ..results import EstimateResult, Provenance, hash_frame
 from ..poverty.design import SurveyDesign
+from ._common import DEFAULT_DESIGN, UNSET, col, deciles_of, quantile_flag, resolve_design
 
-__all__ = ["targeting_accuracy", "confusion_table", "weighted_auc", "BENCHMARKS"]
+__all__ = ["targeting_accuracy", "confusion_table", "weighted_auc", "BENCHMARKS", "DEFAULT_DESIGN"]
 
 BENCHMARKS = ("poverty_line", "quota")
 
 
-# -- design-based variance ---------------------------------------------------------------
-
-def _design(data: pd.DataFrame, weight: Any, strata: Any, psu: Any, lonely_psu: str,
-            design: SurveyDesign | None, owner: str) -> tuple[SurveyDesign, np.ndarray]:
-    """The survey design (kassaki_eval.poverty.design) and its weights, built from columns when needed.
-
-    Weight ``None`` means 1 per row (a census or a hand-made example); PSU ``None`` means each
-    row is its own PSU; strata ``None`` means one stratum.
-    """
-    if design is not None:
-        if not isinstance(design, SurveyDesign):
-            raise ParameterError(f"The 'design' parameter of {owner} must be a SurveyDesign or None. "
-                                 f"Got {type(design).__name__} instead.")
-        if design.n != len(data):
-            raise ParameterError(f"The 'design' parameter of {owner} must describe the rows of data "
-                                 f"({len(data)}). Got a design of {design.n} rows instead.")
-        return design, design.weights
-    n = len(data)
-    w = np.ones(n) if weight is None else _col(data, weight, "weight").astype(float)
-    cols: dict[str, Any] = {"_w": w}
-    st = _opt_col(data, strata, "strata")
-    ps = _opt_col(data, psu, "psu")
-    if st is not None:
-        cols["_s"] = st
-    if ps is not None:
-        cols["_p"] = ps
-    tmp = pd.DataFrame(cols)
-    d = SurveyDesign(tmp, weight="_w", strata="_s" if st is not None else None,
-                     psu="_p" if ps is not None else None, lonely_psu=lonely_psu,  # type: ignore[arg-type]
-                     nest=st is not None and ps is not None)
-    return d, d.weights
-
-
 # -- small helpers -----------------------------------------------------------------------
-
-def _col(data: pd.DataFrame, spec: Any, name: str) -> np.ndarray:
-    """A column given by name, or an array of the table's length."""
-    if isinstance(spec, str):
-        if spec not in data.columns:
-            raise SchemaError([Problem("survey", spec, "is missing", len(data), (),
-                                       f"pass the column holding the {name}, or its name with {name}=")])
-        return data[spec].to_numpy()
-    arr = np.asarray(spec)
-    if arr.ndim != 1 or arr.shape[0] != len(data):
-        raise ParameterError(f"The '{name}' parameter must be a column name or an array of length "
-                             f"{len(data)}. Got {arr.shape} instead.")
-    return arr
-
-
-def _opt_col(data: pd.DataFrame, spec: Any, name: str) -> np.ndarray | None:
-    return None if spec is None else _col(data, spec, name)
-
-
-def _quantile_flag(y: np.ndarray, w: np.ndarray, share: float) -> np.ndarray:
-    """Rows in the poorest ``share`` of the weighted distribution (ascending y, stable)."""
-    order = np.argsort(y, kind="stable")
-    cum = np.cumsum(w[order]) / w.sum()
-    flag = np.zeros(len(y), bool)
-    # include a unit when its midpoint falls below the share: the closest match to the share
-    flag[order[(cum - w[order] / (2 * w.sum())) < share]] = True
-    return flag
-
-
-def _deciles(y: np.ndarray, w: np.ndarray, k: int = 10) -> np.ndarray:
-    order = np.argsort(y, kind="stable")
-    cum = np.cumsum(w[order]) / w.sum()
-    mid = cum - w[order] / (2 * w.sum())
-    d = np.empty(len(y), dtype=np.int64)
-    d[order] = np.minimum(k, np.floor(k * mid).astype(np.int64) + 1)
-    return d
-
 
 def weighted_auc(target: Any, score: Any, weight: Any = None) -> tuple[float, np.ndarray]:
     """Weighted AUC that a target-group unit has a lower ``score`` than a non-target unit.
@@ -186,7 +117,123 @@ def confusion_table(target: Any, selected: Any, weight: Any = None) -> pd.DataFr
                         columns=pd.Index(["selected", "not_selected"], name="programme"))
 
 
+# -- linear-time accumulation ---------------------------------------------------------------
+#
+# Every indicator is a ratio of weighted totals (or a smooth function of ratios), so its
+# influence values are a linear combination of a few row-level "base" variables with
+# per-domain coefficients, z = sum_k c_k[domain] x_k. The design variance needs only the PSU
+# totals t = sum_{i in PSU} w_i z_i = sum_k c_k B_k with B_k the PSU-by-domain totals of w x_k:
+# a handful of bincounts per domain variable instead of one row-level column per indicator.
+
+Combo = dict[str, np.ndarray]  # base-variable name -> coefficient per domain level
+
+
+def _scale(c: Combo, f: np.ndarray) -> Combo:
+    return {k: v * f for k, v in c.items()}
+
+
+def _add(*cs: Combo) -> Combo:
+    out: Combo = {}
+    for c in cs:
+        for k, v in c.items():
+            out[k] = out[k] + v if k in out else v
+    return out
+
+
+class _Domain:
+    """One domain variable (``"all"`` or a ``by`` column): level codes and PSU-by-level totals."""
+
+    def __init__(self, name: str, levels: list[str], codes: np.ndarray, design: SurveyDesign,
+                 w: np.ndarray) -> None:
+        self.name, self.levels = name, levels
+        self.L = len(levels)
+        inside = codes >= 0
+        self.all_in = bool(inside.all())
+        self.inside = inside
+        self.codes = codes
+        self.n_obs = np.bincount(codes[inside], minlength=self.L)
+        self.n_psu = design.n_psu
+        self.code = (design.psu_codes * self.L + codes)[inside] if not self.all_in else \
+            design.psu_codes * self.L + codes
+        self.w = w if self.all_in else w[inside]
+        self.rows: dict[str, np.ndarray] = {}   # row-level base variables (for two-stage squares)
+        self.B: dict[str, np.ndarray] = {}      # (n_psu, L) totals of w x
+        self.S: dict[str, np.ndarray] = {}      # (L,) domain totals
+
+    def put(self, name: str, x: np.ndarray | None, keep_rows: bool) -> None:
+        xi = None if x is None else (x if self.all_in else x[self.inside])
+        wt = self.w if xi is None else self.w * xi
+        b = np.bincount(self.code, weights=wt, minlength=self.n_psu * self.L).reshape(self.n_psu, self.L)
+        self.B[name] = b
+        self.S[name] = b.sum(axis=0)
+        if keep_rows:
+            self.rows[name] = np.ones(len(self.w)) if xi is None else np.asarray(xi, dtype=float)
+
+    def ratio(self, num: str, den: str) -> tuple[np.ndarray, Combo]:
+        dw = self.S[den]
+        ok = dw > 0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.where(ok, self.S[num] / np.where(ok, dw, 1.0), np.nan)
+            inv = np.where(ok, 1.0 / np.where(ok, dw, 1.0), 0.0)
+        return r, {num: inv, den: -np.where(ok, r, 0.0) * inv}
+
+    def totals(self, c: Combo) -> np.ndarray:
+        """PSU-by-level totals of w z for the combination ``c``: ``(n_psu, L)``."""
+        t = np.zeros((self.n_psu, self.L))
+        for k, v in c.items():
+            t += self.B[k] * v[None, :]
+        return t
+
+    def squares(self, c: Combo) -> np.ndarray:
+        """PSU-by-level totals of (w z)^2 (two-stage designs only)."""
+        lev = self.codes if self.all_in else self.codes[self.inside]
+        z = np.zeros(len(self.w))
+        for k, v in c.items():
+            z += self.rows[k] * v[lev]
+        return np.bincount(self.code, weights=(self.w * z) ** 2,
+                           minlength=self.n_psu * self.L).reshape(self.n_psu, self.L)
+
+    def drop(self, names: Iterable[str]) -> None:
+        for k in list(names):
+            self.B.pop(k, None)
+            self.S.pop(k, None)
+            self.rows.pop(k, None)
+
+
+def _auc_sorted(order: np.ndarray, t: np.ndarray, s: np.ndarray, w: np.ndarray
+                ) -> tuple[float, np.ndarray]:
+    """Weighted AUC and its influence values for the rows ``order`` (sorted by ascending ``s``).
+
+    Linear time given the sort; the same quantities as :func:`weighted_auc`.
+    """
+    ss, ts, ws = s[order], t[order], w[order]
+    wp_row, wn_row = np.where(ts, ws, 0.0), np.where(ts, 0.0, ws)
+    wp, wn = wp_row.sum(), wn_row.sum()
+    z = np.zeros(len(s))
+    if wp <= 0 or wn <= 0:
+        return float("nan"), z
+    m = len(ss)
+    new = np.empty(m, bool)
+    new[0] = True
+    new[1:] = ss[1:] != ss[:-1]
+    gid = np.cumsum(new) - 1
+    gp = np.bincount(gid, weights=wp_row)
+    gn = np.bincount(gid, weights=wn_row)
+    cp = np.concatenate([[0.0], np.cumsum(gp)])   # positives strictly below group g: cp[g]
+    cn = np.concatenate([[0.0], np.cumsum(gn)])
+    pos_below, pos_eq = cp[gid], gp[gid]
+    neg_above, neg_eq = cn[-1] - cn[gid + 1], gn[gid]
+    a = np.where(ts, neg_above + 0.5 * neg_eq, pos_below + 0.5 * pos_eq)
+    auc = float(np.sum(wp_row * a) / (wp * wn))
+    z[order] = (a - auc * np.where(ts, wn, wp)) / (wp * wn)
+    return auc, z
+
+
 # -- the main entry point ----------------------------------------------------------------
+
+_BENCH_TERMS = ("exclusion_error", "inclusion_error", "inclusion_error_nontarget", "coverage_target",
+                "targeting_differential", "mistargeting", "leakage")
+
 
 def targeting_accuracy(
     data: pd.DataFrame,
@@ -196,20 +243,23 @@ def targeting_accuracy(
     welfare: str | Any = "consumption_pc",
     benefit: str | Any | None = None,
     score: str | Any | None = None,
-    weight: str | Any | None = "weight",
-    strata: str | Any | None = "stratum",
-    psu: str | Any | None = "psu",
+    design: SurveyDesign | Mapping[str, Any] | None = None,
     size: str | Any | None = None,
     benchmarks: Sequence[str] = BENCHMARKS,
     by: Iterable[str] = ("zone", "head_sex"),
     cgh_share: float = 0.4,
     epsilon: float = 2.0,
     deciles: bool = True,
-    design: SurveyDesign | None = None,
-    lonely_psu: str = "adjust",
     alpha: float = 0.05,
+    weight: Any = UNSET,
+    strata: Any = UNSET,
+    psu: Any = UNSET,
+    lonely_psu: Any = UNSET,
 ) -> EstimateResult:
     """Inclusion/exclusion errors and distributional indicators with design-based CIs.
+
+    Time and memory are linear in the number of rows: one sort of welfare and one of the
+    score, then a few ``bincount`` passes per domain variable (see the module notes).
 
     Parameters
     ----------
@@ -227,13 +277,12 @@ def targeting_accuracy(
     score : column name or array, optional
         A ranking score (lower = predicted poorer, e.g. predicted log consumption or desil) for
         the AUC.
-    weight, strata, psu : column names or arrays, optional
-        Survey design. ``None`` for weight means 1 (a census); ``None`` for psu means each row
-        is its own PSU; ``None`` for strata means one stratum.
-    design : SurveyDesign, optional
-        Use this design instead of ``weight``/``strata``/``psu``.
-    lonely_psu : {"fail", "certainty", "adjust", "average"}
-        Rule for strata with one PSU (R survey's options) when the design is built here.
+    design : SurveyDesign or mapping, optional
+        The survey design of ``data``: a :class:`~kassaki_eval.poverty.design.SurveyDesign`
+        built on ``data``, or a mapping of its options (``{"weight": "weight", "strata":
+        "stratum", "psu": "psu", "lonely_psu": "adjust", "nest": True}``), built on ``data``
+        itself. ``"weight": None`` in the mapping means one per row (a census). Default
+        :data:`DEFAULT_DESIGN`.
     size : column name or array, optional
         Household size: counts persons instead of households (weights ``w * size``).
     benchmarks : sequence of {"poverty_line", "quota"}
@@ -248,6 +297,9 @@ def targeting_accuracy(
     deciles : bool
         Add coverage and benefit incidence by consumption decile.
     alpha : float
+        Confidence level of the intervals (0.05: 95 %).
+    weight, strata, psu, lonely_psu
+        Deprecated (one release): pass ``design`` instead. They build the same design.
 
     Returns
     -------
@@ -259,7 +311,7 @@ def targeting_accuracy(
     >>> import pandas as pd
     >>> df = pd.DataFrame({"consumption_pc": [6, 8, 11, 15, 21, 25, 30, 40, 50, 100],
     ...                    "selected": [1, 1, 0, 0, 0, 0, 0, 0, 0, 0]})
-    >>> res = targeting_accuracy(df, poverty_line=20, weight=None, strata=None, psu=None, by=())
+    >>> res = targeting_accuracy(df, poverty_line=20, design={"weight": None}, by=())
     >>> t = res.tidy().set_index(["term", "benchmark"])
     >>> float(t.loc[("exclusion_error", "poverty_line"), "estimate"])
     0.5
@@ -274,117 +326,168 @@ def targeting_accuracy(
                 "poverty_line", "a positive amount (Rp per capita per month) for the 'poverty_line' benchmark",
                 poverty_line)
     n = len(data)
-    y = _col(data, welfare, "welfare").astype(float)
-    sel_raw: Any = _col(data, selected, "selected")
+    y = col(data, welfare, "welfare").astype(float)
+    sel_raw: Any = col(data, selected, "selected")
     sel_num = pd.to_numeric(pd.Series(sel_raw), errors="coerce").fillna(0).to_numpy(float)
     if np.any((sel_num != 0) & (sel_num != 1)):
         raise ParameterError(f"The 'selected' parameter of {owner} must be 0/1 (or boolean). "
                              f"Got {int(np.sum((sel_num != 0) & (sel_num != 1)))} other values instead.")
     s = sel_num.astype(bool)
-    b = s.astype(float) if benefit is None else _col(data, benefit, "benefit").astype(float)
-    design_, w0 = _design(data, weight, strata, psu, lonely_psu, design, owner)
+    b = s.astype(float) if benefit is None else col(data, benefit, "benefit").astype(float)
+    design_ = resolve_design(data, design, {"weight": weight, "strata": strata, "psu": psu,
+                                             "lonely_psu": lonely_psu}, owner)
+    w0 = design_.weights
     if size is not None:
-        w0 = w0 * _col(data, size, "size").astype(float)
+        w0 = w0 * col(data, size, "size").astype(float)
     bad = ~np.isfinite(y) | ~np.isfinite(w0) | (w0 <= 0) | ~np.isfinite(b)
     if bad.any():
         k = np.flatnonzero(bad)
         raise SchemaError([Problem("survey", "welfare/weight/benefit", "has missing, infinite or non-positive-weight rows",
                                    int(k.size), tuple(k[:5].tolist()), "drop or correct these rows first")])
-    sc = None if score is None else _col(data, score, "score").astype(float)
+    sc = None if score is None else col(data, score, "score").astype(float)
     if sc is not None and np.isnan(sc).any():
         # unscored households (e.g. not in the registry) are ranked last: they cannot be reached
         sc = np.where(np.isnan(sc), np.inf, sc)
-    domains: list[tuple[str, str, np.ndarray]] = [("all", "all", np.ones(n, bool))]
+
+    # domain variables: "all", then each level of each ``by`` column (levels in string order)
+    dom_vars: list[tuple[str, list[str], np.ndarray]] = [("all", ["all"], np.zeros(n, dtype=np.int64))]
     default_by = tuple(by) == ("zone", "head_sex")
     for v in by:
         if isinstance(v, str) and v not in data.columns and default_by:
             continue
-        col = _col(data, v, "by")
-        for lev in sorted(pd.unique(pd.Series(col).dropna().astype(str))):
-            domains.append((str(v), lev, pd.Series(col).astype(str).to_numpy() == lev))
+        by_col = pd.Series(col(data, v, "by"))
+        raw_codes, uni = pd.factorize(by_col)          # NaN -> -1
+        uni_str = [str(u) for u in pd.Series(uni, dtype=object).astype(str)]
+        levels = sorted(set(uni_str))
+        pos = {lev: i for i, lev in enumerate(levels)}
+        remap = np.array([pos[u] for u in uni_str], dtype=np.int64)
+        codes = np.where(raw_codes >= 0, remap[np.maximum(raw_codes, 0)] if len(remap) else -1, -1)
+        dom_vars.append((str(v), levels, codes.astype(np.int64)))
 
     cov_rate = float(np.sum(w0 * s) / np.sum(w0))
+    y_order = np.argsort(y, kind="stable")
     targets: dict[str, np.ndarray] = {}
     if "poverty_line" in benchmarks:
         targets["poverty_line"] = y < poverty_line
     if "quota" in benchmarks:
-        targets["quota"] = _quantile_flag(y, w0, cov_rate)
-    bottom = _quantile_flag(y, w0, cgh_share)
-    dec = _deciles(y, w0) if deciles else None
+        targets["quota"] = quantile_flag(y, w0, cov_rate, y_order)
+    bottom = quantile_flag(y, w0, cgh_share, y_order)
+    dec = deciles_of(y, w0, order=y_order) if deciles else None
+    del y_order
     ypos = np.where(y > 0, y, np.min(y[y > 0]) if np.any(y > 0) else 1.0)
     beta = ypos ** (-float(epsilon))
+    sc_order = np.argsort(sc, kind="stable") if sc is not None else None
+    two_stage = design_.two_stage
 
-    rows: list[dict[str, Any]] = []
-    zs: list[np.ndarray] = []
-    var_parts: list[np.ndarray] = []
+    # results[(domain var, level, term, benchmark, decile)] = (estimate, PSU totals column)
+    est: dict[tuple[str, str, str, str, float], float] = {}
+    var: dict[tuple[str, str, str, str, float], float] = {}
+    nobs: dict[tuple[str, str], int] = {}
 
-    def flush() -> None:
-        # variances in batches: memory stays at 32 influence columns, not one per term
-        if zs:
-            var_parts.append(design_.variance(np.column_stack(zs), weights=w0)[0])
-            zs.clear()
+    for dv, levels, codes in dom_vars:
+        D = _Domain(dv, levels, codes, design_, w0)
+        for i, lev in enumerate(levels):
+            nobs[(dv, lev)] = int(D.n_obs[i])
+        pending: list[tuple[tuple[str, str, str, float], np.ndarray, Combo]] = []
 
-    def ratio(num: np.ndarray, den: np.ndarray) -> tuple[float, np.ndarray]:
-        dw = np.sum(w0 * den)
-        if dw <= 0:
-            return float("nan"), np.zeros(n)
-        r = float(np.sum(w0 * num) / dw)
-        return r, (num - r * den) / dw
+        def add(term: str, bench: str, e: np.ndarray, c: Combo, decile: float = np.nan) -> None:
+            pending.append(((term, bench, decile), e, c))  # noqa: B023
 
-    def add(term: str, est: float, z: np.ndarray, bench: str, dv: str, lev: str, d: np.ndarray,
-            decile: float = np.nan) -> None:
-        rows.append({"term": term, "estimate": est, "n_obs": int(d.sum()), "benchmark": bench,
-                     "by": dv, "group": lev, "decile": decile})
-        zs.append(np.where(np.isfinite(z), z, 0.0))
-        if len(zs) >= 32:
+        def flush() -> None:
+            if not pending:
+                return
+            cols = [D.totals(c) for _, _, c in pending]                      # noqa: B023
+            T = np.stack(cols, axis=2)                                       # (n_psu, L, k)
+            sq = np.stack([D.squares(c) for _, _, c in pending], axis=2) if two_stage else None  # noqa: B023
+            V = design_.variance_of_totals(T, sq)                            # (L, k)
+            for j, ((term, bench, decile), e, _) in enumerate(pending):      # noqa: B023
+                for li, lev in enumerate(levels):
+                    key = (dv, lev, term, bench, decile)
+                    est[key] = float(e[li])
+                    var[key] = float(V[li, j])
+            pending.clear()                                                  # noqa: B023
+
+        for bench, T_ in targets.items():
+            nT = ~T_
+            names = {"T": T_, "T_not_S": T_ & ~s, "T_S": T_ & s, "nT_S": nT & s, "S": s, "nT": nT,
+                     "miss": T_ != s, "nT_b": nT * b, "b": b, "one": None}
+            for k, x in names.items():
+                D.put(k, None if x is None else x.astype(float), two_stage)
+            ee, c_ee = D.ratio("T_not_S", "T")
+            cov_t, c_ct = D.ratio("T_S", "T")
+            ie, c_ie = D.ratio("nT_S", "S")
+            ie_nt, c_ient = D.ratio("nT_S", "nT")
+            mis, c_mis = D.ratio("miss", "one")
+            leak, c_leak = D.ratio("nT_b", "b")
+            add("exclusion_error", bench, ee, c_ee)
+            add("inclusion_error", bench, ie, c_ie)
+            add("inclusion_error_nontarget", bench, ie_nt, c_ient)
+            add("coverage_target", bench, cov_t, c_ct)
+            add("targeting_differential", bench, cov_t - ie_nt, _add(c_ct, _scale(c_ient, np.full(D.L, -1.0))))
+            add("mistargeting", bench, mis, c_mis)
+            add("leakage", bench, leak, c_leak)
+            if sc is not None and sc_order is not None:
+                zrow = np.zeros(n)
+                aucs = np.full(D.L, np.nan)
+                lev_sorted = codes[sc_order]
+                for li in range(D.L):
+                    o = sc_order[lev_sorted == li]
+                    if len(o):
+                        aucs[li], zl = _auc_sorted(o, T_, sc, w0)
+                        zrow[o] = zl[o]
+                D.put("auc_z", zrow, two_stage)
+                add("auc", bench, aucs, {"auc_z": np.ones(D.L)})
             flush()
-
-    for dv, lev, d in domains:
-        df_ = d.astype(float)
-        for bench, T in targets.items():
-            Tf, Sf = (T & d).astype(float), (s & d).astype(float)
-            nT = ((~T) & d).astype(float)
-            ee, z_ee = ratio(Tf * (1 - s), Tf)
-            cov_t, z_ct = ratio(Tf * s, Tf)
-            ie, z_ie = ratio(nT * s, Sf)
-            ie_nt, z_ient = ratio(nT * s, nT)
-            mis, z_mis = ratio(df_ * (T != s), df_)
-            leak, z_leak = ratio(nT * b, d * b)
-            add("exclusion_error", ee, z_ee, bench, dv, lev, d)
-            add("inclusion_error", ie, z_ie, bench, dv, lev, d)
-            add("inclusion_error_nontarget", ie_nt, z_ient, bench, dv, lev, d)
-            add("coverage_target", cov_t, z_ct, bench, dv, lev, d)
-            add("targeting_differential", cov_t - ie_nt, z_ct - z_ient, bench, dv, lev, d)
-            add("mistargeting", mis, z_mis, bench, dv, lev, d)
-            add("leakage", leak, z_leak, bench, dv, lev, d)
-            if sc is not None:
-                auc, z_auc = weighted_auc(T[d], sc[d], w0[d])
-                zfull = np.zeros(n)
-                zfull[d] = z_auc
-                add("auc", auc, zfull, bench, dv, lev, d)
-        cov, z_cov = ratio(df_ * s, df_)
-        add("coverage", cov, z_cov, "none", dv, lev, d)
-        # CGH: benefit share of the bottom group over its population share (ratio of ratios)
-        bs, z_bs = ratio(d * b * bottom, d * b)
-        ps, z_ps = ratio(df_ * bottom, df_)
-        cgh = bs / ps if ps > 0 else float("nan")
-        add("cgh", cgh, cgh * (z_bs / bs - z_ps / ps) if bs > 0 and ps > 0 else np.zeros(n), "none", dv, lev, d)
-        bb, z_bb = ratio(d * b * beta, d * b)
-        pb, z_pb = ratio(df_ * beta, df_)
-        dc = bb / pb if pb > 0 else float("nan")
-        add("distributional_characteristic", dc,
-            dc * (z_bb / bb - z_pb / pb) if bb > 0 and pb > 0 else np.zeros(n), "none", dv, lev, d)
+            D.drop(list(names) + ["auc_z"])
+        # benchmark-free terms
+        for k, x in {"S": s, "one": None, "b_bot": b * bottom, "b": b, "bot": bottom,
+                     "b_beta": b * beta, "beta": beta}.items():
+            D.put(k, None if x is None else np.asarray(x, dtype=float), two_stage)
+        cov, c_cov = D.ratio("S", "one")
+        add("coverage", "none", cov, c_cov)
+        for num_b, den_b, num_p, term in (("b_bot", "b", "bot", "cgh"),
+                                          ("b_beta", "b", "beta", "distributional_characteristic")):
+            bs, c_bs = D.ratio(num_b, den_b)
+            ps, c_ps = D.ratio(num_p, "one")
+            with np.errstate(divide="ignore", invalid="ignore"):
+                val = np.where(ps > 0, bs / ps, np.nan)
+                ok = (bs > 0) & (ps > 0)
+                f_bs = np.where(ok, val / np.where(ok, bs, 1.0), 0.0)
+                f_ps = np.where(ok, -val / np.where(ok, ps, 1.0), 0.0)
+            add(term, "none", val, _add(_scale(c_bs, f_bs), _scale(c_ps, f_ps)))
+        flush()
+        D.drop(["S", "one", "b_bot", "bot", "b_beta", "beta"])
         if dec is not None:
             for q in range(1, 11):
-                dq = (dec == q) & d
-                c_q, z_q = ratio(dq * s, dq.astype(float))
-                add("coverage_decile", c_q, z_q, "none", dv, lev, d, decile=float(q))
-                i_q, z_i = ratio(dq * b, d * b)
-                add("incidence_decile", i_q, z_i, "none", dv, lev, d, decile=float(q))
-    flush()
-    var = np.concatenate(var_parts)
+                dq = (dec == q)
+                D.put("dq_s", (dq & s).astype(float), two_stage)
+                D.put("dq", dq.astype(float), two_stage)
+                D.put("dq_b", dq * b, two_stage)
+                c_q, cc_q = D.ratio("dq_s", "dq")
+                add("coverage_decile", "none", c_q, cc_q, float(q))
+                i_q, ci_q = D.ratio("dq_b", "b")
+                add("incidence_decile", "none", i_q, ci_q, float(q))
+                flush()
+                D.drop(["dq_s", "dq", "dq_b"])
+        del D
+
+    # rows in the documented order: domains, then benchmarks' terms, then the others
+    bench_terms = list(_BENCH_TERMS) + (["auc"] if sc is not None else [])
+    rows: list[dict[str, Any]] = []
+    ses: list[float] = []
+    for dv, levels, _ in dom_vars:
+        for lev in levels:
+            keys: list[tuple[str, str, float]] = [(t, bench, np.nan) for bench in targets for t in bench_terms]
+            keys += [(t, "none", np.nan) for t in ("coverage", "cgh", "distributional_characteristic")]
+            if dec is not None:
+                keys += [(t, "none", float(q)) for q in range(1, 11) for t in ("coverage_decile", "incidence_decile")]
+            for term, bench, decile in keys:
+                key = (dv, lev, term, bench, decile)
+                rows.append({"term": term, "estimate": est[key], "n_obs": nobs[(dv, lev)], "benchmark": bench,
+                             "by": dv, "group": lev, "decile": decile})
+                ses.append(var[key])
     table = pd.DataFrame(rows)
-    table.insert(2, "std_error", np.sqrt(var))
+    table.insert(2, "std_error", np.sqrt(np.asarray(ses, dtype=float)))
     table = table[["term", "estimate", "std_error", "n_obs", "benchmark", "by", "group", "decile"]]
     prov = Provenance(
         method="targeting_accuracy",

@@ -14,7 +14,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from ..exceptions import ParameterError
-from .metrics import _col
+from ._common import col as _col
 
 __all__ = ["curve_points", "targeting_curve", "triangle_indicators", "performance_triangle"]
 

@@ -36,7 +36,7 @@ import pandas as pd
 
 from ..exceptions import ParameterError, Problem, SchemaError, require
 from ..results import EstimateResult, Provenance, hash_frame
-from .metrics import _col, _design, _quantile_flag
+from ._common import col as _col, design_from_columns, quantile_flag as _quantile_flag
 
 __all__ = ["DEFAULT_POINTS", "demographic_scorecard", "budget_selection", "compare_rules", "UNIVERSAL"]
 
@@ -160,7 +160,7 @@ def compare_rules(
     n = len(data)
     y = _col(data, welfare, "welfare").astype(float)
     m = _col(data, size, "size").astype(float)
-    design, wh = _design(data, weight, strata, psu, lonely_psu, None, owner)
+    design, wh = design_from_columns(data, weight, strata, psu, lonely_psu, owner)
     if np.any(~np.isfinite(y)) or np.any(m < 1) or np.any(wh <= 0):
         raise SchemaError([Problem("survey", "welfare/size/weight", "has missing welfare, size < 1 or weights <= 0",
                                    int(np.sum(~np.isfinite(y) | (m < 1) | (wh <= 0))), (),

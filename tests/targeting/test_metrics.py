@@ -30,7 +30,7 @@ from sklearn.metrics import roc_auc_score
 from kassaki_eval.exceptions import ParameterError
 from kassaki_eval.targeting import confusion_table, targeting_accuracy, weighted_auc
 
-NOD = dict(weight=None, strata=None, psu=None, by=())  # a census: no design
+NOD = dict(design={"weight": None}, by=())  # a census: no design
 REF = Path(__file__).resolve().parents[1] / "references" / "targeting"
 
 
@@ -134,7 +134,7 @@ def test_quota_benchmark_equal_errors_and_deciles(toy_survey):
     rng = np.random.default_rng(0)
     noisy = np.log(df.consumption_pc) + rng.normal(0, 0.3, len(df))
     df["selected"] = (noisy < np.quantile(noisy, 0.25)).astype(int)
-    res = targeting_accuracy(df, poverty_line=420_000, weight=None, score=noisy, by=("zone", "head_sex"))
+    res = targeting_accuracy(df, poverty_line=420_000, design={"weight": None, "strata": "stratum", "psu": "psu", "nest": True, "lonely_psu": "adjust"}, score=noisy, by=("zone", "head_sex"))
     # unweighted quota benchmark: target and programme have the same size -> IE = EE
     assert _est(res, "exclusion_error", "quota")["estimate"] == pytest.approx(
         _est(res, "inclusion_error", "quota")["estimate"], abs=1e-12)
@@ -153,7 +153,7 @@ def test_quota_benchmark_equal_errors_and_deciles(toy_survey):
     assert _est(res, "auc")["estimate"] == pytest.approx(roc_auc_score(poor, -noisy), rel=1e-12)
     # domain point estimates equal the estimates on the subset
     isl = df.zone == "island"
-    sub = targeting_accuracy(df[isl], poverty_line=420_000, weight=None, benchmarks=("poverty_line",),
+    sub = targeting_accuracy(df[isl], poverty_line=420_000, design={"weight": None, "strata": "stratum", "psu": "psu", "nest": True, "lonely_psu": "adjust"}, benchmarks=("poverty_line",),
                              by=())
     assert _est(res, "exclusion_error", by="zone", group="island")["estimate"] == pytest.approx(
         _est(sub, "exclusion_error")["estimate"])
@@ -181,7 +181,7 @@ def test_clustered_se_equals_textbook_ratio_formula(toy_survey):
     df = toy_survey.copy()
     df["selected"] = (df.consumption_pc < df.consumption_pc.quantile(0.3)).astype(int)
     df.loc[df.sample(frac=0.3, random_state=1).index, "selected"] = 0
-    res = targeting_accuracy(df, poverty_line=420_000, strata=None, benchmarks=("poverty_line",), by=())
+    res = targeting_accuracy(df, poverty_line=420_000, design={"weight": "weight", "psu": "psu"}, benchmarks=("poverty_line",), by=())
     poor = (df.consumption_pc < 420_000).to_numpy()
     a = poor & (df.selected.to_numpy() == 0)
     w = df.weight.to_numpy()

@@ -41,7 +41,7 @@ def registry_accuracy(ctx: Context) -> pd.DataFrame:
     s = survey_of_year(ctx)
     s = s.assign(selected=(pd.to_numeric(s["desil"], errors="coerce").fillna(99) <= 4).astype(int))
     return targeting_accuracy(s, selected="selected", poverty_line=ctx.poverty_line(),
-                              score="desil", deciles=True, lonely_psu="adjust",
+                              score="desil", deciles=True,
                               alpha=ctx.params.alpha).tidy()
 
 
