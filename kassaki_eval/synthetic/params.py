@@ -36,6 +36,27 @@ OUTCOMES_EFFECT: tuple[str, ...] = ("consumption", "employed", "business", "inco
 _TABLES = ("coefficients", "components", "effects")
 
 
+def _load_raw(p: Path, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The TOML of ``p``, merged onto its ``base`` district's TOML when it names one."""
+    if not p.exists():
+        raise ConfigError(f"world parameter file {p} is missing. Fix: restore "
+                          f"data/reference/<district>/world.toml or pass path=.")
+    with open(p, "rb") as f:
+        raw = tomllib.load(f)
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str) or base in _seen:
+        raise ConfigError(f"{p}: 'base' must name another district folder (no cycles). Got {base!r}.")
+    merged = _load_raw(p.parent.parent / base / "world.toml", _seen + (base,))
+    for section, content in raw.items():
+        if isinstance(content, dict) and isinstance(merged.get(section), dict):
+            merged[section] = {**merged[section], **content}
+        else:
+            merged[section] = content
+    return merged
+
+
 @dataclass(frozen=True)
 class WorldParams:
     """All parameters of :func:`kassaki_eval.synthetic.world.generate_world`.
@@ -116,18 +137,17 @@ class WorldParams:
     source: str = ""
 
     @classmethod
-    def from_toml(cls, path: str | Path | None = None) -> "WorldParams":
-        """Read the parameters from ``path`` (default: the district's ``world.toml``).
+    def from_toml(cls, path: str | Path | None = None, district: str | None = None) -> "WorldParams":
+        """Read the parameters from ``path`` (default: ``data/reference/<district>/world.toml``).
+
+        A district's file may start with ``base = "<other district>"``: it then lists only the
+        keys that differ from that district's file (sections are merged key by key).
 
         Raises :class:`~kassaki_eval.exceptions.ConfigError` when the file is missing or a key
         is missing or unknown.
         """
-        p = Path(path) if path is not None else config.district_dir() / "world.toml"
-        if not p.exists():
-            raise ConfigError(f"world parameter file {p} is missing. Fix: restore "
-                              f"data/reference/<district>/world.toml or pass path=.")
-        with open(p, "rb") as f:
-            raw = tomllib.load(f)
+        p = Path(path) if path is not None else config.district_dir(district) / "world.toml"
+        raw = _load_raw(p)
         flat: dict[str, Any] = {}
         for section, content in raw.items():
             if section in _TABLES:

@@ -72,10 +72,11 @@ import numpy as np
 import pandas as pd
 
 from .. import config, reference
-from ..exceptions import ParameterError
+from ..exceptions import ParameterError, require
 from .params import COMPONENTS, HOUSEHOLD_COMPONENTS, WorldParams
 
-__all__ = ["World", "generate_world", "pmt_features", "PMT_COVARIATES", "YEARS", "pseudonym"]
+__all__ = ["World", "generate_world", "generate_registry", "RegistryBlock", "MAX_WORLD_HOUSEHOLDS",
+           "pmt_features", "PMT_COVARIATES", "YEARS", "pseudonym"]
 
 YEARS: tuple[int, ...] = (2023, 2024, 2025)
 SECTORS: tuple[str, ...] = ("agriculture", "fishery", "industry", "trade", "services", "none")
@@ -314,7 +315,7 @@ class World:
 
 
 def generate_world(seed: int = 2024, scale: float = 1.0, params: WorldParams | None = None,
-                   **overrides: Any) -> World:
+                   district: str | None = None, **overrides: Any) -> World:
     """Generate the synthetic Pangkep world.
 
     Parameters
@@ -324,7 +325,10 @@ def generate_world(seed: int = 2024, scale: float = 1.0, params: WorldParams | N
     scale : float
         Multiplies household counts and the survey size (``0.1`` for fast tests).
     params : WorldParams, optional
-        Defaults to :meth:`WorldParams.from_toml`.
+        Defaults to :meth:`WorldParams.from_toml` of ``district``.
+    district : str, optional
+        Folder under ``data/reference/`` (villages, kecamatan, poverty lines, ``world.toml``);
+        default ``KASSAKI_DISTRICT`` or ``pangkep``. See docs/DISTRICTS.md.
     **overrides
         Field overrides applied with ``params.replace(**overrides)``.
 
@@ -342,31 +346,168 @@ def generate_world(seed: int = 2024, scale: float = 1.0, params: WorldParams | N
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ParameterError(f"The 'seed' parameter of generate_world must be a non-negative int. "
                              f"Got {seed!r} instead.")
-    if not isinstance(scale, (int, float)) or not (0.01 <= float(scale) <= 10):
-        raise ParameterError(f"The 'scale' parameter of generate_world must be a number in "
-                             f"[0.01, 10]. Got {scale!r} instead.")
-    p = params if params is not None else WorldParams.from_toml()
+    p = params if params is not None else WorldParams.from_toml(district=district)
     if overrides:
         p = p.replace(**overrides)
+    _check_scale("generate_world", scale, p, MAX_WORLD_HOUSEHOLDS,
+                 "for a larger registry use kassaki_eval.synthetic.national.write_registry, which "
+                 "generates it in partitions")
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(int(seed)).spawn(12)]
-    g = _Gen(p, int(seed), float(scale), rngs)
+    g = _Gen(p, int(seed), float(scale), rngs, district)
     w = g.run()
     w.generation_seconds = time.perf_counter() - t0
     return w
 
 
+#: Households of one in-memory world (generate_world) or one registry block (generate_registry):
+#: about 1.5 GB for a whole world. Larger registries are written in partitions (write_registry).
+MAX_WORLD_HOUSEHOLDS = 1_000_000
+
+
+def _check_scale(owner: str, scale: Any, p: WorldParams, limit: int, fix: str) -> None:
+    if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) \
+            or not (float(scale) >= 0.01) or not np.isfinite(float(scale)):
+        raise ParameterError(f"The 'scale' parameter of {owner} must be a number >= 0.01. "
+                             f"Got {scale!r} instead.")
+    n = int(round(p.n_households * float(scale)))
+    if n > limit:
+        raise ParameterError(f"The 'scale' parameter of {owner} must keep one partition at most "
+                             f"{limit:,} households (memory). Got scale={scale!r}, i.e. {n:,} households, "
+                             f"instead; {fix}.")
+
+
+_HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
+
+
+def _fast_ids(n: int, key: str) -> np.ndarray:
+    """``"F"`` + 16 hex digits of SplitMix64(hash(key) + row): vectorised synthetic ids."""
+    import hashlib
+    k = np.uint64(int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "little"))
+    with np.errstate(over="ignore"):
+        z = np.arange(n, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15) + k
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z = z ^ (z >> np.uint64(31))
+    shifts = np.arange(60, -1, -4, dtype=np.uint64)
+    digits = _HEX[((z[:, None] >> shifts) & np.uint64(15)).astype(np.intp)]
+    out = np.empty((n, 17), dtype=np.uint8)
+    out[:, 0] = ord("F")
+    out[:, 1:] = digits
+    return out.view("S17").ravel().astype(str).astype(object)
+
+
+@dataclass
+class RegistryBlock:
+    """One district (or one block of a large district) of a synthetic registry.
+
+    Attributes
+    ----------
+    registry : DataFrame
+        Exactly :attr:`World.registry` of ``generate_world`` with the same seed, district and
+        scale (block 0): pseudonymous ``family_id``, codes, ``desil``, ``pmt_score``, covariates.
+    survey : DataFrame
+        A 2023 household sample linked to it (``family_id`` empty for unregistered
+        households): ``consumption_pc``, ``hh_size``, ``head_sex``, ``zone``, codes,
+        ``weight`` (households represented), ``stratum`` (kecamatan), ``psu`` (village).
+    households, poverty_line : total households of the block and its 2023 line.
+    """
+
+    registry: pd.DataFrame
+    survey: pd.DataFrame
+    households: int
+    poverty_line: float
+
+
+def generate_registry(seed: int = 2024, scale: float = 1.0, params: WorldParams | None = None,
+                      district: str | None = None, *, block: int = 0, survey_fraction: float = 0.02,
+                      id_prefix: str | None = None, fast_ids: bool = False) -> RegistryBlock:
+    """The registry of a synthetic district (no programme, outcomes or panel): fast and lean.
+
+    Parameters
+    ----------
+    seed, scale, params, district
+        As :func:`generate_world`; with ``block=0`` and no ``id_prefix`` the registry equals
+        ``generate_world(seed, scale, params, district).registry`` row for row.
+    block : int
+        Block number when a large district is generated in several blocks (independent draws
+        over the same villages, seed ``(seed, block)``; family ids carry the block).
+    survey_fraction : float
+        Share of households (registered or not) in the linked 2023 survey, drawn by simple
+        random sampling within each village (strata = kecamatan, PSU = village).
+    id_prefix : str, optional
+        Mixed into the family-id pseudonym (e.g. a synthetic district code) so ids stay unique
+        when the same reference geography is reused for several districts.
+    fast_ids : bool
+        Skip the raw identifiers (NIK, KK, names) and their HMAC pseudonyms (about 65 us per
+        family, most of the time at national scale): ``family_id`` is then ``"F"`` + 16 hex
+        digits of a SplitMix64 hash of (seed, id_prefix, block, row), unique within a block and,
+        with distinct prefixes, across blocks up to hash collisions (probability ~ n^2 / 2^65).
+
+    Examples
+    --------
+    >>> b = generate_registry(seed=1, scale=0.05)
+    >>> b.registry["family_id"].is_unique, round(float(b.survey["weight"].sum()) / b.households, 6)
+    (True, 1.0)
+    """
+    p = params if params is not None else WorldParams.from_toml(district=district)
+    _check_scale("generate_registry", scale, p, MAX_WORLD_HOUSEHOLDS,
+                 "split the district into blocks (write_registry does it)")
+    require(isinstance(block, (int, np.integer)) and block >= 0, "generate_registry", "block",
+            "a non-negative int", block)
+    require(0 < survey_fraction <= 1, "generate_registry", "survey_fraction", "a share in (0, 1]",
+            survey_fraction)
+    seq = np.random.SeedSequence(int(seed)) if block == 0 else np.random.SeedSequence([int(seed), int(block)])
+    rngs = [np.random.default_rng(s) for s in seq.spawn(12)]
+    g = _Gen(p, int(seed), float(scale), rngs, district)
+    g.households()
+    g.covariates()
+    g.consumption()
+    g.registry()
+    if fast_ids:
+        g.family_id = _fast_ids(g.N, f"{seed}|{id_prefix or ''}|{block}")
+    else:
+        g.identifiers()
+        if block or id_prefix is not None:
+            g.family_id = pseudonym(pd.Series(g.no_kk).radd(f"{id_prefix or ''}|{block}|"))
+    registry, _ = g.registry_tables(raw=False)
+    # linked 2023 survey: SRS within each village, weights = village households / sampled
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(block), 2023]))
+    take = rng.random(g.N) < survey_fraction
+    n_s = np.bincount(g.vi[take], minlength=g.V)
+    empty = np.flatnonzero((n_s == 0) & (g.n_v > 0))
+    if len(empty):  # every village keeps at least one sampled household
+        first = np.searchsorted(g.vi, empty)
+        take[first] = True
+        n_s = np.bincount(g.vi[take], minlength=g.V)
+    idx = np.flatnonzero(take)
+    fam = g.family_id.astype(object).copy()
+    fam[~g.registered] = None
+    vil = g.vil
+    survey = pd.DataFrame({
+        "family_id": fam[idx], "village_code": vil["kemendagri_code"].to_numpy()[g.vi[idx]],
+        "kec_code": g.kec_of_v[g.vi[idx]], "zone": vil["zone"].to_numpy()[g.vi[idx]],
+        "head_sex": g.cov["head_sex"].to_numpy()[idx], "hh_size": g.cov["hh_size"].to_numpy()[idx],
+        "consumption_pc": g.c0[0][idx], "registered": g.registered[idx].astype(np.int64),
+        "weight": (g.n_v / np.maximum(n_s, 1))[g.vi[idx]],
+        "stratum": g.kec_of_v[g.vi[idx]], "psu": vil["kemendagri_code"].to_numpy()[g.vi[idx]],
+    })
+    return RegistryBlock(registry=registry, survey=survey, households=g.N, poverty_line=g.lines[2023])
+
+
 class _Gen:
     """Holds the intermediate arrays of one generation (internal)."""
 
-    def __init__(self, p: WorldParams, seed: int, scale: float, rngs: list[np.random.Generator]):
+    def __init__(self, p: WorldParams, seed: int, scale: float, rngs: list[np.random.Generator],
+                 district: str | None = None):
         self.p, self.seed, self.scale, self.rngs = p, seed, scale, rngs
-        self.lines = {y: reference.poverty_line(y) for y in YEARS}
+        self.district = district
+        self.lines = {y: reference.poverty_line(y, district=district) for y in YEARS}
 
     # ----------------------------------------------------------------- 1 households
     def households(self) -> None:
         p, rng = self.p, self.rngs[0]
-        vil = reference.villages().sort_values("kemendagri_code").reset_index(drop=True)
-        kec = reference.kecamatan().sort_values("kec_kemendagri").reset_index(drop=True)
+        vil = reference.villages(self.district).sort_values("kemendagri_code").reset_index(drop=True)
+        kec = reference.kecamatan(self.district).sort_values("kec_kemendagri").reset_index(drop=True)
         n_total = int(round(p.n_households * self.scale))
         kec_n = _allocate(n_total, kec["pop_share_2010_pct"].to_numpy(dtype=float))
         n_v = np.zeros(len(vil), dtype=np.int64)
@@ -680,16 +821,8 @@ class _Gen:
         reg = self.registered
         fam = self.family_id.copy()
         fam[~reg] = None
-        base = pd.DataFrame({"village_code": vcode, "kec_code": kcode, "zone": zone})
-        # registry
-        regtab = pd.concat([base, pd.DataFrame({"desil": self.desil, "pmt_score": self.pmt_score}),
-                            self.cov,
-                            pd.DataFrame({"receives_pkh": self.pkh, "receives_bpnt": self.bpnt})],
-                           axis=1)[reg].reset_index(drop=True)
-        registry = pd.concat([pd.DataFrame({"family_id": self.family_id[reg]}), regtab], axis=1)
-        registry_raw = pd.concat([pd.DataFrame({"no_kk": self.no_kk[reg],
-                                                "nik_head": self.nik_head[reg],
-                                                "name_head": self.name_head[reg]}), regtab], axis=1)
+        registry, registry_raw = self.registry_tables()
+        assert registry_raw is not None
         # population
         T = len(YEARS)
         hh = self.cov["hh_size"].to_numpy()
@@ -734,6 +867,24 @@ class _Gen:
                      registry=registry, registry_raw=registry_raw, survey=survey,
                      participation=participation, rollout=rollout, population=population,
                      truth=truth)
+
+    def registry_tables(self, raw: bool = True) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """The registry (pseudonymous ``family_id``) and the raw extract (NIK/KK/names)."""
+        vil = self.vil
+        reg = self.registered
+        base = pd.DataFrame({"village_code": vil["kemendagri_code"].to_numpy()[self.vi],
+                             "kec_code": self.kec_of_v[self.vi], "zone": vil["zone"].to_numpy()[self.vi]})
+        regtab = pd.concat([base, pd.DataFrame({"desil": self.desil, "pmt_score": self.pmt_score}),
+                            self.cov,
+                            pd.DataFrame({"receives_pkh": self.pkh, "receives_bpnt": self.bpnt})],
+                           axis=1)[reg].reset_index(drop=True)
+        registry = pd.concat([pd.DataFrame({"family_id": self.family_id[reg]}), regtab], axis=1)
+        if not raw:
+            return registry, None
+        registry_raw = pd.concat([pd.DataFrame({"no_kk": self.no_kk[reg],
+                                                "nik_head": self.nik_head[reg],
+                                                "name_head": self.name_head[reg]}), regtab], axis=1)
+        return registry, registry_raw
 
     def survey(self, population: pd.DataFrame) -> pd.DataFrame:
         p, rng, N, V = self.p, self.rngs[7], self.N, self.V
@@ -878,7 +1029,8 @@ class _Gen:
             doms: list[tuple[str, str | None, str | None, np.ndarray]] = [
                 ("district", None, None, np.ones(N, bool))]
             doms += [("kecamatan", k, None, kcode == k) for k in self.kec["kec_kemendagri"]]
-            doms += [("zone", None, zn, zone == zn) for zn in ("island", "mainland")]
+            # zones present in the district only (a kota may have no island villages)
+            doms += [("zone", None, zn, zone == zn) for zn in ("island", "mainland") if (zone == zn).any()]
             for dom, k, zn, m in doms:
                 p0, p1, p2 = _fgt(c[m], z, hh[m])
                 q0, _, _ = _fgt(self.c0[t][m], z, hh[m])
@@ -991,7 +1143,8 @@ class _Gen:
             "pmt_r2_in_sample": float(r2), "icc_population_2023": float(icc),
             "sd_log_consumption_2023": float(lc.std()),
             "median_consumption_2023": float(np.median(self.c0[0])),
-            "island_gap_log_2023": float(lc[self.island].mean() - lc[~self.island].mean()),
+            "island_gap_log_2023": (float(lc[self.island].mean() - lc[~self.island].mean())
+                                    if self.island.any() and (~self.island).any() else float("nan")),
             "mean_hh_size": float(hh.mean()),
             "mean_hh_size_poor": float(hh[poor].mean()),
             "household_p0_2023": n_poor / N,

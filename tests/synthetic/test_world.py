@@ -416,12 +416,6 @@ def test_same_seed_byte_identical_different_seed_differs(tmp_path):
     assert ha["survey_2024.csv"] != hc["survey_2024.csv"]
 
 
-def test_default_world_generates_in_seconds(world):
-    """Issue 2: 'the default world generates in seconds on 2 cores' (measured ~2-3 s; the
-    bound leaves room for a loaded CI machine)."""
-    assert world.generation_seconds < 20
-
-
 def test_takeup_selection_on_observables_is_removed_by_covariates(world):
     """Matching identifiability: eligible participants have higher untreated consumption than
     eligible non-participants (take-up rises with head education and trade, world.toml), and
