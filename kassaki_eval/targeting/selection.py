@@ -21,7 +21,8 @@ import pandas as pd
 
 from ..exceptions import ParameterError, Problem, SchemaError, check_option, format_examples, require
 
-__all__ = ["RAW_ID_COLUMNS", "rank_scores", "assign_desil", "score_registry", "select_quota", "Selection"]
+__all__ = ["RAW_ID_COLUMNS", "rank_scores", "assign_desil", "score_registry", "select_quota", "Selection",
+           "quotas_for_groups"]
 
 #: Columns that must never reach a selection (they exist only in the raw registry).
 RAW_ID_COLUMNS: tuple[str, ...] = ("no_kk", "nik_head", "name_head")
@@ -223,6 +224,76 @@ def _allocate(total: int, sizes: np.ndarray) -> np.ndarray:
     return base
 
 
+def quotas_for_groups(groups: np.ndarray, sizes: np.ndarray, *, n: int, by: str | None, slots: Any, budget: Any,
+                      transfer: float | None, allocation: str, rank_counts: Any, owner: str = "select_quota"
+                      ) -> np.ndarray:
+    """Slots per group (sorted group labels ``groups`` with ``sizes`` families) for
+    :func:`select_quota`; shared by the in-memory and the out-of-core selection.
+
+    ``rank_counts(total)`` returns, per group, how many of the district-wide ``total`` lowest
+    ranks fall in it (the ``allocation="rank"`` split).
+    """
+    def _per_group(mapping: Any, name: str) -> np.ndarray:
+        m = pd.Series(mapping)
+        m.index = m.index.astype(str)
+        unknown = sorted(set(m.index) - set(groups))
+        if unknown:
+            raise ParameterError(f"The '{name}' parameter of {owner} must name groups of '{by}' present in the "
+                                 f"registry. Got {len(unknown)} unknown (e.g. {format_examples(unknown)}) instead.")
+        return m.reindex(groups).fillna(0).to_numpy(dtype=float)
+
+    if budget is not None:
+        if transfer is None or not (np.isfinite(transfer) and transfer > 0):
+            raise ParameterError(f"The 'transfer' parameter of {owner} must be a positive amount (Rp per "
+                                 f"family) when budget is given. Got {transfer!r} instead.")
+        if isinstance(budget, (int, float, np.integer, np.floating)):
+            budget_total = float(budget)
+            require(bool(np.isfinite(budget_total)) and budget_total >= 0, owner, "budget",
+                    "a non-negative amount (Rp)", budget)
+            total = int(budget_total // transfer)
+            if total < 1:
+                raise ParameterError(f"The 'budget' parameter of {owner} must buy at least one transfer of "
+                                     f"Rp{transfer:,.0f}. Got Rp{budget_total:,.0f} instead.")
+            if total > n:
+                raise ParameterError(f"The 'budget' parameter of {owner} must buy at most one transfer per "
+                                     f"registered family ({n:,} families). Got Rp{budget_total:,.0f}, which buys "
+                                     f"{total:,} transfers, instead.")
+            if allocation == "size":
+                quota = _allocate(total, sizes)
+            else:
+                quota = rank_counts(total)
+        else:
+            b = _per_group(budget, "budget")
+            if np.any(b < 0) or not np.all(np.isfinite(b)):
+                raise ParameterError(f"The 'budget' parameter of {owner} must hold non-negative amounts. "
+                                     f"Got {int(np.sum(~(b >= 0)))} negative or missing amounts instead.")
+            quota = np.floor(b / transfer).astype(np.int64)
+            if quota.sum() < 1:
+                raise ParameterError(f"The 'budget' parameter of {owner} must buy at least one transfer of "
+                                     f"Rp{transfer:,.0f}. Got budgets totalling Rp{b.sum():,.0f} instead.")
+    else:
+        if isinstance(slots, (int, float, np.integer, np.floating)):
+            if not isinstance(slots, (int, np.integer)) or slots < 0:
+                raise ParameterError(f"The 'slots' parameter of {owner} must be a non-negative integer or a "
+                                     f"mapping group -> integer. Got {slots!r} instead.")
+            quota = np.full(len(groups), int(slots), dtype=np.int64)
+        else:
+            q = _per_group(slots, "slots")
+            if np.any(q < 0) or np.any(q != np.floor(q)):
+                raise ParameterError(f"The 'slots' parameter of {owner} must hold non-negative integers. "
+                                     f"Got {int(np.sum((q < 0) | (q != np.floor(q))))} bad values instead.")
+            quota = q.astype(np.int64)
+    over = quota > sizes
+    if over.any():
+        k = np.flatnonzero(over)
+        ex = ", ".join(f"{groups[i]}: {quota[i]} slots for {sizes[i]} families" for i in k[:5])
+        raise ParameterError(
+            f"The quota of {owner} must be at most the number of registered families in each "
+            f"{by or 'district'}. Got {len(k)} group{'s' if len(k) != 1 else ''} over quota ({ex}"
+            f"{', …' if len(k) > 5 else ''}) instead. Lower the quota or the budget for these groups.")
+    return quota
+
+
 def select_quota(
     scored: pd.DataFrame,
     *,
@@ -289,64 +360,11 @@ def select_quota(
         groups = np.asarray(uniq.astype(str), dtype=object)
     sizes = np.bincount(codes, minlength=len(groups))
 
-    def _per_group(mapping: Any, name: str) -> np.ndarray:
-        m = pd.Series(mapping)
-        m.index = m.index.astype(str)
-        unknown = sorted(set(m.index) - set(groups))
-        if unknown:
-            raise ParameterError(f"The '{name}' parameter of {owner} must name groups of '{by}' present in the "
-                                 f"registry. Got {len(unknown)} unknown (e.g. {format_examples(unknown)}) instead.")
-        return m.reindex(groups).fillna(0).to_numpy(dtype=float)
-
-    if budget is not None:
-        if transfer is None or not (np.isfinite(transfer) and transfer > 0):
-            raise ParameterError(f"The 'transfer' parameter of {owner} must be a positive amount (Rp per "
-                                 f"family) when budget is given. Got {transfer!r} instead.")
-        if isinstance(budget, (int, float, np.integer, np.floating)):
-            budget_total = float(budget)
-            require(bool(np.isfinite(budget_total)) and budget_total >= 0, owner, "budget",
-                    "a non-negative amount (Rp)", budget)
-            total = int(budget_total // transfer)
-            if total < 1:
-                raise ParameterError(f"The 'budget' parameter of {owner} must buy at least one transfer of "
-                                     f"Rp{transfer:,.0f}. Got Rp{budget_total:,.0f} instead.")
-            if total > n:
-                raise ParameterError(f"The 'budget' parameter of {owner} must buy at most one transfer per "
-                                     f"registered family ({n:,} families). Got Rp{budget_total:,.0f}, which buys "
-                                     f"{total:,} transfers, instead.")
-            if allocation == "size":
-                quota = _allocate(total, sizes)
-            else:
-                quota = np.bincount(codes[global_rank < total], minlength=len(groups)).astype(np.int64)
-        else:
-            b = _per_group(budget, "budget")
-            if np.any(b < 0) or not np.all(np.isfinite(b)):
-                raise ParameterError(f"The 'budget' parameter of {owner} must hold non-negative amounts. "
-                                     f"Got {int(np.sum(~(b >= 0)))} negative or missing amounts instead.")
-            quota = np.floor(b / transfer).astype(np.int64)
-            if quota.sum() < 1:
-                raise ParameterError(f"The 'budget' parameter of {owner} must buy at least one transfer of "
-                                     f"Rp{transfer:,.0f}. Got budgets totalling Rp{b.sum():,.0f} instead.")
-    else:
-        if isinstance(slots, (int, float, np.integer, np.floating)):
-            if not isinstance(slots, (int, np.integer)) or slots < 0:
-                raise ParameterError(f"The 'slots' parameter of {owner} must be a non-negative integer or a "
-                                     f"mapping group -> integer. Got {slots!r} instead.")
-            quota = np.full(len(groups), int(slots), dtype=np.int64)
-        else:
-            q = _per_group(slots, "slots")
-            if np.any(q < 0) or np.any(q != np.floor(q)):
-                raise ParameterError(f"The 'slots' parameter of {owner} must hold non-negative integers. "
-                                     f"Got {int(np.sum((q < 0) | (q != np.floor(q))))} bad values instead.")
-            quota = q.astype(np.int64)
-    over = quota > sizes
-    if over.any():
-        k = np.flatnonzero(over)
-        ex = ", ".join(f"{groups[i]}: {quota[i]} slots for {sizes[i]} families" for i in k[:5])
-        raise ParameterError(
-            f"The quota of {owner} must be at most the number of registered families in each "
-            f"{by or 'district'}. Got {len(k)} group{'s' if len(k) != 1 else ''} over quota ({ex}"
-            f"{', …' if len(k) > 5 else ''}) instead. Lower the quota or the budget for these groups.")
+    quota = quotas_for_groups(groups, sizes, n=n, by=by, slots=slots, budget=budget, transfer=transfer,
+                              allocation=allocation,
+                              rank_counts=lambda total: np.bincount(codes[global_rank < total],
+                                                                    minlength=len(groups)).astype(np.int64),
+                              owner=owner)
     within = _within_group_rank(global_rank, codes, len(groups)) if by is not None else global_rank
     selected = within < quota[codes]
     idx = np.flatnonzero(selected)
