@@ -55,8 +55,8 @@ cores by default) with a tqdm progress bar. On a Dask cluster::
         diag = diagnose(estimators, n_draws=5000)
 
 (each worker builds its worlds itself from the design's seeds and parameters; only the
-small design object travels). The Dask backend is documented but not
-tested here; the loky backend is.
+small design object travels). ``tests/test_distributed.py`` runs the Dask backend on a
+two-worker ``LocalCluster`` and checks it gives the local joblib draws and table exactly.
 """
 from __future__ import annotations
 

@@ -364,12 +364,16 @@ def generate_world(seed: int = 2024, scale: float = 1.0, params: WorldParams | N
 MAX_WORLD_HOUSEHOLDS = 1_000_000
 
 
-def _check_scale(owner: str, scale: Any, p: WorldParams, limit: int, fix: str) -> None:
+def _check_scale(owner: str, scale: Any, p: WorldParams, limit: int, fix: str, min_scale: float = 0.01,
+                 min_households: int = 0) -> None:
     if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) \
-            or not (float(scale) >= 0.01) or not np.isfinite(float(scale)):
-        raise ParameterError(f"The 'scale' parameter of {owner} must be a number >= 0.01. "
+            or not (float(scale) >= min_scale) or not np.isfinite(float(scale)):
+        raise ParameterError(f"The 'scale' parameter of {owner} must be a number >= {min_scale}. "
                              f"Got {scale!r} instead.")
     n = int(round(p.n_households * float(scale)))
+    if n < min_households:
+        raise ParameterError(f"The 'scale' parameter of {owner} must give at least {min_households} "
+                             f"households. Got scale={scale!r}, i.e. {n} households, instead.")
     if n > limit:
         raise ParameterError(f"The 'scale' parameter of {owner} must keep one partition at most "
                              f"{limit:,} households (memory). Got scale={scale!r}, i.e. {n:,} households, "
@@ -451,7 +455,8 @@ def generate_registry(seed: int = 2024, scale: float = 1.0, params: WorldParams 
     """
     p = params if params is not None else WorldParams.from_toml(district=district)
     _check_scale("generate_registry", scale, p, MAX_WORLD_HOUSEHOLDS,
-                 "split the district into blocks (write_registry does it)")
+                 "split the district into blocks (write_registry does it)", min_scale=0.0,
+                 min_households=max(200, 2 * len(reference.villages(district))))
     require(isinstance(block, (int, np.integer)) and block >= 0, "generate_registry", "block",
             "a non-negative int", block)
     require(0 < survey_fraction <= 1, "generate_registry", "survey_fraction", "a share in (0, 1]",
