@@ -52,7 +52,7 @@ def _pmt():
     return w, OLSPMT().fit(s, pmt_target(s["consumption_pc"]), sample_weight=s["weight"])
 
 
-def make_data(size: int, root: Path) -> None:
+def make_data(size: int, root: Path, csv_file: bool = True) -> None:
     """registry/ (Parquet parts by block), registry.csv, survey.parquet, model.pkl."""
     import pickle
 
@@ -65,7 +65,7 @@ def make_data(size: int, root: Path) -> None:
     block = 1_000_000
     surveys = []
     first = True
-    with open(root / "registry.csv", "w") as csv:
+    with open(root / "registry.csv" if csv_file else os.devnull, "w") as csv:
         for b, start in enumerate(range(0, size, block)):
             n = min(block, size - start)
             reps = int(np.ceil(n / len(base)))
@@ -73,7 +73,8 @@ def make_data(size: int, root: Path) -> None:
             reg["floor_area_pc"] = np.round(reg["floor_area_pc"].to_numpy() * rng.lognormal(0.0, 0.05, n), 1)
             reg["family_id"] = [f"F{i:016d}" for i in ids[start:start + n]]
             reg.to_parquet(root / "registry" / f"part-{b:04d}.parquet", index=False)
-            reg.to_csv(csv, index=False, header=first, lineterminator="\n")
+            if csv_file:
+                reg.to_csv(csv, index=False, header=first, lineterminator="\n")
             first = False
             s = reg.sample(frac=0.02, random_state=b).reset_index(drop=True)
             s["consumption_pc"] = np.exp(pmt.predict(s) + rng.normal(0, 0.35, len(s)))
@@ -179,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--root")
     ap.add_argument("--work")
     ap.add_argument("--skip", nargs="*", default=[])
+    ap.add_argument("--no-csv", action="store_true", help="no CSV and no ingest cases (targeting only)")
     args, _ = ap.parse_known_args(argv)
     if args.child:
         print(json.dumps(_case(args.child, Path(args.root), Path(args.work))))
@@ -196,12 +198,13 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.sizes:
             root = Path(tmp) / f"data_{n}"
             t0 = time.perf_counter()
-            make_data(n, root)
+            make_data(n, root, csv_file=not args.no_csv)
             du = sum(f.stat().st_size for f in (root / "registry").glob("*.parquet"))
             print(json.dumps({"data": n, "seconds": time.perf_counter() - t0, "parquet_mb": du / 2**20,
-                              "csv_mb": (root / "registry.csv").stat().st_size / 2**20}), flush=True)
+                              "csv_mb": (root / "registry.csv").stat().st_size / 2**20 if not args.no_csv else 0}),
+                  flush=True)
             for case in ("ingest_memory", "ingest_ooc", "targeting_memory", "targeting_ooc"):
-                if f"{case}_{n}" in args.skip or case in args.skip:
+                if f"{case}_{n}" in args.skip or case in args.skip or (args.no_csv and case.startswith("ingest")):
                     continue
                 work = Path(tmp) / f"work_{n}"
                 work.mkdir(exist_ok=True)
