@@ -399,7 +399,7 @@ def targeting_accuracy(
             cols = [D.totals(c) for _, _, c in pending]                      # noqa: B023
             T = np.stack(cols, axis=2)                                       # (n_psu, L, k)
             sq = np.stack([D.squares(c) for _, _, c in pending], axis=2) if two_stage else None  # noqa: B023
-            V = design_.variance_of_totals(T, sq)                            # (L, k)
+            V = design_.variance(totals=T, squares=sq)                       # (L, k)
             for j, ((term, bench, decile), e, _) in enumerate(pending):      # noqa: B023
                 for li, lev in enumerate(levels):
                     key = (dv, lev, term, bench, decile)
