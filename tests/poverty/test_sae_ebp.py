@@ -169,3 +169,38 @@ def test_ebp_bad_inputs(small_world):
     s4.loc[:4, "head_educ"] = np.nan
     with pytest.raises(SchemaError, match="head_educ"):
         ebp(s4, reg, cov, line=z, L=1, mse="none")
+
+
+def test_ebp_warns_on_boundary_fit_and_all_poor_village():
+    """Non-convergence to an interior optimum (village variance 0) and a village where every
+    sampled person is poor each raise a warning naming the problem."""
+    from kassaki_eval.exceptions import EstimationWarning
+    inc, pop, _ = _emdi_income()
+    small = pop.groupby("provlab").head(300)
+    with pytest.warns(EstimationWarning, match="village variance is 0"):
+        ebp(inc, small, ["educ1"], line=4282.081, welfare="income", domain="provlab", L=1,
+            mse="none", transformation="log")
+    inc2 = inc.copy()
+    inc2.loc[inc2["provlab"] == "Segovia", "income"] = 1000.0
+    with pytest.warns(DataWarning, match="every or no household below the line.*Segovia"):
+        ebp(inc2, small, ["educ1"], line=4282.081, welfare="income", domain="provlab", L=1,
+            mse="none", transformation="log")
+
+
+def test_village_map_needs_geopandas_for_a_boundary(tmp_path):
+    from kassaki_eval.exceptions import OptionalDependencyError
+    from kassaki_eval.poverty.sae import fay_herriot, plot_village_map
+    pytest.importorskip("matplotlib")
+    try:
+        import geopandas  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("geopandas is installed: the error path cannot be exercised")
+    df = pd.DataFrame({"village_code": ["73.10.01.1001", "73.10.01.2002", "73.10.01.2003",
+                                        "73.10.01.2004", "73.10.01.2005"],
+                       "y": [0.1, 0.2, 0.15, np.nan, 0.12], "v": 0.001,
+                       "x": [1.0, 2.0, 1.5, 1.2, 1.1]})
+    res = fay_herriot(df, "y", "v", ["x"])
+    with pytest.raises(OptionalDependencyError, match="pip install geopandas"):
+        plot_village_map(res, boundary=tmp_path / "b.gpkg")

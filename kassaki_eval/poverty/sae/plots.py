@@ -3,10 +3,12 @@
 No boundary file is shipped with kassaki-eval. :func:`plot_village_map` therefore draws a
 *schematic* map by default: one tile per village, grouped in panels by kecamatan, mainland
 kecamatan on the left and the four island kecamatan on the right, coloured by the estimate and
-hatched when the estimate is not reliable. With ``boundary=`` (a GeoPackage/GeoJSON/shapefile of
-village polygons with a Kemendagri village code column, e.g. from BPS's Peta Wilayah / the
-Badan Informasi Geospasial's "Batas Wilayah Kelurahan/Desa" data) it draws a real choropleth
-with geopandas, which is imported only then (not a dependency of kassaki-eval).
+hatched when the estimate is not reliable. With a boundary file -- ``boundary=`` or, when that
+is not given, ``data/reference/<district>/village_boundaries.gpkg`` if it exists -- (village
+polygons with a Kemendagri village code column; official sources: the Badan Informasi
+Geospasial's administrative boundaries "Batas Wilayah Kelurahan/Desa" at tanahair.indonesia.go.id,
+or BPS's village map (peta wilayah kerja statistik) on request from BPS Kabupaten Pangkep) it
+draws a real choropleth with geopandas, imported only then (not a dependency of kassaki-eval).
 """
 from __future__ import annotations
 
@@ -20,7 +22,10 @@ from ...exceptions import OptionalDependencyError, ParameterError
 from ...results import EstimateResult
 from .diagnostics import village_table
 
-__all__ = ["plot_village_map", "plot_direct_vs_model"]
+__all__ = ["plot_village_map", "plot_direct_vs_model", "BOUNDARY_FILE"]
+
+#: File name looked up in ``data/reference/<district>/`` for the choropleth.
+BOUNDARY_FILE = "village_boundaries.gpkg"
 
 
 def plot_village_map(result: EstimateResult, *, measure: str | None = None,
@@ -35,7 +40,8 @@ def plot_village_map(result: EstimateResult, *, measure: str | None = None,
     measure : str, optional
         Indicator of an EBP result (``p0`` by default).
     boundary : path, optional
-        Village polygons; needs geopandas (``pip install geopandas``).
+        Village polygons; needs geopandas (``pip install geopandas``). Default: the district's
+        ``village_boundaries.gpkg`` when present, else the schematic map.
     code_column : str
         Column of the boundary file holding the Kemendagri village code ``73.10.KK.NNNN``.
 
@@ -47,6 +53,10 @@ def plot_village_map(result: EstimateResult, *, measure: str | None = None,
     from matplotlib import colors
 
     tab = village_table(result, measure)
+    if boundary is None:
+        from ... import config
+        cand = config.district_dir(None) / BOUNDARY_FILE
+        boundary = cand if cand.exists() else None
     if "kecamatan" not in tab.columns or tab["kecamatan"].isna().all():
         raise ParameterError("plot_village_map needs village codes of the district reference "
                              "(column 'village_code' with names and kecamatan).")
