@@ -9,7 +9,9 @@ What is timed:
   Carlo prediction of P0/P1/P2/mean for all 103 villages (every registry family simulated,
   L = 50) and the parametric bootstrap MSE with B = 100 (each replicate: a bootstrap
   population, a full re-fit including lambda, and the L = 50 Monte Carlo EBP). The issue's
-  target: under 60 s on 2 cores. Timed once (``--repeats``), wall and CPU time reported.
+  target: under 60 s on 2 cores. Timed once (``--repeats``), wall and CPU time reported; by
+  default in one process (``--n-jobs 1``) so that the CPU time counts all the work even on
+  a machine shared with other jobs (wall time there measures the load, not the code).
 - side by side, the same work for both (``L = 50``, bootstrap ``B = --peer-b``, log
   transformation, unweighted headcount, 22 numeric covariates, the 72 sampled villages only,
   since samplics' ``predict`` fails with a KeyError on villages without a sample):
@@ -47,6 +49,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--peer-b", type=int, default=5)
+    ap.add_argument("--n-jobs", type=int, default=1,
+                    help="processes for the full run's bootstrap; with 1, the CPU time "
+                         "reported is all the work (a loaded machine inflates wall time only)")
     args = ap.parse_args(argv)
     from kassaki_eval.poverty.sae import ebp
     from kassaki_eval.reference import poverty_line
@@ -63,12 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     for _ in range(args.repeats):
         t0, c0 = time.perf_counter(), time.process_time()
         res = ebp(s, reg, FULL, line=z, L=50, B=100, seed=1, area_covariates=("pmt_score",),
-                  n_jobs=2)
+                  n_jobs=args.n_jobs)
         walls.append(time.perf_counter() - t0)
         cpus.append(time.process_time() - c0)
     print(f"\n## EBP full scale (N={len(reg):,} families, n={len(s):,}, 103 villages, L=50, "
-          f"B=100, n_jobs=2): wall {min(walls):.1f} s (min of {args.repeats}), CPU of the "
-          f"parent {min(cpus):.1f} s; target < 60 s on 2 cores")
+          f"B=100, n_jobs={args.n_jobs}): wall {min(walls):.1f} s (min of {args.repeats}), "
+          f"CPU {min(cpus):.1f} s (this process; worker processes not counted when n_jobs > 1);"
+          " target < 60 s on 2 cores")
     p0 = res.tidy().query("measure == 'p0'")["estimate"]
     print(f"   P0 over villages: mean {p0.mean():.4f}")
 

@@ -24,6 +24,7 @@ from kassaki_eval.poverty.sae import (
     plot_direct_vs_model,
     plot_village_map,
     village_change,
+    village_quota_table,
     village_table,
 )
 from kassaki_eval.reference import poverty_line
@@ -127,6 +128,15 @@ def test_change_over_time_kassaki_vs_other(world):
     assert cov >= 0.9
     k, o = groups["estimate"].iloc[0], groups["estimate"].iloc[1]
     assert abs(groups["estimate"].iloc[2] - (k - o)) < 1e-12
+
+
+def test_village_quotas_add_up_and_follow_poor_counts(ebp2023, world):
+    persons = world.registry.groupby("village_code")["hh_size"].sum()
+    q = village_quota_table(ebp2023, persons, 33_667)
+    assert q["quota"].sum() == 33_667 and len(q) == 103
+    assert (q["quota_low"] <= q["quota"] + 1).all() and (q["quota"] <= q["quota_high"] + 1).all()
+    top = q.sort_values("poor").iloc[-1]
+    assert top["quota"] == q["quota"].max()
 
 
 # ---------------------------------------------------------------------------------------------

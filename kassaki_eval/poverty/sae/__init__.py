@@ -15,6 +15,7 @@ from .diagnostics import (
                           ebp_diagnostics_table,
                           fh_diagnostics_table,
                           village_change,
+                          village_quota_table,
                           village_table,
 )
 from .direct import area_table, direct_estimates, registry_village_means
@@ -24,5 +25,5 @@ from .unitlevel import check_covariates, ebp
 
 __all__ = ["fay_herriot", "fh_fit", "arcsin_bias_corrected", "ebp", "check_covariates",
            "direct_estimates", "area_table", "registry_village_means", "village_table",
-           "village_change", "ebp_diagnostics_table", "fh_diagnostics_table", "RSE_THRESHOLDS",
-           "plot_village_map", "plot_direct_vs_model"]
+           "village_change", "village_quota_table", "ebp_diagnostics_table",
+           "fh_diagnostics_table", "RSE_THRESHOLDS", "plot_village_map", "plot_direct_vs_model"]

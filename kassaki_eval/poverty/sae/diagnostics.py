@@ -26,7 +26,7 @@ from ...results import EstimateResult, Provenance
 from ._common import RSE_THRESHOLDS, assemble
 
 __all__ = ["ebp_diagnostics_table", "fh_diagnostics_table", "village_table", "village_change",
-           "RSE_THRESHOLDS"]
+           "village_quota_table", "RSE_THRESHOLDS"]
 
 
 def _normality(x: np.ndarray, name: str) -> dict[str, Any]:
@@ -181,3 +181,42 @@ def village_change(before: EstimateResult, after: EstimateResult, *,
                           method="village_change", alpha=conf_alpha, provenance=prov,
                           title=f"Change of {measure} per village")
 
+
+
+def village_quota_table(result: EstimateResult, population: pd.Series, total: int, *,
+                        measure: str = "p0", alpha: float | None = None) -> pd.DataFrame:
+    """Village quotas proportional to the estimated number of poor, with their uncertainty.
+
+    ``poor_d = estimate_d x population_d`` (population: persons or households per village,
+    a Series indexed by village code, matching the estimate's unit); ``quota_d`` distributes
+    ``total`` slots in proportion to ``poor_d`` by the largest-remainder method (quotas add up
+    to ``total`` exactly). ``quota_low`` / ``quota_high`` are the shares implied by the
+    village's interval end points with the other villages at their estimates: a per-village
+    sensitivity band, not a joint interval.
+    """
+    t = village_table(result, measure, alpha).set_index("village_code")
+    pop = population.reindex(t.index).astype(float)
+    if pop.isna().any():
+        miss = list(t.index[pop.isna()][:5])
+        raise ParameterError("The 'population' parameter of village_quota_table must cover "
+                             f"every village; missing e.g. {miss}.")
+    if not (isinstance(total, (int, np.integer)) and total >= 0):
+        raise ParameterError("The 'total' parameter of village_quota_table must be an int "
+                             f">= 0. Got {total!r} instead.")
+    poor = t["estimate"].clip(lower=0) * pop
+    share = poor / poor.sum()
+    raw = share * total
+    q = np.floor(raw).astype(int)
+    left = int(total - q.sum())
+    if left > 0:
+        order = np.argsort(-(raw - q).to_numpy(), kind="stable")[:left]
+        q.iloc[order] += 1
+    rest = poor.sum() - poor
+    lo = t["conf_low"].clip(lower=0) * pop
+    hi = t["conf_high"].clip(lower=0) * pop
+    out = pd.DataFrame({
+        "name": t.get("name"), "kecamatan": t.get("kecamatan"),
+        "estimate": t["estimate"], "population": pop, "poor": poor, "share": share,
+        "quota": q, "quota_low": total * lo / (rest + lo), "quota_high": total * hi / (rest + hi),
+        "reliability": t["reliability"]})
+    return out.reset_index()
