@@ -43,7 +43,9 @@ def _check_same(reg, pmt, tmp_path, survey, quota):
     path_scored = score_dataset(root, pmt, out=tmp_path / "scored", batch_rows=30_000)
     a = mem_scored.sort_values("family_id").reset_index(drop=True)
     b = pd.read_parquet(path_scored).sort_values("family_id").reset_index(drop=True)
-    np.testing.assert_array_equal(a["score"].to_numpy(), b["score"].to_numpy())
+    # the model predicts batch by batch out of core: BLAS may round a row's dot product 1 ulp
+    # differently with another batch size (seen: 1 row in 1M, 1.8e-15); the ranks must not move
+    np.testing.assert_allclose(a["score"].to_numpy(), b["score"].to_numpy(), rtol=1e-14, atol=0)
     np.testing.assert_array_equal(a["rank"].to_numpy(), b["rank"].to_numpy())
     np.testing.assert_array_equal(a["desil"].to_numpy(), b["desil"].to_numpy())
     sel_mem = select_quota_dataset(mem_scored, by="village_code", slots=quota)
@@ -52,7 +54,7 @@ def _check_same(reg, pmt, tmp_path, survey, quota):
     ben = sel_ds.read()
     pd.testing.assert_frame_equal(
         sel_mem.beneficiaries.astype({"village_code": str, "family_id": str}),
-        ben.astype({"village_code": str, "family_id": str}), check_dtype=False)
+        ben.astype({"village_code": str, "family_id": str}), check_dtype=False, check_exact=False, rtol=1e-14)
     pd.testing.assert_frame_equal(sel_mem.quotas, sel_ds.quotas, check_dtype=False)
     assert sel_ds.n_selected == sel_mem.n_selected
     kw = dict(poverty_line=LINE, by=("zone",), deciles=False)
