@@ -30,6 +30,7 @@ residuals demeaned within cohort x period cells, no leave-out correction).
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import Any, Literal, Sequence
 
@@ -37,7 +38,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import (DesignError, IdentificationError, ParameterError,
+from ..exceptions import (DesignError, EstimationWarning, IdentificationError, ParameterError,
                           check_option)
 from ..inference import cluster_codes, influence_se, influence_vcov
 from ..results import EstimateResult, Provenance, hash_frame
@@ -163,6 +164,14 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
                                "the cluster id must be constant for a unit")
         clus, Gc = cluster_codes(cvals, owner)
     obs = ~np.isnan(Y)
+    if panel in ("balance", "pairwise") and nu > 1 and obs.sum(axis=1).max() <= 1:
+        raise DesignError(
+            f"data: every unit of '{unit}' is observed in a single period of '{time}' "
+            f"({nu} units, {T} periods): this is a repeated cross-section, not a panel, so "
+            f"panel={panel!r} finds no unit to difference over time. Fix: pass "
+            "panel='cross_section' (Sant'Anna & Zhao 2020 repeated cross-section estimators, "
+            "as R did with panel=FALSE), or check that '{unit}' is the household/village id "
+            "that repeats across waves.".replace("{unit}", str(unit)))
     keep = np.ones(nu, dtype=bool)
     if panel == "balance":
         full = obs.all(axis=1)
@@ -197,6 +206,140 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
 # --------------------------------------------------------------------------------------------
 # the 2x2 panel estimators (DRDID), returning (att, influence function on the subset)
 # --------------------------------------------------------------------------------------------
+def _last_cohort_as_control(P: _Panel, glist: np.ndarray, anticipation: int, cohort: str
+                            ) -> _Panel:
+    """No never-treated units and ``control="notyet"``: as R ``did`` (``pre_process_did``),
+    the last-treated cohort becomes the comparison group (its cohort is set to 0) and the
+    periods from its treatment on (``t >= g_max - anticipation``) are dropped, since no unit
+    is untreated there. Without this the last cohort's pre-period cells would be estimated
+    against earlier cohorts ("mirror" cells) and weighted as a treated group in
+    :func:`aggregate`."""
+    gmax = float(glist.max())
+    keep_t = P.periods < gmax - anticipation
+    if keep_t.sum() < 2 or glist.size < 2:
+        raise IdentificationError(
+            f"data: no never-treated units and only {glist.size} cohort(s) "
+            f"({', '.join(f'{g:g}' for g in glist)}); with the last-treated cohort {gmax:g} as "
+            "comparison group (R did's rule) fewer than two periods or no treated cohort remain. "
+            "Fix: add never-treated (comparison) villages or earlier survey waves.")
+    Y = P.Y[:, keep_t]
+    X = P.X[:, keep_t, :] if P.X is not None else None
+    G = np.where(P.G == gmax, 0.0, P.G)
+    dropped = dict(P.dropped)
+    n_drop = int(np.sum(~np.isnan(P.Y[:, ~keep_t])))
+    dropped[f"unit-periods from {gmax:g} on (no never-treated units: cohort {gmax:g} is the "
+            "comparison group, as R did)"] = n_drop
+    warnings.warn(
+        f"callaway_santanna: no never-treated units; as R did does with control='notyet', the "
+        f"last-treated cohort ({cohort} = {gmax:g}, {int(np.sum(P.G == gmax))} units) serves as "
+        f"the comparison group and the periods from {gmax - anticipation:g} on are dropped "
+        f"({n_drop} unit-periods). ATT(g,t) is reported for the earlier cohorts only.",
+        EstimationWarning, stacklevel=3)
+    return _Panel(Y=Y, X=X, G=G, w=P.w, periods=P.periods[keep_t], clus=P.clus,
+                  n_clusters=P.n_clusters, units=P.units, dropped=dropped,
+                  n_used=int(np.sum(~np.isnan(Y))))
+
+
+def _ols_fit_lin(Xc: np.ndarray, y: np.ndarray, wsel: np.ndarray, n: int, what: str
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Weighted OLS of ``y`` on ``Xc`` over the rows with ``wsel > 0``: fitted values for every
+    row and the asymptotic linear representation of the coefficients (n x k)."""
+    XpX = Xc.T @ (Xc * wsel[:, None]) / n
+    sv = np.linalg.svd(XpX, compute_uv=False)
+    if sv[-1] <= 0 or sv[0] / sv[-1] > 1 / np.finfo(float).eps:
+        raise IdentificationError(f"The outcome regression on the {what} is singular (too few "
+                                  "observations or collinear covariates). Fix: drop covariates.")
+    XpX_inv = np.linalg.inv(XpX)
+    beta = XpX_inv @ (Xc.T @ (wsel * y)) / n
+    fit = Xc @ beta
+    return fit, (Xc * (wsel * (y - fit))[:, None]) @ XpX_inv
+
+
+def _att_2x2_rc(y: np.ndarray, post: np.ndarray, D: np.ndarray, Xc: np.ndarray, w: np.ndarray,
+                method: str) -> tuple[float, np.ndarray]:
+    """One ATT(g,t) from repeated cross-sections and its influence function (one entry per
+    row): Sant'Anna & Zhao (2020) as in R ``DRDID`` -- ``drdid_rc`` (the locally efficient
+    doubly robust estimator), ``std_ipw_did_rc`` (normalised IPW) and ``reg_did_rc``
+    (outcome regression), which R ``did`` uses with ``panel=FALSE``. Propensity scores are
+    clipped to [1e-6, 1-1e-6] and comparison rows with a score >= 0.995 are trimmed."""
+    n = y.size
+    w = w / w.mean()
+    k = Xc.shape[1]
+    pre = 1.0 - post
+    C = 1.0 - D
+    if method in ("reg", "dr"):
+        oc_pre, lin_c_pre = _ols_fit_lin(Xc, y, w * C * pre, n, "comparison group, base period")
+        oc_post, lin_c_post = _ols_fit_lin(Xc, y, w * C * post, n, "comparison group, period t")
+    if method == "reg":
+        w_tpre, w_tpost, w_c = w * D * pre, w * D * post, w * D
+        a_tpre, a_tpost, a_c = w_tpre * y, w_tpost * y, w_c * (oc_post - oc_pre)
+        e_tpre = a_tpre.mean() / w_tpre.mean()
+        e_tpost = a_tpost.mean() / w_tpost.mean()
+        e_c = a_c.mean() / w_c.mean()
+        inf_treat = (a_tpost - w_tpost * e_tpost) / w_tpost.mean() \
+            - (a_tpre - w_tpre * e_tpre) / w_tpre.mean()
+        M1 = (Xc * w_c[:, None]).mean(axis=0)
+        inf_cont = (a_c - w_c * e_c + lin_c_post @ M1 - lin_c_pre @ M1) / w_c.mean()
+        return float(e_tpost - e_tpre - e_c), inf_treat - inf_cont
+    if k == 1:
+        ps = np.full(n, np.sum(w * D) / np.sum(w))
+    else:
+        sv = np.linalg.svd(Xc.T @ (Xc * w[:, None]), compute_uv=False)
+        if sv[-1] <= 0 or sv[0] / sv[-1] > 1 / np.finfo(float).eps:
+            raise IdentificationError("The propensity-score logit is singular (collinear "
+                                      "covariates). Fix: drop covariates.")
+        ps = fit_logit(Xc, D, w, owner="callaway_santanna").fitted
+    ps = np.clip(ps, 1e-6, 1 - 1e-6)
+    Hps = np.linalg.inv(Xc.T @ (Xc * (ps * (1 - ps) * w)[:, None])) * n
+    lin_ps = (Xc * (w * (D - ps))[:, None]) @ Hps
+    trim = np.ones(n)
+    trim[D == 0] = ps[D == 0] < _TRIM
+    odds = ps / (1 - ps)
+    w_tpre, w_tpost = trim * w * D * pre, trim * w * D * post
+    w_cpre, w_cpost = trim * w * odds * C * pre, trim * w * odds * C * post
+    if min(w_cpre.sum(), w_cpost.sum()) == 0:
+        raise IdentificationError("No comparison observations left after propensity-score "
+                                  "trimming (all scores >= 0.995). Fix: fewer covariates.")
+    oc = 0.0 if method == "ipw" else post * oc_post + pre * oc_pre
+    r = y - oc
+
+    def part(wv: np.ndarray, v: np.ndarray) -> tuple[float, np.ndarray]:
+        m = wv.mean()
+        a = float((wv * v).mean() / m)
+        return a, (wv * v - wv * a) / m
+
+    a_tpre, i_tpre = part(w_tpre, r)
+    a_tpost, i_tpost = part(w_tpost, r)
+    a_cpre, i_cpre = part(w_cpre, r)
+    a_cpost, i_cpost = part(w_cpost, r)
+    M2_pre = (Xc * (w_cpre * (r - a_cpre))[:, None]).mean(axis=0) / w_cpre.mean()
+    M2_post = (Xc * (w_cpost * (r - a_cpost))[:, None]).mean(axis=0) / w_cpost.mean()
+    inf_ps = lin_ps @ (M2_post - M2_pre)
+    if method == "ipw":
+        att = (a_tpost - a_tpre) - (a_cpost - a_cpre)
+        return float(att), (i_tpost - i_tpre) - (i_cpost - i_cpre + inf_ps)
+    # locally efficient doubly robust (drdid_rc)
+    ot_pre, lin_t_pre = _ols_fit_lin(Xc, y, w * D * pre, n, "treated group, base period")
+    ot_post, lin_t_post = _ols_fit_lin(Xc, y, w * D * post, n, "treated group, period t")
+    w_d, w_dt1, w_dt0 = trim * w * D, w_tpost, w_tpre
+    a_dpost, i_dpost = part(w_d, ot_post - oc_post)
+    a_dt1, i_dt1 = part(w_dt1, ot_post - oc_post)
+    a_dpre, i_dpre = part(w_d, ot_pre - oc_pre)
+    a_dt0, i_dt0 = part(w_dt0, ot_pre - oc_pre)
+    att = (a_tpost - a_tpre) - (a_cpost - a_cpre) + (a_dpost - a_dt1) - (a_dpre - a_dt0)
+    M1_post = -(Xc * (w_tpost * post)[:, None]).mean(axis=0) / w_tpost.mean()
+    M1_pre = -(Xc * (w_tpre * pre)[:, None]).mean(axis=0) / w_tpre.mean()
+    inf_treat = i_tpost - i_tpre + lin_c_post @ M1_post + lin_c_pre @ M1_pre
+    M3_post = -(Xc * (w_cpost * post)[:, None]).mean(axis=0) / w_cpost.mean()
+    M3_pre = -(Xc * (w_cpre * pre)[:, None]).mean(axis=0) / w_cpre.mean()
+    inf_cont = i_cpost - i_cpre + inf_ps + lin_c_post @ M3_post + lin_c_pre @ M3_pre
+    inf_eff = (i_dpost - i_dt1) - (i_dpre - i_dt0)
+    mom_post = (Xc * (w_d / w_d.mean() - w_dt1 / w_dt1.mean())[:, None]).mean(axis=0)
+    mom_pre = (Xc * (w_d / w_d.mean() - w_dt0 / w_dt0.mean())[:, None]).mean(axis=0)
+    inf_or = (lin_t_post - lin_c_post) @ mom_post - (lin_t_pre - lin_c_pre) @ mom_pre
+    return float(att), inf_treat - inf_cont + inf_eff + inf_or
+
+
 def _att_2x2(dY: np.ndarray, D: np.ndarray, Xc: np.ndarray, w: np.ndarray, method: str
              ) -> tuple[float, np.ndarray]:
     """One ATT(g,t) and its influence function (length = subset size), DRDID panel formulas."""
@@ -347,7 +490,7 @@ def callaway_santanna(
     data: pd.DataFrame,
     *,
     y: str,
-    unit: str,
+    unit: str | None,
     time: str,
     cohort: str,
     control: Literal["never", "notyet"] = "never",
@@ -357,7 +500,7 @@ def callaway_santanna(
     cluster: str | None = None,
     anticipation: int = 0,
     base_period: Literal["varying", "universal"] = "varying",
-    panel: Literal["balance", "pairwise"] = "balance",
+    panel: Literal["balance", "unbalanced", "pairwise", "cross_section"] = "balance",
     alpha: float = 0.05,
 ) -> EstimateResult:
     """Group-time average treatment effects ATT(g,t) of Callaway & Sant'Anna (2021).
@@ -384,8 +527,17 @@ def callaway_santanna(
         Periods of anticipation.
     base_period : {"varying", "universal"}
         As in R ``did``. HonestDiD sensitivity needs ``"universal"``.
-    panel : {"balance", "pairwise"}
-        How to treat units missing some periods.
+    panel : {"balance", "unbalanced", "pairwise", "cross_section"}
+        ``"balance"`` (R did's default ``panel=TRUE``): panel estimators on the units seen in
+        every period. ``"unbalanced"`` (R did's ``allow_unbalanced_panel=TRUE``): every
+        observed unit-period is used with the repeated-cross-section estimators and the
+        influence function is summed within unit. ``"cross_section"`` (R did's
+        ``panel=FALSE``): repeated cross-sections (e.g. Susenas waves), every row its own
+        sampling unit, Sant'Anna & Zhao (2020) ``drdid_rc`` / ``std_ipw_did_rc`` /
+        ``reg_did_rc``; ``unit`` may be None and covariates are each row's own values.
+        ``"pairwise"`` is *not* an R did option: panel (differenced) estimators on the units
+        observed in both ``t`` and the base period of each cell (a rotating panel); it
+        differs from ``"unbalanced"``, which does not difference within unit.
 
     Returns
     -------
@@ -405,13 +557,22 @@ def callaway_santanna(
     check_option(owner, "control", control, ["never", "notyet"])
     check_option(owner, "method", method, ["dr", "ipw", "reg"])
     check_option(owner, "base_period", base_period, ["varying", "universal"])
-    check_option(owner, "panel", panel, ["balance", "pairwise"])
+    check_option(owner, "panel", panel, ["balance", "unbalanced", "pairwise", "cross_section"])
     if not (isinstance(anticipation, (int, np.integer)) and anticipation >= 0):
         raise ParameterError(f"The 'anticipation' parameter of {owner} must be a non-negative "
                              f"integer. Got {anticipation!r} instead.")
     covs = as_list(covariates)
     n_input = len(data)
-    P = _prepare(data, owner, y, unit, time, cohort, covs, weights, cluster, panel)
+    rc = panel in ("unbalanced", "cross_section")
+    data_in, unit_in = data, unit
+    if panel == "cross_section":
+        unit_in = "__kassaki_row__"
+        data_in = data.assign(**{unit_in: np.arange(len(data))})
+    elif unit is None:
+        raise ParameterError(f"The 'unit' parameter of {owner} must name the unit id column for "
+                             f"panel={panel!r}. Got None instead (None only with "
+                             "panel='cross_section').")
+    P = _prepare(data_in, owner, y, unit_in, time, cohort, covs, weights, cluster, panel)
     periods, G, n = P.periods, P.G, len(P.G)
     glist = np.sort(np.unique(G[G > 0]))
     if glist.size == 0:
@@ -423,6 +584,11 @@ def callaway_santanna(
             f"data: no never-treated units (every one of the {n} units has '{cohort}' > 0), so "
             "control='never' has no comparison group. Fix: use control='notyet' (identifies "
             "ATT(g,t) only while some cohort is still untreated) or add never-treated villages.")
+    if control == "notyet" and not never.any():
+        P = _last_cohort_as_control(P, glist, anticipation, cohort)
+        periods, G = P.periods, P.G
+        glist = np.sort(np.unique(G[G > 0]))
+        never = G == 0
     # 1) enumerate the cells and their base periods
     cells: list[tuple[float, int, int, bool]] = []   # (g, t index, base index, is reference)
     for g in glist:
@@ -446,6 +612,11 @@ def callaway_santanna(
     psi = np.zeros((n, len(cells)))
     Ycol = [np.ascontiguousarray(P.Y[:, j]) for j in range(len(periods))]
     obs = [~np.isnan(c) for c in Ycol]
+    if rc:
+        # one row per observed unit-period: (unit index, period index)
+        r_id, r_t = np.nonzero(~np.isnan(P.Y))
+        r_y = P.Y[r_id, r_t]
+        r_x = P.X[r_id, r_t, :] if P.X is not None else None
     rows, keep_cols = [], []
     treated_of = {g: G == g for g in glist}
     weighted = weights is not None and not np.all(P.w == P.w[0])
@@ -463,6 +634,20 @@ def callaway_santanna(
         else:
             cut = max(t, b) + anticipation
             ctrl = never | ((G > cut) & (G != g))
+        if rc:
+            sel = np.flatnonzero(((r_t == ti) | (r_t == bi)) & (treated | ctrl)[r_id])
+            postv = (r_t[sel] == ti).astype(float)
+            Dv = treated[r_id[sel]].astype(float)
+            cnt = [np.sum(Dv * postv), np.sum(Dv * (1 - postv)), np.sum((1 - Dv) * postv),
+                   np.sum((1 - Dv) * (1 - postv))]
+            if min(cnt) == 0:
+                continue   # a group is missing in t or in the base period: skipped, as R did
+            Xc = np.ones((sel.size, 1)) if r_x is None else np.column_stack([np.ones(sel.size), r_x[sel]])
+            att, inf = _att_2x2_rc(r_y[sel], postv, Dv, Xc, P.w[r_id[sel]], method)
+            psi[:, j] = np.bincount(r_id[sel], weights=(n / sel.size) * inf, minlength=n)
+            rows.append((g, t, att, int(cnt[0] + cnt[1]), int(cnt[2] + cnt[3]), False))
+            keep_cols.append(j)
+            continue
         ok = obs[ti] & obs[bi]
         idx = np.flatnonzero((treated | ctrl) & ok)
         n1 = idx.size

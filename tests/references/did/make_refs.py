@@ -153,6 +153,102 @@ def pyfixest_twfe(m: pd.DataFrame) -> pd.DataFrame:
                          "p_wild_B999_seed4": [np.nan, float(wb["Pr(>|t|)"])]})
 
 
+# --------------------------------------------------------------------------------------------
+# issue 12: no never-treated units, repeated cross-sections, unbalanced panels
+# --------------------------------------------------------------------------------------------
+def _csdid_fit(d: pd.DataFrame, idname: str, meth: str, covs: str | None, ctrl: str, **kw):
+    import contextlib
+    import io
+
+    from csdid.att_gt import ATTgt
+    att = ATTgt(yname="lemp", tname="year", idname=idname, gname="first.treat", data=d.copy(),
+                control_group=[ctrl], xformla=f"lemp~{covs}" if covs else None, **kw)
+    with contextlib.redirect_stdout(io.StringIO()):
+        att.fit(est_method=meth, bstrap=False)
+    return att
+
+
+def _rows_attgt(cfg: str, peer: str, groups, times, att, se) -> list[dict]:
+    return [{"config": cfg, "peer": peer, "kind": "attgt", "term": f"ATT({float(g):g},{float(t):g})",
+             "estimate": float(a), "std_error": float(s)} for g, t, a, s in zip(groups, times, att, se)]
+
+
+def nonever_refs(m: pd.DataFrame) -> pd.DataFrame:
+    """mpdta without its never-treated counties, control group not-yet-treated. csdid follows
+    R did's pre_process_did (last-treated cohort 2007 recoded as comparison group, periods from
+    2007 on dropped); moderndid and diff-diff instead keep cohort 2007 as a treated group and
+    report its pre-period cells against earlier cohorts (recorded here for the comparison)."""
+    import contextlib
+    import io
+
+    import diff_diff as dd
+    import moderndid as md
+    nn = m[m["first.treat"] > 0]
+    rows = []
+    for meth in ("dr", "reg"):
+        att = _csdid_fit(nn, "countyreal", meth, None, "notyettreated")
+        r = att.results
+        rows += _rows_attgt(f"{meth}_notyet", "csdid", r["group"], r["year"], r["att"], r["se"])
+        for typ in ("simple", "group", "dynamic"):
+            with contextlib.redirect_stdout(io.StringIO()):
+                att.aggte(typec=typ, bstrap=False)
+            a = att.atte
+            rows.append({"config": f"{meth}_notyet", "peer": "csdid", "kind": typ, "term": "ATT",
+                         "estimate": float(a["overall_att"]), "std_error": float(a["overall_se"])})
+            if typ != "simple":
+                pre = {"group": "g", "dynamic": "e"}[typ]
+                for e, v, s_ in zip(a["egt"], a["att_egt"], a["se_egt"]):
+                    rows.append({"config": f"{meth}_notyet", "peer": "csdid", "kind": typ,
+                                 "term": f"{pre}={float(e):g}", "estimate": float(v),
+                                 "std_error": float(s_)})
+        res = md.att_gt(nn, yname="lemp", tname="year", idname="countyreal", gname="first.treat",
+                        est_method=meth, control_group="notyettreated", boot=False, cband=False)
+        rows += _rows_attgt(f"{meth}_notyet", "moderndid", res.groups, res.times, res.att_gt, res.se_gt)
+    cs = dd.CallawaySantAnna(control_group="not_yet_treated", estimation_method="dr")
+    r = cs.fit(nn, outcome="lemp", unit="countyreal", time="year", first_treat="first.treat")
+    eff = [(g, t, v["effect"], v["se"]) for (g, t), v in r.group_time_effects.items()
+           if np.isfinite(v["effect"])]
+    rows += _rows_attgt("dr_notyet", "diff-diff", *zip(*eff))
+    return pd.DataFrame(rows)
+
+
+def rc_refs(m: pd.DataFrame) -> pd.DataFrame:
+    """mpdta treated as repeated cross-sections (every row its own sampling unit, R did's
+    panel=FALSE): moderndid and csdid, dr/ipw/reg, without covariates and with lpop."""
+    import moderndid as md
+    d = m.assign(obs=np.arange(len(m)) + 1)
+    rows = []
+    for meth in ("dr", "ipw", "reg"):
+        for covs in (None, "lpop"):
+            cfg = f"{meth}_never" + (f"_{covs}" if covs else "")
+            res = md.att_gt(d, yname="lemp", tname="year", idname="obs", gname="first.treat",
+                            est_method=meth, xformla=f"~{covs}" if covs else None, panel=False,
+                            boot=False, cband=False)
+            rows += _rows_attgt(cfg, "moderndid", res.groups, res.times, res.att_gt, res.se_gt)
+            for typ in ("simple", "dynamic"):
+                a = md.aggte(res, type=typ, boot=False, cband=False)
+                rows.append({"config": cfg, "peer": "moderndid", "kind": typ, "term": "ATT",
+                             "estimate": a.overall_att, "std_error": a.overall_se})
+            att = _csdid_fit(d, "obs", meth, covs, "nevertreated", panel=False)
+            r = att.results
+            rows += _rows_attgt(cfg, "csdid", r["group"], r["year"], r["att"], r["se"])
+    return pd.DataFrame(rows)
+
+
+def unbalanced_refs(m: pd.DataFrame) -> pd.DataFrame:
+    """mpdta with 10 % of the county-years dropped (``DataFrame.sample(frac=0.1,
+    random_state=1)``), R did's allow_unbalanced_panel=TRUE through csdid (moderndid 0.2.0
+    fails on this option)."""
+    mu = m.drop(index=m.sample(frac=0.1, random_state=1).index)
+    rows = []
+    for meth, covs in (("dr", None), ("dr", "lpop"), ("ipw", "lpop"), ("reg", "lpop")):
+        cfg = f"{meth}_never" + (f"_{covs}" if covs else "")
+        att = _csdid_fit(mu, "countyreal", meth, covs, "nevertreated", allow_unbalanced_panel=True)
+        r = att.results
+        rows += _rows_attgt(cfg, "csdid", r["group"], r["year"], r["att"], r["se"])
+    return pd.DataFrame(rows)
+
+
 def main() -> None:
     m = pd.read_csv(HERE / "mpdta.csv")
     moderndid_refs(m).to_csv(HERE / "cs_mpdta_moderndid.csv", index=False, float_format="%.17g")
@@ -163,5 +259,14 @@ def main() -> None:
     pyfixest_twfe(m).to_csv(HERE / "twfe_mpdta_pyfixest.csv", index=False, float_format="%.17g")
 
 
+def main_issue12() -> None:
+    m = pd.read_csv(HERE / "mpdta.csv")
+    for name, fn in (("cs_mpdta_nonever_peers.csv", nonever_refs), ("cs_mpdta_rc_peers.csv", rc_refs),
+                     ("cs_mpdta_unbalanced_csdid.csv", unbalanced_refs)):
+        fn(m).to_csv(HERE / name, index=False, float_format="%.17g")
+
+
 if __name__ == "__main__":
-    main()
+    import sys
+    # `make_refs.py issue12` writes only the files added for issue 12
+    main_issue12() if sys.argv[1:] == ["issue12"] else (main(), main_issue12())
