@@ -22,7 +22,8 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import DesignError, IdentificationError, ParameterError, check_option
-from ..inference import cluster_codes, cluster_vcov, wild_cluster_bootstrap, wild_conf_int, wls
+from ..inference import (cluster_codes, cluster_vcov, few_clusters_warning, wild_cluster_bootstrap,
+                         wild_conf_int, wls)
 from ..results import EstimateResult, Provenance, hash_frame
 from ._common import (as_list, check_cluster_constant, check_columns, check_outcome, check_weights,
                       demean_2way, drop_missing)
@@ -130,9 +131,11 @@ def did_2x2(
         V = cluster_vcov(X, resid, None, w, xtx_inv=xtx_inv)
         df = np.inf
     else:
-        _, G = cluster_codes(d[cluster].to_numpy(), owner)
+        ccodes, G = cluster_codes(d[cluster].to_numpy(), owner)
         V = cluster_vcov(X, resid, d[cluster].to_numpy(), w, xtx_inv=xtx_inv)
         df = _t_df(G)
+        if inference == "analytic":
+            few_clusters_warning(owner, G, int(np.count_nonzero(np.bincount(ccodes, weights=g, minlength=G))))
     se = np.sqrt(np.diag(V))
     table = pd.DataFrame({"term": names, "estimate": beta, "std_error": se, "n_obs": n,
                           "df": df})
@@ -267,6 +270,8 @@ def twfe(
     nested = (d.groupby(unit, observed=True)[clus].nunique() == 1).all()
     K = k + int(ti.max()) + (1 if nested else int(ui.max()) + 1)
     V = cluster_vcov(Xd, resid, codes, w, xtx_inv=xtx_inv, n_params=K)
+    if inference == "analytic":
+        few_clusters_warning(owner, G, int(np.count_nonzero(np.bincount(codes, weights=D, minlength=G))))
     se = np.sqrt(np.diag(V))
     names = ["ATT"] + covs
     table = pd.DataFrame({"term": names, "estimate": beta, "std_error": se, "n_obs": n,

@@ -18,8 +18,17 @@ panel of households or villages, as R ``did::att_gt`` does for panel data:
   cluster sums of ``psi`` (CR1-style factor ``G/(G-1)``, t with ``G-1`` df; R ``did`` only
   offers clustering through its bootstrap, so clustered SEs are ours, not R's).
 - unbalanced panels: ``panel="balance"`` keeps units seen in every period (R's default);
-  ``panel="pairwise"`` uses, for each ATT(g,t), the units observed in both ``t`` and the base
-  period (a rotating survey panel); the rows dropped are recorded in the provenance.
+  ``panel="unbalanced"`` is R did's ``allow_unbalanced_panel=TRUE`` (every observed
+  unit-period, repeated-cross-section estimators, influence function summed within unit);
+  ``panel="pairwise"`` (not an R did option) uses, for each ATT(g,t), the panel estimator on
+  the units observed in both ``t`` and the base period (a rotating survey panel); the rows
+  dropped are recorded in the provenance.
+- repeated cross-sections (Susenas waves): ``panel="cross_section"`` is R did's
+  ``panel=FALSE``, Sant'Anna & Zhao (2020) ``drdid_rc`` (locally efficient doubly robust),
+  ``std_ipw_did_rc`` and ``reg_did_rc`` with covariates at each row's own period; checked
+  against moderndid and csdid on mpdta treated as repeated cross-sections.
+- no never-treated units with ``control="notyet"``: as R did, the last-treated cohort is the
+  comparison group and the periods from its treatment on are dropped (with a warning).
 
 :func:`aggregate` reproduces ``did::aggte`` (simple, group, calendar, dynamic) including the
 influence-function term for the estimated cohort weights.

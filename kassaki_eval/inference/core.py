@@ -29,10 +29,12 @@ from typing import Any, Callable, Literal, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DesignError, ParameterError, check_option, require
+import warnings
+
+from ..exceptions import DesignError, EstimationWarning, ParameterError, check_option, require
 
 __all__ = [
-    "cluster_codes", "wls", "cluster_vcov", "influence_vcov", "influence_se", "WildBootstrapResult", "wild_cluster_bootstrap",
+    "cluster_codes", "wls", "cluster_vcov", "influence_vcov", "influence_se", "few_clusters_warning", "WildBootstrapResult", "wild_cluster_bootstrap",
     "draw_wild_weights", "wild_conf_int", "RandomizationResult", "randomization_inference",
     "benjamini_hochberg", "sharpened_qvalues", "romano_wolf", "romano_wolf_wild",
 ]
@@ -281,7 +283,8 @@ class WildBootstrapResult:
     ----------
     estimate, t_stat, p_value : float
         Unrestricted coefficient, its CR1 t-statistic and the bootstrap p-value
-        (two-tailed: share of ``|t*| > |t|``; ``equal-tailed`` and one-sided on request).
+        (two-tailed: share of ``|t*| >= |t|``, see the tie rule below; ``equal-tailed`` and
+        one-sided on request).
     B : int
         Number of bootstrap draws actually used (``2**G`` under full enumeration).
     full_enumeration : bool
@@ -302,6 +305,8 @@ class WildBootstrapResult:
     impose_null: bool
     pval_type: str
     t_boot: np.ndarray = field(repr=False)
+    p_floor: float = 0.0
+    n_treated_clusters: int | None = None
 
 
 def _wild_core(y: np.ndarray, X: np.ndarray, codes: np.ndarray, G: int, j: int, r: float,
@@ -397,7 +402,10 @@ def wild_cluster_bootstrap(
     n_params : int, optional
         ``K`` of the small-sample factor (default ``X.shape[1]``).
     pval_type : str
-        ``two-tailed`` is ``mean(|t*| > |t|)`` as in ``wildboottest``.
+        ``two-tailed`` is ``mean(|t*| >= |t|)``: draws as extreme as the sample count (under
+        full enumeration ``wildboottest``, which counts only ``>``, is lower by ``2/2**G``).
+        Warns (EstimationWarning) with fewer than 12 clusters or at most 2 treated or untreated
+        clusters (MacKinnon & Webb 2017, 2018); ``p_floor`` is the smallest attainable p-value.
 
     Returns
     -------
@@ -440,21 +448,93 @@ def wild_cluster_bootstrap(
     ssc = ((n - 1) / (n - K)) * (G / (G - 1)) if small_sample else 1.0
     beta, se, t, t_boot = _wild_core(y, X, codes, G, int(param), float(r), v, impose_null, ssc,
                                      weights)
-    # strict inequalities as wildboottest, with a relative tolerance so that draws that
-    # reproduce the sample exactly (v = +/-1 for all clusters under full enumeration) count as
-    # ties whatever the floating-point noise
-    eps = 1e-9 * max(1.0, abs(t))
-    if pval_type == "two-tailed":
-        p = float(np.mean(np.abs(t_boot) > np.abs(t) + eps))
-    elif pval_type == "equal-tailed":
-        p = float(2 * min(np.mean(t_boot > t + eps), np.mean(t_boot < t - eps)))
-    elif pval_type == ">":
-        p = float(np.mean(t_boot > t + eps))
-    else:
-        p = float(np.mean(t_boot < t - eps))
+    p = _wild_pvalue(t, t_boot, pval_type)
+    n_tr = _treated_clusters(X[:, int(param)], codes, G)
+    floor = _p_floor(G, v.shape[1], enum, pval_type)
+    _warn_few_clusters(owner, G, n_tr, floor, p, enum)
     return WildBootstrapResult(estimate=beta, std_error=se, t_stat=t, p_value=p, B=v.shape[1],
                                full_enumeration=enum, G=G, weights_type=str(weights_type),
-                               impose_null=impose_null, pval_type=pval_type, t_boot=t_boot)
+                               impose_null=impose_null, pval_type=pval_type, t_boot=t_boot,
+                               p_floor=floor, n_treated_clusters=n_tr)
+
+
+def _wild_pvalue(t: float, t_boot: np.ndarray, pval_type: str = "two-tailed") -> float:
+    """Bootstrap p-value with the one tie rule of this module: a draw at least as extreme as
+    the sample counts (``|t*| >= |t|``, up to a relative tolerance of 1e-9 for floating-point
+    noise). Under the restricted bootstrap the draws ``v = +1`` and ``v = -1`` (all clusters
+    the same sign) reproduce the sample's ``|t|`` exactly, so under full enumeration the
+    p-value is an exact randomisation p-value ``#{|t*| >= |t|} / 2**G`` and never below
+    ``2 / 2**G`` (0.25 with G = 3). ``wildboottest``/``pyfixest`` count only strictly larger
+    draws; with random draws ties have probability ~0 and the two rules agree, under full
+    enumeration they differ by exactly ``2 / 2**G`` (tested)."""
+    eps = 1e-9 * max(1.0, abs(t))
+    if pval_type == "two-tailed":
+        return float(np.mean(np.abs(t_boot) >= np.abs(t) - eps))
+    if pval_type == "equal-tailed":
+        return float(min(1.0, 2 * min(np.mean(t_boot >= t - eps), np.mean(t_boot <= t + eps))))
+    if pval_type == ">":
+        return float(np.mean(t_boot >= t - eps))
+    return float(np.mean(t_boot <= t + eps))
+
+
+def _treated_clusters(x: np.ndarray, codes: np.ndarray, G: int) -> int | None:
+    """Clusters with a non-zero value of a 0/1 regressor (the treated clusters of a DiD or
+    treatment dummy); None when the regressor is not 0/1."""
+    if not np.isin(x, (0.0, 1.0)).all():
+        return None
+    return int(np.count_nonzero(np.bincount(codes, weights=x, minlength=G) > 0))
+
+
+def _p_floor(G: int, B: int, enum: bool, pval_type: str) -> float:
+    """Smallest p-value the bootstrap can return: ``2/2**G`` two-tailed under full Rademacher
+    enumeration (the two sign vectors that reproduce the sample), ``1/2**G`` one-sided;
+    ``1/B`` with random draws (a reported 0 then means ``p < 1/B``)."""
+    if enum:
+        return (2.0 if pval_type == "two-tailed" else 1.0) / 2 ** G
+    return 1.0 / B
+
+
+def few_clusters_warning(owner: str, G: int, n_treated: int | None = None) -> None:
+    """Warn (EstimationWarning) when cluster-robust inference is fragile: fewer than 12
+    clusters, or at most 2 treated or untreated clusters (MacKinnon & Webb 2017, 2018: CR1
+    t-tests over-reject badly with few treated clusters, whatever G). For estimators that
+    report analytic CR1 errors; :func:`wild_cluster_bootstrap` warns by itself."""
+    msgs = []
+    if G < 12:
+        msgs.append(f"only {G} clusters (MacKinnon & Webb: cluster-robust t-tests over-reject "
+                    "below ~12 clusters; use inference='wild' with Webb weights)")
+    if n_treated is not None and (n_treated <= 2 or G - n_treated <= 2):
+        few = min(n_treated, G - n_treated)
+        side = "treated" if n_treated <= G - n_treated else "untreated"
+        msgs.append(f"{few} {side} cluster(s) of {G} (MacKinnon & Webb 2017: with so few "
+                    "treated clusters neither CR1 nor the wild bootstrap is reliable)")
+    if msgs:
+        warnings.warn(f"{owner}: fragile inference: " + "; ".join(msgs) + ".",
+                      EstimationWarning, stacklevel=3)
+
+
+def _warn_few_clusters(owner: str, G: int, n_treated: int | None, floor: float, p: float,
+                       enum: bool) -> None:
+    """MacKinnon & Webb (2017, J. Applied Econometrics 32(2); 2018, Econometrics Journal 21(2)):
+    the wild cluster bootstrap is unreliable with very few clusters and, whatever G, with very
+    few treated (or untreated) clusters: with one treated cluster the restricted bootstrap
+    under-rejects severely and the unrestricted one over-rejects."""
+    msgs = []
+    if G < 12:
+        msgs.append(f"only {G} clusters (MacKinnon & Webb: below ~12 the Rademacher wild "
+                    f"bootstrap has at most 2**{G} = {2 ** G} distinct draws; the smallest "
+                    f"attainable p-value is {floor:.3g}; Webb weights give more)")
+    if n_treated is not None and (n_treated <= 2 or G - n_treated <= 2):
+        few = min(n_treated, G - n_treated)
+        side = "treated" if n_treated <= G - n_treated else "untreated"
+        msgs.append(f"{few} {side} cluster(s) of {G} (MacKinnon & Webb 2017: with so few "
+                    "treated clusters the wild cluster bootstrap is unreliable; the restricted "
+                    "bootstrap under-rejects, the unrestricted over-rejects; report the p-value "
+                    "as descriptive or use randomisation inference over clusters)")
+    if msgs:
+        tail = f" The p-value {p:.3g} is at the floor {floor:.3g}." if p <= floor + 1e-15 else ""
+        warnings.warn(f"{owner}: fragile inference: " + "; ".join(msgs) + "." + tail,
+                      EstimationWarning, stacklevel=3)
 
 
 # --------------------------------------------------------------------------------------------
@@ -695,7 +775,7 @@ def wild_conf_int(
 
     def pval(r: float) -> float:
         _, _, t, tb = _wild_core(y, X, codes, G, int(param), r, v, True, ssc, weights)
-        return float(np.mean(np.abs(tb) > np.abs(t) + 1e-9 * max(1.0, abs(t))))
+        return _wild_pvalue(t, tb)
 
     b, se, _, _ = _wild_core(y, X, codes, G, int(param), 0.0, v, True, ssc, weights)
 

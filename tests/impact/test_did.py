@@ -186,3 +186,19 @@ def test_fe_solver_equals_dense_least_squares():
                       np.bincount(ti, weights=w * y, minlength=nt), nu, nt)
     assert np.allclose(a[ui] + lam[ti], fit_dense, rtol=0, atol=1e-12 * 50)
     assert np.allclose(demean_2way(y[:, None], ui, ti, w)[:, 0], y - fit_dense, rtol=0, atol=1e-12 * 50)
+
+
+def test_few_clusters_warn_and_wild_p_never_below_floor():
+    """G = 3 villages, one treated (issue 12): CR1 and the wild bootstrap warn (MacKinnon &
+    Webb); the wild p-value is >= 2/2**3 = 0.25 (before: 0.0 with no warning)."""
+    from kassaki_eval.exceptions import EstimationWarning
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({"v": np.repeat([0, 1, 2], 60), "post": np.tile([0, 1], 90)})
+    d["g"] = (d["v"] == 0).astype(int)
+    d["y"] = 2.0 * d["g"] * d["post"] + rng.normal(size=len(d)) + d["v"]
+    with pytest.warns(EstimationWarning, match=r"only 3 clusters.*1 treated cluster"):
+        did_2x2(d, y="y", group="g", post="post", cluster="v")
+    with pytest.warns(EstimationWarning, match=r"1 treated cluster"):
+        r = did_2x2(d, y="y", group="g", post="post", cluster="v", inference="wild", B=999)
+    wb = r.extras["wild_bootstrap"]
+    assert wb.p_floor == 0.25 and r.tidy().set_index("term").loc["ATT", "p_value"] >= 0.25

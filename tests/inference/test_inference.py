@@ -53,9 +53,12 @@ def test_wild_bootstrap_equals_wildboottest_and_pyfixest(wdata, case):
     ref = ref[ref["case"] == case]
     r = wild_cluster_bootstrap(wdata["y"].to_numpy(), _X(wdata), wdata[cl].to_numpy(), 2, B=B,
                                weights_type=wt, seed=seed)
+    # tie rule: ties (the sign vectors +-1 that reproduce the sample under full enumeration)
+    # count here, wildboottest counts only strictly larger draws: + 2 / 2**G when enumerating
+    tie = 2 / r.B if r.full_enumeration else 0.0
     for _, row in ref.iterrows():
         assert r.t_stat == pytest.approx(row["t_stat"], rel=1e-10)
-        assert r.p_value == row["p_value"], row["package"]
+        assert r.p_value == pytest.approx(row["p_value"] + tie, abs=1e-12), row["package"]
     assert r.full_enumeration == (case == "g8_rademacher_enum")
     assert r.B == (256 if case == "g8_rademacher_enum" else B)
 
@@ -183,7 +186,8 @@ def test_live_pyfixest_wildboottest(G, wt):
     X = np.column_stack([np.ones(n), df["x"], df["d"]])
     r = wild_cluster_bootstrap(df["y"].to_numpy(), X, g, 2, B=999, seed=9, weights_type=wt)
     assert r.t_stat == pytest.approx(float(ref["t value"]), rel=1e-10)
-    assert r.p_value == float(ref["Pr(>|t|)"])
+    tie = 2 / r.B if r.full_enumeration else 0.0       # tie rule, see above
+    assert r.p_value == pytest.approx(float(ref["Pr(>|t|)"]) + tie, abs=1e-12)
     assert r.full_enumeration == (G == 7)
 
 
@@ -224,3 +228,39 @@ def test_influence_vcov_bad_input():
         influence_vcov(np.ones(5), cluster=[0, 1])
     with pytest.raises(ParameterError, match="correction"):
         influence_vcov(np.ones(5), correction="hc3")
+
+
+# --------------------------------------------------------------------------------------------
+# few clusters (issue 12): MacKinnon & Webb warnings, attainable floor, one tie rule
+# --------------------------------------------------------------------------------------------
+def test_three_clusters_one_treated_warns_and_reports_the_floor():
+    """G = 3, one treated cluster: before, the restricted wild bootstrap returned p = 0.0 with
+    no warning. Now: an EstimationWarning citing MacKinnon & Webb, p_floor = 2/2**3 = 0.25
+    (full Rademacher enumeration, 8 draws) and p >= 0.25."""
+    from kassaki_eval.exceptions import EstimationWarning
+    rng = np.random.default_rng(0)
+    g = np.repeat(np.arange(3), 40)
+    d = (g == 0).astype(float)
+    X = np.column_stack([np.ones(g.size), d])
+    y = 5.0 * d + rng.normal(size=g.size) + rng.normal(size=3)[g]
+    with pytest.warns(EstimationWarning, match=r"only 3 clusters.*1 treated cluster"):
+        r = wild_cluster_bootstrap(y, X, g, 1, B=999)
+    assert r.full_enumeration and r.B == 8 and r.n_treated_clusters == 1
+    assert r.p_floor == 0.25 and r.p_value >= 0.25
+    # the floor is attained: with a huge effect every non-trivial draw is smaller
+    assert r.p_value == 0.25
+    # the interval from inverting the same test uses the same tie rule: the null at the
+    # estimate is never rejected, and a p-value floor of 0.25 > alpha leaves the interval
+    # unbounded (in practice: bounded only by floating-point breakdown far away)
+    lo, hi = wild_conf_int(y, X, g, 1, B=999)
+    assert lo < -1e4 and hi > 1e4
+
+
+def test_fifteen_clusters_no_few_cluster_warning(wdata):
+    import warnings as _w
+    with _w.catch_warnings(record=True) as rec:
+        _w.simplefilter("always")
+        r = wild_cluster_bootstrap(wdata["y"].to_numpy(), _X(wdata), wdata["g15"].to_numpy(), 2,
+                                   B=199, seed=1)
+    assert not [w for w in rec if "only 15 clusters" in str(w.message)]
+    assert r.p_floor == pytest.approx(1 / 199) and not r.full_enumeration
