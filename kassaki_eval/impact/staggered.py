@@ -227,9 +227,10 @@ def _last_cohort_as_control(P: _Panel, glist: np.ndarray, anticipation: int, coh
     keep_t = P.periods < gmax - anticipation
     if keep_t.sum() < 2 or glist.size < 2:
         raise IdentificationError(
-            f"data: no never-treated units and only {glist.size} cohort(s) "
-            f"({', '.join(f'{g:g}' for g in glist)}); with the last-treated cohort {gmax:g} as "
-            "comparison group (R did's rule) fewer than two periods or no treated cohort remain. "
+            f"data: no ATT(g,t) is identified: there are no never-treated and no not-yet-treated "
+            f"units to compare with ({glist.size} cohort(s): {', '.join(f'{g:g}' for g in glist)}; "
+            f"with the last-treated cohort {gmax:g} as comparison group, R did's rule, fewer than "
+            "two periods or no treated cohort remain). "
             "Fix: add never-treated (comparison) villages or earlier survey waves.")
     Y = P.Y[:, keep_t]
     X = P.X[:, keep_t, :] if P.X is not None else None
