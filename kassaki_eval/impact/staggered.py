@@ -250,6 +250,16 @@ def _last_cohort_as_control(P: _Panel, glist: np.ndarray, anticipation: int, coh
                   n_used=int(np.sum(~np.isnan(Y))))
 
 
+def _cell_pscore(Xc: np.ndarray, D: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Propensity score of one 2x2 cell (the package's one logit); refuses collinear
+    covariates, whose score covariance would be singular."""
+    sv = np.linalg.svd(Xc.T @ (Xc * w[:, None]), compute_uv=False)
+    if sv[-1] <= 0 or sv[0] / sv[-1] > 1 / np.finfo(float).eps:
+        raise IdentificationError("The propensity-score logit is singular (collinear "
+                                  "covariates). Fix: drop covariates.")
+    return fit_logit(Xc, D, w, owner="callaway_santanna").fitted
+
+
 def _ols_fit_lin(Xc: np.ndarray, y: np.ndarray, wsel: np.ndarray, n: int, what: str
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Weighted OLS of ``y`` on ``Xc`` over the rows with ``wsel > 0``: fitted values for every
@@ -294,11 +304,7 @@ def _att_2x2_rc(y: np.ndarray, post: np.ndarray, D: np.ndarray, Xc: np.ndarray, 
     if k == 1:
         ps = np.full(n, np.sum(w * D) / np.sum(w))
     else:
-        sv = np.linalg.svd(Xc.T @ (Xc * w[:, None]), compute_uv=False)
-        if sv[-1] <= 0 or sv[0] / sv[-1] > 1 / np.finfo(float).eps:
-            raise IdentificationError("The propensity-score logit is singular (collinear "
-                                      "covariates). Fix: drop covariates.")
-        ps = fit_logit(Xc, D, w, owner="callaway_santanna").fitted
+        ps = _cell_pscore(Xc, D, w)
     ps = np.clip(ps, 1e-6, 1 - 1e-6)
     Hps = np.linalg.inv(Xc.T @ (Xc * (ps * (1 - ps) * w)[:, None])) * n
     lin_ps = (Xc * (w * (D - ps))[:, None]) @ Hps
@@ -380,12 +386,7 @@ def _att_2x2(dY: np.ndarray, D: np.ndarray, Xc: np.ndarray, w: np.ndarray, metho
             W = ps * (1 - ps) * w
             Hps = np.array([[n / np.sum(W)]])
         else:
-            sv = np.linalg.svd(Xc.T @ (Xc * w[:, None]), compute_uv=False)
-            if sv[-1] <= 0 or sv[0] / sv[-1] > 1 / np.finfo(float).eps:
-                raise IdentificationError("The propensity-score logit is singular (collinear "
-                                          "covariates). Fix: drop covariates.")
-            ps = fit_logit(Xc, D, w, owner="callaway_santanna").fitted
-            ps = np.clip(ps, 1e-6, 1 - 1e-6)
+            ps = np.clip(_cell_pscore(Xc, D, w), 1e-6, 1 - 1e-6)
             W = ps * (1 - ps) * w
             Hps = np.linalg.inv(Xc.T @ (Xc * W[:, None])) * n
         ps = np.clip(ps, 1e-6, 1 - 1e-6)
