@@ -14,6 +14,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+__all__ = ["PACKAGE_DIR", "PROJECT_ROOT", "PSEUDONYM_KEY_ENV", "DEMO_PSEUDONYM_KEY",
+           "reference_dir", "district", "district_dir", "reports_dir", "demo_dir"]
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 PROJECT_ROOT = PACKAGE_DIR.parent
 

@@ -116,7 +116,7 @@ def village_table(result: EstimateResult, measure: str | None = None,
 
 def village_change(before: EstimateResult, after: EstimateResult, *,
                    treated: pd.Series | None = None, weight: pd.Series | None = None,
-                   measure: str = "p0", conf_alpha: float = 0.05,
+                   measure: str = "p0", alpha: float = 0.05,
                    rse_thresholds: tuple[float, float] = RSE_THRESHOLDS) -> EstimateResult:
     """Change of ``measure`` per village between two waves, with the MSE of the change.
 
@@ -171,14 +171,14 @@ def village_change(before: EstimateResult, after: EstimateResult, *,
                       n_input=len(common), n_used=len(common))
     res = assemble(domains=doms, measure=f"change_{measure}", estimate=est, mse=mses,
                    n_obs=np.zeros(len(doms), dtype=np.int64), method=meth, extra={},
-                   conf_alpha=conf_alpha, provenance=prov, own=None, extras={},
+                   conf_alpha=alpha, provenance=prov, own=None, extras={},
                    title=f"Change of {measure} per village", domain_name="village_code",
                    rse_thresholds=rse_thresholds, labels=True)
     t = res.tidy()
     t["term"] = [f"change_{measure}[{n}={d}]" for n, d in zip(names, doms, strict=True)]
     return EstimateResult(t[[c for c in t.columns if c not in ("statistic", "p_value",
                                                                  "conf_low", "conf_high")]],
-                          method="village_change", alpha=conf_alpha, provenance=prov,
+                          method="village_change", alpha=alpha, provenance=prov,
                           title=f"Change of {measure} per village")
 
 

@@ -279,7 +279,7 @@ def fay_herriot(
     n_obs: str | None = None,
     measure: str = "p0",
     rse_thresholds: tuple[float, float] = RSE_THRESHOLDS,
-    conf_alpha: float = 0.05,
+    alpha: float = 0.05,
 ) -> EstimateResult:
     """Fay-Herriot EBLUP for every domain of ``data`` (sampled or not) with its MSE.
 
@@ -462,7 +462,7 @@ def fay_herriot(
             est = est + bench_factor
             eta = None
     # intervals
-    z = stats.norm.ppf(1 - conf_alpha / 2)
+    z = stats.norm.ppf(1 - alpha / 2)
     own = None
     if transformation != "none" and eta is not None and mse != "none":
         # delta-method scale of the transformed-scale interval width
@@ -501,7 +501,7 @@ def fay_herriot(
         method=np.where(ins, "FH", "synthetic").tolist(),
         extra={"direct": np.where(ins, theta, np.nan), "direct_var": direct_var,
                "gamma": gamma_all, "in_sample": ins},
-        conf_alpha=conf_alpha, provenance=prov, own=own, extras=extras,
+        conf_alpha=alpha, provenance=prov, own=own, extras=extras,
         title=f"Fay-Herriot ({method.upper()}, {transformation}) {measure}",
         domain_name=domain, rse_thresholds=rse_thresholds)
 

@@ -353,7 +353,7 @@ def ebp(survey: pd.DataFrame, registry: pd.DataFrame, covariates: Sequence[str],
         mse: Literal["bootstrap", "none"] = "bootstrap", weights: str | None = None,
         size: str = "hh_size", seed: int | None = None, covariate_tol: float = 0.25,
         area_covariates: Sequence[str] = (),
-        rse_thresholds: tuple[float, float] = RSE_THRESHOLDS, conf_alpha: float = 0.05,
+        rse_thresholds: tuple[float, float] = RSE_THRESHOLDS, alpha: float = 0.05,
         n_jobs: int = 1) -> EstimateResult:
     """Empirical best predictor of village FGT(0, 1, 2) and mean consumption (Molina & Rao 2010).
 
@@ -491,7 +491,7 @@ def ebp(survey: pd.DataFrame, registry: pd.DataFrame, covariates: Sequence[str],
     mse_flat = mse_arr.ravel()
     se = np.sqrt(np.maximum(mse_flat, 0))
     from scipy import stats
-    zc = stats.norm.ppf(1 - conf_alpha / 2)
+    zc = stats.norm.ppf(1 - alpha / 2)
     is_fgt = np.tile([True, True, True, False], D)
     lo = np.where(is_fgt, np.clip(est - zc * se, 0, 1), est - zc * se)
     hi = np.where(is_fgt, np.clip(est + zc * se, 0, 1), est + zc * se)
@@ -524,7 +524,7 @@ def ebp(survey: pd.DataFrame, registry: pd.DataFrame, covariates: Sequence[str],
         mse=mse_flat, n_obs=np.repeat(n_s, 4),
         method=np.repeat(np.where(sampled, "EBP", "EBP-synthetic"), 4).tolist(),
         extra={"n_households": np.repeat(np.bincount(pop_dom, minlength=D), 4)},
-        conf_alpha=conf_alpha, provenance=prov, own=(lo, hi), extras=extras,
+        conf_alpha=alpha, provenance=prov, own=(lo, hi), extras=extras,
         title=f"EBP ({transformation}, L={L}, B={B})", domain_name=domain,
         rse_thresholds=rse_thresholds)
 
