@@ -29,6 +29,9 @@ from kassaki_eval.reporting.sections import summary as S
 ctx = S.start(report_params, run_dir, notebook="05_summary")
 
 # %%
+ctx.show(S.executive_summary(ctx))
+
+# %%
 ctx.show(S.key_results(ctx))
 
 # %%

@@ -99,29 +99,38 @@ class Table:
 
 @dataclass
 class Figure:
-    """A figure rendered once per language (PNG bytes), with a caption key."""
+    """A figure rendered once per language: SVG text (HTML) and 200-dpi PNG bytes (docx)."""
 
     name: str
     png: dict[str, bytes]
     caption_key: str
+    svg: dict[str, str] = field(default_factory=dict)
 
 
 def render_figure(name: str, caption_key: str, languages: Sequence[str],
                   draw: Callable[[str], Any]) -> Figure:
-    """Call ``draw(lang)`` (returns a matplotlib Figure) per language and keep the PNGs.
+    """Call ``draw(lang)`` (returns a matplotlib Figure) per language; keep SVG and PNG.
 
-    PNGs are written without timestamps, so the same data give byte-identical images.
+    SVG (vector) is for HTML, PNG at 200 dpi for docx and PDF. Both are written without
+    timestamps and with a fixed SVG id salt, so the same data give byte-identical images.
     """
+    import matplotlib
     import matplotlib.pyplot as plt
 
     pngs: dict[str, bytes] = {}
-    for lang in languages:
-        fig = draw(lang)
-        buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
-        plt.close(fig)
-        pngs[lang] = buf.getvalue()
-    return Figure(name=name, png=pngs, caption_key=caption_key)
+    svgs: dict[str, str] = {}
+    with matplotlib.rc_context({"svg.hashsalt": f"kassaki-{name}", "svg.fonttype": "path"}):
+        for lang in languages:
+            fig = draw(lang)
+            buf = io.BytesIO()
+            fig.savefig(buf, format="png", dpi=200, bbox_inches="tight",
+                        metadata={"Software": None})
+            sbuf = io.StringIO()
+            fig.savefig(sbuf, format="svg", bbox_inches="tight", metadata={"Date": None})
+            plt.close(fig)
+            pngs[lang] = buf.getvalue()
+            svgs[lang] = sbuf.getvalue()
+    return Figure(name=name, png=pngs, caption_key=caption_key, svg=svgs)
 
 
 @dataclass
@@ -130,7 +139,8 @@ class Block:
 
     ``sentences`` are ``(catalogue key, values)`` pairs rendered per language; ``numbers`` are
     the key results collected by the summary and the year-over-year comparison
-    (name -> number or string).
+    (name -> number or string). ``lists`` are bulleted lists: ``(heading key, [(key,
+    values), ...])``.
     """
 
     key: str
@@ -140,6 +150,7 @@ class Block:
     figures: list[Figure] = field(default_factory=list)
     sentences: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     numbers: dict[str, Any] = field(default_factory=dict)
+    lists: list[tuple[str, list[tuple[str, dict[str, Any]]]]] = field(default_factory=list)
     intro_key: str | None = None
 
 
@@ -156,11 +167,14 @@ def save_block(block: Block, results_dir: Path, notebook: str, order: int = 0) -
     for fig in block.figures:
         for lang, png in fig.png.items():
             (d / f"{fig.name}.{lang}.png").write_bytes(png)
+        for lang, svg in fig.svg.items():
+            (d / f"{fig.name}.{lang}.svg").write_text(svg, encoding="utf-8")
     meta = {
         "key": block.key, "section": block.section, "title_key": block.title_key,
         "notebook": notebook, "order": order,
         "numbers": _jsonable(block.numbers),
         "sentences": [[k, _jsonable(v)] for k, v in block.sentences],
+        "lists": [[h, [[k, _jsonable(v)] for k, v in items]] for h, items in block.lists],
         "tables": [t.meta() for t in block.tables],
         "figures": [{"name": f.name, "caption_key": f.caption_key, "languages": sorted(f.png)}
                     for f in block.figures],

@@ -4,22 +4,31 @@ A block is rendered once per language, each copy wrapped in comment markers
 ``<!--kassaki:lang=xx-->…<!--/kassaki:lang=xx-->``. A notebook thus shows every requested
 language from one execution; :func:`assemble_report` builds one self-contained HTML file per
 language from the executed notebooks' *outputs* (no code cell, no input, no prompt), keeping
-that language's copies and dropping the others. Figures are embedded as base64 PNG.
+that language's copies and dropping the others. Figures are embedded as SVG (vector; base64
+data URIs). The HTML comes from Jinja2 templates in ``templates/`` (``block.html.j2`` for a
+block, ``document.html.j2`` for the document); :func:`table_view` and :func:`block_view` give
+the display text the docx writer uses too.
 """
 from __future__ import annotations
 
 import base64
 import html as _html
 import re
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
+import jinja2
 import pandas as pd
 
 from .blocks import Block, Table
 from .i18n import fmt, t
 
-__all__ = ["render_block", "render_table", "assemble_report", "keep_language", "REPORT_CSS"]
+__all__ = ["render_block", "render_table", "table_view", "block_view", "assemble_report",
+           "keep_language", "chapter_plan", "REPORT_CSS", "TEMPLATES"]
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 _LANG_BLOCK = re.compile(r"<!--kassaki:lang=(\w+)-->(.*?)<!--/kassaki:lang=\1-->", re.S)
 
@@ -40,85 +49,118 @@ table.kt tr:nth-child(even) td{background:#f6f8fa}
 table.kt tr.sup td{color:#8a94a0;font-style:italic}
 p.tnote{font-size:12px;color:#56616d;margin:2px 0 14px 0}
 p.lead{font-size:15px;line-height:1.5}
+div.klist h3{margin-top:14px}
+div.klist ul{margin:4px 0 10px 0;line-height:1.45}
+section.executive table.kt{font-size:14px}
 figure{margin:10px 0}
 figure img{max-width:100%}
 figcaption{font-size:12px;color:#56616d}
 nav.toc{background:#f6f8fa;padding:10px 16px;margin:12px 0}
 nav.toc a{color:#14365d}
+nav.toc ul{list-style:none;padding-left:8px}
 div.verdict{border:2px solid #14365d;padding:10px 14px;font-size:16px;background:#eef3f9}
 footer{font-size:12px;color:#56616d;margin-top:40px;border-top:1px solid #dde3ea;padding-top:8px}
 """
 
 
 def _cell(v: Any, kind: str, lang: str, translate: bool, col: str) -> str:
+    """One cell as display text (not escaped: the templates escape)."""
     if translate and isinstance(v, str):
-        key = f"val.{col}.{v}"
-        return _html.escape(t(key, lang))
+        return t(f"val.{col}.{v}", lang)
     if kind == "text":
         if v is None or (isinstance(v, float) and v != v):
             return "–"
         if isinstance(v, (bool,)) or type(v).__name__ == "bool_":
             return t("val.yes" if v else "val.no", lang)
-        return _html.escape(str(v))
-    return _html.escape(fmt(v, kind, lang))
+        return str(v)
+    return fmt(v, kind, lang)
 
 
-def render_table(tab: Table, lang: str) -> str:
-    """One table as HTML in ``lang`` (headers and coded values translated)."""
+def table_view(tab: Table, lang: str) -> dict[str, Any]:
+    """A table as display text in ``lang``: title, header, rows of cells, notes.
+
+    The one place that turns a :class:`Table` into text; the HTML and the docx writers both
+    use it, so the formats agree.
+    """
     d = tab.data
     # "_"-columns carry per-row metadata (e.g. the number format of each key result)
     cols = [c for c in d.columns if c != "suppressed" and not str(c).startswith("_")]
-    head = "".join(f"<th>{_html.escape(t(f'col.{c}', lang))}</th>" for c in cols)
-    rows = []
     sup = d["suppressed"].to_numpy() if "suppressed" in d.columns else None
-    records = d[cols].to_dict("records")
-    rec_full = d.to_dict("records")
-    for i, rec in enumerate(records):
-        tds = []
+    rows = []
+    for i, rec in enumerate(d.to_dict("records")):
+        cells = []
         for c in cols:
             kind = tab.formats.get(c, "text")
             if kind.startswith("@"):
-                kind = str(rec_full[i].get(kind[1:]) or "num")
-            cls = ' class="num"' if kind != "text" else ""
-            tds.append(f"<td{cls}>{_cell(rec[c], kind, lang, c in tab.translate, c)}</td>")
-        trc = ' class="sup"' if sup is not None and bool(sup[i]) else ""
-        rows.append(f"<tr{trc}>{''.join(tds)}</tr>")
-    out = [f"<h3>{_html.escape(t(tab.title_key, lang))}</h3>",
-           f'<table class="kt"><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table>']
+                kind = str(rec.get(kind[1:]) or "num")
+            cells.append({"text": _cell(rec[c], kind, lang, c in tab.translate, c),
+                          "num": kind != "text" and c not in tab.translate})
+        rows.append({"cells": cells, "suppressed": sup is not None and bool(sup[i])})
     notes = []
     if tab.note_key:
         notes.append(t(tab.note_key, lang))
     if tab.n_suppressed:
         notes.append(t("report.suppressed_note", lang, n=tab.n_suppressed))
-    if notes:
-        out.append(f'<p class="tnote">{_html.escape(" ".join(notes))}</p>')
-    return "\n".join(out)
+    return {"name": tab.name, "title": t(tab.title_key, lang),
+            "header": [t(f"col.{c}", lang) for c in cols], "rows": rows,
+            "notes": " ".join(notes)}
 
 
-def _render_one(block: Block, lang: str, view_components: Sequence[str] | None) -> str:
-    parts = [f"<h2>{_html.escape(t(block.title_key, lang))}</h2>"]
-    if block.intro_key:
-        parts.append(f'<p class="lead">{_html.escape(t(block.intro_key, lang))}</p>')
-    for key, values in block.sentences:
-        cls = "verdict" if ".verdict.verdict" in key else "lead"
-        tag = "div" if cls == "verdict" else "p"
-        parts.append(f'<{tag} class="{cls}">{_html.escape(t(key, lang, **values))}</{tag}>')
-    for fig in block.figures:
-        b64 = base64.b64encode(fig.png[lang]).decode()
-        parts.append(f'<figure><img alt="{_html.escape(fig.name)}" src="data:image/png;base64,'
-                     f'{b64}"/><figcaption>{_html.escape(t(fig.caption_key, lang))}'
-                     f'</figcaption></figure>')
+@lru_cache(maxsize=1)
+def _env() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True,
+        undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+
+
+def render_table(tab: Table, lang: str) -> str:
+    """One table as HTML in ``lang`` (headers and coded values translated)."""
+    return _env().get_template("table.html.j2").render(tab=table_view(tab, lang)).strip()
+
+
+def block_view(block: Block, lang: str,
+               view_components: Sequence[str] | None = None) -> dict[str, Any]:
+    """A block as display text in ``lang`` (the variables of ``block.html.j2``)."""
+    tables = []
     for tab in block.tables:
         if view_components is not None:
             tab = tab.filtered("component", view_components)
-        parts.append(render_table(tab, lang))
-    return "\n".join(parts)
+        tables.append(table_view(tab, lang))
+    return {
+        "key": block.key,
+        "title": t(block.title_key, lang),
+        "intro": t(block.intro_key, lang) if block.intro_key else None,
+        "sentences": [{"text": t(k, lang, **v), "verdict": ".verdict.verdict" in k}
+                      for k, v in block.sentences],
+        "lists": [{"heading": t(h, lang), "items": [t(k, lang, **v) for k, v in items]}
+                  for h, items in block.lists],
+        "figures": [{"name": f.name, "caption": t(f.caption_key, lang),
+                     "svg": _svg_img(f.name, f.svg[lang]) if f.svg else
+                     _png_img(f.name, f.png[lang])} for f in block.figures],
+        "tables": tables,
+    }
+
+
+def _svg_img(name: str, svg: str) -> str:
+    b64 = base64.b64encode(svg.encode()).decode()
+    return f'<img alt="{_html.escape(name)}" src="data:image/svg+xml;base64,{b64}"/>'
+
+
+def _png_img(name: str, png: bytes) -> str:
+    b64 = base64.b64encode(png).decode()
+    return f'<img alt="{_html.escape(name)}" src="data:image/png;base64,{b64}"/>'
+
+
+def _render_one(block: Block, lang: str, view_components: Sequence[str] | None) -> str:
+    return _env().get_template("block.html.j2").render(**block_view(block, lang,
+                                                                   view_components))
 
 
 def render_block(block: Block, languages: Sequence[str],
                  view_components: Sequence[str] | None = None) -> str:
     """HTML of ``block`` in every language, each copy wrapped in language markers."""
-    return "\n".join(f"<!--kassaki:lang={lang}--><div lang=\"{lang}\" class=\"kblock\">"
+    return "\n".join(f"<!--kassaki:lang={lang}--><div lang=\"{lang}\" class=\"kblock\" "
+                     f"data-block=\"{_html.escape(block.key)}\">"
                      f"{_render_one(block, lang, view_components)}</div><!--/kassaki:lang={lang}-->"
                      for lang in languages)
 
@@ -128,9 +170,21 @@ def keep_language(fragment: str, lang: str) -> str:
     return _LANG_BLOCK.sub(lambda m: m.group(2) if m.group(1) == lang else "", fragment)
 
 
-def _outputs_html(nb: Mapping[str, Any], lang: str) -> str:
-    """The rich HTML outputs of an executed notebook, in order; code and streams excluded."""
-    parts: list[str] = []
+_BLOCK_DIV = re.compile(r'<div lang="\w+" class="kblock" data-block="([^"]+)">')
+
+#: Chapter order of the published report: the executive summary (first block of the
+#: summary notebook) first, the analysis chapters, the summary tables, and data quality and
+#: parameters as an appendix.
+EXECUTIVE_BLOCK = "nb5.exec"
+APPENDIX = ("01_data_quality",)
+
+
+def _outputs_html(nb: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
+    """The rich HTML outputs of an executed notebook as (block key, html), in order.
+
+    Code, streams and outputs without language markers are excluded.
+    """
+    parts: list[tuple[str, str]] = []
     for cell in nb["cells"]:
         if cell["cell_type"] != "code":
             continue  # markdown in report notebooks is for developers; the catalogue speaks
@@ -142,34 +196,52 @@ def _outputs_html(nb: Mapping[str, Any], lang: str) -> str:
                 h = data["text/html"]
                 h = "".join(h) if isinstance(h, list) else h
                 if "kassaki:lang=" in h:
-                    parts.append(keep_language(h, lang))
-            elif "image/png" in data:
-                parts.append(f'<figure><img src="data:image/png;base64,{data["image/png"]}"/></figure>')
-    return "\n".join(parts)
+                    m = _BLOCK_DIV.search(h)
+                    parts.append((m.group(1) if m else "", keep_language(h, lang)))
+    return parts
+
+
+def chapter_plan(names: Sequence[str]) -> list[tuple[str, str]]:
+    """(kind, notebook) in published order: ``executive``, chapters, ``appendix``."""
+    main = [n for n in names if n not in APPENDIX]
+    return ([("executive", "")] + [("chapter", n) for n in main]
+            + [("appendix", n) for n in names if n in APPENDIX])
 
 
 def assemble_report(notebooks: Sequence[tuple[str, Mapping[str, Any]]], lang: str, *,
                     title: str, subtitle_lines: Iterable[str], footer: str) -> str:
-    """One self-contained HTML document from the executed notebooks, in ``lang``."""
-    sections = []
-    toc = []
-    for i, (name, nb) in enumerate(notebooks, start=1):
-        body = _outputs_html(nb, lang)
+    """One self-contained HTML document from the executed notebooks, in ``lang``.
+
+    Executive summary first, then the chapters numbered 1, 2, …, then the appendix
+    (data quality, inputs and parameters) lettered A, B, …; chapters outside a partner's
+    view (no output) are left out.
+    """
+    outputs = {name: _outputs_html(nb, lang) for name, nb in notebooks}
+    executive = [h for parts in outputs.values() for k, h in parts if k == EXECUTIVE_BLOCK]
+    chapters = []
+    n_chap, n_app = 0, 0
+    for kind, name in chapter_plan([n for n, _ in notebooks]):
+        if kind == "executive":
+            body = "\n".join(executive)
+            heading = t("nb.executive", lang)
+            number, anchor = "", "executive"
+        else:
+            body = "\n".join(h for k, h in outputs[name] if k != EXECUTIVE_BLOCK)
+            heading = t(f"nb.{name}", lang)
+            if kind == "chapter":
+                n_chap += 1
+                number, anchor = f"{n_chap}.", f"s{n_chap}"
+            else:
+                n_app += 1
+                letter = chr(ord("A") + n_app - 1)
+                number, anchor = f"{t('nb.appendix', lang)} {letter}.", f"app{letter}"
         if not body.strip():
             continue  # a chapter outside this partner's view
-        anchor = f"s{i}"
-        heading = t(f"nb.{name}", lang)
-        toc.append(f'<li><a href="#{anchor}">{_html.escape(heading)}</a></li>')
-        sections.append(f'<section id="{anchor}"><h1 class="chap">{_html.escape(heading)}'
-                        f'</h1>{body}</section>')
-    sub = "".join(f"<p>{_html.escape(s)}</p>" for s in subtitle_lines)
-    return (f'<!DOCTYPE html>\n<html lang="{lang}"><head><meta charset="utf-8">'
-            f"<title>{_html.escape(title)}</title><style>{REPORT_CSS}</style></head><body>"
-            f'<header class="cover"><h1>{_html.escape(title)}</h1>{sub}</header><main>'
-            f'<nav class="toc"><strong>{_html.escape(t("report.contents", lang))}</strong>'
-            f'<ol>{"".join(toc)}</ol></nav>'
-            + "\n".join(sections)
-            + f"<footer>{_html.escape(footer)}</footer></main></body></html>\n")
+        chapters.append({"anchor": anchor, "number": number, "heading": heading, "body": body,
+                         "kind": kind})
+    return _env().get_template("document.html.j2").render(
+        lang=lang, title=title, subtitle_lines=list(subtitle_lines), css=REPORT_CSS,
+        contents_label=t("report.contents", lang), chapters=chapters, footer=footer)
 
 
 def write_report(path: Path, document: str) -> Path:

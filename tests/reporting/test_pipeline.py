@@ -73,7 +73,7 @@ def test_html_has_no_code_and_embeds_figures(report):
         for code in ("ctx.show", "S.start", "import ", "report_params", "jp-InputArea",
                      "<pre", "In&nbsp;[", "Traceback"):
             assert code not in html, code
-        assert html.count("data:image/png;base64,") >= 4
+        assert html.count("data:image/svg+xml;base64,") >= 5  # vector figures
         assert "kassaki:lang=" not in html  # the other language was removed
         assert "{" not in re.sub(r"<style>.*?</style>", "", html, flags=re.S)  # no raw placeholder
 
@@ -88,6 +88,50 @@ def test_both_languages_rendered_from_one_run(report):
     p0 = 100 * keys["p0"]["value"]
     assert f"{p0:.1f}".replace(".", ",") + "%" in h["id"]
     assert f"{p0:.1f}%" in h["en"]
+
+
+def test_executive_summary_first_appendix_last_toc_numbered_once(report):
+    """Issue 14: the verdict and key numbers open the report; data quality and parameters
+    close it; the table of contents numbers each chapter once ("1. 1. Data quality" was)."""
+    cat = catalogue()
+    for lang, path in report["paths"].html.items():
+        html = path.read_text()
+        sections = re.findall(r'<section id="([^"]+)" class="(\w+)"><h1 class="chap">([^<]*)</h1>',
+                              html)
+        assert [s[1] for s in sections][0] == "executive"
+        assert [s[1] for s in sections][-1] == "appendix"
+        assert [s[0] for s in sections[1:-1]] == [f"s{i}" for i in range(1, len(sections) - 1)]
+        headings = [s[2] for s in sections]
+        assert headings[0].strip() == cat["nb.executive"][lang]
+        assert headings[1] == f"1. {cat['nb.02_poverty'][lang]}"
+        assert headings[-1] == f"{cat['nb.appendix'][lang]} A. {cat['nb.01_data_quality'][lang]}"
+        assert not re.search(r"\d\. \d\.", html)
+        toc = re.search(r'<nav class="toc">.*?</nav>', html, flags=re.S).group(0)
+        assert "<ol>" not in toc  # numbers come from the headings only
+        exec_html = html[html.index('id="executive"'):html.index('id="s1"')]
+        assert 'class="verdict"' in exec_html  # the verdict in plain words, with its CI
+        assert exec_html.count("<tr>") - 1 >= 4  # 4-6 key numbers (header row excluded)
+        assert exec_html.count("data:image/svg+xml;base64,") == 1  # one chart
+        assert cat["nb5.exec.supports"][lang] in exec_html
+        assert cat["nb5.exec.not_supports"][lang] in exec_html
+        # parameters and input hashes only in the appendix
+        app_html = html[html.index('id="appA"'):]
+        assert cat["nb1.params.title"][lang] in app_html
+        assert cat["nb1.params.title"][lang] not in html[:html.index('id="appA"')]
+    exec_csv = (report["paths"].folder / "tables" / "executive_summary.csv").read_text()
+    assert "villages_reached" in exec_csv and "reduction" in exec_csv
+
+
+def test_microcredit_equal_to_programme_is_explained(report):
+    """Microcredit reached every programme village at the start: its ATT equals the whole
+    programme's, and the report says why."""
+    rows = list(csv.DictReader(open(report["paths"].folder / "tables" / "impact_att.csv")))
+    att = {(r["component"], r["outcome"]): r["estimate"] for r in rows if r["method"] == "cs_did"}
+    assert att["credit", "poor"] == att["all", "poor"]
+    cat = catalogue()
+    for lang, path in report["paths"].html.items():
+        note = cat["nb4.components.same_as_programme"][lang].split("{components}")[0]
+        assert note in path.read_text()
 
 
 def test_every_section_shows_real_results(report):

@@ -44,7 +44,7 @@ def test_every_block_is_produced_on_the_demo_world(ctx):
                 for tab in b.tables:
                     assert len(tab.data) > 0, (fn.__name__, tab.name)
             n += 1
-    assert n == 15
+    assert n == 16
 
 
 def test_notebooks_call_exactly_the_blocks():

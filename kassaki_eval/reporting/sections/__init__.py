@@ -31,14 +31,14 @@ from .data_quality import (
 )
 from .impact import impact_estimates, impact_verdict
 from .poverty import poverty_change, poverty_headline, poverty_profile
-from .summary import demo_truth, key_results, year_over_year
+from .summary import demo_truth, executive_summary, key_results, year_over_year
 from .targeting import targeting_pmt, targeting_registry
 
 __all__ = [
     "start", "parameters", "inputs_summary", "survey_sample", "registry_overview",
     "participation_overview", "poverty_headline", "poverty_profile", "poverty_change",
     "targeting_registry", "targeting_pmt", "impact_estimates", "impact_verdict",
-    "key_results", "year_over_year", "demo_truth", "BLOCKS",
+    "executive_summary", "key_results", "year_over_year", "demo_truth", "BLOCKS",
 ]
 
 #: Every block of the report, per notebook, in the order the notebooks show them.
@@ -48,5 +48,5 @@ BLOCKS: dict[str, tuple] = {
     "02_poverty": (poverty_headline, poverty_profile, poverty_change),
     "03_targeting": (targeting_registry, targeting_pmt),
     "04_impact": (impact_estimates, impact_verdict),
-    "05_summary": (key_results, year_over_year, demo_truth),
+    "05_summary": (executive_summary, key_results, year_over_year, demo_truth),
 }

@@ -28,7 +28,8 @@ from ._common import record_number
 
 __all__ = [
     "start", "IMPACT_OUTCOMES", "impact_panel", "impact_fits", "impact_att_table",
-    "event_study_table", "verdict_result", "verdict_table", "impact_estimates", "impact_verdict",
+    "same_as_programme", "event_study_table", "verdict_result", "verdict_table",
+    "impact_estimates", "impact_verdict",
 ]
 
 IMPACT_OUTCOMES: tuple[str, ...] = ("poor", "log_consumption_pc", "employed", "business")
@@ -113,6 +114,21 @@ def impact_att_table(ctx: Context) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def same_as_programme(ctx: Context) -> list[str]:
+    """Components whose villages and start years are exactly the programme's.
+
+    Their estimate is the whole programme's by construction (microcredit in the demo world
+    reached every programme village from the start), which a reader would take for an error.
+    """
+    vp = impact_panel(ctx)
+    out = []
+    for comp in ctx.view.components:
+        col = f"first_{comp}"
+        if col in vp.columns and (vp[col] > 0).any() and (vp[col] == vp["cohort"]).all():
+            out.append(comp)
+    return out
+
+
 def event_study_table(ctx: Context) -> pd.DataFrame | None:
     """C&S dynamic aggregation of the headcount (``e``, estimate, CI), from the one fit."""
     res = impact_fits(ctx).get(("all", "poor", "cs_did"))
@@ -169,6 +185,9 @@ def impact_estimates(ctx: Context) -> Block:
     tw = tab[poor_all & (tab["method"] == "twfe")]
     if len(tw):
         record_number(b, "att_poor_twfe", float(tw.iloc[0]["estimate"]), "pp")
+    for comp in same_as_programme(ctx):
+        b.sentences.append(("nb4.components.same_as_programme",
+                            {"components": f"val.component.{comp}"}))
     dyn = event_study_table(ctx)
     if dyn is not None:
 

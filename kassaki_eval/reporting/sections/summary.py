@@ -1,21 +1,196 @@
-"""Notebook 5, annual summary: key numbers, the comparison with last year, the demo's truth.
+"""Notebook 5, annual summary: the executive summary, key numbers, last year, the truth.
 
-Display (blocks): :func:`key_results`, :func:`year_over_year`, :func:`demo_truth`; data:
-:func:`current_manifest`.
+Data: :func:`executive_numbers_table`, :func:`current_manifest`. Display (blocks):
+:func:`executive_summary` (shown first in the published report), :func:`key_results`,
+:func:`year_over_year`, :func:`demo_truth`.
 """
 from __future__ import annotations
 
 import json
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from ..blocks import Block, Table
+from ..blocks import Block, Table, render_figure
 from ..context import Context, start
+from ..i18n import t
 from ..manifest import diff_manifests, git_commit, load_manifest, package_versions
 from ._common import numbers_table
 
-__all__ = ["start", "key_results", "year_over_year", "current_manifest", "demo_truth"]
+__all__ = ["start", "executive_numbers_table", "executive_summary", "key_results",
+           "year_over_year", "current_manifest", "demo_truth"]
+
+
+# -- executive summary ----------------------------------------------------------------------
+def _saved_numbers(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {n: v.get("value") for m in blocks for n, v in m.get("numbers", {}).items()}
+
+
+def _saved_table(blocks: list[dict[str, Any]], name: str) -> pd.DataFrame | None:
+    for m in blocks:
+        if name in m.get("tables_data", {}):
+            return m["tables_data"][name]
+    return None
+
+
+def _previous_numbers(ctx: Context) -> dict[str, Any]:
+    prev = ctx.params.previous
+    if prev is None or not (prev / "key_results.json").is_file():
+        return {}
+    keys = json.loads((prev / "key_results.json").read_text())
+    return {n: v.get("value") for n, v in keys.items()}
+
+
+def executive_numbers_table(ctx: Context, blocks: list[dict[str, Any]]) -> pd.DataFrame:
+    """The summary's key numbers: this year, its CI where there is one, last year, the arrow.
+
+    Last year's value comes from the previous survey wave (P0), the roll-out and participation
+    records up to last year (villages and households reached), or last year's report when
+    ``previous`` is given (the other numbers); without one the arrow is "–".
+    """
+    num = _saved_numbers(blocks)
+    prev = _previous_numbers(ctx)
+    y = ctx.params.year
+    rows: list[dict[str, Any]] = []
+
+    def add(name: str, cur: Any, lo: Any, hi: Any, last: Any, kind: str) -> None:
+        if cur is None:
+            return
+        trend = "–"
+        if last is not None and np.isfinite(last):
+            trend = "▲" if cur > last else "▼" if cur < last else "="
+        rows.append({"indicator": name, "current": cur, "conf_low": lo, "conf_high": hi,
+                     "previous": last, "trend": trend, "_fmt": kind})
+
+    district = _saved_table(blocks, "poverty_district")
+    p0_last = None
+    if district is not None and (district["year"] == y - 1).any():
+        p0_last = float(district.loc[district["year"] == y - 1, "p0"].iloc[0])
+    add("p0", num.get("p0"), num.get("p0_ci_low"), num.get("p0_ci_high"),
+        p0_last if p0_last is not None else prev.get("p0"), "pct")
+    add("p0_extreme", num.get("p0_extreme"), None, None, prev.get("p0_extreme"), "pct")
+    ch = num.get("attributable_change")
+    if ch is not None:
+        lo, hi = num.get("attributable_change_ci_high"), num.get("attributable_change_ci_low")
+        last = prev.get("attributable_change")
+        add("reduction", -ch, None if lo is None else -lo, None if hi is None else -hi,
+            None if last is None else -last, "pp")
+    add("prob_goal_met", num.get("prob_goal_met"), None, None, prev.get("prob_goal_met"), "pct")
+    ro = ctx.rollout
+    if "cohort" in ro.columns:
+        coh = ro.drop_duplicates("village_code")["cohort"]
+        add("villages_reached", int((coh > 0).sum()), None, None,
+            int(((coh > 0) & (coh <= y - 1)).sum()), "int")
+    p = ctx.participation
+    if len(p):
+        started = pd.to_datetime(p["start_date"]).dt.year
+        hh = p.dropna(subset=["family_id"])
+        add("households_reached", int(hh["family_id"].nunique()), None, None,
+            int(hh.loc[started.loc[hh.index] <= y - 1, "family_id"].nunique()), "int")
+    return pd.DataFrame(rows, columns=["indicator", "current", "conf_low", "conf_high",
+                                       "previous", "trend", "_fmt"])
+
+
+def executive_summary(ctx: Context) -> Block:
+    """One page for decision makers, from the saved results of notebooks 1-4.
+
+    The verdict in plain words with its uncertainty, the key numbers against last year, one
+    chart, and what the evidence does and does not support.
+    """
+    b = Block(key="nb5.exec", section="summary", title_key="nb5.exec.title")
+    blocks = ctx.saved_blocks()
+    if not blocks:
+        b.sentences.append(("nb5.exec.none", {}))
+        return b
+    verdict = next((m for m in blocks if m["key"] == "nb4.verdict"), None)
+    if verdict is not None:
+        for key, values in verdict["sentences"]:
+            if key.startswith("nb4.verdict.verdict"):
+                b.sentences.append((key, values))
+    tab = executive_numbers_table(ctx, blocks)
+    b.tables.append(Table.build(
+        "executive_summary", tab, title_key="nb5.exec.table", k=ctx.k, count_col=None,
+        formats={"current": "@_fmt", "conf_low": "@_fmt", "conf_high": "@_fmt",
+                 "previous": "@_fmt", "trend": "text"},
+        translate=("indicator",), note_key="nb5.exec.note"))
+    num = _saved_numbers(blocks)
+    supports: list[tuple[str, dict[str, Any]]] = []
+    not_supports: list[tuple[str, dict[str, Any]]] = []
+    reach = tab.set_index("indicator")["current"]
+    if {"villages_reached", "households_reached"} <= set(reach.index):
+        supports.append(("nb5.exec.reach", {"year": ctx.params.year,
+                                            "villages": reach["villages_reached"],
+                                            "households": reach["households_reached"]}))
+    change = _saved_table(blocks, "poverty_change")
+    district = _saved_table(blocks, "poverty_district")
+    y = ctx.params.year
+    if change is not None and district is not None and (district["year"] == y - 1).any():
+        tot = change[change["group"] == "total"].iloc[0]
+        vals = {"p0_prev": float(district.loc[district["year"] == y - 1, "p0"].iloc[0]),
+                "p0": num.get("p0"), "y0": y - 1, "y1": y,
+                "lo": float(tot["conf_low"]), "hi": float(tot["conf_high"])}
+        if vals["hi"] < 0:
+            supports.append(("nb5.exec.p0_fell", vals))
+        elif vals["lo"] > 0:
+            supports.append(("nb5.exec.p0_rose", vals))
+        else:
+            not_supports.append(("nb5.exec.p0_flat", vals))
+    att = _saved_table(blocks, "impact_att")
+    if att is not None:
+        main = att[(att["component"] == "all") & (att["outcome"] == "poor")
+                   & (att["method"] == "cs_did")]
+        if len(main):
+            r = main.iloc[0]
+            vals = {"lo": float(r["conf_low"]), "hi": float(r["conf_high"])}
+            (supports if vals["hi"] < 0 else not_supports).append(
+                ("nb5.exec.effect_sure" if vals["hi"] < 0 else "nb5.exec.effect_unsure", vals))
+    ch = num.get("attributable_change")
+    if ch is not None:
+        goal = ctx.params.goal_pp / 100
+        rlo, rhi = -num["attributable_change_ci_high"], -num["attributable_change_ci_low"]
+        if rlo > goal:
+            supports.append(("nb5.exec.goal_met", {}))
+        elif rhi < goal:
+            not_supports.append(("nb5.exec.goal_not_met", {}))
+        else:
+            not_supports.append(("nb5.exec.goal_open", {}))
+    est = next((m for m in blocks if m["key"] == "nb4.estimates"), None)
+    same = "nb4.components.same_as_programme"
+    if est is not None and any(k == same for k, _ in est["sentences"]):
+        not_supports.append(("nb5.exec.components", {}))
+    not_supports.append(("nb5.exec.spillover", {}))
+    b.lists.append(("nb5.exec.supports", supports))
+    b.lists.append(("nb5.exec.not_supports", not_supports))
+    if ch is not None:
+        red = -ch
+        lo, hi = -num["attributable_change_ci_high"], -num["attributable_change_ci_low"]
+        goal_pp = ctx.params.goal_pp
+        level = round(100 * (1 - ctx.params.alpha))
+
+        def draw(lang: str):
+            import matplotlib.pyplot as plt
+            fig, ax = plt.subplots(figsize=(6.5, 1.9))
+            ax.axvline(0, color="#9aa5b1", lw=1)
+            ax.axvline(goal_pp, color="#c98a00", lw=2, ls="--",
+                       label=t("fig.exec.goal", lang))
+            ax.errorbar([100 * red], [0], xerr=[[100 * (red - lo)], [100 * (hi - red)]],
+                        fmt="o", color="#14365d", capsize=6, ms=9,
+                        label=t("fig.exec.estimate", lang, level=level))
+            ax.set_yticks([])
+            ax.set_ylim(-1, 1)
+            ax.set_xlabel(t("fig.exec.x", lang))
+            ax.legend(loc="upper left", fontsize=8, frameon=False, ncol=2)
+            ax.grid(axis="x", alpha=0.3)
+            fig.tight_layout()
+            return fig
+
+        b.figures.append(render_figure("executive_reduction", "fig.exec.caption", ctx.languages,
+                                       draw))
+    return b
+
+
+# -- key results, last year, truth ----------------------------------------------------------
 
 
 def key_results(ctx: Context) -> Block:
