@@ -171,6 +171,7 @@ def save_block(block: Block, results_dir: Path, notebook: str, order: int = 0) -
             (d / f"{fig.name}.{lang}.svg").write_text(svg, encoding="utf-8")
     meta = {
         "key": block.key, "section": block.section, "title_key": block.title_key,
+        "intro_key": block.intro_key,
         "notebook": notebook, "order": order,
         "numbers": _jsonable(block.numbers),
         "sentences": [[k, _jsonable(v)] for k, v in block.sentences],

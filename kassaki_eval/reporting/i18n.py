@@ -21,9 +21,12 @@ from __future__ import annotations
 import math
 import string
 import tomllib
+from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Mapping
+
+from babel.numbers import format_decimal
 
 from ..exceptions import ReportError
 
@@ -65,25 +68,21 @@ def has(key: str) -> bool:
     return key in catalogue()
 
 
-def _group(int_part: str, sep: str) -> str:
-    neg = int_part.startswith("-")
-    digits = int_part[1:] if neg else int_part
-    groups: list[str] = []
-    while len(digits) > 3:
-        groups.insert(0, digits[-3:])
-        digits = digits[:-3]
-    groups.insert(0, digits)
-    return ("-" if neg else "") + sep.join(groups)
+_BABEL_LOCALE = {"id": "id_ID", "en": "en_US"}
 
 
 def _number(x: float, decimals: int, lang: str, thousands: bool = True) -> str:
-    s = f"{x:.{decimals}f}"
-    if s.startswith("-") and float(s) == 0:
-        s = s[1:]  # no "-0.0"
-    int_part, _, frac = s.partition(".")
-    tsep, dsep = (".", ",") if lang == "id" else (",", ".")
-    int_part = _group(int_part, tsep) if thousands else int_part
-    return int_part + (dsep + frac if frac else "")
+    """``x`` with ``decimals`` decimals in the locale of ``lang`` (Babel/CLDR symbols).
+
+    id: 1.234,5 ; en: 1,234.5. The exact binary value is rounded half-to-even, as Python's
+    own formatting does, so the digits do not depend on the language.
+    """
+    d = Decimal(x).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+    if d == 0:
+        d = abs(d)  # no "-0.0"
+    pattern = ("#,##0" if thousands else "0") + ("." + "0" * decimals if decimals else "")
+    return format_decimal(d, format=pattern, locale=_BABEL_LOCALE[lang],
+                          decimal_quantization=True, group_separator=thousands)
 
 
 def fmt(value: Any, kind: str, lang: str) -> str:

@@ -575,6 +575,7 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
     executed = [(n, json.loads((tmp / "notebooks" / f"{n}.ipynb").read_text()))
                 for n in NOTEBOOKS]
     html_paths, xlsx_paths, sheets = {}, {}, {}
+    titles = {}
     for lang in p.languages:
         view_txt = t(f"val.partner.{view.partner}", lang) if view.partner else \
             t("report.view_full", lang)
@@ -586,6 +587,8 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
         doc = assemble_report(executed, lang, title=t("report.title", lang),
                               subtitle_lines=subtitle,
                               footer=t("report.footer", lang, version=__version__))
+        titles[lang] = (t("report.title", lang), subtitle,
+                        t("report.footer", lang, version=__version__))
         html_paths[lang] = tmp / f"report_{p.year}_{lang}.html"
         html_paths[lang].write_text(redact_paths(doc, secret_paths), encoding="utf-8")
         readme = [(t("xlsx.run_id", lang), run_id), (t("xlsx.year", lang), str(p.year)),
@@ -594,6 +597,11 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
                   (t("xlsx.manifest", lang), "manifest.json")]
         xlsx_paths[lang] = tmp / f"tables_{p.year}_{lang}.xlsx"
         sheets[lang] = write_workbook(xlsx_paths[lang], tables, lang, readme=readme)
+    from .documents import write_documents  # docx (+ PDF with LibreOffice), same blocks
+    doc_paths = write_documents(blocks, work / RESULTS, tmp, year=p.year,
+                                languages=p.languages, titles=titles, shows=view.shows,
+                                components=view.components,
+                                redact=lambda s: redact_paths(s, secret_paths))
     keys = _key_results(blocks)
     (tmp / "key_results.json").write_text(
         redact_paths(json.dumps(keys, indent=1), secret_paths) + "\n")
@@ -617,7 +625,8 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
                    "count_col": tab.count_col, "title_key": tab.title_key,
                    "sha256": sha256_file(csvs[tab.name])} for tab in tables]
     outputs = {str(f.relative_to(tmp)): sha256_file(f) for f in
-               [*html_paths.values(), *xlsx_paths.values(), tmp / "key_results.json",
+               [*html_paths.values(), *xlsx_paths.values(), *doc_paths,
+                tmp / "key_results.json",
                 *csvs.values(), *sorted((tmp / "notebooks").glob("*.ipynb"))]}
     timings["total"] = time.perf_counter() - t_start
     manifest = build_manifest(

@@ -122,6 +122,23 @@ def test_executive_summary_first_appendix_last_toc_numbered_once(report):
     assert "villages_reached" in exec_csv and "reduction" in exec_csv
 
 
+def test_docx_and_pdf_published_and_in_manifest(report):
+    """Issue 14: an editable docx per language (and PDF when LibreOffice is installed), listed
+    with their hashes in the manifest."""
+    import shutil as _shutil
+
+    import docx
+    folder = report["paths"].folder
+    m = load_manifest(folder)
+    for lang in ("id", "en"):
+        d = folder / f"report_2025_{lang}.docx"
+        assert f"report_2025_{lang}.docx" in m["outputs"]
+        text = "\n".join(p.text for p in docx.Document(str(d)).paragraphs)
+        assert catalogue()["nb.executive"][lang] in text
+        if _shutil.which("soffice"):
+            assert f"report_2025_{lang}.pdf" in m["outputs"]
+
+
 def test_microcredit_equal_to_programme_is_explained(report):
     """Microcredit reached every programme village at the start: its ATT equals the whole
     programme's, and the report says why."""

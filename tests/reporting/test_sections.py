@@ -134,3 +134,61 @@ def test_impact_fits_are_made_once(ctx, monkeypatch):
     n_comp = sum(1 for c in ctx.view.components if (vp[f"first_{c}"] > 0).any())
     assert calls.count("poor") == 1 + n_comp
     assert len(calls) == len(impact.IMPACT_OUTCOMES) + 2 * n_comp
+
+
+def test_docx_and_pdf_from_the_saved_blocks(ctx, tmp_path):
+    """Issue 14: an editable docx per language from the same blocks as the HTML; PDF via
+    LibreOffice when installed (the text, with the verdict, is extractable)."""
+    import shutil as _shutil
+
+    import docx
+
+    from kassaki_eval.reporting.blocks import load_blocks, save_block
+    from kassaki_eval.reporting.documents import docx_to_pdf, soffice_path, write_docx
+    from kassaki_eval.reporting.i18n import t
+
+    results = tmp_path / "results"
+    order = 0
+    for nb, fns in sections.BLOCKS.items():
+        if nb == "05_summary":
+            continue
+        for fn in fns:
+            order += 1
+            save_block(fn(ctx), results, nb, order=order)
+    ctx.run_dir = tmp_path / "run"  # the summary reads the saved blocks from here
+    (ctx.run_dir / "_work").mkdir(parents=True)
+    (ctx.run_dir / "_work" / "results").symlink_to(results)
+    try:
+        for fn in sections.BLOCKS["05_summary"]:
+            order += 1
+            save_block(fn(ctx), results, "05_summary", order=order)
+    finally:
+        ctx.run_dir = None
+    blocks = load_blocks(results)
+    verdict = next(m for m in blocks if m["key"] == "nb4.verdict")
+    vkey, vvals = next((k, v) for k, v in verdict["sentences"] if ".verdict.verdict" in k)
+    for lang in ("id", "en"):
+        path = write_docx(blocks, results, tmp_path / f"r_{lang}.docx", lang, title="T",
+                          subtitle_lines=["S"], footer="F")
+        d = docx.Document(str(path))
+        text = "\n".join(p.text for p in d.paragraphs)
+        sentence = t(vkey, lang, **vvals)
+        assert sentence in text
+        # executive summary first, appendix last, numbered once
+        heads = [p.text for p in d.paragraphs if p.style.name == "Heading 1"]
+        assert heads[0] == t("nb.executive", lang)
+        assert heads[1].startswith("1. ") and heads[-1].startswith(t("nb.appendix", lang) + " A.")
+        n_tables = sum(len(m["tables"]) for m in blocks)
+        assert len(d.tables) == n_tables
+        assert len(d.inline_shapes) == sum(len(m["figures"]) for m in blocks)
+        # the same display text as the HTML: locale number formats
+        p0 = next(v["value"] for m in blocks for k, v in m["numbers"].items() if k == "p0")
+        shown = f"{100 * p0:.1f}%"
+        assert (shown.replace(".", ",") if lang == "id" else shown) in "\n".join(
+            c.text for tb in d.tables for r in tb.rows for c in r.cells)
+        if soffice_path() is None or _shutil.which("pdftotext") is None:
+            continue
+        pdf = docx_to_pdf(path)
+        out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
+                             text=True, check=True).stdout
+        assert " ".join(sentence.split()[:8]) in " ".join(out.split())

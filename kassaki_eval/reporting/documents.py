@@ -1,0 +1,241 @@
+"""Word (.docx) and PDF versions of the report, from the same saved blocks as the HTML.
+
+District offices circulate Word and PDF and edit them before signing. :func:`write_docx`
+builds an editable document per language with python-docx from the blocks the notebooks saved
+(tables as Word tables with the same display text as the HTML: :func:`.html.table_view`;
+figures as the 200-dpi PNGs; sentences and lists from the catalogue), in the HTML's chapter
+order (executive summary, chapters, appendix). :func:`docx_to_pdf` converts it with
+LibreOffice headless when ``soffice`` is installed; without it, PDF is skipped with a
+:class:`~kassaki_eval.exceptions.KassakiWarning` naming the fix (the docx is always written).
+
+Example
+-------
+>>> from kassaki_eval.reporting.documents import write_documents  # doctest: +SKIP
+>>> write_documents(blocks, results_dir, out_dir, languages=("id", "en"), ...)  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from docx import Document
+from docx.enum.section import WD_ORIENT
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm, Pt, RGBColor
+
+from ..exceptions import KassakiWarning, ReportError
+from .blocks import Table
+from .html import EXECUTIVE_BLOCK, chapter_plan, table_view
+from .i18n import t
+
+__all__ = ["write_docx", "docx_to_pdf", "write_documents", "soffice_path"]
+
+_NAVY = RGBColor(0x14, 0x36, 0x5D)
+
+
+def soffice_path() -> str | None:
+    """LibreOffice's ``soffice`` executable, or None when it is not installed."""
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def _table(meta: Mapping[str, Any], data: Any) -> Table:
+    return Table(name=meta["name"], data=data, formats=meta["formats"],
+                 title_key=meta["title_key"], note_key=meta["note_key"],
+                 translate=tuple(meta["translate"]), n_suppressed=meta["n_suppressed"],
+                 count_col=meta["count_col"])
+
+
+def _add_table(doc: Any, view: Mapping[str, Any], rd: Callable[[str], str]) -> None:
+    doc.add_heading(rd(view["title"]), level=3)
+    n_cols = len(view["header"])
+    tab = doc.add_table(rows=1, cols=n_cols)
+    tab.style = "Table Grid"
+    tab.alignment = WD_TABLE_ALIGNMENT.LEFT
+    small = Pt(8) if n_cols > 7 else Pt(9)
+    for i, h in enumerate(view["header"]):
+        cell = tab.rows[0].cells[i]
+        cell.text = ""
+        run = cell.paragraphs[0].add_run(rd(h))
+        run.bold = True
+        run.font.size = small
+    for row in view["rows"]:
+        cells = tab.add_row().cells
+        for i, c in enumerate(row["cells"]):
+            p = cells[i].paragraphs[0]
+            run = p.add_run(rd(c["text"]))
+            run.font.size = small
+            run.italic = bool(row["suppressed"])
+            if c["num"]:
+                p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    if view["notes"]:
+        p = doc.add_paragraph()
+        r = p.add_run(rd(view["notes"]))
+        r.italic = True
+        r.font.size = Pt(8)
+
+
+def _add_block(doc: Any, m: Mapping[str, Any], results_dir: Path, lang: str,
+               components: Sequence[str] | None, rd: Callable[[str], str]) -> None:
+    doc.add_heading(t(m["title_key"], lang), level=2)
+    if m.get("intro_key"):
+        doc.add_paragraph(t(m["intro_key"], lang))
+    for key, values in m.get("sentences", []):
+        p = doc.add_paragraph()
+        run = p.add_run(rd(t(key, lang, **values)))
+        if ".verdict.verdict" in key:
+            run.bold = True
+            run.font.color.rgb = _NAVY
+    for heading, items in m.get("lists", []):
+        doc.add_heading(t(heading, lang), level=3)
+        for key, values in items:
+            doc.add_paragraph(rd(t(key, lang, **values)), style="List Bullet")
+    for f in m.get("figures", []):
+        png = results_dir / m["notebook"] / f"{f['name']}.{lang}.png"
+        if png.is_file():
+            doc.add_picture(str(png), width=Cm(15))
+            cap = doc.add_paragraph()
+            r = cap.add_run(t(f["caption_key"], lang))
+            r.italic = True
+            r.font.size = Pt(8)
+    for meta in m.get("tables", []):
+        tab = _table(meta, m["tables_data"][meta["name"]])
+        if components is not None:
+            tab = tab.filtered("component", components)
+        _add_table(doc, table_view(tab, lang), rd)
+
+
+def write_docx(blocks: Sequence[Mapping[str, Any]], results_dir: Path, path: Path, lang: str,
+               *, title: str, subtitle_lines: Iterable[str], footer: str,
+               shows: Any = None, components: Sequence[str] | None = None,
+               redact: Callable[[str], str] | None = None) -> Path:
+    """Write the report in ``lang`` as an editable Word document; return ``path``.
+
+    Parameters
+    ----------
+    blocks : sequence of mapping
+        The saved blocks (:func:`~kassaki_eval.reporting.blocks.load_blocks`).
+    results_dir : Path
+        Where the blocks were saved (their figures' PNGs are read from there).
+    path : Path
+        The .docx to write.
+    lang : {"id", "en"}
+        Language.
+    title, subtitle_lines, footer : str
+        As in :func:`~kassaki_eval.reporting.html.assemble_report`.
+    shows : callable, optional
+        ``shows(section) -> bool`` of a partner view (default: every section).
+    components : sequence of str, optional
+        Programme components of a partner view (rows of other components are dropped).
+    redact : callable, optional
+        Applied to every text taken from the data (the runner removes private paths).
+
+    Returns
+    -------
+    Path
+    """
+    rd = redact or (lambda x: x)
+    doc = Document()
+    sec = doc.sections[0]
+    sec.orientation = WD_ORIENT.PORTRAIT
+    sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)     # A4
+    for side in ("left_margin", "right_margin"):
+        setattr(sec, side, Cm(2.0))
+    sec.top_margin = sec.bottom_margin = Cm(1.8)
+    doc.styles["Normal"].font.name = "DejaVu Sans"
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.core_properties.title = title
+    doc.core_properties.language = lang
+    doc.add_heading(title, level=0)
+    for s in subtitle_lines:
+        doc.add_paragraph(rd(s))
+    visible = [m for m in blocks
+               if m["section"] == "meta" or shows is None or shows(m["section"])]
+    notebooks = list(dict.fromkeys(m["notebook"] for m in blocks))
+    plan = []
+    n_chap = n_app = 0
+    for kind, name in chapter_plan(notebooks):
+        if kind == "executive":
+            body = [m for m in visible if m["key"] == EXECUTIVE_BLOCK]
+            heading = t("nb.executive", lang)
+        else:
+            body = [m for m in visible if m["notebook"] == name and m["key"] != EXECUTIVE_BLOCK]
+            if kind == "chapter":
+                n_chap += 1
+                heading = f"{n_chap}. {t(f'nb.{name}', lang)}"
+            else:
+                n_app += 1
+                heading = (f"{t('nb.appendix', lang)} {chr(ord('A') + n_app - 1)}. "
+                           f"{t(f'nb.{name}', lang)}")
+        if body:
+            plan.append((heading, body))
+    doc.add_heading(t("report.contents", lang), level=2)
+    for heading, _ in plan:
+        doc.add_paragraph(heading)
+    for heading, body in plan:
+        doc.add_page_break()
+        doc.add_heading(heading, level=1)
+        for m in body:
+            _add_block(doc, m, results_dir, lang, components, rd)
+    p = doc.add_paragraph()
+    r = p.add_run(footer)
+    r.font.size = Pt(8)
+    path = Path(path)
+    doc.save(str(path))
+    return path
+
+
+def docx_to_pdf(docx: Path, *, timeout: int = 180) -> Path | None:
+    """Convert ``docx`` to PDF next to it with LibreOffice headless; None without LibreOffice.
+
+    Without ``soffice`` a :class:`KassakiWarning` says so and how to get PDF; a conversion
+    that fails raises :class:`ReportError` with LibreOffice's message.
+    """
+    exe = soffice_path()
+    docx = Path(docx)
+    if exe is None:
+        warnings.warn("PDF not written: LibreOffice ('soffice') is not installed. The .docx "
+                      "is complete; fix: install LibreOffice Writer (e.g. apt-get install "
+                      "libreoffice-writer) and run the report again, or print the .docx to "
+                      "PDF.", KassakiWarning, stacklevel=2)
+        return None
+    with tempfile.TemporaryDirectory(prefix="kassaki-soffice-") as profile:
+        # a private LibreOffice profile: two conversions at once must not share one
+        cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless",
+               "--convert-to", "pdf", "--outdir", str(docx.parent), str(docx)]
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    pdf = docx.with_suffix(".pdf")
+    if out.returncode != 0 or not pdf.is_file():
+        raise ReportError(f"LibreOffice could not convert {docx.name} to PDF (exit "
+                          f"{out.returncode}): {(out.stderr or out.stdout).strip()[:300]}")
+    return pdf
+
+
+def write_documents(blocks: Sequence[Mapping[str, Any]], results_dir: Path, out_dir: Path,
+                    *, year: int, languages: Sequence[str],
+                    titles: Mapping[str, tuple[str, list[str], str]],
+                    shows: Any = None, components: Sequence[str] | None = None,
+                    redact: Callable[[str], str] | None = None,
+                    pdf: bool = True) -> list[Path]:
+    """Write ``report_<year>_<lang>.docx`` (and ``.pdf`` when possible) per language.
+
+    ``titles`` maps language to ``(title, subtitle_lines, footer)``. Returns the files written.
+    """
+    written: list[Path] = []
+    for lang in languages:
+        title, subtitle, footer = titles[lang]
+        d = write_docx(blocks, results_dir, Path(out_dir) / f"report_{year}_{lang}.docx", lang,
+                       title=title, subtitle_lines=subtitle, footer=footer, shows=shows,
+                       components=components, redact=redact)
+        written.append(d)
+        if pdf:
+            p = docx_to_pdf(d)
+            if p is not None:
+                written.append(p)
+    return written
+
