@@ -6,4 +6,6 @@ from ._version import __version__
 from .exceptions import KassakiError, KassakiWarning
 from .results import EstimateResult, Provenance, compare
 
-__all__ = ["__version__", "KassakiError", "KassakiWarning", "EstimateResult", "Provenance", "compare"]
+__all__ = [
+    "__version__", "KassakiError", "KassakiWarning", "EstimateResult", "Provenance", "compare",
+]

@@ -1,11 +1,12 @@
 """kassaki-eval: poverty targeting and impact evaluation for KASSAKI.
 
-Each capability module defines ``register(subparsers)``; see ``_load_registrars``."""
+Each capability module defines ``register(subparsers)``; see ``_load_registrars``.
+"""
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from . import __version__
 from .exceptions import KassakiError
@@ -17,8 +18,7 @@ _REGISTRARS: list[Callable[[argparse._SubParsersAction], None]] = []
 
 def _load_registrars() -> None:
     from . import diagnosis
-    from .data import cli as data_cli
-    from .data import map_cli
+    from .data import cli as data_cli, map_cli
     from .reporting import cli as reporting_cli
     from .synthetic import cli as synthetic_cli
     _REGISTRARS.clear()  # build_parser may run more than once per process (tests, notebooks)
@@ -27,6 +27,7 @@ def _load_registrars() -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """Build the ``kassaki-eval`` parser with every capability's subcommands."""
     p = argparse.ArgumentParser(prog="kassaki-eval", description=__doc__)
     p.add_argument("--version", action="version", version=f"kassaki-eval {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code (2 on a kassaki-eval error)."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

@@ -9,12 +9,15 @@ pseudonymous ids or row numbers may be quoted as examples (see :func:`format_exa
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 __all__ = [
     "KassakiError", "Problem", "SchemaError", "DataFileError", "DesignError",
-    "IdentificationError", "ParameterError", "NotFittedError", "ConfigError",
+    "IdentificationError", "ParameterError",
+    "NotFittedError",  # noqa: F822 - built on first use by the module __getattr__
+    "ConfigError",
     "ReportError", "ReportExistsError", "OptionalDependencyError",
     "KassakiWarning", "DataWarning", "DesignWarning", "EstimationWarning",
     "format_examples", "check_option", "require", "MAX_EXAMPLE_CHARS",
@@ -49,6 +52,7 @@ class Problem:
     fix: str = ""
 
     def message(self) -> str:
+        """The problem as one line: table, column, rule, count, examples and fix."""
         ex = f" (e.g. {format_examples(self.examples)})" if self.examples else ""
         plural = "row" if self.count == 1 else "rows"
         msg = f"{self.table}: column '{self.column}' {self.rule}: {self.count} {plural}{ex}."
@@ -85,8 +89,10 @@ class IdentificationError(KassakiError, ValueError):
 
 
 class ParameterError(KassakiError, ValueError):
-    """A bad argument. Message template (scikit-learn's):
-    ``The 'a' parameter of X must be … Got … instead.``"""
+    """A bad argument.
+
+    Message template (scikit-learn's): ``The 'a' parameter of X must be … Got … instead.``
+    """
 
 
 def _make_not_fitted_error() -> type:

@@ -8,6 +8,7 @@ import warnings as _warnings
 from .poverty.inequality import *  # noqa: F401,F403
 from .poverty.inequality import __all__  # noqa: F401
 
-_warnings.warn("kassaki_eval.inequality moved to kassaki_eval.poverty.inequality (import from kassaki_eval.poverty); "
+_warnings.warn("kassaki_eval.inequality moved to kassaki_eval.poverty.inequality "
+               "(import from kassaki_eval.poverty); "
                "the old name will be removed in the next release.", DeprecationWarning,
                stacklevel=2)

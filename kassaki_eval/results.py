@@ -23,8 +23,9 @@ from __future__ import annotations
 import hashlib
 import html
 import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -73,6 +74,7 @@ class Provenance:
     package_version: str = field(default_factory=_package_version)
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form of the provenance."""
         return {
             "method": self.method,
             "options": {k: _jsonable(v) for k, v in dict(self.options).items()},
@@ -107,6 +109,7 @@ class Summary:
         self.notes = list(notes)
 
     def as_text(self) -> str:
+        """The summary as plain text."""
         body = self.table.to_string(index=False, float_format=lambda x: f"{x:.6g}")
         width = max(len(line) for line in body.splitlines()) if body else len(self.title)
         rule = "=" * max(width, len(self.title))
@@ -114,15 +117,18 @@ class Summary:
         return f"{self.title}\n{rule}\n{body}\n{rule}" + (f"\n{notes}" if notes else "")
 
     def as_html(self) -> str:
+        """The summary as HTML (escaped title and notes)."""
         notes = "".join(f"<p>{html.escape(n)}</p>" for n in self.notes)
         return (f"<h4>{html.escape(self.title)}</h4>"
                 + self.table.to_html(index=False, float_format=lambda x: f"{x:.6g}", border=0)
                 + notes)
 
     def as_latex(self) -> str:
+        """The summary table as LaTeX."""
         return self.table.to_latex(index=False, float_format=lambda x: f"{x:.6g}")
 
     def __str__(self) -> str:
+        """The summary as plain text."""
         return self.as_text()
 
     __repr__ = __str__
@@ -182,31 +188,38 @@ class EstimateResult:
     # -- read-only properties -------------------------------------------------------------
     @property
     def method(self) -> str:
+        """Name of the estimator that produced the result."""
         return self._method
 
     @property
     def alpha(self) -> float:
+        """Significance level of the default intervals (0.05 gives 95% intervals)."""
         return self._alpha
 
     @property
     def provenance(self) -> Provenance:
+        """How the result was produced (method, options, inputs, rows used)."""
         return self._provenance
 
     @property
     def extras(self) -> Mapping[str, Any]:
+        """Method-specific extras (read-only view)."""
         from types import MappingProxyType
         return MappingProxyType(self._extras)
 
     @property
     def terms(self) -> list[str]:
+        """Term names, in table order."""
         return [str(t) for t in self._table["term"]]
 
     @property
     def estimates(self) -> pd.Series:
+        """Point estimates indexed by term."""
         return pd.Series(self._table["estimate"].to_numpy(), index=self.terms, name="estimate")
 
     @property
     def std_errors(self) -> pd.Series:
+        """Standard errors indexed by term."""
         return pd.Series(self._table["std_error"].to_numpy(), index=self.terms, name="std_error")
 
     def __getitem__(self, term: str) -> float:
@@ -286,6 +299,7 @@ class EstimateResult:
         return out
 
     def summary(self, alpha: float | None = None) -> Summary:
+        """Printable summary: the tidy table at level ``alpha`` plus provenance notes."""
         notes = []
         prov = self._provenance
         if prov.dropped:
@@ -293,7 +307,8 @@ class EstimateResult:
         if prov.options:
             notes.append("Options: " + ", ".join(f"{k}={v}" for k, v in prov.options.items()))
         a = self._alpha if alpha is None else alpha
-        notes.append(f"Intervals at {100 * (1 - a):.0f}% level. kassaki-eval {prov.package_version}.")
+        notes.append(f"Intervals at {100 * (1 - a):.0f}% level. "
+                     f"kassaki-eval {prov.package_version}.")
         return Summary(self._title, self.tidy(alpha), notes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -306,6 +321,7 @@ class EstimateResult:
         }
 
     def __repr__(self) -> str:
+        """The summary as plain text."""
         return self.summary().as_text()
 
     def _repr_html_(self) -> str:

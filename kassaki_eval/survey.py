@@ -8,6 +8,7 @@ import warnings as _warnings
 from .poverty.design import *  # noqa: F401,F403
 from .poverty.design import __all__  # noqa: F401
 
-_warnings.warn("kassaki_eval.survey moved to kassaki_eval.poverty.design (import from kassaki_eval.poverty); "
+_warnings.warn("kassaki_eval.survey moved to kassaki_eval.poverty.design "
+               "(import from kassaki_eval.poverty); "
                "the old name will be removed in the next release.", DeprecationWarning,
                stacklevel=2)

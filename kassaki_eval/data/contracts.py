@@ -22,9 +22,10 @@ Example
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal, Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -125,9 +126,11 @@ class TableSpec:
 
     @property
     def names(self) -> tuple[str, ...]:
+        """Names of the contract's columns, in order."""
         return tuple(c.name for c in self.columns)
 
     def column(self, name: str) -> Column:
+        """The column named ``name`` (``KeyError`` if absent)."""
         for c in self.columns:
             if c.name == name:
                 return c
@@ -326,7 +329,8 @@ def _reference(district: str | None = None) -> tuple[frozenset[str], dict[str, s
                                                         frozenset[str]]:
     from .. import reference
     v = reference.villages(district)
-    return (frozenset(v["kemendagri_code"]), dict(zip(v["kemendagri_code"], v["zone"])),
+    return (frozenset(v["kemendagri_code"]),
+            dict(zip(v["kemendagri_code"], v["zone"], strict=False)),
             frozenset(v["kec_kemendagri"]))
 
 
@@ -806,8 +810,10 @@ def _short(text: str, n: int = 40) -> str:
 
 
 def _fast_float(txt: pd.Series) -> pd.Series | None:
-    """Text to float64 with Arrow's strict cast (20-100x faster than pd.to_numeric);
-    None when any value is not a number."""
+    """Text to float64 with Arrow's strict cast (20-100x faster than pd.to_numeric).
+
+    None when any value is not a number.
+    """
     import pyarrow as pa
     import pyarrow.compute as pc
     try:

@@ -23,8 +23,8 @@ import hashlib
 import io
 import logging
 import zipfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -179,7 +179,8 @@ def _format(path: Path) -> str:
                             f"{_HOW.get(actual, 'export it as CSV UTF-8 or .xlsx')}.")
     raise DataFileError(
         f"{path.name} is not what its name says: the extension '{ext}' claims {what_claim}, "
-        f"but the content is {what_is}. Fix: {_HOW.get(actual, 'export it again as CSV UTF-8 or .xlsx')}"
+        f"but the content is {what_is}. "
+        f"Fix: {_HOW.get(actual, 'export it again as CSV UTF-8 or .xlsx')}"
         f"; the raw file is left as it is.")
 
 
@@ -315,13 +316,15 @@ def _read_xlsx(path: Path, expected: set[str], sheet: str | int | None,
             elif len(sheets) == 1:
                 sheet = sheets[0]
             else:
-                raise DataFileError(f"{path.name} has {len(sheets)} sheets ({', '.join(map(repr, sheets))}) "
+                raise DataFileError(f"{path.name} has {len(sheets)} sheets "
+                                    f"({', '.join(map(repr, sheets))}) "
                                     f"and none is named '{table}'. Fix: pass sheet='<name>' "
                                     f"(--sheet on the command line).")
         elif (isinstance(sheet, str) and sheet not in sheets) or \
                 (isinstance(sheet, int) and not 0 <= sheet < len(sheets)):
             raise DataFileError(f"{path.name} has no sheet {sheet!r}; its sheets are "
-                                f"{', '.join(map(repr, sheets))}. Fix: pass one of these as sheet=.")
+                                f"{', '.join(map(repr, sheets))}. "
+                                "Fix: pass one of these as sheet=.")
         grid = pd.read_excel(xl, sheet_name=sheet, header=None, dtype=str,
                              keep_default_na=False, na_values=NA_VALUES)
     top = grid.head(max(30, header_row if isinstance(header_row, int) else 0))
@@ -487,7 +490,7 @@ def load_table(path: str | Path | Sequence[str | Path], table: str = "survey", *
     else:
         out = validate(df, table, rows=rows, source=source)
     files = [{"file": p.name, "format": f, "sha256": h, "rows": int(len(fr))}
-             for p, f, fr, h in zip(paths, fmts, frames, hashes)]
+             for p, f, fr, h in zip(paths, fmts, frames, hashes, strict=False)]
     out.attrs["kassaki_source"] = (files[0] if len(files) == 1 else {"files": files}) | {
         "table": table, "rows": len(out)}
     if declared:
@@ -506,11 +509,13 @@ def _id_text(s: pd.Series) -> pd.Series:
 
 def _check_files(paths: Sequence[Path], frames: Sequence[pd.DataFrame], hashes: Sequence[str],
                  table: str) -> None:
-    """Checks across the files of one table: the same file twice, one wave in two files,
-    a column missing from one file (named by file)."""
+    """Check across the files of one table.
+
+    The same file twice, one wave in two files, a column missing from one file (named by file).
+    """
     probs: list[Problem] = []
     seen: dict[str, Path] = {}
-    for p, h in zip(paths, hashes):
+    for p, h in zip(paths, hashes, strict=False):
         if h in seen:
             probs.append(Problem(table, "*", f"is given twice: {seen[h].name} and {p.name} have "
                                              f"the same content (SHA-256 {h[:12]})",
@@ -520,7 +525,7 @@ def _check_files(paths: Sequence[Path], frames: Sequence[pd.DataFrame], hashes: 
         seen.setdefault(h, p)
     spec = CONTRACTS[table]
     required = [c.name for c in spec.columns if c.required]
-    for p, fr in zip(paths, frames):
+    for p, fr in zip(paths, frames, strict=False):
         miss = [c for c in required if c not in fr.columns]
         if miss and len(miss) < len(required):
             probs.append(Problem(f"{table} ({p.name})", ", ".join(miss[:4]),
@@ -530,14 +535,14 @@ def _check_files(paths: Sequence[Path], frames: Sequence[pd.DataFrame], hashes: 
                                      f"old={miss[0]}); the raw file is left as it is"))
     if "year" in spec.names and not probs:
         where: dict[str, list[str]] = {}
-        for p, fr in zip(paths, frames):
+        for p, fr in zip(paths, frames, strict=False):
             if "year" in fr.columns:
                 for y in pd.unique(fr["year"].dropna().astype(str).str.strip()):
                     where.setdefault(str(y).removesuffix(".0"), []).append(p.name)
         for y, names in sorted(where.items()):
             if len(names) > 1:
                 n = sum(int((fr["year"].astype(str).str.strip().str.removesuffix(".0") == y)
-                            .sum()) for fr, q in zip(frames, paths) if q.name in names
+                            .sum()) for fr, q in zip(frames, paths, strict=False) if q.name in names
                         and "year" in fr.columns)
                 probs.append(Problem(table, "year", f"has wave {y} in {len(names)} files "
                                                     f"({', '.join(names[:4])})", n,
@@ -548,8 +553,8 @@ def _check_files(paths: Sequence[Path], frames: Sequence[pd.DataFrame], hashes: 
         raise SchemaError(probs, table=f"{table} ({len(paths)} files)")
 
 
-def load_registry(path: str | Path | Sequence[str | Path], *, key: str | None = None, demo: bool = False,
-                  **kwargs: object) -> pd.DataFrame:
+def load_registry(path: str | Path | Sequence[str | Path], *, key: str | None = None,
+                  demo: bool = False, **kwargs: object) -> pd.DataFrame:
     """Load, validate and pseudonymise a registry file (see :func:`load_table`).
 
     Example
@@ -564,7 +569,8 @@ def load_survey(path: str | Path | Sequence[str | Path], **kwargs: object) -> pd
 
     Example
     -------
-    >>> survey = load_survey([f"data/demo/survey_{y}.csv" for y in (2023, 2024, 2025)])  # doctest: +SKIP
+    >>> files = [f"data/demo/survey_{y}.csv" for y in (2023, 2024, 2025)]
+    >>> survey = load_survey(files)  # doctest: +SKIP
     """
     return load_table(path, "survey", **kwargs)  # type: ignore[arg-type]
 

@@ -36,8 +36,9 @@ Example
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Iterable, Literal, Mapping
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -99,6 +100,7 @@ class PersonalColumn:
 
     @property
     def rule(self) -> str:
+        """The violated rule, as shown in a :class:`Problem`."""
         return f"looks like personal data ({self.detail})"
 
 

@@ -30,7 +30,8 @@ import hashlib
 import logging
 import os
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -217,6 +218,7 @@ class ScrubFilter(logging.Filter):
     """
 
     def filter(self, record: logging.LogRecord) -> bool:
+        """Scrub personal data from the record's message and traceback; always keep it."""
         msg = record.getMessage()
         record.msg, record.args = scrub(msg), None
         if record.exc_info and not record.exc_text:

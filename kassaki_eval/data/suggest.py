@@ -460,7 +460,8 @@ def _render(s: Suggestion) -> str:
     for name, codes in s.recodes.items():
         out += ["", f"[recodes.{name}]"]
         if name == "village_nodots":
-            out += ['reference = "villages"', 'from = "kemendagri_nodots"', 'to = "kemendagri_code"']
+            out += ['reference = "villages"', 'from = "kemendagri_nodots"',
+                    'to = "kemendagri_code"']
         elif name == "village_bps":
             out += ['reference = "villages"', 'from = "bps_code_2018"', 'to = "kemendagri_code"']
         elif name == "kec_bps":
@@ -470,13 +471,15 @@ def _render(s: Suggestion) -> str:
                 out.append("ignore_case = true")
             out.append("codes = { " + ", ".join(f"{_toml_str(k)} = {_toml_str(v)}"
                                               for k, v in sorted(codes.items())) + " }"
-                       + ("   # REVIEW: fill the empty values" if any(v == "" for v in codes.values())
-                          else ""))
+                       + ("   # REVIEW: fill the empty values"
+                          if any(v == "" for v in codes.values()) else ""))
     return "\n".join(out) + "\n"
 
 
 def suggest_accuracy(path: str | Path, profile: str | Path) -> dict[str, Any]:
-    """Share of the file's columns that a profile maps which the suggester maps to the same
+    """Share of a profile's mapped columns that the suggester finds on its own.
+
+    Counted are the file's columns that the profile maps and the suggester maps to the same
     contract column without help (no ``table``, no sheet, no header row given).
 
     Returns a dict with ``correct``, ``total``, ``share``, the ``table`` guessed and the

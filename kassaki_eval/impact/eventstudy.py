@@ -1,5 +1,6 @@
-"""Event studies on the dynamic aggregation of Callaway & Sant'Anna: uniform bands, a joint
-pre-trend test, relative-magnitudes sensitivity, and the plot.
+"""Event studies on the dynamic aggregation of Callaway & Sant'Anna.
+
+Uniform bands, a joint pre-trend test, relative-magnitudes sensitivity, and the plot.
 
 - :func:`event_study`: the dynamic aggregation with **uniform (sup-t) confidence bands** from
   the multiplier bootstrap of the influence functions (Rademacher weights per unit, or per
@@ -27,7 +28,8 @@ pre-trend test, relative-magnitudes sensitivity, and the plot.
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -81,7 +83,8 @@ def event_study(res: EstimateResult, *, alpha: float | None = None, B: int = 999
     Examples
     --------
     >>> es = event_study(cs_result, seed=1)  # doctest: +SKIP
-    >>> es.tidy()[["term", "estimate", "conf_low", "conf_high", "pw_low", "pw_high"]]  # doctest: +SKIP
+    >>> cols = ["term", "estimate", "conf_low", "conf_high", "pw_low", "pw_high"]
+    >>> es.tidy()[cols]  # doctest: +SKIP
     """
     dyn = _dynamic(res)
     a = dyn.alpha if alpha is None else float(alpha)
@@ -206,17 +209,18 @@ def honest_did(
     post = e >= 0
     if not post.any():
         raise IdentificationError("No post-treatment event time to assess.")
-    l = np.zeros(len(e))
+    l_vec = np.zeros(len(e))
     if target == "average":
-        l[post] = 1.0 / post.sum()
+        l_vec[post] = 1.0 / post.sum()
     else:
         hit = np.flatnonzero(e == float(target))
         if hit.size == 0 or float(target) < 0:
             raise ParameterError(f"The 'target' parameter of {owner} must be 'average' or a "
-                                 f"post-treatment event time in {e[post].tolist()}. Got {target!r} instead.")
-        l[hit[0]] = 1.0
-    theta = float(l @ b)
-    se_theta = float(np.sqrt(var_of(l[:, None])[0]))
+                                 f"post-treatment event time in {e[post].tolist()}. "
+                                 f"Got {target!r} instead.")
+        l_vec[hit[0]] = 1.0
+    theta = float(l_vec @ b)
+    se_theta = float(np.sqrt(var_of(l_vec[:, None])[0]))
     # pre-period first differences, delta_{-1} = 0 (the reference), from the earliest pre period
     pre_e = np.sort(e[e < 0])
     if pre_e.size < 2:
@@ -225,7 +229,7 @@ def honest_did(
                                   "the reference e=-1). Fix: add earlier survey waves.")
     idx = {v: i for i, v in enumerate(e)}
     cols = []
-    for a_, b_ in zip(pre_e[:-1], pre_e[1:]):
+    for a_, b_ in zip(pre_e[:-1], pre_e[1:], strict=False):
         d = np.zeros(len(e))
         d[idx[b_]] += 1.0
         d[idx[a_]] -= 1.0
@@ -237,7 +241,7 @@ def honest_did(
     c1 = stats.norm.ppf(1 - (alpha / 2) / (2 * K))           # Bonferroni, level alpha/2
     m_hat = float(np.max(np.abs(dhat)))
     m_up = float(np.max(np.abs(dhat) + c1 * dse))
-    steps = float(np.sum(l * np.where(post, e + 1, 0)))      # sum_e l_e (e+1)
+    steps = float(np.sum(l_vec * np.where(post, e + 1, 0)))      # sum_e l_e (e+1)
     out = []
     for M in Mbar:
         if M < 0:
@@ -275,7 +279,8 @@ def honest_did(
                       n_used=dyn.provenance.n_used)
     return EstimateResult(table, method="honest_did", alpha=alpha, provenance=prov,
                           own_intervals=True, extras=extras,
-                          title="Sensitivity to violations of parallel trends (relative magnitudes)")
+                          title="Sensitivity to violations of parallel trends "
+                                "(relative magnitudes)")
 
 
 def _honest_smoothness(dyn: EstimateResult, e: np.ndarray, b: np.ndarray, psi: np.ndarray,
@@ -332,8 +337,9 @@ def flci_smoothness(
     M: Sequence[float] = (0.0,), l_vec: Sequence[float] | None = None,
     alpha: float = 0.05,
 ) -> EstimateResult:
-    """Fixed-length confidence interval (FLCI) for ``theta = l' tau_post`` under the
-    smoothness restriction ``Delta^SD(M)`` of Rambachan & Roth (2023, REStud 90(5)):
+    """Fixed-length confidence interval (FLCI) for ``theta = l' tau_post`` under smoothness.
+
+    The smoothness restriction ``Delta^SD(M)`` of Rambachan & Roth (2023, REStud 90(5)):
     the bias may deviate from a linear trend by at most ``M`` per period (second differences
     of the bias bounded by ``M``), as HonestDiD's ``createSensitivityResults(method="FLCI")``.
 
@@ -468,6 +474,7 @@ def plot_event_study(es: EstimateResult, ax: Any = None, *, title: str | None = 
     p = es.extras.get("pretrend", {}).get("p_value", np.nan)
     ax.set_xlabel("years since the village entered the programme")
     ax.set_ylabel("effect")
-    ax.set_title(title or (f"Event study (pre-trend test p = {p:.2f})" if np.isfinite(p) else "Event study"))
+    ax.set_title(title or (f"Event study (pre-trend test p = {p:.2f})" if np.isfinite(p)
+                           else "Event study"))
     ax.legend(frameon=False, fontsize=8)
     return ax

@@ -32,23 +32,33 @@ not over all households, and uses a skip list so each step is O(1) amortised.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from sklearn.neighbors import NearestNeighbors
 
 from ..exceptions import (
-    EstimationWarning, IdentificationError, ParameterError, check_option, require,
+    EstimationWarning,
+    IdentificationError,
+    ParameterError,
+    check_option,
+    require,
 )
-from ..results import EstimateResult
 from ..inference import influence_vcov as if_variance
+from ..results import EstimateResult
 from ._common import (
-    Estimand, TrimRule, check_estimand as _check_estimand, estimand_result as _result,
-    full_weights as _full_weights, outcome_of as _y, prepare, subset as _subset,
+    Estimand,
+    TrimRule,
+    check_estimand as _check_estimand,
+    estimand_result as _result,
+    full_weights as _full_weights,
+    outcome_of as _y,
+    prepare,
+    subset as _subset,
 )
-from ._propensity import crump_alpha
-from ._propensity import fit_ps_trim as _fit_ps_trim
+from ._propensity import crump_alpha, fit_ps_trim as _fit_ps_trim
 
 __all__ = ["ps_matching", "overlap_diagnostics", "difference_in_means", "matched_data"]
 
@@ -117,16 +127,18 @@ def _overlap_message(owner: str, o: dict[str, Any]) -> str:
 
 
 def _knn(src: np.ndarray, dst: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """k nearest ``dst`` points of every ``src`` point (1-D). Returns (dist, idx)."""
+    """Find the k nearest ``dst`` points of every ``src`` point (1-D). Returns (dist, idx)."""
     nn = NearestNeighbors(n_neighbors=min(k, dst.size)).fit(dst[:, None])
     dist, idx = nn.kneighbors(src[:, None])
     return dist, idx
 
 
 def _knn_first(src: np.ndarray, dst: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """As :func:`_knn`, but ties at the k-th distance go to the ``dst`` units first in data
-    order (MatchIt's rule), so matched sets are reproducible. Only rows with such a tie
-    are resolved one by one."""
+    """As :func:`_knn`, but ties at the k-th distance go to the first ``dst`` units.
+
+    First in data order is MatchIt's rule, so matched sets are reproducible. Only rows with
+    such a tie are resolved one by one.
+    """
     kk = min(k + 1, dst.size)
     dist, idx = _knn(src, dst, kk)
     if kk == k:                       # every dst unit is a neighbour: nothing to break
@@ -217,8 +229,10 @@ def _greedy_without_replacement(src: np.ndarray, dst: np.ndarray, k: int,
 
 def _same_arm_variance(score: np.ndarray, y: np.ndarray, d: np.ndarray, J: int,
                        residual: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Abadie-Imbens conditional variance by matching within the arm: J/(J+1)(Y - mean_J)^2,
-    and the signed residual sqrt(J/(J+1)) (Y - mean_J)."""
+    """Abadie-Imbens conditional variance by matching within the arm.
+
+    Returns J/(J+1)(Y - mean_J)^2 and the signed residual sqrt(J/(J+1)) (Y - mean_J).
+    """
     s2 = np.zeros(y.size)
     res = np.zeros(y.size)
     for arm in (0, 1):
@@ -267,7 +281,8 @@ def ps_matching(
         by a clustered linearised variance of the same linear form (conditional-variance
         term omitted).
     trim : rule, optional
-        Propensity trimming before matching (see :func:`kassaki_eval.impact.balance.trimming_table`).
+        Propensity trimming before matching (see
+        :func:`kassaki_eval.impact.balance.trimming_table`).
     ps : str, optional
         Column holding a propensity score computed elsewhere.
     var_matches : int
@@ -440,9 +455,10 @@ def difference_in_means(
     data: pd.DataFrame, *, y: str, treatment: str, weights: str | None = None,
     cluster: str | None = None, se: DimSE = "HC2", alpha: float = 0.05,
 ) -> EstimateResult:
-    """Difference in (weighted) means of ``y`` between ``treatment == 1`` and ``0``: the OLS
-    slope of ``y`` on ``[1, treatment]`` (WLS with ``weights``), with a choice of standard
-    error.
+    """Difference in (weighted) means of ``y`` between ``treatment == 1`` and ``0``.
+
+    The OLS slope of ``y`` on ``[1, treatment]`` (WLS with ``weights``), with a choice of
+    standard error.
 
     Parameters
     ----------

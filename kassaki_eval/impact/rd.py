@@ -23,15 +23,21 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..exceptions import (
-    DataWarning, EstimationWarning, IdentificationError, OptionalDependencyError,
-    ParameterError, check_option, require,
+    DataWarning,
+    EstimationWarning,
+    IdentificationError,
+    OptionalDependencyError,
+    ParameterError,
+    check_option,
+    require,
 )
 from ..results import EstimateResult, Provenance, hash_frame
 
@@ -179,7 +185,7 @@ def _call_rdrobust(yv: np.ndarray, z: np.ndarray, *, c: float = 0.0, fuzzy: np.n
                    h: float | None, b: float | None, vce: str, alpha: float,
                    masspoints: str = "adjust", running: str = "running",
                    mp: dict[str, Any] | None = None) -> tuple[Any, str]:
-    """rdrobust with its stdout captured and its exceptions in our error family.
+    """Run rdrobust with its stdout captured and its exceptions in our error family.
 
     Returns the rdrobust result and what it printed.
     """
@@ -351,7 +357,8 @@ def rd_estimate(
     prov = Provenance(method="rd_fuzzy" if fuzzy else "rd_sharp",
                       options={"cutoff": cutoff, "treated_side": treated_side, "p": p,
                                "kernel": kernel, "bwselect": bwselect, "h": h, "b": b,
-                               "vce": r.vce, "masspoints": masspoints, "fuzzy": fuzzy, "covariates": list(covariates or []),
+                               "vce": r.vce, "masspoints": masspoints, "fuzzy": fuzzy,
+                               "covariates": list(covariates or []),
                                "cluster": cluster, "weights": weights,
                                "rdrobust": _version("rdrobust")},
                       inputs_hash=hash_frame(data), n_input=len(data), n_used=int(len(sub)),
@@ -375,8 +382,9 @@ def rd_density(
     masspoints: Literal["adjust", "off"] = "adjust", min_unique: int = 30,
     alpha: float = 0.05, **rddensity_kw: Any,
 ) -> EstimateResult:
-    """Manipulation test of the running variable's density at the cutoff (rddensity;
-    Cattaneo, Jansson & Ma 2020, JASA 115(531)).
+    """Manipulation test of the running variable's density at the cutoff.
+
+    rddensity; Cattaneo, Jansson & Ma 2020, JASA 115(531).
 
     One row ``density_jump`` (density on the eligible side minus the other side at the
     cutoff, normalised units) with rddensity's jackknife test statistic and p-value; a small
@@ -468,9 +476,10 @@ def rd_multi_cutoff(
     bwselect: str = "mserd", vce: str = "nn", masspoints: MassPoints = "adjust",
     alpha: float = 0.05,
 ) -> EstimateResult:
-    """RD with several cutoffs (village quotas): cutoff-specific, weighted and pooled
-    estimates from ``rdmulti.rdmc`` (Cattaneo, Titiunik & Vazquez-Bare 2020, Stata Journal
-    20(4); the RD authors' package for multiple cutoffs).
+    """RD with several cutoffs (village quotas).
+
+    Cutoff-specific, weighted and pooled estimates from ``rdmulti.rdmc`` (Cattaneo, Titiunik
+    & Vazquez-Bare 2020, Stata Journal 20(4); the RD authors' package for multiple cutoffs).
 
     Each village (or any group) has its own cutoff in the column ``cutoff``. rdmc estimates
     one RD per distinct cutoff (rdrobust, with its own MSE-optimal bandwidth), the
@@ -621,9 +630,10 @@ def rd_balance(
     cutoff: float | str = 0.0, treated_side: Literal["below", "above"] = "below",
     row: Row = "Robust", alpha: float = 0.05, **kw: Any,
 ) -> EstimateResult:
-    """Covariate-balance tests at the cutoff: the RD "effect" on each pre-determined
-    covariate (should be zero). One row per covariate (rdrobust ``row`` estimator, each with
-    its own MSE-optimal bandwidth).
+    """Covariate-balance tests at the cutoff.
+
+    The RD "effect" on each pre-determined covariate (should be zero). One row per covariate
+    (rdrobust ``row`` estimator, each with its own MSE-optimal bandwidth).
 
     Examples
     --------
@@ -671,8 +681,9 @@ def rd_bandwidths(
     multipliers: Sequence[float] = (0.5, 0.75, 1.0, 1.25, 1.5, 2.0),
     row: Row = "Robust", alpha: float = 0.05, **kw: Any,
 ) -> EstimateResult:
-    """Bandwidth sensitivity: the RD at multiples of the MSE-optimal bandwidth (the pilot
-    bandwidth ratio ``h/b`` is kept).
+    """Bandwidth sensitivity: the RD at multiples of the MSE-optimal bandwidth.
+
+    The pilot bandwidth ratio ``h/b`` is kept.
 
     Returns
     -------
@@ -734,8 +745,10 @@ def rd_plot(
     binselect: str = "esmv", nbins: int | None = None, ax: Any = None,
     xlabel: str | None = None, ylabel: str | None = None,
 ) -> Any:
-    """RD plot: binned means and global polynomial fits on each side, from ``rdplot``
-    (computed with ``hide=True``, drawn with matplotlib). Returns the Figure."""
+    """RD plot: binned means and global polynomial fits on each side, from ``rdplot``.
+
+    Computed with ``hide=True``, drawn with matplotlib. Returns the Figure.
+    """
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt

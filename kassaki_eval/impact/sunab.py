@@ -36,7 +36,11 @@ import pandas as pd
 from scipy import stats
 
 from ..exceptions import (
-    EstimationWarning, IdentificationError, ParameterError, check_option, require,
+    EstimationWarning,
+    IdentificationError,
+    ParameterError,
+    check_option,
+    require,
 )
 from ..results import EstimateResult, Provenance, hash_frame
 from ._common import check_columns, demean_2way

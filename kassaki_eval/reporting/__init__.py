@@ -1,8 +1,11 @@
-"""The annual evaluation report: parameterised notebooks run by papermill, published as
-bilingual HTML, a formatted workbook, CSVs and a manifest.
+"""The annual evaluation report.
+
+Parameterised notebooks run by papermill, published as bilingual HTML, a formatted workbook,
+CSVs and a manifest.
 
 Modules: :mod:`.params` (validated parameters), :mod:`.runner` (``run_report``, the pipeline),
-:mod:`.sections` (the analysis the notebooks call, one module per notebook), :mod:`.context` (the notebook context),
+:mod:`.sections` (the analysis the notebooks call, one module per notebook), :mod:`.context`
+(the notebook context),
 :mod:`.blocks` (tables, figures, key numbers), :mod:`.i18n` + ``messages.toml`` (both
 languages), :mod:`.html`, :mod:`.excel`, :mod:`.manifest`, :mod:`.disclosure`,
 :mod:`.inputs`, :mod:`.cli` (``kassaki-eval report``).

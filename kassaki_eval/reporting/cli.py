@@ -1,11 +1,11 @@
-"""``kassaki-eval report``: the annual evaluation report (HTML, xlsx, CSV, manifest).
+r"""``kassaki-eval report``: the annual evaluation report (HTML, xlsx, CSV, manifest).
 
 Examples::
 
     kassaki-eval report --year 2025                      # demo world, both languages
     kassaki-eval report --year 2025 --partner bank_sulselbar --lang id
     kassaki-eval report --year 2025 --previous reports/2024/full-1a2b3c4d5e
-    kassaki-eval report --year 2025 --registry p3ke.xlsx --survey susenas_2024.dta \\
+    kassaki-eval report --year 2025 --registry p3ke.xlsx --survey susenas_2024.dta \
         --survey susenas_2025.dta --participation records.csv --rollout rollout.csv
     kassaki-eval report --year 2025 --param alpha=0.1 --param k_suppress=20
 

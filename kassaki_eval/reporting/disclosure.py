@@ -43,7 +43,7 @@ Example
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
@@ -90,7 +90,7 @@ def partitions(table: pd.DataFrame) -> pd.Series | None:
     if unit == "kec_code" and "zone" not in table.columns:
         from .. import reference
         k = reference.kecamatan()
-        zone = dict(zip(k["kec_kemendagri"].astype(str), k["zone"].astype(str))) \
+        zone = dict(zip(k["kec_kemendagri"].astype(str), k["zone"].astype(str), strict=False)) \
             if "zone" in k.columns else {}
         parts = parts.assign(zone=table[unit].astype(str).map(zone).fillna("?"))
     if parts.shape[1] == 0:

@@ -21,8 +21,8 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 
@@ -51,7 +51,8 @@ def _as_text_cells(cells) -> None:  # type: ignore[no-untyped-def]
 
 #: i18n number kind -> Excel number format
 EXCEL_FORMATS: dict[str, str] = {
-    "pct": "0.0%", "pct2": "0.00%", "pp": "+0.00%;-0.00%;0.00%", "ppu": "0.00%", "rp": "#,##0", "int": "#,##0",
+    "pct": "0.0%", "pct2": "0.00%", "pp": "+0.00%;-0.00%;0.00%", "ppu": "0.00%", "rp": "#,##0",
+    "int": "#,##0",
     "num": "0.000", "num3": "0.000", "num1": "0.0", "num2": "0.00", "pvalue": "0.000",
     "year": "0",
 }
@@ -125,7 +126,7 @@ def write_workbook(path: Path, tables: Sequence[Table], lang: str, *,
         d = tab.data
         for rec in d[cols].itertuples(index=False, name=None):
             row = []
-            for c, v in zip(cols, rec):
+            for c, v in zip(cols, rec, strict=False):
                 if c in tab.translate and isinstance(v, str):
                     v = t(f"val.{c}.{v}", lang)
                 elif c == "suppressed":
@@ -141,7 +142,7 @@ def write_workbook(path: Path, tables: Sequence[Table], lang: str, *,
             kind = tab.formats.get(c, "text")
             letter = get_column_letter(j)
             if kind.startswith("@"):
-                for cell, rk in zip(sh[letter][1:], d[kind[1:]].tolist()):
+                for cell, rk in zip(sh[letter][1:], d[kind[1:]].tolist(), strict=False):
                     cell.number_format = EXCEL_FORMATS.get(str(rk), "0.000")
             elif kind in EXCEL_FORMATS:
                 for cell in sh[letter][1:]:

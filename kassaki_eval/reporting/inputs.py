@@ -44,6 +44,7 @@ class PreparedInputs:
     loader: str = ""
 
     def input_hashes(self) -> dict[str, str]:
+        """SHA-256 of every input file, by name."""
         return {k: v["sha256"] for k, v in self.files.items()}
 
 

@@ -17,10 +17,11 @@ import json
 import platform
 import subprocess
 import sys
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 from .. import config
 
@@ -37,6 +38,7 @@ _PRESENTATION = {"languages", "previous", "partner"}
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file, read in chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         for b in iter(lambda: f.read(chunk), b""):
@@ -45,6 +47,7 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
 
 
 def package_versions(names: Iterable[str] = PACKAGES) -> dict[str, str]:
+    """Installed versions of Python and of the named packages."""
     out = {"python": platform.python_version()}
     for n in names:
         try:
@@ -85,6 +88,7 @@ def build_manifest(*, run_id: str, params_json: Mapping[str, Any],
                    outputs: Mapping[str, str], timings: Mapping[str, float],
                    notebooks: Mapping[str, str], extra: Mapping[str, Any] | None = None
                    ) -> dict[str, Any]:
+    """Assemble the report manifest (inputs, tables, outputs, software, git, timings)."""
     return {
         "format": "kassaki-eval report manifest 1",
         "run_id": run_id,
@@ -100,17 +104,19 @@ def build_manifest(*, run_id: str, params_json: Mapping[str, Any],
         "platform": {"system": platform.system(), "machine": platform.machine(),
                      "python": sys.version.split()[0]},
         **(dict(extra) if extra else {}),
-        "created_utc": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "created_utc": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "timings": {k: round(float(v), 3) for k, v in timings.items()},
     }
 
 
 def write_manifest(path: Path, manifest: Mapping[str, Any]) -> Path:
+    """Write the manifest as indented JSON; return the path."""
     path.write_text(json.dumps(manifest, indent=2, sort_keys=False, default=str) + "\n")
     return path
 
 
 def load_manifest(folder_or_file: Path) -> dict[str, Any]:
+    """Read a manifest from a report folder or a ``manifest.json`` file."""
     p = Path(folder_or_file)
     p = p / "manifest.json" if p.is_dir() else p
     return json.loads(p.read_text())

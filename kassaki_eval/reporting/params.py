@@ -16,8 +16,9 @@ Example
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal, Mapping, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -28,7 +29,9 @@ __all__ = [
     "DemoSource", "FileSource", "ReportParams", "validate_params", "PartnerView", "partner_view",
 ]
 
-PARTNERS: tuple[str, ...] = ("bank_sulselbar", "semen_tonasa", "bpvp", "stiem", "unhas", "ykpm", "lan")
+PARTNERS: tuple[str, ...] = (
+    "bank_sulselbar", "semen_tonasa", "bpvp", "stiem", "unhas", "ykpm", "lan",
+)
 COMPONENTS: tuple[str, ...] = ("credit", "csr_sme", "training", "facilitation", "women_groups")
 LANGUAGES: tuple[str, ...] = ("id", "en")
 # Impact estimators the report runs on the village panel (matching/RD need household-level
@@ -49,7 +52,8 @@ PARTNER_VIEWS: dict[str, dict[str, tuple[str, ...]]] = {
     "semen_tonasa": {"sections": ("data", "impact", "summary"), "components": ("csr_sme",)},
     "bpvp": {"sections": ("data", "impact", "summary"), "components": ("training",)},
     "ykpm": {"sections": ("data", "poverty", "impact", "summary"), "components": ("women_groups",)},
-    "stiem": {"sections": ("data", "poverty", "targeting", "summary"), "components": ("facilitation",)},
+    "stiem": {"sections": ("data", "poverty", "targeting", "summary"),
+              "components": ("facilitation",)},
     # Universities and LAN evaluate the whole programme: every section, every component.
     "unhas": {"sections": SECTIONS, "components": COMPONENTS},
     "lan": {"sections": SECTIONS, "components": COMPONENTS},
@@ -84,7 +88,7 @@ class FileSource(_Strict):
         return [v] if isinstance(v, (str, Path)) else v
 
     @model_validator(mode="after")
-    def _exist(self) -> "FileSource":
+    def _exist(self) -> FileSource:
         for name in ("registry", "survey", "participation", "rollout"):
             v = getattr(self, name)
             for p in (v if isinstance(v, tuple) else (v,)):
@@ -97,7 +101,7 @@ class ReportParams(_Strict):
     """Every parameter of the annual report. Unknown names are errors, not warnings."""
 
     year: int = Field(..., ge=2023, le=2100, description="report year (survey wave)")
-    source: Annotated[Union[DemoSource, FileSource], Field(discriminator="kind")] = Field(
+    source: Annotated[DemoSource | FileSource, Field(discriminator="kind")] = Field(
         default_factory=lambda: DemoSource(),  # type: ignore[call-arg]  # pydantic defaults
         description="where the data come from")
     poverty_line: float | None = Field(
@@ -215,11 +219,14 @@ class PartnerView:
 
     @property
     def name(self) -> str:
+        """Name of the view: the partner, or ``"full"``."""
         return self.partner or "full"
 
     def shows(self, section: str) -> bool:
+        """Whether ``section`` is part of this view."""
         return section in self.sections
 
 
 def partner_view(params: ReportParams) -> PartnerView:
+    """The :class:`PartnerView` of the report's partner."""
     return PartnerView(params.partner)

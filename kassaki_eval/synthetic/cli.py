@@ -21,22 +21,29 @@ def _run(args: argparse.Namespace) -> int:
               "partner workbooks carry FAKE NIK/KK/names (demo only).")
         return 0
     paths = world.write(Path(args.out), population=not args.no_population)
-    cal = dict(zip(world.truth["calibration"]["quantity"], world.truth["calibration"]["value"]))
+    calib = world.truth["calibration"]
+    cal = dict(zip(calib["quantity"], calib["value"], strict=False))
     print(f"synthetic Pangkep world: seed {args.seed}, scale {args.scale}, "
           f"{int(cal['n_households'])} households, {int(cal['n_registered'])} registered families, "
           f"generated in {world.generation_seconds:.1f} s")
-    print(f"true P0 2023/2024/2025: {cal['p0_2023']:.4f} / {cal['p0_2024']:.4f} / {cal['p0_2025']:.4f}; "
+    print(f"true P0 2023/2024/2025: {cal['p0_2023']:.4f} / {cal['p0_2024']:.4f} / "
+          f"{cal['p0_2025']:.4f}; "
           f"desil 1-4 families: {int(cal['n_desil_1to4'])}")
     print(f"wrote {len(paths)} files under {Path(args.out)}:")
     for p in paths:
         print(f"  {p}  ({p.stat().st_size:,} bytes)")
-    print("Note: registry_raw.csv carries FAKE NIK/KK/names (demo only); ingest pseudonymises them.")
+    print("Note: registry_raw.csv carries FAKE NIK/KK/names (demo only); "
+          "ingest pseudonymises them.")
     return 0
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    """Add ``demo-data --out DIR [--seed N] [--scale X] [--shape contract|source] [--no-population]``."""
-    p = subparsers.add_parser("demo-data", help="write the synthetic Pangkep world (demo data + truth)",
+    """Add the ``demo-data`` subcommand.
+
+    ``demo-data --out DIR [--seed N] [--scale X] [--shape contract|source] [--no-population]``.
+    """
+    p = subparsers.add_parser("demo-data",
+                              help="write the synthetic Pangkep world (demo data + truth)",
                               description=__doc__)
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
