@@ -40,6 +40,8 @@ __all__ = [
 ]
 
 Kind = Literal["str", "int", "float", "flag", "date", "village", "kec"]
+# file row numbers, or ready-made labels such as "survey_2024.csv row 17", one per data row
+RowLabels = Sequence[int] | Sequence[str] | np.ndarray
 
 VILLAGE_RE = r"73\.10\.\d{2}\.[12]\d{3}"   # Kemendagri village code
 KEC_RE = r"73\.10\.\d{2}"                   # Kemendagri kecamatan code
@@ -716,7 +718,7 @@ class _Check:
         cols = [self.out.get(c) for c in ("hh_size", "n_children", "n_elderly")]
         if any(c is None for c in cols):
             return
-        size, kids, old = (c.astype("float64") for c in cols)
+        size, kids, old = (c.astype("float64") for c in cols if c is not None)
         bad = ((kids + old) > size).fillna(False)
         if bad.any():
             self.add("hh_size", "is smaller than n_children + n_elderly", bad,
@@ -840,7 +842,7 @@ def _as_str(s: pd.Series) -> pd.Series:
     return s.mask(s == "")
 
 
-def problems(data: pd.DataFrame, table: str | TableSpec, *, rows: Sequence[int] | None = None,
+def problems(data: pd.DataFrame, table: str | TableSpec, *, rows: RowLabels | None = None,
              source: str | None = None) -> list[Problem]:
     """All contract violations of ``data`` (empty list when it is clean); never raises on data.
 
@@ -860,7 +862,7 @@ def problems(data: pd.DataFrame, table: str | TableSpec, *, rows: Sequence[int] 
     return chk.problems
 
 
-def _run(data: pd.DataFrame, table: str | TableSpec, rows: Sequence[int] | None,
+def _run(data: pd.DataFrame, table: str | TableSpec, rows: RowLabels | None,
          source: str | None) -> tuple[TableSpec, _Check]:
     spec = get_spec(table)
     if not isinstance(data, pd.DataFrame):
@@ -878,7 +880,7 @@ def _run(data: pd.DataFrame, table: str | TableSpec, rows: Sequence[int] | None,
     return spec, chk
 
 
-def validate(data: pd.DataFrame, table: str | TableSpec, *, rows: Sequence[int] | None = None,
+def validate(data: pd.DataFrame, table: str | TableSpec, *, rows: RowLabels | None = None,
              source: str | None = None) -> pd.DataFrame:
     """Check ``data`` against the contract of ``table``; return it with the declared dtypes.
 

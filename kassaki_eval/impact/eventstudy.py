@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import ArrayLike
 from scipy import stats
 
 from ..exceptions import IdentificationError, ParameterError, check_option
@@ -243,20 +244,20 @@ def honest_did(
     m_up = float(np.max(np.abs(dhat) + c1 * dse))
     steps = float(np.sum(l_vec * np.where(post, e + 1, 0)))      # sum_e l_e (e+1)
     out = []
-    for M in Mbar:
-        if M < 0:
+    for mb in Mbar:
+        if mb < 0:
             raise ParameterError(f"The 'Mbar' parameter of {owner} must hold non-negative numbers. "
-                                 f"Got {M!r} instead.")
-        if M == 0:
+                                 f"Got {mb!r} instead.")
+        if mb == 0:
             z = stats.norm.ppf(1 - alpha / 2)
             bias = 0.0
         else:
             z = stats.norm.ppf(1 - alpha / 4)
-            bias = M * m_up * steps
+            bias = mb * m_up * steps
         lo, hi = theta - bias - z * se_theta, theta + bias + z * se_theta
         # the estimated identified set (m at its point estimate), as diff-diff reports it
-        half = M * m_hat * steps
-        out.append({"Mbar": float(M), "estimate": theta, "bias_bound": bias, "conf_low": lo,
+        half = mb * m_hat * steps
+        out.append({"Mbar": float(mb), "estimate": theta, "bias_bound": bias, "conf_low": lo,
                     "conf_high": hi, "excludes_zero": bool(lo > 0 or hi < 0),
                     "id_low": theta - half, "id_high": theta + half})
     z4 = stats.norm.ppf(1 - alpha / 4)
@@ -333,8 +334,8 @@ def _qfoldednormal(p: float, mu: float) -> float:
 
 
 def flci_smoothness(
-    betahat: Sequence[float], sigma: np.ndarray, *, num_pre: int,
-    M: Sequence[float] = (0.0,), l_vec: Sequence[float] | None = None,
+    betahat: ArrayLike, sigma: np.ndarray, *, num_pre: int,
+    M: Sequence[float] = (0.0,), l_vec: ArrayLike | None = None,
     alpha: float = 0.05,
 ) -> EstimateResult:
     """Fixed-length confidence interval (FLCI) for ``theta = l' tau_post`` under smoothness.

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -522,7 +522,7 @@ def difference_in_means(
             u2 = w * w * e * e * n / (n - 2)
         V = XtWX_inv @ ((X * u2[:, None]).T @ X) @ XtWX_inv
     else:
-        cl = P.cluster
+        cl = cast(np.ndarray, P.cluster)  # se='cluster' required a cluster column above
         S = np.column_stack([np.bincount(cl, weights=X[:, j] * w * e) for j in range(2)])
         G = S.shape[0]
         V = XtWX_inv @ (S.T @ S) @ XtWX_inv * G / (G - 1) * (n - 1) / (n - 2)

@@ -279,7 +279,7 @@ def quantile_shares(data: Any, welfare: str = "consumption_pc", *,
     c = np.maximum(dom.codes, 0)
     U = np.bincount(dom.codes[inside], weights=(w * y)[inside], minlength=dom.n)
     bounds = [0.0] + cs + [1.0]
-    below = [(np.zeros(dom.n), np.zeros(len(y)))]
+    below: list[tuple[np.ndarray, np.ndarray]] = [(np.zeros(dom.n), np.zeros(len(y)))]
     for p in cs:
         below.append(_below_total_influence(dom, y, w, p))
     below.append((U, np.where(inside, y, 0.0)))

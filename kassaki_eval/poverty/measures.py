@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -239,9 +239,10 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
     check_option(owner, "ci", ci, ("wald", "logit"))
     check_option(owner, "df", df, ("design", "normal"))
     check_option(owner, "line_rule", line_rule, ("strict", "weak"))
-    alphas = [g] if np.isscalar(g) else list(g)  # type: ignore[list-item]
+    alphas: list[float] = ([cast(float, g)] if np.isscalar(g)
+                           else list(cast("Sequence[float]", g)))
     for a in alphas:
-        require(isinstance(a, (int, float, np.integer, np.floating)) and a >= 0, owner, "g",
+        require(bool(isinstance(a, (int, float, np.integer, np.floating)) and a >= 0), owner, "g",
                 "a number >= 0 (or a list of them)", g)
     d = as_design(data, design, owner)
     n_out = int((d.domains(by, subset, levels=levels, owner=owner).codes < 0).sum())
@@ -250,7 +251,8 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
     poor = y < z if line_rule == "strict" else y <= z
     gap = np.where(poor, (z - y) / z, 0.0) if any(a != 0 for a in alphas) else None
     fa = [float(a) for a in alphas]
-    H = [poor.astype(float) if a == 0 else (gap if a == 1 else (gap * gap if a == 2 else gap ** a))
+    gp = cast(np.ndarray, gap)  # not None whenever an exponent is not 0, the only use below
+    H = [poor.astype(float) if a == 0 else (gp if a == 1 else (gp * gp if a == 2 else gp ** a))
          for a in fa]
     # one pass: PSU x domain totals of w and w*h_j; domain totals are their column sums
     pt = d.psu_totals([None] + H, dom, w)                                 # (Psu, D, 1+k)

@@ -47,7 +47,8 @@ def params_from_args(args: argparse.Namespace) -> dict[str, Any]:
                                      f"data file. Got the folder {Path(one).name!r} instead "
                                      f"(pass each file inside it: one --survey per wave).")
     if files:
-        src = {k: str(Path(v).resolve()) for k, v in files.items() if k != "survey"}
+        src: dict[str, Any] = {k: str(Path(v).resolve()) for k, v in files.items()
+                               if k != "survey"}
         if "survey" in files:  # --survey may repeat (one file per wave)
             src["survey"] = [str(Path(v).resolve()) for v in files["survey"]]
         raw["source"] = {"kind": "files", **src}
@@ -56,7 +57,7 @@ def params_from_args(args: argparse.Namespace) -> dict[str, Any]:
                                  "when data files are given (it scales the demo world). "
                                  f"Got {args.scale!r} instead.")
     else:
-        src: dict[str, Any] = dict(raw.get("source") or {"kind": "demo"})
+        src = dict(raw.get("source") or {"kind": "demo"})
         if args.seed is not None:
             src["seed"] = args.seed
         if args.scale is not None:

@@ -114,15 +114,15 @@ def complementary(counts: np.ndarray, primary: np.ndarray, part: Sequence[str],
         Tie-break key of each row (default: row position).
     """
     sup = np.asarray(primary, dtype=bool).copy()
-    part = np.asarray(part, dtype=object)
+    labels = np.asarray(part, dtype=object)
     key = np.asarray(order if order is not None else np.arange(len(sup)).astype(str),
                      dtype=object)
     c = np.nan_to_num(np.asarray(counts, dtype=float), nan=np.inf)
     changed = True
     while changed:
         changed = False
-        for g in pd.unique(part):
-            idx = np.flatnonzero(part == g)
+        for g in pd.unique(labels):
+            idx = np.flatnonzero(labels == g)
             if len(idx) < 2 or int(sup[idx].sum()) != 1:
                 continue
             free = [i for i in idx if not sup[i]]

@@ -21,8 +21,9 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -44,7 +45,7 @@ def defuse_text(value: object) -> object:
     return "'" + value if is_formula_like(value) else value  # type: ignore[operator]
 
 
-def _as_text_cells(cells) -> None:  # type: ignore[no-untyped-def]
+def _as_text_cells(cells: Iterable[Any]) -> None:
     for cell in cells:
         if is_formula_like(cell.value):
             cell.data_type = "s"  # a string cell: openpyxl would otherwise write a formula
