@@ -92,7 +92,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "employed": ("bekerja", "status bekerja"),
     "business": ("usaha", "memiliki usaha"),
     "in_panel": ("panel",),
-    "treated_village": ("desa program"),
+    "treated_village": ("desa program",),
     "eligible": ("layak", "eligible"),
     "participates": ("peserta", "ikut program"),
     "record_id": ("no peserta", "nomor pinjaman", "id", "no rekening pinjaman"),
