@@ -53,8 +53,10 @@ docs: $(STAMP)
 	$(PY) -m sphinx -b html -W --keep-going -q docs/site docs/_build/html
 	@echo "docs: $(CURDIR)/docs/_build/html/index.html"
 
+# JupyterLab at the landing notebook (tutorials + report notebooks); the jupytext .py files
+# open as notebooks (Jupytext Notebook is the default viewer for them in this server).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/notebooks/.lab-settings $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) notebooks/index.py
 
 # Regenerate the lock files from a clean resolve (needs network to PyPI).
 lock:
