@@ -17,3 +17,27 @@ def world():
 def small_world():
     """A 10 % scale world for fast tests of pipelines."""
     return generate_world(seed=7, scale=0.1)
+
+
+# -- tutorial execution times (tests/docs/test_tutorials.py) --------------------------------
+# Each tutorial test records ``tutorial_seconds``; the property travels from pytest-xdist
+# workers with the report, and this root conftest is loaded by the controller too, so the
+# summary below lists every executed tutorial and the total, with or without ``-n``.
+_TUTORIAL_SECONDS: dict[str, float] = {}
+
+
+def pytest_runtest_logreport(report) -> None:  # noqa: ANN001 - pytest hook
+    """Collect the execution time of each tutorial notebook (call phase)."""
+    if report.when == "call":
+        for name, value in getattr(report, "user_properties", ()):
+            if name == "tutorial_seconds":
+                _TUTORIAL_SECONDS[report.nodeid.rsplit("[", 1)[-1].rstrip("]")] = float(value)
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001 - pytest hook
+    """Print one line per executed tutorial and their total time."""
+    if _TUTORIAL_SECONDS:
+        terminalreporter.section("tutorial notebooks executed")
+        for name, sec in sorted(_TUTORIAL_SECONDS.items()):
+            terminalreporter.write_line(f"{name:<32} {sec:7.1f} s")
+        terminalreporter.write_line(f"{'total':<32} {sum(_TUTORIAL_SECONDS.values()):7.1f} s")

@@ -3,7 +3,7 @@
 Each jupytext text file is read as a notebook and executed in a fresh kernel with nbclient
 (the kernel inherits ``PYTHONPATH``, so the checked-out package is the one imported). A cell
 that raises fails the test with the cell and the traceback. The execution time of each
-notebook and the total are printed in the terminal summary (``tests/docs/conftest.py``).
+notebook and the total are printed in the terminal summary (``tests/conftest.py``).
 """
 from __future__ import annotations
 
