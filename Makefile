@@ -12,7 +12,7 @@ YEAR ?= 2025
 REPORT_ARGS ?=
 PYTEST_ARGS ?=
 
-.PHONY: report test test-slow test-peers bench lab docs lock peers clean-venv help
+.PHONY: report test test-slow test-peers bench lab docs lock peers clean-venv help mutation
 
 help:
 	@echo "make report | make test | make test-slow | make test-peers | make bench | make lab | make docs | make lock"
@@ -44,6 +44,13 @@ test-slow: $(STAMP)
 # Cross-checks against third-party implementations (needs the peers).
 test-peers: $(PEERS_STAMP)
 	$(PY) -m pytest -q -m peers $(PYTEST_ARGS)
+
+# Mutation testing (issue 18; minutes per module, not in CI): mutmut 3 on one core module at a
+# time with only its tests, in a throw-away copy. MODULES= to pick (default: all of
+# tests/boundaries/run_mutmut.py). Results and survivors: docs/MUTATION.md.
+mutation: $(STAMP)
+	$(VENV)/bin/pip install --quiet mutmut==3.8.1
+	$(PY) tests/boundaries/run_mutmut.py $(MODULES)
 
 bench: $(PEERS_STAMP)
 	$(PY) -m benchmarks $(BENCH_ARGS)
