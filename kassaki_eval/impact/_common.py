@@ -20,14 +20,21 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import (DesignError, IdentificationError, ParameterError, Problem, SchemaError,
-                          check_option)
+from ..exceptions import (
+    DesignError,
+    IdentificationError,
+    ParameterError,
+    Problem,
+    SchemaError,
+    check_option,
+)
 from ..results import EstimateResult, Provenance, hash_frame
 
 __all__ = [
@@ -93,9 +100,11 @@ def check_weights(w: np.ndarray, table: str, col: str) -> None:
     """Refuse non-positive or non-finite survey weights."""
     bad = ~np.isfinite(w) | (w <= 0)
     if bad.any():
-        raise DesignError(f"{table}: column '{col}' has {int(bad.sum())} non-positive or "
-                          f"non-finite weights (e.g. rows {', '.join(map(str, np.flatnonzero(bad)[:5]))}). "
-                          "Fix: survey weights must be > 0; drop or repair those rows.")
+        raise DesignError(
+            f"{table}: column '{col}' has {int(bad.sum())} non-positive or "
+            f"non-finite weights (e.g. rows {', '.join(map(str, np.flatnonzero(bad)[:5]))}). "
+            "Fix: survey weights must be > 0; drop or repair those rows."
+        )
 
 
 def check_cluster_constant(data: pd.DataFrame, unit: str, cluster: str, table: str) -> None:
@@ -111,8 +120,11 @@ def check_cluster_constant(data: pd.DataFrame, unit: str, cluster: str, table: s
 
 
 def hash_columns(data: pd.DataFrame, cols: Sequence[str | None]) -> str:
-    """SHA-256 of the named columns: raw bytes for numeric columns (fast on millions of rows),
-    pandas' hashing otherwise. Same role as ``results.hash_frame``."""
+    """SHA-256 of the named columns.
+
+    Raw bytes for numeric columns (fast on millions of rows), pandas' hashing otherwise. Same
+    role as ``results.hash_frame``.
+    """
     h = hashlib.sha256()
     names = list(dict.fromkeys(c for c in cols if c is not None))
     h.update(json.dumps([str(c) for c in names]).encode())
@@ -153,8 +165,12 @@ def fe_solve(ui: np.ndarray, ti: np.ndarray, w: np.ndarray, rhs_u: np.ndarray,
     lam = np.zeros(nt)
     scale = max(np.abs(rhs_u / du).max(initial=0), np.abs(rhs_t / dt).max(initial=0), 1e-300)
     for _ in range(maxiter):
-        a_new = np.where(wu > 0, (rhs_u - np.bincount(ui, weights=w * lam[ti], minlength=nu)) / du, 0)
-        lam_new = np.where(wt > 0, (rhs_t - np.bincount(ti, weights=w * a_new[ui], minlength=nt)) / dt, 0)
+        a_new = np.where(
+            wu > 0, (rhs_u - np.bincount(ui, weights=w * lam[ti], minlength=nu)) / du, 0
+        )
+        lam_new = np.where(
+            wt > 0, (rhs_t - np.bincount(ti, weights=w * a_new[ui], minlength=nt)) / dt, 0
+        )
         moved = max(np.abs(a_new - a).max(initial=0), np.abs(lam_new - lam).max(initial=0))
         a, lam = a_new, lam_new
         if moved < tol * scale:
@@ -163,8 +179,11 @@ def fe_solve(ui: np.ndarray, ti: np.ndarray, w: np.ndarray, rhs_u: np.ndarray,
 
 
 def demean_2way(M: np.ndarray, ui: np.ndarray, ti: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted two-way demeaning of the columns of ``M``: the residuals of the least-squares
-    fit on unit and period dummies (:func:`fe_solve` per column)."""
+    """Weighted two-way demeaning of the columns of ``M``.
+
+    The residuals of the least-squares fit on unit and period dummies (:func:`fe_solve` per
+    column).
+    """
     M = np.array(M, dtype=float, copy=True)
     nu, nt = int(ui.max()) + 1, int(ti.max()) + 1
     for j in range(M.shape[1]):
@@ -195,8 +214,10 @@ class Prepared:
 
 
 def design_matrix(data: pd.DataFrame, covariates: Sequence[str]) -> tuple[np.ndarray, list[str]]:
-    """Numeric design of ``covariates``: numeric columns as is, text/categorical columns as
-    0/1 dummies with the first level dropped. No intercept.
+    """Numeric design of ``covariates``.
+
+    Numeric columns as is, text/categorical columns as 0/1 dummies with the first level
+    dropped. No intercept.
 
     Examples
     --------
@@ -226,8 +247,10 @@ def prepare(
     covariates: Sequence[str], weights: str | None, cluster: str | None,
     table: str = "data",
 ) -> Prepared:
-    """Validate columns, drop rows with missing values (recorded), check the treatment is
-    binary and the weights positive."""
+    """Validate columns and drop rows with missing values (recorded).
+
+    Also checks that the treatment is binary and the weights positive.
+    """
     if not isinstance(data, pd.DataFrame):
         raise ParameterError(f"The 'data' parameter of {owner} must be a pandas DataFrame. "
                              f"Got {type(data).__name__} instead.")

@@ -41,7 +41,13 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from ..exceptions import EstimationWarning, IdentificationError, ParameterError, SchemaError, check_option
+from ..exceptions import (
+    EstimationWarning,
+    IdentificationError,
+    ParameterError,
+    SchemaError,
+    check_option,
+)
 from ._common import Prepared, TrimRule, subset
 
 __all__ = ["PS_EPS", "LogitFit", "fit_logit", "standardise", "propensity_logit", "check_overlap",
@@ -122,8 +128,10 @@ def fit_logit(X1: np.ndarray, d: np.ndarray, w: np.ndarray, *, maxiter: int = 50
 
 
 def standardise(X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Centre and scale columns (weighted) so Newton steps are well conditioned; constant
-    columns are dropped (they are collinear with the intercept)."""
+    """Centre and scale columns (weighted) so Newton steps are well conditioned.
+
+    Constant columns are dropped (they are collinear with the intercept).
+    """
     if X.shape[1] == 0:
         return X
     mu = np.average(X, axis=0, weights=w)
@@ -134,15 +142,20 @@ def standardise(X: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def propensity_logit(X: np.ndarray, d: np.ndarray, w: np.ndarray,
                      owner: str = "propensity score") -> tuple[np.ndarray, np.ndarray]:
-    """Fitted propensity of a covariate design without intercept, and the standardised
-    design with intercept ``[1, standardise(X)]`` that was used."""
+    """Fitted propensity of a covariate design without intercept, and the design used.
+
+    The design used is the standardised one with intercept, ``[1, standardise(X)]``.
+    """
     X1 = np.column_stack([np.ones(len(d)), standardise(X, w)])
     return fit_logit(X1, d.astype(float), w, owner=owner).fitted, X1
 
 
 def check_overlap(e: np.ndarray, P: Prepared, owner: str, estimand: str = "ATE") -> None:
-    """Units with a propensity of (numerically) 0 or 1 have no counterpart. For the ATT only
-    treated units with e = 1 matter: comparison units with e = 0 merely get zero weight."""
+    """Refuse units with a propensity of (numerically) 0 or 1: they have no counterpart.
+
+    For the ATT only treated units with e = 1 matter: comparison units with e = 0 merely get
+    zero weight.
+    """
     if estimand == "ATT":
         bad = (P.d == 1) & (e > 1 - PS_EPS)
     else:
@@ -154,14 +167,17 @@ def check_overlap(e: np.ndarray, P: Prepared, owner: str, estimand: str = "ATE")
         raise IdentificationError(
             f"{P.table}: no overlap: {int(bad.sum())} rows have an estimated propensity score of "
             f"0 ({n0}) or 1 ({n1}) (e.g. rows {ex}); for them no comparable unit exists in the "
-            f"other arm and {owner} cannot identify the effect. Fix: trim the sample (trim='minmax' "
-            "or 'crump'), drop the covariate that separates the arms perfectly, or restrict the "
-            "estimand to the region of common support.")
+            f"other arm and {owner} cannot identify the effect. Fix: trim the sample "
+            "(trim='minmax' or 'crump'), drop the covariate that separates the arms perfectly, "
+            "or restrict the estimand to the region of common support."
+        )
 
 
 def fit_ps(P: Prepared, owner: str, estimand: str = "ATE") -> tuple[np.ndarray, np.ndarray]:
-    """Propensity scores and the standardised design with intercept used to fit them;
-    refuses units without overlap (:func:`check_overlap`)."""
+    """Propensity scores and the standardised design with intercept used to fit them.
+
+    Refuses units without overlap (:func:`check_overlap`).
+    """
     e, X1 = propensity_logit(P.X, P.d, P.w, owner)
     check_overlap(e, P, owner, estimand)
     return e, X1
@@ -170,8 +186,10 @@ def fit_ps(P: Prepared, owner: str, estimand: str = "ATE") -> tuple[np.ndarray, 
 def fit_ps_trim(P: Prepared, owner: str, trim: TrimRule, ps: str | None,
                 data: pd.DataFrame, estimand: str = "ATE"
                 ) -> tuple[Prepared, np.ndarray, np.ndarray, str]:
-    """Estimate (or read from column ``ps``) the propensity, trim, and re-estimate on the
-    trimmed sample."""
+    """Estimate (or read from column ``ps``) the propensity, trim, and re-estimate.
+
+    The re-estimation uses the trimmed sample.
+    """
     if ps is not None:
         e = data[ps].to_numpy(dtype=float)[P.rows]
         if not np.all(np.isfinite(e)):
@@ -202,10 +220,12 @@ def fit_ps_trim(P: Prepared, owner: str, trim: TrimRule, ps: str | None,
 # trimming
 # --------------------------------------------------------------------------------------------
 def crump_alpha(e: np.ndarray) -> float:
-    """Crump, Hotz, Imbens & Mitnik (2009, Biometrika 96(1)) optimal trimming threshold:
-    keep ``alpha <= e <= 1 - alpha`` where alpha solves
+    """Crump, Hotz, Imbens & Mitnik (2009, Biometrika 96(1)) optimal trimming threshold.
+
+    Keep ``alpha <= e <= 1 - alpha`` where alpha solves
     ``1/(a(1-a)) = 2 E[1/(e(1-e)) | 1/(e(1-e)) <= 1/(a(1-a))]``; 0 when no trimming is
-    optimal (``max 1/(e(1-e)) <= 2 E[1/(e(1-e))]``)."""
+    optimal (``max 1/(e(1-e)) <= 2 E[1/(e(1-e))]``).
+    """
     g = 1.0 / (e * (1 - e))
     if g.max() <= 2 * g.mean():
         return 0.0

@@ -12,8 +12,9 @@ columns (Austin 2009; cobalt's default), so that before and after are on one sca
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -48,18 +49,22 @@ class BalanceTable:
 
     @property
     def table(self) -> pd.DataFrame:
+        """A copy of the balance table."""
         return self._table.copy()
 
     def max_abs_smd(self, adjusted: bool = True) -> float:
+        """Largest absolute standardised mean difference (adjusted if available)."""
         col = "smd_adj" if adjusted and "smd_adj" in self._table else "smd"
         return float(self._table[col].abs().max())
 
     def to_csv(self, path: str | Path) -> Path:
+        """Write the table as CSV; return the path."""
         p = Path(path)
         self._table.to_csv(p, index=False)
         return p
 
     def to_excel(self, path: str | Path, sheet_name: str = "balance") -> Path:
+        """Write the table to one Excel sheet; return the path."""
         p = Path(path)
         with pd.ExcelWriter(p) as xw:
             self._table.to_excel(xw, sheet_name=sheet_name, index=False)
@@ -68,15 +73,18 @@ class BalanceTable:
         return p
 
     def to_latex(self, path: str | Path | None = None) -> str:
+        """The table as LaTeX, also written to ``path`` if given."""
         tex = self._table.to_latex(index=False, float_format=lambda x: f"{x:.3f}")
         if path is not None:
             Path(path).write_text(tex)
         return tex
 
     def love_plot(self, **kw: Any) -> Any:
+        """Love plot of the standardised differences (see :func:`love_plot`)."""
         return love_plot(self, **kw)
 
     def __repr__(self) -> str:
+        """The table as plain text."""
         return self._table.to_string(index=False, float_format=lambda x: f"{x:.3f}")
 
     def _repr_html_(self) -> str:
@@ -152,8 +160,10 @@ def balance_table(
 
 
 def love_plot(bt: BalanceTable, *, threshold: float = SMD_THRESHOLD, ax: Any = None) -> Any:
-    """Dot plot of absolute SMDs before and after adjustment (a "love plot"). Returns the
-    matplotlib Figure."""
+    """Dot plot of absolute SMDs before and after adjustment (a "love plot").
+
+    Returns the matplotlib Figure.
+    """
     import matplotlib
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt

@@ -1,5 +1,6 @@
-"""Two-period and two-way fixed-effects difference-in-differences, and the Goodman-Bacon
-decomposition of TWFE.
+"""Two-period and two-way fixed-effects difference-in-differences.
+
+Also the Goodman-Bacon decomposition of TWFE.
 
 - :func:`did_2x2`: ``y ~ 1 + group + post + group:post (+ covariates)`` by (weighted) least
   squares. The ``ATT`` term is the interaction. Variance: CR1 when ``cluster`` is given
@@ -15,18 +16,32 @@ decomposition of TWFE.
 """
 from __future__ import annotations
 
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 from ..exceptions import DesignError, IdentificationError, ParameterError, check_option
-from ..inference import (cluster_codes, cluster_vcov, few_clusters_warning, wild_cluster_bootstrap,
-                         wild_conf_int, wls)
+from ..inference import (
+    cluster_codes,
+    cluster_vcov,
+    few_clusters_warning,
+    wild_cluster_bootstrap,
+    wild_conf_int,
+    wls,
+)
 from ..results import EstimateResult, Provenance, hash_frame
-from ._common import (as_list, check_cluster_constant, check_columns, check_outcome, check_weights,
-                      demean_2way, drop_missing)
+from ._common import (
+    as_list,
+    check_cluster_constant,
+    check_columns,
+    check_outcome,
+    check_weights,
+    demean_2way,
+    drop_missing,
+)
 
 __all__ = ["did_2x2", "twfe", "bacon_decomposition"]
 
@@ -98,7 +113,9 @@ def did_2x2(
         raise ParameterError(f"The 'cluster' parameter of {owner} must name a column when "
                              f"vcov='CR1' or inference='wild'. Got None instead.")
     n_input = len(data)
-    d, dropped = drop_missing(data, [y, group, post] + covs + as_list(weights) + as_list(cluster), None)
+    d, dropped = drop_missing(
+        data, [y, group, post] + covs + as_list(weights) + as_list(cluster), None
+    )
     yv = d[y].to_numpy(dtype=float)
     check_outcome(yv, "data", y)
     g = d[group].to_numpy(dtype=float)
@@ -113,7 +130,9 @@ def did_2x2(
         raise IdentificationError(f"data: the 2x2 cells of '{group}' x '{post}' are not all "
                                   f"populated (counts {cells.to_numpy().ravel().tolist()}). Fix: "
                                   "each group needs observations before and after.")
-    X = np.column_stack([g * p, g, p] + [d[c].to_numpy(dtype=float) for c in covs] + [np.ones(len(d))])
+    X = np.column_stack(
+        [g * p, g, p] + [d[c].to_numpy(dtype=float) for c in covs] + [np.ones(len(d))]
+    )
     names = ["ATT", group, post] + covs + ["Intercept"]
     w = None
     if weights:
@@ -135,7 +154,9 @@ def did_2x2(
         V = cluster_vcov(X, resid, d[cluster].to_numpy(), w, xtx_inv=xtx_inv)
         df = _t_df(G)
         if inference == "analytic":
-            few_clusters_warning(owner, G, int(np.count_nonzero(np.bincount(ccodes, weights=g, minlength=G))))
+            few_clusters_warning(
+                owner, G, int(np.count_nonzero(np.bincount(ccodes, weights=g, minlength=G)))
+            )
     se = np.sqrt(np.diag(V))
     table = pd.DataFrame({"term": names, "estimate": beta, "std_error": se, "n_obs": n,
                           "df": df})
@@ -156,14 +177,28 @@ def did_2x2(
         table.loc[0, ["p_value", "conf_low", "conf_high"]] = [wb.p_value, lo, hi]
         own = True
         extras["wild_bootstrap"] = wb
-    prov = Provenance(method=owner, options={"y": y, "group": group, "post": post,
-                                             "covariates": covs, "weights": weights,
-                                             "cluster": cluster, "vcov": vcov,
-                                             "inference": inference, "B": B if inference == "wild" else None,
-                                             "weights_type": weights_type if inference == "wild" else None,
-                                             "seed": seed},
-                      inputs_hash=hash_frame(data[[c for c in [y, group, post] + covs + as_list(weights) + as_list(cluster)]]),
-                      n_input=n_input, n_used=n, dropped=dropped)
+    prov = Provenance(
+        method=owner,
+        options={
+            "y": y,
+            "group": group,
+            "post": post,
+            "covariates": covs,
+            "weights": weights,
+            "cluster": cluster,
+            "vcov": vcov,
+            "inference": inference,
+            "B": B if inference == "wild" else None,
+            "weights_type": weights_type if inference == "wild" else None,
+            "seed": seed,
+        },
+        inputs_hash=hash_frame(
+            data[[c for c in [y, group, post] + covs + as_list(weights) + as_list(cluster)]]
+        ),
+        n_input=n_input,
+        n_used=n,
+        dropped=dropped,
+    )
     return EstimateResult(table, method=owner, alpha=alpha, provenance=prov,
                           own_intervals=own, extras=extras,
                           title=f"2x2 DiD of {y}" + (" (wild cluster bootstrap)" if own else ""))
@@ -219,7 +254,8 @@ def twfe(
     Examples
     --------
     >>> from kassaki_eval.impact.did import twfe  # doctest: +SKIP
-    >>> twfe(mpdta, y="lemp", unit="countyreal", time="year", cohort="first.treat")  # doctest: +SKIP
+    >>> twfe(mpdta, y="lemp", unit="countyreal", time="year",
+    ...      cohort="first.treat")  # doctest: +SKIP
     """
     owner = "twfe"
     if (treat is None) == (cohort is None):
@@ -229,8 +265,14 @@ def twfe(
     check_columns(data, owner, y=y, unit=unit, time=time, treat=treat, cohort=cohort,
                   covariates=covs, weights=weights, cluster=cluster)
     n_input = len(data)
-    d, dropped = _panel_frame(data, owner, y, unit, time,
-                              covs + as_list(treat) + as_list(cohort) + as_list(weights) + as_list(cluster))
+    d, dropped = _panel_frame(
+        data,
+        owner,
+        y,
+        unit,
+        time,
+        covs + as_list(treat) + as_list(cohort) + as_list(weights) + as_list(cluster),
+    )
     yv = d[y].to_numpy(dtype=float)
     check_outcome(yv, "data", y)
     tv = d[time].to_numpy()
@@ -240,8 +282,10 @@ def twfe(
         cv = d[cohort].to_numpy(dtype=float)
         D = ((cv > 0) & (tv >= cv)).astype(float)
     if np.all(D == D[0]):
-        raise IdentificationError(f"data: treatment does not vary ({len(D)} rows, all {int(D[0])}). "
-                                  "Fix: the panel needs treated and untreated observations.")
+        raise IdentificationError(
+            f"data: treatment does not vary ({len(D)} rows, all {int(D[0])}). "
+            "Fix: the panel needs treated and untreated observations."
+        )
     clus = cluster or unit
     if cluster is not None:
         check_cluster_constant(d, unit, cluster, "data")
@@ -271,7 +315,9 @@ def twfe(
     K = k + int(ti.max()) + (1 if nested else int(ui.max()) + 1)
     V = cluster_vcov(Xd, resid, codes, w, xtx_inv=xtx_inv, n_params=K)
     if inference == "analytic":
-        few_clusters_warning(owner, G, int(np.count_nonzero(np.bincount(codes, weights=D, minlength=G))))
+        few_clusters_warning(
+            owner, G, int(np.count_nonzero(np.bincount(codes, weights=D, minlength=G)))
+        )
     se = np.sqrt(np.diag(V))
     names = ["ATT"] + covs
     table = pd.DataFrame({"term": names, "estimate": beta, "std_error": se, "n_obs": n,
@@ -386,8 +432,18 @@ def bacon_decomposition(
     if VD == 0:
         raise IdentificationError("data: treatment does not vary after two-way demeaning; "
                                   "there is nothing to decompose. Fix: check the cohort column.")
-    twfe_b = float(np.sum(Dd * (Ybar - Ybar.mean(axis=1, keepdims=True)
-                                - Ybar.mean(axis=0, keepdims=True) + Ybar.mean())) / np.sum(Dd ** 2))
+    twfe_b = float(
+        np.sum(
+            Dd
+            * (
+                Ybar
+                - Ybar.mean(axis=1, keepdims=True)
+                - Ybar.mean(axis=0, keepdims=True)
+                + Ybar.mean()
+            )
+        )
+        / np.sum(Dd**2)
+    )
 
     def dd(tr: float, ct: float, win: np.ndarray, post_from: float) -> float:
         m = win
@@ -407,22 +463,22 @@ def bacon_decomposition(
             s = (nk + nu) ** 2 * nku * (1 - nku) * Dbar[k] * (1 - Dbar[k]) / VD
             rows.append(("treated vs never", k, np.nan, dd(k, u, np.ones(T, bool), k), s))
     for i, k in enumerate(timing):          # k earlier (larger Dbar)
-        for l in timing[i + 1:]:            # l later
-            nk, nl = n_share[k], n_share[l]
+        for lt in timing[i + 1:]:           # lt later
+            nk, nl = n_share[k], n_share[lt]
             nkl = nk / (nk + nl)
-            Dk, Dl = Dbar[k], Dbar[l]
-            # k vs l, window before l is treated
+            Dk, Dl = Dbar[k], Dbar[lt]
+            # k vs lt, window before lt is treated
             if Dl < 1 and Dk > Dl and Dk < 1:
                 s_k = ((nk + nl) * (1 - Dl)) ** 2 * nkl * (1 - nkl) * ((Dk - Dl) / (1 - Dl)) \
                     * ((1 - Dk) / (1 - Dl)) / VD
-                win = periods < l
-                rows.append(("earlier vs later", k, l, dd(k, l, win, k), s_k))
-            # l vs k, window after k is treated (k already treated = "forbidden" control)
+                win = periods < lt
+                rows.append(("earlier vs later", k, lt, dd(k, lt, win, k), s_k))
+            # lt vs k, window after k is treated (k already treated = "forbidden" control)
             if Dk > 0 and Dl > 0:
                 s_l = ((nk + nl) * Dk) ** 2 * nkl * (1 - nkl) * (Dl / Dk) * ((Dk - Dl) / Dk) / VD
                 win = periods >= k
                 typ = "treated vs always" if Dk == 1 else "later vs earlier"
-                rows.append((typ, l, k, dd(l, k, win, l), s_l))
+                rows.append((typ, lt, k, dd(lt, k, win, lt), s_l))
     out = pd.DataFrame(rows, columns=["type", "treated", "control", "estimate", "weight"])
     out["control"] = out["control"].where(out["type"] != "treated vs never", 0)
     out.attrs["twfe"] = twfe_b
@@ -430,7 +486,7 @@ def bacon_decomposition(
     out.attrs["dropped"] = dropped
     n_obs = int(N * T)
     terms = [f"{t}: {tr:g} vs {'never' if c == 0 else f'{c:g}'}"
-             for t, tr, c in zip(out["type"], out["treated"], out["control"])]
+             for t, tr, c in zip(out["type"], out["treated"], out["control"], strict=False)]
     table = pd.DataFrame({"term": ["TWFE"] + terms,
                           "estimate": np.r_[twfe_b, out["estimate"].to_numpy(dtype=float)],
                           "std_error": np.nan, "n_obs": n_obs,

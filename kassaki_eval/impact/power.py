@@ -2,9 +2,11 @@
 
 Closed forms (Bloom 1995, 2005; Duflo, Glennerster & Kremer 2007, eq. 11-12):
 
-    MDE = M_{J-2} * sqrt( rho (1 - R2_c) / (P (1-P) J)  +  (1 - rho) (1 - R2_i) / (P (1-P) J n) ) * sigma / (c - s)
+    MDE = M_{J-2} * sqrt( rho (1 - R2_c) / (P (1-P) J)
+                          + (1 - rho) (1 - R2_i) / (P (1-P) J n) ) * sigma / (c - s)
 
-with ``M_{J-2} = t_{1-alpha/2} + t_{power}`` on ``J - 2`` degrees of freedom (one-sided: ``t_{1-alpha}``),
+with ``M_{J-2} = t_{1-alpha/2} + t_{power}`` on ``J - 2`` degrees of freedom (one-sided:
+``t_{1-alpha}``),
 ``rho`` the intra-cluster correlation, ``n`` households per cluster, ``J`` clusters, ``P`` the
 treated share of clusters, ``R2`` the share of variance explained by covariates (cluster and
 individual level), ``c`` and ``s`` the take-up in treated and control clusters.
@@ -21,7 +23,8 @@ control part of the cohorts' errors as perfectly correlated (conservative). Use
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -62,8 +65,14 @@ def _multiplier(df: float, alpha: float, power: float, two_sided: bool) -> float
     return float(stats.t.ppf(q, df) + stats.t.ppf(power, df))
 
 
-def _se_unit(n_clusters: float, cluster_size: float, icc: float, r2: float, r2_cluster: float | None,
-             treat_share: float) -> float:
+def _se_unit(
+    n_clusters: float,
+    cluster_size: float,
+    icc: float,
+    r2: float,
+    r2_cluster: float | None,
+    treat_share: float,
+) -> float:
     r2c = r2 if r2_cluster is None else r2_cluster
     P = treat_share
     v = icc * (1 - r2c) / (P * (1 - P) * n_clusters) + \
@@ -86,9 +95,10 @@ def mde_cluster(
     sd: float = 1.0,
     two_sided: bool = True,
 ) -> float:
-    """Minimum detectable effect (in outcome units; of the effect *of treatment on the
-    treated*, i.e. the ITT divided by ``takeup - control_takeup``) of a cluster-randomised
-    design.
+    """Minimum detectable effect of a cluster-randomised design.
+
+    In outcome units; of the effect *of treatment on the treated*, i.e. the ITT divided by
+    ``takeup - control_takeup``.
 
     >>> round(mde_cluster(100, 50, 0.1), 4)   # 100 villages, 50 households each, ICC 0.1
     0.1944
@@ -100,7 +110,12 @@ def mde_cluster(
         raise ParameterError("The 'takeup' parameter of mde_cluster must exceed control_takeup. "
                              f"Got takeup={takeup!r}, control_takeup={control_takeup!r} instead.")
     M = _multiplier(n_clusters - 2, alpha, power, two_sided)
-    return M * _se_unit(n_clusters, cluster_size, icc, r2, r2_cluster, treat_share) * sd / (takeup - control_takeup)
+    return (
+        M
+        * _se_unit(n_clusters, cluster_size, icc, r2, r2_cluster, treat_share)
+        * sd
+        / (takeup - control_takeup)
+    )
 
 
 def power_cluster(
@@ -137,14 +152,18 @@ def clusters_needed(
     max_clusters: int = 100_000,
     **kw: Any,
 ) -> int:
-    """Smallest number of clusters with power >= ``power`` for ``effect`` (other arguments as
-    :func:`power_cluster`)."""
+    """Smallest number of clusters with power >= ``power`` for ``effect``.
+
+    Other arguments as :func:`power_cluster`.
+    """
     lo, hi = 3, 4
     while power_cluster(effect, hi, cluster_size, icc, **kw) < power:
         hi *= 2
         if hi > max_clusters:
-            raise ParameterError("The 'effect' parameter of clusters_needed is too small to be "
-                                 f"detected with at most {max_clusters} clusters. Got {effect!r} instead.")
+            raise ParameterError(
+                "The 'effect' parameter of clusters_needed is too small to be "
+                f"detected with at most {max_clusters} clusters. Got {effect!r} instead."
+            )
     while lo < hi:
         mid = (lo + hi) // 2
         if power_cluster(effect, mid, cluster_size, icc, **kw) >= power:
@@ -215,7 +234,9 @@ def mde_staggered(
            takeup=takeup, alpha=alpha, power=power, sd=sd)
     periods = np.sort(np.asarray(periods))
     if n_never < 2:
-        raise ParameterError(f"The 'n_never' parameter of mde_staggered must be at least 2. Got {n_never!r} instead.")
+        raise ParameterError(
+            f"The 'n_never' parameter of mde_staggered must be at least 2. Got {n_never!r} instead."
+        )
     sig2 = sd ** 2 * (1 - r2) * (icc + (1 - icc) / cluster_size)   # variance of a cluster mean
     var_t, var_c, wts = [], [], []
     for g, J in cohorts.items():
@@ -253,5 +274,9 @@ def simulate_power(
     rng = np.random.default_rng(seed)
     res = np.array([estimate(rng, effect) for _ in range(n_sims)])
     rej = res[:, 0] < alpha
-    return {"power": float(rej.mean()), "mc_se": float(np.sqrt(rej.mean() * (1 - rej.mean()) / n_sims)),
-            "mean_estimate": float(res[:, 1].mean()), "n_sims": n_sims}
+    return {
+        "power": float(rej.mean()),
+        "mc_se": float(np.sqrt(rej.mean() * (1 - rej.mean()) / n_sims)),
+        "mean_estimate": float(res[:, 1].mean()),
+        "n_sims": n_sims,
+    }

@@ -1,5 +1,6 @@
-"""Staggered difference-in-differences: Callaway & Sant'Anna (2021) and the imputation
-estimator of Borusyak, Jaravel & Spiess (2024).
+"""Staggered difference-in-differences.
+
+Callaway & Sant'Anna (2021) and the imputation estimator of Borusyak, Jaravel & Spiess (2024).
 
 :func:`callaway_santanna` estimates every group-time ATT(g,t) on a (balanced or unbalanced)
 panel of households or villages, as R ``did::att_gt`` does for panel data:
@@ -34,25 +35,41 @@ panel of households or villages, as R ``did::att_gt`` does for panel data:
 influence-function term for the estimated cohort weights.
 
 :func:`imputation` is the BJS imputation estimator (unit and period effects, and time-varying
-covariates by Frisch-Waugh-Lovell, estimated on untreated observations) with the conservative clustered variance of BJS Theorem 3 (treated
-residuals demeaned within cohort x period cells, no leave-out correction).
+covariates by Frisch-Waugh-Lovell, estimated on untreated observations) with the conservative
+clustered variance of BJS Theorem 3 (treated residuals demeaned within cohort x period cells, no
+leave-out correction).
 """
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import (DesignError, EstimationWarning, IdentificationError, ParameterError,
-                          check_option)
+from ..exceptions import (
+    DesignError,
+    EstimationWarning,
+    IdentificationError,
+    ParameterError,
+    check_option,
+)
 from ..inference import cluster_codes, influence_se, influence_vcov
 from ..results import EstimateResult, Provenance, hash_frame
-from ._common import (as_list, check_cluster_constant, check_columns, check_outcome, check_weights,
-                      demean_2way, drop_missing, fe_solve, hash_columns)
+from ._common import (
+    as_list,
+    check_cluster_constant,
+    check_columns,
+    check_outcome,
+    check_weights,
+    demean_2way,
+    drop_missing,
+    fe_solve,
+    hash_columns,
+)
 from ._propensity import fit_logit
 
 __all__ = ["callaway_santanna", "aggregate", "imputation", "village_panel"]
@@ -101,9 +118,11 @@ def _unit_constant(d: pd.DataFrame, ui: np.ndarray, nu: int, col: str, table: st
 
 
 def _codes(col: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Integer codes and unique values of a column, with O(n) shortcuts for the usual panel
-    layouts: small-range integers (years) by a lookup table, ids already sorted by a run-length
-    scan; otherwise pandas' hash factorisation."""
+    """Integer codes and unique values of a column.
+
+    With O(n) shortcuts for the usual panel layouts: small-range integers (years) by a lookup
+    table, ids already sorted by a run-length scan; otherwise pandas' hash factorisation.
+    """
     v = col.to_numpy()
     if v.size and np.issubdtype(v.dtype, np.integer):
         lo, hi = int(v.min()), int(v.max())
@@ -158,7 +177,9 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
         varying = np.bincount(ui, weights=(wv != w[ui]).astype(float), minlength=nu) > 0
         if varying.any():
             dropped = dict(dropped)
-            dropped["(not dropped) units whose weight varies by wave; first wave's weight used"] = int(varying.sum())
+            dropped["(not dropped) units whose weight varies by wave; first wave's weight used"] = (
+                int(varying.sum())
+            )
     else:
         w = np.ones(nu)
     Y = np.full((nu, T), np.nan)
@@ -217,12 +238,14 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
 # --------------------------------------------------------------------------------------------
 def _last_cohort_as_control(P: _Panel, glist: np.ndarray, anticipation: int, cohort: str
                             ) -> _Panel:
-    """No never-treated units and ``control="notyet"``: as R ``did`` (``pre_process_did``),
-    the last-treated cohort becomes the comparison group (its cohort is set to 0) and the
+    """No never-treated units and ``control="notyet"``: R ``did``'s rule (``pre_process_did``).
+
+    The last-treated cohort becomes the comparison group (its cohort is set to 0) and the
     periods from its treatment on (``t >= g_max - anticipation``) are dropped, since no unit
     is untreated there. Without this the last cohort's pre-period cells would be estimated
     against earlier cohorts ("mirror" cells) and weighted as a treated group in
-    :func:`aggregate`."""
+    :func:`aggregate`.
+    """
     gmax = float(glist.max())
     keep_t = P.periods < gmax - anticipation
     if keep_t.sum() < 2 or glist.size < 2:
@@ -251,8 +274,10 @@ def _last_cohort_as_control(P: _Panel, glist: np.ndarray, anticipation: int, coh
 
 
 def _cell_pscore(Xc: np.ndarray, D: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Propensity score of one 2x2 cell (the package's one logit); refuses collinear
-    covariates, whose score covariance would be singular."""
+    """Propensity score of one 2x2 cell (the package's one logit).
+
+    Refuses collinear covariates, whose score covariance would be singular.
+    """
     sv = np.linalg.svd(Xc.T @ (Xc * w[:, None]), compute_uv=False)
     if sv[-1] <= 0 or sv[0] / sv[-1] > 1 / np.finfo(float).eps:
         raise IdentificationError("The propensity-score logit is singular (collinear "
@@ -262,8 +287,11 @@ def _cell_pscore(Xc: np.ndarray, D: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def _ols_fit_lin(Xc: np.ndarray, y: np.ndarray, wsel: np.ndarray, n: int, what: str
                  ) -> tuple[np.ndarray, np.ndarray]:
-    """Weighted OLS of ``y`` on ``Xc`` over the rows with ``wsel > 0``: fitted values for every
-    row and the asymptotic linear representation of the coefficients (n x k)."""
+    """Weighted OLS of ``y`` on ``Xc`` over the rows with ``wsel > 0``.
+
+    Returns fitted values for every row and the asymptotic linear representation of the
+    coefficients (n x k).
+    """
     XpX = Xc.T @ (Xc * wsel[:, None]) / n
     sv = np.linalg.svd(XpX, compute_uv=False)
     if sv[-1] <= 0 or sv[0] / sv[-1] > 1 / np.finfo(float).eps:
@@ -277,11 +305,13 @@ def _ols_fit_lin(Xc: np.ndarray, y: np.ndarray, wsel: np.ndarray, n: int, what: 
 
 def _att_2x2_rc(y: np.ndarray, post: np.ndarray, D: np.ndarray, Xc: np.ndarray, w: np.ndarray,
                 method: str) -> tuple[float, np.ndarray]:
-    """One ATT(g,t) from repeated cross-sections and its influence function (one entry per
-    row): Sant'Anna & Zhao (2020) as in R ``DRDID`` -- ``drdid_rc`` (the locally efficient
+    """One ATT(g,t) from repeated cross-sections and its influence function (one per row).
+
+    Sant'Anna & Zhao (2020) as in R ``DRDID`` -- ``drdid_rc`` (the locally efficient
     doubly robust estimator), ``std_ipw_did_rc`` (normalised IPW) and ``reg_did_rc``
     (outcome regression), which R ``did`` uses with ``panel=FALSE``. Propensity scores are
-    clipped to [1e-6, 1-1e-6] and comparison rows with a score >= 0.995 are trimmed."""
+    clipped to [1e-6, 1-1e-6] and comparison rows with a score >= 0.995 are trimmed.
+    """
     n = y.size
     w = w / w.mean()
     k = Xc.shape[1]
@@ -435,8 +465,11 @@ def _att_2x2(dY: np.ndarray, D: np.ndarray, Xc: np.ndarray, w: np.ndarray, metho
 
 def _att_2x2_const(dY: np.ndarray, D: np.ndarray, w: np.ndarray | None, method: str
                    ) -> tuple[float, np.ndarray]:
-    """:func:`_att_2x2` without covariates, written with vectors only (the hot path of large
-    household panels); algebraically identical to the general formulas with ``X = 1``."""
+    """:func:`_att_2x2` without covariates, written with vectors only.
+
+    The hot path of large household panels; algebraically identical to the general formulas
+    with ``X = 1``.
+    """
     n = dY.size
     if w is None:
         # unweighted fast path (the same formula with w = 1): one pass with np.where
@@ -470,8 +503,10 @@ def _att_2x2_const(dY: np.ndarray, D: np.ndarray, w: np.ndarray | None, method: 
     if not (1e-6 <= ps <= 1 - 1e-6):
         ps = min(max(ps, 1e-6), 1 - 1e-6)
     if ps >= _TRIM:
-        raise IdentificationError("No comparison units left after propensity-score trimming "
-                                  "(all controls have scores >= 0.995). Fix: more comparison units.")
+        raise IdentificationError(
+            "No comparison units left after propensity-score trimming "
+            "(all controls have scores >= 0.995). Fix: more comparison units."
+        )
     odds = ps / (1 - ps)
     wcn = wc * odds
     mc = wcn.sum() / n
@@ -606,9 +641,11 @@ def callaway_santanna(
         # base for post periods: last period p with p + anticipation < g
         pre_idx = np.flatnonzero(periods + anticipation < g)
         if pre_idx.size == 0:
-            raise IdentificationError(f"data: cohort {g:g} is treated in the first period "
-                                      f"({periods[0]}), so it has no pre-treatment period. Fix: drop "
-                                      "it or add earlier waves.")
+            raise IdentificationError(
+                f"data: cohort {g:g} is treated in the first period "
+                f"({periods[0]}), so it has no pre-treatment period. Fix: drop "
+                "it or add earlier waves."
+            )
         gbase = int(pre_idx[-1])
         for ti in range(len(periods)):
             post = periods[ti] + anticipation >= g
@@ -652,8 +689,12 @@ def callaway_santanna(
             cnt = [np.sum(Dv * postv), np.sum(Dv * (1 - postv)), np.sum((1 - Dv) * postv),
                    np.sum((1 - Dv) * (1 - postv))]
             if min(cnt) == 0:
-                continue   # a group is missing in t or in the base period: skipped, as R did
-            Xc = np.ones((sel.size, 1)) if r_x is None else np.column_stack([np.ones(sel.size), r_x[sel]])
+                continue  # a group is missing in t or in the base period: skipped, as R did
+            Xc = (
+                np.ones((sel.size, 1))
+                if r_x is None
+                else np.column_stack([np.ones(sel.size), r_x[sel]])
+            )
             att, inf = _att_2x2_rc(r_y[sel], postv, Dv, Xc, P.w[r_id[sel]], method)
             psi[:, j] = np.bincount(r_id[sel], weights=(n / sel.size) * inf, minlength=n)
             rows.append((g, t, att, int(cnt[0] + cnt[1]), int(cnt[2] + cnt[3]), False))
@@ -691,7 +732,7 @@ def callaway_santanna(
     se = influence_se(psi, P.clus, scale=1 / n, correction="cluster_only")
     se = np.where(tab["ref"].to_numpy(), np.nan, se)
     tab["std_error"] = se
-    tab["term"] = [f"ATT({g:g},{t:g})" for g, t in zip(tab["group"], tab["time"])]
+    tab["term"] = [f"ATT({g:g},{t:g})" for g, t in zip(tab["group"], tab["time"], strict=False)]
     tab["event_time"] = tab["time"] - tab["group"]
     tab["post"] = (tab["time"] + anticipation >= tab["group"]).astype(int)
     tab["n_obs"] = tab["n_treated"] + tab["n_control"]
@@ -701,10 +742,21 @@ def callaway_santanna(
     # pre-trend Wald test on the pre-treatment ATT(g,t) (R did's W / Wpval)
     pre = (tab["post"].to_numpy() == 0) & ~np.isnan(se)
     pretrend = _wald(tab["estimate"].to_numpy()[pre], psi[:, pre], n, P.clus, P.n_clusters)
-    extras = {"influence": psi, "n_units": n, "units": P.units, "unit_cohort": G, "unit_weight": P.w,
-              "cluster_codes": P.clus, "n_clusters": P.n_clusters, "periods": periods,
-              "pretrend": pretrend, "base_period": base_period, "control": control,
-              "anticipation": anticipation, "y": y}
+    extras = {
+        "influence": psi,
+        "n_units": n,
+        "units": P.units,
+        "unit_cohort": G,
+        "unit_weight": P.w,
+        "cluster_codes": P.clus,
+        "n_clusters": P.n_clusters,
+        "periods": periods,
+        "pretrend": pretrend,
+        "base_period": base_period,
+        "control": control,
+        "anticipation": anticipation,
+        "y": y,
+    }
     prov = Provenance(
         method=owner,
         options={"y": y, "unit": unit, "time": time, "cohort": cohort, "control": control,
@@ -714,8 +766,14 @@ def callaway_santanna(
                                    + as_list(cluster)),
         n_input=n_input, n_used=P.n_used,
         dropped=P.dropped)
-    return EstimateResult(tab, method="cs_did", alpha=alpha, provenance=prov, extras=extras,
-                          title=f"Callaway-Sant'Anna ATT(g,t) of {y} ({method}, {control} controls)")
+    return EstimateResult(
+        tab,
+        method="cs_did",
+        alpha=alpha,
+        provenance=prov,
+        extras=extras,
+        title=f"Callaway-Sant'Anna ATT(g,t) of {y} ({method}, {control} controls)",
+    )
 
 
 def _wald(theta: np.ndarray, psi: np.ndarray, n: int, clus: np.ndarray | None,
@@ -956,14 +1014,24 @@ def imputation(
     ok = untreated | (has_u[ui] & has_t[ti])
     if not ok.all():
         dropped = dict(dropped)
-        dropped["treated obs. with no untreated obs. of the unit or period (not imputable)"] = int((~ok).sum())
+        dropped["treated obs. with no untreated obs. of the unit or period (not imputable)"] = int(
+            (~ok).sum()
+        )
         if not (treated & ok).any():
             raise IdentificationError("data: no treated observation can be imputed: treated units "
                                       "have no untreated period, or no untreated units remain in "
                                       "treated periods (no never- or not-yet-treated units). Fix: "
                                       "add pre-treatment waves or comparison villages.")
     keep = ok
-    yv, G, tv, w, treated, ui, ti = yv[keep], G[keep], tv[keep], w[keep], treated[keep], ui[keep], ti[keep]
+    yv, G, tv, w, treated, ui, ti = (
+        yv[keep],
+        G[keep],
+        tv[keep],
+        w[keep],
+        treated[keep],
+        ui[keep],
+        ti[keep],
+    )
     d = d.loc[keep]
     u0 = ~treated
     Xv = d[covs].to_numpy(dtype=float) if covs else np.zeros((len(yv), 0))
@@ -978,7 +1046,11 @@ def imputation(
         # a covariate with (almost) no variation left after the unit and period effects is
         # time-invariant or collinear: refuse rather than return noise
         if np.any(np.diag(XtWX) <= 1e-10 * np.maximum(raw, 1e-300)) or np.linalg.cond(XtWX) > 1e12:
-            bad = [c for c, v0, v1 in zip(covs, np.diag(XtWX), raw) if v0 <= 1e-10 * max(v1, 1e-300)]
+            bad = [
+                c
+                for c, v0, v1 in zip(covs, np.diag(XtWX), raw, strict=False)
+                if v0 <= 1e-10 * max(v1, 1e-300)
+            ]
             raise IdentificationError(
                 f"data: covariate(s) {bad or covs} are collinear with the unit and period effects "
                 "among untreated observations (e.g. time-invariant). Fix: drop them; unit "
@@ -990,8 +1062,15 @@ def imputation(
         XtWX_inv = np.zeros((0, 0))
     yx = yv - Xv @ beta
     # fit FE on untreated obs
-    a, lam = fe_solve(ui[u0], ti[u0], w[u0], np.bincount(ui[u0], weights=w[u0] * yx[u0], minlength=nu),
-                      np.bincount(ti[u0], weights=w[u0] * yx[u0], minlength=nt), nu, nt)
+    a, lam = fe_solve(
+        ui[u0],
+        ti[u0],
+        w[u0],
+        np.bincount(ui[u0], weights=w[u0] * yx[u0], minlength=nu),
+        np.bincount(ti[u0], weights=w[u0] * yx[u0], minlength=nt),
+        nu,
+        nt,
+    )
     fit = a[ui] + lam[ti] + Xv @ beta
     tau = yv - fit
     e_t = tv - G
@@ -1000,7 +1079,11 @@ def imputation(
     if horizons:
         for e in np.sort(np.unique(e_t[treated])):
             specs.append((f"e={e:g}", treated & (e_t == e), {"event_time": e}))
-        gt = pd.DataFrame({"g": G[treated], "t": tv[treated]}).drop_duplicates().sort_values(["g", "t"])
+        gt = (
+            pd.DataFrame({"g": G[treated], "t": tv[treated]})
+            .drop_duplicates()
+            .sort_values(["g", "t"])
+        )
         for g, t in gt.itertuples(index=False):
             specs.append((f"ATT({g:g},{t:g})", treated & (G == g) & (tv == t),
                           {"group": g, "time": t, "event_time": t - g}))

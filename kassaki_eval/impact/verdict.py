@@ -1,4 +1,4 @@
-"""The one-point verdict: did KASSAKI lower district poverty by more than one percentage point?
+"""The one-point verdict on whether KASSAKI cut district poverty by over one percentage point.
 
 Estimand (year ``T``): the programme-attributable change in the district headcount ratio,
 
@@ -68,10 +68,13 @@ def sentences(change: float, lo: float, hi: float, prob: float, p_one: float, ye
         id_tail = (f"data belum dapat memastikan apakah target penurunan lebih dari "
                    f"{_fmt(thr, 'id', 0)} poin tercapai")
     verb_en = "lowered" if red >= 0 else "raised"
-    en = (f"In {year}, KASSAKI {verb_en} the district poverty rate by an estimated "
-          f"{abs(red):.1f} percentage points ({lev}% confidence interval for the reduction: "
-          f"{rlo:.1f} to {rhi:.1f} points); the probability that the reduction exceeds {thr:g} percentage "
-          f"point is {100 * prob:.0f}% (one-sided test p = {p_one:.2f}), so {en_tail}.")
+    en = (
+        f"In {year}, KASSAKI {verb_en} the district poverty rate by an estimated "
+        f"{abs(red):.1f} percentage points ({lev}% confidence interval for the reduction: "
+        f"{rlo:.1f} to {rhi:.1f} points); the probability that the reduction exceeds "
+        f"{thr:g} percentage point is {100 * prob:.0f}% (one-sided test p = {p_one:.2f}), "
+        f"so {en_tail}."
+    )
     verb_id = "menurunkan" if red >= 0 else "menaikkan"
     idn = (f"Pada tahun {year}, KASSAKI diperkirakan {verb_id} angka kemiskinan kabupaten sebesar "
            f"{_fmt(abs(red), 'id')} poin persen (selang kepercayaan {lev}% untuk penurunan: "

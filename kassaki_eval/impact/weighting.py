@@ -30,7 +30,7 @@ dropped rows), ``treatment`` and ``rows`` (the positions of the input rows used)
 from __future__ import annotations
 
 import warnings
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -39,8 +39,18 @@ from scipy import optimize
 from ..exceptions import EstimationWarning, IdentificationError, ParameterError
 from ..inference import influence_vcov
 from ..results import EstimateResult
-from ._common import (Estimand, Prepared, TrimRule, check_estimand, design_matrix,
-                      estimand_result, full_weights, outcome_of, prepare, subset)
+from ._common import (
+    Estimand,
+    Prepared,
+    TrimRule,
+    check_estimand,
+    design_matrix,
+    estimand_result,
+    full_weights,
+    outcome_of,
+    prepare,
+    subset,
+)
 from ._propensity import check_overlap, crump_alpha, fit_ps, fit_ps_trim, standardise, trim_mask
 
 __all__ = ["propensity_score", "ipw", "aipw", "entropy_balancing", "trim_mask",
@@ -273,7 +283,9 @@ def aipw(
 def _ebal_weights(X: np.ndarray, q: np.ndarray, target: np.ndarray, owner: str,
                   table: str) -> np.ndarray:
     """Hainmueller (2012) weights: minimise KL(w || q) s.t. sum w x = target, sum w = 1.
-    Dual: min_l log sum q exp(l'(x - target)); convex, solved by Newton (trust-region)."""
+
+    Dual: min_l log sum q exp(l'(x - target)); convex, solved by Newton (trust-region).
+    """
     Xc = X - target
     sd = Xc.std(axis=0)
     sd[sd == 0] = 1.0

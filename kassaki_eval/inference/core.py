@@ -1,5 +1,7 @@
-"""Inference for few clusters: cluster-robust variance, wild cluster bootstrap, randomisation
-inference and multiple-testing corrections.
+"""Inference for few clusters.
+
+Cluster-robust variance, wild cluster bootstrap, randomisation inference and multiple-testing
+corrections.
 
 What is implemented, and how it relates to the usual references:
 
@@ -22,21 +24,34 @@ What is implemented, and how it relates to the usual references:
 """
 from __future__ import annotations
 
+import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import product
-from typing import Any, Callable, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-import warnings
-
 from ..exceptions import DesignError, EstimationWarning, ParameterError, check_option, require
 
 __all__ = [
-    "cluster_codes", "wls", "cluster_vcov", "influence_vcov", "influence_se", "few_clusters_warning", "WildBootstrapResult", "wild_cluster_bootstrap",
-    "draw_wild_weights", "wild_conf_int", "RandomizationResult", "randomization_inference",
-    "benjamini_hochberg", "sharpened_qvalues", "romano_wolf", "romano_wolf_wild",
+    "cluster_codes",
+    "wls",
+    "cluster_vcov",
+    "influence_vcov",
+    "influence_se",
+    "few_clusters_warning",
+    "WildBootstrapResult",
+    "wild_cluster_bootstrap",
+    "draw_wild_weights",
+    "wild_conf_int",
+    "RandomizationResult",
+    "randomization_inference",
+    "benjamini_hochberg",
+    "sharpened_qvalues",
+    "romano_wolf",
+    "romano_wolf_wild",
 ]
 
 WildWeights = Literal["rademacher", "webb", "mammen", "norm"]
@@ -159,8 +174,7 @@ IFCorrection = Literal["hc1", "cluster_only", "none"]
 
 
 def _if_sums(psi: np.ndarray, cluster: Any | None) -> tuple[np.ndarray, int]:
-    """Rows (units, or cluster sums of the rows) whose cross-product is the meat, and their
-    count."""
+    """Rows (units, or cluster sums of the rows) whose cross-product is the meat; their count."""
     if cluster is None:
         return psi, psi.shape[0]
     codes = np.asarray(cluster)
@@ -224,19 +238,26 @@ def influence_vcov(psi: np.ndarray, cluster: Any | None = None, *, scale: float 
 
 def influence_se(psi: np.ndarray, cluster: Any | None = None, *, scale: float = 1.0,
                  correction: IFCorrection = "hc1") -> Any:
-    """Standard errors ``sqrt(diag(influence_vcov(...)))`` without forming the ``(k, k)``
-    matrix (cheap for many estimators on many units). Same arguments as
-    :func:`influence_vcov`; a float for a 1-D ``psi``."""
+    """Standard errors ``sqrt(diag(influence_vcov(...)))`` without the ``(k, k)`` matrix.
+
+    Cheap for many estimators on many units. Same arguments as :func:`influence_vcov`; a
+    float for a 1-D ``psi``.
+    """
     arr = np.asarray(psi, dtype=float)
     S, m = _if_sums(arr.reshape(arr.shape[0], -1), cluster)
-    se = np.sqrt(_if_factor(m, cluster is not None, correction) * np.einsum("ij,ij->j", S, S)) * scale
+    se = (
+        np.sqrt(_if_factor(m, cluster is not None, correction) * np.einsum("ij,ij->j", S, S))
+        * scale
+    )
     return float(se[0]) if arr.ndim == 1 else se
 
 
 # --------------------------------------------------------------------------------------------
 # wild cluster bootstrap
 # --------------------------------------------------------------------------------------------
-_WEBB = np.concatenate([-np.sqrt(np.array([3.0, 2.0, 1.0]) / 2), np.sqrt(np.array([1.0, 2.0, 3.0]) / 2)])
+_WEBB = np.concatenate(
+    [-np.sqrt(np.array([3.0, 2.0, 1.0]) / 2), np.sqrt(np.array([1.0, 2.0, 3.0]) / 2)]
+)
 
 
 def draw_wild_weights(G: int, B: int, weights_type: WildWeights = "rademacher",
@@ -459,14 +480,16 @@ def wild_cluster_bootstrap(
 
 
 def _wild_pvalue(t: float, t_boot: np.ndarray, pval_type: str = "two-tailed") -> float:
-    """Bootstrap p-value with the one tie rule of this module: a draw at least as extreme as
-    the sample counts (``|t*| >= |t|``, up to a relative tolerance of 1e-9 for floating-point
-    noise). Under the restricted bootstrap the draws ``v = +1`` and ``v = -1`` (all clusters
-    the same sign) reproduce the sample's ``|t|`` exactly, so under full enumeration the
-    p-value is an exact randomisation p-value ``#{|t*| >= |t|} / 2**G`` and never below
-    ``2 / 2**G`` (0.25 with G = 3). ``wildboottest``/``pyfixest`` count only strictly larger
+    """Bootstrap p-value with the one tie rule of this module.
+
+    A draw at least as extreme as the sample counts (``|t*| >= |t|``, up to a relative tolerance of
+    1e-9 for floating-point noise). Under the restricted bootstrap the draws ``v = +1`` and
+    ``v = -1`` (all clusters the same sign) reproduce the sample's ``|t|`` exactly, so under full
+    enumeration the p-value is an exact randomisation p-value ``#{|t*| >= |t|} / 2**G`` and never
+    below ``2 / 2**G`` (0.25 with G = 3). ``wildboottest``/``pyfixest`` count only strictly larger
     draws; with random draws ties have probability ~0 and the two rules agree, under full
-    enumeration they differ by exactly ``2 / 2**G`` (tested)."""
+    enumeration they differ by exactly ``2 / 2**G`` (tested).
+    """
     eps = 1e-9 * max(1.0, abs(t))
     if pval_type == "two-tailed":
         return float(np.mean(np.abs(t_boot) >= np.abs(t) - eps))
@@ -478,27 +501,33 @@ def _wild_pvalue(t: float, t_boot: np.ndarray, pval_type: str = "two-tailed") ->
 
 
 def _treated_clusters(x: np.ndarray, codes: np.ndarray, G: int) -> int | None:
-    """Clusters with a non-zero value of a 0/1 regressor (the treated clusters of a DiD or
-    treatment dummy); None when the regressor is not 0/1."""
+    """Clusters with a non-zero value of a 0/1 regressor; None when it is not 0/1.
+
+    These are the treated clusters of a DiD or treatment dummy.
+    """
     if not np.isin(x, (0.0, 1.0)).all():
         return None
     return int(np.count_nonzero(np.bincount(codes, weights=x, minlength=G) > 0))
 
 
 def _p_floor(G: int, B: int, enum: bool, pval_type: str) -> float:
-    """Smallest p-value the bootstrap can return: ``2/2**G`` two-tailed under full Rademacher
-    enumeration (the two sign vectors that reproduce the sample), ``1/2**G`` one-sided;
-    ``1/B`` with random draws (a reported 0 then means ``p < 1/B``)."""
+    """Smallest p-value the bootstrap can return.
+
+    ``2/2**G`` two-tailed under full Rademacher enumeration (the two sign vectors that reproduce the
+    sample), ``1/2**G`` one-sided; ``1/B`` with random draws (a reported 0 then means ``p < 1/B``).
+    """
     if enum:
         return (2.0 if pval_type == "two-tailed" else 1.0) / 2 ** G
     return 1.0 / B
 
 
 def few_clusters_warning(owner: str, G: int, n_treated: int | None = None) -> None:
-    """Warn (EstimationWarning) when cluster-robust inference is fragile: fewer than 12
-    clusters, or at most 2 treated or untreated clusters (MacKinnon & Webb 2017, 2018: CR1
-    t-tests over-reject badly with few treated clusters, whatever G). For estimators that
-    report analytic CR1 errors; :func:`wild_cluster_bootstrap` warns by itself."""
+    """Warn (EstimationWarning) when cluster-robust inference is fragile.
+
+    Fragile means fewer than 12 clusters, or at most 2 treated or untreated clusters (MacKinnon &
+    Webb 2017, 2018: CR1 t-tests over-reject badly with few treated clusters, whatever G). For
+    estimators that report analytic CR1 errors; :func:`wild_cluster_bootstrap` warns by itself.
+    """
     msgs = []
     if G < 12:
         msgs.append(f"only {G} clusters (MacKinnon & Webb: cluster-robust t-tests over-reject "
@@ -515,10 +544,13 @@ def few_clusters_warning(owner: str, G: int, n_treated: int | None = None) -> No
 
 def _warn_few_clusters(owner: str, G: int, n_treated: int | None, floor: float, p: float,
                        enum: bool) -> None:
-    """MacKinnon & Webb (2017, J. Applied Econometrics 32(2); 2018, Econometrics Journal 21(2)):
+    """Warn when the wild cluster bootstrap is unreliable (MacKinnon & Webb).
+
+    MacKinnon & Webb (2017, J. Applied Econometrics 32(2); 2018, Econometrics Journal 21(2)):
     the wild cluster bootstrap is unreliable with very few clusters and, whatever G, with very
     few treated (or untreated) clusters: with one treated cluster the restricted bootstrap
-    under-rejects severely and the unrestricted one over-rejects."""
+    under-rejects severely and the unrestricted one over-rejects.
+    """
     msgs = []
     if G < 12:
         msgs.append(f"only {G} clusters (MacKinnon & Webb: below ~12 the Rademacher wild "
@@ -670,7 +702,7 @@ def sharpened_qvalues(pvalues: Sequence[float], step: float = 0.001) -> np.ndarr
     r2 = np.where(rej2.any(axis=1), m - np.argmax(rej2[:, ::-1], axis=1), 0)
     # smallest q on the grid at which rank <= r2
     qv = np.ones(m)
-    for i, (q, rr) in enumerate(zip(qgrid, r2)):  # 1000 grid points, vector inside
+    for q, rr in zip(qgrid, r2, strict=False):  # 1000 grid points, vector inside
         qv[:rr] = q
     out = np.empty(m)
     out[order] = qv
@@ -720,8 +752,9 @@ def romano_wolf_wild(
     seed: int | None = None,
     weights: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """Romano-Wolf adjusted p-values for one coefficient across several outcomes, using the
-    restricted wild cluster bootstrap with the same draws for every outcome.
+    """Romano-Wolf adjusted p-values for one coefficient across several outcomes.
+
+    Uses the restricted wild cluster bootstrap with the same draws for every outcome.
 
     Returns a DataFrame with ``outcome, estimate, t_stat, p_value`` (single-test wild
     bootstrap), ``p_bh``, ``q_sharpened`` and ``p_romano_wolf``.
@@ -731,9 +764,11 @@ def romano_wolf_wild(
     codes, G = cluster_codes(cluster, "romano_wolf_wild")
     v, enum = draw_wild_weights(G, B, weights_type, seed)
     rows, boots = [], []
-    for nm, yy in zip(names, vals):
+    for nm, yy in zip(names, vals, strict=False):
         r = wild_cluster_bootstrap(yy, X, cluster, param, draws=v, weights=weights)
-        rows.append({"outcome": nm, "estimate": r.estimate, "t_stat": r.t_stat, "p_value": r.p_value})
+        rows.append(
+            {"outcome": nm, "estimate": r.estimate, "t_stat": r.t_stat, "p_value": r.p_value}
+        )
         boots.append(r.t_boot)
     out = pd.DataFrame(rows)
     tb = np.column_stack(boots)
