@@ -5,7 +5,8 @@ Not public API: names here may change without deprecation.
 from __future__ import annotations
 
 import warnings
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -13,16 +14,34 @@ import pandas as pd
 from ..exceptions import ParameterError, Problem, SchemaError
 from ..poverty.design import SurveyDesign
 
-__all__ = ["DEFAULT_DESIGN", "UNSET", "col", "opt_col", "quantile_flag", "deciles_of", "resolve_design",
-           "design_from_columns"]
+__all__ = [
+    "DEFAULT_DESIGN",
+    "UNSET",
+    "col",
+    "opt_col",
+    "quantile_flag",
+    "deciles_of",
+    "resolve_design",
+    "design_from_columns",
+]
 
 
 def col(data: pd.DataFrame, spec: Any, name: str) -> np.ndarray:
     """A column given by name, or an array of the table's length."""
     if isinstance(spec, str):
         if spec not in data.columns:
-            raise SchemaError([Problem("survey", spec, "is missing", len(data), (),
-                                       f"pass the column holding the {name}, or its name with {name}=")])
+            raise SchemaError(
+                [
+                    Problem(
+                        "survey",
+                        spec,
+                        "is missing",
+                        len(data),
+                        (),
+                        f"pass the column holding the {name}, or its name with {name}=",
+                    )
+                ]
+            )
         return data[spec].to_numpy()
     arr = np.asarray(spec)
     if arr.ndim != 1 or arr.shape[0] != len(data):
@@ -35,7 +54,9 @@ def opt_col(data: pd.DataFrame, spec: Any, name: str) -> np.ndarray | None:
     return None if spec is None else col(data, spec, name)
 
 
-def quantile_flag(y: np.ndarray, w: np.ndarray, share: float, order: np.ndarray | None = None) -> np.ndarray:
+def quantile_flag(
+    y: np.ndarray, w: np.ndarray, share: float, order: np.ndarray | None = None
+) -> np.ndarray:
     """Rows in the poorest ``share`` of the weighted distribution (ascending y, stable)."""
     order = np.argsort(y, kind="stable") if order is None else order
     cum = np.cumsum(w[order]) / w.sum()
@@ -45,7 +66,9 @@ def quantile_flag(y: np.ndarray, w: np.ndarray, share: float, order: np.ndarray 
     return flag
 
 
-def deciles_of(y: np.ndarray, w: np.ndarray, k: int = 10, order: np.ndarray | None = None) -> np.ndarray:
+def deciles_of(
+    y: np.ndarray, w: np.ndarray, k: int = 10, order: np.ndarray | None = None
+) -> np.ndarray:
     order = np.argsort(y, kind="stable") if order is None else order
     cum = np.cumsum(w[order]) / w.sum()
     mid = cum - w[order] / (2 * w.sum())
@@ -64,7 +87,9 @@ DEFAULT_DESIGN: Mapping[str, Any] = {"weight": "weight", "strata": "stratum", "p
 UNSET: Any = object()
 
 
-def resolve_design(data: pd.DataFrame, design: Any, legacy: dict[str, Any], owner: str) -> SurveyDesign:
+def resolve_design(
+    data: pd.DataFrame, design: Any, legacy: dict[str, Any], owner: str
+) -> SurveyDesign:
     """The survey design of ``data``: a :class:`SurveyDesign`, or a mapping of its options.
 
     ``legacy`` holds the deprecated ``weight``/``strata``/``psu``/``lonely_psu`` arguments that
@@ -75,26 +100,35 @@ def resolve_design(data: pd.DataFrame, design: Any, legacy: dict[str, Any], owne
         if design is not None:
             raise ParameterError(f"The 'design' parameter of {owner} cannot be combined with "
                                  f"{sorted(given)}. Got both instead; pass the design only.")
-        warnings.warn(f"{owner}: the {', '.join(repr(k) for k in sorted(given))} argument(s) are "
-                      "deprecated and will be removed in the next release; pass "
-                      "design=SurveyDesign(...) or design={'weight': ..., 'strata': ..., 'psu': ...}.",
-                      DeprecationWarning, stacklevel=3)
-        opts = {"weight": legacy["weight"] if legacy["weight"] is not UNSET else "weight",
-                "strata": legacy["strata"] if legacy["strata"] is not UNSET else "stratum",
-                "psu": legacy["psu"] if legacy["psu"] is not UNSET else "psu",
-                "lonely_psu": legacy["lonely_psu"] if legacy["lonely_psu"] is not UNSET else "adjust"}
+        warnings.warn(
+            f"{owner}: the {', '.join(repr(k) for k in sorted(given))} argument(s) are "
+            "deprecated and will be removed in the next release; pass "
+            "design=SurveyDesign(...) or design={'weight': ..., 'strata': ..., 'psu': ...}.",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        opts = {
+            "weight": legacy["weight"] if legacy["weight"] is not UNSET else "weight",
+            "strata": legacy["strata"] if legacy["strata"] is not UNSET else "stratum",
+            "psu": legacy["psu"] if legacy["psu"] is not UNSET else "psu",
+            "lonely_psu": legacy["lonely_psu"] if legacy["lonely_psu"] is not UNSET else "adjust",
+        }
         opts["nest"] = opts["strata"] is not None and opts["psu"] is not None
         design = opts
     if design is None:
         design = DEFAULT_DESIGN
     if isinstance(design, SurveyDesign):
         if design.n != len(data):
-            raise ParameterError(f"The 'design' parameter of {owner} must describe the rows of data "
-                                 f"({len(data)}). Got a design of {design.n} rows instead.")
+            raise ParameterError(
+                f"The 'design' parameter of {owner} must describe the rows of data "
+                f"({len(data)}). Got a design of {design.n} rows instead."
+            )
         return design
     if not isinstance(design, Mapping):
-        raise ParameterError(f"The 'design' parameter of {owner} must be a SurveyDesign or a mapping of "
-                             f"its options (weight, strata, psu, ...). Got {type(design).__name__} instead.")
+        raise ParameterError(
+            f"The 'design' parameter of {owner} must be a SurveyDesign or a mapping of "
+            f"its options (weight, strata, psu, ...). Got {type(design).__name__} instead."
+        )
     opts = dict(design)
     frame = data
     extra: dict[str, Any] = {}
@@ -107,14 +141,26 @@ def resolve_design(data: pd.DataFrame, design: Any, legacy: dict[str, Any], owne
         elif v is not None and not isinstance(v, str):
             arr = np.asarray(v)
             if arr.ndim != 1 or arr.shape[0] != len(data):
-                raise ParameterError(f"The '{key}' parameter must be a column name or an array of length "
-                                     f"{len(data)}. Got {arr.shape} instead.")
+                raise ParameterError(
+                    f"The '{key}' parameter must be a column name or an array of length "
+                    f"{len(data)}. Got {arr.shape} instead."
+                )
             extra[default_name] = arr
             opts[key] = default_name
         elif isinstance(v, str) and v not in data.columns:
-            raise SchemaError([Problem("survey", v, "is missing", len(data), (),
-                                       f"pass the column holding the {key} in design={{'{key}': ...}}, "
-                                       "or a SurveyDesign")])
+            raise SchemaError(
+                [
+                    Problem(
+                        "survey",
+                        v,
+                        "is missing",
+                        len(data),
+                        (),
+                        f"pass the column holding the {key} in design={{'{key}': ...}}, "
+                        "or a SurveyDesign",
+                    )
+                ]
+            )
     if extra:
         frame = data.assign(**extra)  # copy-on-write: the user's columns are not copied
     return SurveyDesign(frame, **opts)
@@ -122,10 +168,20 @@ def resolve_design(data: pd.DataFrame, design: Any, legacy: dict[str, Any], owne
 
 def design_from_columns(data: pd.DataFrame, weight: Any, strata: Any, psu: Any, lonely_psu: str,
                         owner: str) -> tuple[SurveyDesign, np.ndarray]:
-    """The design given by columns (or arrays) of ``data``, built on ``data`` itself; and its weights.
+    """The design given by columns (or arrays) of ``data``, built on ``data``; and its weights.
 
     ``weight=None``: one per row; ``psu=None``: each row its own PSU; ``strata=None``: one stratum.
     """
-    d = resolve_design(data, {"weight": weight, "strata": strata, "psu": psu, "lonely_psu": lonely_psu,
-                              "nest": strata is not None and psu is not None}, {}, owner)
+    d = resolve_design(
+        data,
+        {
+            "weight": weight,
+            "strata": strata,
+            "psu": psu,
+            "lonely_psu": lonely_psu,
+            "nest": strata is not None and psu is not None,
+        },
+        {},
+        owner,
+    )
     return d, d.weights

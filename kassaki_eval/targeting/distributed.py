@@ -23,9 +23,10 @@ cluster through joblib's Dask backend (:mod:`kassaki_eval.diagnosis`).
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -41,8 +42,10 @@ def district_partitions(root: str | Path, key: str = "district") -> list[Path]:
     r = Path(root)
     dirs = sorted(p for p in r.rglob(f"{key}=*") if p.is_dir())
     if not dirs:
-        raise DataFileError(f"{r} holds no '{key}=<code>' partition folders. Fix: write the registry "
-                            f"partitioned by {key} (synthetic.national.write_registry does).")
+        raise DataFileError(
+            f"{r} holds no '{key}=<code>' partition folders. Fix: write the registry "
+            f"partitioned by {key} (synthetic.national.write_registry does)."
+        )
     return dirs
 
 
@@ -54,8 +57,12 @@ def run_tasks(fn: Callable[..., Any], items: Sequence[Any], *, client: Any = Non
     use the names Dask's ``client.map`` reserves (``key``, ``workers``, ``retries``, ...).
     """
     if client is not None:
-        shared = {k: client.scatter(v, broadcast=True) if not isinstance(v, (str, int, float, bool, type(None)))
-                  else v for k, v in kwargs.items()}
+        shared = {
+            k: client.scatter(v, broadcast=True)
+            if not isinstance(v, (str, int, float, bool, type(None)))
+            else v
+            for k, v in kwargs.items()
+        }
         futures = client.map(fn, list(items), pure=False, **shared)
         return client.gather(futures)
     if n_jobs != 1:
@@ -112,9 +119,18 @@ class NationalSelection:
         return pd.concat([pd.read_parquet(f) for f in files], ignore_index=True)
 
 
-def national_targeting(root: str | Path, model: Any, *, out: str | Path, share: float = 0.25,
-                       by: str = "village_code", key: str = "district", client: Any = None, n_jobs: int = 1,
-                       keep: Iterable[str] = ("village_code", "kec_code")) -> NationalSelection:
+def national_targeting(
+    root: str | Path,
+    model: Any,
+    *,
+    out: str | Path,
+    share: float = 0.25,
+    by: str = "village_code",
+    key: str = "district",
+    client: Any = None,
+    n_jobs: int = 1,
+    keep: Iterable[str] = ("village_code", "kec_code"),
+) -> NationalSelection:
     """Score every district of a partitioned registry and select ``share`` of each village.
 
     Parameters
@@ -136,9 +152,21 @@ def national_targeting(root: str | Path, model: Any, *, out: str | Path, share: 
     require(0 < share <= 1, "national_targeting", "share", "a share in (0, 1]", share)
     parts = district_partitions(root, key)
     Path(out).mkdir(parents=True, exist_ok=True)
-    res = run_tasks(_one_district, parts, client=client, n_jobs=n_jobs, model=model, share=float(share),
-                    by=by, out=str(out), partition_key=key, keep=tuple(keep))
+    res = run_tasks(
+        _one_district,
+        parts,
+        client=client,
+        n_jobs=n_jobs,
+        model=model,
+        share=float(share),
+        by=by,
+        out=str(out),
+        partition_key=key,
+        keep=tuple(keep),
+    )
     quotas = pd.concat([r["quotas"] for r in res], ignore_index=True)
     quotas = quotas[[key] + [c for c in quotas.columns if c != key]]
-    districts = pd.DataFrame([{k: r[k] for k in ("district", "families", "selected", "seconds")} for r in res])
+    districts = pd.DataFrame(
+        [{k: r[k] for k in ("district", "families", "selected", "seconds")} for r in res]
+    )
     return NationalSelection(Path(out), quotas, districts)

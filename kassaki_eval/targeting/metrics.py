@@ -47,14 +47,15 @@ fixed in the variance: their own sampling error is ignored (a first-order approx
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError, Problem, SchemaError, check_option, require
-from ..results import EstimateResult, Provenance, hash_frame
 from ..poverty.design import SurveyDesign
+from ..results import EstimateResult, Provenance, hash_frame
 from ._common import DEFAULT_DESIGN, UNSET, col, deciles_of, quantile_flag, resolve_design
 
 __all__ = ["targeting_accuracy", "confusion_table", "weighted_auc", "BENCHMARKS", "DEFAULT_DESIGN"]
@@ -163,7 +164,9 @@ class _Domain:
     def put(self, name: str, x: np.ndarray | None, keep_rows: bool) -> None:
         xi = None if x is None else (x if self.all_in else x[self.inside])
         wt = self.w if xi is None else self.w * xi
-        b = np.bincount(self.code, weights=wt, minlength=self.n_psu * self.L).reshape(self.n_psu, self.L)
+        b = np.bincount(self.code, weights=wt, minlength=self.n_psu * self.L).reshape(
+            self.n_psu, self.L
+        )
         self.B[name] = b
         self.S[name] = b.sum(axis=0)
         if keep_rows:
@@ -231,8 +234,15 @@ def _auc_sorted(order: np.ndarray, t: np.ndarray, s: np.ndarray, w: np.ndarray
 
 # -- the main entry point ----------------------------------------------------------------
 
-_BENCH_TERMS = ("exclusion_error", "inclusion_error", "inclusion_error_nontarget", "coverage_target",
-                "targeting_differential", "mistargeting", "leakage")
+_BENCH_TERMS = (
+    "exclusion_error",
+    "inclusion_error",
+    "inclusion_error_nontarget",
+    "coverage_target",
+    "targeting_differential",
+    "mistargeting",
+    "leakage",
+)
 
 
 def targeting_accuracy(
@@ -319,19 +329,37 @@ def targeting_accuracy(
     owner = "targeting_accuracy"
     for bench_name in benchmarks:
         check_option(owner, "benchmarks", bench_name, BENCHMARKS)
-    require(isinstance(cgh_share, (float, int)) and 0 < cgh_share < 1, owner, "cgh_share", "a float in (0, 1)", cgh_share)
-    require(isinstance(epsilon, (float, int)) and epsilon >= 0, owner, "epsilon", "a non-negative float", epsilon)
+    require(
+        isinstance(cgh_share, (float, int)) and 0 < cgh_share < 1,
+        owner,
+        "cgh_share",
+        "a float in (0, 1)",
+        cgh_share,
+    )
+    require(
+        isinstance(epsilon, (float, int)) and epsilon >= 0,
+        owner,
+        "epsilon",
+        "a non-negative float",
+        epsilon,
+    )
     if "poverty_line" in benchmarks:
-        require(poverty_line is not None and np.isfinite(poverty_line) and poverty_line > 0, owner,
-                "poverty_line", "a positive amount (Rp per capita per month) for the 'poverty_line' benchmark",
-                poverty_line)
+        require(
+            poverty_line is not None and np.isfinite(poverty_line) and poverty_line > 0,
+            owner,
+            "poverty_line",
+            "a positive amount (Rp per capita per month) for the 'poverty_line' benchmark",
+            poverty_line,
+        )
     n = len(data)
     y = col(data, welfare, "welfare").astype(float)
     sel_raw: Any = col(data, selected, "selected")
     sel_num = pd.to_numeric(pd.Series(sel_raw), errors="coerce").fillna(0).to_numpy(float)
     if np.any((sel_num != 0) & (sel_num != 1)):
-        raise ParameterError(f"The 'selected' parameter of {owner} must be 0/1 (or boolean). "
-                             f"Got {int(np.sum((sel_num != 0) & (sel_num != 1)))} other values instead.")
+        raise ParameterError(
+            f"The 'selected' parameter of {owner} must be 0/1 (or boolean). "
+            f"Got {int(np.sum((sel_num != 0) & (sel_num != 1)))} other values instead."
+        )
     s = sel_num.astype(bool)
     b = s.astype(float) if benefit is None else col(data, benefit, "benefit").astype(float)
     design_ = resolve_design(data, design, {"weight": weight, "strata": strata, "psu": psu,
@@ -342,15 +370,27 @@ def targeting_accuracy(
     bad = ~np.isfinite(y) | ~np.isfinite(w0) | (w0 <= 0) | ~np.isfinite(b)
     if bad.any():
         k = np.flatnonzero(bad)
-        raise SchemaError([Problem("survey", "welfare/weight/benefit", "has missing, infinite or non-positive-weight rows",
-                                   int(k.size), tuple(k[:5].tolist()), "drop or correct these rows first")])
+        raise SchemaError(
+            [
+                Problem(
+                    "survey",
+                    "welfare/weight/benefit",
+                    "has missing, infinite or non-positive-weight rows",
+                    int(k.size),
+                    tuple(k[:5].tolist()),
+                    "drop or correct these rows first",
+                )
+            ]
+        )
     sc = None if score is None else col(data, score, "score").astype(float)
     if sc is not None and np.isnan(sc).any():
         # unscored households (e.g. not in the registry) are ranked last: they cannot be reached
         sc = np.where(np.isnan(sc), np.inf, sc)
 
     # domain variables: "all", then each level of each ``by`` column (levels in string order)
-    dom_vars: list[tuple[str, list[str], np.ndarray]] = [("all", ["all"], np.zeros(n, dtype=np.int64))]
+    dom_vars: list[tuple[str, list[str], np.ndarray]] = [
+        ("all", ["all"], np.zeros(n, dtype=np.int64))
+    ]
     default_by = tuple(by) == ("zone", "head_sex")
     for v in by:
         if isinstance(v, str) and v not in data.columns and default_by:
@@ -388,21 +428,24 @@ def targeting_accuracy(
         D = _Domain(dv, levels, codes, design_, w0)
         for i, lev in enumerate(levels):
             nobs[(dv, lev)] = int(D.n_obs[i])
-        pending: list[tuple[tuple[str, str, str, float], np.ndarray, Combo]] = []
+        pending: list[tuple[tuple[str, str, float], np.ndarray, Combo]] = []
 
         def add(term: str, bench: str, e: np.ndarray, c: Combo, decile: float = np.nan) -> None:
             pending.append(((term, bench, decile), e, c))  # noqa: B023
 
+        # add() and flush() run inside this iteration only, so the loop variables they read
+        # (pending, D, levels, dv) are the current ones; D is deleted at the end of the body.
         def flush() -> None:
-            if not pending:
+            if not pending:  # noqa: B023
                 return
-            cols = [D.totals(c) for _, _, c in pending]                      # noqa: B023
+            cols = [D.totals(c) for _, _, c in pending]                  # noqa: B023, F821
             T = np.stack(cols, axis=2)                                       # (n_psu, L, k)
-            sq = np.stack([D.squares(c) for _, _, c in pending], axis=2) if two_stage else None  # noqa: B023
+            sq = (np.stack([D.squares(c) for _, _, c in pending], axis=2)  # noqa: B023, F821
+                  if two_stage else None)
             V = design_.variance(totals=T, squares=sq)                       # (L, k)
             for j, ((term, bench, decile), e, _) in enumerate(pending):      # noqa: B023
-                for li, lev in enumerate(levels):
-                    key = (dv, lev, term, bench, decile)
+                for li, lev in enumerate(levels):  # noqa: B023
+                    key = (dv, lev, term, bench, decile)  # noqa: B023
                     est[key] = float(e[li])
                     var[key] = float(V[li, j])
             pending.clear()                                                  # noqa: B023
@@ -423,7 +466,12 @@ def targeting_accuracy(
             add("inclusion_error", bench, ie, c_ie)
             add("inclusion_error_nontarget", bench, ie_nt, c_ient)
             add("coverage_target", bench, cov_t, c_ct)
-            add("targeting_differential", bench, cov_t - ie_nt, _add(c_ct, _scale(c_ient, np.full(D.L, -1.0))))
+            add(
+                "targeting_differential",
+                bench,
+                cov_t - ie_nt,
+                _add(c_ct, _scale(c_ient, np.full(D.L, -1.0))),
+            )
             add("mistargeting", bench, mis, c_mis)
             add("leakage", bench, leak, c_leak)
             if sc is not None and sc_order is not None:
@@ -477,25 +525,52 @@ def targeting_accuracy(
     ses: list[float] = []
     for dv, levels, _ in dom_vars:
         for lev in levels:
-            keys: list[tuple[str, str, float]] = [(t, bench, np.nan) for bench in targets for t in bench_terms]
-            keys += [(t, "none", np.nan) for t in ("coverage", "cgh", "distributional_characteristic")]
+            keys: list[tuple[str, str, float]] = [
+                (t, bench, np.nan) for bench in targets for t in bench_terms
+            ]
+            keys += [
+                (t, "none", np.nan) for t in ("coverage", "cgh", "distributional_characteristic")
+            ]
             if dec is not None:
-                keys += [(t, "none", float(q)) for q in range(1, 11) for t in ("coverage_decile", "incidence_decile")]
+                keys += [
+                    (t, "none", float(q))
+                    for q in range(1, 11)
+                    for t in ("coverage_decile", "incidence_decile")
+                ]
             for term, bench, decile in keys:
                 key = (dv, lev, term, bench, decile)
-                rows.append({"term": term, "estimate": est[key], "n_obs": nobs[(dv, lev)], "benchmark": bench,
-                             "by": dv, "group": lev, "decile": decile})
+                rows.append(
+                    {
+                        "term": term,
+                        "estimate": est[key],
+                        "n_obs": nobs[(dv, lev)],
+                        "benchmark": bench,
+                        "by": dv,
+                        "group": lev,
+                        "decile": decile,
+                    }
+                )
                 ses.append(var[key])
     table = pd.DataFrame(rows)
     table.insert(2, "std_error", np.sqrt(np.asarray(ses, dtype=float)))
     table = table[["term", "estimate", "std_error", "n_obs", "benchmark", "by", "group", "decile"]]
     prov = Provenance(
         method="targeting_accuracy",
-        options={"poverty_line": poverty_line, "benchmarks": list(benchmarks), "by": [str(v) for v in by],
-                 "unit": "person" if size is not None else "household", "cgh_share": cgh_share,
-                 "epsilon": epsilon, "coverage": cov_rate,
-                 "lonely_psu": design_.lonely_psu,
-                 "variance": "linearised (kassaki_eval.poverty.design, R svyrecvar); quantile cut-offs fixed"},
-        inputs_hash=hash_frame(pd.DataFrame({"y": y, "s": s, "w": w0})), n_input=n, n_used=n)
+        options={
+            "poverty_line": poverty_line,
+            "benchmarks": list(benchmarks),
+            "by": [str(v) for v in by],
+            "unit": "person" if size is not None else "household",
+            "cgh_share": cgh_share,
+            "epsilon": epsilon,
+            "coverage": cov_rate,
+            "lonely_psu": design_.lonely_psu,
+            "variance": "linearised (kassaki_eval.poverty.design, R svyrecvar); "
+                        "quantile cut-offs fixed",
+        },
+        inputs_hash=hash_frame(pd.DataFrame({"y": y, "s": s, "w": w0})),
+        n_input=n,
+        n_used=n,
+    )
     return EstimateResult(table, method="targeting_accuracy", alpha=alpha, provenance=prov,
                           title="Targeting accuracy")

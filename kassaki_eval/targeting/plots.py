@@ -7,7 +7,8 @@
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -60,8 +61,10 @@ def targeting_curve(
     1
     """
     if not scores:
-        raise ParameterError(f"The 'scores' parameter of targeting_curve must name at least one rule. "
-                             f"Got {scores!r} instead.")
+        raise ParameterError(
+            f"The 'scores' parameter of targeting_curve must name at least one rule. "
+            f"Got {scores!r} instead."
+        )
     y = _col(data, welfare, "welfare").astype(float)
     w = np.ones(len(data)) if weight is None else _col(data, weight, "weight").astype(float)
     if size is not None:
@@ -119,11 +122,15 @@ def triangle_indicators(
     cov = float(np.sum(wp * poor * rec) / np.sum(wp * poor))
     inc = float(np.sum(wh * b * poor) / np.sum(wh * b))
     pr = poor & rec
-    gen = float(np.sum(wp[pr] * b[pr] / m[pr]) / np.sum(wp[pr] * y[pr])) if pr.any() else float("nan")
+    gen = (
+        float(np.sum(wp[pr] * b[pr] / m[pr]) / np.sum(wp[pr] * y[pr])) if pr.any() else float("nan")
+    )
     return {"coverage": cov, "incidence": inc, "generosity": gen}
 
 
-def performance_triangle(indicators: Mapping[str, Mapping[str, float]], *, ax: Any = None) -> Figure:
+def performance_triangle(
+    indicators: Mapping[str, Mapping[str, float]], *, ax: Any = None
+) -> Figure:
     """Radar ("performance triangle") of coverage, incidence and generosity per programme.
 
     Examples
@@ -135,8 +142,10 @@ def performance_triangle(indicators: Mapping[str, Mapping[str, float]], *, ax: A
     """
     keys = ["coverage", "incidence", "generosity"]
     if not indicators:
-        raise ParameterError("The 'indicators' parameter of performance_triangle must hold at least one "
-                             f"programme. Got {indicators!r} instead.")
+        raise ParameterError(
+            "The 'indicators' parameter of performance_triangle must hold at least one "
+            f"programme. Got {indicators!r} instead."
+        )
     ang = np.pi / 2 + np.arange(3) * 2 * np.pi / 3
     if ax is None:
         fig = Figure(figsize=(5.5, 5))
@@ -146,8 +155,10 @@ def performance_triangle(indicators: Mapping[str, Mapping[str, float]], *, ax: A
     for name, vals in indicators.items():
         missing = [k for k in keys if k not in vals]
         if missing:
-            raise ParameterError(f"The 'indicators' parameter of performance_triangle must give {keys} for "
-                                 f"each programme. Got {sorted(vals)} for {name!r} instead.")
+            raise ParameterError(
+                f"The 'indicators' parameter of performance_triangle must give {keys} for "
+                f"each programme. Got {sorted(vals)} for {name!r} instead."
+            )
         r = [float(vals[k]) for k in keys]
         ax.plot(np.append(ang, ang[0]), r + r[:1], lw=1.6, label=str(name))
         ax.fill(np.append(ang, ang[0]), r + r[:1], alpha=0.15)

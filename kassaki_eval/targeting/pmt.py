@@ -28,7 +28,8 @@ kecamatan (``GroupKFold`` / ``LeaveOneGroupOut``).
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal, Sequence
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -141,7 +142,9 @@ class _BasePMT(RegressorMixin, BaseEstimator):
             raise SchemaError(probs)
 
     def _build(self) -> Pipeline:
-        num = [c for c in self.features_ if c not in self.categorical_ and c not in self.log_features_]
+        num = [
+            c for c in self.features_ if c not in self.categorical_ and c not in self.log_features_
+        ]
         parts = []
         scaler = StandardScaler() if self._scale_numeric else "passthrough"
         if num:
@@ -152,13 +155,20 @@ class _BasePMT(RegressorMixin, BaseEstimator):
                           if self._scale_numeric else logt, list(self.log_features_)))
         if self.categorical_:
             cats = [self.categories_[c] for c in self.categorical_]
-            parts.append(("cat", OneHotEncoder(categories=cats, drop="first", handle_unknown="ignore",
-                                               sparse_output=False), list(self.categorical_)))
+            parts.append(
+                (
+                    "cat",
+                    OneHotEncoder(
+                        categories=cats, drop="first", handle_unknown="ignore", sparse_output=False
+                    ),
+                    list(self.categorical_),
+                )
+            )
         prep = ColumnTransformer(parts, remainder="drop", verbose_feature_names_out=False)
         return Pipeline([("prep", prep), ("model", self._regressor())])
 
     # -- sklearn API --------------------------------------------------------------------
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> "_BasePMT":
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _BasePMT:
         """Fit the PMT.
 
         Parameters
@@ -184,10 +194,12 @@ class _BasePMT(RegressorMixin, BaseEstimator):
         else:
             sw = np.asarray(sample_weight, dtype=float).ravel()
             if sw.shape[0] != len(X) or not np.all(np.isfinite(sw)) or np.any(sw <= 0):
-                raise ParameterError(f"The 'sample_weight' parameter of {self._owner}.fit must hold "
-                                     f"{len(X)} positive finite weights. Got "
-                                     f"{int(np.sum(~(np.isfinite(sw) & (sw > 0))))} bad values "
-                                     f"(or length {sw.shape[0]}) instead.")
+                raise ParameterError(
+                    f"The 'sample_weight' parameter of {self._owner}.fit must hold "
+                    f"{len(X)} positive finite weights. Got "
+                    f"{int(np.sum(~(np.isfinite(sw) & (sw > 0))))} bad values "
+                    f"(or length {sw.shape[0]}) instead."
+                )
         require(isinstance(self.min_group_size, (int, np.integer)) and self.min_group_size >= 1,
                 self._owner, "min_group_size", "an integer >= 1", self.min_group_size)
         feats = self._columns(X)
@@ -206,9 +218,18 @@ class _BasePMT(RegressorMixin, BaseEstimator):
             v = X[c].to_numpy(dtype=float)
             if np.any(v <= 0):
                 bad = np.flatnonzero(v <= 0)
-                raise SchemaError([Problem("training data", c, "must be positive (entered in logs)",
-                                           int(bad.size), tuple(bad[:5].tolist()),
-                                           f"correct the values or pass log_features without '{c}'")])
+                raise SchemaError(
+                    [
+                        Problem(
+                            "training data",
+                            c,
+                            "must be positive (entered in logs)",
+                            int(bad.size),
+                            tuple(bad[:5].tolist()),
+                            f"correct the values or pass log_features without '{c}'",
+                        )
+                    ]
+                )
         self.features_ = feats
         self.categorical_ = cat
         self.log_features_ = logf
@@ -312,9 +333,14 @@ class OLSPMT(_BasePMT):
     (6,)
     """
 
-    def __init__(self, features: Sequence[str] | None = None, categorical: Sequence[str] | None = None,
-                 log_features: Sequence[str] | None = None, by: str | None = None,
-                 min_group_size: int = 200) -> None:
+    def __init__(
+        self,
+        features: Sequence[str] | None = None,
+        categorical: Sequence[str] | None = None,
+        log_features: Sequence[str] | None = None,
+        by: str | None = None,
+        min_group_size: int = 200,
+    ) -> None:
         self.features = features
         self.categorical = categorical
         self.log_features = log_features
@@ -374,13 +400,17 @@ class QuantilePMT(_BasePMT):
             return
         z = self.poverty_line
         if z is None or not (np.isfinite(z) and z > 0):
-            raise ParameterError(f"The 'poverty_line' parameter of {self._owner} must be a positive number "
-                                 f"(Rp per capita per month) when quantile is None. Got {z!r} instead.")
+            raise ParameterError(
+                f"The 'poverty_line' parameter of {self._owner} must be a positive number "
+                f"(Rp per capita per month) when quantile is None. Got {z!r} instead."
+            )
         share = float(np.sum(sample_weight * (y < np.log(z))) / np.sum(sample_weight))
         if not 0 < share < 1:
-            raise ParameterError(f"The 'poverty_line' parameter of {self._owner} must lie inside the "
-                                 f"range of consumption so that a quantile exists. Got {z!r} "
-                                 f"(share below it: {share:.3f}) instead.")
+            raise ParameterError(
+                f"The 'poverty_line' parameter of {self._owner} must lie inside the "
+                f"range of consumption so that a quantile exists. Got {z!r} "
+                f"(share below it: {share:.3f}) instead."
+            )
         self.quantile_ = share
 
     def _regressor(self) -> Any:
@@ -409,9 +439,16 @@ class ElasticNetPMT(_BasePMT):
 
     _scale_numeric = True
 
-    def __init__(self, alpha: float = 0.001, l1_ratio: float = 0.5, features: Sequence[str] | None = None,
-                 categorical: Sequence[str] | None = None, log_features: Sequence[str] | None = None,
-                 by: str | None = None, min_group_size: int = 200) -> None:
+    def __init__(
+        self,
+        alpha: float = 0.001,
+        l1_ratio: float = 0.5,
+        features: Sequence[str] | None = None,
+        categorical: Sequence[str] | None = None,
+        log_features: Sequence[str] | None = None,
+        by: str | None = None,
+        min_group_size: int = 200,
+    ) -> None:
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.features = features
@@ -441,9 +478,15 @@ class LassoPMT(_BasePMT):
 
     _scale_numeric = True
 
-    def __init__(self, alpha: float = 0.001, features: Sequence[str] | None = None,
-                 categorical: Sequence[str] | None = None, log_features: Sequence[str] | None = None,
-                 by: str | None = None, min_group_size: int = 200) -> None:
+    def __init__(
+        self,
+        alpha: float = 0.001,
+        features: Sequence[str] | None = None,
+        categorical: Sequence[str] | None = None,
+        log_features: Sequence[str] | None = None,
+        by: str | None = None,
+        min_group_size: int = 200,
+    ) -> None:
         self.alpha = alpha
         self.features = features
         self.categorical = categorical
@@ -570,8 +613,14 @@ def validate_pmt(
         if groups is None:
             raise ParameterError(f"The 'groups' parameter of {owner} must be a column name or an "
                                  f"array when scheme={scheme!r}. Got None instead.")
-        gvals = (X[groups] if isinstance(groups, str) else pd.Series(np.asarray(groups))).astype(str).to_numpy()
-        cv = LeaveOneGroupOut() if scheme == "leave_one_group_out" else GroupKFold(n_splits=n_splits)
+        gvals = (
+            (X[groups] if isinstance(groups, str) else pd.Series(np.asarray(groups)))
+            .astype(str)
+            .to_numpy()
+        )
+        cv = (
+            LeaveOneGroupOut() if scheme == "leave_one_group_out" else GroupKFold(n_splits=n_splits)
+        )
         splits = list(cv.split(X, y, gvals))
     oof = np.full(len(X), np.nan)
     rows: list[dict[str, Any]] = []
@@ -585,7 +634,9 @@ def validate_pmt(
     per_fold = pd.DataFrame(rows)
     for r in pooled:
         vals = per_fold.loc[per_fold["term"] == r["term"], "estimate"].to_numpy(float)
-        r["std_error"] = float(np.std(vals, ddof=1) / np.sqrt(len(vals))) if len(vals) > 1 else np.nan
+        r["std_error"] = (
+            float(np.std(vals, ddof=1) / np.sqrt(len(vals))) if len(vals) > 1 else np.nan
+        )
     table = pd.DataFrame(pooled + rows)
     table["scheme"] = scheme
     prov = Provenance(method="validate_pmt", options={
@@ -601,7 +652,10 @@ def _fold_metrics(y: np.ndarray, pred: np.ndarray, w: np.ndarray, line: float | 
     resid = y - pred
     ybar = _wmean(y, w)
     r2 = 1 - np.sum(w * resid**2) / np.sum(w * (y - ybar) ** 2)
-    out = [{"term": "r2", "estimate": float(r2)}, {"term": "rmse", "estimate": float(np.sqrt(_wmean(resid**2, w)))}]
+    out = [
+        {"term": "r2", "estimate": float(r2)},
+        {"term": "rmse", "estimate": float(np.sqrt(_wmean(resid**2, w)))},
+    ]
     if line is not None:
         poor = y < np.log(line)
         rate = _wmean(poor.astype(float), w)
@@ -613,10 +667,20 @@ def _fold_metrics(y: np.ndarray, pred: np.ndarray, w: np.ndarray, line: float | 
         sel_line = pred < np.log(line)
         wp = np.sum(w * poor)
         out += [
-            {"term": "exclusion_error", "estimate": float(np.sum(w * poor * ~sel) / wp) if wp > 0 else np.nan},
-            {"term": "inclusion_error", "estimate": float(np.sum(w * ~poor * sel) / np.sum(w * sel))
-             if np.sum(w * sel) > 0 else np.nan},
-            {"term": "exclusion_error_line", "estimate": float(np.sum(w * poor * ~sel_line) / wp) if wp > 0 else np.nan},
+            {
+                "term": "exclusion_error",
+                "estimate": float(np.sum(w * poor * ~sel) / wp) if wp > 0 else np.nan,
+            },
+            {
+                "term": "inclusion_error",
+                "estimate": float(np.sum(w * ~poor * sel) / np.sum(w * sel))
+                if np.sum(w * sel) > 0
+                else np.nan,
+            },
+            {
+                "term": "exclusion_error_line",
+                "estimate": float(np.sum(w * poor * ~sel_line) / wp) if wp > 0 else np.nan,
+            },
         ]
     for r in out:
         r.update(std_error=np.nan, n_obs=len(y), fold=fold, held_out=held_out)

@@ -29,7 +29,8 @@ the boundary fractions fixed.
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -38,16 +39,29 @@ from ..exceptions import ParameterError, Problem, SchemaError, require
 from ..results import EstimateResult, Provenance, hash_frame
 from ._common import col as _col, design_from_columns, quantile_flag as _quantile_flag
 
-__all__ = ["DEFAULT_POINTS", "demographic_scorecard", "budget_selection", "compare_rules", "UNIVERSAL"]
+__all__ = [
+    "DEFAULT_POINTS",
+    "demographic_scorecard",
+    "budget_selection",
+    "compare_rules",
+    "UNIVERSAL",
+]
 
 #: Points of the simple demographic scorecard (more points = higher priority).
-DEFAULT_POINTS: dict[str, float] = {"elderly": 1.0, "child": 1.0, "max_children": 3, "female_head": 1.0}
+DEFAULT_POINTS: dict[str, float] = {
+    "elderly": 1.0,
+    "child": 1.0,
+    "max_children": 3,
+    "female_head": 1.0,
+}
 
 #: Name that marks the universal transfer in ``compare_rules(rules=...)``.
 UNIVERSAL = "universal"
 
 
-def demographic_scorecard(data: pd.DataFrame, points: Mapping[str, float] | None = None) -> np.ndarray:
+def demographic_scorecard(
+    data: pd.DataFrame, points: Mapping[str, float] | None = None
+) -> np.ndarray:
     """A simple categorical scorecard: points for elderly members, children and a female head.
 
     ``points`` keys: ``elderly`` (if any member is 65+), ``child`` (per child under 15, up to
@@ -64,8 +78,18 @@ def demographic_scorecard(data: pd.DataFrame, points: Mapping[str, float] | None
     p = {**DEFAULT_POINTS, **(points or {})}
     for c in ("n_elderly", "n_children", "head_sex"):
         if c not in data.columns:
-            raise SchemaError([Problem("survey", c, "is missing", len(data), (),
-                                       "the demographic scorecard needs n_elderly, n_children and head_sex")])
+            raise SchemaError(
+                [
+                    Problem(
+                        "survey",
+                        c,
+                        "is missing",
+                        len(data),
+                        (),
+                        "the demographic scorecard needs n_elderly, n_children and head_sex",
+                    )
+                ]
+            )
     pts = (p["elderly"] * (data["n_elderly"].to_numpy() > 0)
            + p["child"] * np.minimum(data["n_children"].to_numpy(), p["max_children"])
            + p["female_head"] * (data["head_sex"].astype(str).to_numpy() == "F"))
@@ -149,22 +173,51 @@ def compare_rules(
     0.4
     """
     owner = "compare_rules"
-    require(np.isfinite(budget) and budget > 0, owner, "budget", "a positive amount (Rp per month)", budget)
-    require(np.isfinite(transfer) and transfer > 0, owner, "transfer", "a positive amount (Rp per household)", transfer)
-    require(np.isfinite(poverty_line) and poverty_line > 0, owner, "poverty_line", "a positive amount", poverty_line)
+    require(
+        np.isfinite(budget) and budget > 0,
+        owner,
+        "budget",
+        "a positive amount (Rp per month)",
+        budget,
+    )
+    require(
+        np.isfinite(transfer) and transfer > 0,
+        owner,
+        "transfer",
+        "a positive amount (Rp per household)",
+        transfer,
+    )
+    require(
+        np.isfinite(poverty_line) and poverty_line > 0,
+        owner,
+        "poverty_line",
+        "a positive amount",
+        poverty_line,
+    )
     if budget < transfer:
         raise ParameterError(f"The 'budget' parameter of {owner} must buy at least one transfer of "
                              f"Rp{transfer:,.0f}. Got Rp{budget:,.0f} instead.")
     if not rules:
-        raise ParameterError(f"The 'rules' parameter of {owner} must name at least one rule. Got {rules!r} instead.")
+        raise ParameterError(
+            f"The 'rules' parameter of {owner} must name at least one rule. Got {rules!r} instead."
+        )
     n = len(data)
     y = _col(data, welfare, "welfare").astype(float)
     m = _col(data, size, "size").astype(float)
     design, wh = design_from_columns(data, weight, strata, psu, lonely_psu, owner)
     if np.any(~np.isfinite(y)) or np.any(m < 1) or np.any(wh <= 0):
-        raise SchemaError([Problem("survey", "welfare/size/weight", "has missing welfare, size < 1 or weights <= 0",
-                                   int(np.sum(~np.isfinite(y) | (m < 1) | (wh <= 0))), (),
-                                   "drop or correct these rows first")])
+        raise SchemaError(
+            [
+                Problem(
+                    "survey",
+                    "welfare/size/weight",
+                    "has missing welfare, size < 1 or weights <= 0",
+                    int(np.sum(~np.isfinite(y) | (m < 1) | (wh <= 0))),
+                    (),
+                    "drop or correct these rows first",
+                )
+            ]
+        )
     wp = wh * m  # person weights
     z = float(poverty_line)
     P = wp.sum()
@@ -206,20 +259,42 @@ def compare_rules(
         wb = np.sum(wp * bottom10)
         r10 = float(np.sum(wp * bottom10 * prob) / wb)
         add(name, "poorest10_reached", r10, wp * bottom10 * (prob - r10) / wb)
-        add(name, "poorest10_households_reached", float(np.sum(wh * bottom10 * prob)), wh * bottom10 * prob)
+        add(
+            name,
+            "poorest10_households_reached",
+            float(np.sum(wh * bottom10 * prob)),
+            wh * bottom10 * prob,
+        )
         wpo = np.sum(wp * poor0)
         ee = float(np.sum(wp * poor0 * (1 - prob)) / wpo) if wpo > 0 else float("nan")
-        add(name, "exclusion_error", ee, wp * poor0 * ((1 - prob) - ee) / wpo if wpo > 0 else np.zeros(n))
+        add(
+            name,
+            "exclusion_error",
+            ee,
+            wp * poor0 * ((1 - prob) - ee) / wpo if wpo > 0 else np.zeros(n),
+        )
         spent = float(np.sum(wh * prob) * amount / budget)
         add(name, "budget_spent", spent, np.zeros(n))
     var = design.variance(np.column_stack(zs), weights=np.ones(n))[0]
     table = pd.DataFrame(rows)
     table.insert(2, "std_error", np.sqrt(var))
     table = table[["term", "estimate", "std_error", "n_obs", "rule"]]
-    pre = {"fgt0_before": float(np.sum(wp * poor0) / P), "fgt1_before": float(np.sum(wp * gap0) / P)}
-    prov = Provenance(method="compare_rules",
-                      options={"budget": budget, "transfer": transfer, "poverty_line": poverty_line,
-                               "rules": list(rules), **pre},
-                      inputs_hash=hash_frame(pd.DataFrame({"y": y, "m": m, "w": wh})), n_input=n, n_used=n)
+    pre = {
+        "fgt0_before": float(np.sum(wp * poor0) / P),
+        "fgt1_before": float(np.sum(wp * gap0) / P),
+    }
+    prov = Provenance(
+        method="compare_rules",
+        options={
+            "budget": budget,
+            "transfer": transfer,
+            "poverty_line": poverty_line,
+            "rules": list(rules),
+            **pre,
+        },
+        inputs_hash=hash_frame(pd.DataFrame({"y": y, "m": m, "w": wh})),
+        n_input=n,
+        n_used=n,
+    )
     return EstimateResult(table, method="compare_rules", alpha=alpha, provenance=prov,
                           extras=pre, title="Targeting rules under one budget")

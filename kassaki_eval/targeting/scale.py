@@ -31,9 +31,10 @@ from __future__ import annotations
 
 import csv
 import tempfile
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Literal, Mapping, Sequence
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -43,14 +44,33 @@ from ..results import EstimateResult
 from .metrics import targeting_accuracy
 from .selection import RAW_ID_COLUMNS, Selection, quotas_for_groups, score_registry, select_quota
 
-__all__ = ["connect", "dataset_sql", "ingest_registry", "IngestResult", "score_dataset", "select_quota_dataset",
-           "DatasetSelection", "linked_accuracy", "registry_profile_table", "PROFILE_COLUMNS"]
+__all__ = [
+    "connect",
+    "dataset_sql",
+    "ingest_registry",
+    "IngestResult",
+    "score_dataset",
+    "select_quota_dataset",
+    "DatasetSelection",
+    "linked_accuracy",
+    "registry_profile_table",
+    "PROFILE_COLUMNS",
+]
 
 Source = pd.DataFrame | str | Path
 
 #: Registry columns summarised by :func:`registry_profile_table` (means per group).
-PROFILE_COLUMNS: tuple[str, ...] = ("hh_size", "n_children", "n_elderly", "head_age", "head_educ",
-                                    "floor_area_pc", "toilet_own", "water_piped", "asset_motorcycle")
+PROFILE_COLUMNS: tuple[str, ...] = (
+    "hh_size",
+    "n_children",
+    "n_elderly",
+    "head_age",
+    "head_educ",
+    "floor_area_pc",
+    "toilet_own",
+    "water_piped",
+    "asset_motorcycle",
+)
 
 
 # -- engine ------------------------------------------------------------------------------------
@@ -93,7 +113,8 @@ def dataset_sql(path: str | Path) -> str:
     _files(p)
     if p.is_file():
         return f"read_parquet('{p.as_posix()}')"
-    return f"read_parquet('{p.as_posix()}/**/*.parquet', hive_partitioning = true, union_by_name = true)"
+    return (f"read_parquet('{p.as_posix()}/**/*.parquet', hive_partitioning = true, "
+            "union_by_name = true)")
 
 
 def _q(name: str) -> str:
@@ -108,8 +129,18 @@ def _need(con: Any, rel: str, cols: Sequence[str], what: str) -> list[str]:
     have = _columns(con, rel)
     raw = [c for c in RAW_ID_COLUMNS if c in have]
     if raw:
-        raise SchemaError([Problem("registry", ", ".join(raw), "holds raw identifiers", 0, (),
-                                   "ingest the registry with ingest_registry (pseudonymises it) first")])
+        raise SchemaError(
+            [
+                Problem(
+                    "registry",
+                    ", ".join(raw),
+                    "holds raw identifiers",
+                    0,
+                    (),
+                    "ingest the registry with ingest_registry (pseudonymises it) first",
+                )
+            ]
+        )
     missing = [c for c in cols if c not in have]
     if missing:
         raise SchemaError([Problem("registry", ", ".join(missing), "is missing", 0, (),
@@ -129,7 +160,9 @@ class IngestResult:
     source: Mapping[str, Any] = field(default_factory=dict)
 
 
-def _csv_chunks(path: Path, chunk_rows: int, encoding: str | None) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
+def _csv_chunks(
+    path: Path, chunk_rows: int, encoding: str | None
+) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
     from ..data.loaders import NA_VALUES
 
     enc = encoding or "utf-8"
@@ -149,9 +182,11 @@ def _csv_chunks(path: Path, chunk_rows: int, encoding: str | None) -> Iterator[t
             keep = df.notna().any(axis=1).to_numpy()
             yield df.loc[keep].reset_index(drop=True), rows[keep]
     except (pd.errors.ParserError, UnicodeDecodeError) as e:
-        raise DataFileError(f"{path.name} could not be read as '{delim}'-separated {enc} CSV near row "
-                            f"{start}: {type(e).__name__}. Fix: export it again (UTF-8, quoted text), or "
-                            f"pass encoding=.") from None
+        raise DataFileError(
+            f"{path.name} could not be read as '{delim}'-separated {enc} CSV near row "
+            f"{start}: {type(e).__name__}. Fix: export it again (UTF-8, quoted text), or "
+            f"pass encoding=."
+        ) from None
 
 
 def _xlsx_chunks(path: Path, chunk_rows: int, sheet: str | int | None
@@ -161,12 +196,17 @@ def _xlsx_chunks(path: Path, chunk_rows: int, sheet: str | int | None
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     try:
         if sheet is None:
-            ws = wb[wb.sheetnames[0]] if len(wb.sheetnames) == 1 or "registry" not in wb.sheetnames \
+            ws = (
+                wb[wb.sheetnames[0]]
+                if len(wb.sheetnames) == 1 or "registry" not in wb.sheetnames
                 else wb["registry"]
+            )
         else:
             ws = wb[sheet] if isinstance(sheet, str) else wb.worksheets[int(sheet)]
         it = ws.iter_rows(values_only=True)
-        header = [str(c).strip() if c is not None else f"Unnamed: {i}" for i, c in enumerate(next(it))]
+        header = [
+            str(c).strip() if c is not None else f"Unnamed: {i}" for i, c in enumerate(next(it))
+        ]
         buf: list[tuple[Any, ...]] = []
         rowno: list[int] = []
         r = 1
@@ -185,9 +225,18 @@ def _xlsx_chunks(path: Path, chunk_rows: int, sheet: str | int | None
         wb.close()
 
 
-def ingest_registry(path: str | Path, out_dir: str | Path, *, key: str | None = None, demo: bool = False,
-                    chunk_rows: int = 200_000, partition_by: str | None = None, sheet: str | int | None = None,
-                    encoding: str | None = None, overwrite: bool = False) -> IngestResult:
+def ingest_registry(
+    path: str | Path,
+    out_dir: str | Path,
+    *,
+    key: str | None = None,
+    demo: bool = False,
+    chunk_rows: int = 200_000,
+    partition_by: str | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
+    overwrite: bool = False,
+) -> IngestResult:
     """Stream a registry file (CSV or .xlsx, raw or pseudonymised) into Parquet parts.
 
     Each chunk of ``chunk_rows`` rows is validated against the contract, pseudonymised (a raw
@@ -213,8 +262,10 @@ def ingest_registry(path: str | Path, out_dir: str | Path, *, key: str | None = 
     out = Path(out_dir)
     if out.exists() and any(out.rglob("*.parquet")):
         if not overwrite:
-            raise DataFileError(f"{out} already holds Parquet files. Fix: choose an empty folder or pass "
-                                f"overwrite=True.")
+            raise DataFileError(
+                f"{out} already holds Parquet files. Fix: choose an empty folder or pass "
+                f"overwrite=True."
+            )
         for f in out.rglob("*.parquet"):
             f.unlink()
     out.mkdir(parents=True, exist_ok=True)
@@ -224,15 +275,22 @@ def ingest_registry(path: str | Path, out_dir: str | Path, *, key: str | None = 
     elif fmt == "xlsx":
         chunks = _xlsx_chunks(src, chunk_rows, sheet)
     else:
-        raise DataFileError(f"{src.name} is {fmt}; ingest_registry streams CSV and .xlsx. Fix: a Parquet "
-                            f"file is already a dataset -- pass its path to the other functions.")
+        raise DataFileError(
+            f"{src.name} is {fmt}; ingest_registry streams CSV and .xlsx. Fix: a Parquet "
+            f"file is already a dataset -- pass its path to the other functions."
+        )
     n_rows = parts = 0
     k: str | None = None
     for i, (df, rows) in enumerate(chunks):
         if any(str(c).lower() in PII_COLUMNS for c in df.columns):
             k = k or resolve_key(key, demo=demo)
             clean = validate(df, "registry_raw", rows=rows, source=src.name)
-            tab = validate(pseudonymise_registry(clean, key=k, demo=demo), "registry", rows=rows, source=src.name)
+            tab = validate(
+                pseudonymise_registry(clean, key=k, demo=demo),
+                "registry",
+                rows=rows,
+                source=src.name,
+            )
         else:
             tab = validate(df, "registry", rows=rows, source=src.name)
         tab.attrs = {}
@@ -241,8 +299,10 @@ def ingest_registry(path: str | Path, out_dir: str | Path, *, key: str | None = 
             parts += 1
         else:
             if partition_by not in tab.columns:
-                raise ParameterError(f"The 'partition_by' parameter of ingest_registry must name a registry "
-                                     f"column. Got {partition_by!r} instead.")
+                raise ParameterError(
+                    f"The 'partition_by' parameter of ingest_registry must name a registry "
+                    f"column. Got {partition_by!r} instead."
+                )
             for val, g in tab.groupby(partition_by, sort=True):
                 d = out / f"{partition_by}={val}"
                 d.mkdir(exist_ok=True)
@@ -253,19 +313,41 @@ def ingest_registry(path: str | Path, out_dir: str | Path, *, key: str | None = 
     dup = con.execute(f"SELECT family_id, count(*) AS n FROM {dataset_sql(out)} GROUP BY family_id "
                       f"HAVING count(*) > 1 ORDER BY family_id LIMIT 5").fetchall()
     if dup:
-        n_dup = con.execute(f"SELECT count(*) FROM (SELECT family_id FROM {dataset_sql(out)} GROUP BY family_id "
-                            f"HAVING count(*) > 1)").fetchone()[0]
-        raise SchemaError([Problem("registry", "family_id", "has duplicated values across chunks", int(n_dup),
-                                   tuple(r[0] for r in dup), "ids must be unique: remove repeated families")])
+        n_dup = con.execute(
+            f"SELECT count(*) FROM (SELECT family_id FROM {dataset_sql(out)} GROUP BY family_id "
+            f"HAVING count(*) > 1)"
+        ).fetchone()[0]
+        raise SchemaError(
+            [
+                Problem(
+                    "registry",
+                    "family_id",
+                    "has duplicated values across chunks",
+                    int(n_dup),
+                    tuple(r[0] for r in dup),
+                    "ids must be unique: remove repeated families",
+                )
+            ]
+        )
     return IngestResult(out, n_rows, parts, {"file": src.name, "format": fmt, "rows": n_rows})
 
 
 # -- scoring --------------------------------------------------------------------------------------
 
-def score_dataset(source: Source, model: Any, *, out: str | Path | None = None, within: str | None = None,
-                  id_col: str = "family_id", keep: Sequence[str] = ("village_code", "kec_code"),
-                  batch_rows: int = 500_000, con: Any = None) -> pd.DataFrame | Path:
-    """Predicted welfare, rank and desil for every family (:func:`~kassaki_eval.targeting.score_registry`).
+def score_dataset(
+    source: Source,
+    model: Any,
+    *,
+    out: str | Path | None = None,
+    within: str | None = None,
+    id_col: str = "family_id",
+    keep: Sequence[str] = ("village_code", "kec_code"),
+    batch_rows: int = 500_000,
+    con: Any = None,
+) -> pd.DataFrame | Path:
+    """Predicted welfare, rank and desil for every family.
+
+    The out-of-core :func:`~kassaki_eval.targeting.score_registry`.
 
     A DataFrame in: the in-memory function, a DataFrame out. A dataset path in: the model
     predicts batch by batch (``batch_rows``), DuckDB ranks (``row_number()`` over ascending
@@ -276,22 +358,35 @@ def score_dataset(source: Source, model: Any, *, out: str | Path | None = None, 
     if isinstance(source, pd.DataFrame):
         return score_registry(source, model, within=within, id_col=id_col, keep=tuple(keep))
     if out is None:
-        raise ParameterError("The 'out' parameter of score_dataset must name a folder when the source is a "
-                             "dataset path. Got None instead.")
+        raise ParameterError(
+            "The 'out' parameter of score_dataset must name a folder when the source is a "
+            "dataset path. Got None instead."
+        )
     import pyarrow as pa
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     con = con or connect()
     rel = dataset_sql(source)
-    have = _need(con, rel, [id_col] + ([within] if within else []), "score_dataset needs the id (and within) columns")
+    have = _need(
+        con,
+        rel,
+        [id_col] + ([within] if within else []),
+        "score_dataset needs the id (and within) columns",
+    )
     outp = Path(out)
     outp.mkdir(parents=True, exist_ok=True)
     kept = [c for c in keep if c in have and c != within]
-    feats = [c for c in getattr(model, "features_", getattr(model, "feature_names_in_", [])) if c in have]
-    cols = list(dict.fromkeys([id_col] + kept + ([within] if within else []) + (feats or [c for c in have])))
+    feats = [
+        c for c in getattr(model, "features_", getattr(model, "feature_names_in_", [])) if c in have
+    ]
+    cols = list(
+        dict.fromkeys([id_col] + kept + ([within] if within else []) + (feats or [c for c in have]))
+    )
     _files(source)
-    dataset = ds.dataset(str(source), format="parquet", partitioning="hive" if Path(source).is_dir() else None)
+    dataset = ds.dataset(
+        str(source), format="parquet", partitioning="hive" if Path(source).is_dir() else None
+    )
     tmp = outp / "_scores.parquet"
     writer = None
     try:
@@ -299,10 +394,24 @@ def score_dataset(source: Source, model: Any, *, out: str | Path | None = None, 
             df = batch.to_pandas()
             sc = np.asarray(model.predict(df), dtype=float)
             if np.isnan(sc).any():
-                raise SchemaError([Problem("registry", "score", "is missing", int(np.isnan(sc).sum()), (),
-                                           "the model returned NaN: check the covariates")])
-            t = pa.table({**{c: batch.column(c) for c in [id_col] + kept + ([within] if within else [])},
-                          "score": pa.array(sc)})
+                raise SchemaError(
+                    [
+                        Problem(
+                            "registry",
+                            "score",
+                            "is missing",
+                            int(np.isnan(sc).sum()),
+                            (),
+                            "the model returned NaN: check the covariates",
+                        )
+                    ]
+                )
+            t = pa.table(
+                {
+                    **{c: batch.column(c) for c in [id_col] + kept + ([within] if within else [])},
+                    "score": pa.array(sc),
+                }
+            )
             if writer is None:
                 writer = pq.ParquetWriter(tmp, t.schema)
             writer.write_table(t)
@@ -324,7 +433,8 @@ def score_dataset(source: Source, model: Any, *, out: str | Path | None = None, 
     return target
 
 
-# -- quota selection --------------------------------------------------------------------------------
+# -- quota selection ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class DatasetSelection:
@@ -364,7 +474,9 @@ def select_quota_dataset(
     out: str | Path | None = None,
     con: Any = None,
 ) -> Selection | DatasetSelection:
-    """The lowest-scored families per group up to a quota (:func:`~kassaki_eval.targeting.select_quota`).
+    """The lowest-scored families per group up to a quota.
+
+    The out-of-core :func:`~kassaki_eval.targeting.select_quota`.
 
     A DataFrame in: the in-memory function. A dataset path in: DuckDB counts the groups, the
     shared quota rules (:func:`~kassaki_eval.targeting.selection.quotas_for_groups`) give the
@@ -372,40 +484,87 @@ def select_quota_dataset(
     picks the families; the list goes to ``out/beneficiaries.parquet``.
     """
     if isinstance(source, pd.DataFrame):
-        return select_quota(source, by=by, slots=slots, budget=budget, transfer=transfer, allocation=allocation,
-                            score=score, id_col=id_col)
+        return select_quota(
+            source,
+            by=by,
+            slots=slots,
+            budget=budget,
+            transfer=transfer,
+            allocation=allocation,
+            score=score,
+            id_col=id_col,
+        )
     owner = "select_quota"
     check_option(owner, "allocation", allocation, ["size", "rank"])
     if out is None:
-        raise ParameterError("The 'out' parameter of select_quota_dataset must name a folder when the source is "
-                             "a dataset path. Got None instead.")
+        raise ParameterError(
+            "The 'out' parameter of select_quota_dataset must name a folder when the source is "
+            "a dataset path. Got None instead."
+        )
     if (slots is None) == (budget is None):
-        raise ParameterError(f"The 'slots' and 'budget' parameters of {owner} are exclusive: give exactly one. "
-                             f"Got slots={slots!r} and budget={budget!r} instead.")
+        raise ParameterError(
+            f"The 'slots' and 'budget' parameters of {owner} are exclusive: give exactly one. "
+            f"Got slots={slots!r} and budget={budget!r} instead."
+        )
     con = con or connect()
     rel = dataset_sql(source)
-    _need(con, rel, [id_col, score] + ([by] if by else []), "score the registry first (score_dataset)")
-    nulls = con.execute(f"SELECT count(*) FILTER (WHERE {_q(id_col)} IS NULL), count(*) - count(DISTINCT {_q(id_col)}), "
-                        f"count(*) FILTER (WHERE {_q(score)} IS NULL OR isnan({_q(score)}))"
-                        + (f", count(*) FILTER (WHERE {_q(by)} IS NULL)" if by else ", 0") + f" FROM {rel}").fetchone()
-    for cnt, col, rule in ((nulls[0], id_col, "has missing ids"), (nulls[1], id_col, "has duplicated values"),
-                           (nulls[2], score, "is missing"), (nulls[3], by or "", "is missing")):
+    _need(
+        con, rel, [id_col, score] + ([by] if by else []), "score the registry first (score_dataset)"
+    )
+    nulls = con.execute(
+        f"SELECT count(*) FILTER (WHERE {_q(id_col)} IS NULL), "
+        f"count(*) - count(DISTINCT {_q(id_col)}), "
+        f"count(*) FILTER (WHERE {_q(score)} IS NULL OR isnan({_q(score)}))"
+        + (f", count(*) FILTER (WHERE {_q(by)} IS NULL)" if by else ", 0")
+        + f" FROM {rel}"
+    ).fetchone()
+    for cnt, col, rule in (
+        (nulls[0], id_col, "has missing ids"),
+        (nulls[1], id_col, "has duplicated values"),
+        (nulls[2], score, "is missing"),
+        (nulls[3], by or "", "is missing"),
+    ):
         if cnt:
-            raise SchemaError([Problem("registry", col, rule, int(cnt), (), "fix the dataset (ids unique, "
-                                       "every family scored and coded) and run again")])
+            raise SchemaError(
+                [
+                    Problem(
+                        "registry",
+                        col,
+                        rule,
+                        int(cnt),
+                        (),
+                        "fix the dataset (ids unique, every family scored and coded) and run again",
+                    )
+                ]
+            )
     gexpr = f"CAST({_q(by)} AS VARCHAR)" if by else "'district'"
-    sizes_df = con.execute(f"SELECT {gexpr} AS g, count(*) AS n FROM {rel} GROUP BY 1 ORDER BY 1").df()
+    sizes_df = con.execute(
+        f"SELECT {gexpr} AS g, count(*) AS n FROM {rel} GROUP BY 1 ORDER BY 1"
+    ).df()
     groups = sizes_df["g"].to_numpy(dtype=object)
     sizes = sizes_df["n"].to_numpy(dtype=np.int64)
     n = int(sizes.sum())
 
     def rank_counts(total: int) -> np.ndarray:
-        got = con.execute(f"SELECT g, count(*) FROM (SELECT {gexpr} AS g, row_number() OVER (ORDER BY {_q(score)}, "
-                          f"{_q(id_col)}) AS r FROM {rel}) WHERE r <= {int(total)} GROUP BY g").df()
+        got = con.execute(
+            f"SELECT g, count(*) FROM (SELECT {gexpr} AS g, "
+            f"row_number() OVER (ORDER BY {_q(score)}, "
+            f"{_q(id_col)}) AS r FROM {rel}) WHERE r <= {int(total)} GROUP BY g"
+        ).df()
         return got.set_index(got.columns[0]).iloc[:, 0].reindex(groups).fillna(0).to_numpy(np.int64)
 
-    quota = quotas_for_groups(groups, sizes, n=n, by=by, slots=slots, budget=budget, transfer=transfer,
-                              allocation=allocation, rank_counts=rank_counts, owner=owner)
+    quota = quotas_for_groups(
+        groups,
+        sizes,
+        n=n,
+        by=by,
+        slots=slots,
+        budget=budget,
+        transfer=transfer,
+        allocation=allocation,
+        rank_counts=rank_counts,
+        owner=owner,
+    )
     outp = Path(out)
     outp.mkdir(parents=True, exist_ok=True)
     qt = pd.DataFrame({"g": groups, "slots": quota})
@@ -423,13 +582,24 @@ def select_quota_dataset(
           ORDER BY g, rk
         ) TO '{target.as_posix()}' (FORMAT parquet)""")
     con.unregister("_kassaki_quota")
-    counts = con.execute(f"SELECT {_q(by) if by else repr('district')} AS g, count(*) FROM read_parquet("
-                         f"'{target.as_posix()}') GROUP BY 1").df()
-    sel = counts.set_index(counts.columns[0]).iloc[:, 0].reindex(groups).fillna(0).to_numpy(np.int64)
-    quotas = pd.DataFrame({by or "group": groups, "families": sizes, "slots": quota, "selected": sel})
-    opts = {"by": by, "allocation": allocation, "transfer": transfer,
-            "budget": budget if np.isscalar(budget) or budget is None else "per group",
-            "slots": slots if np.isscalar(slots) or slots is None else "per group", "engine": "duckdb"}
+    counts = con.execute(
+        f"SELECT {_q(by) if by else repr('district')} AS g, count(*) FROM read_parquet("
+        f"'{target.as_posix()}') GROUP BY 1"
+    ).df()
+    sel = (
+        counts.set_index(counts.columns[0]).iloc[:, 0].reindex(groups).fillna(0).to_numpy(np.int64)
+    )
+    quotas = pd.DataFrame(
+        {by or "group": groups, "families": sizes, "slots": quota, "selected": sel}
+    )
+    opts = {
+        "by": by,
+        "allocation": allocation,
+        "transfer": transfer,
+        "budget": budget if np.isscalar(budget) or budget is None else "per group",
+        "slots": slots if np.isscalar(slots) or slots is None else "per group",
+        "engine": "duckdb",
+    }
     return DatasetSelection(target, quotas, int(sel.sum()), opts)
 
 
@@ -457,7 +627,9 @@ def linked_accuracy(survey: Source, beneficiaries: Source | Selection | DatasetS
         return targeting_accuracy(s, selected="selected", **kwargs)
     con = con or connect()
     if isinstance(survey, pd.DataFrame):
-        con.register("_kassaki_survey", survey.reset_index(drop=True).assign(_row=np.arange(len(survey))))
+        con.register(
+            "_kassaki_survey", survey.reset_index(drop=True).assign(_row=np.arange(len(survey)))
+        )
         srel = "_kassaki_survey"
     else:
         srel = f"(SELECT *, row_number() OVER () - 1 AS _row FROM {dataset_sql(survey)})"
@@ -466,7 +638,11 @@ def linked_accuracy(survey: Source, beneficiaries: Source | Selection | DatasetS
         brel = "_kassaki_ben"
     else:
         brel = dataset_sql(beneficiaries)
-    cols = "s.*" if columns is None else ", ".join(f"s.{_q(c)}" for c in list(dict.fromkeys(list(columns) + ["_row"])))
+    cols = (
+        "s.*"
+        if columns is None
+        else ", ".join(f"s.{_q(c)}" for c in list(dict.fromkeys(list(columns) + ["_row"])))
+    )
     s = con.execute(f"""
         SELECT {cols}, CASE WHEN b.{_q(id_col)} IS NULL THEN 0 ELSE 1 END AS selected
         FROM {srel} s LEFT JOIN (SELECT DISTINCT {_q(id_col)} FROM {brel}) b
@@ -480,10 +656,17 @@ def linked_accuracy(survey: Source, beneficiaries: Source | Selection | DatasetS
     return targeting_accuracy(s, selected="selected", **kwargs)
 
 
-# -- registry profiles ------------------------------------------------------------------------------
+# -- registry profiles -------------------------------------------------------------------------
 
-def registry_profile_table(source: Source, *, by: str | None = "village_code", desil: str = "desil",
-                           columns: Sequence[str] = PROFILE_COLUMNS, con: Any = None) -> pd.DataFrame:
+
+def registry_profile_table(
+    source: Source,
+    *,
+    by: str | None = "village_code",
+    desil: str = "desil",
+    columns: Sequence[str] = PROFILE_COLUMNS,
+    con: Any = None,
+) -> pd.DataFrame:
     """Families, share in desil 1-4 and covariate means per group (or for the whole registry).
 
     Same table for a DataFrame (pandas) and a dataset path (DuckDB): ``<by>, families,
@@ -495,10 +678,22 @@ def registry_profile_table(source: Source, *, by: str | None = "village_code", d
         df = source
         missing = [c for c in [desil] + cols + ([by] if by else []) if c not in df.columns]
         if missing:
-            raise SchemaError([Problem("registry", ", ".join(missing), "is missing", len(df), (),
-                                       "pass an ingested registry with these columns or choose columns=")])
+            raise SchemaError(
+                [
+                    Problem(
+                        "registry",
+                        ", ".join(missing),
+                        "is missing",
+                        len(df),
+                        (),
+                        "pass an ingested registry with these columns or choose columns=",
+                    )
+                ]
+            )
         key = df[by].astype(str) if by else pd.Series("district", index=df.index)
-        g = df.assign(_g=key.to_numpy(), _d14=(pd.to_numeric(df[desil], errors="coerce") <= 4).astype(float))
+        g = df.assign(
+            _g=key.to_numpy(), _d14=(pd.to_numeric(df[desil], errors="coerce") <= 4).astype(float)
+        )
         grp = g.groupby("_g", sort=True)
         out = pd.DataFrame({"families": grp.size(), "desil_1to4_share": grp["_d14"].mean()})
         for c in cols:
@@ -507,12 +702,18 @@ def registry_profile_table(source: Source, *, by: str | None = "village_code", d
         return out.reset_index()
     con = con or connect()
     rel = dataset_sql(source)
-    _need(con, rel, [desil] + cols + ([by] if by else []), "registry_profile_table needs these columns")
+    _need(
+        con,
+        rel,
+        [desil] + cols + ([by] if by else []),
+        "registry_profile_table needs these columns",
+    )
     gexpr = f"CAST({_q(by)} AS VARCHAR)" if by else "'district'"
     means = ", ".join(f"avg({_q(c)}) AS {_q('mean_' + c)}" for c in cols)
-    res = con.execute(f"""SELECT {gexpr} AS {_q(by or 'group')}, count(*) AS families,
-                                 avg(CASE WHEN {_q(desil)} <= 4 THEN 1.0 ELSE 0.0 END) AS desil_1to4_share
-                                 {(', ' + means) if means else ''}
+    res = con.execute(f"""SELECT {gexpr} AS {_q(by or "group")}, count(*) AS families,
+                                 avg(CASE WHEN {_q(desil)} <= 4 THEN 1.0 ELSE 0.0 END)
+                                     AS desil_1to4_share
+                                 {(", " + means) if means else ""}
                           FROM {rel} GROUP BY 1 ORDER BY 1""").df()
     res["families"] = res["families"].astype(np.int64)
     return res

@@ -13,16 +13,31 @@ Raw identifiers (``no_kk``, ``nik_head``, ``name_head``) are refused: pseudonymi
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ParameterError, Problem, SchemaError, check_option, format_examples, require
+from ..exceptions import (
+    ParameterError,
+    Problem,
+    SchemaError,
+    check_option,
+    format_examples,
+    require,
+)
 
-__all__ = ["RAW_ID_COLUMNS", "rank_scores", "assign_desil", "score_registry", "select_quota", "Selection",
-           "quotas_for_groups"]
+__all__ = [
+    "RAW_ID_COLUMNS",
+    "rank_scores",
+    "assign_desil",
+    "score_registry",
+    "select_quota",
+    "Selection",
+    "quotas_for_groups",
+]
 
 #: Columns that must never reach a selection (they exist only in the raw registry).
 RAW_ID_COLUMNS: tuple[str, ...] = ("no_kk", "nik_head", "name_head")
@@ -31,9 +46,19 @@ RAW_ID_COLUMNS: tuple[str, ...] = ("no_kk", "nik_head", "name_head")
 def _refuse_raw(df: pd.DataFrame, table: str) -> None:
     raw = [c for c in RAW_ID_COLUMNS if c in df.columns]
     if raw:
-        raise SchemaError([Problem(table, ", ".join(raw), "holds raw identifiers", len(df), (),
-                                   "ingest the registry with kassaki_eval.data (which replaces them by "
-                                   "the pseudonymous family_id) and pass the ingested table")])
+        raise SchemaError(
+            [
+                Problem(
+                    table,
+                    ", ".join(raw),
+                    "holds raw identifiers",
+                    len(df),
+                    (),
+                    "ingest the registry with kassaki_eval.data (which replaces them by "
+                    "the pseudonymous family_id) and pass the ingested table",
+                )
+            ]
+        )
 
 
 def _check_ids(ids: pd.Series, table: str, id_col: str) -> None:
@@ -64,8 +89,18 @@ def rank_scores(score: Any, ids: Any) -> np.ndarray:
     ids = ids if isinstance(ids, pd.Series) else pd.Series(np.asarray(ids))
     if np.isnan(s).any():
         bad = np.flatnonzero(np.isnan(s))
-        raise SchemaError([Problem("registry", "score", "is missing", int(bad.size),
-                                   tuple(ids.iloc[bad[:5]].tolist()), "score every family before ranking")])
+        raise SchemaError(
+            [
+                Problem(
+                    "registry",
+                    "score",
+                    "is missing",
+                    int(bad.size),
+                    tuple(ids.iloc[bad[:5]].tolist()),
+                    "score every family before ranking",
+                )
+            ]
+        )
     order = np.argsort(s, kind="stable")
     if len(s) > 1:
         ss = s[order]
@@ -84,7 +119,9 @@ def rank_scores(score: Any, ids: Any) -> np.ndarray:
     return rank
 
 
-def assign_desil(rank: np.ndarray, n: int | None = None, *, groups: Any = None, k: int = 10) -> np.ndarray:
+def assign_desil(
+    rank: np.ndarray, n: int | None = None, *, groups: Any = None, k: int = 10
+) -> np.ndarray:
     """Decile (1..k) from a 0-based rank: the first tenth of families is desil 1.
 
     ``desil = floor(k * rank / n) + 1`` with ``n`` the number of families (per group when
@@ -155,8 +192,18 @@ def score_registry(
     """
     _refuse_raw(registry, "registry")
     if id_col not in registry.columns:
-        raise SchemaError([Problem("registry", id_col, "is missing", len(registry), (),
-                                   "pass the ingested registry, which carries the pseudonymous id")])
+        raise SchemaError(
+            [
+                Problem(
+                    "registry",
+                    id_col,
+                    "is missing",
+                    len(registry),
+                    (),
+                    "pass the ingested registry, which carries the pseudonymous id",
+                )
+            ]
+        )
     ids = registry[id_col]
     _check_ids(ids, "registry", id_col)
     score = np.asarray(model.predict(registry), dtype=float)
@@ -200,6 +247,7 @@ class Selection:
 
     @property
     def n_selected(self) -> int:
+        """Number of selected units."""
         return int(self.selected.sum())
 
     def lists(self) -> dict[str, pd.DataFrame]:
@@ -224,11 +272,23 @@ def _allocate(total: int, sizes: np.ndarray) -> np.ndarray:
     return base
 
 
-def quotas_for_groups(groups: np.ndarray, sizes: np.ndarray, *, n: int, by: str | None, slots: Any, budget: Any,
-                      transfer: float | None, allocation: str, rank_counts: Any, owner: str = "select_quota"
-                      ) -> np.ndarray:
-    """Slots per group (sorted group labels ``groups`` with ``sizes`` families) for
-    :func:`select_quota`; shared by the in-memory and the out-of-core selection.
+def quotas_for_groups(
+    groups: np.ndarray,
+    sizes: np.ndarray,
+    *,
+    n: int,
+    by: str | None,
+    slots: Any,
+    budget: Any,
+    transfer: float | None,
+    allocation: str,
+    rank_counts: Any,
+    owner: str = "select_quota",
+) -> np.ndarray:
+    """Slots per group for :func:`select_quota`.
+
+    Groups are the sorted labels ``groups`` with ``sizes`` families; shared by the in-memory
+    and the out-of-core selection.
 
     ``rank_counts(total)`` returns, per group, how many of the district-wide ``total`` lowest
     ranks fall in it (the ``allocation="rank"`` split).
@@ -238,26 +298,34 @@ def quotas_for_groups(groups: np.ndarray, sizes: np.ndarray, *, n: int, by: str 
         m.index = m.index.astype(str)
         unknown = sorted(set(m.index) - set(groups))
         if unknown:
-            raise ParameterError(f"The '{name}' parameter of {owner} must name groups of '{by}' present in the "
-                                 f"registry. Got {len(unknown)} unknown (e.g. {format_examples(unknown)}) instead.")
+            raise ParameterError(
+                f"The '{name}' parameter of {owner} must name groups of '{by}' present in the "
+                f"registry. Got {len(unknown)} unknown (e.g. {format_examples(unknown)}) instead."
+            )
         return m.reindex(groups).fillna(0).to_numpy(dtype=float)
 
     if budget is not None:
         if transfer is None or not (np.isfinite(transfer) and transfer > 0):
-            raise ParameterError(f"The 'transfer' parameter of {owner} must be a positive amount (Rp per "
-                                 f"family) when budget is given. Got {transfer!r} instead.")
+            raise ParameterError(
+                f"The 'transfer' parameter of {owner} must be a positive amount (Rp per "
+                f"family) when budget is given. Got {transfer!r} instead."
+            )
         if isinstance(budget, (int, float, np.integer, np.floating)):
             budget_total = float(budget)
             require(bool(np.isfinite(budget_total)) and budget_total >= 0, owner, "budget",
                     "a non-negative amount (Rp)", budget)
             total = int(budget_total // transfer)
             if total < 1:
-                raise ParameterError(f"The 'budget' parameter of {owner} must buy at least one transfer of "
-                                     f"Rp{transfer:,.0f}. Got Rp{budget_total:,.0f} instead.")
+                raise ParameterError(
+                    f"The 'budget' parameter of {owner} must buy at least one transfer of "
+                    f"Rp{transfer:,.0f}. Got Rp{budget_total:,.0f} instead."
+                )
             if total > n:
-                raise ParameterError(f"The 'budget' parameter of {owner} must buy at most one transfer per "
-                                     f"registered family ({n:,} families). Got Rp{budget_total:,.0f}, which buys "
-                                     f"{total:,} transfers, instead.")
+                raise ParameterError(
+                    f"The 'budget' parameter of {owner} must buy at most one transfer per "
+                    f"registered family ({n:,} families). Got Rp{budget_total:,.0f}, which buys "
+                    f"{total:,} transfers, instead."
+                )
             if allocation == "size":
                 quota = _allocate(total, sizes)
             else:
@@ -265,23 +333,31 @@ def quotas_for_groups(groups: np.ndarray, sizes: np.ndarray, *, n: int, by: str 
         else:
             b = _per_group(budget, "budget")
             if np.any(b < 0) or not np.all(np.isfinite(b)):
-                raise ParameterError(f"The 'budget' parameter of {owner} must hold non-negative amounts. "
-                                     f"Got {int(np.sum(~(b >= 0)))} negative or missing amounts instead.")
+                raise ParameterError(
+                    f"The 'budget' parameter of {owner} must hold non-negative amounts. "
+                    f"Got {int(np.sum(~(b >= 0)))} negative or missing amounts instead."
+                )
             quota = np.floor(b / transfer).astype(np.int64)
             if quota.sum() < 1:
-                raise ParameterError(f"The 'budget' parameter of {owner} must buy at least one transfer of "
-                                     f"Rp{transfer:,.0f}. Got budgets totalling Rp{b.sum():,.0f} instead.")
+                raise ParameterError(
+                    f"The 'budget' parameter of {owner} must buy at least one transfer of "
+                    f"Rp{transfer:,.0f}. Got budgets totalling Rp{b.sum():,.0f} instead."
+                )
     else:
         if isinstance(slots, (int, float, np.integer, np.floating)):
             if not isinstance(slots, (int, np.integer)) or slots < 0:
-                raise ParameterError(f"The 'slots' parameter of {owner} must be a non-negative integer or a "
-                                     f"mapping group -> integer. Got {slots!r} instead.")
+                raise ParameterError(
+                    f"The 'slots' parameter of {owner} must be a non-negative integer or a "
+                    f"mapping group -> integer. Got {slots!r} instead."
+                )
             quota = np.full(len(groups), int(slots), dtype=np.int64)
         else:
             q = _per_group(slots, "slots")
             if np.any(q < 0) or np.any(q != np.floor(q)):
-                raise ParameterError(f"The 'slots' parameter of {owner} must hold non-negative integers. "
-                                     f"Got {int(np.sum((q < 0) | (q != np.floor(q))))} bad values instead.")
+                raise ParameterError(
+                    f"The 'slots' parameter of {owner} must hold non-negative integers. "
+                    f"Got {int(np.sum((q < 0) | (q != np.floor(q))))} bad values instead."
+                )
             quota = q.astype(np.int64)
     over = quota > sizes
     if over.any():
@@ -290,7 +366,9 @@ def quotas_for_groups(groups: np.ndarray, sizes: np.ndarray, *, n: int, by: str 
         raise ParameterError(
             f"The quota of {owner} must be at most the number of registered families in each "
             f"{by or 'district'}. Got {len(k)} group{'s' if len(k) != 1 else ''} over quota ({ex}"
-            f"{', …' if len(k) > 5 else ''}) instead. Lower the quota or the budget for these groups.")
+            f"{', …' if len(k) > 5 else ''}) instead. "
+            "Lower the quota or the budget for these groups."
+        )
     return quota
 
 
@@ -328,7 +406,8 @@ def select_quota(
     Examples
     --------
     >>> import pandas as pd
-    >>> reg = pd.DataFrame({"family_id": ["F1", "F2", "F3", "F4"], "village_code": ["A", "A", "B", "B"],
+    >>> reg = pd.DataFrame({"family_id": ["F1", "F2", "F3", "F4"],
+    ...                     "village_code": ["A", "A", "B", "B"],
     ...                     "score": [12.1, 12.0, 13.0, 12.5]})
     >>> select_quota(reg, slots=1).beneficiaries["family_id"].tolist()
     ['F2', 'F4']
@@ -338,12 +417,25 @@ def select_quota(
     _refuse_raw(scored, "registry")
     for c in [id_col, score] + ([by] if by is not None else []):
         if c not in scored.columns:
-            raise SchemaError([Problem("registry", c, "is missing", len(scored), (),
-                                       f"score the registry first (score_registry) or name the column with {owner}(..., "
-                                       f"{'score' if c == score else 'by' if c == by else 'id_col'}=...)")])
+            raise SchemaError(
+                [
+                    Problem(
+                        "registry",
+                        c,
+                        "is missing",
+                        len(scored),
+                        (),
+                        "score the registry first (score_registry) or name the column with "
+                        f"{owner}(..., "
+                        f"{'score' if c == score else 'by' if c == by else 'id_col'}=...)",
+                    )
+                ]
+            )
     if (slots is None) == (budget is None):
-        raise ParameterError(f"The 'slots' and 'budget' parameters of {owner} are exclusive: give exactly one. "
-                             f"Got slots={slots!r} and budget={budget!r} instead.")
+        raise ParameterError(
+            f"The 'slots' and 'budget' parameters of {owner} are exclusive: give exactly one. "
+            f"Got slots={slots!r} and budget={budget!r} instead."
+        )
     ids = scored[id_col]
     _check_ids(ids, "registry", id_col)
     n = len(scored)
@@ -355,16 +447,35 @@ def select_quota(
         codes, uniq = pd.factorize(scored[by], sort=True)
         if (codes < 0).any():
             bad = np.flatnonzero(codes < 0)
-            raise SchemaError([Problem("registry", by, "is missing", int(bad.size),
-                                       tuple(ids.iloc[bad[:5]].tolist()), "every family needs its group code")])
+            raise SchemaError(
+                [
+                    Problem(
+                        "registry",
+                        by,
+                        "is missing",
+                        int(bad.size),
+                        tuple(ids.iloc[bad[:5]].tolist()),
+                        "every family needs its group code",
+                    )
+                ]
+            )
         groups = np.asarray(uniq.astype(str), dtype=object)
     sizes = np.bincount(codes, minlength=len(groups))
 
-    quota = quotas_for_groups(groups, sizes, n=n, by=by, slots=slots, budget=budget, transfer=transfer,
-                              allocation=allocation,
-                              rank_counts=lambda total: np.bincount(codes[global_rank < total],
-                                                                    minlength=len(groups)).astype(np.int64),
-                              owner=owner)
+    quota = quotas_for_groups(
+        groups,
+        sizes,
+        n=n,
+        by=by,
+        slots=slots,
+        budget=budget,
+        transfer=transfer,
+        allocation=allocation,
+        rank_counts=lambda total: np.bincount(
+            codes[global_rank < total], minlength=len(groups)
+        ).astype(np.int64),
+        owner=owner,
+    )
     within = _within_group_rank(global_rank, codes, len(groups)) if by is not None else global_rank
     selected = within < quota[codes]
     idx = np.flatnonzero(selected)
@@ -379,7 +490,9 @@ def select_quota(
     if transfer is not None:
         ben["transfer"] = np.full(len(idx), float(transfer))
     counts = np.bincount(codes[selected], minlength=len(groups))
-    quotas = pd.DataFrame({by or "group": groups, "families": sizes, "slots": quota, "selected": counts})
+    quotas = pd.DataFrame(
+        {by or "group": groups, "families": sizes, "slots": quota, "selected": counts}
+    )
     opts = {"by": by, "allocation": allocation, "transfer": transfer,
             "budget": budget if np.isscalar(budget) or budget is None else "per group",
             "slots": slots if np.isscalar(slots) or slots is None else "per group"}
