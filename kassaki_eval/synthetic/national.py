@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -29,18 +30,34 @@ from ..exceptions import ParameterError, require
 from .params import WorldParams
 from .world import generate_registry
 
-__all__ = ["national_plan", "write_registry", "DTSEN_FAMILIES", "N_DISTRICTS", "N_KOTA", "N_PROVINCES"]
+__all__ = [
+    "national_plan",
+    "write_registry",
+    "DTSEN_FAMILIES",
+    "N_DISTRICTS",
+    "N_KOTA",
+    "N_PROVINCES",
+]
 
 #: ~95 million families in the national socio-economic registry (DTSEN) [U] (issue 15).
 DTSEN_FAMILIES = 95_000_000
-#: 514 kabupaten/kota [U], of which 98 kota [U] (Kemendagri, before the 2022 Papua split), 38 provinces.
+#: 514 kabupaten/kota [U], of which 98 kota [U] (Kemendagri, before the 2022 Papua split),
+#: 38 provinces.
 N_DISTRICTS, N_KOTA, N_PROVINCES = 514, 98, 38
 
 
-def national_plan(families: int = DTSEN_FAMILIES, n_districts: int = N_DISTRICTS, *, n_kota: int = N_KOTA,
-                  n_provinces: int = N_PROVINCES, seed: int = 1,
-                  templates: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Synthetic districts: ``district, province, kind, template, families`` (sizes sum to ``families``).
+def national_plan(
+    families: int = DTSEN_FAMILIES,
+    n_districts: int = N_DISTRICTS,
+    *,
+    n_kota: int = N_KOTA,
+    n_provinces: int = N_PROVINCES,
+    seed: int = 1,
+    templates: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Synthetic districts: ``district, province, kind, template, families``.
+
+    The sizes sum to ``families``.
 
     Sizes are log-normal (sd 0.8 [D]: Indonesian districts range from ~10k to over 1.5M
     families) and rounded by largest remainder; the first ``n_kota`` districts (in a seeded
@@ -61,7 +78,7 @@ def national_plan(families: int = DTSEN_FAMILIES, n_districts: int = N_DISTRICTS
     prov = np.arange(n_districts) % n_provinces + 1
     within = pd.Series(prov).groupby(prov).cumcount().to_numpy() + 1
     return pd.DataFrame({
-        "district": [f"S{p:02d}.{d:02d}" for p, d in zip(prov, within)],
+        "district": [f"S{p:02d}.{d:02d}" for p, d in zip(prov, within, strict=False)],
         "province": [f"S{p:02d}" for p in prov],
         "kind": np.where(kota, "kota", "kabupaten"),
         "template": np.where(kota, tpl["kota"], tpl["kabupaten"]),
@@ -69,7 +86,9 @@ def national_plan(families: int = DTSEN_FAMILIES, n_districts: int = N_DISTRICTS
     })
 
 
-def _write_block(task: Mapping[str, Any], *, out: str, seed: int, survey_fraction: float) -> dict[str, Any]:
+def _write_block(
+    task: Mapping[str, Any], *, out: str, seed: int, survey_fraction: float
+) -> dict[str, Any]:
     t0 = time.perf_counter()
     p = WorldParams.from_toml(district=task["template"])
     scale = task["households"] / p.n_households
@@ -123,8 +142,10 @@ def write_registry(out: str | Path, plan: pd.DataFrame | None = None, *, seed: i
     """
     plan = national_plan() if plan is None else plan
     if max_block < 1000:
-        raise ParameterError(f"The 'max_block' parameter of write_registry must be at least 1,000 households. "
-                             f"Got {max_block!r} instead.")
+        raise ParameterError(
+            f"The 'max_block' parameter of write_registry must be at least 1,000 households. "
+            f"Got {max_block!r} instead."
+        )
     tasks = []
     for i, r in enumerate(plan.itertuples(index=False)):
         k = int(np.ceil(r.families / max_block))

@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from .. import config
 from ..exceptions import ConfigError, ParameterError
@@ -47,7 +48,9 @@ def _load_raw(p: Path, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
     if base is None:
         return raw
     if not isinstance(base, str) or base in _seen:
-        raise ConfigError(f"{p}: 'base' must name another district folder (no cycles). Got {base!r}.")
+        raise ConfigError(
+            f"{p}: 'base' must name another district folder (no cycles). Got {base!r}."
+        )
     merged = _load_raw(p.parent.parent / base / "world.toml", _seen + (base,))
     for section, content in raw.items():
         if isinstance(content, dict) and isinstance(merged.get(section), dict):
@@ -137,7 +140,7 @@ class WorldParams:
     source: str = ""
 
     @classmethod
-    def from_toml(cls, path: str | Path | None = None, district: str | None = None) -> "WorldParams":
+    def from_toml(cls, path: str | Path | None = None, district: str | None = None) -> WorldParams:
         """Read the parameters from ``path`` (default: ``data/reference/<district>/world.toml``).
 
         A district's file may start with ``base = "<other district>"``: it then lists only the
@@ -155,7 +158,9 @@ class WorldParams:
             elif isinstance(content, dict):
                 for k, v in content.items():
                     if k in flat:
-                        raise ConfigError(f"{p}: key '{k}' appears in two sections. Fix: rename one.")
+                        raise ConfigError(
+                            f"{p}: key '{k}' appears in two sections. Fix: rename one."
+                        )
                     flat[k] = v
             else:
                 flat[section] = content
@@ -169,7 +174,7 @@ class WorldParams:
         obj.validate()
         return obj
 
-    def replace(self, **changes: Any) -> "WorldParams":
+    def replace(self, **changes: Any) -> WorldParams:
         """A copy with some fields changed, e.g. ``p.replace(selection_unobs=1.0)``."""
         names = {f.name for f in fields(self)}
         bad = sorted(set(changes) - names)

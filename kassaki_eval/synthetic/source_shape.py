@@ -157,8 +157,9 @@ def _sheet_xml(title: Sequence[str], header_gap: int, df: pd.DataFrame, sst: _St
 
 
 def write_xlsx(path: str | Path, sheets: Sequence[tuple[str, Sequence[str], pd.DataFrame]]) -> Path:
-    """Write ``(sheet name, title lines, table)`` sheets as an .xlsx workbook of text cells
-    (shared-string table, as Excel writes it).
+    """Write ``(sheet name, title lines, table)`` sheets as an .xlsx workbook of text cells.
+
+    Cells use a shared-string table, as Excel writes it.
 
     Title lines go to column A of the first rows, then one empty row, then the header. Every
     cell is text (NIK and family-card numbers keep all 16 digits). Deterministic bytes.
@@ -166,39 +167,71 @@ def write_xlsx(path: str | Path, sheets: Sequence[tuple[str, Sequence[str], pd.D
     p = Path(path)
     ns = "http://schemas.openxmlformats.org"
     n = len(sheets)
-    ct = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-          f'<Types xmlns="{ns}/package/2006/content-types">'
-          '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
-          '<Default Extension="xml" ContentType="application/xml"/>'
-          '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-          '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
-          '<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
-          + "".join(f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
-                    for i in range(n)) + "</Types>")
-    rels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<Relationships xmlns="{ns}/package/2006/relationships">'
-            f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
-            "</Relationships>")
-    wb = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-          f'<workbook xmlns="{ns}/spreadsheetml/2006/main" xmlns:r="{ns}/officeDocument/2006/relationships"><sheets>'
-          + "".join(f'<sheet name="{escape(s[0])}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
-                    for i, s in enumerate(sheets)) + "</sheets></workbook>")
-    wbrels = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-              f'<Relationships xmlns="{ns}/package/2006/relationships">'
-              + "".join(f'<Relationship Id="rId{i + 1}" Type="{ns}/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet{i + 1}.xml"/>'
-                        for i in range(n))
-              + f'<Relationship Id="rId{n + 1}" Type="{ns}/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
-              + f'<Relationship Id="rId{n + 2}" Type="{ns}/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/>'
-              "</Relationships>")
-    styles = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-              f'<styleSheet xmlns="{ns}/spreadsheetml/2006/main">'
-              '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
-              '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
-              '<borders count="1"><border/></borders>'
-              '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-              '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
-              '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-              "</styleSheet>")
+    ct = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Types xmlns="{ns}/package/2006/content-types">'
+        '<Default Extension="rels" '
+        'ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        '<Override PartName="/xl/workbook.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+        '<Override PartName="/xl/styles.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+        '<Override PartName="/xl/sharedStrings.xml" '
+        'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+        + "".join(
+            f'<Override PartName="/xl/worksheets/sheet{i + 1}.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+            for i in range(n)
+        )
+        + "</Types>"
+    )
+    rels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{ns}/package/2006/relationships">'
+        f'<Relationship Id="rId1" Type="{ns}/officeDocument/2006/relationships/officeDocument" '
+        'Target="xl/workbook.xml"/>'
+        "</Relationships>"
+    )
+    wb = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<workbook xmlns="{ns}/spreadsheetml/2006/main" '
+        f'xmlns:r="{ns}/officeDocument/2006/relationships"><sheets>'
+        + "".join(
+            f'<sheet name="{escape(s[0])}" sheetId="{i + 1}" r:id="rId{i + 1}"/>'
+            for i, s in enumerate(sheets)
+        )
+        + "</sheets></workbook>"
+    )
+    wbrels = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{ns}/package/2006/relationships">'
+        + "".join(
+            f'<Relationship Id="rId{i + 1}" '
+            f'Type="{ns}/officeDocument/2006/relationships/worksheet" '
+            f'Target="worksheets/sheet{i + 1}.xml"/>'
+            for i in range(n)
+        )
+        + f'<Relationship Id="rId{n + 1}" Type="{ns}/officeDocument/2006/relationships/styles" '
+          'Target="styles.xml"/>'
+        + f'<Relationship Id="rId{n + 2}" '
+          f'Type="{ns}/officeDocument/2006/relationships/sharedStrings" '
+          'Target="sharedStrings.xml"/>'
+        "</Relationships>"
+    )
+    styles = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<styleSheet xmlns="{ns}/spreadsheetml/2006/main">'
+        '<fonts count="1"><font><sz val="11"/><name val="Calibri"/></font></fonts>'
+        '<fills count="1"><fill><patternFill patternType="none"/></fill></fills>'
+        '<borders count="1"><border/></borders>'
+        '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" '
+        'borderId="0"/></cellStyleXfs>'
+        '<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" '
+        'xfId="0"/></cellXfs>'
+        '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        "</styleSheet>"
+    )
     p.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(p, "w", compression=zipfile.ZIP_DEFLATED) as z:
         def put(name: str, text: str) -> None:
@@ -252,11 +285,13 @@ def _yes(x: pd.Series | np.ndarray, yes: str = "Ya", no: str = "Tidak") -> np.nd
 
 
 def _bps_village(codes: pd.Series) -> pd.Series:
-    """Kemendagri village -> BPS 2018 code; villages made after 2018 get a provisional code
-    7309KKK9NN (listed in the Susenas/BPVP profiles' recodes).
+    """Kemendagri village -> BPS 2018 code.
+
+    Villages made after 2018 get a provisional code 7309KKK9NN (listed in the Susenas/BPVP
+    profiles' recodes).
     """
     v = reference.villages()
-    mp = dict(zip(v["kemendagri_code"], v["bps_code_2018"]))
+    mp = dict(zip(v["kemendagri_code"], v["bps_code_2018"], strict=False))
     prov = _provisional_codes()
     return codes.map(lambda c: mp.get(c) if isinstance(mp.get(c), str) else prov[c])
 
@@ -314,28 +349,42 @@ def _p3ke(world: World) -> pd.DataFrame:
 def _dtsen(world: World, rng: np.random.Generator) -> dict[str, pd.DataFrame]:
     """DTSEN-like extract: a family file and a person file joined on the family-card number."""
     r = world.registry_raw
-    fam = pd.DataFrame({
-        "NOKK": r["no_kk"].astype(str), "KODE_DESA": _nodots(r["village_code"]),
-        "DESIL_NASIONAL": r["desil"].astype(str), "SKOR_KESEJAHTERAAN": _num(r["pmt_score"]),
-        "LUAS_LANTAI": _num(r["floor_area_pc"] * r["hh_size"]),
-        "ATAP_LAYAK": _yes(r["roof_good"], "1", "2"), "DINDING_LAYAK": _yes(r["wall_good"], "1", "2"),
-        "LANTAI_LAYAK": _yes(r["floor_good"], "1", "2"), "JAMBAN_SENDIRI": _yes(r["toilet_own"], "1", "2"),
-        "AIR_LEDING": _yes(r["water_piped"], "1", "2"), "LISTRIK": r["electricity"].map(_ELEC_CODE),
-        "BBM_LPG": _yes(r["cooking_lpg"], "1", "2"), "RUMAH_SENDIRI": _yes(r["house_owned"], "1", "2"),
-        "LAHAN": _yes(r["land_farm"], "1", "2"), "TAMBAK": _yes(r["land_pond"], "1", "2"),
-        "TERNAK": _yes(r["livestock"], "1", "2"), "MOTOR": _yes(r["asset_motorcycle"], "1", "2"),
-        "KULKAS": _yes(r["asset_fridge"], "1", "2"), "TV": _yes(r["asset_tv"], "1", "2"),
-        "PERAHU": _yes(r["asset_boat"], "1", "2"), "MOBIL": _yes(r["asset_car"], "1", "2"),
-        "EMAS": _yes(r["asset_gold"], "1", "2"), "PKH": _yes(r["receives_pkh"], "1", "2"),
-        "BPNT": _yes(r["receives_bpnt"], "1", "2"),
-    })
+    fam = pd.DataFrame(
+        {
+            "NOKK": r["no_kk"].astype(str),
+            "KODE_DESA": _nodots(r["village_code"]),
+            "DESIL_NASIONAL": r["desil"].astype(str),
+            "SKOR_KESEJAHTERAAN": _num(r["pmt_score"]),
+            "LUAS_LANTAI": _num(r["floor_area_pc"] * r["hh_size"]),
+            "ATAP_LAYAK": _yes(r["roof_good"], "1", "2"),
+            "DINDING_LAYAK": _yes(r["wall_good"], "1", "2"),
+            "LANTAI_LAYAK": _yes(r["floor_good"], "1", "2"),
+            "JAMBAN_SENDIRI": _yes(r["toilet_own"], "1", "2"),
+            "AIR_LEDING": _yes(r["water_piped"], "1", "2"),
+            "LISTRIK": r["electricity"].map(_ELEC_CODE),
+            "BBM_LPG": _yes(r["cooking_lpg"], "1", "2"),
+            "RUMAH_SENDIRI": _yes(r["house_owned"], "1", "2"),
+            "LAHAN": _yes(r["land_farm"], "1", "2"),
+            "TAMBAK": _yes(r["land_pond"], "1", "2"),
+            "TERNAK": _yes(r["livestock"], "1", "2"),
+            "MOTOR": _yes(r["asset_motorcycle"], "1", "2"),
+            "KULKAS": _yes(r["asset_fridge"], "1", "2"),
+            "TV": _yes(r["asset_tv"], "1", "2"),
+            "PERAHU": _yes(r["asset_boat"], "1", "2"),
+            "MOBIL": _yes(r["asset_car"], "1", "2"),
+            "EMAS": _yes(r["asset_gold"], "1", "2"),
+            "PKH": _yes(r["receives_pkh"], "1", "2"),
+            "BPNT": _yes(r["receives_bpnt"], "1", "2"),
+        }
+    )
     ind = _persons(r.assign(hh_id=r["no_kk"].astype(str)), rng)
     head = ind["R403"] == "1"
     kk = ind["URUT"]
     nik = ("9997" + kk.str[4:14] + ind["R401"].str.zfill(2)).where(
-        ~head, kk.map(dict(zip(r["no_kk"], r["nik_head"]))))
-    name = ("Anggota " + ind["R401"] + " Contoh").where(~head, kk.map(dict(zip(r["no_kk"],
-                                                                            r["name_head"]))))
+        ~head, kk.map(dict(zip(r["no_kk"], r["nik_head"], strict=False))))
+    name = ("Anggota " + ind["R401"] + " Contoh").where(
+        ~head, kk.map(dict(zip(r["no_kk"], r["name_head"], strict=False)))
+    )
     persons = pd.DataFrame({"NOKK": kk, "NIK": nik, "NAMA": name, "HUB_KK": ind["R403"],
                             "JENIS_KELAMIN": ind["R405"], "UMUR": ind["R407"],
                             "IJAZAH": ind["R614"], "LAPANGAN_USAHA": ind["R706"]})
@@ -384,7 +433,9 @@ def _susenas(world: World, year: int, rng: np.random.Generator) -> dict[str, pd.
     v = reference.villages().set_index("kemendagri_code")
     bps = _bps_village(s["village_code"])
     psu_bps = _bps_village(s["psu"])
-    kec_bps = dict(zip(reference.villages()["kec_kemendagri"], reference.villages()["kec_bps"]))
+    kec_bps = dict(
+        zip(reference.villages()["kec_kemendagri"], reference.villages()["kec_bps"], strict=False)
+    )
     rt = pd.DataFrame({
         "URUT": s["hh_id"], "R101": "73", "R102": "09", "R103": bps.str[4:7],
         "R104": bps.str[7:10],
@@ -420,7 +471,7 @@ def _susenas(world: World, year: int, rng: np.random.Generator) -> dict[str, pd.
 
 
 def _kk_of(world: World) -> dict[str, str]:
-    return dict(zip(world.registry["family_id"], world.registry_raw["no_kk"]))
+    return dict(zip(world.registry["family_id"], world.registry_raw["no_kk"], strict=False))
 
 
 def _date_id(d: pd.Series) -> pd.Series:

@@ -98,12 +98,22 @@ PROGRAMME_FLAGS: tuple[str, ...] = ("receives_pkh", "receives_bpnt")
 # Binary covariates: (intercept on the logit scale, slope on W, island shift). [D] design
 # choices giving plausible shares (e.g. ~75 % motorcycles, boats common on the islands).
 _BINARY_SPEC: dict[str, tuple[float, float, float]] = {
-    "roof_good": (1.9, 0.9, -0.4), "wall_good": (0.5, 1.0, -0.6), "floor_good": (0.9, 1.0, -0.4),
-    "toilet_own": (1.4, 1.0, -1.0), "water_piped": (-1.3, 0.8, -1.8), "cooking_lpg": (1.4, 0.9, -1.0),
-    "house_owned": (1.8, 0.2, 0.5), "land_farm": (-0.9, 0.3, -2.0), "land_pond": (-2.0, 0.5, -1.5),
-    "livestock": (-1.1, 0.2, -0.5), "asset_motorcycle": (1.2, 1.0, -1.2),
-    "asset_fridge": (-0.3, 1.2, -0.8), "asset_tv": (1.8, 1.0, -0.6), "asset_boat": (-3.0, 0.3, 2.8),
-    "asset_car": (-3.2, 1.2, -1.0), "asset_gold": (-0.9, 0.9, 0.0),
+    "roof_good": (1.9, 0.9, -0.4),
+    "wall_good": (0.5, 1.0, -0.6),
+    "floor_good": (0.9, 1.0, -0.4),
+    "toilet_own": (1.4, 1.0, -1.0),
+    "water_piped": (-1.3, 0.8, -1.8),
+    "cooking_lpg": (1.4, 0.9, -1.0),
+    "house_owned": (1.8, 0.2, 0.5),
+    "land_farm": (-0.9, 0.3, -2.0),
+    "land_pond": (-2.0, 0.5, -1.5),
+    "livestock": (-1.1, 0.2, -0.5),
+    "asset_motorcycle": (1.2, 1.0, -1.2),
+    "asset_fridge": (-0.3, 1.2, -0.8),
+    "asset_tv": (1.8, 1.0, -0.6),
+    "asset_boat": (-3.0, 0.3, 2.8),
+    "asset_car": (-3.2, 1.2, -1.0),
+    "asset_gold": (-0.9, 0.9, 0.0),
 }
 
 _FIRST_NAMES_M = ("Andi", "Baso", "Muh. Arif", "Syamsul", "Hasanuddin", "Daeng Nai", "Sulaiman",
@@ -156,8 +166,9 @@ def _rank_within(groups: np.ndarray, keys: np.ndarray) -> np.ndarray:
 
 def _standardise_within(x: np.ndarray, group: np.ndarray, sd: float,
                         weights: np.ndarray | None = None) -> np.ndarray:
-    """Centre ``x`` within each group and scale it to standard deviation ``sd`` exactly
-    (means and sd weighted by ``weights``, e.g. village household counts).
+    """Centre ``x`` within each group and scale it to standard deviation ``sd`` exactly.
+
+    Means and sd are weighted by ``weights``, e.g. village household counts.
 
     With only 103 villages, raw draws would move the village variance (hence the ICC) and the
     island gap by +/- 15 % from seed to seed; the parameters are meant as the realised values.
@@ -280,6 +291,7 @@ class World:
     generation_seconds: float = 0.0
 
     def __repr__(self) -> str:  # the default would print every DataFrame
+        """Short description: seed, scale and table sizes."""
         n_hh = int((self.population["year"] == YEARS[0]).sum())
         return (f"World(seed={self.seed}, scale={self.scale}, households={n_hh}, "
                 f"registry={len(self.registry)}, survey={len(self.survey)} rows, "
@@ -364,20 +376,31 @@ def generate_world(seed: int = 2024, scale: float = 1.0, params: WorldParams | N
 MAX_WORLD_HOUSEHOLDS = 1_000_000
 
 
-def _check_scale(owner: str, scale: Any, p: WorldParams, limit: int, fix: str, min_scale: float = 0.01,
-                 min_households: int = 0) -> None:
+def _check_scale(
+    owner: str,
+    scale: Any,
+    p: WorldParams,
+    limit: int,
+    fix: str,
+    min_scale: float = 0.01,
+    min_households: int = 0,
+) -> None:
     if isinstance(scale, bool) or not isinstance(scale, (int, float, np.integer, np.floating)) \
             or not (float(scale) >= min_scale) or not np.isfinite(float(scale)):
         raise ParameterError(f"The 'scale' parameter of {owner} must be a number >= {min_scale}. "
                              f"Got {scale!r} instead.")
     n = int(round(p.n_households * float(scale)))
     if n < min_households:
-        raise ParameterError(f"The 'scale' parameter of {owner} must give at least {min_households} "
-                             f"households. Got scale={scale!r}, i.e. {n} households, instead.")
+        raise ParameterError(
+            f"The 'scale' parameter of {owner} must give at least {min_households} "
+            f"households. Got scale={scale!r}, i.e. {n} households, instead."
+        )
     if n > limit:
-        raise ParameterError(f"The 'scale' parameter of {owner} must keep one partition at most "
-                             f"{limit:,} households (memory). Got scale={scale!r}, i.e. {n:,} households, "
-                             f"instead; {fix}.")
+        raise ParameterError(
+            f"The 'scale' parameter of {owner} must keep one partition at most "
+            f"{limit:,} households (memory). Got scale={scale!r}, i.e. {n:,} households, "
+            f"instead; {fix}."
+        )
 
 
 _HEX = np.frombuffer(b"0123456789abcdef", dtype=np.uint8)
@@ -461,7 +484,11 @@ def generate_registry(seed: int = 2024, scale: float = 1.0, params: WorldParams 
             "a non-negative int", block)
     require(0 < survey_fraction <= 1, "generate_registry", "survey_fraction", "a share in (0, 1]",
             survey_fraction)
-    seq = np.random.SeedSequence(int(seed)) if block == 0 else np.random.SeedSequence([int(seed), int(block)])
+    seq = (
+        np.random.SeedSequence(int(seed))
+        if block == 0
+        else np.random.SeedSequence([int(seed), int(block)])
+    )
     rngs = [np.random.default_rng(s) for s in seq.spawn(12)]
     g = _Gen(p, int(seed), float(scale), rngs, district)
     g.households()
@@ -496,7 +523,9 @@ def generate_registry(seed: int = 2024, scale: float = 1.0, params: WorldParams 
         "weight": (g.n_v / np.maximum(n_s, 1))[g.vi[idx]],
         "stratum": g.kec_of_v[g.vi[idx]], "psu": vil["kemendagri_code"].to_numpy()[g.vi[idx]],
     })
-    return RegistryBlock(registry=registry, survey=survey, households=g.N, poverty_line=g.lines[2023])
+    return RegistryBlock(
+        registry=registry, survey=survey, households=g.N, poverty_line=g.lines[2023]
+    )
 
 
 class _Gen:
@@ -511,8 +540,12 @@ class _Gen:
     # ----------------------------------------------------------------- 1 households
     def households(self) -> None:
         p, rng = self.p, self.rngs[0]
-        vil = reference.villages(self.district).sort_values("kemendagri_code").reset_index(drop=True)
-        kec = reference.kecamatan(self.district).sort_values("kec_kemendagri").reset_index(drop=True)
+        vil = (
+            reference.villages(self.district).sort_values("kemendagri_code").reset_index(drop=True)
+        )
+        kec = (
+            reference.kecamatan(self.district).sort_values("kec_kemendagri").reset_index(drop=True)
+        )
         n_total = int(round(p.n_households * self.scale))
         kec_n = _allocate(n_total, kec["pop_share_2010_pct"].to_numpy(dtype=float))
         n_v = np.zeros(len(vil), dtype=np.int64)
@@ -712,7 +745,9 @@ class _Gen:
         j_csr = COMPONENTS.index("csr_sme")
         csr_v = active[:, j_csr]
         nreg_v = np.bincount(self.vi, weights=reg.astype(float), minlength=V)
-        quota_v = np.where(csr_v, np.maximum(1, np.round(p.csr_quota_share * nreg_v)), 0).astype(int)
+        quota_v = np.where(csr_v, np.maximum(1, np.round(p.csr_quota_share * nreg_v)), 0).astype(
+            int
+        )
         key = np.where(reg, self.pmt_score, np.inf)
         rank = _rank_within(self.vi, key)
         csr_elig = reg & csr_v[self.vi] & (rank < quota_v[self.vi])
@@ -789,7 +824,9 @@ class _Gen:
             tr = (self.start > 0) & (self.start <= y)
             f = np.where(tr, np.where(y - self.start <= 0, expo[0], expo[1]), 0.0)
             self.treated[t], self.expo[t] = tr, f
-            self.c1[t] = np.where(tr, np.round(self.c0[t] * np.exp(f * tau["consumption"])), self.c0[t])
+            self.c1[t] = np.where(
+                tr, np.round(self.c0[t] * np.exp(f * tau["consumption"])), self.c0[t]
+            )
             self.emp0[t] = ue < p_emp
             self.emp1[t] = ue < p_emp + f * tau["employed"]
             self.bus0[t] = ub < p_bus
@@ -829,33 +866,45 @@ class _Gen:
         registry, registry_raw = self.registry_tables()
         assert registry_raw is not None
         # population
-        T = len(YEARS)
         hh = self.cov["hh_size"].to_numpy()
         treated_v = self.cohort_v[self.vi]
         comp_label = np.array(HOUSEHOLD_COMPONENTS, dtype=object)[np.maximum(self.comp, 0)]
         comp_label[self.comp < 0] = None
         pops = []
         for t, y in enumerate(YEARS):
-            pops.append(pd.DataFrame({
-                "year": np.full(N, y, dtype=np.int64), "hh_id": self.hh_id,
-                "family_id": fam, "village_code": vcode, "kec_code": kcode, "zone": zone,
-                "hh_size": hh, "consumption_pc": self.c1[t], "consumption_pc_y0": self.c0[t],
-                "employed": np.where(self.treated[t], self.emp1[t], self.emp0[t]),
-                "business": np.where(self.treated[t], self.bus1[t], self.bus0[t]),
-                "income": np.where(self.treated[t], self.inc1[t], self.inc0[t]),
-                "treated": self.treated[t].astype(np.int64),
-                "eligible": self.eligible.astype(np.int64), "head_sex": self.cov["head_sex"].to_numpy(),
-                "employed_y0": self.emp0[t], "business_y0": self.bus0[t], "income_y0": self.inc0[t],
-                "registered": reg.astype(np.int64),
-                "desil": pd.array(np.where(reg, self.desil, 0), dtype="Int64"),
-                "pmt_score": self.pmt_score,
-                "cohort": treated_v,
-                "treated_village": ((treated_v > 0) & (treated_v <= y)).astype(np.int64),
-                "component": comp_label,
-                "start_year": self.start,
-                "exposure": self.expo[t],
-                "csr_quota_eligible": self.csr_elig.astype(np.int64),
-            }))
+            pops.append(
+                pd.DataFrame(
+                    {
+                        "year": np.full(N, y, dtype=np.int64),
+                        "hh_id": self.hh_id,
+                        "family_id": fam,
+                        "village_code": vcode,
+                        "kec_code": kcode,
+                        "zone": zone,
+                        "hh_size": hh,
+                        "consumption_pc": self.c1[t],
+                        "consumption_pc_y0": self.c0[t],
+                        "employed": np.where(self.treated[t], self.emp1[t], self.emp0[t]),
+                        "business": np.where(self.treated[t], self.bus1[t], self.bus0[t]),
+                        "income": np.where(self.treated[t], self.inc1[t], self.inc0[t]),
+                        "treated": self.treated[t].astype(np.int64),
+                        "eligible": self.eligible.astype(np.int64),
+                        "head_sex": self.cov["head_sex"].to_numpy(),
+                        "employed_y0": self.emp0[t],
+                        "business_y0": self.bus0[t],
+                        "income_y0": self.inc0[t],
+                        "registered": reg.astype(np.int64),
+                        "desil": pd.array(np.where(reg, self.desil, 0), dtype="Int64"),
+                        "pmt_score": self.pmt_score,
+                        "cohort": treated_v,
+                        "treated_village": ((treated_v > 0) & (treated_v <= y)).astype(np.int64),
+                        "component": comp_label,
+                        "start_year": self.start,
+                        "exposure": self.expo[t],
+                        "csr_quota_eligible": self.csr_elig.astype(np.int64),
+                    }
+                )
+            )
         population = pd.concat(pops, ignore_index=True)
         population.loc[population["registered"] == 0, "desil"] = pd.NA
         self.population = population
@@ -877,8 +926,13 @@ class _Gen:
         """The registry (pseudonymous ``family_id``) and the raw extract (NIK/KK/names)."""
         vil = self.vil
         reg = self.registered
-        base = pd.DataFrame({"village_code": vil["kemendagri_code"].to_numpy()[self.vi],
-                             "kec_code": self.kec_of_v[self.vi], "zone": vil["zone"].to_numpy()[self.vi]})
+        base = pd.DataFrame(
+            {
+                "village_code": vil["kemendagri_code"].to_numpy()[self.vi],
+                "kec_code": self.kec_of_v[self.vi],
+                "zone": vil["zone"].to_numpy()[self.vi],
+            }
+        )
         regtab = pd.concat([base, pd.DataFrame({"desil": self.desil, "pmt_score": self.pmt_score}),
                             self.cov,
                             pd.DataFrame({"receives_pkh": self.pkh, "receives_bpnt": self.bpnt})],
@@ -922,13 +976,17 @@ class _Gen:
             # at most n_hv kept per village
             rk = _rank_within(self.vi, np.where(keep, key, 2.0))
             keep &= rk < n_hv[self.vi]
-            n_keep_v = np.bincount(self.vi, weights=keep.astype(float), minlength=V).astype(np.int64)
+            n_keep_v = np.bincount(self.vi, weights=keep.astype(float), minlength=V).astype(
+                np.int64
+            )
             fresh_pool = sampled_v[self.vi] & ~in_prev
             rk2 = _rank_within(self.vi, np.where(fresh_pool, key, 2.0))
             new = fresh_pool & (rk2 < (n_hv - n_keep_v)[self.vi])
             sel = keep | new
             n_got = np.bincount(self.vi, weights=sel.astype(float), minlength=V)
-            w = np.where(sel, m_ratio[self.vi] * self.n_v[self.vi] / np.maximum(n_got[self.vi], 1), 0.0)
+            w = np.where(
+                sel, m_ratio[self.vi] * self.n_v[self.vi] / np.maximum(n_got[self.vi], 1), 0.0
+            )
             # rescale so the weights of each stratum sum to its household count exactly
             kidx = np.searchsorted(kec_codes, self.kec_of_v[self.vi])
             wsum = np.bincount(kidx, weights=w, minlength=len(kec_codes))
@@ -994,7 +1052,9 @@ class _Gen:
         spec = p.components["facilitation"]
         fdates = np.where(self.cohort_v[vidx] == 2024, np.datetime64("2024-07-01"),
                           np.datetime64("2025-01-02"))
-        famt = np.round(spec["amount_median_rp"] * np.exp(rng.normal(0, spec["amount_sd_log"], len(vidx))), -3)
+        famt = np.round(
+            spec["amount_median_rp"] * np.exp(rng.normal(0, spec["amount_sd_log"], len(vidx))), -3
+        )
         rows.append(pd.DataFrame({
             "family_id": None, "village_code": self.vil["kemendagri_code"].to_numpy()[vidx],
             "partner": self.fac_partner[vidx], "component": "facilitation", "unit": "village",
@@ -1003,7 +1063,9 @@ class _Gen:
         part["start_date"] = pd.to_datetime(part["start_date"]).dt.date.astype(str)
         part = part.sort_values(["start_date", "village_code", "component", "family_id"],
                                 kind="stable", na_position="first").reset_index(drop=True)
-        part.insert(0, "record_id", "R" + pd.Series(np.arange(1, len(part) + 1)).astype(str).str.zfill(7))
+        part.insert(
+            0, "record_id", "R" + pd.Series(np.arange(1, len(part) + 1)).astype(str).str.zfill(7)
+        )
         return part
 
     def rollout_table(self) -> pd.DataFrame:
@@ -1023,7 +1085,7 @@ class _Gen:
 
     # ----------------------------------------------------------------- truth
     def truth(self, pop: pd.DataFrame, registry: pd.DataFrame) -> dict[str, pd.DataFrame]:
-        p, N = self.p, self.N
+        N = self.N
         hh = self.cov["hh_size"].to_numpy(dtype=float)
         kcode = self.kec_of_v[self.vi]
         zone = self.vil["zone"].to_numpy()[self.vi]
@@ -1035,7 +1097,11 @@ class _Gen:
                 ("district", None, None, np.ones(N, bool))]
             doms += [("kecamatan", k, None, kcode == k) for k in self.kec["kec_kemendagri"]]
             # zones present in the district only (a kota may have no island villages)
-            doms += [("zone", None, zn, zone == zn) for zn in ("island", "mainland") if (zone == zn).any()]
+            doms += [
+                ("zone", None, zn, zone == zn)
+                for zn in ("island", "mainland")
+                if (zone == zn).any()
+            ]
             for dom, k, zn, m in doms:
                 p0, p1, p2 = _fgt(c[m], z, hh[m])
                 q0, _, _ = _fgt(self.c0[t][m], z, hh[m])
@@ -1063,7 +1129,8 @@ class _Gen:
                 "employed": (self.emp1[t] - self.emp0[t]).astype(float),
                 "business": (self.bus1[t] - self.bus0[t]).astype(float),
                 "income": self.inc1[t] - self.inc0[t],
-                "log_income": np.log(np.maximum(self.inc1[t], 1)) - np.log(np.maximum(self.inc0[t], 1)),
+                "log_income": np.log(np.maximum(self.inc1[t], 1))
+                - np.log(np.maximum(self.inc0[t], 1)),
             }
             tr = self.treated[t]
             for comp in HOUSEHOLD_COMPONENTS + ("any",):
@@ -1089,19 +1156,48 @@ class _Gen:
             ntr = np.bincount(self.vi, weights=self.treated[t].astype(float), minlength=V)
             dl = np.log(self.c1[t]) - np.log(self.c0[t])
             pw = np.bincount(self.vi, weights=hh, minlength=V)
-            vrows.append(pd.DataFrame({
-                "village_code": self.vil["kemendagri_code"].to_numpy(), "year": y,
-                "cohort": self.cohort_v, "n_households": cnt.astype(np.int64),
-                "n_participants": ntr.astype(np.int64),
-                "att_log_consumption_pc": np.where(ntr > 0, np.bincount(self.vi, weights=dl, minlength=V) / np.maximum(ntr, 1), np.nan),
-                "effect_mean_log_consumption_pc": np.bincount(self.vi, weights=dl, minlength=V) / cnt,
-                "effect_p0": (np.bincount(self.vi, weights=hh * (self.c1[t] < z), minlength=V)
-                              - np.bincount(self.vi, weights=hh * (self.c0[t] < z), minlength=V)) / pw,
-                "effect_employed": np.bincount(self.vi, weights=(self.emp1[t] - self.emp0[t]) * self.treated[t], minlength=V) / cnt,
-                "effect_business": np.bincount(self.vi, weights=(self.bus1[t] - self.bus0[t]) * self.treated[t], minlength=V) / cnt,
-                "p0": np.bincount(self.vi, weights=hh * (self.c1[t] < z), minlength=V) / pw,
-                "p0_counterfactual": np.bincount(self.vi, weights=hh * (self.c0[t] < z), minlength=V) / pw,
-            }))
+            vrows.append(
+                pd.DataFrame(
+                    {
+                        "village_code": self.vil["kemendagri_code"].to_numpy(),
+                        "year": y,
+                        "cohort": self.cohort_v,
+                        "n_households": cnt.astype(np.int64),
+                        "n_participants": ntr.astype(np.int64),
+                        "att_log_consumption_pc": np.where(
+                            ntr > 0,
+                            np.bincount(self.vi, weights=dl, minlength=V) / np.maximum(ntr, 1),
+                            np.nan,
+                        ),
+                        "effect_mean_log_consumption_pc": np.bincount(
+                            self.vi, weights=dl, minlength=V
+                        )
+                        / cnt,
+                        "effect_p0": (
+                            np.bincount(self.vi, weights=hh * (self.c1[t] < z), minlength=V)
+                            - np.bincount(self.vi, weights=hh * (self.c0[t] < z), minlength=V)
+                        )
+                        / pw,
+                        "effect_employed": np.bincount(
+                            self.vi,
+                            weights=(self.emp1[t] - self.emp0[t]) * self.treated[t],
+                            minlength=V,
+                        )
+                        / cnt,
+                        "effect_business": np.bincount(
+                            self.vi,
+                            weights=(self.bus1[t] - self.bus0[t]) * self.treated[t],
+                            minlength=V,
+                        )
+                        / cnt,
+                        "p0": np.bincount(self.vi, weights=hh * (self.c1[t] < z), minlength=V) / pw,
+                        "p0_counterfactual": np.bincount(
+                            self.vi, weights=hh * (self.c0[t] < z), minlength=V
+                        )
+                        / pw,
+                    }
+                )
+            )
         village_att = pd.concat(vrows, ignore_index=True)
         # targeting benchmarks against true 2023 household poverty
         poor = self.poor23
@@ -1118,8 +1214,11 @@ class _Gen:
         tgt_fresh = np.zeros(N, bool)
         tgt_fresh[np.argpartition(fit, n_poor - 1)[:n_poor]] = True
         trows = []
-        for name, tg in (("registry_desil_1to4", tgt_desil), ("registry_quota_poverty_rate", tgt_quota),
-                         ("fresh_pmt_in_sample_quota_poverty_rate", tgt_fresh)):
+        for name, tg in (
+            ("registry_desil_1to4", tgt_desil),
+            ("registry_quota_poverty_rate", tgt_quota),
+            ("fresh_pmt_in_sample_quota_poverty_rate", tgt_fresh),
+        ):
             nt = int(tg.sum())
             fp = int((tg & ~poor).sum())
             fn = int((~tg & poor).sum())
@@ -1139,22 +1238,33 @@ class _Gen:
         vm = np.bincount(self.vi, weights=lc, minlength=V) / np.bincount(self.vi, minlength=V)
         icc = np.var(vm[self.vi]) / np.var(lc)
         calib = dict(self.calib)
-        calib.update({
-            "n_households": N, "n_registered": int(reg.sum()),
-            "n_desil_1to4": int(tgt_desil.sum()),
-            "p0_2023": float(dist["p0"].iloc[0]), "p0_2024": float(dist["p0"].iloc[1]),
-            "p0_2025": float(dist["p0"].iloc[2]),
-            "p1_2023": float(dist["p1"].iloc[0]), "p2_2023": float(dist["p2"].iloc[0]),
-            "pmt_r2_in_sample": float(r2), "icc_population_2023": float(icc),
-            "sd_log_consumption_2023": float(lc.std()),
-            "median_consumption_2023": float(np.median(self.c0[0])),
-            "island_gap_log_2023": (float(lc[self.island].mean() - lc[~self.island].mean())
-                                    if self.island.any() and (~self.island).any() else float("nan")),
-            "mean_hh_size": float(hh.mean()),
-            "mean_hh_size_poor": float(hh[poor].mean()),
-            "household_p0_2023": n_poor / N,
-        })
-        calibration = pd.DataFrame({"quantity": list(calib), "value": [float(v) for v in calib.values()]})
+        calib.update(
+            {
+                "n_households": N,
+                "n_registered": int(reg.sum()),
+                "n_desil_1to4": int(tgt_desil.sum()),
+                "p0_2023": float(dist["p0"].iloc[0]),
+                "p0_2024": float(dist["p0"].iloc[1]),
+                "p0_2025": float(dist["p0"].iloc[2]),
+                "p1_2023": float(dist["p1"].iloc[0]),
+                "p2_2023": float(dist["p2"].iloc[0]),
+                "pmt_r2_in_sample": float(r2),
+                "icc_population_2023": float(icc),
+                "sd_log_consumption_2023": float(lc.std()),
+                "median_consumption_2023": float(np.median(self.c0[0])),
+                "island_gap_log_2023": (
+                    float(lc[self.island].mean() - lc[~self.island].mean())
+                    if self.island.any() and (~self.island).any()
+                    else float("nan")
+                ),
+                "mean_hh_size": float(hh.mean()),
+                "mean_hh_size_poor": float(hh[poor].mean()),
+                "household_p0_2023": n_poor / N,
+            }
+        )
+        calibration = pd.DataFrame(
+            {"quantity": list(calib), "value": [float(v) for v in calib.values()]}
+        )
         del grand
         return {"poverty": poverty, "att": att, "programme_effect": programme_effect,
                 "targeting": targeting, "village_att": village_att, "desil_thresholds": thr,
