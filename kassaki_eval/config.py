@@ -26,10 +26,12 @@ DEMO_PSEUDONYM_KEY = "kassaki-demo-key-NOT-SECRET"
 
 
 def reference_dir() -> Path:
+    """Folder of the reference tables (``KASSAKI_REFERENCE_DIR``, default data/reference)."""
     return Path(os.environ.get("KASSAKI_REFERENCE_DIR", PROJECT_ROOT / "data" / "reference"))
 
 
 def district() -> str:
+    """District whose reference tables are used (``KASSAKI_DISTRICT``, default pangkep)."""
     return os.environ.get("KASSAKI_DISTRICT", "pangkep")
 
 
@@ -39,8 +41,10 @@ def district_dir(name: str | None = None) -> Path:
 
 
 def reports_dir() -> Path:
+    """Folder reports are written to (``KASSAKI_REPORTS_DIR``, default reports/)."""
     return Path(os.environ.get("KASSAKI_REPORTS_DIR", PROJECT_ROOT / "reports"))
 
 
 def demo_dir() -> Path:
+    """Folder of the demo data (``KASSAKI_DEMO_DIR``, default data/demo)."""
     return Path(os.environ.get("KASSAKI_DEMO_DIR", PROJECT_ROOT / "data" / "demo"))

@@ -63,8 +63,9 @@ from __future__ import annotations
 import argparse
 import time
 import warnings
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -114,16 +115,20 @@ class Draw:
     world_seed: int | None = None
 
     def att_takeup(self) -> float:
-        """Population ATT of take-up on log consumption among eligible households of treated
-        villages (the target of matching/weighting)."""
+        """Population ATT of take-up on log consumption.
+
+        Among eligible households of treated villages (the target of matching/weighting).
+        """
         f = self.frame
         m = (f["treated_village"] == 1) & (f["eligible"] == 1) & (f["treated"] == 1)
         return float(f.loc[m, "tau"].mean())
 
     def itt_at_cutoff(self, window: float = 0.06) -> float:
-        """Population ITT of eligibility at the PMT cutoff in treated villages: the jump of
-        ``E[tau | z]`` at ``z = 0``, from triangular-kernel local linear fits of the
-        population within ``window`` on each side (the target of the RD)."""
+        """Population ITT of eligibility at the PMT cutoff in treated villages.
+
+        The jump of ``E[tau | z]`` at ``z = 0``, from triangular-kernel local linear fits of
+        the population within ``window`` on each side (the target of the RD).
+        """
         f = self.frame
         f = f[f["treated_village"] == 1]
         z = self.cutoff - f["pmt_score"].to_numpy()
@@ -138,8 +143,10 @@ class Draw:
         return float(vals[0] - vals[1])
 
     def itt_eligible_average(self) -> float:
-        """Average ITT of eligibility over *all* eligible vs non-eligible households of treated
-        villages (far from the cutoff): not what an RD identifies."""
+        """Average ITT of eligibility over *all* eligible vs non-eligible households.
+
+        In treated villages, far from the cutoff: not what an RD identifies.
+        """
         f = self.frame
         f = f[f["treated_village"] == 1]
         return float(f.loc[f["eligible"] == 1, "tau"].mean()
@@ -185,9 +192,11 @@ class ProgrammeDesign:
 
     @property
     def frame(self) -> pd.DataFrame:
-        """The population of the evaluation year of the ``world_seed`` world (registered
-        households with covariates, ``y`` = log consumption, ``y0`` its untreated potential
-        value, ``tau = y - y0``)."""
+        """The population of the evaluation year of the ``world_seed`` world.
+
+        Registered households with covariates, ``y`` = log consumption, ``y0`` its untreated
+        potential value, ``tau = y - y0``.
+        """
         return self._built()["frame"]
 
     @property
@@ -196,8 +205,11 @@ class ProgrammeDesign:
         return float(self._built()["cutoff"])
 
     def draw(self, rng: np.random.Generator, index: int = 0) -> Draw:
-        """A (new world and a) two-stage survey: villages with replacement, households without
-        replacement within each village draw; design weights ``(V/n)(N_v/m)``."""
+        """A (new world and a) two-stage survey.
+
+        Villages with replacement, households without replacement within each village draw;
+        design weights ``(V/n)(N_v/m)``.
+        """
         wseed = int(rng.integers(0, 2**31 - 1)) if self.regenerate else self.world_seed
         b = self._built(wseed)
         f = b["frame"]
@@ -209,7 +221,7 @@ class ProgrammeDesign:
         # within each drawn village (a loop over <= n villages, not households): the first
         # `take` rows of a random permutation of its rows
         rows = np.concatenate([vil_start[v] + rng.permutation(vil_size[v])[:t]
-                               for v, t in zip(pick, take)])
+                               for v, t in zip(pick, take, strict=False)])
         psu = np.repeat(np.arange(n), take)
         w = np.repeat((V / n) * vil_size[pick] / take, take)
         s = f.iloc[rows].reset_index(drop=True)
@@ -251,8 +263,9 @@ def _domain_takeup(draw: Draw) -> pd.DataFrame:
 def selection_estimators(covariates: Sequence[str] = tuple(MATCHING_COVARIATES),
                          village_effects: bool = True,
                          ) -> tuple[dict[str, Callable[[Draw], Any]], dict[str, Callable]]:
-    """The four selection-on-observables estimators of the ATT of take-up (eligible
-    households of treated villages), survey-weighted and clustered by PSU, with their
+    """The four selection-on-observables estimators of the ATT of take-up.
+
+    Eligible households of treated villages, survey-weighted and clustered by PSU, with their
     estimand (:meth:`Draw.att_takeup`).
 
     ``village_effects=True`` adds village dummies to the propensity and outcome models, so
@@ -282,9 +295,11 @@ def _rd_sample(draw: Draw) -> pd.DataFrame:
 
 
 def rd_estimators() -> tuple[dict[str, Callable[[Draw], Any]], dict[str, Callable]]:
-    """Sharp RD at the PMT cutoff (robust bias-corrected row) judged against the ITT at the
-    cutoff (``rd_at_cutoff``) and, to show the bias of extrapolating, against the average ITT
-    of all eligible households (``rd_far_from_cutoff``)."""
+    """Sharp RD at the PMT cutoff (robust bias-corrected row) against two targets.
+
+    The ITT at the cutoff (``rd_at_cutoff``) and, to show the bias of extrapolating, the
+    average ITT of all eligible households (``rd_far_from_cutoff``).
+    """
     from .impact.rd import rd_estimate
 
     def rd(d: Draw) -> EstimateResult:
@@ -300,8 +315,10 @@ def rd_estimators() -> tuple[dict[str, Callable[[Draw], Any]], dict[str, Callabl
 # the engine
 # --------------------------------------------------------------------------------------------
 def _extract(out: Any, alpha: float) -> tuple[float, float, float, float]:
-    """(estimate, conf_low, conf_high, p_value) from an EstimateResult (the ``Robust`` row if
-    any, else the first) or a tuple (est, lo, hi[, p])."""
+    """(estimate, conf_low, conf_high, p_value) from an EstimateResult or a tuple.
+
+    The ``Robust`` row of a result if any, else the first; a tuple is (est, lo, hi[, p]).
+    """
     if isinstance(out, EstimateResult):
         t = out.tidy()
         row = t[t["term"] == "Robust"]
@@ -371,8 +388,10 @@ class Diagnosis:
         self.table = _diagnosands(draws, alpha)
 
     def to_result(self) -> EstimateResult:
-        """Bias per estimator as an :class:`EstimateResult` (``std_error`` = MCSE of the
-        bias), the other diagnosands as extra columns."""
+        """Bias per estimator as an :class:`EstimateResult`.
+
+        ``std_error`` is the MCSE of the bias; the other diagnosands are extra columns.
+        """
         t = self.table
         tab = pd.DataFrame({"term": t["estimator"], "estimate": t["bias"],
                             "std_error": t["bias_mcse"], "n_obs": t["n_draws"] - t["n_failed"]})
@@ -385,8 +404,10 @@ class Diagnosis:
                               title="Design diagnosis: bias (MCSE) by estimator")
 
     def plot(self) -> Any:
-        """Two panels: bias with +-2 MCSE, and coverage with +-2 MCSE around the nominal
-        level. Returns the matplotlib Figure."""
+        """Two panels: bias with +-2 MCSE, and coverage with +-2 MCSE around the nominal level.
+
+        Returns the matplotlib Figure.
+        """
         import matplotlib
         matplotlib.use("Agg", force=False)
         import matplotlib.pyplot as plt
@@ -405,6 +426,7 @@ class Diagnosis:
         return fig
 
     def __repr__(self) -> str:
+        """The table and the time it took."""
         return (self.table.to_string(index=False, float_format=lambda x: f"{x:.4f}")
                 + f"\n({self.seconds:.1f} s)")
 
@@ -573,8 +595,11 @@ def _run(args: argparse.Namespace) -> int:
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``diagnose [--draws N] [--seed S] [--jobs J] [--estimators selection,rd] ...``."""
-    p = subparsers.add_parser("diagnose", help="Monte Carlo design diagnosis on the synthetic world",
-                              description=(__doc__ or "").split("\n\n")[0])
+    p = subparsers.add_parser(
+        "diagnose",
+        help="Monte Carlo design diagnosis on the synthetic world",
+        description=(__doc__ or "").split("\n\n")[0],
+    )
     p.add_argument("--draws", type=int, default=500, help="number of draws (default 500)")
     p.add_argument("--seed", type=int, default=2024, help="seed of the draws (default 2024)")
     p.add_argument("--jobs", type=int, default=-1, help="joblib workers (default -1: all cores)")

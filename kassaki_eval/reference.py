@@ -65,14 +65,18 @@ def poverty_line(year: int, kind: str = "total", district: str | None = None) ->
     return _poverty_line(int(year), kind, d)
 
 
-@lru_cache(maxsize=256)  # called per row by some callers (e.g. Series.map); the file never changes in a run
+@lru_cache(
+    maxsize=256
+)  # called per row by some callers (e.g. Series.map); the file never changes in a run
 def _poverty_line(year: int, kind: str, d: str) -> float:
     lines = _read("poverty_lines.csv", d)
     district = d
     hit = lines[(lines["year"] == year) & (lines["kind"] == kind) & (lines["region"] == d)]
     if hit.empty:
-        raise ConfigError(f"poverty_lines.csv has no '{kind}' line for {d} {year}. Fix: add a row "
-                          f"with its source to {config.district_dir(district) / 'poverty_lines.csv'}.")
+        raise ConfigError(
+            f"poverty_lines.csv has no '{kind}' line for {d} {year}. Fix: add a row "
+            f"with its source to {config.district_dir(district) / 'poverty_lines.csv'}."
+        )
     return float(hit["line_rp_pc_month"].iloc[0])
 
 

@@ -11,11 +11,26 @@ Example
 (103, 10)
 """
 from .contracts import CONTRACTS, TABLES, Column, TableSpec, get_spec, problems, validate
-from .loaders import (load_participation, load_registry, load_survey, load_table, read_raw,
-                      sniff_format, validate_file, write_table)
+from .loaders import (
+                      load_participation,
+                      load_registry,
+                      load_survey,
+                      load_table,
+                      read_raw,
+                      sniff_format,
+                      validate_file,
+                      write_table,
+)
+
 # the module ``kassaki_eval.data.pseudonymise`` keeps its name: no function shadows it
-from .pseudonymise import (ScrubFilter, install_scrub_filter, pseudonymise_id,
-                           pseudonymise_registry, resolve_key, scrub)
+from .pseudonymise import (
+                      ScrubFilter,
+                      install_scrub_filter,
+                      pseudonymise_id,
+                      pseudonymise_registry,
+                      resolve_key,
+                      scrub,
+)
 
 __all__ = [
     "CONTRACTS", "TABLES", "Column", "TableSpec", "get_spec", "problems", "validate",

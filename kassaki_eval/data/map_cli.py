@@ -1,4 +1,4 @@
-"""``kassaki-eval map``: draft, check and apply mapping profiles (docs/PROFILES.md).
+r"""``kassaki-eval map``: draft, check and apply mapping profiles (docs/PROFILES.md).
 
 Examples::
 
@@ -7,7 +7,7 @@ Examples::
     kassaki-eval map --check p3ke p3ke_pangkep.xlsx
     kassaki-eval map --check susenas susenas/*_2024.csv
     kassaki-eval map --apply p3ke p3ke_pangkep.xlsx --out registry.parquet --demo
-    kassaki-eval map --apply partner_bpvp bpvp.xlsx --apply partner_ykpm ykpm.xlsx \\
+    kassaki-eval map --apply partner_bpvp bpvp.xlsx --apply partner_ykpm ykpm.xlsx \
         --out participation.csv --demo
 
 ``--check`` prints what the mapping produces and every problem (profile, mapping and
@@ -107,8 +107,10 @@ def _apply(args: argparse.Namespace) -> int:
                                  f"FILE [FILE ...]. Got {spec!r} instead.")
         prof, *files = spec
         if any(Path(f).resolve() == Path(args.out).resolve() for f in files):
-            raise ParameterError(f"The '--out' parameter of kassaki-eval map must differ from the "
-                                 f"inputs (raw files are never modified). Got {args.out!r} instead.")
+            raise ParameterError(
+                f"The '--out' parameter of kassaki-eval map must differ from the "
+                f"inputs (raw files are never modified). Got {args.out!r} instead."
+            )
         try:
             df = load_with_profile(files, prof, demo=args.demo)
         except SchemaError as e:
@@ -144,8 +146,9 @@ def _profile_inputs(args: argparse.Namespace) -> list[str]:
 
 
 def validate_with_profile(args: argparse.Namespace) -> int:
-    """``kassaki-eval validate FILE --profile P [--with FILE ...]``: map, then validate
-    (a raw registry is validated raw, without a key).
+    """``kassaki-eval validate FILE --profile P [--with FILE ...]``: map, then validate.
+
+    A raw registry is validated raw, without a key.
     """
     from .profiles import load_with_profile
     files = _profile_inputs(args)
@@ -182,9 +185,11 @@ def ingest_with_profile(args: argparse.Namespace) -> int:
 
 def map_report_inputs(files: dict[str, object], profiles: list[str], *,
                       out_dir: Path | None = None) -> dict[str, object]:
-    """``report --profile TABLE=PROFILE``: map that table's files into a contract-layout
-    Parquet file (named with the profile and its hash, which the manifest's file list then
-    carries) and return the file arguments with the mapped file in place of the sources.
+    """``report --profile TABLE=PROFILE``: map that table's files first.
+
+    The files are mapped into a contract-layout Parquet file (named with the profile and its hash,
+    which the manifest's file list then carries) and return the file arguments with the mapped file
+    in place of the sources.
     """
     import tempfile
 

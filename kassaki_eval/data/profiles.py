@@ -1,5 +1,6 @@
-"""Mapping profiles: turn source-shaped files (P3KE, DTSEN, Susenas, partner workbooks) into
-contract tables, declaratively.
+"""Mapping profiles: turn source-shaped files into contract tables, declaratively.
+
+Sources are P3KE, DTSEN, Susenas and partner workbooks.
 
 A profile is a small TOML file (format: docs/PROFILES.md) that says, for one source, which
 files it has (name pattern, sheet, header row), how they join (KOR + KP on the household id),
@@ -148,8 +149,10 @@ def _parse_date_id(s: pd.Series) -> pd.Series:
 
 @dataclass(frozen=True)
 class SourceFile:
-    """One file of a source: ``file`` is a name pattern (``*`` wildcard; ``{year}`` matches
-    four digits and gives the wave). ``join`` (all sources but the first) names the key
+    """One file of a source.
+
+    ``file`` is a name pattern (``*`` wildcard; ``{year}`` matches four digits and gives the
+    wave). ``join`` (all sources but the first) names the key
     columns joined onto the first source; ``level = 'person'`` rows are aggregated first.
     """
 
@@ -232,6 +235,7 @@ class Profile:
 
     @property
     def label(self) -> str:
+        """Short name of the profile file, for messages."""
         return self.path.name
 
     def line_of(self, *keys: object) -> int:
@@ -245,8 +249,10 @@ class Profile:
 
 
 class _Lines:
-    """Line numbers of keys in a TOML text (tomllib keeps none): a light scan of headers
-    (``[a.b]``, ``[[a]]``) and ``key =`` lines, good for messages, not a parser.
+    """Line numbers of keys in a TOML text (tomllib keeps none).
+
+    A light scan of headers (``[a.b]``, ``[[a]]``) and ``key =`` lines, good for messages, not
+    a parser.
     """
 
     _HEAD = re.compile(r"^\s*(\[\[?)\s*([^\]]+?)\s*\]\]?\s*(#.*)?$")
@@ -320,8 +326,12 @@ class _Collector:
         n = len(self.problems)
         lines = []
         for p in self.problems:
-            ex = f" (e.g. {', '.join(map(str, p.examples[:5]))}{', …' if len(p.examples) > 5 else ''})" \
-                if p.examples else ""
+            ex = (
+                f" (e.g. {', '.join(map(str, p.examples[:5]))}"
+                f"{', …' if len(p.examples) > 5 else ''})"
+                if p.examples
+                else ""
+            )
             cnt = (f": {p.count} row{'s' if p.count != 1 else ''}{ex}" if p.count else ex)
             lines.append(f"  - {p.table}: column '{p.column}' {p.rule}{cnt}. Fix: {p.fix}")
         text = f"{what}: {n} problem{'s' if n != 1 else ''} found\n" + "\n".join(lines)
@@ -473,7 +483,9 @@ def load_profile(profile: str | Path | Profile) -> Profile:
                         "from = \"bps_code_2018\", to = \"kemendagri_code\"")
             else:
                 pairs = ref[[fr, to]].dropna()
-                codes = dict(zip(pairs[fr].astype(str), pairs[to].astype(str))) | codes
+                codes = (
+                    dict(zip(pairs[fr].astype(str), pairs[to].astype(str), strict=False)) | codes
+                )
         recodes[rname] = {"codes": codes, "ignore_case": bool(r.get("ignore_case", False)),
                           "line": lines.find("recodes", rname)}
 
@@ -564,19 +576,37 @@ def load_profile(profile: str | Path | Profile) -> Profile:
             lk = {"reference": "villages", "key": "kemendagri_code", "value": lk}
         if lk is not None:
             ref = _reference_table(str(lk.get("reference", "villages")))
-            if ref is None or lk.get("key") not in ref.columns or lk.get("value") not in ref.columns:
+            if (
+                ref is None
+                or lk.get("key") not in ref.columns
+                or lk.get("value") not in ref.columns
+            ):
                 col.add(ln, target, f"looks up {lk!r}, which the reference does not have",
                         "lookup = \"zone\" (villages by kemendagri_code) or a table "
                         "{ reference = \"villages\", key = …, value = … }")
         sl = spec.get("slice")
-        rules.append(ColumnRule(
-            target=target, source=tuple(str(x) for x in _as_tuple(spec.get("from"))),
-            from_target=spec.get("target"), value=spec.get("value"), file=spec.get("file"),
-            pad=tuple(int(x) for x in _as_tuple(spec.get("pad"))), sep=str(spec.get("sep", "")),
-            na=tuple(str(x) for x in _as_tuple(spec.get("na"))), parse=spec.get("parse"),
-            format=spec.get("format"), recode=spec.get("recode"), unit=spec.get("unit"),
-            multiply=spec.get("multiply"), divide=spec.get("divide"), slice=tuple(sl) if sl else None,  # type: ignore[arg-type]
-            lookup=lk, pseudonymise=bool(spec.get("pseudonymise", False)), line=ln))
+        rules.append(
+            ColumnRule(
+                target=target,
+                source=tuple(str(x) for x in _as_tuple(spec.get("from"))),
+                from_target=spec.get("target"),
+                value=spec.get("value"),
+                file=spec.get("file"),
+                pad=tuple(int(x) for x in _as_tuple(spec.get("pad"))),
+                sep=str(spec.get("sep", "")),
+                na=tuple(str(x) for x in _as_tuple(spec.get("na"))),
+                parse=spec.get("parse"),
+                format=spec.get("format"),
+                recode=spec.get("recode"),
+                unit=spec.get("unit"),
+                multiply=spec.get("multiply"),
+                divide=spec.get("divide"),
+                slice=tuple(sl) if sl else None,  # type: ignore[arg-type]
+                lookup=lk,
+                pseudonymise=bool(spec.get("pseudonymise", False)),
+                line=ln,
+            )
+        )
         done.add(target)
     if head.get("same_names"):
         for n in names:
@@ -593,13 +623,21 @@ def load_profile(profile: str | Path | Profile) -> Profile:
                 f"but not mapped", "add a rule for each under [columns] (a source column, a "
                 "constant value = …, or target = … from another column)")
     col.raise_if_any(f"profile {path.name}")
-    return Profile(name=str(head.get("name", path.stem)), table=table, path=path,
-                   sha256=hashlib.sha256(raw).hexdigest(), description=str(head.get("description", "")),
-                   sources=tuple(sources), columns=tuple(rules), recodes=recodes, aggregate=agg,
-                   personal=tuple(str(x) for x in _as_tuple(head.get("personal"))),
-                   documents=tuple(str(x) for x in _as_tuple(head.get("documents"))),
-                   unconfirmed=tuple(str(x) for x in _as_tuple(head.get("unconfirmed"))),
-                   lines=lines)
+    return Profile(
+        name=str(head.get("name", path.stem)),
+        table=table,
+        path=path,
+        sha256=hashlib.sha256(raw).hexdigest(),
+        description=str(head.get("description", "")),
+        sources=tuple(sources),
+        columns=tuple(rules),
+        recodes=recodes,
+        aggregate=agg,
+        personal=tuple(str(x) for x in _as_tuple(head.get("personal"))),
+        documents=tuple(str(x) for x in _as_tuple(head.get("documents"))),
+        unconfirmed=tuple(str(x) for x in _as_tuple(head.get("unconfirmed"))),
+        lines=lines,
+    )
 
 
 def _reference_table(name: str) -> pd.DataFrame | None:
@@ -646,8 +684,9 @@ class Mapped:
 
 
 class _Frame:
-    """The assembled rows of one group (one wave): every source's columns aligned to the
-    main source's rows, and where each row came from.
+    """The assembled rows of one group (one wave).
+
+    Every source's columns aligned to the main source's rows, and where each row came from.
     """
 
     def __init__(self, cols: dict[str, dict[str, pd.Series]], order: list[str], where: np.ndarray,
@@ -753,7 +792,11 @@ def _read(src: SourceFile, path: Path, prof: Profile, col: _Collector, table: st
           ) -> tuple[pd.DataFrame, np.ndarray, str] | None:
     from .loaders import read_raw, sniff_format
     try:
-        if path.exists() and sniff_format(path) == "xlsx" and path.suffix.lower() in (".xlsx", ".xlsm"):
+        if (
+            path.exists()
+            and sniff_format(path) == "xlsx"
+            and path.suffix.lower() in (".xlsx", ".xlsm")
+        ):
             return _read_xlsx(path, src.sheet, src.header_row)
         return read_raw(path, table=table, sheet=src.sheet, header_row=src.header_row,
                         encoding=src.encoding)
@@ -946,8 +989,12 @@ def _text(s: pd.Series) -> pd.Series:
 
     Works on the distinct values only (a column of 10^5 rows has a few hundred codes).
     """
-    codes, uniq = pd.factorize(s.to_numpy(dtype=object, na_value=None) if not
-                               pd.api.types.is_float_dtype(s) else s.to_numpy(), use_na_sentinel=True)
+    codes, uniq = pd.factorize(
+        s.to_numpy(dtype=object, na_value=None)
+        if not pd.api.types.is_float_dtype(s)
+        else s.to_numpy(),
+        use_na_sentinel=True,
+    )
     conv = np.empty(len(uniq) + 1, dtype=object)
     conv[-1] = None
     for j, u in enumerate(uniq):
@@ -1087,7 +1134,9 @@ def _apply_rule(r: ColumnRule, fr: _Frame, out: dict[str, pd.Series], prof: Prof
         v = t.str.slice(r.slice[0], r.slice[1]).astype("object").where(t.notna(), None)
     if r.lookup:
         ref = _reference_table(r.lookup.get("reference", "villages"))
-        mp = dict(zip(ref[r.lookup["key"]].astype(str), ref[r.lookup["value"]].astype(str)))  # type: ignore[index]
+        mp = dict(
+            zip(ref[r.lookup["key"]].astype(str), ref[r.lookup["value"]].astype(str), strict=False)
+        )  # type: ignore[index]
         t = _text(v)
         got, miss = _recode(t, mp, False)
         if miss.any():

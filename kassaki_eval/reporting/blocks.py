@@ -12,9 +12,10 @@ from __future__ import annotations
 import io
 import json
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -58,7 +59,7 @@ class Table:
     def build(cls, name: str, data: pd.DataFrame, *, title_key: str, k: int,
               count_col: str | None, formats: Mapping[str, str] | None = None,
               note_key: str | None = None, translate: Sequence[str] = (),
-              value_cols: Sequence[str] | None = None) -> "Table":
+              value_cols: Sequence[str] | None = None) -> Table:
         """Apply disclosure control and the identifier check, then wrap.
 
         ``count_col`` names the unweighted household count behind each row; ``None`` only
@@ -81,7 +82,7 @@ class Table:
         return cls(name=name, data=data, formats=fm, title_key=title_key, note_key=note_key,
                    translate=tuple(translate), n_suppressed=n_sup, count_col=count_col)
 
-    def filtered(self, column: str, keep: Sequence[str]) -> "Table":
+    def filtered(self, column: str, keep: Sequence[str]) -> Table:
         """The same table restricted to rows whose ``column`` is in ``keep`` (partner views)."""
         if column not in self.data.columns:
             return self
@@ -91,6 +92,7 @@ class Table:
                      self.translate, self.n_suppressed, self.count_col)
 
     def meta(self) -> dict[str, Any]:
+        """JSON-ready description of the table (formats, keys, suppression)."""
         return {"name": self.name, "formats": self.formats, "title_key": self.title_key,
                 "note_key": self.note_key, "translate": list(self.translate),
                 "n_suppressed": self.n_suppressed, "count_col": self.count_col,

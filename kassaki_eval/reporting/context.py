@@ -57,34 +57,42 @@ class Context:
     # -- data ------------------------------------------------------------------------------
     @property
     def tables(self) -> Mapping[str, pd.DataFrame]:
+        """The prepared analysis tables, by name."""
         return self.prepared.tables
 
     @property
     def registry(self) -> pd.DataFrame:
+        """The prepared registry table."""
         return self.prepared.tables["registry"]
 
     @property
     def survey(self) -> pd.DataFrame:
+        """The prepared survey table (all waves)."""
         return self.prepared.tables["survey"]
 
     @property
     def participation(self) -> pd.DataFrame:
+        """The prepared participation table."""
         return self.prepared.tables["participation"]
 
     @property
     def rollout(self) -> pd.DataFrame:
+        """The prepared rollout table."""
         return self.prepared.tables["rollout"]
 
     @property
     def is_demo(self) -> bool:
+        """Whether the report runs on the synthetic demo world."""
         return self.params.source.kind == "demo"
 
     @property
     def k(self) -> int:
+        """Small-cell threshold: rows from fewer households are suppressed."""
         return self.params.k_suppress
 
     @property
     def results_dir(self) -> Path | None:
+        """Folder the notebooks' result tables go to (None outside a run)."""
         return None if self.run_dir is None else self.run_dir / WORK / RESULTS
 
     def poverty_line(self, kind: str = "total", year: int | None = None) -> float:
@@ -96,10 +104,11 @@ class Context:
         return reference.poverty_line(y, kind)
 
     def kec_names(self) -> dict[str, str]:
+        """Kecamatan name by code."""
         k = self.kecamatan
         code = "kec_kemendagri" if "kec_kemendagri" in k.columns else k.columns[0]
         name = "kecamatan" if "kecamatan" in k.columns else "name"
-        return dict(zip(k[code].astype(str), k[name].astype(str)))
+        return dict(zip(k[code].astype(str), k[name].astype(str), strict=False))
 
     # -- output ----------------------------------------------------------------------------
     def show(self, block: Block) -> Any:

@@ -21,10 +21,11 @@ from __future__ import annotations
 import math
 import string
 import tomllib
+from collections.abc import Mapping
 from decimal import ROUND_HALF_EVEN, Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from babel.numbers import format_decimal
 
@@ -61,10 +62,13 @@ def catalogue(path: str | None = None) -> dict[str, dict[str, str]]:
 def missing_keys(path: str | None = None) -> dict[str, list[str]]:
     """Keys lacking a language, per language (empty lists when the catalogue is complete)."""
     cat = catalogue(path)
-    return {lang: sorted(k for k, v in cat.items() if not v.get(lang, "").strip()) for lang in LANGS}
+    return {
+        lang: sorted(k for k, v in cat.items() if not v.get(lang, "").strip()) for lang in LANGS
+    }
 
 
 def has(key: str) -> bool:
+    """Whether the message catalogue has ``key``."""
     return key in catalogue()
 
 

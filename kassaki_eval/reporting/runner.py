@@ -52,9 +52,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -106,8 +107,11 @@ def existing_reports(year_dir: Path, view: str) -> list[Path]:
     """Finished reports of this year and view (folders ``<view>-*`` holding a manifest)."""
     if not year_dir.is_dir():
         return []
-    return sorted(p for p in year_dir.iterdir()
-                  if p.is_dir() and p.name.startswith(f"{view}-") and (p / "manifest.json").is_file())
+    return sorted(
+        p
+        for p in year_dir.iterdir()
+        if p.is_dir() and p.name.startswith(f"{view}-") and (p / "manifest.json").is_file()
+    )
 
 
 def _check_kernel() -> None:
@@ -380,8 +384,10 @@ def _pid_alive(pid: int) -> bool:
 
 
 def clean_stale(out_root: Path | None = None) -> list[Path]:
-    """Remove what a hard-killed run left: private work folders of dead processes and
-    ``.tmp-*`` run folders of report years nobody is running. Returns what was removed.
+    """Remove what a hard-killed run left.
+
+    Private work folders of dead processes and ``.tmp-*`` run folders of report years nobody
+    is running. Returns what was removed.
 
     This is ``kassaki-eval clean``.
     """
