@@ -90,6 +90,10 @@ def _run(args: argparse.Namespace) -> int:
     print(f"report {paths.run_id} finished in {paths.seconds:.1f} s")
     for lang, p in paths.html.items():
         print(f"HTML ({lang}):     {p}")
+    for lang, p in paths.html.items():
+        for kind in ("docx", "pdf"):
+            if p.with_suffix(f".{kind}").exists():
+                print(f"{kind} ({lang}):     {p.with_suffix(f'.{kind}')}")
     for lang, p in paths.xlsx.items():
         print(f"xlsx ({lang}):     {p}")
     print(f"manifest:        {paths.manifest}")
