@@ -333,7 +333,7 @@ def _extract(out: Any, alpha: float) -> tuple[float, float, float, float]:
     if len(vals) == 3:
         return vals[0], vals[1], vals[2], np.nan
     if len(vals) == 4:
-        return vals  # type: ignore[return-value]
+        return vals
     raise ParameterError("An estimator of diagnose must return an EstimateResult or a tuple "
                          f"(estimate, conf_low, conf_high[, p_value]). Got {out!r} instead.")
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
 
@@ -207,7 +208,7 @@ def map_report_inputs(files: dict[str, object], profiles: list[str], *,
             raise ParameterError(f"The '--profile' parameter of kassaki-eval report maps the "
                                  f"files of --{table}. Got {spec!r} but no --{table} file "
                                  f"instead.")
-        paths = list(src) if isinstance(src, (list, tuple)) else [src]
+        paths = cast("list[str | Path]", list(src) if isinstance(src, (list, tuple)) else [src])
         df = load_with_profile(paths, prof)  # real data: the key comes from the environment
         meta = df.attrs["kassaki_source"]
         if meta["table"] != table:

@@ -601,7 +601,7 @@ def load_profile(profile: str | Path | Profile) -> Profile:
                 unit=spec.get("unit"),
                 multiply=spec.get("multiply"),
                 divide=spec.get("divide"),
-                slice=tuple(sl) if sl else None,  # type: ignore[arg-type]
+                slice=tuple(sl) if sl else None,
                 lookup=lk,
                 pseudonymise=bool(spec.get("pseudonymise", False)),
                 line=ln,
@@ -1134,9 +1134,8 @@ def _apply_rule(r: ColumnRule, fr: _Frame, out: dict[str, pd.Series], prof: Prof
         v = t.str.slice(r.slice[0], r.slice[1]).astype("object").where(t.notna(), None)
     if r.lookup:
         ref = _reference_table(r.lookup.get("reference", "villages"))
-        mp = dict(
-            zip(ref[r.lookup["key"]].astype(str), ref[r.lookup["value"]].astype(str), strict=False)
-        )  # type: ignore[index]
+        col_k, col_v = ref[r.lookup["key"]], ref[r.lookup["value"]]  # type: ignore[index]
+        mp = dict(zip(col_k.astype(str), col_v.astype(str), strict=False))
         t = _text(v)
         got, miss = _recode(t, mp, False)
         if miss.any():

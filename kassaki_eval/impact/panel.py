@@ -36,6 +36,7 @@ The result has one row per village and year: ``village_code``, ``year``, the out
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
@@ -119,7 +120,8 @@ def evaluation_panel(
         line = s["year"].map(lambda v: lines[int(v)]).astype(float)
         derived["poor"] = (cons < line).astype(float)
     if "log_consumption_pc" in outcomes:
-        derived["log_consumption_pc"] = np.log(np.maximum(cons, 1.0))
+        # consumption_pc is in `need` for the derived outcomes, so cons is not None here
+        derived["log_consumption_pc"] = np.log(np.maximum(cast(pd.Series, cons), 1.0))
     if rollout is None:
         derived["treated_village"] = s["treated_village"].astype(float)
     s = s.assign(**derived)

@@ -618,6 +618,7 @@ def callaway_santanna(
         raise ParameterError(f"The 'unit' parameter of {owner} must name the unit id column for "
                              f"panel={panel!r}. Got None instead (None only with "
                              "panel='cross_section').")
+    assert unit_in is not None  # set above for cross-sections; None was refused otherwise
     P = _prepare(data_in, owner, y, unit_in, time, cohort, covs, weights, cluster, panel)
     periods, G, n = P.periods, P.G, len(P.G)
     glist = np.sort(np.unique(G[G > 0]))
@@ -762,8 +763,8 @@ def callaway_santanna(
         options={"y": y, "unit": unit, "time": time, "cohort": cohort, "control": control,
                  "method": method, "covariates": covs, "weights": weights, "cluster": cluster,
                  "anticipation": anticipation, "base_period": base_period, "panel": panel},
-        inputs_hash=hash_columns(data, [y, unit, time, cohort] + covs + as_list(weights)
-                                   + as_list(cluster)),
+        inputs_hash=hash_columns(data, [y, unit, time, cohort, *covs, *as_list(weights),
+                                        *as_list(cluster)]),
         n_input=n_input, n_used=P.n_used,
         dropped=P.dropped)
     return EstimateResult(

@@ -494,7 +494,8 @@ def _wild_pvalue(t: float, t_boot: np.ndarray, pval_type: str = "two-tailed") ->
     if pval_type == "two-tailed":
         return float(np.mean(np.abs(t_boot) >= np.abs(t) - eps))
     if pval_type == "equal-tailed":
-        return float(min(1.0, 2 * min(np.mean(t_boot >= t - eps), np.mean(t_boot <= t + eps))))
+        return float(min(1.0, 2 * min(float(np.mean(t_boot >= t - eps)),
+                                      float(np.mean(t_boot <= t + eps)))))
     if pval_type == ">":
         return float(np.mean(t_boot >= t - eps))
     return float(np.mean(t_boot <= t + eps))

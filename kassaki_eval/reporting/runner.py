@@ -580,8 +580,10 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
     csvs = write_csvs(tmp / "tables", tables)
     executed = [(n, json.loads((tmp / "notebooks" / f"{n}.ipynb").read_text()))
                 for n in NOTEBOOKS]
-    html_paths, xlsx_paths, sheets = {}, {}, {}
-    titles = {}
+    html_paths: dict[str, Path] = {}
+    xlsx_paths: dict[str, Path] = {}
+    sheets = {}
+    titles: dict[str, tuple[str, list[str], str]] = {}
     for lang in p.languages:
         view_txt = t(f"val.partner.{view.partner}", lang) if view.partner else \
             t("report.view_full", lang)

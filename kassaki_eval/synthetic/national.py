@@ -157,7 +157,8 @@ def write_registry(out: str | Path, plan: pd.DataFrame | None = None, *, seed: i
                           "households": int(n), "block": b, "seed": dseed})
     if limit_blocks is not None:
         tasks = tasks[: int(limit_blocks)]
-    kw = {"out": str(out), "seed": int(seed), "survey_fraction": float(survey_fraction)}
+    kw: dict[str, Any] = {"out": str(out), "seed": int(seed),
+                          "survey_fraction": float(survey_fraction)}
     if client is not None:
         res = client.gather(client.map(_write_block, tasks, pure=False, **kw))
     elif n_jobs != 1:

@@ -484,7 +484,7 @@ def _partners(world: World) -> dict[str, tuple[str, Sequence[str], pd.DataFrame]
     p = world.participation
     kk = _kk_of(world)
     v = reference.villages().set_index("kemendagri_code")
-    out = {}
+    out: dict[str, tuple[str, Sequence[str], pd.DataFrame]] = {}
     b = p[p["component"] == "credit"]
     out["partners/bank_sulselbar_kur.xlsx"] = ("Realisasi KUR", (
         "PT BANK SULSELBAR - REALISASI KREDIT USAHA RAKYAT PROGRAM KASSAKI",

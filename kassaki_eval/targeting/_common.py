@@ -107,7 +107,7 @@ def resolve_design(
             DeprecationWarning,
             stacklevel=3,
         )
-        opts = {
+        opts: dict[str, Any] = {
             "weight": legacy["weight"] if legacy["weight"] is not UNSET else "weight",
             "strata": legacy["strata"] if legacy["strata"] is not UNSET else "stratum",
             "psu": legacy["psu"] if legacy["psu"] is not UNSET else "psu",

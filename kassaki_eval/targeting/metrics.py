@@ -454,8 +454,8 @@ def targeting_accuracy(
             nT = ~T_
             names = {"T": T_, "T_not_S": T_ & ~s, "T_S": T_ & s, "nT_S": nT & s, "S": s, "nT": nT,
                      "miss": T_ != s, "nT_b": nT * b, "b": b, "one": None}
-            for k, x in names.items():
-                D.put(k, None if x is None else x.astype(float), two_stage)
+            for name, x in names.items():
+                D.put(name, None if x is None else x.astype(float), two_stage)
             ee, c_ee = D.ratio("T_not_S", "T")
             cov_t, c_ct = D.ratio("T_S", "T")
             ie, c_ie = D.ratio("nT_S", "S")
@@ -488,9 +488,9 @@ def targeting_accuracy(
             flush()
             D.drop(list(names) + ["auc_z"])
         # benchmark-free terms
-        for k, x in {"S": s, "one": None, "b_bot": b * bottom, "b": b, "bot": bottom,
-                     "b_beta": b * beta, "beta": beta}.items():
-            D.put(k, None if x is None else np.asarray(x, dtype=float), two_stage)
+        for name, x in {"S": s, "one": None, "b_bot": b * bottom, "b": b, "bot": bottom,
+                        "b_beta": b * beta, "beta": beta}.items():
+            D.put(name, None if x is None else np.asarray(x, dtype=float), two_stage)
         cov, c_cov = D.ratio("S", "one")
         add("coverage", "none", cov, c_cov)
         for num_b, den_b, num_p, term in (("b_bot", "b", "bot", "cgh"),

@@ -34,7 +34,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -57,7 +57,7 @@ __all__ = [
     "PROFILE_COLUMNS",
 ]
 
-Source = pd.DataFrame | str | Path
+Source: TypeAlias = pd.DataFrame | str | Path
 
 #: Registry columns summarised by :func:`registry_profile_table` (means per group).
 PROFILE_COLUMNS: tuple[str, ...] = (

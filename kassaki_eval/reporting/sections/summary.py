@@ -127,9 +127,10 @@ def executive_summary(ctx: Context) -> Block:
     y = ctx.params.year
     if change is not None and district is not None and (district["year"] == y - 1).any():
         tot = change[change["group"] == "total"].iloc[0]
-        vals = {"p0_prev": float(district.loc[district["year"] == y - 1, "p0"].iloc[0]),
-                "p0": num.get("p0"), "y0": y - 1, "y1": y,
-                "lo": float(tot["conf_low"]), "hi": float(tot["conf_high"])}
+        vals: dict[str, Any] = {
+            "p0_prev": float(district.loc[district["year"] == y - 1, "p0"].iloc[0]),
+            "p0": num.get("p0"), "y0": y - 1, "y1": y,
+            "lo": float(tot["conf_low"]), "hi": float(tot["conf_high"])}
         if vals["hi"] < 0:
             supports.append(("nb5.exec.p0_fell", vals))
         elif vals["lo"] > 0:
