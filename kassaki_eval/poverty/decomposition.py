@@ -86,6 +86,30 @@ def _inputs(owner: str, data: Any, welfare: str, years: tuple[int, int], year: s
     return data, weight, tuple(out)
 
 
+def _paths(owner: str, data: Any, welfare: str, line: float, years: tuple[int, int],
+           year: str, design: Any, size: Any, g: float | None, line_rule: str, alpha: float,
+           deprecated: Mapping[str, Any]
+           ) -> tuple[pd.DataFrame, str, float, float, tuple[float, float, float, float]]:
+    """Check the options and return P(a, a), P(b, b) and the two counterfactual paths.
+
+    ``P(b, a)`` is the first year's distribution scaled to the second year's mean (mean b,
+    Lorenz a); ``P(a, b)`` the second year's scaled to the first year's mean.
+    """
+    check_keywords(owner, deprecated, ("weight", "conf_alpha"))
+    alpha, g = exponent_and_level(owner, alpha, g, exponent_name="g", default=0,
+                                  conf_alpha=deprecated.get("conf_alpha"))
+    data, weight, (ya_, wa, yb_, wb) = _inputs(owner, data, welfare, years, year, design, size,
+                                               deprecated)
+    check_option(owner, "line_rule", line_rule, ("strict", "weak"))
+    strict = line_rule == "strict"
+    mua, mub = np.sum(wa * ya_) / wa.sum(), np.sum(wb * yb_) / wb.sum()
+    paths = (_scaled_fgt(ya_, wa, line, g, 1.0, strict),
+             _scaled_fgt(yb_, wb, line, g, 1.0, strict),
+             _scaled_fgt(ya_, wa, line, g, mub / mua, strict),
+             _scaled_fgt(yb_, wb, line, g, mua / mub, strict))
+    return data, weight, alpha, g, paths
+
+
 def _result(owner: str, method: str, components: dict[str, float], data: pd.DataFrame,
             years: tuple[int, int], year: str, options: dict[str, Any], alpha: float
             ) -> EstimateResult:
@@ -133,18 +157,8 @@ def datt_ravallion(data: Any, welfare: str = "consumption_pc", *, line: float,
         (``std_error`` NaN).
     """
     owner = "datt_ravallion"
-    check_keywords(owner, deprecated, ("weight", "conf_alpha"))
-    alpha, g = exponent_and_level(owner, alpha, g, exponent_name="g", default=0,
-                                  conf_alpha=deprecated.get("conf_alpha"))
-    data, weight, (ya_, wa, yb_, wb) = _inputs(owner, data, welfare, years, year, design, size,
-                                               deprecated)
-    check_option(owner, "line_rule", line_rule, ("strict", "weak"))
-    strict = line_rule == "strict"
-    mua, mub = np.sum(wa * ya_) / wa.sum(), np.sum(wb * yb_) / wb.sum()
-    Paa = _scaled_fgt(ya_, wa, line, g, 1.0, strict)
-    Pbb = _scaled_fgt(yb_, wb, line, g, 1.0, strict)
-    Pba = _scaled_fgt(ya_, wa, line, g, mub / mua, strict)      # mean b, Lorenz a
-    Pab = _scaled_fgt(yb_, wb, line, g, mua / mub, strict)      # mean a, Lorenz b
+    data, weight, alpha, g, (Paa, Pbb, Pba, Pab) = _paths(
+        owner, data, welfare, line, years, year, design, size, g, line_rule, alpha, deprecated)
     growth, redis = Pba - Paa, Pab - Paa
     total = Pbb - Paa
     comps = {"growth": growth, "redistribution": redis, "residual": total - growth - redis,
@@ -169,18 +183,8 @@ def shapley_growth_redistribution(data: Any, welfare: str = "consumption_pc", *,
     ``total`` (point values; ``std_error`` NaN).
     """
     owner = "shapley_growth_redistribution"
-    check_keywords(owner, deprecated, ("weight", "conf_alpha"))
-    alpha, g = exponent_and_level(owner, alpha, g, exponent_name="g", default=0,
-                                  conf_alpha=deprecated.get("conf_alpha"))
-    data, weight, (ya_, wa, yb_, wb) = _inputs(owner, data, welfare, years, year, design, size,
-                                               deprecated)
-    check_option(owner, "line_rule", line_rule, ("strict", "weak"))
-    strict = line_rule == "strict"
-    mua, mub = np.sum(wa * ya_) / wa.sum(), np.sum(wb * yb_) / wb.sum()
-    Paa = _scaled_fgt(ya_, wa, line, g, 1.0, strict)
-    Pbb = _scaled_fgt(yb_, wb, line, g, 1.0, strict)
-    Pba = _scaled_fgt(ya_, wa, line, g, mub / mua, strict)
-    Pab = _scaled_fgt(yb_, wb, line, g, mua / mub, strict)
+    data, weight, alpha, g, (Paa, Pbb, Pba, Pab) = _paths(
+        owner, data, welfare, line, years, year, design, size, g, line_rule, alpha, deprecated)
     growth = 0.5 * ((Pba - Paa) + (Pbb - Pab))
     redis = 0.5 * ((Pab - Paa) + (Pbb - Pba))
     comps = {"growth": growth, "redistribution": redis, "total": Pbb - Paa}
