@@ -11,7 +11,6 @@ import csv
 import json
 import re
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -23,17 +22,7 @@ from kassaki_eval.reporting import runner  # noqa: E402
 from kassaki_eval.reporting.i18n import catalogue  # noqa: E402
 from kassaki_eval.reporting.manifest import VOLATILE_KEYS, load_manifest  # noqa: E402
 
-# k = 20 so that some kecamatan cells of this small world (16-40 households) are suppressed
-PARAMS = {"year": 2025, "source": {"kind": "demo", "seed": 7, "scale": 0.05}, "k_suppress": 20}
-
-
-@pytest.fixture(scope="session")
-def report(tmp_path_factory):
-    root = tmp_path_factory.mktemp("reports")
-    lines: list[str] = []
-    t0 = time.perf_counter()
-    paths = runner.run_report(PARAMS, out_root=root, echo=lines.append)
-    return {"paths": paths, "root": root, "log": lines, "seconds": time.perf_counter() - t0}
+# The `report` fixture (one small run, shared with test_report_numbers.py) is in conftest.py.
 
 
 def _ids(folder: Path) -> set[str]:
@@ -316,7 +305,7 @@ def test_no_suppressed_cell_is_recovered_from_all_published_numbers(report):
 def test_existing_report_is_not_overwritten(report):
     before = report["paths"].manifest.read_bytes()
     with pytest.raises(ReportExistsError, match="--overwrite"):
-        runner.run_report(PARAMS, out_root=report["root"], echo=lambda s: None)
+        runner.run_report(report["params"], out_root=report["root"], echo=lambda s: None)
     assert report["paths"].manifest.read_bytes() == before
 
 
@@ -329,7 +318,7 @@ def test_failing_notebook_publishes_nothing_and_names_the_cell(tmp_path, report)
     (nbdir / "03_targeting.py").write_text(src)
     out = tmp_path / "reports"
     with pytest.raises(ReportError) as e:
-        runner.run_report(PARAMS, out_root=out, echo=lambda s: None, notebooks=nbdir)
+        runner.run_report(report["params"], out_root=out, echo=lambda s: None, notebooks=nbdir)
     msg = str(e.value)
     assert "notebook 03_targeting failed in cell" in msg
     assert "S.no_such_section" in msg and "AttributeError" in msg
@@ -343,7 +332,7 @@ def test_failing_notebook_publishes_nothing_and_names_the_cell(tmp_path, report)
 
 @pytest.mark.slow
 def test_second_run_identical_tables_and_manifest(report, tmp_path):
-    second = runner.run_report(PARAMS, out_root=tmp_path, echo=lambda s: None)
+    second = runner.run_report(report["params"], out_root=tmp_path, echo=lambda s: None)
     a, b = load_manifest(report["paths"].folder), load_manifest(second.folder)
     assert a["run_id"] == b["run_id"]
     diff = {k for k in set(a) | set(b) if a.get(k) != b.get(k)}
@@ -360,7 +349,7 @@ def test_second_run_identical_tables_and_manifest(report, tmp_path):
 @pytest.mark.slow
 def test_partner_view_and_previous_year(report, tmp_path):
     prev = report["paths"].folder
-    paths = runner.run_report({**PARAMS, "partner": "bank_sulselbar", "languages": ["en"],
+    paths = runner.run_report({**report["params"], "partner": "bank_sulselbar", "languages": ["en"],
                                "previous": str(prev)}, out_root=tmp_path, echo=lambda s: None)
     html = paths.html["en"].read_text()
     assert "Targeting accuracy" not in html  # not a section the bank owns
