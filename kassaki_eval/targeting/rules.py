@@ -37,7 +37,8 @@ import pandas as pd
 
 from ..exceptions import ParameterError, Problem, SchemaError, require
 from ..results import EstimateResult, Provenance, hash_frame
-from ._common import col as _col, design_from_columns, quantile_flag as _quantile_flag
+from ..poverty.design import SurveyDesign
+from ._common import UNSET, col as _col, quantile_flag as _quantile_flag, resolve_design
 
 __all__ = [
     "DEFAULT_POINTS",
@@ -134,11 +135,12 @@ def compare_rules(
     poverty_line: float,
     welfare: str | Any = "consumption_pc",
     size: str | Any = "hh_size",
-    weight: str | Any | None = "weight",
-    strata: str | Any | None = "stratum",
-    psu: str | Any | None = "psu",
-    lonely_psu: str = "adjust",
+    design: SurveyDesign | Mapping[str, Any] | None = None,
     alpha: float = 0.05,
+    weight: Any = UNSET,
+    strata: Any = UNSET,
+    psu: Any = UNSET,
+    lonely_psu: Any = UNSET,
 ) -> EstimateResult:
     """Simulated poverty impact of several targeting rules under one budget.
 
@@ -155,7 +157,19 @@ def compare_rules(
         Rp per household per month for the targeted rules.
     poverty_line : float
         Rp per capita per month.
-    welfare, size, weight, strata, psu : column names or arrays
+    welfare, size : column names or arrays
+    design : SurveyDesign or mapping, optional
+        The survey design of ``data``, as in
+        :func:`~kassaki_eval.targeting.targeting_accuracy`: a
+        :class:`~kassaki_eval.poverty.design.SurveyDesign` built on ``data``, or a mapping of its
+        options (``"weight": None`` = one per row). Default
+        :data:`~kassaki_eval.targeting.metrics.DEFAULT_DESIGN` (weights ``weight``, kecamatan
+        strata ``stratum``, village PSUs ``psu``, lonely PSUs ``"adjust"``).
+    alpha : float
+        Confidence level of the intervals (0.05: 95 %).
+    weight, strata, psu, lonely_psu
+        Deprecated (one release, ``DeprecationWarning``): pass ``design`` instead. They build
+        the same design as before.
 
     Returns
     -------
@@ -167,7 +181,7 @@ def compare_rules(
     >>> import pandas as pd
     >>> df = pd.DataFrame({"consumption_pc": [6, 8, 11, 15, 21, 25, 30, 40, 50, 100], "hh_size": 1})
     >>> res = compare_rules(df, {"perfect": "consumption_pc", "all": "universal"}, budget=30,
-    ...                     transfer=15, poverty_line=20, weight=None, strata=None, psu=None)
+    ...                     transfer=15, poverty_line=20, design={"weight": None})
     >>> t = res.tidy().set_index(["rule", "term"])["estimate"]
     >>> round(float(t[("all", "gap_reduction_per_rp")]), 3)
     0.4
@@ -204,7 +218,9 @@ def compare_rules(
     n = len(data)
     y = _col(data, welfare, "welfare").astype(float)
     m = _col(data, size, "size").astype(float)
-    design, wh = design_from_columns(data, weight, strata, psu, lonely_psu, owner)
+    design_ = resolve_design(data, design, {"weight": weight, "strata": strata, "psu": psu,
+                                             "lonely_psu": lonely_psu}, owner)
+    wh = design_.weights
     if np.any(~np.isfinite(y)) or np.any(m < 1) or np.any(wh <= 0):
         raise SchemaError(
             [
@@ -275,7 +291,7 @@ def compare_rules(
         )
         spent = float(np.sum(wh * prob) * amount / budget)
         add(name, "budget_spent", spent, np.zeros(n))
-    var = design.variance(np.column_stack(zs), weights=np.ones(n))[0]
+    var = design_.variance(np.column_stack(zs), weights=np.ones(n))[0]
     table = pd.DataFrame(rows)
     table.insert(2, "std_error", np.sqrt(var))
     table = table[["term", "estimate", "std_error", "n_obs", "rule"]]

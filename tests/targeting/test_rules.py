@@ -17,11 +17,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+import warnings
+
 from kassaki_eval.exceptions import ParameterError
+from kassaki_eval.poverty import SurveyDesign
 from kassaki_eval.targeting import budget_selection, compare_rules, demographic_scorecard
 
 INCOME = [6, 8, 11, 15, 21, 25, 30, 40, 50, 100]
-NOD = dict(weight=None, strata=None, psu=None)
+NOD = dict(design={"weight": None})  # one row, one unit: the book's economy is a census
 
 
 def _economy() -> pd.DataFrame:
@@ -95,3 +98,40 @@ def test_scorecard_points_and_errors():
     assert demographic_scorecard(df, {"female_head": 5}).tolist() == [-1.0, -8.0, -1.0]
     with pytest.raises(ParameterError, match="must buy at least one transfer"):
         compare_rules(_economy(), {"u": "universal"}, budget=10, transfer=15, poverty_line=20, **NOD)
+
+
+def test_design_argument_and_the_deprecated_column_keywords(toy_survey):
+    """compare_rules takes design= like the rest of the library; weight/strata/psu/lonely_psu
+    still work for one release with a DeprecationWarning and give the same numbers."""
+    df = toy_survey.copy()
+    df["demog"] = demographic_scorecard(df)
+    args = dict(budget=0.2 * df.weight.sum() * 150_000, transfer=150_000, poverty_line=420_000)
+    rules = {"demographic": "demog", "universal": "universal"}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the default and design= paths do not warn
+        default = compare_rules(df, rules, **args).tidy()
+        explicit = compare_rules(df, rules, design=SurveyDesign(
+            df, weight="weight", strata="stratum", psu="psu", lonely_psu="adjust", nest=True),
+            **args).tidy()
+        mapping = compare_rules(df, rules, design={"weight": "weight", "strata": "stratum",
+                                                    "psu": "psu", "lonely_psu": "adjust",
+                                                    "nest": True}, **args).tidy()
+    with pytest.warns(DeprecationWarning, match="compare_rules: the 'psu', 'strata', 'weight'"):
+        legacy = compare_rules(df, rules, weight="weight", strata="stratum", psu="psu", **args).tidy()
+    for other in (explicit, mapping, legacy):
+        np.testing.assert_allclose(other["estimate"], default["estimate"], rtol=1e-12)
+        np.testing.assert_allclose(other["std_error"], default["std_error"], rtol=1e-12)
+    # the design matters: without strata and PSUs the standard errors change
+    srs = compare_rules(df, rules, design={"weight": "weight"}, **args).tidy()
+    assert not np.allclose(srs["std_error"], default["std_error"])
+    np.testing.assert_allclose(srs["estimate"], default["estimate"], rtol=1e-12)
+    # the unweighted census of the old keywords (weight=None, no strata, no PSUs) = {"weight": None}
+    with pytest.warns(DeprecationWarning):
+        old = compare_rules(_economy(), {"u": "universal"}, budget=30, transfer=15,
+                            poverty_line=20, weight=None, strata=None, psu=None).tidy()
+    new = compare_rules(_economy(), {"u": "universal"}, budget=30, transfer=15, poverty_line=20,
+                        **NOD).tidy()
+    np.testing.assert_allclose(old["estimate"], new["estimate"], rtol=1e-12)
+    np.testing.assert_allclose(old["std_error"], new["std_error"], rtol=1e-12)
+    with pytest.raises(ParameterError, match="cannot be combined"):
+        compare_rules(df, rules, design={"weight": "weight"}, weight="weight", **args)
