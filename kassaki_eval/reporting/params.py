@@ -119,6 +119,11 @@ class ReportParams(_Strict):
                             description="cells based on fewer households are suppressed")
     previous: Path | None = Field(None, description="last year's report folder, for comparison")
     goal_pp: float = Field(1.0, gt=0, le=20, description="programme goal: P0 reduction in pp")
+    # targeting chapter (notebook 03)
+    eligible_desil: int = Field(4, ge=1, le=10, description="registry eligibility: desil 1 to "
+                                "this (PKH: 4; Sembako and PBI-JK: 5; DOMAIN.md)")
+    transfer_rp: float = Field(200_000, gt=0, description="Rp per family per month in the rules "
+                               "compared under one budget (Program Sembako's Rp200,000)")
 
     @model_validator(mode="before")
     @classmethod

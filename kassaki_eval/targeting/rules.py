@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import ParameterError, Problem, SchemaError, require
-from ..results import EstimateResult, Provenance, hash_frame
 from ..poverty.design import SurveyDesign
+from ..results import EstimateResult, Provenance, hash_frame
 from ._common import UNSET, col as _col, quantile_flag as _quantile_flag, resolve_design
 
 __all__ = [

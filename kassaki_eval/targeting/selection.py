@@ -250,6 +250,22 @@ class Selection:
         """Number of selected units."""
         return int(self.selected.sum())
 
+    def contains(self, ids: Any, id_col: str = "family_id") -> np.ndarray:
+        """Whether each of ``ids`` is a selected family (missing ids: ``False``).
+
+        Links the selection to another table holding the pseudonymous id, e.g. the survey
+        households linked to the registry: ``selection.contains(survey["family_id"])``.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> reg = pd.DataFrame({"family_id": ["F1", "F2", "F3"], "score": [3.0, 1.0, 2.0]})
+        >>> select_quota(reg, by=None, slots=2).contains(["F2", None, "F1", "F3"]).tolist()
+        [True, False, False, True]
+        """
+        chosen = self.beneficiaries[id_col]
+        return pd.Series(np.asarray(ids, dtype=object)).isin(chosen).to_numpy(dtype=bool)
+
     def lists(self) -> dict[str, pd.DataFrame]:
         """One beneficiary list per group (village or kecamatan): ``family_id, rank_in_group``."""
         by = self.options.get("by") or "district"

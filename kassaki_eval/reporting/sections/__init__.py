@@ -9,7 +9,8 @@ missing function fails the import (and the report) loudly instead of emptying a 
 
 - :mod:`.data_quality` (notebook 1): parameters, inputs, survey sample, registry, participation.
 - :mod:`.poverty` (notebook 2): headline per wave, profile, change.
-- :mod:`.targeting` (notebook 3): registry accuracy, PMT validation.
+- :mod:`.targeting` (notebook 3): registry accuracy, PMT validation, quota selection,
+  CGH/DCI, rules under one budget.
 - :mod:`.impact` (notebook 4): ATT estimates, event study, the one-point verdict.
 - :mod:`.summary` (notebook 5): key results, year over year, the demo's truth.
 
@@ -32,12 +33,19 @@ from .data_quality import (
 from .impact import impact_estimates, impact_verdict
 from .poverty import poverty_change, poverty_headline, poverty_profile
 from .summary import demo_truth, executive_summary, key_results, year_over_year
-from .targeting import targeting_pmt, targeting_registry
+from .targeting import (
+    targeting_incidence,
+    targeting_pmt,
+    targeting_quota,
+    targeting_registry,
+    targeting_rules,
+)
 
 __all__ = [
     "start", "parameters", "inputs_summary", "survey_sample", "registry_overview",
     "participation_overview", "poverty_headline", "poverty_profile", "poverty_change",
-    "targeting_registry", "targeting_pmt", "impact_estimates", "impact_verdict",
+    "targeting_registry", "targeting_pmt", "targeting_quota", "targeting_incidence",
+    "targeting_rules", "impact_estimates", "impact_verdict",
     "executive_summary", "key_results", "year_over_year", "demo_truth", "BLOCKS",
 ]
 
@@ -46,7 +54,8 @@ BLOCKS: dict[str, tuple] = {
     "01_data_quality": (parameters, inputs_summary, survey_sample, registry_overview,
                         participation_overview),
     "02_poverty": (poverty_headline, poverty_profile, poverty_change),
-    "03_targeting": (targeting_registry, targeting_pmt),
+    "03_targeting": (targeting_registry, targeting_pmt, targeting_quota, targeting_incidence,
+                     targeting_rules),
     "04_impact": (impact_estimates, impact_verdict),
     "05_summary": (executive_summary, key_results, year_over_year, demo_truth),
 }
