@@ -487,7 +487,9 @@ def targeting_rules(ctx: Context, comparison: EstimateResult | None = None) -> B
         ax.set_yticks(yy)
         ax.set_yticklabels([t(f"val.rule.{r}", lang) for r in g.index])
         ax.set_xlabel(t("fig.rules.x", lang))
-        ax.set_xlim(0, max(1.0, float(np.nanmax(g["conf_high"].to_numpy(float))) * 1.05))
+        hi = float(np.nanmax(g["conf_high"].to_numpy(float)))
+        ax.set_xlim(min(0.0, float(np.nanmin(g["conf_low"].to_numpy(float)))),
+                    1.15 * hi if np.isfinite(hi) and hi > 0 else 1.0)
         fig.tight_layout()
         return fig
 
