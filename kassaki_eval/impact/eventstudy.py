@@ -11,16 +11,12 @@ Uniform bands, a joint pre-trend test, relative-magnitudes sensitivity, and the 
 - :func:`pretrend_test`: Wald test that all pre-treatment event-time effects are zero, with
   the influence-function covariance (the universal-base reference period is excluded).
 - :func:`honest_did`: sensitivity to violations of parallel trends bounded by **relative
-  magnitudes** (Rambachan & Roth 2023, ``Delta^RM(Mbar)``): every post-period change of the
-  bias is at most ``Mbar`` times the largest pre-period change. What is implemented is a
-  *conservative Bonferroni projection*, not HonestDiD's conditional / hybrid (ARP) test:
-  with ``m`` the largest absolute first difference of the pre-period coefficients, its upper
-  confidence bound ``m_U`` (level ``1 - alpha/2``, Bonferroni over the pre-differences) bounds
-  the bias of the target ``theta = l'tau`` by ``Mbar * m_U * sum_e l_e (e + 1)``, and the
-  interval is ``l'b +/- (that bound + z_{1-alpha/4} se)``. Coverage is at least ``1 - alpha``
-  under ``Delta^RM(Mbar)``; the intervals are wider than HonestDiD's. At ``Mbar = 0`` the
-  usual interval is returned. It needs ``base_period="universal"`` (pre-period coefficients
-  relative to ``e = -1``), as HonestDiD does with ``did``.
+  magnitudes** (Rambachan & Roth 2023, ``Delta^RM(Mbar)``: every post-period change of the
+  bias is at most ``Mbar`` times the largest pre-period change), with HonestDiD's
+  conditional-least-favorable hybrid confidence sets (``kassaki_eval.impact.honestdid``,
+  checked against the results cached in the HonestDiD README), or by smoothness (below).
+  It needs ``base_period="universal"`` (pre-period coefficients relative to ``e = -1``), as
+  HonestDiD does with ``did``.
 - :func:`flci_smoothness` (and ``honest_did(restriction="smoothness")``): Rambachan & Roth's
   fixed-length confidence interval under smoothness restrictions ``Delta^SD(M)``, as
   HonestDiD's ``createSensitivityResults(method = "FLCI")``; reproduces the HonestDiD README.
@@ -38,6 +34,7 @@ from scipy import stats
 
 from ..exceptions import IdentificationError, ParameterError, check_option
 from ..results import EstimateResult, Provenance
+from .honestdid import relative_magnitudes_cs
 from .staggered import aggregate
 
 __all__ = ["event_study", "pretrend_test", "honest_did", "flci_smoothness", "plot_event_study",
@@ -155,8 +152,15 @@ def honest_did(
     restriction: Literal["relative_magnitudes", "smoothness"] = "relative_magnitudes",
     M: Sequence[float] = (0.0,),
     alpha: float = 0.05,
+    method: Literal["C-LF", "conditional"] = "C-LF",
+    grid_points: int = 100,
+    seed: int | None = 0,
 ) -> EstimateResult:
     """Sensitivity of a post-treatment effect to violations of parallel trends.
+
+    The event study (``e = -1``, the universal base, dropped) and its influence-function
+    covariance go to HonestDiD's procedures, as the HonestDiD README's ``honest_did`` does
+    for R ``did`` results.
 
     Parameters
     ----------
@@ -164,21 +168,27 @@ def honest_did(
     Mbar : grid of relative-magnitude bounds (``restriction="relative_magnitudes"``).
     target : ``"average"`` (mean of the post-period effects ``e >= 0``) or an event time.
     restriction : {"relative_magnitudes", "smoothness"}
-        ``"relative_magnitudes"``: ``Delta^RM(Mbar)`` with the conservative Bonferroni
-        projection of the module docstring (not HonestDiD's conditional/hybrid test).
+        ``"relative_magnitudes"``: ``Delta^RM(Mbar)`` with HonestDiD's conditional /
+        conditional-least-favorable confidence sets (:func:`~kassaki_eval.impact.honestdid.
+        relative_magnitudes_cs`, checked against the HonestDiD README's cached results).
         ``"smoothness"``: ``Delta^SD(M)`` with HonestDiD's FLCI (:func:`flci_smoothness`,
         checked against the HonestDiD README); ``M`` in outcome units per period.
     M : grid of smoothness bounds (``restriction="smoothness"``).
+    method : ``"C-LF"`` (HonestDiD's default) or ``"conditional"`` (relative magnitudes).
+    grid_points : grid of ``theta`` values tested (relative magnitudes; 100 as the HonestDiD
+        README's ``honest_did`` for R ``did``; ends are grid points, so the resolution is
+        ``40 se / (grid_points - 1)``).
+    seed : seed of the simulated least-favorable critical value.
 
     Returns
     -------
     EstimateResult
-        One row per ``Mbar`` (term ``"Mbar=0.5"``) with the robust interval in
-        ``conf_low, conf_high`` (``p_value`` is NaN: a sensitivity set, not one test) and
-        ``Mbar, bias_bound, excludes_zero`` and the estimated identified set
-        ``id_low, id_high`` (``theta +/- Mbar m_hat sum_e l_e (e+1)``); ``extras`` hold
-        ``breakdown_Mbar`` (largest ``Mbar`` at which the interval excludes 0), ``m_hat``,
-        ``m_upper`` and the method note.
+        Relative magnitudes: one row per ``Mbar`` (term ``"Mbar=0.5"``) with the robust
+        confidence set in ``conf_low, conf_high`` (``p_value`` NaN: a sensitivity set, not
+        one test), ``Mbar``, ``excludes_zero``, ``open_end`` (an end of the grid accepted)
+        and the identified set at the estimates ``id_low, id_high``; ``extras`` hold
+        ``breakdown_Mbar`` (the largest ``Mbar`` of the grid whose set excludes 0; NaN if
+        none). Smoothness: the :func:`flci_smoothness` table.
     """
     owner = "honest_did"
     dyn = _dynamic(res) if res.method != "event_study" else res
@@ -200,82 +210,67 @@ def honest_did(
     if restriction == "smoothness":
         return _honest_smoothness(dyn, e, b, psi, n, codes, Gc, M, target, alpha)
 
-    def var_of(L: np.ndarray) -> np.ndarray:
-        f = psi @ L                                         # (n, m)
-        if codes is not None:
-            f = np.column_stack([np.bincount(codes, weights=f[:, j], minlength=Gc)
-                                 for j in range(f.shape[1])]) * np.sqrt(Gc / (Gc - 1))
-        return np.einsum("ij,ij->j", f, f) / n ** 2
+    return _honest_rm(dyn, e, b, psi, n, codes, Gc, Mbar, target, alpha, method, grid_points,
+                      seed)
 
-    post = e >= 0
-    if not post.any():
-        raise IdentificationError("No post-treatment event time to assess.")
-    l_vec = np.zeros(len(e))
+
+def _event_study_cov(e: np.ndarray, b: np.ndarray, psi: np.ndarray, n: int,
+                     codes: np.ndarray | None, Gc: int | None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The event study as HonestDiD takes it.
+
+    The reference e = -1 dropped, ordered by event time, with the influence-function covariance
+    (per cluster when clustered).
+    """
+    keep = e != -1
+    e, b, psi = e[keep], b[keep], psi[:, keep]
+    f = psi
+    if codes is not None and Gc is not None:
+        f = np.column_stack([np.bincount(codes, weights=psi[:, j], minlength=Gc)
+                             for j in range(psi.shape[1])]) * np.sqrt(Gc / (Gc - 1))
+    S = f.T @ f / n ** 2
+    order = np.argsort(e, kind="stable")
+    return e[order], b[order], S[np.ix_(order, order)]
+
+
+def _post_weights(e: np.ndarray, target: str | int, owner: str) -> np.ndarray:
+    ep = e[e >= 0]
     if target == "average":
-        l_vec[post] = 1.0 / post.sum()
-    else:
-        hit = np.flatnonzero(e == float(target))
-        if hit.size == 0 or float(target) < 0:
-            raise ParameterError(f"The 'target' parameter of {owner} must be 'average' or a "
-                                 f"post-treatment event time in {e[post].tolist()}. "
-                                 f"Got {target!r} instead.")
-        l_vec[hit[0]] = 1.0
-    theta = float(l_vec @ b)
-    se_theta = float(np.sqrt(var_of(l_vec[:, None])[0]))
-    # pre-period first differences, delta_{-1} = 0 (the reference), from the earliest pre period
-    pre_e = np.sort(e[e < 0])
-    if pre_e.size < 2:
-        raise IdentificationError(f"{owner}: relative magnitudes need at least one pre-period "
-                                  "first difference (two pre-treatment event times including "
-                                  "the reference e=-1). Fix: add earlier survey waves.")
-    idx = {v: i for i, v in enumerate(e)}
-    cols = []
-    for a_, b_ in zip(pre_e[:-1], pre_e[1:], strict=False):
-        d = np.zeros(len(e))
-        d[idx[b_]] += 1.0
-        d[idx[a_]] -= 1.0
-        cols.append(d)
-    D = np.column_stack(cols)                                # (K, npre-1)
-    dhat = D.T @ b
-    dse = np.sqrt(var_of(D))
-    K = D.shape[1]
-    c1 = stats.norm.ppf(1 - (alpha / 2) / (2 * K))           # Bonferroni, level alpha/2
-    m_hat = float(np.max(np.abs(dhat)))
-    m_up = float(np.max(np.abs(dhat) + c1 * dse))
-    steps = float(np.sum(l_vec * np.where(post, e + 1, 0)))      # sum_e l_e (e+1)
-    out = []
-    for mb in Mbar:
-        if mb < 0:
-            raise ParameterError(f"The 'Mbar' parameter of {owner} must hold non-negative numbers. "
-                                 f"Got {mb!r} instead.")
-        if mb == 0:
-            z = stats.norm.ppf(1 - alpha / 2)
-            bias = 0.0
-        else:
-            z = stats.norm.ppf(1 - alpha / 4)
-            bias = mb * m_up * steps
-        lo, hi = theta - bias - z * se_theta, theta + bias + z * se_theta
-        # the estimated identified set (m at its point estimate), as diff-diff reports it
-        half = mb * m_hat * steps
-        out.append({"Mbar": float(mb), "estimate": theta, "bias_bound": bias, "conf_low": lo,
-                    "conf_high": hi, "excludes_zero": bool(lo > 0 or hi < 0),
-                    "id_low": theta - half, "id_high": theta + half})
-    z4 = stats.norm.ppf(1 - alpha / 4)
-    brk = (abs(theta) - z4 * se_theta) / (m_up * steps) if m_up * steps > 0 else np.inf
-    breakdown = (float(max(brk, 0.0)) if abs(theta) > stats.norm.ppf(1 - alpha / 2) * se_theta
-                 else 0.0)
-    table = pd.DataFrame(out)
-    table.insert(0, "term", [f"Mbar={m:g}" for m in table["Mbar"]])
-    table["std_error"] = se_theta
-    table["p_value"] = np.nan          # a sensitivity set, not a test of one null
+        return np.full(ep.size, 1.0 / ep.size)
+    if float(target) not in set(ep.tolist()):
+        raise ParameterError(f"The 'target' parameter of {owner} must be 'average' or a "
+                             f"post-treatment event time in {ep.tolist()}. Got "
+                             f"{target!r} instead.")
+    return (ep == float(target)).astype(float)
+
+
+def _honest_rm(dyn: EstimateResult, e: np.ndarray, b: np.ndarray, psi: np.ndarray, n: int,
+               codes: np.ndarray | None, Gc: int | None, Mbar: Sequence[float],
+               target: str | int, alpha: float, method: Literal["C-LF", "conditional"],
+               grid_points: int, seed: int | None) -> EstimateResult:
+    """honest_did under Delta^RM: the event study to :func:`relative_magnitudes_cs`."""
+    e, b, S = _event_study_cov(e, b, psi, n, codes, Gc)
+    if (e < 0).sum() < 1 or (e >= 0).sum() < 1:
+        raise IdentificationError("honest_did: relative magnitudes need at least one "
+                                  "pre-period besides the reference e = -1 (one pre-period "
+                                  "first difference) and one post period. Fix: add earlier "
+                                  "survey waves.")
+    lv = _post_weights(e, target, "honest_did")
+    r = relative_magnitudes_cs(b, S, num_pre=int((e < 0).sum()), Mbar=Mbar, l_vec=lv,
+                               alpha=alpha, method=method, grid_points=grid_points, seed=seed)
+    table = r.tidy().drop(columns=["statistic"])
     table["n_obs"] = int(n)
-    extras = {"breakdown_Mbar": breakdown, "m_hat": m_hat, "m_upper": m_up, "se": se_theta,
-              "target": target,
-              "method": "relative magnitudes, Bonferroni projection (conservative; not "
-                        "HonestDiD's conditional/hybrid test)"}
+    table["excludes_zero"] = (table["conf_low"] > 0) | (table["conf_high"] < 0)
+    ex = table.loc[table["excludes_zero"], "Mbar"]
+    extras = {"breakdown_Mbar": float(ex.max()) if len(ex) else np.nan,
+              "se": float(table["std_error"].iloc[0]), "target": target,
+              "event_times": e.tolist(), "l_vec": lv, "grid": r.extras["grid"],
+              "method": f"relative magnitudes, HonestDiD {method} (Andrews, Roth & Pakes "
+                        "moment-inequality test inverted over a grid)"}
     prov = Provenance(method="honest_did",
                       options={"Mbar": [float(m) for m in Mbar], "target": target,
-                               "restriction": "relative_magnitudes"},
+                               "restriction": "relative_magnitudes", "method": method,
+                               "grid_points": int(grid_points), "seed": seed},
                       inputs_hash=dyn.provenance.inputs_hash, n_input=dyn.provenance.n_input,
                       n_used=dyn.provenance.n_used)
     return EstimateResult(table, method="honest_did", alpha=alpha, provenance=prov,
@@ -288,29 +283,12 @@ def _honest_smoothness(dyn: EstimateResult, e: np.ndarray, b: np.ndarray, psi: n
                        n: int, codes: np.ndarray | None, Gc: int | None, M: Sequence[float],
                        target: str | int, alpha: float) -> EstimateResult:
     """honest_did under Delta^SD: the event study (reference e = -1 omitted) to the FLCI."""
-    keep = e != -1
-    e, b, psi = e[keep], b[keep], psi[:, keep]
-    f = psi
-    if codes is not None and Gc is not None:
-        f = np.column_stack([np.bincount(codes, weights=psi[:, j], minlength=Gc)
-                             for j in range(psi.shape[1])]) * np.sqrt(Gc / (Gc - 1))
-    S = f.T @ f / n ** 2
-    pre, post = e < 0, e >= 0
-    if pre.sum() < 1 or post.sum() < 1:
+    e, b, S = _event_study_cov(e, b, psi, n, codes, Gc)
+    if (e < 0).sum() < 1 or (e >= 0).sum() < 1:
         raise IdentificationError("honest_did: smoothness restrictions need at least one "
                                   "pre-period besides the reference e = -1 and one post "
                                   "period. Fix: add earlier survey waves.")
-    order = np.argsort(e, kind="stable")
-    e, b, S = e[order], b[order], S[np.ix_(order, order)]
-    ep = e[e >= 0]
-    if target == "average":
-        lv = np.full(ep.size, 1.0 / ep.size)
-    else:
-        if float(target) not in set(ep.tolist()):
-            raise ParameterError(f"The 'target' parameter of honest_did must be 'average' or a "
-                                 f"post-treatment event time in {ep.tolist()}. Got "
-                                 f"{target!r} instead.")
-        lv = (ep == float(target)).astype(float)
+    lv = _post_weights(e, target, "honest_did")
     r = flci_smoothness(b, S, num_pre=int((e < 0).sum()), M=M, l_vec=lv, alpha=alpha)
     prov = Provenance(method="honest_did",
                       options={"restriction": "smoothness", "M": [float(m) for m in M],
