@@ -57,7 +57,7 @@ from ..exceptions import (
     ParameterError,
     check_option,
 )
-from ..inference import cluster_codes, influence_se, influence_vcov
+from ..inference import cluster_codes, few_clusters_warning, influence_se, influence_vcov
 from ..results import EstimateResult, Provenance, hash_frame
 from ._common import (
     as_list,
@@ -236,6 +236,45 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
 # --------------------------------------------------------------------------------------------
 # the 2x2 panel estimators (DRDID), returning (att, influence function on the subset)
 # --------------------------------------------------------------------------------------------
+def _warn_small_samples(P: _Panel, owner: str, cohort: str, n_covs: int, per_row: bool) -> None:
+    """Warn (EstimationWarning) about groups and clusters too small for reliable inference.
+
+    - Groups: R ``did`` (``pre_process_did``) warns when a group (a cohort, or the
+      never-treated) has fewer than ``covariates + 5`` units (rows per period with
+      repeated cross-sections); the same threshold and the same count here.
+    - Clusters: MacKinnon & Webb (2017, 2018): cluster-robust inference is fragile below ~12
+      clusters or with at most 2 treated (or untreated) clusters
+      (:func:`~kassaki_eval.inference.few_clusters_warning`), and an ATT(g,t) rests on the
+      clusters of its cohort: cohorts whose units sit in at most 2 clusters are listed.
+    """
+    vals, cnt = np.unique(P.G, return_counts=True)
+    size = cnt / len(P.periods) if per_row else cnt.astype(float)
+    req = n_covs + 5
+    small = [(v, k) for v, k in zip(vals, size, strict=True) if k < req]
+    if small:
+        what = ", ".join(f"{'never treated' if v == 0 else f'{cohort} = {v:g}'}: {k:g}"
+                         for v, k in small)
+        unit = "rows per period" if per_row else "units"
+        warnings.warn(
+            f"{owner}: few {unit} in {len(small)} group(s) ({what}; R did warns below "
+            f"{req} = covariates + 5): their ATT(g,t) and standard errors rest on very few "
+            "units. Fix: pool cohorts or add villages.", EstimationWarning, stacklevel=3)
+    if P.clus is None or P.n_clusters is None:
+        return
+    treated = P.G > 0
+    few_clusters_warning(owner, int(P.n_clusters), int(np.unique(P.clus[treated]).size))
+    thin = [(g, int(np.unique(P.clus[P.G == g]).size)) for g in vals[vals > 0]]
+    thin = [(g, k) for g, k in thin if k <= 2]
+    if thin:
+        what = ", ".join(f"{cohort} = {g:g}: {k} cluster(s)" for g, k in thin)
+        warnings.warn(
+            f"{owner}: fragile inference: the treated units of {len(thin)} cohort(s) sit in at "
+            f"most 2 of the {P.n_clusters} clusters ({what}); MacKinnon & Webb (2017): with so "
+            "few treated clusters the cluster-robust standard errors of those ATT(g,t) are "
+            "unreliable (they over-reject). Report them as descriptive.",
+            EstimationWarning, stacklevel=3)
+
+
 def _last_cohort_as_control(P: _Panel, glist: np.ndarray, anticipation: int, cohort: str
                             ) -> _Panel:
     """No never-treated units and ``control="notyet"``: R ``did``'s rule (``pre_process_did``).
@@ -636,6 +675,7 @@ def callaway_santanna(
         periods, G = P.periods, P.G
         glist = np.sort(np.unique(G[G > 0]))
         never = G == 0
+    _warn_small_samples(P, owner, cohort, len(covs), per_row=panel == "cross_section")
     # 1) enumerate the cells and their base periods
     cells: list[tuple[float, int, int, bool]] = []   # (g, t index, base index, is reference)
     for g in glist:

@@ -499,3 +499,42 @@ def test_cross_section_data_get_a_clear_error(mpdta):
     for panel in ("balance", "pairwise"):
         with pytest.raises(DesignError, match="repeated cross-section.*panel='cross_section'"):
             callaway_santanna(d, y="lemp", unit="obs", time="year", cohort="first.treat", panel=panel)
+
+
+def test_few_clusters_warns_with_reason_and_counts(mpdta):
+    """MacKinnon & Webb: < 12 clusters, or <= 2 treated clusters, makes cluster-robust
+    inference fragile; the warning names the reason and the counts."""
+    # 5 clusters; the treated counties spread over all of them
+    m = mpdta.assign(kec=mpdta["countyreal"] % 5)
+    with pytest.warns(EstimationWarning, match=r"only 5 clusters"):
+        callaway_santanna(m, y="lemp", unit="countyreal", time="year", cohort="first.treat",
+                          cluster="kec")
+    # 20 clusters, every treated county in cluster 0: 1 treated cluster of 20, and each
+    # cohort sits in one cluster
+    kec = np.where(mpdta["first.treat"] > 0, 0, 1 + mpdta["countyreal"] % 19)
+    with pytest.warns(EstimationWarning) as rec:
+        callaway_santanna(mpdta.assign(kec=kec), y="lemp", unit="countyreal", time="year",
+                          cohort="first.treat", cluster="kec")
+    msgs = " | ".join(str(w.message) for w in rec)
+    assert "1 treated cluster(s) of 20" in msgs
+    assert "first.treat = 2004: 1 cluster(s)" in msgs and "3 cohort(s)" in msgs
+    assert "only" not in msgs.split("1 treated")[0]          # 20 clusters is not "few"
+
+
+def test_no_small_sample_warning_on_mpdta(mpdta, recwarn):
+    """mpdta (500 counties, cohorts of 20+ counties, clustered by county): nothing to warn."""
+    callaway_santanna(mpdta, y="lemp", unit="countyreal", time="year", cohort="first.treat",
+                      cluster="countyreal")
+    assert not [w for w in recwarn if issubclass(w.category, EstimationWarning)]
+
+
+def test_small_groups_warn_as_r_did(mpdta):
+    """R did (pre_process_did) warns when a group has fewer than covariates + 5 units."""
+    keep = mpdta["countyreal"].isin(
+        mpdta.loc[mpdta["first.treat"] == 2004, "countyreal"].unique()[:3])
+    m = mpdta[(mpdta["first.treat"] != 2004) | keep]
+    with pytest.warns(EstimationWarning, match=r"first.treat = 2004: 3; R did warns below 5"):
+        callaway_santanna(m, y="lemp", unit="countyreal", time="year", cohort="first.treat")
+    with pytest.warns(EstimationWarning, match=r"below 6 = covariates \+ 5"):
+        callaway_santanna(m, y="lemp", unit="countyreal", time="year", cohort="first.treat",
+                          covariates=["lpop"])
