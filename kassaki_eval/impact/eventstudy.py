@@ -169,8 +169,9 @@ def honest_did(
     target : ``"average"`` (mean of the post-period effects ``e >= 0``) or an event time.
     restriction : {"relative_magnitudes", "smoothness"}
         ``"relative_magnitudes"``: ``Delta^RM(Mbar)`` with HonestDiD's conditional /
-        conditional-least-favorable confidence sets (:func:`~kassaki_eval.impact.honestdid.
-        relative_magnitudes_cs`, checked against the HonestDiD README's cached results).
+        conditional-least-favorable confidence sets
+        (:func:`~kassaki_eval.impact.honestdid.relative_magnitudes_cs`, checked against the
+        HonestDiD README's cached results).
         ``"smoothness"``: ``Delta^SD(M)`` with HonestDiD's FLCI (:func:`flci_smoothness`,
         checked against the HonestDiD README); ``M`` in outcome units per period.
     M : grid of smoothness bounds (``restriction="smoothness"``).

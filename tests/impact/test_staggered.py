@@ -458,8 +458,10 @@ RC_CFGS = [(m, c) for m in ("dr", "ipw", "reg") for c in (None, "lpop")]
 def test_repeated_cross_sections_match_moderndid(mpdta, meth, cov):
     """Sant'Anna & Zhao (2020) RC estimators (R did panel=FALSE) on mpdta treated as repeated
     cross-sections: ATT(g,t) and SEs equal moderndid's (a port of R did/DRDID); csdid agrees
-    on every point and on every SE except DR with covariates (csdid's drdid_rc gives SEs
-    1e-3 relative larger; not resolved without R's DRDID)."""
+    on every point and on every SE except DR with covariates (1e-3 relative): csdid subtracts
+    the base-period outcome-regression estimation effect that R DRDID's drdid_rc adds
+    (tests/references/did/README.md; check_drdid_rc_sign.py flips the two signs and then
+    matches csdid to 7e-15)."""
     res = callaway_santanna(mpdta, y="lemp", unit=None, time="year", cohort="first.treat",
                             method=meth, covariates=[cov] if cov else None, panel="cross_section")
     cfg = f"{meth}_never" + (f"_{cov}" if cov else "")
@@ -479,8 +481,8 @@ def test_repeated_cross_sections_match_moderndid(mpdta, meth, cov):
 
 @pytest.mark.parametrize("meth,cov", [("dr", None), ("dr", "lpop"), ("ipw", "lpop"), ("reg", "lpop")])
 def test_unbalanced_panel_matches_r_did_allow_unbalanced(mpdta, meth, cov):
-    """panel='unbalanced' = R did's allow_unbalanced_panel=TRUE (csdid; same DR-with-covariates
-    SE caveat as above)."""
+    """panel='unbalanced' = R did's allow_unbalanced_panel=TRUE (csdid; DR with covariates: the
+    same drdid_rc sign difference as above, 6.4e-3 relative; 2e-14 with the sign flipped)."""
     mu = mpdta.drop(index=mpdta.sample(frac=0.1, random_state=1).index)
     res = callaway_santanna(mu, y="lemp", unit="countyreal", time="year", cohort="first.treat",
                             method=meth, covariates=[cov] if cov else None, panel="unbalanced")
