@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +24,45 @@ __all__ = [
     "deciles_of",
     "resolve_design",
     "design_from_columns",
+    "dataset_path",
+    "read_dataset",
 ]
+
+
+def dataset_path(source: Any, owner: str, param: str) -> Path:
+    """``source`` as the path of a Parquet dataset, or one clear error for anything else.
+
+    The public targeting functions take a pandas DataFrame or such a path (a ``.parquet``
+    file or a folder of them, hive-partitioned or not); this checks the second case.
+    """
+    if isinstance(source, (str, Path)):
+        p = Path(source)
+        if p.is_file() or (p.is_dir() and any(p.rglob("*.parquet"))):
+            return p
+        from ..exceptions import DataFileError
+
+        raise DataFileError(
+            f"{p} is not a Parquet file or a folder holding Parquet files (the '{param}' "
+            f"parameter of {owner}). Fix: pass a DataFrame, or the path written by "
+            f"ingest_registry / score_registry / synthetic.national.write_registry."
+        )
+    raise ParameterError(
+        f"The '{param}' parameter of {owner} must be a pandas DataFrame or the path of a "
+        f"Parquet dataset. Got {type(source).__name__} instead."
+    )
+
+
+def read_dataset(source: Any, owner: str, param: str) -> pd.DataFrame:
+    """A (small) Parquet dataset read into memory: one file, or a folder in path order.
+
+    For tables that are a sample (a survey), not a registry. Hive partition folders
+    (``key=value``) become columns, as in DuckDB's ``hive_partitioning``.
+    """
+    import pyarrow.dataset as ds
+
+    p = dataset_path(source, owner, param)
+    return ds.dataset(str(p), format="parquet",
+                      partitioning="hive" if p.is_dir() else None).to_table().to_pandas()
 
 
 def col(data: pd.DataFrame, spec: Any, name: str) -> np.ndarray:

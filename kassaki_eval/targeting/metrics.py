@@ -48,6 +48,7 @@ fixed in the variance: their own sampling error is ignored (a first-order approx
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -56,7 +57,15 @@ import pandas as pd
 from ..exceptions import ParameterError, Problem, SchemaError, check_option, require
 from ..poverty.design import SurveyDesign
 from ..results import EstimateResult, Provenance, hash_frame
-from ._common import DEFAULT_DESIGN, UNSET, col, deciles_of, quantile_flag, resolve_design
+from ._common import (
+    DEFAULT_DESIGN,
+    UNSET,
+    col,
+    deciles_of,
+    quantile_flag,
+    read_dataset,
+    resolve_design,
+)
 
 __all__ = ["targeting_accuracy", "confusion_table", "weighted_auc", "BENCHMARKS", "DEFAULT_DESIGN"]
 
@@ -246,7 +255,7 @@ _BENCH_TERMS = (
 
 
 def targeting_accuracy(
-    data: pd.DataFrame,
+    data: pd.DataFrame | str | Path,
     *,
     selected: str | Any = "selected",
     poverty_line: float | None = None,
@@ -273,8 +282,12 @@ def targeting_accuracy(
 
     Parameters
     ----------
-    data : DataFrame
-        Survey (or population) rows, one per household.
+    data : DataFrame, or str or Path of a Parquet dataset
+        Survey (or population) rows, one per household. A path (a Parquet file, or a folder
+        of them with hive partitions, e.g. ``survey/province=73/district=73.10/...``) is read
+        into memory first: the survey is a sample. To link a survey to a registry-scale
+        beneficiary list without loading the list, use
+        :func:`~kassaki_eval.targeting.scale.linked_accuracy`.
     selected : column name or array
         1 if the household is a beneficiary (e.g. ``desil <= 4``; unregistered households 0).
     poverty_line : float
@@ -327,6 +340,8 @@ def targeting_accuracy(
     0.5
     """
     owner = "targeting_accuracy"
+    if not isinstance(data, pd.DataFrame):
+        data = read_dataset(data, owner, "data")
     for bench_name in benchmarks:
         check_option(owner, "benchmarks", bench_name, BENCHMARKS)
     require(

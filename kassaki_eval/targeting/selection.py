@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,10 @@ from ..exceptions import (
     format_examples,
     require,
 )
+from ._common import dataset_path
+
+if TYPE_CHECKING:
+    from .scale import DatasetSelection
 
 __all__ = [
     "RAW_ID_COLUMNS",
@@ -153,20 +158,51 @@ def _within_group_rank(global_rank: np.ndarray, codes: np.ndarray, n_groups: int
     return within
 
 
+@overload
 def score_registry(
     registry: pd.DataFrame,
+    model: Any,
+    *,
+    within: str | None = ...,
+    id_col: str = ...,
+    keep: tuple[str, ...] = ...,
+    out: str | Path | None = ...,
+    con: Any = ...,
+) -> pd.DataFrame: ...
+
+
+@overload
+def score_registry(
+    registry: str | Path,
+    model: Any,
+    *,
+    within: str | None = ...,
+    id_col: str = ...,
+    keep: tuple[str, ...] = ...,
+    out: str | Path | None = ...,
+    con: Any = ...,
+) -> Path: ...
+
+
+def score_registry(
+    registry: pd.DataFrame | str | Path,
     model: Any,
     *,
     within: str | None = None,
     id_col: str = "family_id",
     keep: tuple[str, ...] = ("village_code", "kec_code"),
-) -> pd.DataFrame:
+    out: str | Path | None = None,
+    con: Any = None,
+) -> pd.DataFrame | Path:
     """Predict welfare for every family and rank them into desil 1-10.
 
     Parameters
     ----------
-    registry : DataFrame
-        Ingested registry (``family_id``, location codes and the PMT covariates).
+    registry : DataFrame, or str or Path of a Parquet dataset
+        Ingested registry (``family_id``, location codes and the PMT covariates). A path (a
+        Parquet file, or a folder of them with hive partitions) is scored out of core by
+        :func:`~kassaki_eval.targeting.scale.score_dataset`: same scores, ranks and desil,
+        written to ``out/scored.parquet``, whose path is returned.
     model : fitted PMT estimator (anything with ``predict``)
     within : str, optional
         Rank within this column (e.g. ``"district"`` when several districts are stacked);
@@ -174,12 +210,17 @@ def score_registry(
     id_col : str
     keep : tuple of str
         Registry columns copied to the output (only columns that exist are kept).
+    out : str or Path, optional
+        Output folder; required when ``registry`` is a dataset path, unused for a DataFrame.
+    con : DuckDB connection, optional
+        For a dataset path (default :func:`~kassaki_eval.targeting.scale.connect`).
 
     Returns
     -------
-    DataFrame
+    DataFrame or Path
         ``family_id``, the ``keep`` columns, ``score`` (predicted log per-capita consumption),
-        ``rank`` (1 = poorest, ties by ``family_id``) and ``desil`` (1..10), in registry order.
+        ``rank`` (1 = poorest, ties by ``family_id``) and ``desil`` (1..10), in registry order;
+        for a dataset path, the Parquet file holding the same columns, sorted by rank.
 
     Examples
     --------
@@ -190,6 +231,11 @@ def score_registry(
     >>> score_registry(reg, Model())[["family_id", "rank", "desil"]].to_dict("list")
     {'family_id': ['F1', 'F2', 'F3'], 'rank': [3, 1, 2], 'desil': [7, 1, 4]}
     """
+    if not isinstance(registry, pd.DataFrame):
+        from .scale import score_dataset
+
+        return score_dataset(dataset_path(registry, "score_registry", "registry"), model,
+                             out=out, within=within, id_col=id_col, keep=keep, con=con)
     _refuse_raw(registry, "registry")
     if id_col not in registry.columns:
         raise SchemaError(
@@ -388,8 +434,40 @@ def quotas_for_groups(
     return quota
 
 
+@overload
 def select_quota(
     scored: pd.DataFrame,
+    *,
+    by: str | None = ...,
+    slots: int | Mapping[str, int] | pd.Series | None = ...,
+    budget: float | Mapping[str, float] | pd.Series | None = ...,
+    transfer: float | None = ...,
+    allocation: Literal["size", "rank"] = ...,
+    score: str = ...,
+    id_col: str = ...,
+    out: str | Path | None = ...,
+    con: Any = ...,
+) -> Selection: ...
+
+
+@overload
+def select_quota(
+    scored: str | Path,
+    *,
+    by: str | None = ...,
+    slots: int | Mapping[str, int] | pd.Series | None = ...,
+    budget: float | Mapping[str, float] | pd.Series | None = ...,
+    transfer: float | None = ...,
+    allocation: Literal["size", "rank"] = ...,
+    score: str = ...,
+    id_col: str = ...,
+    out: str | Path | None = ...,
+    con: Any = ...,
+) -> DatasetSelection: ...
+
+
+def select_quota(
+    scored: pd.DataFrame | str | Path,
     *,
     by: str | None = "village_code",
     slots: int | Mapping[str, int] | pd.Series | None = None,
@@ -398,7 +476,9 @@ def select_quota(
     allocation: Literal["size", "rank"] = "size",
     score: str = "score",
     id_col: str = "family_id",
-) -> Selection:
+    out: str | Path | None = None,
+    con: Any = None,
+) -> Selection | DatasetSelection:
     """Select the lowest-scored families, per group, up to a quota.
 
     Give either ``slots`` or ``budget`` with ``transfer``:
@@ -412,6 +492,13 @@ def select_quota(
 
     Within a group families are taken in the order of :func:`rank_scores` (ascending score,
     ties by ``family_id``), so the result does not depend on row order.
+
+    ``scored`` may also be the path of a Parquet dataset (a file or a hive-partitioned folder,
+    e.g. written by :func:`score_registry` on a path): the same rules then run out of core in
+    DuckDB (:func:`~kassaki_eval.targeting.scale.select_quota_dataset`), the beneficiary list
+    goes to ``out/beneficiaries.parquet`` and a
+    :class:`~kassaki_eval.targeting.scale.DatasetSelection` is returned (``con``: an optional
+    DuckDB connection).
 
     Raises
     ------
@@ -428,6 +515,13 @@ def select_quota(
     >>> select_quota(reg, slots=1).beneficiaries["family_id"].tolist()
     ['F2', 'F4']
     """
+    if not isinstance(scored, pd.DataFrame):
+        from .scale import select_quota_dataset
+
+        return select_quota_dataset(dataset_path(scored, "select_quota", "scored"), by=by,
+                                    slots=slots, budget=budget, transfer=transfer,
+                                    allocation=allocation, score=score, id_col=id_col, out=out,
+                                    con=con)
     owner = "select_quota"
     check_option(owner, "allocation", allocation, ["size", "rank"])
     _refuse_raw(scored, "registry")

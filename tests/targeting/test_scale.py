@@ -149,3 +149,53 @@ def test_one_million_rows_out_of_core_equals_in_memory(world, pmt, tmp_path):
     s["consumption_pc"] = np.exp(pmt.predict(s) + rng.normal(0, 0.35, len(s)))
     s["weight"], s["stratum"], s["psu"] = 50.0, s["kec_code"], s["village_code"]
     _check_same(reg, pmt, tmp_path, s, quota)
+
+
+def test_public_functions_dispatch_on_frame_or_dataset(world, pmt, tmp_path):
+    """kassaki_eval.targeting's own score_registry / select_quota / targeting_accuracy take the
+    frame or its hive-partitioned Parquet dataset: same result (registry_profile_table: above)."""
+    from kassaki_eval import targeting as tg
+
+    reg = world.registry
+    root = tmp_path / "registry"
+    _write_partitioned(reg, root)
+    a = tg.score_registry(reg, pmt)
+    p = tg.score_registry(root, pmt, out=tmp_path / "scored")
+    assert isinstance(a, pd.DataFrame) and p == tmp_path / "scored" / "scored.parquet"
+    b = pd.read_parquet(p)
+    assert len(b) == len(a)
+    a, b = (x.sort_values("family_id").reset_index(drop=True) for x in (a, b))
+    assert a["family_id"].tolist() == b["family_id"].astype(str).tolist()
+    np.testing.assert_allclose(a["score"], b["score"], rtol=1e-14, atol=0)
+    np.testing.assert_array_equal(a["rank"], b["rank"])
+    np.testing.assert_array_equal(a["desil"], b["desil"])
+    sa = tg.select_quota(a, by="kec_code", slots=500)
+    sb = tg.select_quota(p, by="kec_code", slots=500, out=tmp_path / "sel")
+    assert isinstance(sa, tg.Selection) and isinstance(sb, tg.DatasetSelection)
+    assert sa.n_selected == sb.n_selected == 500 * reg["kec_code"].nunique()
+    assert sa.beneficiaries["family_id"].tolist() == sb.read()["family_id"].astype(str).tolist()
+    pd.testing.assert_frame_equal(sa.quotas, sb.quotas, check_dtype=False)
+    # accuracy on the survey frame and on the same survey as a partitioned dataset
+    survey = world.survey[world.survey["year"] == 2023].reset_index(drop=True)
+    survey = survey.assign(selected=survey["family_id"].isin(set(sa.beneficiaries["family_id"])).astype(int))
+    sroot = tmp_path / "survey"
+    _write_partitioned(survey, sroot)
+    kw = dict(poverty_line=LINE, by=("zone",), deciles=False)
+    ra, rb = tg.targeting_accuracy(survey, **kw).tidy(), tg.targeting_accuracy(sroot, **kw).tidy()
+    assert ra["estimate"].notna().all() and (ra[ra.term == "coverage"]["estimate"] > 0).all()
+    pd.testing.assert_frame_equal(ra[["term", "benchmark", "by", "group", "n_obs"]],
+                                  rb[["term", "benchmark", "by", "group", "n_obs"]])
+    np.testing.assert_allclose(rb["estimate"], ra["estimate"], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(rb["std_error"], ra["std_error"], rtol=1e-10)
+
+
+def test_public_functions_refuse_what_is_neither_frame_nor_dataset(world, pmt, tmp_path):
+    from kassaki_eval import targeting as tg
+    from kassaki_eval.exceptions import ParameterError
+
+    with pytest.raises(ParameterError, match="pandas DataFrame or the path of a Parquet dataset"):
+        tg.score_registry(world.registry.to_dict("list"), pmt)
+    with pytest.raises(DataFileError, match="not a Parquet file or a folder"):
+        tg.select_quota(tmp_path / "nothing_here", slots=1, out=tmp_path / "o")
+    with pytest.raises(DataFileError, match="not a Parquet file or a folder"):
+        tg.targeting_accuracy(str(tmp_path / "missing.parquet"), poverty_line=LINE)
