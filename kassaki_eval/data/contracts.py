@@ -797,7 +797,7 @@ class _Check:
                          fix="the BPS kecamatan code is the first 7 digits of the village code")
 
     def result(self) -> pd.DataFrame:
-        out = self.df.copy()
+        out = self.df.copy(deep=False)  # copy-on-write: columns replaced below are not copied
         for name, s in self.out.items():
             col = self.spec.column(name)
             if col.kind in ("int", "flag") and not col.nullable and s.notna().all():

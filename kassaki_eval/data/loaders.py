@@ -221,6 +221,31 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> str:
             f"line). The raw file is left as it is.") from None
 
 
+def _decode_head(path: Path, data: bytes, encoding: str | None, keep: int = 65536) -> str:
+    """The first ``keep`` characters of ``data``, after checking that all of it decodes.
+
+    Decodes in 16 MB slices (memory: one slice, not a text copy of the file); on a decoding
+    error :func:`_decode` raises its message (byte position, line, the fix).
+    """
+    import codecs
+
+    try:
+        dec = codecs.getincrementaldecoder(encoding or "utf-8-sig")()
+    except LookupError:
+        return _decode(path, data, encoding)  # raises the ParameterError
+    view = memoryview(data)
+    step = 1 << 24
+    head = ""
+    try:
+        for i in range(0, max(len(data), 1), step):
+            text = dec.decode(view[i:i + step], final=i + step >= len(data))
+            if len(head) < keep:
+                head += text[:keep - len(head)]
+    except UnicodeDecodeError:
+        return _decode(path, data, encoding)  # raises with the position
+    return head
+
+
 def _header_index(grid: Sequence[Sequence[object]], expected: set[str], header_row: int | None,
                   path: Path, n_rows: int) -> int:
     """0-based index of the header row; an error if it is evidently not the first row."""
@@ -275,9 +300,12 @@ def _read_csv(path: Path, expected: set[str], header_row: int | None,
             raise DataFileError(f"{path.name} is gzip-compressed but could not be "
                                 f"decompressed ({e}). Fix: gunzip it by hand and check the "
                                 f"result; the raw file is left as it is.") from None
-    text = _decode(path, data, encoding)
     n_scan = max(30, header_row if isinstance(header_row, int) else 0)
-    first = (text if n_scan > 30 else text[:65536]).splitlines()[:n_scan]
+    # the whole file is checked to decode, but only its head is kept as text: pandas parses
+    # the bytes (a decoded copy plus a StringIO of it held ~5x the file in memory, issue 15)
+    head = _decode(path, data, encoding) if n_scan > 30 else _decode_head(path, data, encoding)
+    first = head.splitlines()[:n_scan]
+    del head
     # Indonesian-locale Excel writes ';'-separated CSV; tab for .tsv
     delim = max([",", ";", "\t", "|"], key=lambda d: (
         sum(c.strip().lower() in {e.lower() for e in expected} for row in
@@ -287,9 +315,10 @@ def _read_csv(path: Path, expected: set[str], header_row: int | None,
     h = _header_index(grid, expected, header_row, path, len(grid))
     names = _check_header(grid[h] if h < len(grid) else [], path, h + 1)
     try:
-        df = pd.read_csv(io.StringIO(text), sep=delim, dtype=str, keep_default_na=False,
+        df = pd.read_csv(io.BytesIO(data), sep=delim, dtype=str, keep_default_na=False,
                          na_values=NA_VALUES, skiprows=h + 1, header=None, names=names,
-                         skip_blank_lines=False, index_col=False)
+                         skip_blank_lines=False, index_col=False,
+                         encoding=encoding or "utf-8-sig")
     except pd.errors.ParserError as e:
         raise DataFileError(f"{path.name} could not be parsed as '{delim}'-separated CSV after "
                             f"row {h + 1}: {e}. Fix: a value probably contains the separator "
