@@ -18,8 +18,12 @@ one side only, must be 0) and accuracy rates (max abs difference). Scaling expon
 log(t2/t1)/log(n2/n1) between sizes. The registry is the synthetic Pangkep registry tiled to
 n rows with fresh pseudonymous ids and a 5 % log-normal jitter of floor area (no exact ties).
 
-Run: ``python -m benchmarks.bench_scale --sizes 1000000 10000000`` (needs ~15 GB free disk at
-10M and about 40 minutes on 2 cores).
+Times are wall seconds and CPU seconds (user + system of the child, all threads: DuckDB runs
+2); on a machine shared with other jobs the CPU seconds are the steadier basis for ratios and
+exponents. ``--ingest-memory-max`` skips the in-memory ingest above that size (it would not fit).
+
+Run: ``python -m benchmarks.bench_scale --sizes 1000000 10000000 3000000 --ingest-memory-max 3000000``
+(needs ~15 GB free disk at 10M and about an hour on 2 cores).
 """
 from __future__ import annotations
 
@@ -64,8 +68,11 @@ def make_data(size: int, root: Path, csv_file: bool = True) -> None:
     ids = rng.permutation(size)
     block = 1_000_000
     surveys = []
-    first = True
-    with open(root / "registry.csv" if csv_file else os.devnull, "w") as csv:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    writer = None
+    try:
         for b, start in enumerate(range(0, size, block)):
             n = min(block, size - start)
             reps = int(np.ceil(n / len(base)))
@@ -73,13 +80,19 @@ def make_data(size: int, root: Path, csv_file: bool = True) -> None:
             reg["floor_area_pc"] = np.round(reg["floor_area_pc"].to_numpy() * rng.lognormal(0.0, 0.05, n), 1)
             reg["family_id"] = [f"F{i:016d}" for i in ids[start:start + n]]
             reg.to_parquet(root / "registry" / f"part-{b:04d}.parquet", index=False)
-            if csv_file:
-                reg.to_csv(csv, index=False, header=first, lineterminator="\n")
-            first = False
+            if csv_file:  # Arrow's CSV writer (pandas' to_csv took minutes per 1M rows)
+                t = pa.Table.from_pandas(reg, preserve_index=False)
+                if writer is None:
+                    writer = pacsv.CSVWriter(root / "registry.csv", t.schema,
+                                             write_options=pacsv.WriteOptions(quoting_style="needed"))
+                writer.write_table(t)
             s = reg.sample(frac=0.02, random_state=b).reset_index(drop=True)
             s["consumption_pc"] = np.exp(pmt.predict(s) + rng.normal(0, 0.35, len(s)))
             surveys.append(s[["family_id", "village_code", "kec_code", "zone", "head_sex", "hh_size",
                               "consumption_pc"]])
+    finally:
+        if writer is not None:
+            writer.close()
     sv = pd.concat(surveys, ignore_index=True)
     sv["weight"], sv["stratum"], sv["psu"] = 50.0, sv["kec_code"], sv["village_code"]
     sv.to_parquet(root / "survey.parquet", index=False)
@@ -93,7 +106,8 @@ def _case(case: str, root: Path, work: Path) -> dict:
 
     from kassaki_eval import reference
     line = reference.poverty_line(2023)
-    t0 = time.perf_counter()
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    t0, cpu0 = time.perf_counter(), ru.ru_utime + ru.ru_stime
     out: dict = {}
     if case == "ingest_memory":
         from kassaki_eval.data import load_registry
@@ -142,10 +156,13 @@ def _case(case: str, root: Path, work: Path) -> dict:
             from legacy_metrics import targeting_accuracy as acc
         else:
             from kassaki_eval.targeting import targeting_accuracy as acc
-        t0 = time.perf_counter()  # imports and data are not timed
+        ru = resource.getrusage(resource.RUSAGE_SELF)  # imports and data are not timed
+        t0, cpu0 = time.perf_counter(), ru.ru_utime + ru.ru_stime
         r = acc(df, poverty_line=420_000, score="score")
         out["rates"] = r.tidy()["estimate"].tolist()
     out["seconds"] = time.perf_counter() - t0
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    out["cpu_seconds"] = ru.ru_utime + ru.ru_stime - cpu0
     out["peak_rss_mb"] = peak_rss_mb()
     return out
 
@@ -181,6 +198,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--work")
     ap.add_argument("--skip", nargs="*", default=[])
     ap.add_argument("--no-csv", action="store_true", help="no CSV and no ingest cases (targeting only)")
+    ap.add_argument("--ingest-memory-max", type=int, default=None,
+                    help="largest n for the in-memory ingest (load_registry measured ~1.2 GB per 1M "
+                         "rows: 10M would need ~12 GB); larger sizes ingest out of core only")
     args, _ = ap.parse_known_args(argv)
     if args.child:
         print(json.dumps(_case(args.child, Path(args.root), Path(args.work))))
@@ -206,6 +226,10 @@ def main(argv: list[str] | None = None) -> int:
             for case in ("ingest_memory", "ingest_ooc", "targeting_memory", "targeting_ooc"):
                 if f"{case}_{n}" in args.skip or case in args.skip or (args.no_csv and case.startswith("ingest")):
                     continue
+                if case == "ingest_memory" and args.ingest_memory_max is not None and n > args.ingest_memory_max:
+                    print(json.dumps({"case": case, "n": n, "skipped": f"n > --ingest-memory-max "
+                                                                      f"{args.ingest_memory_max}"}), flush=True)
+                    continue
                 work = Path(tmp) / f"work_{n}"
                 work.mkdir(exist_ok=True)
                 r = _run_child(case, root, work)
@@ -223,8 +247,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(root, ignore_errors=True)
     # ratios and exponents
     print("\n## Registry scale: in-memory vs out-of-core (time s, peak RSS MB)")
-    tab = pd.DataFrame([{k: v for k, v in r.items() if k in ("case", "n", "seconds", "peak_rss_mb", "error")}
-                        for r in rows])
+    tab = pd.DataFrame([{k: v for k, v in r.items() if k in ("case", "n", "seconds", "cpu_seconds", "peak_rss_mb",
+                                                           "error")} for r in rows])
     print(tab.to_string(index=False))
     for kind in ("ingest", "targeting"):
         for n in args.sizes:
@@ -232,12 +256,16 @@ def main(argv: list[str] | None = None) -> int:
             o = tab[(tab.case == f"{kind}_ooc") & (tab.n == n)]
             if len(m) and len(o) and "seconds" in m and m["seconds"].notna().all() and o["seconds"].notna().all():
                 print(f"{kind} n={n:,}: out-of-core / in-memory time {o.seconds.iloc[0] / m.seconds.iloc[0]:.2f}x, "
+                      f"CPU {o.cpu_seconds.iloc[0] / m.cpu_seconds.iloc[0]:.2f}x, "
                       f"peak RSS {o.peak_rss_mb.iloc[0] / m.peak_rss_mb.iloc[0]:.2f}x")
     for case in sorted(set(tab.case.str.replace(r"_\d+$", "", regex=True))):
         sub = tab[tab.case.str.startswith(case)].dropna(subset=["seconds"]).sort_values("n")
-        if len(sub) >= 2:
-            e = _exp(sub.n.iloc[0], sub.seconds.iloc[0], sub.n.iloc[-1], sub.seconds.iloc[-1])
-            print(f"scaling exponent {case}: {e:.2f} (n {sub.n.iloc[0]:,} -> {sub.n.iloc[-1]:,})")
+        for i in range(len(sub) - 1):
+            for j in range(i + 1, len(sub)):
+                a, b = sub.iloc[i], sub.iloc[j]
+                print(f"scaling exponent {case} (n {a.n:,} -> {b.n:,}): wall {_exp(a.n, a.seconds, b.n, b.seconds):.2f}, "
+                      f"CPU {_exp(a.n, a.cpu_seconds, b.n, b.cpu_seconds):.2f}, "
+                      f"peak RSS {_exp(a.n, a.peak_rss_mb, b.n, b.peak_rss_mb):.2f}")
     RESULTS_DIR.mkdir(exist_ok=True)
     with open(RESULTS_DIR / "results.jsonl", "a") as f:
         f.write(json.dumps({"title": "registry scale", "rows": rows, "when": time.strftime("%Y-%m-%dT%H:%M:%S")},

@@ -160,19 +160,6 @@ def _within_group_rank(global_rank: np.ndarray, codes: np.ndarray, n_groups: int
 
 @overload
 def score_registry(
-    registry: pd.DataFrame,
-    model: Any,
-    *,
-    within: str | None = ...,
-    id_col: str = ...,
-    keep: tuple[str, ...] = ...,
-    out: str | Path | None = ...,
-    con: Any = ...,
-) -> pd.DataFrame: ...
-
-
-@overload
-def score_registry(
     registry: str | Path,
     model: Any,
     *,
@@ -182,6 +169,19 @@ def score_registry(
     out: str | Path | None = ...,
     con: Any = ...,
 ) -> Path: ...
+
+
+@overload
+def score_registry(
+    registry: pd.DataFrame,
+    model: Any,
+    *,
+    within: str | None = ...,
+    id_col: str = ...,
+    keep: tuple[str, ...] = ...,
+    out: str | Path | None = ...,
+    con: Any = ...,
+) -> pd.DataFrame: ...
 
 
 def score_registry(
@@ -253,21 +253,21 @@ def score_registry(
     ids = registry[id_col]
     _check_ids(ids, "registry", id_col)
     score = np.asarray(model.predict(registry), dtype=float)
-    out: dict[str, Any] = {id_col: ids}
+    cols: dict[str, Any] = {id_col: ids}
     for c in keep:
         if c in registry.columns:
-            out[c] = registry[c]
-    out["score"] = score
+            cols[c] = registry[c]
+    cols["score"] = score
     if within is None:
         r = rank_scores(score, ids)
-        out["rank"] = r + 1
-        out["desil"] = assign_desil(r)
+        cols["rank"] = r + 1
+        cols["desil"] = assign_desil(r)
     else:
         codes, uniq = pd.factorize(registry[within], sort=True)
         r = _within_group_rank(rank_scores(score, ids), codes, len(uniq))
-        out["rank"] = r + 1
-        out["desil"] = assign_desil(r, groups=codes)
-    return pd.DataFrame(out, index=registry.index)
+        cols["rank"] = r + 1
+        cols["desil"] = assign_desil(r, groups=codes)
+    return pd.DataFrame(cols, index=registry.index)
 
 
 @dataclass(frozen=True)
@@ -436,22 +436,6 @@ def quotas_for_groups(
 
 @overload
 def select_quota(
-    scored: pd.DataFrame,
-    *,
-    by: str | None = ...,
-    slots: int | Mapping[str, int] | pd.Series | None = ...,
-    budget: float | Mapping[str, float] | pd.Series | None = ...,
-    transfer: float | None = ...,
-    allocation: Literal["size", "rank"] = ...,
-    score: str = ...,
-    id_col: str = ...,
-    out: str | Path | None = ...,
-    con: Any = ...,
-) -> Selection: ...
-
-
-@overload
-def select_quota(
     scored: str | Path,
     *,
     by: str | None = ...,
@@ -464,6 +448,22 @@ def select_quota(
     out: str | Path | None = ...,
     con: Any = ...,
 ) -> DatasetSelection: ...
+
+
+@overload
+def select_quota(
+    scored: pd.DataFrame,
+    *,
+    by: str | None = ...,
+    slots: int | Mapping[str, int] | pd.Series | None = ...,
+    budget: float | Mapping[str, float] | pd.Series | None = ...,
+    transfer: float | None = ...,
+    allocation: Literal["size", "rank"] = ...,
+    score: str = ...,
+    id_col: str = ...,
+    out: str | Path | None = ...,
+    con: Any = ...,
+) -> Selection: ...
 
 
 def select_quota(
