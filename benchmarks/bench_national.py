@@ -18,7 +18,11 @@ machine and on a stated cluster (time scales with families / workers: every stag
 task per block or district, with no cross-district step except the final accuracy, which
 reads only the survey sample).
 
+Peak memory counts this machine's processes only: with ``--scheduler tcp://...`` the workers'
+memory is on their hosts (the Dask dashboard shows it).
+
 Run: ``python -m benchmarks.bench_national --families 5000000 --jobs 2 --out /tmp/national``
+(``--scheduler tcp://scheduler-host:8786 --out /shared/national`` on a real cluster).
 """
 from __future__ import annotations
 
@@ -83,6 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out", default="/tmp/kassaki_national")
     ap.add_argument("--keep", action="store_true", help="keep the written dataset")
     ap.add_argument("--cluster-workers", type=int, default=64, help="workers of the projected cluster")
+    ap.add_argument("--scheduler", default=None,
+                    help="run generate and score/select on dask.distributed: a scheduler address "
+                         "(tcp://host:8786; --out must then be a path every worker sees) or 'local' "
+                         "(a LocalCluster of --jobs single-threaded workers); default joblib")
     args, _ = ap.parse_known_args(argv)
     from kassaki_eval.synthetic.national import DTSEN_FAMILIES, national_plan, write_registry
     from kassaki_eval.synthetic.world import generate_world
@@ -107,10 +115,18 @@ def main(argv: list[str] | None = None) -> int:
     s = w.survey[w.survey["year"] == 2023]
     pmt = OLSPMT().fit(s, pmt_target(s["consumption_pc"]), sample_weight=s["weight"])
     del w, s
+    client = None
+    if args.scheduler:
+        from dask.distributed import Client, LocalCluster
+        client = (Client(LocalCluster(n_workers=args.jobs, threads_per_worker=1, processes=True))
+                  if args.scheduler == "local" else Client(args.scheduler))
+        print(json.dumps({"dask": str(client.scheduler_info().get("address")),
+                          "workers": len(client.scheduler_info()["workers"])}), flush=True)
     stages = {}
     with PeakRSS() as mem:
         t0 = time.perf_counter()
-        blocks = write_registry(out, sub, seed=2024, max_block=500_000, survey_fraction=0.002, n_jobs=args.jobs)
+        blocks = write_registry(out, sub, seed=2024, max_block=500_000, survey_fraction=0.002, n_jobs=args.jobs,
+                                client=client)
         stages["generate_write"] = time.perf_counter() - t0
     stages_mem = {"generate_write": mem.peak}
     disk_reg = _du(out / "registry")
@@ -118,7 +134,8 @@ def main(argv: list[str] | None = None) -> int:
                       "peak_rss_mb": mem.peak / 2**20, "registry_mb": disk_reg / 2**20}), flush=True)
     with PeakRSS() as mem:
         t0 = time.perf_counter()
-        sel = national_targeting(out / "registry", pmt, out=out / "selection", share=0.25, n_jobs=args.jobs)
+        sel = national_targeting(out / "registry", pmt, out=out / "selection", share=0.25, n_jobs=args.jobs,
+                                 client=client)
         stages["score_select"] = time.perf_counter() - t0
     stages_mem["score_select"] = mem.peak
     print(json.dumps({"stage": "score_select", "seconds": stages["score_select"], "selected": int(sel.districts.selected.sum()),
@@ -141,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
                       "peak_rss_mb": mem.peak / 2**20,
                       "estimates": main_terms[["term", "benchmark", "estimate", "std_error"]].to_dict("records")}),
           flush=True)
+    if client is not None:
+        client.close()
     disk = _du(out)
     total = sum(stages.values())
     peak = max(stages_mem.values())
