@@ -30,7 +30,8 @@ Three rules, applied to every table before it is displayed, exported or saved:
    attack, not guaranteed to be wider than ``k``.
 3. **No identifiers.** No pseudonymous id (``family_id``, ``hh_id``, ``record_id``) and no
    personal field (NIK, family-card number, name, birth date) may appear as a column, and no
-   16-digit number (NIK/KK shape) may appear in a cell (:func:`check_publishable`).
+   16-digit number (NIK/KK shape) may appear in a cell, as text, integer or whole float
+   (:func:`check_publishable`).
 
 Example
 -------
@@ -178,7 +179,7 @@ def suppress_small_cells(table: pd.DataFrame, *, count_col: str, k: int,
         col = out[c].astype(float)
         out[c] = col.mask(small)
     if suppress_count:
-        out[count_col] = out[count_col].astype(float).mask(small)
+        out[count_col] = pd.Series(n, index=out.index).mask(small)  # counts read as numbers
     out["suppressed"] = small
     return out
 
@@ -223,9 +224,15 @@ def check_publishable(table: pd.DataFrame, name: str) -> None:
         if n:
             raise ReportError(f"table '{name}': column '{c}' holds {n} value(s) shaped like an "
                               f"NIK/family-card number or a family_id. Fix: drop the column.")
-    # numeric columns: a 16-digit integer is an NIK in disguise
+    # numeric columns: a whole number of 16 digits is an NIK in disguise, stored as an integer
+    # or as a float (a spreadsheet's way; float64 still shows it to the last digit or two)
     for c in table.columns:
-        if pd.api.types.is_integer_dtype(table[c]) and len(table):
-            big = int((np.abs(table[c].to_numpy(dtype=float)) >= 1e15).sum())
-            if big:
-                raise ReportError(f"table '{name}': column '{c}' holds {big} 16-digit number(s).")
+        col = table[c]
+        if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
+            continue
+        v = np.abs(col.to_numpy(dtype=float, na_value=np.nan))
+        big = int(((v >= 1e15) & (v < 1e16) & (v == np.floor(v))).sum())
+        if big:
+            raise ReportError(f"table '{name}': column '{c}' holds {big} 16-digit number(s) "
+                              f"(the shape of an NIK or family-card number). Fix: drop the "
+                              f"column or aggregate before publishing.")

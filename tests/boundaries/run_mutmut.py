@@ -29,6 +29,7 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/reporting/i18n.py": ["tests/reporting/test_i18n.py",
                                        "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/reporting/disclosure.py": ["tests/reporting/test_disclosure.py",
+                                             "tests/reporting/test_disclosure_rules.py",
                                              "tests/properties/test_invariants.py",
                                              "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/data/pseudonymise.py": ["tests/data/test_pseudonymise.py",

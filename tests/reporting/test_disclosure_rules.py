@@ -1,0 +1,191 @@
+"""Each rule of :mod:`kassaki_eval.reporting.disclosure`, pinned one by one (issue 18).
+
+Written from mutmut's survivors on ``disclosure.py`` (``make mutation``; docs/MUTATION.md): the
+partitions of complementary suppression, the tie-break, the first/second-smallest choice, which
+columns are values and which are keys, merged groups, and the identifier checks with the
+numbers their messages give. Kecamatan codes and zones are Pangkep's reference
+(``data/reference/pangkep/kecamatan.csv``: 73.10.01-03 and 73.10.13 island, 04-12 mainland).
+"""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kassaki_eval.exceptions import ReportError
+from kassaki_eval.reporting.disclosure import (check_publishable, complementary,
+                                               find_identifiers, merge_small_groups, partitions,
+                                               suppress_small_cells)
+
+
+def _blocks(labels: pd.Series) -> list[set]:
+    """The partition as sets of row labels (the label text itself is not part of the rule)."""
+    return sorted((set(ix) for ix in labels.groupby(labels, sort=False).groups.values()),
+                  key=lambda s: sorted(map(str, s)))
+
+
+# -- partitions -----------------------------------------------------------------------------
+def test_no_unit_column_means_no_partition():
+    assert partitions(pd.DataFrame({"x": ["a"], "n": [3]})) is None
+
+
+def test_kecamatan_rows_are_partitioned_by_reference_zone_and_year():
+    df = pd.DataFrame({"kec_code": ["73.10.01", "73.10.02", "73.10.04", "73.10.05",
+                                    "73.10.01", "99.99.99"],
+                       "kecamatan": ["A", "B", "C", "D", "A", "Z"],
+                       "year": [2025, 2025, 2025, 2025, 2024, 2025],
+                       "p0": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], "n_hh": [5, 20, 30, 40, 50, 60],
+                       "suppressed": [False] * 6},
+                      index=[10, 11, 12, 13, 14, 15])
+    got = partitions(df)
+    assert list(got.index) == [10, 11, 12, 13, 14, 15]
+    # island 2025, mainland 2025, island 2024, unknown zone 2025; the name column and the
+    # numeric value columns do not split partitions
+    assert _blocks(got) == _blocks(pd.Series([0, 0, 1, 1, 2, 3], index=df.index))
+
+
+def test_kecamatan_rows_follow_the_tables_own_zone_column():
+    df = pd.DataFrame({"kec_code": ["73.10.01", "73.10.04", "73.10.05"],
+                       "zone": ["mainland", "mainland", "island"], "n_hh": [1, 2, 3]})
+    assert _blocks(partitions(df)) == [{0, 1}, {2}]
+
+
+def test_group_rows_are_partitioned_by_every_other_text_column():
+    df = pd.DataFrame({"group": ["a", "b", "a", "b", "c"],
+                       "dimension": ["sex", "sex", "zone", "zone", "zone"],
+                       "_fmt": ["pct", "pp", "pct", "pp", "pct"],        # formatting: not a key
+                       "flag": [True, False, True, False, True],         # boolean: not a key
+                       "estimate": [0.1, 0.2, 0.3, 0.4, 0.5],            # numeric: not a key
+                       "year": [2025, 2025, 2025, 2025, 2024],           # year: a key
+                       "suppressed": [False, True, False, True, False]})
+    assert _blocks(partitions(df)) == [{0, 1}, {2, 3}, {4}]
+
+
+def test_group_rows_without_other_text_columns_form_one_partition():
+    df = pd.DataFrame({"group": ["a", "b", "c"], "n": [1.0, 2.0, 3.0]}, index=[7, 8, 9])
+    got = partitions(df)
+    assert list(got.index) == [7, 8, 9] and got.nunique() == 1 and got.notna().all()
+
+
+# -- complementary ----------------------------------------------------------------------------
+def test_a_lone_suppressed_row_in_a_partition_of_two_takes_the_other_with_it():
+    got = complementary(np.array([3.0, 50.0]), np.array([True, False]), ["p", "p"])
+    assert got.dtype == bool and got.tolist() == [True, True]
+
+
+def test_the_smallest_free_count_is_sacrificed_and_nan_counts_last():
+    got = complementary(np.array([3.0, np.nan, 40.0, 30.0]),
+                        np.array([True, False, False, False]), ["p"] * 4)
+    assert got.tolist() == [True, False, False, True]
+
+
+def test_ties_go_to_the_first_by_key_default_row_position():
+    counts = np.array([3.0, 20.0, 20.0])
+    primary = np.array([True, False, False])
+    assert complementary(counts, primary, ["p"] * 3).tolist() == [True, True, False]
+    got = complementary(counts, primary, ["p"] * 3, order=["a", "z", "b"])
+    assert got.tolist() == [True, False, True]
+
+
+def test_partitions_are_protected_independently():
+    got = complementary(np.array([3.0, 20.0, 30.0, 4.0, 25.0, 6.0, 7.0]),
+                        np.array([True, False, False, True, False, True, True]),
+                        ["a", "a", "a", "b", "b", "c", "c"])
+    # a: one primary -> its smallest free row; b: one primary, partition of two -> both;
+    # c: two primaries already -> nothing added
+    assert got.tolist() == [True, True, False, True, True, True, True]
+
+
+# -- suppress_small_cells ------------------------------------------------------------------------
+def test_complementary_suppression_is_on_by_default_and_ties_go_to_the_smaller_code():
+    df = pd.DataFrame({"kec_code": ["73.10.06", "73.10.05", "73.10.04"],
+                       "p0": [0.1, 0.2, 0.3], "n_hh": [50, 50, 4]})
+    out = suppress_small_cells(df, count_col="n_hh", k=10)
+    # 73.10.04 is small; 05 and 06 (both mainland, 50 households) tie: the smaller code goes
+    assert out["suppressed"].tolist() == [False, True, True]
+    off = suppress_small_cells(df, count_col="n_hh", k=10, complementary_suppression=False)
+    assert off["suppressed"].tolist() == [False, False, True]
+
+
+def test_keys_are_not_blanked_values_and_counts_are():
+    df = pd.DataFrame({"group": ["a", "b"], "year": [2025, 2025], "first_year": [2023, 2024],
+                       "cohort": [2023, 2024], "decile": [1, 2], "est": [1, 2],
+                       "n_hh": [50, 3]})
+    out = suppress_small_cells(df, count_col="n_hh", k=10, complementary_suppression=False)
+    for key in ("year", "first_year", "cohort", "decile"):
+        assert out[key].tolist() == df[key].tolist(), key
+    assert out["est"].tolist()[0] == 1 and np.isnan(out["est"].tolist()[1])
+    assert out["n_hh"].tolist()[0] == 50 and np.isnan(out["n_hh"].tolist()[1])
+    kept = suppress_small_cells(df, count_col="n_hh", k=10, suppress_count=False,
+                                value_cols=["est"], complementary_suppression=False)
+    assert kept["n_hh"].tolist() == [50, 3] and kept["decile"].tolist() == [1, 2]
+
+
+def test_unreadable_counts_are_suppressed_not_an_error():
+    df = pd.DataFrame({"kec": ["a", "b"], "p0": [0.1, 0.2], "n_hh": ["50", "n/a"]})
+    out = suppress_small_cells(df, count_col="n_hh", k=10)
+    assert out["suppressed"].tolist() == [False, True]
+
+
+def test_missing_count_column_names_it_and_the_columns():
+    with pytest.raises(ReportError, match=r"no count column 'n_hh' \(columns: \['p0'\]\)"):
+        suppress_small_cells(pd.DataFrame({"p0": [0.1]}), count_col="n_hh", k=10)
+
+
+# -- merge_small_groups -------------------------------------------------------------------------
+def test_merged_groups_keep_first_appearance_order_and_missing_labels():
+    df = pd.DataFrame({"village": ["v9", None, "v1", "v2"], "n_hh": [40, 30, 4, 3],
+                       "amount": [1.0, 2.0, 3.0, 4.0], "note": ["x", "y", "z", "w"]})
+    out = merge_small_groups(df, group_col="village", count_col="n_hh", k=10,
+                             sum_cols=["amount"])
+    assert out["village"].tolist()[0] == "v9" and pd.isna(out["village"].tolist()[1])
+    assert out["village"].tolist()[2] == "other"
+    assert out["n_hh"].tolist()[:2] == [40, 30] and np.isnan(out["n_hh"].tolist()[2])
+    assert out["amount"].tolist()[:2] == [1.0, 2.0] and np.isnan(out["amount"].tolist()[2])
+    assert "note" not in out.columns  # only additive columns survive
+
+
+def test_a_merged_row_at_k_is_published_with_its_sums():
+    df = pd.DataFrame({"g": ["a", "b", "c"], "n_hh": [40, 6, 4], "amount": [1.0, 2.0, 3.0]})
+    out = merge_small_groups(df, group_col="g", count_col="n_hh", k=10, sum_cols=["amount"])
+    assert out.set_index("g").loc["other", ["n_hh", "amount"]].tolist() == [10, 5.0]
+
+
+# -- identifiers ---------------------------------------------------------------------------------
+def test_given_ids_from_six_characters_up_are_found_with_any_letter_case():
+    text = "row abc123 and Ab12Cd and xyz12 and 12345678"
+    assert find_identifiers(text, ["abc123", "Ab12Cd", "xyz12", 12345678]) == \
+        ["Ab12Cd", "abc123"]
+    assert find_identifiers("nothing here", ["abc123"]) == []
+
+
+def test_identifier_column_names_are_refused_in_any_case():
+    with pytest.raises(ReportError, match=r"table 't' would publish identifier column\(s\) "
+                                          r"\['NIK'\]\. Fix: aggregate"):
+        check_publishable(pd.DataFrame({"NIK": ["x"], "p0": [0.1]}), "t")
+
+
+def test_nik_and_family_id_cells_are_counted_together():
+    df = pd.DataFrame({"label": ["7310011234567890", "F0123456789abcdef", "ok"]})
+    with pytest.raises(ReportError, match=r"table 't': column 'label' holds 2 value\(s\)"):
+        check_publishable(df, "t")
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series([10**15], dtype="int64"),                  # the smallest 16-digit number
+    pd.Series([7310011234567890], dtype="int64"),
+    pd.Series([7310011234567890.0, 0.5]),                # an NIK stored as a float
+])
+def test_sixteen_digit_numbers_are_refused_in_numeric_columns(values):
+    with pytest.raises(ReportError, match=r"table 't': column 'v' holds 1 16-digit number"):
+        check_publishable(pd.DataFrame({"v": values}), "t")
+
+
+@pytest.mark.parametrize("values", [
+    pd.Series([10**15 - 1], dtype="int64"),              # 15 digits
+    pd.Series([1.5e15 + 0.5]),                           # not a whole number
+    pd.Series([1.0e16]),                                 # 17 digits
+    pd.Series([], dtype="int64"),
+])
+def test_other_numbers_pass(values):
+    check_publishable(pd.DataFrame({"v": values}), "t")
