@@ -33,6 +33,7 @@ MODULES: dict[str, list[str]] = {
                                              "tests/properties/test_invariants.py",
                                              "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/data/pseudonymise.py": ["tests/data/test_pseudonymise.py",
+                                          "tests/data/test_pseudonymise_rules.py",
                                           "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/poverty/measures.py": ["tests/poverty/test_measures.py",
                                          "tests/properties/test_invariants.py",
