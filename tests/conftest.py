@@ -1,6 +1,8 @@
 """Shared fixtures. Worlds are generated once per test session (and per xdist worker)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 # Our own modules are imported directly: a broken import must fail the suite, never skip it.
@@ -11,6 +13,27 @@ from kassaki_eval.synthetic.world import generate_world
 def world():
     """The default Pangkep world (seed 2024, full scale)."""
     return generate_world(seed=2024)
+
+
+# -- the one small report run shared by tests/reporting/test_pipeline.py and
+# tests/reporting/test_report_numbers.py (session-scoped: once per pytest-xdist worker). It
+# lives here, not in a tests/reporting/conftest.py: tests/data imports helpers with
+# ``from conftest import ...``, which a second conftest module would shadow.
+# k = 20 so that some kecamatan cells of this small world (16-40 households) are suppressed
+PIPELINE_PARAMS = {"year": 2025, "source": {"kind": "demo", "seed": 7, "scale": 0.05},
+                   "k_suppress": 20}
+
+
+@pytest.fixture(scope="session")
+def report(tmp_path_factory):
+    """Run the whole report once; return its paths, root, progress log, time and parameters."""
+    from kassaki_eval.reporting import runner
+    root = tmp_path_factory.mktemp("reports")
+    lines: list[str] = []
+    t0 = time.perf_counter()
+    paths = runner.run_report(PIPELINE_PARAMS, out_root=root, echo=lines.append)
+    return {"paths": paths, "root": root, "log": lines, "seconds": time.perf_counter() - t0,
+            "params": PIPELINE_PARAMS}
 
 
 @pytest.fixture(scope="session")

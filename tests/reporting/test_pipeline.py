@@ -22,7 +22,7 @@ from kassaki_eval.reporting import runner  # noqa: E402
 from kassaki_eval.reporting.i18n import catalogue  # noqa: E402
 from kassaki_eval.reporting.manifest import VOLATILE_KEYS, load_manifest  # noqa: E402
 
-# The `report` fixture (one small run, shared with test_report_numbers.py) is in conftest.py.
+# The `report` fixture (one small run, shared with test_report_numbers.py) is in tests/conftest.py.
 
 
 def _ids(folder: Path) -> set[str]:

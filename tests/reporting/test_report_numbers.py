@@ -1,6 +1,6 @@
 """The published report's numbers, read back from what a reader gets (issue 18).
 
-The report run of ``conftest.py`` (demo world, seed 7, scale 0.05) publishes CSV tables, one
+The report run of ``tests/conftest.py`` (demo world, seed 7, scale 0.05) publishes CSV tables, one
 xlsx workbook per language, ``key_results.json``, HTML and docx. These tests read those
 published files only, and check each headline number three ways:
 
