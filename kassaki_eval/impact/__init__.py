@@ -33,6 +33,16 @@ from .sunab import sun_abraham  # noqa: F401
 from .verdict import programme_verdict, verdict_from_survey  # noqa: F401
 from .weighting import aipw, entropy_balancing, ipw, propensity_score  # noqa: F401
 
+# cost-effectiveness (issue 14)
+from .cost import (  # noqa: F401, E402
+    CostRules,
+    cost_effectiveness,
+    cost_per_household,
+    cost_table,
+    district_persons,
+    separability_table,
+)
+
 __all__ = [
     "balance_table",
     "love_plot",
@@ -72,4 +82,10 @@ __all__ = [
     "sun_abraham",
     "programme_verdict",
     "verdict_from_survey",
+    "CostRules",
+    "cost_table",
+    "cost_per_household",
+    "cost_effectiveness",
+    "district_persons",
+    "separability_table",
 ]

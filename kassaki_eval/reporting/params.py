@@ -23,6 +23,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from ..exceptions import ParameterError
+from ..impact.cost import CostRules
 
 __all__ = [
     "PARTNERS", "COMPONENTS", "LANGUAGES", "IMPACT_METHODS", "PMT_METHODS", "PARTNER_VIEWS",
@@ -124,6 +125,10 @@ class ReportParams(_Strict):
                                 "this (PKH: 4; Sembako and PBI-JK: 5; DOMAIN.md)")
     transfer_rp: float = Field(200_000, gt=0, description="Rp per family per month in the rules "
                                "compared under one budget (Program Sembako's Rp200,000)")
+    costs: CostRules = Field(
+        default_factory=CostRules,
+        description="how records are costed (loans at their cost to the lender); defaults and "
+                    "sources: kassaki_eval.impact.cost.COST_SOURCES")
 
     @model_validator(mode="before")
     @classmethod
@@ -199,14 +204,20 @@ def validate_params(values: Mapping[str, Any] | ReportParams, owner: str = "kass
             name = _loc(tuple(err["loc"]))
             if err["type"] == "too_short" and tuple(err["loc"]) in child_locs:
                 continue  # the item error below says what is wrong
-            if err["type"] == "extra_forbidden":
+            if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
+                names = known
+                if name.startswith("costs."):  # a dataclass: pydantic's type differs
+                    names = ", ".join(f"costs.{f}" for f in CostRules.__dataclass_fields__)
                 lines.append(f"The '{name}' parameter of {owner} is unknown; known parameters "
-                             f"are: {known}. Got {name}={err.get('input')!r}.")
+                             f"are: {names}. Got {name}={err.get('input')!r}.")
                 continue
             msg = err["msg"]
             for prefix in ("Input should be ", "Value error, "):
                 if msg.startswith(prefix):
                     msg = msg[len(prefix):]
+            if msg.startswith("The '"):  # a library check's own message (CostRules)
+                lines.append(f"{msg} (report parameter '{name}')")
+                continue
             lines.append(f"The '{name}' parameter of {owner} must be {msg}. "
                          f"Got {err.get('input')!r} instead.")
         head = "invalid report parameters (nothing was run):"

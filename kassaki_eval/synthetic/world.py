@@ -917,6 +917,8 @@ class _Gen:
         participation = self.participation()
         rollout = self.rollout_table()
         truth = self.truth(population, registry)
+        # new truth tables only (no random draw): every existing table stays byte-identical
+        truth.update(self.cost_truth(participation, truth["poverty"]))
         return World(params=p, seed=self.seed, scale=self.scale, villages=villages,
                      registry=registry, registry_raw=registry_raw, survey=survey,
                      participation=participation, rollout=rollout, population=population,
@@ -1269,6 +1271,59 @@ class _Gen:
         return {"poverty": poverty, "att": att, "programme_effect": programme_effect,
                 "targeting": targeting, "village_att": village_att, "desil_thresholds": thr,
                 "calibration": calibration}
+
+    def cost_truth(self, participation: pd.DataFrame,
+                   poverty: pd.DataFrame) -> dict[str, pd.DataFrame]:
+        """True programme costs and cost-effectiveness (no random draw).
+
+        A record's true cost: a loan component (``cost_kind = "loan"`` in its
+        ``[components.*]`` table) costs its lender the interest subsidy over the term on the
+        average outstanding balance plus the expected default, ``principal x (rate x
+        term_years x mean_balance_share + default_rate)``, the rate being
+        ``loan_subsidy_rate`` up to ``loan_subsidy_limit_rp`` and
+        ``loan_subsidy_rate_above_limit`` above it (a limit of 0: one rate); a grant costs its
+        amount. Costs count in the year the record starts (cumulative to ``year``).
+        ``cost_effectiveness``: cumulative cost over the true reduction of the district P0
+        (``p0_counterfactual - p0``) in percentage points and over the persons lifted above
+        the line (that reduction x the district's persons).
+        """
+        part = participation
+        amt = part["amount_rp"].to_numpy(float)
+        cost = amt.copy()
+        for comp, spec in self.p.components.items():
+            m = (part["component"] == comp).to_numpy()
+            if spec.get("cost_kind", "grant") != "loan" or not m.any():
+                continue
+            limit = float(spec["loan_subsidy_limit_rp"])
+            rate = np.where((limit <= 0) | (amt <= limit), float(spec["loan_subsidy_rate"]),
+                            float(spec["loan_subsidy_rate_above_limit"]))
+            share = (rate * float(spec["loan_term_years"]) * float(spec["loan_mean_balance_share"])
+                     + float(spec["loan_default_rate"]))
+            cost = np.where(m, amt * share, cost)
+        start = pd.to_datetime(part["start_date"]).dt.year.to_numpy()
+        rows = []
+        for y in YEARS[1:]:
+            d = part.assign(cost_rp=cost)[start <= y]
+            g = d.groupby(["partner", "component"], sort=True)
+            tab = pd.DataFrame({
+                "amount_rp": g["amount_rp"].sum(), "cost_rp": g["cost_rp"].sum(),
+                "n_records": g.size(),
+                "households_reached": g["family_id"].nunique(),
+                "villages_reached": g["village_code"].nunique()}).reset_index()
+            tab.insert(0, "year", y)
+            rows.append(tab)
+        cost_tab = pd.concat(rows, ignore_index=True)
+        dist = poverty[poverty["domain"] == "district"].set_index("year")
+        ce = []
+        for y in YEARS[1:]:
+            red = float(dist.loc[y, "p0_counterfactual"] - dist.loc[y, "p0"])
+            n_persons = float(dist.loc[y, "n_persons"])
+            c = float(cost_tab.loc[cost_tab["year"] == y, "cost_rp"].sum())
+            ce.append({"year": y, "cost_rp": c, "reduction_pp": 100 * red,
+                       "cost_per_point": c / (100 * red) if red != 0 else np.nan,
+                       "n_persons": n_persons, "persons_lifted": red * n_persons,
+                       "cost_per_person_lifted": c / (red * n_persons) if red != 0 else np.nan})
+        return {"cost": cost_tab, "cost_effectiveness": pd.DataFrame(ce)}
 
     def run(self) -> World:
         self.households()

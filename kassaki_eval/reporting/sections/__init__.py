@@ -12,7 +12,8 @@ missing function fails the import (and the report) loudly instead of emptying a 
 - :mod:`.targeting` (notebook 3): registry accuracy, PMT validation, quota selection,
   CGH/DCI, rules under one budget.
 - :mod:`.impact` (notebook 4): ATT estimates, event study, the one-point verdict.
-- :mod:`.summary` (notebook 5): key results, year over year, the demo's truth.
+- :mod:`.cost` (notebook 5): programme costs, cost per point and per person lifted.
+- :mod:`.summary` (notebook 5): executive summary, key results, year over year, the demo's truth.
 
 Example
 -------

@@ -15,6 +15,7 @@ import pandas as pd
 from ..blocks import Block, Table, render_figure
 from ..context import Context, start
 from ..i18n import t
+from ...results import EstimateResult
 from ..manifest import diff_manifests, git_commit, load_manifest, package_versions
 from ._common import numbers_table
 
@@ -42,12 +43,23 @@ def _previous_numbers(ctx: Context) -> dict[str, Any]:
     return {n: v.get("value") for n, v in keys.items()}
 
 
-def executive_numbers_table(ctx: Context, blocks: list[dict[str, Any]]) -> pd.DataFrame:
+def _cost_per_point(cost: EstimateResult | None) -> pd.Series | None:
+    if cost is None:
+        return None
+    td = cost.tidy()
+    hit = td[(td["measure"] == "cost_per_point") & (td["group"] == "all")]
+    return None if hit.empty else hit.iloc[0]
+
+
+def executive_numbers_table(ctx: Context, blocks: list[dict[str, Any]],
+                            cost: EstimateResult | None = None) -> pd.DataFrame:
     """The summary's key numbers: this year, its CI where there is one, last year, the arrow.
 
     Last year's value comes from the previous survey wave (P0), the roll-out and participation
     records up to last year (villages and households reached), or last year's report when
-    ``previous`` is given (the other numbers); without one the arrow is "–".
+    ``previous`` is given (the other numbers); without one the arrow is "–". ``cost`` (the
+    :func:`~kassaki_eval.impact.cost.cost_effectiveness` result) adds the cost per point (an
+    unbounded upper end is left empty).
     """
     num = _saved_numbers(blocks)
     prev = _previous_numbers(ctx)
@@ -88,15 +100,22 @@ def executive_numbers_table(ctx: Context, blocks: list[dict[str, Any]]) -> pd.Da
         hh = p.dropna(subset=["family_id"])
         add("households_reached", int(hh["family_id"].nunique()), None, None,
             int(hh.loc[started.loc[hh.index] <= y - 1, "family_id"].nunique()), "int")
+    cpp = _cost_per_point(cost)
+    if cpp is not None and np.isfinite(cpp["estimate"]):
+        hi = float(cpp["conf_high"])
+        add("cost_per_point", float(cpp["estimate"]), float(cpp["conf_low"]),
+            hi if np.isfinite(hi) else None, prev.get("cost_per_point"), "rp")
     return pd.DataFrame(rows, columns=["indicator", "current", "conf_low", "conf_high",
                                        "previous", "trend", "_fmt"])
 
 
-def executive_summary(ctx: Context) -> Block:
+def executive_summary(ctx: Context, cost: EstimateResult | None = None) -> Block:
     """One page for decision makers, from the saved results of notebooks 1-4.
 
     The verdict in plain words with its uncertainty, the key numbers against last year, one
-    chart, and what the evidence does and does not support.
+    chart, and what the evidence does and does not support. ``cost`` (the
+    :func:`~kassaki_eval.impact.cost.cost_effectiveness` result of this notebook) adds the
+    cost per percentage point.
     """
     b = Block(key="nb5.exec", section="summary", title_key="nb5.exec.title")
     blocks = ctx.saved_blocks()
@@ -108,7 +127,7 @@ def executive_summary(ctx: Context) -> Block:
         for key, values in verdict["sentences"]:
             if key.startswith("nb4.verdict.verdict"):
                 b.sentences.append((key, values))
-    tab = executive_numbers_table(ctx, blocks)
+    tab = executive_numbers_table(ctx, blocks, cost)
     b.tables.append(Table.build(
         "executive_summary", tab, title_key="nb5.exec.table", k=ctx.k, count_col=None,
         formats={"current": "@_fmt", "conf_low": "@_fmt", "conf_high": "@_fmt",
@@ -160,6 +179,10 @@ def executive_summary(ctx: Context) -> Block:
     same = "nb4.components.same_as_programme"
     if est is not None and any(k == same for k, _ in est["sentences"]):
         not_supports.append(("nb5.exec.components", {}))
+    cpp = _cost_per_point(cost)
+    if cpp is not None and np.isfinite(cpp["estimate"]) and np.isfinite(cpp["conf_low"]):
+        supports.append(("nb5.exec.cost.sentence", {"est": float(cpp["estimate"]),
+                                                    "lo": float(cpp["conf_low"])}))
     not_supports.append(("nb5.exec.spillover", {}))
     b.lists.append(("nb5.exec.supports", supports))
     b.lists.append(("nb5.exec.not_supports", not_supports))
@@ -292,6 +315,13 @@ def demo_truth(ctx: Context) -> Block:
         if len(d):
             rows.append({"indicator": "true_attributable_change",
                          "value": float(d["attributable_change"].iloc[0]), "_fmt": "pp"})
+    ce = truth.get("cost_effectiveness")
+    if ce is not None and "cost_per_point" in ce.columns:
+        d = ce[ce["year"] == ctx.params.year]
+        if len(d):
+            for name in ("cost_per_point", "cost_per_person_lifted"):
+                rows.append({"indicator": f"true_{name}", "value": float(d[name].iloc[0]),
+                             "_fmt": "rp"})
     tab = pd.DataFrame(rows, columns=["indicator", "value", "_fmt"])
     b.tables.append(Table.build("demo_truth", tab, title_key="nb5.truth.table", k=ctx.k,
                                 count_col=None, formats={"value": "@_fmt"},
