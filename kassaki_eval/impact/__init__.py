@@ -6,6 +6,16 @@ one-point verdict.
 # selection on observables and RD (issue 6)
 from .balance import balance_table, love_plot, overlap_plot, trimming_table  # noqa: F401
 
+# cost-effectiveness (issue 14)
+from .cost import (  # noqa: F401
+    CostRules,
+    cost_effectiveness,
+    cost_per_household,
+    cost_table,
+    district_persons,
+    separability_table,
+)
+
 # difference-in-differences, event studies, power and the verdict (issue 5)
 from .did import bacon_decomposition, did_2x2, twfe  # noqa: F401
 from .eventstudy import event_study, honest_did, plot_event_study, pretrend_test  # noqa: F401
@@ -32,16 +42,6 @@ from .staggered import aggregate, callaway_santanna, imputation, village_panel  
 from .sunab import sun_abraham  # noqa: F401
 from .verdict import programme_verdict, verdict_from_survey  # noqa: F401
 from .weighting import aipw, entropy_balancing, ipw, propensity_score  # noqa: F401
-
-# cost-effectiveness (issue 14)
-from .cost import (  # noqa: F401, E402
-    CostRules,
-    cost_effectiveness,
-    cost_per_household,
-    cost_table,
-    district_persons,
-    separability_table,
-)
 
 __all__ = [
     "balance_table",

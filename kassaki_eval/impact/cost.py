@@ -95,6 +95,7 @@ class CostRules:
     __pydantic_config__ = {"extra": "forbid"}  # noqa: RUF012 - read by pydantic, never mutated
 
     def __post_init__(self) -> None:
+        """Refuse a rule the formulas cannot use (negative, or a rate above 1)."""
         for f in fields(self):
             v = getattr(self, f.name)
             ok = isinstance(v, (int, float)) and np.isfinite(v) and v >= 0

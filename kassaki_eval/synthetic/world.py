@@ -59,7 +59,7 @@ Example
 >>> from kassaki_eval.synthetic.world import generate_world
 >>> w = generate_world(seed=1, scale=0.1)
 >>> sorted(w.truth)[:3]
-['att', 'calibration', 'desil_thresholds']
+['att', 'calibration', 'cost']
 """
 from __future__ import annotations
 

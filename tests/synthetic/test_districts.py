@@ -31,6 +31,9 @@ GOLDEN = {
     "survey_2025.csv": "072c96b673df1d9664559d08971afa930ad7c1642a19350b4495b2ea57dd1f92",
     "truth/att.csv": "c0da15b1deaaeda08189252a8f19c42668c5cf4c5827e35f836c0f5ff11909fd",
     "truth/calibration.csv": "0ce2e4c20feafebec97a1ec2ec854a6f1ddf29e87eaae7c2cc1f6cd30789a57a",
+    # added with issue 14 (true costs, no random draw); every other hash is unchanged
+    "truth/cost.csv": "42dc008fe4f07969ff5dfc03acfb0fc93517bd1c9ed2e116fefe081a15361e79",
+    "truth/cost_effectiveness.csv": "264e8896c7cc05712607670722f1da05e510d5d0c417280a298f5137ee98354b",
     "truth/desil_thresholds.csv": "3b9445256741b2cf74e27c7aed9fb0732e039510dd298d25b9ef3ae97b688880",
     "truth/poverty.csv": "5f66a1a8e6cc897e51d74b20d781b97e290be97983f4066b878d45ea911d02d9",
     "truth/programme_effect.csv": "3046b0d3e3e94c4428e0664394ba66f6952da0119a82c436e53df0664251f99a",

@@ -411,7 +411,7 @@ def test_same_seed_byte_identical_different_seed_differs(tmp_path):
     c.write(tmp_path / "c")
     ha, hb, hc = (_hash_dir(tmp_path / x) for x in "abc")
     assert ha == hb
-    assert len(ha) == 15
+    assert len(ha) == 17  # 15 + truth/cost.csv, truth/cost_effectiveness.csv (issue 14)
     assert ha["registry_raw.csv"] != hc["registry_raw.csv"]
     assert ha["survey_2024.csv"] != hc["survey_2024.csv"]
 

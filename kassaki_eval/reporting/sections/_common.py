@@ -11,7 +11,7 @@ from ..blocks import Block, Table
 from ..context import Context
 
 __all__ = ["record_number", "survey_design", "survey_with_lines", "survey_of_year",
-           "numbers_table"]
+           "numbers_table", "saved_table"]
 
 
 def record_number(block: Block, name: str, value: Any, kind: str) -> None:
@@ -48,3 +48,11 @@ def numbers_table(tab: pd.DataFrame, name: str, title_key: str, ctx: Context) ->
     out["value"] = pd.to_numeric(out["value"], errors="coerce")
     return Table.build(name, out, title_key=title_key, k=ctx.k, count_col=None,
                        formats={"value": "@_fmt"}, translate=("section", "indicator"))
+
+
+def saved_table(blocks: list[dict[str, Any]], name: str) -> pd.DataFrame | None:
+    """The table ``name`` from the blocks saved by the notebooks (None when not saved)."""
+    for m in blocks:
+        if name in m.get("tables_data", {}):
+            return m["tables_data"][name]
+    return None

@@ -9,8 +9,6 @@ Display (blocks): :func:`programme_costs`, :func:`cost_effectiveness_block`.
 """
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -21,17 +19,10 @@ from ...impact.verdict import programme_verdict
 from ...results import EstimateResult, Provenance
 from ..blocks import Block, Table
 from ..context import Context, start
-from ._common import record_number
+from ._common import record_number, saved_table
 
 __all__ = ["start", "saved_effect", "programme_costs", "cost_effectiveness_block",
            "cost_rules_table"]
-
-
-def _saved_table(blocks: list[dict[str, Any]], name: str) -> pd.DataFrame | None:
-    for m in blocks:
-        if name in m.get("tables_data", {}):
-            return m["tables_data"][name]
-    return None
 
 
 def saved_effect(ctx: Context, *, table: str = "verdict",
@@ -46,7 +37,7 @@ def saved_effect(ctx: Context, *, table: str = "verdict",
     """
     a = ctx.params.alpha
     z = float(stats.norm.ppf(1 - a / 2))
-    saved = _saved_table(ctx.saved_blocks(), table)
+    saved = saved_table(ctx.saved_blocks(), table)
     if saved is not None and "measure" in saved.columns and (saved["measure"] == term).any():
         r = saved[saved["measure"] == term].iloc[0]
         est, lo, hi = float(r["estimate"]), float(r["conf_low"]), float(r["conf_high"])

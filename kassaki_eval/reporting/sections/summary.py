@@ -12,12 +12,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ...results import EstimateResult
 from ..blocks import Block, Table, render_figure
 from ..context import Context, start
 from ..i18n import t
-from ...results import EstimateResult
 from ..manifest import diff_manifests, git_commit, load_manifest, package_versions
-from ._common import numbers_table
+from ._common import numbers_table, saved_table
 
 __all__ = ["start", "executive_numbers_table", "executive_summary", "key_results",
            "year_over_year", "current_manifest", "demo_truth"]
@@ -26,13 +26,6 @@ __all__ = ["start", "executive_numbers_table", "executive_summary", "key_results
 # -- executive summary ----------------------------------------------------------------------
 def _saved_numbers(blocks: list[dict[str, Any]]) -> dict[str, Any]:
     return {n: v.get("value") for m in blocks for n, v in m.get("numbers", {}).items()}
-
-
-def _saved_table(blocks: list[dict[str, Any]], name: str) -> pd.DataFrame | None:
-    for m in blocks:
-        if name in m.get("tables_data", {}):
-            return m["tables_data"][name]
-    return None
 
 
 def _previous_numbers(ctx: Context) -> dict[str, Any]:
@@ -75,7 +68,7 @@ def executive_numbers_table(ctx: Context, blocks: list[dict[str, Any]],
         rows.append({"indicator": name, "current": cur, "conf_low": lo, "conf_high": hi,
                      "previous": last, "trend": trend, "_fmt": kind})
 
-    district = _saved_table(blocks, "poverty_district")
+    district = saved_table(blocks, "poverty_district")
     p0_last = None
     if district is not None and (district["year"] == y - 1).any():
         p0_last = float(district.loc[district["year"] == y - 1, "p0"].iloc[0])
@@ -141,8 +134,8 @@ def executive_summary(ctx: Context, cost: EstimateResult | None = None) -> Block
         supports.append(("nb5.exec.reach", {"year": ctx.params.year,
                                             "villages": reach["villages_reached"],
                                             "households": reach["households_reached"]}))
-    change = _saved_table(blocks, "poverty_change")
-    district = _saved_table(blocks, "poverty_district")
+    change = saved_table(blocks, "poverty_change")
+    district = saved_table(blocks, "poverty_district")
     y = ctx.params.year
     if change is not None and district is not None and (district["year"] == y - 1).any():
         tot = change[change["group"] == "total"].iloc[0]
@@ -156,7 +149,7 @@ def executive_summary(ctx: Context, cost: EstimateResult | None = None) -> Block
             supports.append(("nb5.exec.p0_rose", vals))
         else:
             not_supports.append(("nb5.exec.p0_flat", vals))
-    att = _saved_table(blocks, "impact_att")
+    att = saved_table(blocks, "impact_att")
     if att is not None:
         main = att[(att["component"] == "all") & (att["outcome"] == "poor")
                    & (att["method"] == "cs_did")]
