@@ -203,8 +203,7 @@ def test_world_monte_carlo_coverage_of_cost_effectiveness():
     The cost is known exactly (same rules as the world's truth), so the cost per point covers
     exactly when the verdict's interval covers (tests/impact/test_verdict.py's Monte Carlo);
     per person adds the survey's estimate of the district's persons. Takes ~2-3 minutes.
-    Observed when written: 24/24 for both (coverage 1.00; the verdict's own Monte Carlo is
-    conservative at full scale too).
+    Observed when written: 24/24 for both (coverage 1.00).
     """
     from kassaki_eval.reference import poverty_line
     from kassaki_eval.synthetic.world import generate_world
