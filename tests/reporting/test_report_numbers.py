@@ -273,3 +273,21 @@ def test_true_registry_errors_inside_the_published_intervals(report, inputs):
         "measure")
     for term in ("exclusion_error", "inclusion_error"):
         assert pub.loc[term, "conf_low"] <= true[term] <= pub.loc[term, "conf_high"], term
+
+
+def test_true_cost_effectiveness_inside_the_published_intervals(report, inputs):
+    """Issue 14: the world's true cost per point and per person lifted (``truth/
+    cost_effectiveness.csv``: true cost over the true reduction of the district P0) inside the
+    published intervals (an empty upper end is an unbounded interval); the published programme
+    cost is the world's true cost (the report's default cost rules are the world's)."""
+    truth = pd.read_csv(inputs["truth"] / "cost_effectiveness.csv").set_index("year")
+    true = truth.loc[_year(report)]
+    tab = _csv(report, "cost_effectiveness")
+    pub = tab[tab["partner"] == "all"].set_index("measure")
+    for name in ("cost_per_point", "cost_per_person_lifted"):
+        lo, hi = pub.loc[name, "conf_low"], pub.loc[name, "conf_high"]
+        hi = np.inf if pd.isna(hi) else hi
+        assert lo <= true[name] <= hi, (name, lo, true[name], hi)
+    np.testing.assert_allclose(pub.loc["cost_per_point", "cost_rp"], true["cost_rp"],
+                               rtol=CSV_RTOL)
+    np.testing.assert_allclose(_keys(report)["programme_cost"], true["cost_rp"], rtol=JSON_RTOL)
