@@ -57,8 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     args, _ = ap.parse_known_args(argv)
 
-    from kassaki_eval.data import load_table, validate
-    from kassaki_eval.data.profiles import load_with_profile
+    from kassaki_eval.data import load_table
+    from kassaki_eval.data.profiles import load_with_profile, load_with_profiles
     from kassaki_eval.synthetic.source_shape import SOURCE_FILES, write_source_shape
     from kassaki_eval.synthetic.world import YEARS, generate_world
 
@@ -89,9 +89,10 @@ def main(argv: list[str] | None = None) -> int:
         return load_with_profile([m / f for f in SOURCE_FILES["susenas"]], "susenas", demo=True)
 
     def mapped_participation() -> pd.DataFrame:
-        parts = [load_with_profile([m / f for f in SOURCE_FILES[p]], p, demo=True)
-                 for p in partners]
-        return validate(pd.concat(parts, ignore_index=True), "participation")
+        # every workbook through its own profile, stacked and validated once (as the one
+        # clean CSV is validated once)
+        return load_with_profiles([([m / f for f in SOURCE_FILES[p]], p) for p in partners],
+                                  demo=True)
 
     def one(name: str, clean, mapped):  # type: ignore[no-untyped-def]
         return side_by_side(

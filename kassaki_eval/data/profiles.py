@@ -46,7 +46,7 @@ from .contracts import CONTRACTS, PII_COLUMNS, validate
 
 __all__ = ["Profile", "SourceFile", "ColumnRule", "Aggregate", "Mapped", "PROFILE_DIR",
            "UNITS", "PARSERS", "shipped_profiles", "load_profile", "map_files",
-           "load_with_profile", "parse_rupiah", "parse_decimal_comma"]
+           "load_with_profile", "load_with_profiles", "parse_rupiah", "parse_decimal_comma"]
 
 #: Folder of the shipped profiles (``kassaki_eval/data/profiles/*.toml``).
 PROFILE_DIR = Path(__file__).resolve().parent / "profiles"
@@ -738,19 +738,22 @@ def _cell_text(v: object) -> str | None:
 
 def _read_xlsx(path: Path, sheet: str | None, header_row: int | None
                ) -> tuple[pd.DataFrame, np.ndarray, str]:
-    """Read one sheet with calamine (Rust; ~20x faster than openpyxl on wide sheets).
+    """Read one sheet: every cell as text, rows numbered as Excel shows them, empty rows dropped.
 
-    Same conventions as :func:`kassaki_eval.data.loaders.read_raw`: every cell as text,
-    rows numbered as Excel shows them, fully empty rows dropped.
+    Two readers with one result (``tests/data/test_xlsx_readers.py`` checks they agree):
+
+    * fast: fastexcel parses the sheet with calamine (Rust) straight into Arrow columns, no
+      Python object per cell. Used when every column holds one type of cell (text, numbers
+      or true/false; empty cells anywhere) and the header row can be located for sure;
+    * exact: python-calamine's cell grid, converted cell by cell (:func:`_cell_text`). Used
+      for everything else: a column mixing text and numbers, date cells, duplicated header
+      names, a header row above the sheet's first used row.
+
+    Numbers read as text the way a CSV export writes them: whole numbers without ``.0``
+    below 10^15; from 10^15 on (a 16-digit NIK or family-card number that went through a
+    float) they keep the ``.0``, so the personal-data and float-mangling checks see them.
     """
-    from python_calamine import CalamineWorkbook
-    try:
-        wb = CalamineWorkbook.from_path(str(path))
-    except Exception as e:  # a corrupt workbook fails in many ways
-        raise DataFileError(f"{path.name} could not be opened as an Excel workbook "
-                            f"({type(e).__name__}). Fix: open it in Excel and save it again as "
-                            f"'Excel Workbook (.xlsx)'.") from None
-    names = list(wb.sheet_names)
+    names = _sheet_names(path)
     if sheet is None:
         if len(names) != 1:
             raise DataFileError(f"{path.name} has {len(names)} sheets; its sheets are "
@@ -759,6 +762,143 @@ def _read_xlsx(path: Path, sheet: str | None, header_row: int | None
     if sheet not in names:
         raise DataFileError(f"{path.name} has no sheet {sheet!r}; its sheets are "
                             f"{', '.join(map(repr, names))}. Fix: pass one of these as sheet=.")
+    got = _read_xlsx_fast(path, sheet, header_row)
+    return got if got is not None else _read_xlsx_exact(path, sheet, header_row)
+
+
+def _sheet_names(path: Path) -> list[str]:
+    from python_calamine import CalamineWorkbook
+    try:
+        wb = CalamineWorkbook.from_path(str(path))
+    except Exception as e:  # a corrupt workbook fails in many ways
+        raise DataFileError(f"{path.name} could not be opened as an Excel workbook "
+                            f"({type(e).__name__}). Fix: open it in Excel and save it again as "
+                            f"'Excel Workbook (.xlsx)'.") from None
+    names = list(wb.sheet_names)
+    wb.close()
+    return names
+
+
+_XL_CELL = re.compile(rb"<(?:\w+:)?c\b[^>]*?\br=\"([A-Z]+)(\d+)\"[^>/]*>")
+
+
+def _first_used_row(path: Path, sheet: str) -> int | None:
+    """1-based row of the sheet's first cell with content, from the head of its XML part.
+
+    ``None`` when it cannot be told from the first megabyte (the caller then reads exactly).
+    """
+    import zipfile
+    try:
+        with zipfile.ZipFile(path) as z:
+            wbx = z.read("xl/workbook.xml")
+            rels = z.read("xl/_rels/workbook.xml.rels")
+            rid = None
+            for m in re.finditer(rb"<(?:\w+:)?sheet\b[^>]*>", wbx):
+                tag = m.group(0)
+                nm = re.search(rb'\bname="([^"]*)"', tag)
+                if nm and _xml_unescape(nm.group(1).decode("utf-8")) == sheet:
+                    r = re.search(rb'\br:id="([^"]*)"', tag) or re.search(rb'\bid="([^"]*)"', tag)
+                    rid = r.group(1) if r else None
+                    break
+            if rid is None:
+                return None
+            target = None
+            for m in re.finditer(rb"<(?:\w+:)?Relationship\b[^>]*>", rels):
+                if re.search(rb'\bId="' + re.escape(rid) + rb'"', m.group(0)):
+                    t = re.search(rb'\bTarget="([^"]*)"', m.group(0))
+                    target = t.group(1).decode("utf-8") if t else None
+            if target is None:
+                return None
+            member = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            with z.open(member) as f:
+                head = f.read(1 << 20)
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return None
+    m = _XL_CELL.search(head)
+    return int(m.group(2)) if m else None
+
+
+def _xml_unescape(s: str) -> str:
+    return (s.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"')
+            .replace("&apos;", "'").replace("&amp;", "&"))
+
+
+def _float_text(values: np.ndarray) -> np.ndarray:
+    """Float cells as :func:`_cell_text` writes them, converting each distinct value once."""
+    codes, uniq = pd.factorize(values, use_na_sentinel=True)
+    conv = np.empty(len(uniq) + 1, dtype=object)
+    conv[-1] = None
+    for j, u in enumerate(uniq):
+        conv[j] = _cell_text(float(u))
+    return conv[codes]
+
+
+def _read_xlsx_fast(path: Path, sheet: str, header_row: int | None
+                    ) -> tuple[pd.DataFrame, np.ndarray, str] | None:
+    """The fastexcel reader, or ``None`` when the sheet needs the exact one."""
+    import logging
+
+    import fastexcel
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    h = (header_row or 1) - 1
+    first = _first_used_row(path, sheet)
+    if first is None or first - 1 > h:
+        return None  # fastexcel would take the first used row as the header
+    # an all-empty column's type cannot be guessed: fastexcel says so at WARNING level
+    logging.getLogger("fastexcel").setLevel(logging.ERROR)
+    try:
+        ws = fastexcel.read_excel(str(path)).load_sheet(
+            sheet, header_row=h, schema_sample_rows=None, dtype_coercion="strict")
+        info = ws.available_columns()
+        table = ws.to_arrow()
+    except fastexcel.UnsupportedColumnTypeCombinationError:
+        return None  # a column mixing text, numbers, dates: cell by cell
+    except fastexcel.FastExcelError:
+        return None
+    looked = [c for c in info if c.column_name_from != "generated"]
+    if not looked:
+        return None  # an empty header row
+    last = max(c.index for c in looked)
+    names = {c.name for c in info}
+    if any(re.fullmatch(r"(.+)_\d+", c.name) and re.fullmatch(r"(.+)_\d+", c.name)
+           .group(1) in names for c in looked):  # type: ignore[union-attr]
+        return None  # a repeated header name (fastexcel renames it 'name_1')
+    data: dict[str, Any] = {}
+    n = table.num_rows
+    for j in range(min(c.absolute_index for c in info)):
+        data[f"Unnamed: {j}"] = pd.array([None] * n, dtype="str")
+    for c, col in zip(info, table.columns, strict=True):
+        if c.index > last:
+            break
+        name = c.name if c.column_name_from != "generated" else f"Unnamed: {c.absolute_index}"
+        col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+        t = col.type
+        if pa.types.is_string(t) or pa.types.is_large_string(t):
+            col = pc.if_else(pc.equal(col, ""), pa.scalar(None, t), col)
+            data[name] = pd.Series(col.to_pandas(types_mapper=None)).astype("str")
+        elif pa.types.is_floating(t) or pa.types.is_integer(t):
+            data[name] = pd.array(_float_text(col.to_numpy(zero_copy_only=False)
+                                              .astype("float64")), dtype="str")
+        elif pa.types.is_boolean(t):
+            b = col.to_pandas()
+            data[name] = pd.array(np.where(b.isna(), None, np.where(b.fillna(False), "1", "0")),
+                                  dtype="str")
+        elif pa.types.is_null(t):
+            data[name] = pd.array([None] * n, dtype="str")
+        else:
+            return None  # dates, times, durations: the exact reader writes them as Python does
+    df = pd.DataFrame({k: pd.Series(v).reset_index(drop=True) for k, v in data.items()})
+    rows = np.arange(n) + h + 2
+    keep = df.notna().any(axis=1).to_numpy() if len(df.columns) else np.zeros(n, bool)
+    return df.loc[keep].reset_index(drop=True), rows[keep], "xlsx"
+
+
+def _read_xlsx_exact(path: Path, sheet: str, header_row: int | None
+                     ) -> tuple[pd.DataFrame, np.ndarray, str]:
+    """The python-calamine cell grid, converted cell by cell (see :func:`_read_xlsx`)."""
+    from python_calamine import CalamineWorkbook
+    wb = CalamineWorkbook.from_path(str(path))
     grid = wb.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
     h = (header_row or 1) - 1
     if h >= len(grid):
@@ -782,7 +922,7 @@ def _read_xlsx(path: Path, sheet: str | None, header_row: int | None
         else:
             vals = np.array([_cell_text(v) for v in vals], dtype=object)
         data[c] = vals
-    df = pd.DataFrame(data, dtype="object")
+    df = pd.DataFrame(data, dtype="str")
     rows = np.arange(len(body)) + h + 2
     keep = df.notna().any(axis=1).to_numpy() if len(df.columns) else np.zeros(len(df), bool)
     return df.loc[keep].reset_index(drop=True), rows[keep], "xlsx"
@@ -989,12 +1129,17 @@ def _text(s: pd.Series) -> pd.Series:
 
     Works on the distinct values only (a column of 10^5 rows has a few hundred codes).
     """
-    codes, uniq = pd.factorize(
-        s.to_numpy(dtype=object, na_value=None)
-        if not pd.api.types.is_float_dtype(s)
-        else s.to_numpy(),
-        use_na_sentinel=True,
-    )
+    if pd.api.types.is_string_dtype(s) and not pd.api.types.is_object_dtype(s):
+        # text read from a CSV or a workbook: factorised in Arrow, no Python object per row
+        codes, uniq = pd.factorize(s, use_na_sentinel=True)
+        uniq = np.asarray(uniq, dtype=object)
+    else:
+        codes, uniq = pd.factorize(
+            s.to_numpy(dtype=object, na_value=None)
+            if not pd.api.types.is_float_dtype(s)
+            else s.to_numpy(),
+            use_na_sentinel=True,
+        )
     conv = np.empty(len(uniq) + 1, dtype=object)
     conv[-1] = None
     for j, u in enumerate(uniq):
@@ -1242,18 +1387,88 @@ def load_with_profile(paths: str | Path | Sequence[str | Path], profile: str | P
     >>> v.attrs["kassaki_source"]["profile"], len(v)
     ('workbench_villages', 103)
     """
-    m = map_files(paths, profile, key=key, demo=demo)
-    table = m.profile.table
-    source = f"{m.profile.label} mapping of " + (m.files[0]["file"] if len(m.files) == 1
-                                                  else f"{len(m.files)} files")
-    if table == "registry" and "no_kk" in m.data.columns:
+    return load_with_profiles([(paths, profile)], key=key, demo=demo, pseudonymise=pseudonymise)
+
+
+def load_with_profiles(inputs: Sequence[tuple[str | Path | Sequence[str | Path],
+                                              str | Path | Profile]], *,
+                       key: str | None = None, demo: bool = False,
+                       pseudonymise: bool = True) -> pd.DataFrame:
+    """Several sources of one contract table, each through its own profile, validated once.
+
+    Each source (files, profile) is mapped with :func:`map_files`; the mapped rows are stacked
+    and validated in one pass against the contract, so rules across sources (a record id used
+    by two partners) see every row. The mapping problems of all sources come in one error.
+
+    Parameters
+    ----------
+    inputs : sequence of (paths, profile)
+        E.g. ``[("bank.xlsx", "partner_bank_sulselbar"), ("bpvp.xlsx", "partner_bpvp")]``.
+        Every profile must be for the same contract table.
+    key, demo, pseudonymise
+        As in :func:`load_with_profile`.
+
+    Returns
+    -------
+    DataFrame
+        ``attrs['kassaki_source']`` lists every input file with its table, profile and the
+        profile's SHA-256 (``files``), and every profile (``profiles``); with one profile its
+        name and SHA-256 are also at the top (``profile``, ``profile_sha256``).
+
+    Example
+    -------
+    >>> from kassaki_eval import config
+    >>> v = load_with_profiles([(config.district_dir() / "villages.csv",
+    ...                          "workbench_villages")])
+    >>> v.attrs["kassaki_source"]["files"][0]["profile"]
+    'workbench_villages'
+    """
+    if not inputs:
+        raise ParameterError("The 'inputs' parameter of load_with_profiles must name at least "
+                             "one (files, profile) pair. Got an empty sequence instead.")
+    maps: list[Mapped] = []
+    errors: list[SchemaError] = []
+    for paths, profile in inputs:
+        try:
+            maps.append(map_files(paths, profile, key=key, demo=demo))
+        except SchemaError as e:
+            errors.append(e)
+    if errors:
+        if len(errors) == 1:
+            raise errors[0]
+        err = SchemaError("\n".join(str(e) for e in errors))
+        err.problems = tuple(p for e in errors for p in e.problems)
+        raise err
+    tables = {m.profile.table for m in maps}
+    if len(tables) != 1:
+        raise ParameterError(f"The 'inputs' parameter of load_with_profiles must give profiles "
+                             f"of one contract table. Got {sorted(tables)} instead.")
+    table = tables.pop()
+    files = [f | {"table": table, "profile": m.profile.name,
+                  "profile_sha256": m.profile.sha256} for m in maps for f in m.files]
+    if len(maps) == 1:
+        m = maps[0]
+        data, rows = m.data, m.rows
+        source = f"{m.profile.label} mapping of " + (m.files[0]["file"] if len(m.files) == 1
+                                                      else f"{len(m.files)} files")
+    else:
+        names = _contract_names(table)
+        data = pd.concat([m.data for m in maps], ignore_index=True)
+        data = data[[c for c in names if c in data.columns]]
+        rows = np.concatenate([m.rows for m in maps])
+        source = f"{len(maps)} profile mappings of {len(files)} files"
+    if table == "registry" and "no_kk" in data.columns:
         from .pseudonymise import pseudonymise_registry, resolve_key
         if pseudonymise:
             k = resolve_key(key, demo=demo)
-        clean = validate(m.data, "registry_raw", rows=m.rows, source=source)
-        out = (validate(pseudonymise_registry(clean, key=k, demo=demo), "registry", rows=m.rows,
+        clean = validate(data, "registry_raw", rows=rows, source=source)
+        out = (validate(pseudonymise_registry(clean, key=k, demo=demo), "registry", rows=rows,
                         source=source) if pseudonymise else clean)
     else:
-        out = validate(m.data, table, rows=m.rows, source=source)
-    out.attrs["kassaki_source"] = m.provenance() | {"table": table, "rows": len(out)}
+        out = validate(data, table, rows=rows, source=source)
+    meta: dict[str, Any] = {"files": files,
+                            "profiles": [m.profile.provenance() for m in maps]}
+    if len(maps) == 1:
+        meta |= maps[0].profile.provenance()
+    out.attrs["kassaki_source"] = meta | {"table": table, "rows": len(out)}
     return out
