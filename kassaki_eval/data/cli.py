@@ -89,8 +89,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--encoding", default=None, help="CSV encoding if not UTF-8, e.g. cp1252")
     p.add_argument("--rename", action="append", metavar="OLD=NEW",
                    help="rename a column after reading (repeatable)")
-    p.add_argument("--profile", default=None, help="mapping profile (shipped name or .toml) "
-                   "for a source-shaped file; the table is the profile's (docs/PROFILES.md)")
+    p.add_argument("--profile", action="append", default=None, metavar="PROFILE[:FILE]",
+                   help="mapping profile (shipped name or .toml) for a source-shaped file; "
+                        "the table is the profile's (docs/PROFILES.md). Repeat as "
+                        "PROFILE:FILE to add another source of the same table through its "
+                        "own profile (e.g. one profile per partner workbook)")
     p.add_argument("--with", dest="also", action="append", default=[], metavar="FILE",
                    help="with --profile: another file of the same source (repeatable)")
     p.add_argument("--pii", action="append", metavar="COLUMN=hash|drop",

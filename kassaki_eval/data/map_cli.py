@@ -95,13 +95,12 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _apply(args: argparse.Namespace) -> int:
-    from .contracts import validate
     from .loaders import write_table
-    from .profiles import load_with_profile
+    from .profiles import load_with_profiles
     if not args.out:
         raise ParameterError("The '--out' parameter of kassaki-eval map --apply is required "
                              "(a .parquet, .csv or .xlsx path). Got nothing instead.")
-    parts, tables, names = [], set(), []
+    inputs: list[tuple[list[str], str]] = []
     for spec in args.apply:
         if len(spec) < 2:
             raise ParameterError("The '--apply' parameter of kassaki-eval map must be PROFILE "
@@ -112,113 +111,178 @@ def _apply(args: argparse.Namespace) -> int:
                 f"The '--out' parameter of kassaki-eval map must differ from the "
                 f"inputs (raw files are never modified). Got {args.out!r} instead."
             )
-        try:
-            df = load_with_profile(files, prof, demo=args.demo)
-        except SchemaError as e:
-            print(str(e))
-            return 2
-        parts.append(df)
-        tables.add(df.attrs["kassaki_source"]["table"])
-        names.append(f"{prof} ({len(df)} rows)")
-    if len(tables) != 1:
-        raise ParameterError(f"The '--apply' parameter of kassaki-eval map must give profiles of "
-                             f"one contract to stack. Got {sorted(tables)} instead.")
-    table = tables.pop()
-    out = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
-    if len(parts) > 1:
-        try:
-            out = validate(out, table, source=f"{len(parts)} mapped sources")
-        except SchemaError as e:
-            print(str(e))
-            return 2
+        inputs.append((files, prof))
+    try:  # several --apply of one contract: stacked and validated once
+        out = load_with_profiles(inputs, demo=args.demo)
+    except SchemaError as e:
+        print(str(e))
+        return 2
+    src = out.attrs["kassaki_source"]
+    table = src["table"]
+    names = [f"{p['profile']} "
+             f"({sum(f['rows'] for f in src['files'] if f['profile'] == p['profile'])} rows "
+             f"read)" for p in src["profiles"]]
     path = write_table(out, args.out, overwrite=args.force)
     print(f"OK: {len(out)} rows ({table}) from {', '.join(names)} written to {path}")
     return 0
 
 
-def _profile_inputs(args: argparse.Namespace) -> list[str]:
+def _profile_inputs(args: argparse.Namespace) -> list[tuple[list[str], str]]:
+    """(files, profile) pairs of ``validate``/``ingest``.
+
+    ``FILE --profile P [--with FILE ...]`` maps FILE (and the --with files) with P; each
+    further ``--profile P2:FILE2`` maps FILE2 with its own profile P2 into the same table.
+    """
+    owner = f"kassaki-eval {getattr(args, 'command', None) or 'ingest'}"
     other = [k for k in ("sheet", "header_row", "encoding", "rename", "pii")
              if getattr(args, k, None)]
     if other:
         raise ParameterError(f"The '--profile' parameter of kassaki-eval must be used without "
                              f"--{other[0].replace('_', '-')} (the profile says how to read "
                              f"the file). Got both instead.")
-    return [args.path, *args.also]
+    specs = [args.profile] if isinstance(args.profile, str) else list(args.profile)
+    form = "PROFILE (for FILE and the --with files) or PROFILE:FILE (another source)"
+    plain: list[str] = []
+    inputs: list[tuple[list[str], str]] = []
+    for spec in specs:
+        prof, file = _split_pair(spec, owner, form)
+        if file is None:
+            plain.append(prof)
+        else:
+            inputs.append(([file], prof))
+    if len(plain) != 1:
+        raise ParameterError(f"The '--profile' parameter of {owner} must name exactly one "
+                             f"profile for {Path(args.path).name} (the other sources as "
+                             f"PROFILE:FILE). Got {len(plain)} instead.")
+    return [([args.path, *args.also], plain[0]), *inputs]
+
+
+def _profile_text(src: dict[str, object]) -> str:
+    profs = cast("list[dict[str, str]]", src["profiles"])
+    return ", ".join(f"{p['profile']}, sha256 {p['profile_sha256'][:12]}…" for p in profs)
 
 
 def validate_with_profile(args: argparse.Namespace) -> int:
-    """``kassaki-eval validate FILE --profile P [--with FILE ...]``: map, then validate.
+    """``kassaki-eval validate FILE --profile P [--with FILE ...] [--profile P2:FILE2 ...]``.
 
-    A raw registry is validated raw, without a key.
+    Map, then validate (several sources of one table stacked and validated once). A raw
+    registry is validated raw, without a key.
     """
-    from .profiles import load_with_profile
-    files = _profile_inputs(args)
+    from .profiles import load_with_profiles
+    inputs = _profile_inputs(args)
     try:
-        df = load_with_profile(files, args.profile, demo=True, pseudonymise=False)
+        df = load_with_profiles(inputs, demo=True, pseudonymise=False)
     except SchemaError as e:
         print(str(e))
         return 2
     src = df.attrs["kassaki_source"]
-    print(f"OK: {len(df)} rows ({src['table']} through profile {src['profile']}, "
-          f"sha256 {src['profile_sha256'][:12]}…; {', '.join(Path(f).name for f in files)})")
+    names = [Path(f).name for fs, _ in inputs for f in fs]
+    print(f"OK: {len(df)} rows ({src['table']} through profile {_profile_text(src)}; "
+          f"{', '.join(names)})")
     return 0
 
 
 def ingest_with_profile(args: argparse.Namespace) -> int:
-    """``kassaki-eval ingest FILE --profile P [--with FILE ...] --out OUT``."""
+    """``kassaki-eval ingest FILE --profile P [--with FILE ...] --out OUT``.
+
+    Further ``--profile P2:FILE2`` add sources of the same table, each through its profile.
+    """
     from .loaders import write_table
-    from .profiles import load_with_profile
-    files = _profile_inputs(args)
-    if any(Path(args.out).resolve() == Path(f).resolve() for f in files):
+    from .profiles import load_with_profiles
+    inputs = _profile_inputs(args)
+    if any(Path(args.out).resolve() == Path(f).resolve() for fs, _ in inputs for f in fs):
         raise ParameterError(f"The '--out' parameter of kassaki-eval ingest must differ from the "
                              f"input (the raw file is never modified). Got {args.out!r} instead.")
     try:
-        df = load_with_profile(files, args.profile, demo=args.demo)
+        df = load_with_profiles(inputs, demo=args.demo)
     except SchemaError as e:
         print(str(e))
         return 2
     out = write_table(df, args.out, overwrite=args.force)
     src = df.attrs["kassaki_source"]
-    print(f"OK: {len(df)} rows ({src['table']} through profile {src['profile']}, sha256 "
-          f"{src['profile_sha256'][:12]}…) written to {out}")
+    print(f"OK: {len(df)} rows ({src['table']} through profile {_profile_text(src)}) written "
+          f"to {out}")
     return 0
 
 
-def map_report_inputs(files: dict[str, object], profiles: list[str], *,
-                      out_dir: Path | None = None) -> dict[str, object]:
-    """``report --profile TABLE=PROFILE``: map that table's files first.
+def _split_pair(spec: str, owner: str, form: str) -> tuple[str, str | None]:
+    """``PROFILE:FILE`` -> (profile, file); ``PROFILE`` -> (profile, None)."""
+    prof, sep, file = spec.partition(":")
+    if sep and (not prof or not file):
+        raise ParameterError(f"The '--profile' parameter of {owner} must be {form}. Got "
+                             f"{spec!r} instead.")
+    return prof, (file if sep else None)
 
-    The files are mapped into a contract-layout Parquet file (named with the profile and its hash,
-    which the manifest's file list then carries) and return the file arguments with the mapped file
-    in place of the sources.
+
+def map_report_inputs(files: dict[str, object], profiles: list[str], *,
+                      out_dir: Path | None = None
+                      ) -> tuple[dict[str, object], list[dict[str, str]]]:
+    """``report --profile``: map the source files of some tables before the run.
+
+    Each spec is ``TABLE=PROFILE`` (the files given with ``--TABLE``) or
+    ``TABLE=PROFILE:FILE`` (that file through that profile; repeat it to feed one table from
+    several sources, e.g. one partner workbook per profile). The sources of one table are
+    mapped, stacked and validated once (:func:`~kassaki_eval.data.profiles.load_with_profiles`)
+    and written as one contract-layout Parquet file into ``out_dir`` (a private temporary
+    folder the caller removes after the run; only pseudonymised, validated contract tables
+    are written there, through :func:`~kassaki_eval.data.loaders.write_table`, which refuses
+    personal columns).
+
+    Returns
+    -------
+    (files, mapped)
+        The file arguments with each mapped table's Parquet file in place of its sources, and
+        one record per source file: table, file name, profile name, profile SHA-256 (for the
+        manifest).
     """
+    import hashlib
     import tempfile
 
-    from .profiles import load_with_profile
+    from .loaders import write_table
+    from .profiles import load_with_profiles
+    owner = "kassaki-eval report"
+    form = ("TABLE=PROFILE or TABLE=PROFILE:FILE with TABLE one of registry, survey, "
+            "participation, rollout")
     out = dict(files)
-    where = Path(out_dir or tempfile.mkdtemp(prefix="kassaki-mapped-"))
+    plan: dict[str, list[tuple[list[str | Path], str]]] = {}
     for spec in profiles:
-        table, sep, prof = spec.partition("=")
-        if not sep or table not in ("registry", "survey", "participation", "rollout"):
-            raise ParameterError(f"The '--profile' parameter of kassaki-eval report must be "
-                                 f"TABLE=PROFILE with TABLE one of registry, survey, "
-                                 f"participation, rollout. Got {spec!r} instead.")
+        table, sep, rest = spec.partition("=")
+        if not sep or not rest or table not in ("registry", "survey", "participation",
+                                                "rollout"):
+            raise ParameterError(f"The '--profile' parameter of {owner} must be {form}. Got "
+                                 f"{spec!r} instead.")
+        prof, file = _split_pair(rest, owner, form)
+        if file is not None:
+            plan.setdefault(table, []).append(([file], prof))
+            continue
         src = files.get(table)
         if not src:
-            raise ParameterError(f"The '--profile' parameter of kassaki-eval report maps the "
-                                 f"files of --{table}. Got {spec!r} but no --{table} file "
-                                 f"instead.")
+            raise ParameterError(f"The '--profile' parameter of {owner} maps the files of "
+                                 f"--{table} (or names its file: {table}=PROFILE:FILE). Got "
+                                 f"{spec!r} but no --{table} file instead.")
         paths = cast("list[str | Path]", list(src) if isinstance(src, (list, tuple)) else [src])
-        df = load_with_profile(paths, prof)  # real data: the key comes from the environment
+        plan.setdefault(table, []).append((paths, prof))
+    where = Path(out_dir) if out_dir is not None else Path(
+        tempfile.mkdtemp(prefix="kassaki-mapped-"))
+    mapped: list[dict[str, str]] = []
+    for table, inputs in plan.items():
+        df = load_with_profiles(inputs)  # real data: the key comes from the environment
         meta = df.attrs["kassaki_source"]
         if meta["table"] != table:
-            raise ParameterError(f"The '--profile' parameter of kassaki-eval report must map "
-                                 f"--{table} with a {table} profile. Got {prof!r} (a "
+            raise ParameterError(f"The '--profile' parameter of {owner} must map --{table} with "
+                                 f"a {table} profile. Got {[p for _, p in inputs]} (a "
                                  f"{meta['table']} profile) instead.")
-        dest = where / f"{table}.{meta['profile']}-{meta['profile_sha256'][:12]}.parquet"
-        df.to_parquet(dest, index=False)
+        profs = meta["profiles"]
+        if len(profs) == 1:
+            tag = f"{profs[0]['profile']}-{profs[0]['profile_sha256'][:12]}"
+        else:
+            both = "".join(p["profile_sha256"] for p in profs).encode()
+            tag = f"{len(profs)}-profiles-{hashlib.sha256(both).hexdigest()[:12]}"
+        dest = write_table(df, where / f"{table}.{tag}.parquet", overwrite=True)
         out[table] = [str(dest)] if table == "survey" else str(dest)
-    return out
+        mapped += [{"table": table, "file": f["file"], "profile": f["profile"],
+                    "profile_sha256": f["profile_sha256"]} for f in meta["files"]]
+    return out, mapped
 
 
 def _run(args: argparse.Namespace) -> int:

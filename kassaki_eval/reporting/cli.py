@@ -14,7 +14,9 @@ Every value is validated against the parameter schema before any notebook runs.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,17 +31,23 @@ def _value(text: str) -> Any:
         return text
 
 
-def params_from_args(args: argparse.Namespace) -> dict[str, Any]:
-    """Raw parameter values from the command line (validated later, all at once)."""
+def params_from_args(args: argparse.Namespace, mapped_dir: Path | None = None
+                     ) -> dict[str, Any]:
+    """Raw parameter values from the command line (validated later, all at once).
+
+    With ``--profile`` the source files are mapped first into ``mapped_dir`` (``report``
+    passes a temporary folder that it removes after the run, whatever happens).
+    """
     raw: dict[str, Any] = {}
     if args.params:
         raw.update(json.loads(Path(args.params).read_text()))
     raw["year"] = args.year
     files = {k: getattr(args, k) for k in ("registry", "survey", "participation", "rollout")
              if getattr(args, k)}
+    mapped: list[dict[str, str]] = []
     if getattr(args, "profile", None):  # source-shaped files: mapped first (docs/PROFILES.md)
         from ..data.map_cli import map_report_inputs
-        files = map_report_inputs(files, args.profile)
+        files, mapped = map_report_inputs(files, args.profile, out_dir=mapped_dir)
     for k, v in files.items():
         for one in (v if isinstance(v, list) else [v]):
             if Path(one).is_dir():
@@ -52,6 +60,8 @@ def params_from_args(args: argparse.Namespace) -> dict[str, Any]:
         if "survey" in files:  # --survey may repeat (one file per wave)
             src["survey"] = [str(Path(v).resolve()) for v in files["survey"]]
         raw["source"] = {"kind": "files", **src}
+        if mapped:
+            raw["source"]["profiles"] = mapped
         if args.scale is not None:
             raise ParameterError("The 'scale' parameter of kassaki-eval report must be left out "
                                  "when data files are given (it scales the demo world). "
@@ -84,9 +94,15 @@ def _run(args: argparse.Namespace) -> int:
     from .params import validate_params
     from .runner import run_report
 
-    params = validate_params(params_from_args(args))   # fails here, before any kernel
-    paths = run_report(params, out_root=Path(args.out) if args.out else None,
-                       overwrite=args.overwrite, jobs=args.jobs)
+    with contextlib.ExitStack() as stack:
+        mapped_dir = None
+        if getattr(args, "profile", None):
+            # mapped tables live only for this run: removed on success and on failure
+            mapped_dir = Path(stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="kassaki-mapped-")))
+        params = validate_params(params_from_args(args, mapped_dir))  # before any kernel
+        paths = run_report(params, out_root=Path(args.out) if args.out else None,
+                           overwrite=args.overwrite, jobs=args.jobs)
     print(f"report {paths.run_id} finished in {paths.seconds:.1f} s")
     for lang, p in paths.html.items():
         print(f"HTML ({lang}):     {p}")
@@ -139,7 +155,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="survey file (real data): stacked waves, or repeat once per wave")
     p.add_argument("--profile", action="append", default=None, metavar="TABLE=PROFILE",
                    help="map that table's files with a mapping profile first, e.g. "
-                        "registry=p3ke or survey=susenas (docs/PROFILES.md; repeatable)")
+                        "registry=p3ke or survey=susenas; TABLE=PROFILE:FILE maps one file, "
+                        "repeat it to feed a table from several sources (one profile per "
+                        "partner workbook) (docs/PROFILES.md)")
     p.add_argument("--jobs", type=int, default=None,
                    help="notebooks run at once (default 2; 1 on a single core)")
     p.add_argument("--params", default=None, help="JSON file of parameters")

@@ -32,7 +32,7 @@ VOLATILE_KEYS: tuple[str, ...] = ("created_utc", "timings")
 PACKAGES: tuple[str, ...] = ("kassaki-eval", "numpy", "pandas", "scipy", "statsmodels",
                              "scikit-learn", "matplotlib", "openpyxl", "pyarrow", "pydantic",
                              "papermill", "nbformat", "nbclient", "ipykernel", "jupytext",
-                             "rdrobust", "rddensity")
+                             "rdrobust", "rddensity", "python-calamine", "fastexcel")
 # Parameters whose change is not a change of specification (presentation only).
 _PRESENTATION = {"languages", "previous", "partner"}
 

@@ -27,7 +27,8 @@ from ..impact.cost import CostRules
 
 __all__ = [
     "PARTNERS", "COMPONENTS", "LANGUAGES", "IMPACT_METHODS", "PMT_METHODS", "PARTNER_VIEWS",
-    "DemoSource", "FileSource", "ReportParams", "validate_params", "PartnerView", "partner_view",
+    "DemoSource", "FileSource", "MappedInput", "ReportParams", "validate_params", "PartnerView",
+    "partner_view",
 ]
 
 PARTNERS: tuple[str, ...] = (
@@ -73,6 +74,19 @@ class DemoSource(_Strict):
     scale: float = Field(1.0, gt=0, le=2, description="share of the Pangkep population")
 
 
+class MappedInput(_Strict):
+    """One source file mapped by a profile before the run (``report --profile``).
+
+    Recorded in the parameters, hence in the manifest: which profile (by name and by the
+    SHA-256 of its TOML text) turned which file (name only, no path) into which table.
+    """
+
+    table: Literal["registry", "survey", "participation", "rollout"]
+    file: str = Field(..., min_length=1, pattern=r"^[^/\\]+$", description="file name, no path")
+    profile: str = Field(..., min_length=1)
+    profile_sha256: str = Field(..., pattern=r"^[0-9a-f]{64}$")
+
+
 class FileSource(_Strict):
     """Real (or previously written) raw files, read through the validated loaders."""
 
@@ -82,6 +96,9 @@ class FileSource(_Strict):
                                      description="one file of stacked waves, or one per wave")
     participation: Path
     rollout: Path
+    profiles: tuple[MappedInput, ...] = Field(
+        (), description="source files mapped by a profile into the files above (report "
+                        "--profile): table, file name, profile name, profile SHA-256")
 
     @field_validator("survey", mode="before")
     @classmethod
@@ -172,7 +189,9 @@ def _show(v: Any) -> str:
     if v is None:
         return "-"
     if isinstance(v, (list, tuple)):
-        return ", ".join(str(x) for x in v)
+        return ", ".join(_show(x) for x in v)
+    if isinstance(v, dict) and "profile_sha256" in v:  # a mapped input (MappedInput)
+        return f"{v['file']} -> {v['table']} ({v['profile']}, sha256 {v['profile_sha256'][:12]})"
     return str(v)
 
 

@@ -3,6 +3,7 @@ parsers, provenance."""
 from __future__ import annotations
 
 import hashlib
+from pathlib import Path
 import re
 import shutil
 
@@ -232,9 +233,133 @@ def test_report_profile_maps_the_files_before_the_run(tmp_path, messy, monkeypat
     args = build_parser().parse_args(["report", "--year", "2025", "--registry",
                                       str(messy / "p3ke_pangkep.xlsx"), "--profile",
                                       "registry=p3ke"])
-    raw = params_from_args(args)
+    raw = params_from_args(args, tmp_path)
     reg = raw["source"]["registry"]
-    sha = load_profile("p3ke").sha256[:12]
-    assert reg.endswith(f"registry.p3ke-{sha}.parquet")
+    sha = load_profile("p3ke").sha256
+    assert reg.endswith(f"registry.p3ke-{sha[:12]}.parquet")
     assert len(pd.read_parquet(reg)) == len(load_with_profile(
         messy / "p3ke_pangkep.xlsx", "p3ke", key="a-test-key-that-is-long-enough"))
+    assert raw["source"]["profiles"] == [{"table": "registry", "file": "p3ke_pangkep.xlsx",
+                                          "profile": "p3ke", "profile_sha256": sha}]
+
+
+PARTNERS = ["partner_bank_sulselbar", "partner_semen_tonasa", "partner_bpvp", "partner_ykpm",
+            "partner_facilitation"]
+
+
+def _partner_files(messy):
+    from kassaki_eval.synthetic.source_shape import SOURCE_FILES
+    return {p: messy / SOURCE_FILES[p][0] for p in PARTNERS}
+
+
+def test_report_profile_per_partner_workbook_and_the_manifest_records_each(tmp_path, messy,
+                                                                          monkeypatch):
+    """One profile per partner workbook feeds the participation table of the report; the
+    validated parameters, hence manifest.json, list every mapped input with its table, file
+    name (no path), profile and the profile's SHA-256."""
+    from kassaki_eval.cli import build_parser
+    from kassaki_eval.data.profiles import load_with_profiles
+    from kassaki_eval.reporting.cli import params_from_args
+    from kassaki_eval.reporting.manifest import build_manifest
+    from kassaki_eval.reporting.params import validate_params
+    key = "a-test-key-that-is-long-enough"
+    monkeypatch.setenv("KASSAKI_PSEUDONYM_KEY", key)
+    parts = _partner_files(messy)
+    argv = ["report", "--year", "2025", "--registry", str(messy / "p3ke_pangkep.xlsx"),
+            "--profile", "registry=p3ke", "--rollout", str(messy / "rollout.csv"),
+            "--profile", "survey=susenas"]
+    for f in sorted((messy / "susenas").glob("*.csv")):
+        argv += ["--survey", str(f)]
+    for p, f in parts.items():
+        argv += ["--profile", f"participation={p}:{f}"]
+    raw = params_from_args(build_parser().parse_args(argv), tmp_path)
+    params = validate_params(raw)
+    got = pd.read_parquet(raw["source"]["participation"])
+    want = load_with_profiles([([f], p) for p, f in parts.items()], key=key)
+    pd.testing.assert_frame_equal(got, want.reset_index(drop=True), check_dtype=False)
+    assert {"bank_sulselbar", "semen_tonasa", "bpvp", "ykpm"} < set(got["partner"])
+    man = build_manifest(run_id="t", params_json=params.to_json_dict(), inputs={}, tables=[],
+                         outputs={}, timings={}, notebooks={})
+    rec = man["params"]["source"]["profiles"]
+    by_file = {r["file"]: r for r in rec}
+    for p, f in parts.items():
+        assert by_file[f.name] == {"table": "participation", "file": f.name, "profile": p,
+                                   "profile_sha256": load_profile(p).sha256}
+    assert by_file["p3ke_pangkep.xlsx"]["table"] == "registry"
+    assert {r["file"] for r in rec if r["table"] == "survey"} == \
+        {f.name for f in (messy / "susenas").glob("*.csv")}
+    assert all("/" not in r["file"] for r in rec)
+    assert any(v.startswith("p3ke_pangkep.xlsx -> registry (p3ke, sha256 ")
+               for k, v in params.rows() if k == "source.profiles")
+    bad = dict(raw, source=dict(raw["source"], profiles=[dict(rec[0], profile_sha256="x")]))
+    with pytest.raises(ParameterError):
+        validate_params(bad)
+
+
+def test_ingest_and_validate_take_one_profile_per_source(tmp_path, messy, capsys):
+    from kassaki_eval.cli import main
+    from kassaki_eval.data.profiles import load_with_profiles
+    parts = _partner_files(messy)
+    first, *rest = PARTNERS
+    extra = [a for p in rest for a in ("--profile", f"{p}:{parts[p]}")]
+    assert main(["validate", str(parts[first]), "--profile", first, *extra]) == 0
+    out = capsys.readouterr().out
+    assert "OK: " in out and all(p in out for p in PARTNERS)
+    dest = tmp_path / "participation.parquet"
+    assert main(["ingest", str(parts[first]), "--profile", first, *extra, "--out", str(dest),
+                 "--demo"]) == 0
+    want = load_with_profiles([([f], p) for p, f in parts.items()], demo=True)
+    pd.testing.assert_frame_equal(pd.read_parquet(dest), want, check_dtype=False)
+    # two profiles for the positional file: one clear error
+    assert main(["validate", str(parts[first]), "--profile", first, "--profile", rest[0]]) == 2
+    assert "exactly one profile for" in capsys.readouterr().err
+
+
+def _fake_run_report(seen):
+    import types
+
+    def run(params, **_):
+        for k in ("registry", "participation"):
+            p = getattr(params.source, k)
+            seen.append(p)
+            assert p.is_file()
+            assert "no_kk" not in pd.read_parquet(p).columns
+        if seen and seen[0] == "fail":
+            raise RuntimeError("notebook failed")
+        return types.SimpleNamespace(run_id="x", seconds=0.0, html={}, xlsx={},
+                                     manifest=Path("m.json"))
+    return run
+
+
+@pytest.mark.parametrize("outcome", ["success", "mapping fails", "report fails"])
+def test_report_profile_leaves_no_mapped_files_behind(tmp_path, messy, monkeypatch, outcome):
+    """The mapped Parquet files live in a private temporary folder that is removed when the
+    report finishes, fails in a notebook, or fails while mapping a later table."""
+    import tempfile
+
+    from kassaki_eval.cli import main
+    monkeypatch.setenv("KASSAKI_PSEUDONYM_KEY", "a-test-key-that-is-long-enough")
+    tmpdir = tmp_path / "tmp"
+    tmpdir.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmpdir))
+    seen: list = ["fail"] if outcome == "report fails" else []
+    monkeypatch.setattr("kassaki_eval.reporting.runner.run_report", _fake_run_report(seen))
+    parts = _partner_files(messy)
+    argv = ["report", "--year", "2025", "--registry", str(messy / "p3ke_pangkep.xlsx"),
+            "--profile", "registry=p3ke", "--rollout", str(messy / "rollout.csv"),
+            "--profile", "survey=susenas"]
+    for f in sorted((messy / "susenas").glob("*.csv")):
+        argv += ["--survey", str(f)]
+    bad = _edit(tmp_path, "partner_bpvp", 'sheet = "Peserta"', 'sheet = "Peserta 2024"')
+    for p, f in parts.items():
+        prof = str(bad) if (outcome == "mapping fails" and p == "partner_bpvp") else p
+        argv += ["--profile", f"participation={prof}:{f}"]
+    if outcome == "report fails":
+        with pytest.raises(RuntimeError):
+            main(argv)
+    else:
+        rc = main(argv)
+        assert rc == (0 if outcome == "success" else 2)
+    if outcome != "mapping fails":
+        assert len(seen) >= 2  # the report saw the mapped files while it ran
+    assert not list(tmpdir.glob("kassaki-mapped-*")), "mapped files left behind"
