@@ -96,7 +96,7 @@ def test_fast_and_exact_profile_readers_agree(tmp_path, start_col, start_row):
     p = _book(tmp_path / "typed.xlsx", TYPED, title="Data contoh", start_col=start_col,
               start_row=start_row)
     header = start_row + 2
-    fast = P._read_xlsx_fast(p, "Data", header)
+    fast = P._read_xlsx_fast(p, "Data", header, P._fast_reader(p))
     assert fast is not None, "the fast reader declined a sheet of one-type columns"
     _same(fast, P._read_xlsx_exact(p, "Data", header))
     df, rows, _ = fast
@@ -110,16 +110,16 @@ def test_fast_reader_declines_what_it_cannot_read_exactly(tmp_path):
     """Mixed columns, date cells, a repeated header name, a header above the first used
     row: the exact reader reads them (and read_xlsx gives its result)."""
     mixed = _book(tmp_path / "mixed.xlsx", MIXED)
-    assert P._read_xlsx_fast(mixed, "Data", 1) is None
+    assert P._read_xlsx_fast(mixed, "Data", 1, P._fast_reader(mixed)) is None
     got = P._read_xlsx(mixed, "Data", 1)
     _same(got, P._read_xlsx_exact(mixed, "Data", 1))
     assert got[0]["value"].tolist()[:4] == ["2", "1.5", "7309123456789012.0", "1e+20"]
     dates = _book(tmp_path / "dates.xlsx", [["id", "tanggal"], ["a", dt.datetime(2024, 7, 15)]])
-    assert P._read_xlsx_fast(dates, "Data", 1) is None
+    assert P._read_xlsx_fast(dates, "Data", 1, P._fast_reader(dates)) is None
     dup = _book(tmp_path / "dup.xlsx", [["id", "x", "id"], ["a", "b", "c"]])
-    assert P._read_xlsx_fast(dup, "Data", 1) is None
+    assert P._read_xlsx_fast(dup, "Data", 1, P._fast_reader(dup)) is None
     low = _book(tmp_path / "low.xlsx", TYPED, start_row=3)
-    assert P._read_xlsx_fast(low, "Data", 1) is None
+    assert P._read_xlsx_fast(low, "Data", 1, P._fast_reader(low)) is None
     _same(P._read_xlsx(low, "Data", 1), P._read_xlsx_exact(low, "Data", 1))
 
 
@@ -129,7 +129,7 @@ def test_fast_reader_reads_the_messy_demo_workbooks_exactly(messy):
         files += [(messy / f, load_profile(prof).sources[0]) for f in SOURCE_FILES[prof]]
     for path, src in files:
         sheet = src.sheet or P._sheet_names(path)[0]
-        fast = P._read_xlsx_fast(path, sheet, src.header_row)
+        fast = P._read_xlsx_fast(path, sheet, src.header_row, P._fast_reader(path))
         assert fast is not None, path.name
         _same(fast, P._read_xlsx_exact(path, sheet, src.header_row))
 
