@@ -660,14 +660,15 @@ def write_table(data: pd.DataFrame, path: str | Path, *, overwrite: bool = False
         raise DataFileError(f"{p} exists. Fix: choose another path or pass overwrite=True "
                             f"(raw files should never be overwritten).")
     ext = p.suffix.lower()
+    if ext not in (".parquet", ".pq", ".csv", ".xlsx"):
+        raise ParameterError(f"The 'path' parameter of write_table must end in .parquet, .csv "
+                             f"or .xlsx. Got {p.name!r} instead.")
+    p.parent.mkdir(parents=True, exist_ok=True)  # e.g. data/ in a fresh project folder
     if ext in (".parquet", ".pq"):
         data.to_parquet(p, index=False)
     elif ext == ".csv":
         data.to_csv(p, index=False)
-    elif ext == ".xlsx":
-        data.to_excel(p, index=False)
     else:
-        raise ParameterError(f"The 'path' parameter of write_table must end in .parquet, .csv "
-                             f"or .xlsx. Got {p.name!r} instead.")
+        data.to_excel(p, index=False)
     _log.info("wrote %s: %d rows", p.name, len(data))
     return p

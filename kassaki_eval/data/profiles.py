@@ -824,8 +824,8 @@ def _first_used_cell(path: Path, sheet: str) -> tuple[int, str] | None:
                 head = f.read(1 << 20)
     except (KeyError, OSError, zipfile.BadZipFile):
         return None
-    m = _XL_CELL.search(head)
-    return (int(m.group(2)), m.group(1).decode("ascii")) if m else None
+    cell = _XL_CELL.search(head)
+    return (int(cell.group(2)), cell.group(1).decode("ascii")) if cell else None
 
 
 def _xml_unescape(s: str) -> str:
@@ -905,8 +905,9 @@ def _read_xlsx_fast(path: Path, sheet: str, header_row: int | None, reader: Any
                                               .astype("float64")), dtype="str")
         elif pa.types.is_boolean(t):
             b = col.to_pandas()
-            data[name] = pd.array(np.where(b.isna(), None, np.where(b.fillna(False), "1", "0")),
-                                  dtype="str")
+            text = np.where(b.fillna(False).to_numpy(dtype=bool), "1", "0").astype(object)
+            text[b.isna().to_numpy()] = None
+            data[name] = pd.array(text, dtype="str")
         elif pa.types.is_null(t):
             data[name] = pd.array([None] * n, dtype="str")
         else:

@@ -165,3 +165,12 @@ def test_several_profiles_report_every_mapping_problem_at_once(tmp_path, messy):
     msg = str(e.value)
     assert "'Peserta 2024', which bpvp_pelatihan.xlsx does not have" in msg
     assert "'KUR', which bank_sulselbar_kur.xlsx does not have" in msg
+
+
+def test_map_apply_writes_into_a_folder_that_does_not_exist_yet(tmp_path, messy):
+    """The README walkthrough writes data/registry.parquet from a fresh folder."""
+    from kassaki_eval.cli import main
+    dest = tmp_path / "fresh" / "data" / "participation.parquet"
+    f = messy / SOURCE_FILES["partner_bpvp"][0]
+    assert main(["map", "--apply", "partner_bpvp", str(f), "--out", str(dest), "--demo"]) == 0
+    assert len(pd.read_parquet(dest)) == len(load_with_profile(f, "partner_bpvp", demo=True))
