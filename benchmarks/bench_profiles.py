@@ -11,12 +11,19 @@ stacked, participation from every partner) from the same synthetic world, in one
 (floats; every other column must be equal, else the benchmark fails). Goal: mapped /
 clean <= 1.5 on the full-scale world.
 
+Wall-clock seconds on a shared 2-core machine swing with the other jobs' load; the second
+table of each comparison is the CPU time of the same calls (``time.process_time``, all threads
+of the process; each side timed ``repeats`` times, median), which the load does not inflate.
+
 Run: ``python -m benchmarks.bench_profiles [--scale 1.0] [--repeats 3]``.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import statistics
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -57,8 +64,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeats", type=int, default=3)
     args, _ = ap.parse_known_args(argv)
 
-    from kassaki_eval.data import load_table
-    from kassaki_eval.data.profiles import load_with_profile, load_with_profiles
+    from kassaki_eval.data import load_table, validate
+    from kassaki_eval.data.profiles import load_with_profile
+    try:
+        from kassaki_eval.data.profiles import load_with_profiles
+    except ImportError:  # before issue 11's several-profile route: map one by one
+        load_with_profiles = None
     from kassaki_eval.synthetic.source_shape import SOURCE_FILES, write_source_shape
     from kassaki_eval.synthetic.world import YEARS, generate_world
 
@@ -91,8 +102,29 @@ def main(argv: list[str] | None = None) -> int:
     def mapped_participation() -> pd.DataFrame:
         # every workbook through its own profile, stacked and validated once (as the one
         # clean CSV is validated once)
+        if load_with_profiles is None:
+            parts = [load_with_profile([m / f for f in SOURCE_FILES[p]], p, demo=True)
+                     for p in partners]
+            return validate(pd.concat(parts, ignore_index=True), "participation")
         return load_with_profiles([([m / f for f in SOURCE_FILES[p]], p) for p in partners],
                                   demo=True)
+
+    def cpu(name: str, clean, mapped) -> float:  # type: ignore[no-untyped-def]
+        """Median CPU seconds of each side (after a warm-up); prints and returns the ratio."""
+        med = {}
+        for side, fn in (("kassaki", clean), ("mapped", mapped)):
+            fn()
+            ts = []
+            for _ in range(args.repeats):
+                t0 = time.process_time()
+                fn()
+                ts.append(time.process_time() - t0)
+            med[side] = statistics.median(ts)
+        r = med["mapped"] / med["kassaki"]
+        print(f"{name} CPU s (median of {args.repeats}): clean {med['kassaki']:.2f}, mapped "
+              f"{med['mapped']:.2f}, mapped / clean = {r:.2f}; load average "
+              f"{os.getloadavg()[0]:.1f}")
+        return r
 
     def one(name: str, clean, mapped):  # type: ignore[no-untyped-def]
         return side_by_side(
@@ -112,7 +144,13 @@ def main(argv: list[str] | None = None) -> int:
                             "participation": mapped_participation()}},
         check=max_rel_diff, repeats=args.repeats, meta=meta)
     ratio = next(r for r in rows if r["case"] == "mapped").get("ratio_to_kassaki")
-    print(f"\nmapped / clean = {ratio:.2f} (goal <= 1.5)")
+    print(f"\nmapped / clean = {ratio:.2f} wall clock (goal <= 1.5); load average "
+          f"{os.getloadavg()[0]:.1f}\n")
+    cpu("registry", clean_registry, mapped_registry)
+    cpu("survey", clean_survey, mapped_survey)
+    cpu("participation", clean_participation, mapped_participation)
+    cpu("all three", lambda: (clean_registry(), clean_survey(), clean_participation()),
+        lambda: (mapped_registry(), mapped_survey(), mapped_participation()))
     return 0
 
 
