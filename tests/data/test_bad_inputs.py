@@ -16,7 +16,8 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import fake_nik, make_participation, make_registry_raw, make_survey, sha256
+from conftest import (VILLAGES, fake_nik, make_participation, make_registry_raw, make_survey,
+                      sha256)
 
 from kassaki_eval import reference
 from kassaki_eval.data import load_table, pseudonymise_registry, validate
@@ -557,7 +558,6 @@ def _dup_household_across_files(tmp: Path) -> list[Path]:
 
 
 def _rollout_df() -> pd.DataFrame:
-    from conftest import VILLAGES
     comps = ("credit", "csr_sme", "training", "facilitation", "women_groups")
     cohort = {v: 2024 if i < 2 else 2025 if i < 4 else 0 for i, v in enumerate(VILLAGES)}
     rows = [(v, c, cohort[v] if c == "credit" else 0, cohort[v]) for v in VILLAGES for c in comps]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from conftest import make_registry_raw, make_survey, sha256
+from conftest import fake_nik, make_registry_raw, make_survey, sha256
 from kassaki_eval.cli import main
 
 
@@ -63,7 +63,6 @@ def test_ingest_writes_pseudonymised_table(tmp_path: Path, capsys):
 
 def test_ingest_refuses_undeclared_personal_columns_then_honours_pii(tmp_path: Path, capsys):
     """Extra personal columns (a full name, a spouse's NIK, an address) are never written."""
-    from conftest import fake_nik
     raw = make_registry_raw()
     raw["nama_lengkap"] = [f"Andi Baso Contoh{chr(65 + i % 26)}" for i in range(len(raw))]
     raw["nik_pasangan"] = [fake_nik(700 + i) for i in range(len(raw))]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from conftest import make_participation, make_registry_raw, make_survey
+from conftest import VILLAGES, make_participation, make_registry_raw, make_survey
 from kassaki_eval import config, reference
 from kassaki_eval.data import (CONTRACTS, TABLES, get_spec, problems, pseudonymise_registry,
                                validate)
@@ -136,7 +136,6 @@ def test_extra_columns_are_kept():
 
 
 def _rollout() -> pd.DataFrame:
-    from conftest import VILLAGES
     comps = get_spec("rollout").column("component").allowed
     rows = [(v, c, 2024 if (i < 2 and c == "credit") else 2025 if i < 4 else 0)
             for i, v in enumerate(VILLAGES) for c in comps]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from conftest import make_registry_raw, sha256
+from conftest import fake_nik, make_registry_raw, make_survey, sha256
 from kassaki_eval.cli import main
 from kassaki_eval.data import load_registry, load_table, scrub, write_table
 from kassaki_eval.exceptions import KassakiError
@@ -121,7 +121,6 @@ def test_scrub_and_log_filter(caplog):
 
 
 def test_ids_that_are_really_niks_are_masked_in_examples():
-    from conftest import fake_nik, make_survey
     from kassaki_eval.data import problems
     s = make_survey()
     s["hh_id"] = [fake_nik(i) for i in range(len(s))]
