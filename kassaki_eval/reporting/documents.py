@@ -31,7 +31,7 @@ from docx.shared import Cm, Pt, RGBColor
 
 from ..exceptions import KassakiWarning, ReportError
 from .blocks import Table
-from .html import EXECUTIVE_BLOCK, chapter_plan, table_view
+from .html import EXECUTIVE_BLOCK, chapter_of, chapter_plan, table_view
 from .i18n import t
 
 __all__ = ["write_docx", "docx_to_pdf", "write_documents", "soffice_path"]
@@ -164,7 +164,8 @@ def write_docx(blocks: Sequence[Mapping[str, Any]], results_dir: Path, path: Pat
             body = [m for m in visible if m["key"] == EXECUTIVE_BLOCK]
             heading = t("nb.executive", lang)
         else:
-            body = [m for m in visible if m["notebook"] == name and m["key"] != EXECUTIVE_BLOCK]
+            body = [m for m in visible if chapter_of(m["notebook"], m["key"]) == name
+                    and m["key"] != EXECUTIVE_BLOCK]
             if kind == "chapter":
                 n_chap += 1
                 heading = f"{n_chap}. {t(f'nb.{name}', lang)}"

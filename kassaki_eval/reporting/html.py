@@ -26,7 +26,8 @@ from .blocks import Block, Table
 from .i18n import fmt, t
 
 __all__ = ["render_block", "render_table", "table_view", "block_view", "assemble_report",
-           "keep_language", "chapter_plan", "REPORT_CSS", "TEMPLATES"]
+           "keep_language", "chapter_plan", "chapter_of", "OWN_CHAPTERS", "REPORT_CSS",
+           "TEMPLATES"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -201,9 +202,32 @@ def _outputs_html(nb: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
     return parts
 
 
+#: Blocks that form a chapter of their own, right after their notebook's chapter:
+#: block-key prefix -> (notebook, chapter name); the heading is the catalogue key
+#: ``nb.<chapter name>``. The village chapter is made by the poverty notebook.
+OWN_CHAPTERS: dict[str, tuple[str, str]] = {"nb2.village": ("02_poverty", "02_village")}
+
+
+def chapter_of(notebook: str, block_key: str) -> str:
+    """The chapter a block of ``notebook`` is published in (its notebook's, by default)."""
+    for prefix, (nb, chapter) in OWN_CHAPTERS.items():
+        if nb == notebook and block_key.startswith(prefix):
+            return chapter
+    return notebook
+
+
 def chapter_plan(names: Sequence[str]) -> list[tuple[str, str]]:
-    """(kind, notebook) in published order: ``executive``, chapters, ``appendix``."""
-    main = [n for n in names if n not in APPENDIX]
+    """(kind, chapter) in published order: ``executive``, chapters, ``appendix``.
+
+    A chapter is a notebook's name, followed by the chapters of :data:`OWN_CHAPTERS` that
+    notebook makes.
+    """
+    main: list[str] = []
+    for n in names:
+        if n in APPENDIX:
+            continue
+        main.append(n)
+        main.extend(ch for nb, ch in OWN_CHAPTERS.values() if nb == n)
     return ([("executive", "")] + [("chapter", n) for n in main]
             + [("appendix", n) for n in names if n in APPENDIX])
 
@@ -216,7 +240,10 @@ def assemble_report(notebooks: Sequence[tuple[str, Mapping[str, Any]]], lang: st
     (data quality, inputs and parameters) lettered A, B, …; chapters outside a partner's
     view (no output) are left out.
     """
-    outputs = {name: _outputs_html(nb, lang) for name, nb in notebooks}
+    outputs: dict[str, list[tuple[str, str]]] = {}
+    for name, nb in notebooks:
+        for k, h in _outputs_html(nb, lang):
+            outputs.setdefault(chapter_of(name, k), []).append((k, h))
     executive = [h for parts in outputs.values() for k, h in parts if k == EXECUTIVE_BLOCK]
     chapters = []
     n_chap, n_app = 0, 0
@@ -226,7 +253,7 @@ def assemble_report(notebooks: Sequence[tuple[str, Mapping[str, Any]]], lang: st
             heading = t("nb.executive", lang)
             number, anchor = "", "executive"
         else:
-            body = "\n".join(h for k, h in outputs[name] if k != EXECUTIVE_BLOCK)
+            body = "\n".join(h for k, h in outputs.get(name, []) if k != EXECUTIVE_BLOCK)
             heading = t(f"nb.{name}", lang)
             if kind == "chapter":
                 n_chap += 1

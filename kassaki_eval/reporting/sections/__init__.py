@@ -8,7 +8,9 @@ language, sentences, key numbers). Library functions are imported statically: a 
 missing function fails the import (and the report) loudly instead of emptying a section.
 
 - :mod:`.data_quality` (notebook 1): parameters, inputs, survey sample, registry, participation.
-- :mod:`.poverty` (notebook 2): headline per wave, profile, change.
+- :mod:`.poverty` (notebook 2): headline per wave, profile, inequality, change.
+- :mod:`.village` (notebook 2, a chapter of its own): village poverty map and table,
+  the programme per village (the source of the village cards).
 - :mod:`.targeting` (notebook 3): registry accuracy, PMT validation, quota selection,
   CGH/DCI, rules under one budget.
 - :mod:`.impact` (notebook 4): ATT estimates, event study, the one-point verdict.
@@ -32,7 +34,7 @@ from .data_quality import (
     survey_sample,
 )
 from .impact import impact_estimates, impact_verdict
-from .poverty import poverty_change, poverty_headline, poverty_profile
+from .poverty import poverty_change, poverty_headline, poverty_inequality, poverty_profile
 from .summary import demo_truth, executive_summary, key_results, year_over_year
 from .targeting import (
     targeting_incidence,
@@ -41,10 +43,12 @@ from .targeting import (
     targeting_registry,
     targeting_rules,
 )
+from .village import village_poverty, village_programme
 
 __all__ = [
     "start", "parameters", "inputs_summary", "survey_sample", "registry_overview",
-    "participation_overview", "poverty_headline", "poverty_profile", "poverty_change",
+    "participation_overview", "poverty_headline", "poverty_profile", "poverty_inequality",
+    "poverty_change", "village_poverty", "village_programme",
     "targeting_registry", "targeting_pmt", "targeting_quota", "targeting_incidence",
     "targeting_rules", "impact_estimates", "impact_verdict",
     "executive_summary", "key_results", "year_over_year", "demo_truth", "BLOCKS",
@@ -54,7 +58,8 @@ __all__ = [
 BLOCKS: dict[str, tuple] = {
     "01_data_quality": (parameters, inputs_summary, survey_sample, registry_overview,
                         participation_overview),
-    "02_poverty": (poverty_headline, poverty_profile, poverty_change),
+    "02_poverty": (poverty_headline, poverty_profile, poverty_inequality, poverty_change,
+                   village_poverty, village_programme),
     "03_targeting": (targeting_registry, targeting_pmt, targeting_quota, targeting_incidence,
                      targeting_rules),
     "04_impact": (impact_estimates, impact_verdict),

@@ -1,41 +1,112 @@
-"""Notebook 2, poverty: district headcount per wave, profile of the report year, change.
+"""Notebook 2, poverty: district headcount per wave, profile, inequality, change.
 
-Data: :func:`poverty_district_table`, :func:`extreme_poverty`, :func:`poverty_kecamatan_table`,
-:func:`poverty_groups_table`, :func:`poverty_change_table`, :func:`poverty_decomposition_table`.
-Display (blocks): :func:`poverty_headline`, :func:`poverty_profile`, :func:`poverty_change`.
+The notebook makes the library calls (the survey design, :func:`~kassaki_eval.poverty.fgt`
+with the line, :func:`~kassaki_eval.poverty.profile_table`, the inequality measures,
+:func:`~kassaki_eval.poverty.change` and the Shapley decomposition) and passes their results
+to the display functions here, which turn them into blocks (tables after disclosure control,
+figures per language, sentences, key numbers). Helpers: :func:`poverty_lines` (each wave's
+line), :func:`with_lines` (the survey with a ``line`` column), :func:`real_terms` (the earlier
+wave valued at the later line), :func:`waves_present`.
+
+Blocks: :func:`poverty_headline`, :func:`poverty_profile`, :func:`poverty_inequality`,
+:func:`poverty_change`.
 """
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ...poverty import change, fgt, profile_table, shapley_growth_redistribution
+from ...poverty import SurveyDesign, change, shapley_growth_redistribution
+from ...results import EstimateResult
 from ..blocks import Block, Table, render_figure
 from ..context import Context, start
 from ..i18n import t
-from ._common import record_number, survey_design, survey_with_lines
+from ._common import record_number
 
 __all__ = [
-    "start", "poverty_district_table", "extreme_poverty", "poverty_kecamatan_table",
-    "poverty_groups_table", "poverty_change_table", "poverty_decomposition_table",
-    "poverty_headline", "poverty_profile", "poverty_change",
+    "start", "poverty_lines", "with_lines", "waves_present", "real_terms", "change_fits",
+    "poverty_district_table", "poverty_kecamatan_table", "poverty_groups_table",
+    "poverty_change_table", "inequality_table",
+    "poverty_headline", "poverty_profile", "poverty_inequality", "poverty_change",
 ]
 
 _PROFILE_FORMATS = {"n_hh": "int", "pop_share": "pct", "p0": "pct", "p0_low": "pct",
                     "p0_high": "pct", "p1": "pct2", "p2": "pct2", "p0_contribution": "pct"}
 
 
-# -- data ---------------------------------------------------------------------------------
-def poverty_district_table(ctx: Context) -> pd.DataFrame:
-    """District P0/P1/P2 per survey wave (person-weighted, design-based CI of P0)."""
-    s = survey_with_lines(ctx)
-    res = fgt(survey_design(s), line="line", g=[0, 1, 2], size="hh_size", by="year",
-              alpha=ctx.params.alpha).tidy()
+# -- helpers the notebook calls -----------------------------------------------------------
+def poverty_lines(ctx: Context, line: float | None = None) -> dict[int, float]:
+    """The poverty line of every survey wave; the report year's is ``line`` when given.
+
+    Without ``line``: the report parameter ``poverty_line`` for the report year, else the
+    reference line of each year (:func:`kassaki_eval.reference.poverty_line`).
+    """
+    years = sorted(int(y) for y in ctx.survey["year"].unique())
+    out = {y: ctx.poverty_line("total", y) for y in years}
+    if line is not None:
+        out[ctx.params.year] = float(line)
+    return out
+
+
+def with_lines(survey: pd.DataFrame, lines: Mapping[int, float]) -> pd.DataFrame:
+    """The survey (all waves, index reset) with each wave's line in a column ``line``."""
+    s = survey.reset_index(drop=True)
+    return s.assign(line=s["year"].astype(int).map(dict(lines)).astype(float))
+
+
+def waves_present(survey: pd.DataFrame, years: Sequence[int]) -> bool:
+    """Whether the survey holds every wave of ``years``."""
+    have = set(int(y) for y in survey["year"].unique())
+    return all(int(y) in have for y in years)
+
+
+def real_terms(survey: pd.DataFrame, lines: Mapping[int, float],
+               years: tuple[int, int]) -> pd.DataFrame:
+    """The two waves with ``consumption_real``: the earlier wave valued at the later line.
+
+    The lines move with prices, so the ratio of the lines serves as the deflator and one line
+    (the later one) serves both waves.
+    """
+    y0, y1 = years
+    real = survey[survey["year"].isin([y0, y1])].copy()
+    real["consumption_real"] = real["consumption_pc"].astype(float) * np.where(
+        real["year"] == y0, lines[y1] / lines[y0], 1.0)
+    return real
+
+
+def change_fits(design: SurveyDesign, *, lines: Mapping[int, float], years: tuple[int, int],
+                by: Sequence[str | None] = (None, "zone"), alpha: float = 0.05
+                ) -> dict[str, EstimateResult] | None:
+    """:func:`kassaki_eval.poverty.change` of P0 between ``years``, overall and per ``by``.
+
+    Plus ``"decomposition"``: :func:`~kassaki_eval.poverty.shapley_growth_redistribution` in
+    real terms (:func:`real_terms`). ``None`` when the survey lacks one of the two waves.
+    """
+    if not waves_present(design.data, years):
+        return None
+    out: dict[str, EstimateResult] = {}
+    for b in by:
+        out["total" if b is None else b] = change(design, line=dict(lines), years=years, by=b,
+                                                  alpha=alpha)
+    out["decomposition"] = shapley_growth_redistribution(
+        real_terms(design.data, lines, years), "consumption_real", line=lines[years[1]],
+        years=years, design={"weight": design.spec()["weight"]})
+    return out
+
+
+# -- tables from the results ----------------------------------------------------------------
+def poverty_district_table(headline: EstimateResult,
+                           lines: Mapping[int, float]) -> pd.DataFrame:
+    """District P0/P1/P2 per wave from an ``fgt(..., g=[0, 1, 2], by="year")`` result."""
+    res = headline.tidy()
     wide = res.pivot(index="group", columns="measure", values="estimate")
     ci = res[res["measure"] == "p0"].set_index("group")
     return pd.DataFrame({
         "year": wide.index.astype(int),
-        "poverty_line": [ctx.poverty_line("total", int(y)) for y in wide.index],
+        "poverty_line": [float(lines[int(y)]) for y in wide.index],
         "p0": wide["p0"].to_numpy(), "p0_low": ci.loc[wide.index, "conf_low"].to_numpy(),
         "p0_high": ci.loc[wide.index, "conf_high"].to_numpy(),
         "p1": wide["p1"].to_numpy(), "p2": wide["p2"].to_numpy(),
@@ -44,29 +115,15 @@ def poverty_district_table(ctx: Context) -> pd.DataFrame:
     })
 
 
-def extreme_poverty(ctx: Context) -> float | None:
-    """P0 at the extreme-poverty line in the report year (None without that wave)."""
-    s = ctx.survey
-    cur = s[s["year"] == ctx.params.year]
-    if not len(cur):
-        return None
-    ext = fgt(survey_design(cur), line=ctx.poverty_line("extreme"), size="hh_size",
-              alpha=ctx.params.alpha)
-    return float(ext["p0"])
-
-
 def _profile_rows(pr: pd.DataFrame) -> dict[str, pd.Series]:
     return {"n_hh": pr["n_obs"], "pop_share": pr["pop_share"], "p0": pr["p0"],
             "p0_low": pr["p0_low"], "p0_high": pr["p0_high"], "p1": pr["p1"], "p2": pr["p2"],
             "p0_contribution": pr["p0_contribution"]}
 
 
-def poverty_kecamatan_table(ctx: Context) -> pd.DataFrame:
-    """Poverty of the report year per kecamatan, with zone and contribution to P0."""
-    s = ctx.survey[ctx.survey["year"] == ctx.params.year]
-    kec = profile_table(survey_design(s), line=ctx.poverty_line(), by="kec_code",
-                        size="hh_size", alpha=ctx.params.alpha)
-    kec = kec[kec["group"] != "total"]
+def poverty_kecamatan_table(ctx: Context, kecamatan: pd.DataFrame) -> pd.DataFrame:
+    """Kecamatan rows of a ``profile_table(..., by="kec_code")`` with names and zone."""
+    kec = kecamatan[kecamatan["group"] != "total"]
     zones = dict(zip(ctx.kecamatan["kec_kemendagri"].astype(str), ctx.kecamatan["zone"],
                      strict=True))
     code = kec["group"].astype(str)
@@ -74,75 +131,49 @@ def poverty_kecamatan_table(ctx: Context) -> pd.DataFrame:
                          "zone": code.map(zones), **_profile_rows(kec)})
 
 
-def poverty_groups_table(ctx: Context) -> pd.DataFrame:
-    """Poverty of the report year by zone and by sex of the household head."""
-    s = ctx.survey[ctx.survey["year"] == ctx.params.year]
-    d = survey_design(s)
+def poverty_groups_table(groups: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Profile tables by dimension (``{"zone": profile_table(...), ...}``) stacked."""
     parts = []
-    for dim in ("zone", "head_sex"):
-        pr = profile_table(d, line=ctx.poverty_line(), by=dim, size="hh_size",
-                           alpha=ctx.params.alpha)
+    for dim, pr in groups.items():
         pr = pr[pr["group"] != "total"]
         parts.append(pd.DataFrame({"dimension": dim, "group": pr["group"].astype(str),
                                    **_profile_rows(pr)}))
     return pd.concat(parts, ignore_index=True)
 
 
-def _change_years(ctx: Context) -> tuple[int, int] | None:
-    y1 = ctx.params.year
-    y0 = y1 - 1
-    s = ctx.survey
-    if not ((s["year"] == y0).any() and (s["year"] == y1).any()):
-        return None
-    return y0, y1
-
-
-def poverty_change_table(ctx: Context) -> pd.DataFrame | None:
-    """Change in P0 since the previous wave, total and by zone (None without that wave)."""
-    yy = _change_years(ctx)
-    if yy is None:
-        return None
-    y0, y1 = yy
-    lines = {y0: ctx.poverty_line("total", y0), y1: ctx.poverty_line("total", y1)}
+def poverty_change_table(fits: Mapping[str, EstimateResult]) -> pd.DataFrame:
+    """Change in P0 per grouping of :func:`change_fits` (``total``, then the groups)."""
     rows = []
-    for by in (None, "zone"):
-        r = change(ctx.survey, line=lines, years=(y0, y1), by=by,
-                   design={"weight": "weight", "strata": "stratum", "psu": "psu",
-                           "lonely_psu": "adjust"},
-                   alpha=ctx.params.alpha).tidy()
+    for key, res in fits.items():
+        if key == "decomposition":
+            continue
+        r = res.tidy()
         r = r[r["measure"] == "change"]
         for _, x in r.iterrows():
-            rows.append({"group": "total" if by is None else str(x["group"]),
+            rows.append({"group": "total" if key == "total" else str(x["group"]),
                          "change": x["estimate"], "std_error": x["std_error"],
                          "conf_low": x["conf_low"], "conf_high": x["conf_high"],
                          "n_hh": int(x["n_obs"])})
     return pd.DataFrame(rows)
 
 
-def poverty_decomposition_table(ctx: Context) -> pd.DataFrame | None:
-    """Shapley growth/redistribution split of the change, in real terms.
-
-    The earlier wave is valued at the later line (the lines move with prices), so one line
-    serves both waves.
-    """
-    yy = _change_years(ctx)
-    if yy is None:
-        return None
-    y0, y1 = yy
-    lines = {y0: ctx.poverty_line("total", y0), y1: ctx.poverty_line("total", y1)}
-    s = ctx.survey
-    real = s[s["year"].isin([y0, y1])].copy()
-    real["consumption_real"] = real["consumption_pc"].astype(float) * np.where(
-        real["year"] == y0, lines[y1] / lines[y0], 1.0)
-    dec = shapley_growth_redistribution(real, "consumption_real", line=lines[y1],
-                                        years=(y0, y1), design={"weight": "weight"}).tidy()
-    return dec[["term", "estimate"]].rename(columns={"estimate": "change", "term": "part"})
+def inequality_table(results: Mapping[str, EstimateResult]) -> pd.DataFrame:
+    """One row per inequality measure (``{"gini": gini(...), ...}``) with its interval."""
+    rows = []
+    for name, res in results.items():
+        r = res.tidy().iloc[0]
+        rows.append({"inequality": name, "estimate": float(r["estimate"]),
+                     "std_error": float(r["std_error"]), "conf_low": float(r["conf_low"]),
+                     "conf_high": float(r["conf_high"]), "n_hh": int(r["n_obs"])})
+    return pd.DataFrame(rows)
 
 
 # -- display ------------------------------------------------------------------------------
-def poverty_headline(ctx: Context) -> Block:
-    """District P0/P1/P2 per survey wave (person-weighted, design-based CIs)."""
-    tab = poverty_district_table(ctx)
+def poverty_headline(ctx: Context, headline: EstimateResult, *, lines: Mapping[int, float],
+                     extreme: EstimateResult | None = None,
+                     extreme_line: float | None = None) -> Block:
+    """District P0/P1/P2 per survey wave (``headline``) and extreme poverty (``extreme``)."""
+    tab = poverty_district_table(headline, lines)
     b = Block(key="nb2.headline", section="poverty", title_key="nb2.headline.title")
     b.tables.append(Table.build("poverty_district", tab, title_key="nb2.headline.table",
                                 k=ctx.k, count_col="n_hh",
@@ -155,19 +186,21 @@ def poverty_headline(ctx: Context) -> Block:
         r = cur.iloc[0]
         b.sentences.append(("nb2.headline.sentence", {
             "year": ctx.params.year, "p0": r["p0"], "line": r["poverty_line"],
-            "level": round(100 * (1 - ctx.params.alpha)), "lo": r["p0_low"], "hi": r["p0_high"]}))
+            "level": round(100 * (1 - headline.alpha)), "lo": r["p0_low"],
+            "hi": r["p0_high"]}))
         record_number(b, "p0", float(r["p0"]), "pct")
         record_number(b, "p0_ci_low", float(r["p0_low"]), "pct")
         record_number(b, "p0_ci_high", float(r["p0_high"]), "pct")
         record_number(b, "p1", float(r["p1"]), "pct2")
         record_number(b, "p2", float(r["p2"]), "pct2")
-    ext = extreme_poverty(ctx)
-    if ext is not None:
+    if extreme is not None:
+        ext = float(extreme["p0"])
         record_number(b, "p0_extreme", ext, "pct")
         b.sentences.append(("nb2.headline.extreme", {
-            "p0": ext, "line": ctx.poverty_line("extreme")}))
+            "p0": ext, "line": extreme_line if extreme_line is not None
+            else ctx.poverty_line("extreme")}))
 
-    def draw(lang: str):
+    def draw(lang: str) -> Any:
         import matplotlib.pyplot as plt
         fig, ax = plt.subplots(figsize=(6.5, 3.2))
         x = tab["year"].astype(int).to_numpy()
@@ -185,13 +218,19 @@ def poverty_headline(ctx: Context) -> Block:
     return b
 
 
-def poverty_profile(ctx: Context) -> Block:
-    """Poverty of the report year by kecamatan, zone and sex of the head, with contributions."""
+def poverty_profile(ctx: Context, *, kecamatan: pd.DataFrame,
+                    groups: Mapping[str, pd.DataFrame]) -> Block:
+    """Poverty by kecamatan and by the dimensions of ``groups``, with contributions.
+
+    ``kecamatan``: a profile table by ``kec_code``; ``groups``: profile tables by dimension
+    (zone, sex of the head).
+    """
     b = Block(key="nb2.profile", section="poverty", title_key="nb2.profile.title")
     b.tables.append(Table.build(
-        "poverty_kecamatan", poverty_kecamatan_table(ctx), title_key="nb2.profile.table_kec",
-        k=ctx.k, count_col="n_hh", formats=_PROFILE_FORMATS, translate=("zone",)))
-    tg = poverty_groups_table(ctx)
+        "poverty_kecamatan", poverty_kecamatan_table(ctx, kecamatan),
+        title_key="nb2.profile.table_kec", k=ctx.k, count_col="n_hh", formats=_PROFILE_FORMATS,
+        translate=("zone",)))
+    tg = poverty_groups_table(groups)
     b.tables.append(Table.build(
         "poverty_groups", tg, title_key="nb2.profile.table_zone", k=ctx.k, count_col="n_hh",
         formats=_PROFILE_FORMATS, translate=("dimension", "group")))
@@ -203,7 +242,7 @@ def poverty_profile(ctx: Context) -> Block:
                                                      "mainland": float(zi["mainland"])}))
     tk_pub = b.tables[0].data
 
-    def draw(lang: str):
+    def draw(lang: str) -> Any:
         import matplotlib.pyplot as plt
         d2 = tk_pub.dropna(subset=["p0"]).sort_values("p0")
         fig, ax = plt.subplots(figsize=(7.5, 4.2))
@@ -224,14 +263,34 @@ def poverty_profile(ctx: Context) -> Block:
     return b
 
 
-def poverty_change(ctx: Context) -> Block:
-    """Change in P0 since the previous wave (panel-aware SE) and a growth/redistribution split."""
+def poverty_inequality(ctx: Context, measures: Mapping[str, EstimateResult]) -> Block:
+    """Inequality of per-capita consumption in the report year (Gini, Theil, Palma, ...)."""
+    b = Block(key="nb2.inequality", section="poverty", title_key="nb2.inequality.title")
+    tab = inequality_table(measures)
+    b.tables.append(Table.build("inequality", tab, title_key="nb2.inequality.table", k=ctx.k,
+                                count_col="n_hh", translate=("inequality",),
+                                formats={"estimate": "num", "std_error": "num",
+                                         "conf_low": "num", "conf_high": "num", "n_hh": "int"}))
+    if "gini" in measures:
+        g = tab[tab["inequality"] == "gini"].iloc[0]
+        b.sentences.append(("nb2.inequality.sentence", {
+            "year": ctx.params.year, "gini": g["estimate"], "lo": g["conf_low"],
+            "hi": g["conf_high"]}))
+    return b
+
+
+def poverty_change(ctx: Context, fits: Mapping[str, EstimateResult] | None) -> Block:
+    """Change in P0 since the previous wave (panel-aware SE) and a growth/redistribution split.
+
+    ``fits``: :func:`change_fits` (``None`` without the previous wave).
+    """
     b = Block(key="nb2.change", section="poverty", title_key="nb2.change.title")
-    tab = poverty_change_table(ctx)
-    if tab is None:
+    if fits is None:
         b.sentences.append(("nb2.change.no_previous", {"y0": ctx.params.year - 1}))
         return b
-    y0, y1 = ctx.params.year - 1, ctx.params.year
+    tab = poverty_change_table(fits)
+    tot_fit = fits["total"].tidy()
+    y0, y1 = sorted(int(m.rsplit("_", 1)[1]) for m in tot_fit["measure"] if m != "change")
     b.tables.append(Table.build("poverty_change", tab, title_key="nb2.change.table", k=ctx.k,
                                 count_col="n_hh", formats={"change": "pp", "std_error": "ppu",
                                                            "conf_low": "pp", "conf_high": "pp",
@@ -241,7 +300,9 @@ def poverty_change(ctx: Context) -> Block:
     record_number(b, "p0_change", float(tot["change"]), "pp")
     b.sentences.append(("nb2.change.sentence", {"d": tot["change"], "y0": y0, "y1": y1,
                                                 "lo": tot["conf_low"], "hi": tot["conf_high"]}))
-    b.tables.append(Table.build("poverty_decomposition", poverty_decomposition_table(ctx),
+    dec = fits["decomposition"].tidy()[["term", "estimate"]].rename(
+        columns={"estimate": "change", "term": "part"})
+    b.tables.append(Table.build("poverty_decomposition", dec,
                                 title_key="nb2.change.decomp", k=ctx.k, count_col=None,
                                 formats={"change": "pp"}, translate=("part",),
                                 note_key="nb2.change.decomp_note"))
