@@ -115,11 +115,7 @@ areas = area_table(wave, ctx.registry, line=line, min_n=V.gvf_min_n(wave, defaul
 fh = fay_herriot(areas, "direct", "vardir", ["mean_pmt_score", "share_desil_1to4", "island"],
                  method="reml", transformation="none", mse="analytic", n_obs="n",
                  alpha=p.alpha)
-village_block = V.village_poverty(ctx, fh, areas)
-ctx.show(village_block)
-
-# %%
-ctx.show(V.village_map(ctx, fh, village_block))
+ctx.show(V.village_poverty(ctx, fh, areas))
 
 # %% [markdown]
 # Registered families and KASSAKI components per village (the source of the village cards

@@ -610,6 +610,12 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
                                 languages=p.languages, titles=titles, shows=view.shows,
                                 components=view.components,
                                 redact=lambda s: redact_paths(s, secret_paths))
+    from .cards import write_village_cards  # one page per village for DPMD, same tables
+    card_paths = write_village_cards(
+        blocks, tmp, year=p.year, languages=p.languages, k=p.k_suppress,
+        subtitles={lang: titles[lang][1] for lang in p.languages},
+        footers={lang: titles[lang][2] for lang in p.languages}, shows=view.shows,
+        components=view.components, redact=lambda s: redact_paths(s, secret_paths))
     keys = _key_results(blocks)
     (tmp / "key_results.json").write_text(
         redact_paths(json.dumps(keys, indent=1), secret_paths) + "\n")
@@ -633,7 +639,7 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
                    "count_col": tab.count_col, "title_key": tab.title_key,
                    "sha256": sha256_file(csvs[tab.name])} for tab in tables]
     outputs = {str(f.relative_to(tmp)): sha256_file(f) for f in
-               [*html_paths.values(), *xlsx_paths.values(), *doc_paths,
+               [*html_paths.values(), *xlsx_paths.values(), *doc_paths, *card_paths,
                 tmp / "key_results.json",
                 *csvs.values(), *sorted((tmp / "notebooks").glob("*.ipynb"))]}
     timings["total"] = time.perf_counter() - t_start
@@ -641,6 +647,7 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
         run_id=run_id, params_json=public_params, inputs=prep.files, tables=table_meta,
         outputs=outputs, timings=timings, notebooks=nb_hashes,
         extra={"view": view.name, "languages": list(p.languages),
+               "village_cards": [f.name for f in card_paths],
                "sheets": {lang: s for lang, s in sheets.items()},
                "loader": prep.loader, "executed_notebooks": [
                    f"notebooks/{n}.ipynb" for n in NOTEBOOKS]})

@@ -16,7 +16,7 @@ programme counts per village and component are blanked below ``k`` families with
 complementary suppression across the villages of the component.
 
 Data: :func:`village_poverty_table`, :func:`village_programme_table`.
-Blocks: :func:`village_poverty`, :func:`village_map`, :func:`village_programme`.
+Blocks: :func:`village_poverty` (with the map, :func:`village_map`), :func:`village_programme`.
 The block keys start with ``nb2.village``: the report shows them as a chapter of their own
 (:data:`kassaki_eval.reporting.html.OWN_CHAPTERS`), and the village cards
 (:mod:`kassaki_eval.reporting.cards`) are made from their saved tables.
@@ -32,13 +32,13 @@ import pandas as pd
 from ...poverty.sae import fh_diagnostics_table, plot_village_map
 from ...results import EstimateResult
 from .. import disclosure
-from ..blocks import Block, Table, render_figure
+from ..blocks import Block, Figure, Table, render_figure
 from ..context import Context, start
 from ..i18n import t
 
 __all__ = ["start", "PROGRAMME_COMPONENTS", "gvf_min_n", "village_poverty_table",
            "village_programme_table",
-           "village_poverty", "village_map", "village_programme"]
+           "village_map", "village_poverty", "village_programme"]
 
 #: Components shown per village: household components count participating families,
 #: ``facilitation`` (a village-level component) only its start year.
@@ -144,18 +144,18 @@ def village_programme_table(ctx: Context) -> pd.DataFrame:
             n = n.reindex(codes).fillna(0).to_numpy(float)
             sup = _suppress_cells(n, np.full(len(n), comp), ctx.k)
             out[f"{comp}_families"] = np.where(sup, np.nan, n)
-    cols = ["_village_code", "village", "kecamatan", "n_families_registry",
-            "n_families_desil_1_4"]
+    cols = ["village", "kecamatan", "n_families_registry", "n_families_desil_1_4"]
     for comp in PROGRAMME_COMPONENTS:
         cols.append(f"{comp}_since")
         if comp in _HOUSEHOLD_COMPONENTS:
             cols.append(f"{comp}_families")
+    cols.append("_village_code")  # last: hidden in HTML/xlsx, kept for the village cards
     return out[cols].sort_values("_village_code", kind="stable").reset_index(drop=True)
 
 
 # -- display ------------------------------------------------------------------------------
 def village_poverty(ctx: Context, fh: EstimateResult, areas: pd.DataFrame) -> Block:
-    """The village poverty table (all villages) with the model's fit and fragility flags."""
+    """The village poverty map and table (all villages), the model's fit and fragility flags."""
     b = Block(key="nb2.village", section="poverty", title_key="nb2.village.title",
               intro_key="nb2.village.intro")
     tab = village_poverty_table(ctx, fh, areas)
@@ -164,6 +164,7 @@ def village_poverty(ctx: Context, fh: EstimateResult, areas: pd.DataFrame) -> Bl
         count_col="n_families_registry", formats=POVERTY_FORMATS,
         translate=("zone", "sae_method", "reliability"), note_key="nb2.village.note",
         value_cols=["n_sample", "direct", "estimate", "conf_low", "conf_high", "cv"]))
+    b.figures.append(village_map(ctx, fh, b.tables[0].data))  # shown above the table
     ins = fh.tidy()["in_sample"].to_numpy(bool)
     rel = tab["reliability"].value_counts()
     opts = fh.provenance.options if fh.provenance is not None else {}
@@ -194,14 +195,13 @@ def village_poverty(ctx: Context, fh: EstimateResult, areas: pd.DataFrame) -> Bl
     return b
 
 
-def village_map(ctx: Context, fh: EstimateResult, published: Block) -> Block:
+def village_map(ctx: Context, fh: EstimateResult, published: pd.DataFrame) -> Figure:
     """The village map of the published estimates (suppressed villages without a value).
 
     :func:`~kassaki_eval.poverty.sae.plot_village_map` of the estimates in ``published`` (the
-    :func:`village_poverty` block).
+    ``village_poverty`` table after disclosure control), one figure per language.
     """
-    b = Block(key="nb2.village_map", section="poverty", title_key="nb2.village_map.title")
-    pub = published.tables[0].data.set_index("village_code")["estimate"]
+    pub = published.set_index("village_code")["estimate"]
     tidy = fh.tidy().copy()
     tidy["estimate"] = tidy["village_code"].astype(str).map(pub).to_numpy(float)
     shown = EstimateResult(tidy, method=fh.method, alpha=fh.alpha, provenance=fh.provenance,
@@ -221,13 +221,13 @@ def village_map(ctx: Context, fh: EstimateResult, published: Block) -> Block:
             for txt in ax.texts:
                 if txt.get_text() == "nan":
                     txt.set_text("–")
+        from matplotlib.ticker import PercentFormatter
+        fig.axes[-1].yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         fig.axes[-1].set_ylabel(t("fig.village_map.scale", lang))
         plt.figtext(0.01, 0.005, t("fig.village_map.legend", lang), fontsize=7)
         return fig
 
-    b.figures.append(render_figure("village_map", "fig.village_map.caption", ctx.languages,
-                                   draw))
-    return b
+    return render_figure("village_map", "fig.village_map.caption", ctx.languages, draw)
 
 
 def village_programme(ctx: Context, programme: pd.DataFrame) -> Block:

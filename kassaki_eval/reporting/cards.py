@@ -1,0 +1,255 @@
+"""Village cards for DPMD: one page per village, one Word document (and PDF) per language.
+
+Each card shows, for one village: the registry counts (families, families in desil 1-4), the
+estimated poverty rate with its interval, where it comes from and how reliable it is, and the
+KASSAKI components the village received, since when, with the families recorded as
+participants. The cards are made from the tables the village chapter saved
+(``village_poverty`` and ``village_programme``, :mod:`.sections.village`) *after* disclosure
+control, so a card shows exactly what the report publishes: suppressed cells stay blank and
+no identifier is on a card (village codes are the public Kemendagri codes).
+
+The runner writes ``village_cards_<year>_<lang>.docx`` (and ``.pdf`` when LibreOffice is
+installed, as for the report: :func:`.documents.docx_to_pdf`) into the temporary run folder,
+which is published by one rename at the end: a failure leaves nothing half-written.
+
+Example
+-------
+>>> from kassaki_eval.reporting.cards import write_village_cards  # doctest: +SKIP
+>>> write_village_cards(blocks, out_dir, year=2025, languages=("id", "en"), ...)  # doctest: +SKIP
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from docx import Document
+from docx.enum.table import WD_TABLE_ALIGNMENT
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.shared import Cm, Pt, RGBColor
+
+from .documents import docx_to_pdf
+from .i18n import fmt, t
+
+__all__ = ["CARD_TABLES", "card_data", "district_rate", "write_card_docx",
+           "write_village_cards"]
+
+#: The saved tables a card is made from.
+CARD_TABLES: tuple[str, str] = ("village_poverty", "village_programme")
+_NAVY = RGBColor(0x14, 0x36, 0x5D)
+_COMPONENTS = ("credit", "csr_sme", "training", "women_groups", "facilitation")
+
+
+def card_data(blocks: Sequence[Mapping[str, Any]],
+              shows: Callable[[str], bool] | None = None) -> pd.DataFrame | None:
+    """One row per village: the two saved village tables joined on the village code.
+
+    ``None`` when the run saved no village tables or the view does not show their section.
+    """
+    found: dict[str, tuple[str, pd.DataFrame]] = {}
+    for m in blocks:
+        for meta in m.get("tables", []):
+            if meta["name"] in CARD_TABLES:
+                found[meta["name"]] = (m["section"], m["tables_data"][meta["name"]])
+    if set(found) != set(CARD_TABLES):
+        return None
+    if shows is not None and not all(shows(sec) for sec, _ in found.values()):
+        return None
+    pov = found["village_poverty"][1]
+    prog = found["village_programme"][1].rename(columns={"_village_code": "village_code"})
+    prog = prog.drop(columns=[c for c in ("village", "kecamatan", "n_families_registry")
+                              if c in prog.columns])
+    out = pov.merge(prog, on="village_code", how="left", suffixes=("", "_prog"))
+    return out.sort_values("village_code", kind="stable").reset_index(drop=True)
+
+
+def district_rate(blocks: Sequence[Mapping[str, Any]], year: int
+                  ) -> tuple[float, float, float] | None:
+    """The district P0 of ``year`` and its interval, shown on every card for comparison.
+
+    From the saved ``poverty_district`` table; ``None`` when absent or suppressed.
+    """
+    for m in blocks:
+        d = m.get("tables_data", {}).get("poverty_district")
+        if d is not None:
+            row = d[d["year"].astype(int) == int(year)]
+            if len(row) and not pd.isna(row["p0"].iloc[0]):
+                r = row.iloc[0]
+                return float(r["p0"]), float(r["p0_low"]), float(r["p0_high"])
+    return None
+
+
+class _Writer:
+    """python-docx with the style ids resolved once.
+
+    Looking a style up by name (``add_heading``, ``table.style = ...``) scans every style of
+    the document each time; with 103 cards that was most of the time spent.
+    """
+
+    def __init__(self, doc: Any):
+        self.doc = doc
+        self.ids = {name: doc.styles[name].style_id
+                    for name in ("Heading 1", "Heading 2", "Table Grid")}
+
+    def heading(self, text: str, level: int) -> Any:
+        p = self.doc.add_paragraph()
+        p._p.style = self.ids[f"Heading {level}"]
+        p.add_run(text)
+        return p
+
+    def table(self, rows: Sequence[Sequence[str]], *, bold_first_col: bool = False,
+              bold_first_row: bool = False, right: Sequence[int] = (),
+              widths: Sequence[float] | None = None) -> Any:
+        tab = self.doc.add_table(rows=len(rows), cols=len(rows[0]))
+        tab._tbl.tblStyle_val = self.ids["Table Grid"]
+        tab.alignment = WD_TABLE_ALIGNMENT.LEFT
+        for i, (row, values) in enumerate(zip(tab.rows, rows, strict=True)):
+            for j, (cell, v) in enumerate(zip(row.cells, values, strict=True)):
+                if widths is not None:
+                    cell.width = Cm(widths[j])
+                para = cell.paragraphs[0]
+                run = para.add_run(v)
+                if (bold_first_col and j == 0) or (bold_first_row and i == 0):
+                    run.bold = True
+                if j in right and i > 0:
+                    para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        return tab
+
+
+def _num(v: Any, kind: str, lang: str) -> str:
+    return fmt(None if v is None or pd.isna(v) else v, kind, lang)
+
+
+def _card(w: _Writer, r: Mapping[str, Any], lang: str, *, year: int, k: int,
+          components: Sequence[str], district: tuple[float, float, float] | None) -> None:
+    w.heading(t("cards.village", lang, village=r["village"]), 1)
+    p = w.doc.add_paragraph()
+    run = p.add_run(t("cards.where", lang, kecamatan=r["kecamatan"], code=r["village_code"],
+                      zone=t(f"val.zone.{r['zone']}", lang)))
+    run.font.color.rgb = _NAVY
+    suppressed = bool(r.get("suppressed", False))
+    blank = t("cards.blank", lang, k=k)
+
+    w.heading(t("cards.registry", lang), 2)
+    fam, fam14 = r.get("n_families_registry"), r.get("n_families_desil_1_4")
+    share = fam14 / fam if not (pd.isna(fam) or pd.isna(fam14)) and fam else None
+    w.table([
+        (t("col.n_families_registry", lang), blank if pd.isna(fam) else _num(fam, "int", lang)),
+        (t("col.n_families_desil_1_4", lang),
+         blank if pd.isna(fam14) else t("cards.count_share", lang, n=fam14, share=share)),
+    ], bold_first_col=True, widths=(6.0, 11.0))
+
+    w.heading(t("cards.poverty", lang, year=year), 2)
+    if suppressed or pd.isna(r.get("estimate")):
+        w.doc.add_paragraph(t("cards.poverty_suppressed", lang, k=k))
+    else:
+        rows = [(t("cards.estimate", lang),
+                 t("cards.estimate_ci", lang, p0=r["estimate"], lo=r["conf_low"],
+                   hi=r["conf_high"])),
+                (t("col.sae_method", lang), t(f"val.sae_method.{r['sae_method']}", lang)),
+                (t("col.reliability", lang),
+                 t("cards.reliability", lang, label=t(f"val.reliability.{r['reliability']}",
+                                                      lang), cv=r["cv"]))]
+        n_s = r.get("n_sample")
+        if not pd.isna(r.get("direct")):
+            rows.append((t("col.direct", lang),
+                         t("cards.direct", lang, p0=r["direct"], n=n_s)))
+        elif pd.isna(n_s):
+            rows.append((t("col.direct", lang), t("cards.direct_few", lang, k=k)))
+        else:
+            rows.append((t("col.direct", lang), t("cards.not_sampled", lang)))
+        if district is not None:
+            rows.append((t("cards.district", lang),
+                         t("cards.estimate_ci", lang, p0=district[0], lo=district[1],
+                           hi=district[2])))
+        w.table(rows, bold_first_col=True, widths=(6.0, 11.0))
+
+    w.heading(t("cards.programme", lang), 2)
+    rows = [(t("cards.component", lang), t("cards.since", lang), t("cards.families", lang))]
+    n_received = 0
+    shown = [c for c in _COMPONENTS if c in components]
+    for comp in shown:
+        since = r.get(f"{comp}_since")
+        received = not pd.isna(since)
+        n_received += received
+        fam_c = r.get(f"{comp}_families")
+        if f"{comp}_families" not in r:
+            fam_txt = t("cards.village_unit", lang)
+        elif not received:
+            fam_txt = "–"
+        elif pd.isna(fam_c):
+            fam_txt = blank
+        else:
+            fam_txt = _num(fam_c, "int", lang)
+        rows.append((t(f"val.component.{comp}", lang),
+                     str(int(since)) if received else t("cards.not_yet", lang), fam_txt))
+    w.table(rows, bold_first_row=True, right=(1, 2), widths=(6.0, 3.0, 8.0))
+    w.doc.add_paragraph(t("cards.programme_sentence", lang, n=n_received, total=len(shown)))
+
+
+def write_card_docx(cards: pd.DataFrame, path: Path, lang: str, *, year: int, k: int,
+                    title: str, subtitle_lines: Sequence[str], footer: str,
+                    components: Sequence[str] = _COMPONENTS,
+                    district: tuple[float, float, float] | None = None,
+                    redact: Callable[[str], str] | None = None) -> Path:
+    """Write the cards of ``cards`` (:func:`card_data`) in ``lang``; return ``path``.
+
+    A cover page, then one page per village (a page break before each); ``district``: the
+    district P0 and interval shown on every card for comparison (:func:`district_rate`).
+    """
+    rd = redact or (lambda x: x)
+    doc = Document()
+    sec = doc.sections[0]
+    sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)     # A4
+    sec.left_margin = sec.right_margin = Cm(2.0)
+    sec.top_margin = sec.bottom_margin = Cm(1.8)
+    doc.styles["Normal"].font.name = "DejaVu Sans"
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.core_properties.title = title
+    doc.core_properties.language = lang
+    foot = sec.footer.paragraphs[0]
+    foot.add_run(rd(footer)).font.size = Pt(7)
+    doc.add_heading(title, level=0)
+    for s in subtitle_lines:
+        doc.add_paragraph(rd(s))
+    doc.add_paragraph(t("cards.intro", lang, n=len(cards), year=year, k=k))
+    w = _Writer(doc)
+    for r in cards.to_dict("records"):
+        doc.add_page_break()
+        _card(w, r, lang, year=year, k=k, components=components, district=district)
+    path = Path(path)
+    doc.save(str(path))
+    return path
+
+
+def write_village_cards(blocks: Sequence[Mapping[str, Any]], out_dir: Path, *, year: int,
+                        languages: Sequence[str], k: int,
+                        subtitles: Mapping[str, Sequence[str]], footers: Mapping[str, str],
+                        shows: Callable[[str], bool] | None = None,
+                        components: Sequence[str] = _COMPONENTS,
+                        redact: Callable[[str], str] | None = None,
+                        pdf: bool = True) -> list[Path]:
+    """Write ``village_cards_<year>_<lang>.docx`` (+ ``.pdf``) per language; return the files.
+
+    Nothing is written when the run has no village tables in view (:func:`card_data`).
+    """
+    cards = card_data(blocks, shows)
+    if cards is None:
+        return []
+    district = district_rate(blocks, year)
+    written: list[Path] = []
+    docs = []
+    for lang in languages:
+        d = write_card_docx(cards, Path(out_dir) / f"village_cards_{year}_{lang}.docx", lang,
+                            year=year, k=k, title=t("cards.title", lang, year=year),
+                            subtitle_lines=subtitles[lang], footer=footers[lang],
+                            components=components, district=district, redact=redact)
+        written.append(d)
+        docs.append(d)
+    if pdf:
+        for d in docs:
+            p = docx_to_pdf(d)
+            if p is not None:
+                written.append(p)
+    return written
