@@ -36,7 +36,7 @@ Example
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -118,7 +118,24 @@ def _text(s: pd.Series) -> pd.Series:
         return s.astype("object").where(s.notna(), None).map(
             lambda x: None if x is None else str(int(x)))
     t = s.astype("object").where(s.notna(), None)
+    if pd.api.types.infer_dtype(t, skipna=True) == "string":
+        # all text: strip each distinct value once (columns repeat values a lot)
+        codes, uniq = pd.factorize(t, use_na_sentinel=True)
+        stripped = np.array([None, *(str(x).strip() or None for x in uniq)], dtype=object)
+        return pd.Series(stripped[codes + 1], index=s.index)  # dtype inferred, as map does
     return t.map(lambda x: None if x is None else str(x).strip() or None)
+
+
+def _counter(present: pd.Series) -> Callable[[Callable[[str], bool]], int]:
+    """``count(pred)``: how many values of ``present`` satisfy ``pred``, testing each
+    distinct value once (weighted by how often it occurs)."""
+    vc = present.value_counts(sort=False, dropna=True)
+    vals, counts = vc.index.tolist(), vc.to_numpy()
+
+    def count(pred: Callable[[str], bool]) -> int:
+        return int(counts[np.fromiter((pred(v) for v in vals), dtype=bool,
+                                      count=len(vals))].sum())
+    return count
 
 
 def nik_like(values: pd.Series) -> pd.Series:
@@ -133,37 +150,40 @@ def _classify(name: str, s: pd.Series) -> PersonalColumn | None:
     t = _text(s)
     present = t.dropna()
     n = len(present)
-    if n and present.map(lambda x: bool(_PSEUDONYM.match(x))).all():
+    count = _counter(present)
+    if n and count(lambda x: bool(_PSEUDONYM.match(x))) == n:
         return None  # already keyed pseudonyms (family_id, or a column declared 'hash')
     if n:
-        sixteen = present.map(lambda x: bool(_SIXTEEN.match(x)) or bool(_DOT_ZERO.match(x))
-                              or bool(_SCI.match(x)))
-        if sixteen.mean() >= 0.5:
-            n_pre = int(nik_like(present).sum())
-            return PersonalColumn(name, "nik", int(sixteen.sum()),
-                                  f"{int(sixteen.sum())} values shaped like NIK/family-card "
+        n16 = count(lambda x: bool(_SIXTEEN.match(x)) or bool(_DOT_ZERO.match(x))
+                    or bool(_SCI.match(x)))
+        if n16 / n >= 0.5:
+            n_pre = count(lambda x: bool(_SIXTEEN.match(x)) and x[:2] in PROVINCE_CODES
+                          and x[2:4] != "00")
+            return PersonalColumn(name, "nik", n16,
+                                  f"{n16} values shaped like NIK/family-card "
                                   f"numbers, {n_pre} of them with an Indonesian province and "
                                   f"kabupaten prefix")
         is_text = not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s))
         if is_text:
-            phone = present.map(lambda x: bool(_PHONE.match(x)))
-            if phone.mean() >= 0.5:
-                return PersonalColumn(name, "phone", int(phone.sum()),
-                                      f"{int(phone.sum())} values shaped like telephone numbers")
-            addr = present.map(lambda x: bool(_ADDRESS.search(x)))
-            if addr.mean() >= 0.3 and addr.sum() >= 2:
-                return PersonalColumn(name, "address", int(addr.sum()),
-                                      f"{int(addr.sum())} values shaped like street addresses")
-            words = present.map(lambda x: bool(_WORDS.match(x)) and not any(c.isdigit() for c in x))
+            n_phone = count(lambda x: bool(_PHONE.match(x)))
+            if n_phone / n >= 0.5:
+                return PersonalColumn(name, "phone", n_phone,
+                                      f"{n_phone} values shaped like telephone numbers")
+            n_addr = count(lambda x: bool(_ADDRESS.search(x)))
+            if n_addr / n >= 0.3 and n_addr >= 2:
+                return PersonalColumn(name, "address", n_addr,
+                                      f"{n_addr} values shaped like street addresses")
+            n_words = count(lambda x: bool(_WORDS.match(x))
+                            and not any(c.isdigit() for c in x))
             distinct = present.nunique() / n
-            if n >= 5 and words.mean() >= 0.8 and distinct >= 0.5:
-                return PersonalColumn(name, "name", int(words.sum()),
-                                      f"{int(words.sum())} values shaped like personal names, "
+            if n >= 5 and n_words / n >= 0.8 and distinct >= 0.5:
+                return PersonalColumn(name, "name", n_words,
+                                      f"{n_words} values shaped like personal names, "
                                       f"{distinct:.0%} distinct")
     if _NAME_HINT.search(str(name)):
         # 'jumlah_kk' (number of families) holds small counts, not family-card numbers;
         # a birth date stays personal whatever its format
-        small = n > 0 and bool(present.map(lambda x: bool(_SMALL_NUMBER.match(x))).all())
+        small = n > 0 and count(lambda x: bool(_SMALL_NUMBER.match(x))) == n
         if small and not _BIRTH_HINT.search(str(name)):
             return None
         return PersonalColumn(name, "by_name", n, "its name suggests NIK, family-card number, "
