@@ -127,8 +127,10 @@ def _text(s: pd.Series) -> pd.Series:
 
 
 def _counter(present: pd.Series) -> Callable[[Callable[[str], bool]], int]:
-    """``count(pred)``: how many values of ``present`` satisfy ``pred``, testing each
-    distinct value once (weighted by how often it occurs)."""
+    """``count(pred)``: how many values of ``present`` satisfy ``pred``.
+
+    Each distinct value is tested once and weighted by how often it occurs.
+    """
     vc = present.value_counts(sort=False, dropna=True)
     vals, counts = vc.index.tolist(), vc.to_numpy()
 

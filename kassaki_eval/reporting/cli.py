@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -91,6 +92,10 @@ def params_from_args(args: argparse.Namespace, mapped_dir: Path | None = None
 
 
 def _run(args: argparse.Namespace) -> int:
+    # nbformat (papermill, jupytext) imports jsonschema, which compiles a grammar for IRI
+    # strings with lark on import if rfc3987-syntax is installed (~1.5 s of CPU). Nothing in
+    # a report run checks IRIs; without the module jsonschema skips that one format check.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
     from .params import validate_params
     from .runner import run_report
 
@@ -103,17 +108,35 @@ def _run(args: argparse.Namespace) -> int:
         params = validate_params(params_from_args(args, mapped_dir))  # before any kernel
         paths = run_report(params, out_root=Path(args.out) if args.out else None,
                            overwrite=args.overwrite, jobs=args.jobs)
-    print(f"report {paths.run_id} finished in {paths.seconds:.1f} s")
-    for lang, p in paths.html.items():
-        print(f"HTML ({lang}):     {p}")
-    for lang, p in paths.html.items():
-        for kind in ("docx", "pdf"):
-            if p.with_suffix(f".{kind}").exists():
-                print(f"{kind} ({lang}):     {p.with_suffix(f'.{kind}')}")
-    for lang, p in paths.xlsx.items():
-        print(f"xlsx ({lang}):     {p}")
-    print(f"manifest:        {paths.manifest}")
+    print(summary_text(paths))
     return 0
+
+
+def summary_text(paths: Any) -> str:
+    """The end-of-run summary: where the report is, what was written, warnings, time."""
+    kinds = [("HTML", paths.html), ("docx", paths.docx), ("PDF", paths.pdf),
+             ("xlsx", paths.xlsx)]
+    written = [k for k, v in kinds if v]
+    missing = [k for k, v in kinds if not v]
+    lines = [f"report {paths.run_id} finished in {paths.seconds:.1f} s",
+             f"folder:    {paths.folder}",
+             f"formats:   {', '.join(written)}, CSV tables, key_results.json, manifest.json"
+             + (f" (not written: {', '.join(missing)})" if missing else "")]
+    for kind, found in kinds:
+        for lang, p in found.items():
+            lines.append(f"{kind} ({lang}):{' ' * (9 - len(kind) - len(lang))}{p}")
+    lines.append(f"manifest:  {paths.manifest}")
+    t = paths.timings
+    if t:
+        nbs = sum(v for k, v in t.items() if k[:2].isdigit())
+        lines.append(f"time:      inputs {t.get('inputs', 0):.1f} s, notebooks {nbs:.1f} s "
+                     f"(kernel time, two at once), publish {t.get('publish', 0):.1f} s")
+    w = paths.warnings
+    lines.append(f"warnings:  {len(w)}" + (":" if w else ""))
+    lines += [f"  - {x[:160]}" for x in w[:10]]
+    if len(w) > 10:
+        lines.append(f"  … and {len(w) - 10} more (see the executed notebooks)")
+    return "\n".join(lines)
 
 
 def _clean(args: argparse.Namespace) -> int:

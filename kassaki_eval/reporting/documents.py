@@ -5,7 +5,8 @@ builds an editable document per language with python-docx from the blocks the no
 (tables as Word tables with the same display text as the HTML: :func:`.html.table_view`;
 figures as the 200-dpi PNGs; sentences and lists from the catalogue), in the HTML's chapter
 order (executive summary, chapters, appendix). :func:`docx_to_pdf` converts it with
-LibreOffice headless when ``soffice`` is installed; without it, PDF is skipped with a
+LibreOffice headless when ``soffice`` is installed (both languages in one call:
+:func:`docx_to_pdfs`); without it, PDF is skipped with a
 :class:`~kassaki_eval.exceptions.KassakiWarning` naming the fix (the docx is always written).
 
 Example
@@ -34,7 +35,8 @@ from .blocks import Table
 from .html import EXECUTIVE_BLOCK, chapter_of, chapter_plan, table_view
 from .i18n import t
 
-__all__ = ["write_docx", "docx_to_pdf", "write_documents", "soffice_path"]
+__all__ = ["write_docx", "docx_to_pdf", "docx_to_pdfs", "init_soffice_profile", "write_documents",
+           "soffice_path"]
 
 _NAVY = RGBColor(0x14, 0x36, 0x5D)
 
@@ -197,24 +199,67 @@ def docx_to_pdf(docx: Path, *, timeout: int = 180) -> Path | None:
     Without ``soffice`` a :class:`KassakiWarning` says so and how to get PDF; a conversion
     that fails raises :class:`ReportError` with LibreOffice's message.
     """
+    out = docx_to_pdfs([docx], timeout=timeout)
+    return out[0] if out else None
+
+
+def _warn_no_soffice() -> None:
+    warnings.warn("PDF not written: LibreOffice ('soffice') is not installed. The .docx "
+                  "is complete; fix: install LibreOffice Writer (e.g. apt-get install "
+                  "libreoffice-writer) and run the report again, or print the .docx to "
+                  "PDF.", KassakiWarning, stacklevel=3)
+
+
+def docx_to_pdfs(docx: Sequence[Path], *, timeout: int = 180,
+                 profile: Path | None = None) -> list[Path]:
+    """Convert several .docx files (each to a PDF next to it) in ONE LibreOffice call.
+
+    LibreOffice's start-up is most of a conversion's time, so both languages of a report are
+    converted by one ``soffice`` process. ``profile`` is a LibreOffice user profile folder
+    to use (e.g. one made in advance by :func:`init_soffice_profile`); default: a private
+    temporary one. Returns ``[]`` with a :class:`KassakiWarning` when LibreOffice is not
+    installed; raises :class:`ReportError` when a conversion fails.
+    """
     exe = soffice_path()
-    docx = Path(docx)
+    files = [Path(d) for d in docx]
     if exe is None:
-        warnings.warn("PDF not written: LibreOffice ('soffice') is not installed. The .docx "
-                      "is complete; fix: install LibreOffice Writer (e.g. apt-get install "
-                      "libreoffice-writer) and run the report again, or print the .docx to "
-                      "PDF.", KassakiWarning, stacklevel=2)
-        return None
-    with tempfile.TemporaryDirectory(prefix="kassaki-soffice-") as profile:
+        _warn_no_soffice()
+        return []
+    if not files:
+        return []
+    by_dir: dict[Path, list[Path]] = {}
+    for d in files:
+        by_dir.setdefault(d.parent, []).append(d)
+    with tempfile.TemporaryDirectory(prefix="kassaki-soffice-") as tmp_profile:
         # a private LibreOffice profile: two conversions at once must not share one
-        cmd = [exe, f"-env:UserInstallation=file://{profile}", "--headless",
-               "--convert-to", "pdf", "--outdir", str(docx.parent), str(docx)]
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
-    pdf = docx.with_suffix(".pdf")
-    if out.returncode != 0 or not pdf.is_file():
-        raise ReportError(f"LibreOffice could not convert {docx.name} to PDF (exit "
-                          f"{out.returncode}): {(out.stderr or out.stdout).strip()[:300]}")
-    return pdf
+        prof = Path(profile) if profile is not None else Path(tmp_profile)
+        for outdir, group in by_dir.items():
+            cmd = [exe, f"-env:UserInstallation={prof.resolve().as_uri()}", "--headless",
+                   "--convert-to", "pdf", "--outdir", str(outdir), *map(str, group)]
+            out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            bad = [d for d in group if not d.with_suffix(".pdf").is_file()]
+            if out.returncode != 0 or bad:
+                names = ", ".join(d.name for d in (bad or group))
+                raise ReportError(f"LibreOffice could not convert {names} to PDF (exit "
+                                  f"{out.returncode}): "
+                                  f"{(out.stderr or out.stdout).strip()[:300]}")
+    return [d.with_suffix(".pdf") for d in files]
+
+
+def init_soffice_profile(profile: Path) -> subprocess.Popen[bytes] | None:
+    """Start making a LibreOffice user profile in ``profile`` (in the background).
+
+    LibreOffice restarts itself once when its profile is new; doing that while the notebooks
+    run takes it off the report's critical path. Returns the process (``wait()`` on it before
+    converting), or None without LibreOffice.
+    """
+    exe = soffice_path()
+    if exe is None:
+        return None
+    Path(profile).mkdir(parents=True, exist_ok=True, mode=0o700)
+    return subprocess.Popen([exe, f"-env:UserInstallation={Path(profile).resolve().as_uri()}",
+                             "--headless", "--terminate_after_init"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def write_documents(blocks: Sequence[Mapping[str, Any]], results_dir: Path, out_dir: Path,
@@ -234,9 +279,7 @@ def write_documents(blocks: Sequence[Mapping[str, Any]], results_dir: Path, out_
                        title=title, subtitle_lines=subtitle, footer=footer, shows=shows,
                        components=components, redact=redact)
         written.append(d)
-        if pdf:
-            p = docx_to_pdf(d)
-            if p is not None:
-                written.append(p)
+    if pdf:
+        written += docx_to_pdfs(list(written))  # one LibreOffice start for every language
     return written
 

@@ -13,6 +13,7 @@ deletes before publishing (they hold pseudonymous ids, which no published output
 """
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -178,14 +179,35 @@ def write_prepared(prep: PreparedInputs, data_dir: Path) -> None:
         {"files": prep.files, "checks": prep.checks, "loader": prep.loader}, indent=1))
 
 
+#: What :func:`read_prepared` read last in this process (a report kernel runs several
+#: notebooks one after another): folder, the description's modification time, the tables.
+_LAST_READ: dict[tuple[str, int], PreparedInputs] = {}
+
+
 def read_prepared(data_dir: Path) -> PreparedInputs:
-    """Read what :func:`write_prepared` wrote (inside a kernel)."""
-    meta = json.loads((data_dir / "inputs.json").read_text())
-    tables, truth = {}, {}
-    for p in sorted(data_dir.glob("*.parquet")):
-        if p.stem.startswith("truth__"):
-            truth[p.stem[len("truth__"):]] = pd.read_parquet(p)
-        else:
-            tables[p.stem] = pd.read_parquet(p)
-    return PreparedInputs(tables=tables, files=meta["files"], checks=meta["checks"],
-                          truth=truth, loader=meta["loader"])
+    """Read what :func:`write_prepared` wrote (inside a kernel).
+
+    The Parquet files are read once per process: a kernel that runs a second notebook of
+    the same run gets fresh copies of the tables read for the first (nothing a notebook
+    changes in its tables reaches the next one).
+    """
+    data_dir = Path(data_dir)
+    info = data_dir / "inputs.json"
+    key = (str(data_dir.resolve()), info.stat().st_mtime_ns)
+    hit = _LAST_READ.get(key)
+    if hit is None:
+        meta = json.loads(info.read_text())
+        tables, truth = {}, {}
+        for p in sorted(data_dir.glob("*.parquet")):
+            if p.stem.startswith("truth__"):
+                truth[p.stem[len("truth__"):]] = pd.read_parquet(p)
+            else:
+                tables[p.stem] = pd.read_parquet(p)
+        hit = PreparedInputs(tables=tables, files=meta["files"], checks=meta["checks"],
+                             truth=truth, loader=meta["loader"])
+        _LAST_READ.clear()
+        _LAST_READ[key] = hit
+    return PreparedInputs(tables={k: v.copy() for k, v in hit.tables.items()},
+                          files=copy.deepcopy(hit.files), checks=copy.deepcopy(hit.checks),
+                          truth={k: v.copy() for k, v in hit.truth.items()},
+                          loader=hit.loader)

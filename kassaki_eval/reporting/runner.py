@@ -52,6 +52,7 @@ import sys
 import tempfile
 import threading
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -75,6 +76,7 @@ from .manifest import (
     write_manifest,
 )
 from .params import PartnerView, ReportParams, validate_params
+from .progress import Progress
 
 __all__ = ["NOTEBOOKS", "ReportPaths", "run_report", "notebooks_dir", "existing_reports",
            "year_lock", "clean_stale", "WORK_PREFIX", "redact_paths"]
@@ -96,6 +98,12 @@ class ReportPaths:
     xlsx: dict[str, Path] = field(default_factory=dict)
     manifest: Path | None = None
     seconds: float = 0.0
+    docx: dict[str, Path] = field(default_factory=dict)
+    pdf: dict[str, Path] = field(default_factory=dict)
+    #: warnings of the run: the parent's and those the notebooks printed (``Kind: text``)
+    warnings: list[str] = field(default_factory=list)
+    #: seconds per stage (inputs, each notebook, publish, total), as in the manifest
+    timings: dict[str, float] = field(default_factory=dict)
 
 
 def notebooks_dir() -> Path:
@@ -184,10 +192,12 @@ def _kernel_manager_class() -> type:
 
 
 def _execute(name: str, nb: Any, out_path: Path, params_json: dict[str, Any], cwd: Path,
-             timeout: int, failed_dir: list[Path]) -> None:
+             timeout: int, failed_dir: list[Path], km: Any = None) -> None:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
     try:
+        extra: dict[str, Any] = ({"km": km} if km is not None
+                                 else {"kernel_manager_class": _kernel_manager_class()})
         pm.execute_notebook(nb, str(out_path), parameters={"report_params": params_json,
                                                            "run_dir": "."},
                             kernel_name=KERNEL, progress_bar=False, log_output=False,
@@ -195,13 +205,115 @@ def _execute(name: str, nb: Any, out_path: Path, params_json: dict[str, Any], cw
                             # the kernel's working directory; papermill's own `cwd=` would
                             # chdir the whole process, which is not safe with two threads
                             resources={"metadata": {"path": str(cwd)}},
-                            start_timeout=120, execution_timeout=timeout,
-                            kernel_manager_class=_kernel_manager_class())
+                            start_timeout=120, execution_timeout=timeout, **extra)
     except PapermillExecutionError as e:
         keep = None
         if out_path.is_file():
             keep = _keep_failed(out_path, failed_dir)
         raise _cell_error(name, e, out_path, keep) from None
+
+
+#: Run in each kernel as soon as it starts (while the parent still prepares the inputs): the
+#: imports every report notebook needs, so that no notebook pays them.
+WARM_UP = ("import matplotlib\nmatplotlib.use('Agg')\nimport pyarrow.parquet\n"
+           "import IPython.display\n"
+           "import kassaki_eval.reporting.sections, kassaki_eval.reporting.html\n")
+#: Run between two notebooks in one kernel: nothing of the last notebook stays but the
+#: imported modules (names, figures and open files are gone, cells count from 1 again;
+#: warnings are reset by ``context.start``). Both run with ``store_history=False``: the
+#: executed notebooks are the same as from a fresh kernel.
+RESET = ("get_ipython().reset(new_session=True)\n"
+         "import matplotlib.pyplot as _plt\n_plt.close('all')\ndel _plt\n"
+         "import gc as _gc\n_gc.collect()\ndel _gc\n")
+
+
+class _Lane:
+    """One kernel and the thread that talks to it (jupyter_client's loop is per thread).
+
+    The kernel starts (and runs :data:`WARM_UP`) as soon as the lane is made; notebooks then
+    run on it one after another, with :data:`RESET` in between.
+    """
+
+    def __init__(self, cwd: Path, start_timeout: int = 120):
+        from concurrent.futures import ThreadPoolExecutor
+        self.cwd = cwd
+        self.km: Any = None
+        self.clients: list[Any] = []
+        self.used = False
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassaki-kernel")
+        self.ready = self.pool.submit(self._start, start_timeout)
+
+    def _run_code(self, code: str, timeout: int) -> None:
+        from jupyter_core.utils import run_sync
+        kc = self.km.client()
+        kc.start_channels()
+        try:
+            run_sync(kc.wait_for_ready)(timeout=timeout)
+            reply = run_sync(kc.execute_interactive)(code, timeout=timeout,
+                                                     store_history=False,
+                                                     output_hook=lambda msg: None)
+        finally:
+            kc.stop_channels()
+            self.clients.remove(kc)
+        if reply["content"].get("status") != "ok":
+            c = reply["content"]
+            raise ReportError(f"a report kernel could not prepare itself: "
+                              f"{c.get('ename')}: {c.get('evalue')}")
+
+    def _start(self, timeout: int) -> None:
+        from jupyter_core.utils import run_sync
+        self.km = _kernel_manager_class()(kernel_name=KERNEL)
+        make_client = self.km.client
+
+        def client(**kw: Any) -> Any:  # papermill's clients are closed after each notebook
+            kc = make_client(**kw)
+            self.clients.append(kc)
+            return kc
+        self.km.client = client
+        # as nbclient starts its kernels: history in memory, not in ~/.ipython
+        run_sync(self.km.start_kernel)(cwd=str(self.cwd), extra_arguments=[
+            "--HistoryManager.hist_file=:memory:"])
+        self._run_code(WARM_UP, timeout)
+
+    def run(self, name: str, nb: Any, out_path: Path, params_json: dict[str, Any],
+            timeout: int, failed_dir: list[Path]) -> None:
+        """Run one notebook on this lane's kernel (in the lane's thread; blocks)."""
+        def job() -> None:
+            self.ready.result()
+            if self.used:
+                self._run_code(RESET, timeout)
+            self.used = True
+            try:
+                _execute(name, nb, out_path, params_json, self.cwd, timeout, failed_dir,
+                         km=self.km)
+            finally:
+                while self.clients:
+                    self.clients.pop().stop_channels()
+        self.pool.submit(job).result()
+
+    def kill(self) -> None:
+        """Stop the kernel at once (from any thread) and let the lane's thread end."""
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Shut the kernel down (in the lane's thread) and end the thread."""
+        from jupyter_core.utils import run_sync
+
+        def stop() -> None:
+            if self.km is not None and self.km.has_kernel:
+                run_sync(self.km.shutdown_kernel)(now=True)
+        try:
+            self.pool.submit(stop).result(timeout=60)
+        except Exception:  # noqa: BLE001 - a kernel that will not stop is killed
+            self.kill()
+        self.pool.shutdown(wait=False)
+
+
+def _lanes(n: int, cwd: Path) -> list[_Lane]:
+    return [_Lane(cwd) for _ in range(max(1, n))]
 
 
 def _safe_copy(src: Path, dst: Path) -> Path:
@@ -233,39 +345,55 @@ def _strip_volatile(path: Path) -> None:
     path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 
+#: Longest first, so that two lanes finish together (measured at scale 1.0: poverty and
+#: targeting take longest); the summary (05) runs last: it reads the others' saved blocks.
+_ORDER: tuple[str, ...] = ("02_poverty", "03_targeting", "01_data_quality", "04_impact")
+
+
 def _run_notebooks(nbs: Mapping[str, Any], tmp: Path, params_json: dict[str, Any], timeout: int,
-                   jobs: int | None, say: Callable[[str], None], timings: dict[str, float],
+                   lanes: Sequence[_Lane], events: Any, timings: dict[str, float],
                    failed_dir: list[Path]) -> None:
+    """Notebooks 1-4 on the lanes' kernels (each lane takes the next one when free), then 5."""
+    import collections
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
     total = len(NOTEBOOKS)
     index = {n: i for i, n in enumerate(NOTEBOOKS, start=1)}
+    first = [n for n in _ORDER if n in NOTEBOOKS[:-1]] + \
+        [n for n in NOTEBOOKS[:-1] if n not in _ORDER]
+    todo = collections.deque(first)
+    lock = threading.Lock()
+    stop = threading.Event()
 
-    def one(name: str) -> None:
+    def one(lane: _Lane, name: str) -> None:
         t0 = time.perf_counter()
-        say(f"[{index[name]}/{total}] {name} ...")
+        events.start(name, f"[{index[name]}/{total}] {name} ...")
         out_nb = tmp / "notebooks" / f"{name}.ipynb"
-        _execute(name, nbs[name], out_nb, params_json, tmp, timeout, failed_dir)
+        lane.run(name, nbs[name], out_nb, params_json, timeout, failed_dir)
         _strip_volatile(out_nb)
         timings[name] = time.perf_counter() - t0
-        say(f"[{index[name]}/{total}] {name} done ({timings[name]:.1f} s)")
+        events.done(name, f"[{index[name]}/{total}] {name} done ({timings[name]:.1f} s)")
 
-    n_jobs = max(1, jobs if jobs is not None else min(2, os.cpu_count() or 1))
-    first, last = NOTEBOOKS[:-1], NOTEBOOKS[-1]
-    if n_jobs == 1:
-        for name in first:
-            one(name)
-    else:
-        with ThreadPoolExecutor(max_workers=n_jobs) as pool:
-            futures = [pool.submit(one, n) for n in first]
-            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for f in pending:
-                f.cancel()  # a failure stops the notebooks not yet started
-            wait(futures)
-        errors = [f.exception() for f in futures if not f.cancelled() and f.exception()]
-        if errors:
-            raise errors[0]  # type: ignore[misc]
-    one(last)
+    def drain(lane: _Lane) -> None:
+        while not stop.is_set():
+            with lock:
+                if not todo:
+                    return
+                name = todo.popleft()
+            try:
+                one(lane, name)
+            except BaseException:
+                stop.set()  # a failure stops the notebooks not yet started
+                raise
+
+    with ThreadPoolExecutor(max_workers=len(lanes)) as pool:
+        futures = [pool.submit(drain, lane) for lane in lanes]
+        wait(futures, return_when=FIRST_EXCEPTION)
+        wait(futures)
+    errors = [f.exception() for f in futures if f.exception()]
+    if errors:
+        raise errors[0]  # type: ignore[misc]
+    one(lanes[0], NOTEBOOKS[-1])
 
 
 def _published_tables(blocks: list[dict[str, Any]], view: PartnerView) -> list[Table]:
@@ -483,16 +611,40 @@ def run_report(params: Mapping[str, Any] | ReportParams, *, out_root: Path | Non
     independent, the summary (5) runs last because it reads their saved results.
     """
     t_start = time.perf_counter()
-    say = echo or (lambda s: print(s, flush=True))
     p = validate_params(params)
     view = PartnerView(p.partner)
     year_dir = Path(out_root or config.reports_dir()) / str(p.year)
-    with year_lock(year_dir, p.year):
-        return _run_locked(p, view, year_dir, t_start, say, overwrite, notebooks, timeout, jobs)
+    events: Any = _Echo(echo) if echo is not None else \
+        Progress(["inputs", *NOTEBOOKS, "publish"])
+    try:
+        with year_lock(year_dir, p.year):
+            return _run_locked(p, view, year_dir, t_start, events, overwrite, notebooks,
+                               timeout, jobs)
+    finally:
+        events.close()
+
+
+class _Echo:
+    """Progress events as plain lines through a callback (``run_report(echo=...)``)."""
+
+    def __init__(self, echo: Callable[[str], None]):
+        self.echo = echo
+
+    def line(self, text: str) -> None:
+        self.echo(text)
+
+    def start(self, stage: str, text: str | None = None) -> None:
+        if text is not None:
+            self.echo(text)
+
+    done = start
+
+    def close(self) -> None:
+        return None
 
 
 def _run_locked(p: ReportParams, view: PartnerView, year_dir: Path, t_start: float,
-                say: Callable[[str], None], overwrite: bool, notebooks: Path | None,
+                events: Any, overwrite: bool, notebooks: Path | None,
                 timeout: int, jobs: int | None) -> ReportPaths:
     old = existing_reports(year_dir, view.name)
     if old and not overwrite:
@@ -501,7 +653,10 @@ def _run_locked(p: ReportParams, view: PartnerView, year_dir: Path, t_start: flo
             f"{year_dir.name}/. Nothing was run. Fix: pass --overwrite to replace a report made "
             f"from the same inputs and parameters (other runs are kept), or --out DIR to write "
             f"elsewhere.")
-    nbs = _read_notebooks(notebooks or notebooks_dir(), NOTEBOOKS)
+    nb_dir = notebooks or notebooks_dir()
+    missing = [n for n in NOTEBOOKS if not (nb_dir / f"{n}.py").is_file()]
+    if missing:
+        _read_notebooks(nb_dir, NOTEBOOKS)  # raises the clear error
     _check_kernel()
     params_json = p.to_json_dict()
     secret_paths = _input_paths(p)
@@ -513,11 +668,14 @@ def _run_locked(p: ReportParams, view: PartnerView, year_dir: Path, t_start: flo
     work = Path(tempfile.mkdtemp(prefix=f"{WORK_PREFIX}{os.getpid()}-"))  # 0700, not in reports/
     (work / ".owner").write_text(str(year_dir.resolve()))  # for `kassaki-eval clean`
     done = threading.Event()
+    lanes: list[_Lane] = []
 
     def cleanup() -> None:
         if done.is_set():
             return
         done.set()
+        for lane in lanes:
+            lane.kill()
         shutil.rmtree(work, ignore_errors=True)
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -525,28 +683,65 @@ def _run_locked(p: ReportParams, view: PartnerView, year_dir: Path, t_start: flo
         with _cleanup_on_signals(cleanup):
             tmp.chmod(0o755)  # mkdtemp makes it private; a published report is readable
             (tmp / WORK).symlink_to(work, target_is_directory=True)
-            final, html_paths, xlsx_paths, run_id = _build(
-                p, view, year_dir, tmp, work, nbs, params_json, public_params, secret_paths,
-                timings, say, overwrite, notebooks, timeout, jobs, failed_dir, t_start)
+            # kernels start and import the library while the parent prepares the inputs;
+            # LibreOffice makes its profile meanwhile (both are off the critical path)
+            n_jobs = max(1, jobs if jobs is not None else min(2, os.cpu_count() or 1))
+            lanes += _lanes(n_jobs, tmp)
+            from .documents import init_soffice_profile
+            office = init_soffice_profile(work / "soffice")
+            nbs = _read_notebooks(nb_dir, NOTEBOOKS)  # (jupytext's import is slow)
+            with warnings.catch_warnings(record=True) as caught:  # counted in the summary
+                final, docs, run_id = _build(
+                    p, view, year_dir, tmp, work, nbs, params_json, public_params,
+                    secret_paths, timings, events, overwrite, notebooks, timeout, lanes, office,
+                    failed_dir, t_start)
     except BaseException:
         cleanup()
         raise
+    finally:
+        for lane in lanes:
+            lane.kill()
     shutil.rmtree(work, ignore_errors=True)
     seconds = time.perf_counter() - t_start
+    warned = [f"{w.category.__name__}: {w.message}" for w in caught]
+    for w in caught:  # shown once more, as before (they were recorded for the count)
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     return ReportPaths(folder=final, run_id=run_id,
-                       html={k: final / v.name for k, v in html_paths.items()},
-                       xlsx={k: final / v.name for k, v in xlsx_paths.items()},
-                       manifest=final / "manifest.json", seconds=seconds)
+                       html={k: final / v.name for k, v in docs.get("html", {}).items()},
+                       xlsx={k: final / v.name for k, v in docs.get("xlsx", {}).items()},
+                       docx={k: final / v.name for k, v in docs.get("docx", {}).items()},
+                       pdf={k: final / v.name for k, v in docs.get("pdf", {}).items()},
+                       manifest=final / "manifest.json", seconds=seconds,
+                       warnings=warned + _notebook_warnings(final / "notebooks"),
+                       timings=dict(timings))
+
+
+def _notebook_warnings(folder: Path) -> list[str]:
+    """Warnings the notebooks printed (``SomethingWarning: text`` on stderr), in order."""
+    import re
+    out: list[str] = []
+    pat = re.compile(r"\b(\w*Warning): (.*)")
+    for n in NOTEBOOKS:
+        f = folder / f"{n}.ipynb"
+        if not f.is_file():
+            continue
+        for cell in json.loads(f.read_text(encoding="utf-8")).get("cells", []):
+            for o in cell.get("outputs", []):
+                if o.get("output_type") == "stream" and o.get("name") == "stderr":
+                    text = "".join(o.get("text", ""))
+                    out += [f"{n}: {m.group(1)}: {m.group(2).strip()}"
+                            for m in pat.finditer(text)]
+    return out
 
 
 def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: Path,
            nbs: dict[str, Any], params_json: dict[str, Any], public_params: dict[str, Any],
-           secret_paths: list[Path], timings: dict[str, float], say: Callable[[str], None],
-           overwrite: bool, notebooks: Path | None, timeout: int, jobs: int | None,
-           failed_dir: list[Path], t_start: float
-           ) -> tuple[Path, dict[str, Path], dict[str, Path], str]:
+           secret_paths: list[Path], timings: dict[str, float], events: Any,
+           overwrite: bool, notebooks: Path | None, timeout: int, lanes: list[_Lane],
+           office: Any, failed_dir: list[Path], t_start: float
+           ) -> tuple[Path, dict[str, dict[str, Path]], str]:
     t0 = time.perf_counter()
-    say(f"[inputs] {_source_text(p, 'en')} ...")
+    events.start("inputs", f"[inputs] {_source_text(p, 'en')} ...")
     demo = p.source.kind == "demo"
     # demo raw inputs are written to the private folder first and copied at publish time
     prep = prepare_inputs(p, work / "inputs" if demo else None, root=work)
@@ -557,18 +752,20 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
     if final.exists() and not overwrite:
         raise ReportExistsError(f"{year_dir.name}/{run_id} exists already (same inputs and "
                                 f"parameters). Fix: pass --overwrite.")
-    say(f"[inputs] {len(prep.files)} files, {len(prep.tables)} tables validated "
-        f"({timings['inputs']:.1f} s); run id {run_id}")
+    events.done("inputs", f"[inputs] {len(prep.files)} files, {len(prep.tables)} tables "
+                          f"validated ({timings['inputs']:.1f} s); run id {run_id}")
     nb_hashes = {n: sha256_file((notebooks or notebooks_dir()) / f"{n}.py") for n in NOTEBOOKS}
     partial = {"params": public_params, "inputs": prep.files, "software": package_versions(),
                "git": git_commit(), "notebooks": nb_hashes, "year": p.year}
     (work / "manifest.partial.json").write_text(json.dumps(partial, default=str))
 
     (tmp / "notebooks").mkdir()
-    _run_notebooks(nbs, tmp, params_json, timeout, jobs, say, timings, failed_dir)
+    _run_notebooks(nbs, tmp, params_json, timeout, lanes, events, timings, failed_dir)
+    for lane in lanes:
+        lane.close()  # frees two cores' worth of kernels before publishing
 
     t0 = time.perf_counter()
-    say("[publish] HTML, xlsx, CSV, manifest ...")
+    events.start("publish", "[publish] docx, PDF, HTML, xlsx, CSV, manifest ...")
     for n in NOTEBOOKS:  # the injected parameters cell holds the input paths
         nb_path = tmp / "notebooks" / f"{n}.ipynb"
         nb_path.write_text(redact_paths(nb_path.read_text(encoding="utf-8"), secret_paths),
@@ -584,32 +781,45 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
     xlsx_paths: dict[str, Path] = {}
     sheets = {}
     titles: dict[str, tuple[str, list[str], str]] = {}
+    view_txts: dict[str, str] = {}
     for lang in p.languages:
-        view_txt = t(f"val.partner.{view.partner}", lang) if view.partner else \
+        view_txts[lang] = t(f"val.partner.{view.partner}", lang) if view.partner else \
             t("report.view_full", lang)
         subtitle = [t("report.subtitle", lang, year=p.year),
                     t("report.run", lang, run_id=run_id, source=_source_text(p, lang),
-                      view=view_txt)]
+                      view=view_txts[lang])]
         if demo:
             subtitle.append(t("report.demo_warning", lang))
-        doc = assemble_report(executed, lang, title=t("report.title", lang),
-                              subtitle_lines=subtitle,
-                              footer=t("report.footer", lang, version=__version__))
         titles[lang] = (t("report.title", lang), subtitle,
                         t("report.footer", lang, version=__version__))
-        html_paths[lang] = tmp / f"report_{p.year}_{lang}.html"
-        html_paths[lang].write_text(redact_paths(doc, secret_paths), encoding="utf-8")
-        readme = [(t("xlsx.run_id", lang), run_id), (t("xlsx.year", lang), str(p.year)),
-                  (t("xlsx.language", lang), lang), (t("xlsx.view", lang), view_txt),
-                  (t("xlsx.k", lang), str(p.k_suppress)),
-                  (t("xlsx.manifest", lang), "manifest.json")]
-        xlsx_paths[lang] = tmp / f"tables_{p.year}_{lang}.xlsx"
-        sheets[lang] = write_workbook(xlsx_paths[lang], tables, lang, readme=readme)
-    from .documents import write_documents  # docx (+ PDF with LibreOffice), same blocks
+    from .documents import docx_to_pdfs, write_documents  # docx + PDF, same blocks
     doc_paths = write_documents(blocks, work / RESULTS, tmp, year=p.year,
                                 languages=p.languages, titles=titles, shows=view.shows,
                                 components=view.components,
-                                redact=lambda s: redact_paths(s, secret_paths))
+                                redact=lambda s: redact_paths(s, secret_paths), pdf=False)
+
+    def to_pdf() -> list[Path]:
+        if office is not None:
+            office.wait()
+        return docx_to_pdfs(doc_paths, profile=work / "soffice" if office else None)
+
+    from concurrent.futures import ThreadPoolExecutor
+    with ThreadPoolExecutor(max_workers=1) as soffice_pool:
+        # LibreOffice converts both languages (its own process) while HTML and xlsx are made
+        pdf_job = soffice_pool.submit(to_pdf)
+        for lang in p.languages:
+            title, subtitle, footer = titles[lang]
+            doc = assemble_report(executed, lang, title=title, subtitle_lines=subtitle,
+                                  footer=footer)
+            html_paths[lang] = tmp / f"report_{p.year}_{lang}.html"
+            html_paths[lang].write_text(redact_paths(doc, secret_paths), encoding="utf-8")
+            readme = [(t("xlsx.run_id", lang), run_id), (t("xlsx.year", lang), str(p.year)),
+                      (t("xlsx.language", lang), lang), (t("xlsx.view", lang), view_txts[lang]),
+                      (t("xlsx.k", lang), str(p.k_suppress)),
+                      (t("xlsx.manifest", lang), "manifest.json")]
+            xlsx_paths[lang] = tmp / f"tables_{p.year}_{lang}.xlsx"
+            sheets[lang] = write_workbook(xlsx_paths[lang], tables, lang, readme=readme)
+        doc_paths = doc_paths + pdf_job.result()
     from .cards import write_village_cards  # one page per village for DPMD, same tables
     card_paths = write_village_cards(
         blocks, tmp, year=p.year, languages=p.languages, k=p.k_suppress,
@@ -632,6 +842,7 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
     _scan_outputs(tmp, ids - {""})  # before the manifest: it hashes what was checked
     _scan_paths(tmp, [*secret_paths, work, tmp, year_dir.resolve()])
     timings["publish"] = time.perf_counter() - t0
+    events.done("publish", f"[publish] done ({timings['publish']:.1f} s)")
 
     table_meta = [{"name": tab.name, "sheet": tab.name, "csv": f"tables/{tab.name}.csv",
                    "rows": int(len(tab.data)), "columns": [str(c) for c in tab.data.columns],
@@ -661,7 +872,10 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
     tmp.rename(final)
     if trash is not None:
         shutil.rmtree(trash, ignore_errors=True)
-    return final, html_paths, xlsx_paths, run_id
+    by_kind: dict[str, dict[str, Path]] = {"html": html_paths, "xlsx": xlsx_paths}
+    for f in doc_paths:  # report_<year>_<lang>.docx / .pdf
+        by_kind.setdefault(f.suffix[1:], {})[f.stem.rsplit("_", 1)[-1]] = f
+    return final, by_kind, run_id
 
 
 def _redact_table(tab: Table, paths: Sequence[Path]) -> Table:
