@@ -62,8 +62,10 @@ docs: $(STAMP)
 
 # JupyterLab at the landing notebook (tutorials + report notebooks); the jupytext .py files
 # open as notebooks (Jupytext Notebook is the default viewer for them in this server).
+# Jupyter refuses to run as root without --allow-root (containers, CI): passed only then.
+LAB_ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
-	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/notebooks/.lab-settings $(VENV)/bin/jupyter lab --ServerApp.root_dir=$(CURDIR) notebooks/index.py
+	JUPYTERLAB_SETTINGS_DIR=$(CURDIR)/notebooks/.lab-settings $(VENV)/bin/jupyter lab $(LAB_ALLOW_ROOT) --ServerApp.root_dir=$(CURDIR) notebooks/index.py
 
 # Regenerate the lock files from a clean resolve (needs network to PyPI).
 lock:

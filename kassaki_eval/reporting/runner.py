@@ -48,6 +48,7 @@ import json
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -296,6 +297,8 @@ class _Lane:
         proc = getattr(getattr(self.km, "provisioner", None), "process", None)
         if proc is not None and proc.poll() is None:
             proc.kill()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=10)
         self.pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
@@ -303,8 +306,15 @@ class _Lane:
         from jupyter_core.utils import run_sync
 
         def stop() -> None:
-            if self.km is not None and self.km.has_kernel:
-                run_sync(self.km.shutdown_kernel)(now=True)
+            from jupyter_core.utils import ensure_event_loop
+            if self.km is not None:
+                if self.km.has_kernel:
+                    run_sync(self.km.shutdown_kernel)(now=True)
+                if getattr(self.km, "_created_context", False) and not self.km.context.closed:
+                    self.km.context.destroy(linger=0)
+            loop = ensure_event_loop()  # this thread's loop (jupyter_core made it)
+            if not loop.is_running():
+                loop.close()
         try:
             self.pool.submit(stop).result(timeout=60)
         except Exception:  # noqa: BLE001 - a kernel that will not stop is killed
@@ -669,6 +679,7 @@ def _run_locked(p: ReportParams, view: PartnerView, year_dir: Path, t_start: flo
     (work / ".owner").write_text(str(year_dir.resolve()))  # for `kassaki-eval clean`
     done = threading.Event()
     lanes: list[_Lane] = []
+    office: subprocess.Popen[bytes] | None = None
 
     def cleanup() -> None:
         if done.is_set():
@@ -701,6 +712,9 @@ def _run_locked(p: ReportParams, view: PartnerView, year_dir: Path, t_start: flo
     finally:
         for lane in lanes:
             lane.kill()
+        if office is not None and office.poll() is None:  # a run that ended early
+            office.kill()
+            office.wait()
     shutil.rmtree(work, ignore_errors=True)
     seconds = time.perf_counter() - t_start
     warned = [f"{w.category.__name__}: {w.message}" for w in caught]
