@@ -10,6 +10,7 @@ Example
 >>> load_table(config.district_dir() / "villages.csv", table="villages").shape
 (103, 10)
 """
+from .checks import MIN_LINKAGE, check_tables, cross_table_problems, linkage_rate
 from .contracts import CONTRACTS, TABLES, Column, TableSpec, get_spec, problems, validate
 from .loaders import (
                       load_participation,
@@ -37,5 +38,6 @@ __all__ = [
     "load_table", "load_registry", "load_survey", "load_participation", "read_raw",
     "sniff_format", "validate_file", "write_table",
     "pseudonymise_registry", "pseudonymise_id", "resolve_key", "scrub", "ScrubFilter",
-    "install_scrub_filter",
+    "install_scrub_filter", "MIN_LINKAGE", "check_tables", "cross_table_problems",
+    "linkage_rate",
 ]

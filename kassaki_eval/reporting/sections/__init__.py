@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from ..context import start
 from .data_quality import (
+    cross_checks,
     inputs_summary,
     parameters,
     participation_overview,
@@ -46,9 +47,9 @@ from .targeting import (
 from .village import village_poverty, village_programme
 
 __all__ = [
-    "start", "parameters", "inputs_summary", "survey_sample", "registry_overview",
-    "participation_overview", "poverty_headline", "poverty_profile", "poverty_inequality",
-    "poverty_change", "village_poverty", "village_programme",
+    "start", "parameters", "inputs_summary", "cross_checks", "survey_sample",
+    "registry_overview", "participation_overview", "poverty_headline", "poverty_profile",
+    "poverty_inequality", "poverty_change", "village_poverty", "village_programme",
     "targeting_registry", "targeting_pmt", "targeting_quota", "targeting_incidence",
     "targeting_rules", "impact_estimates", "impact_verdict",
     "executive_summary", "key_results", "year_over_year", "demo_truth", "BLOCKS",
@@ -56,8 +57,8 @@ __all__ = [
 
 #: Every block of the report, per notebook, in the order the notebooks show them.
 BLOCKS: dict[str, tuple] = {
-    "01_data_quality": (parameters, inputs_summary, survey_sample, registry_overview,
-                        participation_overview),
+    "01_data_quality": (parameters, inputs_summary, cross_checks, survey_sample,
+                        registry_overview, participation_overview),
     "02_poverty": (poverty_headline, poverty_profile, poverty_inequality, poverty_change,
                    village_poverty, village_programme),
     "03_targeting": (targeting_registry, targeting_pmt, targeting_quota, targeting_incidence,
