@@ -10,10 +10,10 @@ Example
 >>> import io
 >>> out = io.StringIO()
 >>> with Progress(["inputs", "publish"], file=out, tty=False) as pr:
-...     pr.start("inputs", "synthetic world ...")
-...     pr.done("inputs", "4 tables validated")
->>> "inputs" in out.getvalue()
-True
+...     pr.start("inputs", "[inputs] synthetic world ...")
+...     pr.done("inputs", "[inputs] 4 tables validated")
+>>> print(out.getvalue().splitlines()[-1][-27:])
+[inputs] 4 tables validated
 """
 from __future__ import annotations
 
