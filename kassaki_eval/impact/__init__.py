@@ -22,10 +22,12 @@ from .eventstudy import event_study, honest_did, plot_event_study, pretrend_test
 from .matching import difference_in_means, ps_matching  # noqa: F401
 from .power import (  # noqa: F401
     clusters_needed,
+    intra_cluster_correlation,
     mde_cluster,
     mde_did,
     mde_staggered,
     power_cluster,
+    power_staggered,
     simulate_power,
 )
 from .rd import (  # noqa: F401
@@ -74,6 +76,8 @@ __all__ = [
     "mde_did",
     "mde_staggered",
     "power_cluster",
+    "power_staggered",
+    "intra_cluster_correlation",
     "simulate_power",
     "aggregate",
     "callaway_santanna",
