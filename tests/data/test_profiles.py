@@ -326,7 +326,8 @@ def _fake_run_report(seen):
             assert "no_kk" not in pd.read_parquet(p).columns
         if seen and seen[0] == "fail":
             raise RuntimeError("notebook failed")
-        return types.SimpleNamespace(run_id="x", seconds=0.0, html={}, xlsx={},
+        return types.SimpleNamespace(run_id="x", seconds=0.0, html={}, xlsx={}, docx={}, pdf={},
+                                     folder=Path("x"), timings={}, warnings=[],
                                      manifest=Path("m.json"))
     return run
 
