@@ -20,6 +20,7 @@ from .cost import (  # noqa: F401
 from .did import bacon_decomposition, did_2x2, twfe  # noqa: F401
 from .eventstudy import event_study, honest_did, plot_event_study, pretrend_test  # noqa: F401
 from .matching import difference_in_means, ps_matching  # noqa: F401
+from .panel import evaluation_panel  # noqa: F401
 from .power import (  # noqa: F401
     clusters_needed,
     intra_cluster_correlation,
@@ -92,4 +93,5 @@ __all__ = [
     "cost_effectiveness",
     "district_persons",
     "separability_table",
+    "evaluation_panel",
 ]

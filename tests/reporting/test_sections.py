@@ -7,7 +7,6 @@ Now the imports are static; these tests keep it so.
 from __future__ import annotations
 
 import ast
-import inspect
 import re
 import subprocess
 import sys
@@ -21,6 +20,7 @@ from kassaki_eval.reporting import sections
 from kassaki_eval.reporting.blocks import Block
 from kassaki_eval.reporting.i18n import catalogue
 from kassaki_eval.reporting.sections import impact
+from notebook_exec import shown_blocks
 
 ROOT = Path(__file__).resolve().parents[2]
 PARAMS = {"year": 2025, "source": {"kind": "demo", "seed": 7, "scale": 0.05}, "k_suppress": 20}
@@ -31,40 +31,13 @@ def ctx():
     return sections.start(PARAMS, None, notebook="test")
 
 
-def _ctx_only(fn) -> bool:
-    """A block function the summary or a test can call with the context alone."""
-    params = list(inspect.signature(fn).parameters.values())[1:]
-    return all(p.default is not inspect.Parameter.empty for p in params)
-
-
-def notebook_blocks(nb: str, ctx, monkeypatch) -> list[Block]:
-    """The blocks notebook ``nb`` shows, in order, on ``ctx``.
-
-    Notebooks whose block functions take the results computed in the notebook (issue 17:
-    the analysis is visible there) are executed in this process with ``ctx`` as their
-    context; the others are called directly.
-    """
-    fns = sections.BLOCKS[nb]
-    if all(_ctx_only(f) for f in fns):
-        return [f(ctx) for f in fns]
-    import jupytext
-    shown: list[Block] = []
-    module = sys.modules[fns[0].__module__]
-    monkeypatch.setattr(module, "start", lambda *a, **k: ctx)
-    monkeypatch.setattr(ctx, "show", shown.append, raising=False)
-    ns: dict = {"report_params": PARAMS, "run_dir": None}
-    for cell in jupytext.read(ROOT / "notebooks" / f"{nb}.py").cells:
-        if cell.cell_type == "code" and "parameters" not in cell.metadata.get("tags", []):
-            exec(compile(cell.source, f"{nb}.py", "exec"), ns)
-    monkeypatch.undo()
-    return shown
-
-
-def test_every_block_is_produced_on_the_demo_world(ctx, monkeypatch):
+def test_every_block_is_produced_on_the_demo_world(ctx):
+    """Each notebook, run on the demo world, shows exactly its blocks, each with a table or
+    a figure."""
     cat = catalogue()
     n = 0
     for nb, fns in sections.BLOCKS.items():
-        blocks = notebook_blocks(nb, ctx, monkeypatch)
+        blocks, _ = shown_blocks(nb, ctx)
         assert [b.key for b in blocks] == [b.key for b in blocks if b.title_key in cat]
         assert len(blocks) == len(fns), nb
         for b in blocks:
@@ -114,7 +87,7 @@ _PROBE = r"""
 import importlib, sys
 cases = [("kassaki_eval.targeting", "targeting_accuracy"), ("kassaki_eval.poverty", "change"),
          ("kassaki_eval.impact.staggered", "callaway_santanna"),
-         ("kassaki_eval.impact.verdict", "programme_verdict")]
+         ("kassaki_eval.impact.did", "twfe")]
 for mod, name in cases:
     for m in [k for k in sys.modules if k.startswith("kassaki_eval.reporting.sections")]:
         del sys.modules[m]
@@ -141,9 +114,15 @@ def test_a_missing_library_name_fails_loudly():
     assert len(lines) == 4 and all(x.startswith("FAILED LOUDLY") for x in lines), out.stdout
 
 
-def test_report_verdict_is_verdict_from_survey(ctx):
+@pytest.fixture(scope="module")
+def nb4(ctx):
+    """Notebook 4 executed on the test context: its blocks and its namespace."""
+    return shown_blocks("04_impact", ctx)
+
+
+def test_report_verdict_is_verdict_from_survey(ctx, nb4):
     """One panel builder: the report's verdict and the library's agree to rounding."""
-    rep = impact.verdict_result(ctx)
+    rep = nb4[1]["verdict"]
     lines = {int(y): ctx.poverty_line("total", int(y)) for y in ctx.survey["year"].unique()}
     lib = verdict_from_survey(ctx.survey, lines=lines, year=ctx.params.year, rollout=ctx.rollout)
     np.testing.assert_allclose(rep.estimates, lib.estimates, rtol=1e-12)
@@ -152,50 +131,43 @@ def test_report_verdict_is_verdict_from_survey(ctx):
     np.testing.assert_allclose(rep.std_errors, lib2.std_errors, rtol=1e-12)
 
 
-def test_impact_fits_are_made_once(ctx, monkeypatch):
-    """The panel and every C&S fit are built once per notebook; the event study reuses the
-    whole-programme headcount fit."""
+def test_impact_fits_repeat_the_main_fit(ctx, nb4, monkeypatch):
+    """The other outcomes and the components are fitted once each, with the main fit's
+    options; the main fit itself is reused (not refitted) and the event study draws on it."""
+    ns = nb4[1]
     calls = []
     real = impact.callaway_santanna
     monkeypatch.setattr(impact, "callaway_santanna",
-                        lambda *a, **k: calls.append(k["y"]) or real(*a, **k))
-    ctx._memo.clear()
-    impact.impact_estimates(ctx)
-    impact.impact_verdict(ctx)
-    vp = impact.impact_panel(ctx)
+                        lambda *a, **k: calls.append(k) or real(*a, **k))
+    vp, main = ns["panel"], ns["cs_poor"]
+    fits = impact.impact_fits(vp, main=main, components=ctx.view.components)
+    assert fits["all", "poor", "cs_did"] is main
     n_comp = sum(1 for c in ctx.view.components if (vp[f"first_{c}"] > 0).any())
-    assert calls.count("poor") == 1 + n_comp
-    assert len(calls) == len(impact.IMPACT_OUTCOMES) + 2 * n_comp
+    assert [k["y"] for k in calls].count("poor") == n_comp
+    assert len(calls) == len(impact.IMPACT_OUTCOMES) - 1 + 2 * n_comp
+    for k in calls:
+        assert (k["control"], k["method"], k["weights"]) == ("never", "dr", "pop_weight")
 
 
-def test_docx_and_pdf_from_the_saved_blocks(ctx, tmp_path, monkeypatch):
+def test_docx_and_pdf_from_the_saved_blocks(ctx, tmp_path):
     """Issue 14: an editable docx per language from the same blocks as the HTML; PDF via
     LibreOffice when installed (the text, with the verdict, is extractable)."""
     import shutil as _shutil
 
     import docx
 
-    from kassaki_eval.reporting.blocks import load_blocks, save_block
+    from kassaki_eval.reporting.blocks import load_blocks
     from kassaki_eval.reporting.documents import docx_to_pdf, soffice_path, write_docx
     from kassaki_eval.reporting.i18n import t
 
-    results = tmp_path / "results"
-    order = 0
-    for nb in sections.BLOCKS:
-        if nb == "05_summary":
-            continue
-        for b in notebook_blocks(nb, ctx, monkeypatch):
-            order += 1
-            save_block(b, results, nb, order=order)
-    ctx.run_dir = tmp_path / "run"  # the summary reads the saved blocks from here
-    (ctx.run_dir / "_work").mkdir(parents=True)
-    (ctx.run_dir / "_work" / "results").symlink_to(results)
+    results = tmp_path / "run" / "_work" / "results"
+    ctx.run_dir = tmp_path / "run"  # ctx.show saves every block; the summary reads them
     try:
-        for fn in sections.BLOCKS["05_summary"]:
-            order += 1
-            save_block(fn(ctx), results, "05_summary", order=order)
+        for nb in sections.BLOCKS:
+            ctx.notebook, ctx._order = nb, 0
+            shown_blocks(nb, ctx)
     finally:
-        ctx.run_dir = None
+        ctx.run_dir, ctx.notebook = None, "test"
     blocks = load_blocks(results)
     verdict = next(m for m in blocks if m["key"] == "nb4.verdict")
     vkey, vvals = next((k, v) for k, v in verdict["sentences"] if ".verdict.verdict" in k)

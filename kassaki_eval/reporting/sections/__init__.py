@@ -1,4 +1,8 @@
-"""The report's analysis: one module per report notebook, called by the thin notebooks.
+"""The report's analysis: one module per report notebook.
+
+A notebook makes the analysis calls with their options visible (e.g. notebook 4's
+``callaway_santanna(panel, ..., control="never", method="dr")``) and passes the results to
+its module's display functions; older notebooks still call ``ctx.show(S.something(ctx))``.
 
 Each module separates *data* (plain functions returning DataFrames or results, built by the
 library: ``kassaki_eval.poverty``, ``.targeting``, ``.impact``) from *display* (functions
@@ -26,6 +30,7 @@ Example
 from __future__ import annotations
 
 from ..context import start
+from .cost import cost_effectiveness_block, programme_costs
 from .data_quality import (
     cross_checks,
     inputs_summary,
@@ -51,7 +56,8 @@ __all__ = [
     "registry_overview", "participation_overview", "poverty_headline", "poverty_profile",
     "poverty_inequality", "poverty_change", "village_poverty", "village_programme",
     "targeting_registry", "targeting_pmt", "targeting_quota", "targeting_incidence",
-    "targeting_rules", "impact_estimates", "impact_verdict",
+    "targeting_rules", "impact_estimates", "impact_verdict", "programme_costs",
+    "cost_effectiveness_block",
     "executive_summary", "key_results", "year_over_year", "demo_truth", "BLOCKS",
 ]
 
@@ -64,5 +70,6 @@ BLOCKS: dict[str, tuple] = {
     "03_targeting": (targeting_registry, targeting_pmt, targeting_quota, targeting_incidence,
                      targeting_rules),
     "04_impact": (impact_estimates, impact_verdict),
-    "05_summary": (executive_summary, key_results, year_over_year, demo_truth),
+    "05_summary": (programme_costs, cost_effectiveness_block, executive_summary, key_results,
+                   year_over_year, demo_truth),
 }

@@ -1,25 +1,24 @@
 """Notebook 4, impact: ATT by outcome and component, the event study, the one-point verdict.
 
-Every estimate uses the one village panel of :func:`kassaki_eval.impact.panel.evaluation_panel`
-(built once per kernel, with the year cut-off applied there), the same panel
-:func:`kassaki_eval.impact.verdict.verdict_from_survey` uses, so the report's verdict and the
-library's agree to the last digit. The whole-programme Callaway-Sant'Anna fit of the headcount
-is made once and serves both the ATT table and the event study.
+The notebook builds the village panel (:func:`kassaki_eval.impact.evaluation_panel`, the year
+cut-off applied there), makes the main Callaway-Sant'Anna fit and the verdict with their options
+visible, and passes the results to the display functions here. :func:`impact_fits` refits the
+other outcomes, the comparison estimators and the components *with the main fit's options*, so
+a change of the main call (e.g. ``control="notyet"``) carries through the whole chapter.
 
-Data: :func:`impact_panel`, :func:`impact_fits`, :func:`impact_att_table`,
-:func:`event_study_table`, :func:`verdict_result`, :func:`verdict_table`.
+Data: :func:`report_lines`, :func:`impact_fits`, :func:`impact_att_table`,
+:func:`same_as_programme`, :func:`event_study_table`, :func:`verdict_table`.
 Display (blocks): :func:`impact_estimates`, :func:`impact_verdict`.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
 from ...impact.did import twfe
-from ...impact.panel import evaluation_panel
 from ...impact.staggered import aggregate, callaway_santanna, imputation
-from ...impact.verdict import programme_verdict
 from ...results import EstimateResult
 from ..blocks import Block, Table, render_figure
 from ..context import Context, start
@@ -27,65 +26,68 @@ from ..i18n import t
 from ._common import record_number
 
 __all__ = [
-    "start", "IMPACT_OUTCOMES", "impact_panel", "impact_fits", "impact_att_table",
-    "same_as_programme", "event_study_table", "verdict_result", "verdict_table",
-    "impact_estimates", "impact_verdict",
+    "start", "IMPACT_OUTCOMES", "report_lines", "impact_fits", "impact_att_table",
+    "same_as_programme", "event_study_table", "verdict_table", "impact_estimates",
+    "impact_verdict",
 ]
 
 IMPACT_OUTCOMES: tuple[str, ...] = ("poor", "log_consumption_pc", "employed", "business")
 _OUTCOME_FORMAT = {"poor": "pp", "log_consumption_pc": "num", "employed": "pp", "business": "pp"}
+#: outcomes estimated per programme component (the headcount and consumption)
+COMPONENT_OUTCOMES: tuple[str, ...] = ("poor", "log_consumption_pc")
+
+Fits = dict[tuple[str, str, str], EstimateResult]
 
 
 # -- data ---------------------------------------------------------------------------------
-def impact_panel(ctx: Context) -> pd.DataFrame:
-    """The village x year evaluation panel of this report (cut off at the report year)."""
-    def build() -> pd.DataFrame:
-        years = sorted(int(y) for y in ctx.survey["year"].unique())
-        return evaluation_panel(ctx.survey, lines={y: ctx.poverty_line("total", y) for y in years},
-                                outcomes=IMPACT_OUTCOMES, rollout=ctx.rollout,
-                                as_of=ctx.params.year)
-    return ctx.memo("impact_panel", build)
+def report_lines(ctx: Context) -> dict[int, float]:
+    """The poverty line of every survey wave (the parameter's line in the report year)."""
+    return {int(y): ctx.poverty_line("total", int(y)) for y in sorted(ctx.survey["year"].unique())}
 
 
-def impact_fits(ctx: Context) -> dict[tuple[str, str, str], EstimateResult]:
-    """Every impact fit of the report, keyed by (component, outcome, method), made once.
+def _cs_like(main: EstimateResult, data: pd.DataFrame, **change: Any) -> EstimateResult:
+    """:func:`callaway_santanna` with the options of ``main`` except those in ``change``."""
+    opts = {**dict(main.provenance.options), **change}
+    return callaway_santanna(data, alpha=main.alpha, **opts)
 
-    Callaway-Sant'Anna (doubly robust, never-treated controls, population weights) is the main
-    estimator; TWFE and the BJS imputation estimator are fitted for comparison when asked
-    (``impact_methods``). For C&S the value is the ATT(g,t) result (aggregate it); for the
-    others the overall ATT. Per component, the cohort is the component's first year and the
-    controls are villages never reached by any component.
+
+def impact_fits(panel: pd.DataFrame, *, main: EstimateResult,
+                outcomes: Sequence[str] = IMPACT_OUTCOMES,
+                methods: Sequence[str] = ("cs_did", "twfe"),
+                components: Sequence[str] = ()) -> Fits:
+    """Every fit of the impact table, keyed by (component, outcome, method).
+
+    ``main`` is the notebook's Callaway-Sant'Anna fit (``method="cs_did"``); the other outcomes
+    and the per-component fits repeat its options (control group, estimation method, weights,
+    clustering, base period), only the outcome and the cohort column change. Per component the
+    cohort is the component's first year (``first_<component>``) and the controls are villages
+    never reached by any component. ``methods`` may add ``"twfe"`` and ``"imputation"``
+    (whole programme only) with the main fit's weights, clustered by village.
+    The C&S fits are always made; ``"cs_did"`` in ``methods`` is accepted and ignored.
+    C&S values are ATT(g,t) results (aggregate them); the others hold the overall ATT.
     """
-    def build() -> dict[tuple[str, str, str], EstimateResult]:
-        vp = impact_panel(ctx)
-        a = ctx.params.alpha
-        methods = ctx.params.impact_methods
-        fits: dict[tuple[str, str, str], EstimateResult] = {}
-        for outcome in IMPACT_OUTCOMES:
-            if "cs_did" in methods:
-                fits["all", outcome, "cs_did"] = callaway_santanna(
-                    vp, y=outcome, unit="village_code", time="year", cohort="cohort",
-                    weights="pop_weight", alpha=a)
-            if "twfe" in methods:
-                fits["all", outcome, "twfe"] = twfe(
-                    vp, y=outcome, unit="village_code", time="year", cohort="cohort",
-                    weights="pop_weight", cluster="village_code", alpha=a)
-            if "imputation" in methods:
-                fits["all", outcome, "imputation"] = imputation(
-                    vp, y=outcome, unit="village_code", time="year", cohort="cohort",
-                    weights="pop_weight", horizons=False, alpha=a)
-        for comp in ctx.view.components:
-            col = f"first_{comp}"
-            if col not in vp.columns or not (vp[col] > 0).any():
-                continue
-            # treated by this component, or never treated by any: a clean comparison
-            sub = vp[(vp[col] > 0) | (vp["cohort"] == 0)]
-            for outcome in ("poor", "log_consumption_pc"):
-                fits[comp, outcome, "cs_did"] = callaway_santanna(
-                    sub, y=outcome, unit="village_code", time="year", cohort=col,
-                    weights="pop_weight", alpha=a)
-        return fits
-    return ctx.memo("impact_fits", build)
+    o = main.provenance.options
+    keys = {"unit": o["unit"], "time": o["time"], "cohort": o["cohort"], "weights": o["weights"]}
+    fits: Fits = {}
+    for outcome in outcomes:
+        fits["all", outcome, "cs_did"] = (main if outcome == o["y"]
+                                          else _cs_like(main, panel, y=outcome))
+        if "twfe" in methods:
+            fits["all", outcome, "twfe"] = twfe(panel, y=outcome, cluster=o["unit"],
+                                                alpha=main.alpha, **keys)
+        if "imputation" in methods:
+            fits["all", outcome, "imputation"] = imputation(panel, y=outcome, horizons=False,
+                                                            alpha=main.alpha, **keys)
+    for comp in components:
+        col = f"first_{comp}"
+        if col not in panel.columns or not (panel[col] > 0).any():
+            continue
+        # treated by this component, or never treated by any: a clean comparison
+        sub = panel[(panel[col] > 0) | (panel[o["cohort"]] == 0)]
+        for outcome in COMPONENT_OUTCOMES:
+            if outcome in outcomes:
+                fits[comp, outcome, "cs_did"] = _cs_like(main, sub, y=outcome, cohort=col)
+    return fits
 
 
 def _att_row(res: EstimateResult, *, component: str, outcome: str, method: str,
@@ -95,62 +97,54 @@ def _att_row(res: EstimateResult, *, component: str, outcome: str, method: str,
     return {"component": component, "outcome": outcome, "method": method,
             "estimate": r["estimate"], "std_error": r["std_error"], "conf_low": r["conf_low"],
             "conf_high": r["conf_high"], "p_value": r["p_value"], "n_obs": int(r["n_obs"]),
-            "n_hh": n_hh, "_fmt": _OUTCOME_FORMAT[outcome],
-            "_sefmt": "ppu" if _OUTCOME_FORMAT[outcome] == "pp" else "num"}
+            "n_hh": n_hh, "_fmt": _OUTCOME_FORMAT.get(outcome, "num"),
+            "_sefmt": "ppu" if _OUTCOME_FORMAT.get(outcome) == "pp" else "num"}
 
 
-def impact_att_table(ctx: Context) -> pd.DataFrame:
-    """ATT by component, outcome and method (C&S: the simple aggregation)."""
-    vp = impact_panel(ctx)
+def impact_att_table(panel: pd.DataFrame, fits: Fits, cohort: str = "cohort") -> pd.DataFrame:
+    """ATT by component, outcome and method (C&S: the simple aggregation).
+
+    ``n_hh`` counts the surveyed households behind each comparison (small-cell control).
+    """
     rows = []
-    for (comp, outcome, method), res in impact_fits(ctx).items():
+    for (comp, outcome, method), res in fits.items():
         if comp == "all":
-            n_hh = int(vp["n_households"].sum())
+            n_hh = int(panel["n_households"].sum())
         else:
             col = f"first_{comp}"
-            n_hh = int(vp.loc[(vp[col] > 0) | (vp["cohort"] == 0), "n_households"].sum())
+            n_hh = int(panel.loc[(panel[col] > 0) | (panel[cohort] == 0), "n_households"].sum())
         rows.append(_att_row(aggregate(res, "simple") if method == "cs_did" else res,
                              component=comp, outcome=outcome, method=method, n_hh=n_hh))
     return pd.DataFrame(rows)
 
 
-def same_as_programme(ctx: Context) -> list[str]:
+def same_as_programme(panel: pd.DataFrame, components: Sequence[str],
+                      cohort: str = "cohort") -> list[str]:
     """Components whose villages and start years are exactly the programme's.
 
     Their estimate is the whole programme's by construction (microcredit in the demo world
     reached every programme village from the start), which a reader would take for an error.
     """
-    vp = impact_panel(ctx)
     out = []
-    for comp in ctx.view.components:
+    for comp in components:
         col = f"first_{comp}"
-        if col in vp.columns and (vp[col] > 0).any() and (vp[col] == vp["cohort"]).all():
+        if col in panel.columns and (panel[col] > 0).any() and (panel[col] == panel[cohort]).all():
             out.append(comp)
     return out
 
 
-def event_study_table(ctx: Context) -> pd.DataFrame | None:
-    """C&S dynamic aggregation of the headcount (``e``, estimate, CI), from the one fit."""
-    res = impact_fits(ctx).get(("all", "poor", "cs_did"))
-    if res is None:
-        return None
+def event_study_table(res: EstimateResult) -> pd.DataFrame:
+    """C&S dynamic aggregation (``e``, estimate, CI) of a Callaway-Sant'Anna fit."""
     dyn = aggregate(res, "dynamic").tidy()
     dyn = dyn[dyn["term"].astype(str).str.startswith("e=")].copy()
     dyn["e"] = dyn["term"].astype(str).str[2:].astype(int)
     return dyn
 
 
-def verdict_result(ctx: Context) -> EstimateResult:
-    """:func:`~kassaki_eval.impact.verdict.programme_verdict` on the report's panel."""
-    return ctx.memo("verdict", lambda: programme_verdict(
-        impact_panel(ctx), year=ctx.params.year, threshold=ctx.params.goal_pp / 100,
-        alpha=ctx.params.alpha))
-
-
-def verdict_table(ctx: Context) -> pd.DataFrame:
+def verdict_table(verdict: EstimateResult, panel: pd.DataFrame) -> pd.DataFrame:
     """The verdict's three terms (attributable change, ATT in treated villages, share)."""
-    td = verdict_result(ctx).tidy().set_index("term")
-    n_hh = int(impact_panel(ctx)["n_households"].sum())
+    td = verdict.tidy().set_index("term")
+    n_hh = int(panel["n_households"].sum())
     return pd.DataFrame([{"measure": term, "estimate": td.loc[term, "estimate"],
                           "conf_low": td.loc[term, "conf_low"],
                           "conf_high": td.loc[term, "conf_high"], "n_hh": n_hh, "_fmt": kind}
@@ -161,12 +155,14 @@ def verdict_table(ctx: Context) -> pd.DataFrame:
 
 
 # -- display ------------------------------------------------------------------------------
-def impact_estimates(ctx: Context) -> Block:
+def impact_estimates(ctx: Context, panel: pd.DataFrame, fits: Fits,
+                     cohort: str = "cohort") -> Block:
     """ATT by outcome and component on the village panel, and the headcount's event study.
 
-    Whole programme and per component; the event study is the C&S dynamic aggregation.
+    ``fits`` from :func:`impact_fits`; the event study is the C&S dynamic aggregation of the
+    whole-programme headcount fit.
     """
-    tab = impact_att_table(ctx)
+    tab = impact_att_table(panel, fits, cohort=cohort)
     b = Block(key="nb4.estimates", section="impact", title_key="nb4.estimates.title",
               intro_key="nb4.estimates.intro")
     b.tables.append(Table.build(
@@ -185,11 +181,12 @@ def impact_estimates(ctx: Context) -> Block:
     tw = tab[poor_all & (tab["method"] == "twfe")]
     if len(tw):
         record_number(b, "att_poor_twfe", float(tw.iloc[0]["estimate"]), "pp")
-    for comp in same_as_programme(ctx):
+    for comp in same_as_programme(panel, ctx.view.components, cohort=cohort):
         b.sentences.append(("nb4.components.same_as_programme",
                             {"components": f"val.component.{comp}"}))
-    dyn = event_study_table(ctx)
-    if dyn is not None:
+    cs_poor = fits.get(("all", "poor", "cs_did"))
+    if cs_poor is not None:
+        dyn = event_study_table(cs_poor)
 
         def draw(lang: str):
             import matplotlib.pyplot as plt
@@ -212,17 +209,17 @@ def impact_estimates(ctx: Context) -> Block:
     return b
 
 
-def impact_verdict(ctx: Context) -> Block:
+def impact_verdict(ctx: Context, verdict: EstimateResult, panel: pd.DataFrame) -> Block:
     """Programme-attributable change in district P0 and the test of the one-point goal.
 
-    ``programme_verdict`` on the same village panel as the impact estimates: Delta = share of
-    persons in treated villages x ATT on their poverty rate, with a delta-method CI and a
-    one-sided test of "reduction > goal".
+    ``verdict`` is :func:`~kassaki_eval.impact.programme_verdict` on the notebook's panel:
+    Delta = share of persons in treated villages x ATT on their poverty rate, with a
+    delta-method CI and a one-sided test of "reduction > goal" (the goal is the verdict's
+    ``threshold``).
     """
-    res = verdict_result(ctx)
-    ex = res.extras
-    ch = res.tidy().set_index("term").loc["attributable_change"]
-    goal = ctx.params.goal_pp / 100
+    ex = verdict.extras
+    ch = verdict.tidy().set_index("term").loc["attributable_change"]
+    goal = float(ex["threshold"])
     b = Block(key="nb4.verdict", section="impact", title_key="nb4.verdict.title",
               intro_key="nb4.verdict.intro")
     # reduction = -change; the CI of the reduction is (-hi, -lo)
@@ -231,12 +228,13 @@ def impact_verdict(ctx: Context) -> Block:
             else "nb4.verdict.undecided")
     key = "nb4.verdict.verdict" if red >= 0 else "nb4.verdict.verdict_raised"
     b.sentences.append((key, {
-        "year": ctx.params.year, "red": abs(red), "lo": rlo, "hi": rhi,
-        "level": round(100 * (1 - ctx.params.alpha)), "goal": goal,
+        "year": int(ex["year"]), "red": abs(red), "lo": rlo, "hi": rhi,
+        "level": round(100 * (1 - verdict.alpha)), "goal": goal,
         "prob": float(ex.get("prob_reduction_exceeds", float("nan"))),
         "p": float(ex.get("p_value_goal", float("nan"))), "tail": tail}))
     b.tables.append(Table.build(
-        "verdict", verdict_table(ctx), title_key="nb4.verdict.table", k=ctx.k, count_col="n_hh",
+        "verdict", verdict_table(verdict, panel), title_key="nb4.verdict.table", k=ctx.k,
+        count_col="n_hh",
         formats={"estimate": "@_fmt", "conf_low": "@_fmt", "conf_high": "@_fmt", "n_hh": "int"},
         translate=("measure",), note_key="nb4.verdict.note",
         value_cols=["estimate", "conf_low", "conf_high"]))
