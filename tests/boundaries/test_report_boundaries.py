@@ -14,8 +14,9 @@ from kassaki_eval.impact.verdict import programme_verdict
 from kassaki_eval.reporting import sections
 from kassaki_eval.reporting.html import keep_language, render_block
 from kassaki_eval.reporting.i18n import LANGS, catalogue, fmt
-from kassaki_eval.reporting.sections import impact, targeting
+from kassaki_eval.reporting.sections import targeting
 from kassaki_eval.targeting import targeting_accuracy
+from notebook_exec import shown_blocks
 
 PARAMS = {"year": 2025, "source": {"kind": "demo", "seed": 7, "scale": 0.05}, "k_suppress": 20}
 
@@ -23,6 +24,12 @@ PARAMS = {"year": 2025, "source": {"kind": "demo", "seed": 7, "scale": 0.05}, "k
 @pytest.fixture(scope="module")
 def ctx():
     return sections.start(PARAMS, None, notebook="test")
+
+
+@pytest.fixture(scope="module")
+def nb4(ctx):
+    """Notebook 4 run on the report's context: the blocks it shows and its namespace."""
+    return shown_blocks("04_impact", ctx)
 
 
 def test_report_targeting_is_desil_1_to_4(ctx):
@@ -44,18 +51,18 @@ def test_report_targeting_is_desil_1_to_4(ctx):
                                lib["std_error"].to_numpy(dtype=float), rtol=1e-12)
 
 
-def test_report_goal_is_goal_pp_over_100(ctx):
+def test_report_goal_is_goal_pp_over_100(ctx, nb4):
     """Kills the goal divided by 10 (or not at all): goal_pp = 1.0 (the one-point goal) is a
     threshold of 0.01 in the verdict fit and in the published sentence, and the verdict equals
     programme_verdict with threshold=0.01 on the report's panel."""
     assert ctx.params.goal_pp == 1.0
-    ctx._memo.clear()
-    res = impact.verdict_result(ctx)
+    blocks, ns = nb4
+    res = ns["verdict"]
     assert res.extras["threshold"] == pytest.approx(0.01, rel=1e-15)
-    lib = programme_verdict(impact.impact_panel(ctx), year=ctx.params.year, threshold=0.01,
+    lib = programme_verdict(ns["panel"], year=ctx.params.year, threshold=0.01,
                             alpha=ctx.params.alpha)
     assert res.extras["p_value_goal"] == pytest.approx(lib.extras["p_value_goal"], rel=1e-12)
-    b = impact.impact_verdict(ctx)
+    b = next(x for x in blocks if x.key == "nb4.verdict")
     (key, values), = b.sentences
     assert values["goal"] == pytest.approx(0.01, rel=1e-15)
     lo, hi = values["lo"], values["hi"]
@@ -64,11 +71,11 @@ def test_report_goal_is_goal_pp_over_100(ctx):
     assert values["tail"] == want
 
 
-def test_verdict_section_is_present_in_every_language(ctx):
+def test_verdict_section_is_present_in_every_language(ctx, nb4):
     """Kills a verdict section silently left out or 'unavailable' in a language: the rendered
     verdict block holds, in each language, its title, the verdict sentence with the goal
     formatted in that language, the tail and the verdict table."""
-    b = impact.impact_verdict(ctx)
+    b = next(x for x in nb4[0] if x.key == "nb4.verdict")
     cat = catalogue()
     html = render_block(b, LANGS)
     for lang in LANGS:

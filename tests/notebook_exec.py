@@ -19,7 +19,7 @@ import jupytext
 from kassaki_eval.reporting import sections
 from kassaki_eval.reporting.blocks import Block
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 
 
