@@ -204,8 +204,10 @@ def _outputs_html(nb: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
 
 #: Blocks that form a chapter of their own, right after their notebook's chapter:
 #: block-key prefix -> (notebook, chapter name); the heading is the catalogue key
-#: ``nb.<chapter name>``. The village chapter is made by the poverty notebook.
-OWN_CHAPTERS: dict[str, tuple[str, str]] = {"nb2.village": ("02_poverty", "02_village")}
+#: ``nb.<chapter name>``. The village chapter is made by the poverty notebook, the
+#: robustness chapter (blocks ``nb4r.*``) by the impact notebook.
+OWN_CHAPTERS: dict[str, tuple[str, str]] = {"nb2.village": ("02_poverty", "02_village"),
+                                            "nb4r.": ("04_impact", "04_robustness")}
 
 
 def chapter_of(notebook: str, block_key: str) -> str:

@@ -14,10 +14,10 @@ import jupytext
 import nbclient
 import numpy as np
 import pytest
+from notebook_exec import NOTEBOOKS, shown_blocks
 
 from kassaki_eval.impact import aggregate, callaway_santanna, evaluation_panel
 from kassaki_eval.reporting.sections import impact as S
-from notebook_exec import NOTEBOOKS, shown_blocks
 
 PARAMS = {"year": 2025, "source": {"kind": "demo", "seed": 7, "scale": 0.05}, "k_suppress": 20}
 

@@ -18,6 +18,8 @@ missing function fails the import (and the report) loudly instead of emptying a 
 - :mod:`.targeting` (notebook 3): registry accuracy, PMT validation, quota selection,
   CGH/DCI, rules under one budget.
 - :mod:`.impact` (notebook 4): ATT estimates, event study, the one-point verdict.
+- :mod:`.robustness` (notebook 4, its own chapter): other estimators, uniform bands,
+  HonestDiD, wild bootstrap, q-values, power, matching/weighting, RD.
 - :mod:`.cost` (notebook 5): programme costs, cost per point and per person lifted.
 - :mod:`.summary` (notebook 5): executive summary, key results, year over year, the demo's truth.
 
@@ -41,6 +43,16 @@ from .data_quality import (
 )
 from .impact import impact_estimates, impact_verdict
 from .poverty import poverty_change, poverty_headline, poverty_inequality, poverty_profile
+from .robustness import (
+    robust_estimators,
+    robust_event_study,
+    robust_few_clusters,
+    robust_honest_did,
+    robust_multiple_testing,
+    robust_power,
+    robust_rd,
+    robust_selection,
+)
 from .summary import demo_truth, executive_summary, key_results, year_over_year
 from .targeting import (
     targeting_incidence,
@@ -56,8 +68,10 @@ __all__ = [
     "registry_overview", "participation_overview", "poverty_headline", "poverty_profile",
     "poverty_inequality", "poverty_change", "village_poverty", "village_programme",
     "targeting_registry", "targeting_pmt", "targeting_quota", "targeting_incidence",
-    "targeting_rules", "impact_estimates", "impact_verdict", "programme_costs",
-    "cost_effectiveness_block",
+    "targeting_rules", "impact_estimates", "impact_verdict",
+    "robust_estimators", "robust_event_study", "robust_honest_did", "robust_few_clusters",
+    "robust_multiple_testing", "robust_power", "robust_selection", "robust_rd",
+    "programme_costs", "cost_effectiveness_block",
     "executive_summary", "key_results", "year_over_year", "demo_truth", "BLOCKS",
 ]
 
@@ -69,7 +83,9 @@ BLOCKS: dict[str, tuple] = {
                    village_poverty, village_programme),
     "03_targeting": (targeting_registry, targeting_pmt, targeting_quota, targeting_incidence,
                      targeting_rules),
-    "04_impact": (impact_estimates, impact_verdict),
+    "04_impact": (impact_estimates, impact_verdict, robust_estimators, robust_event_study,
+                  robust_honest_did, robust_few_clusters, robust_multiple_testing, robust_power,
+                  robust_selection, robust_rd),
     "05_summary": (programme_costs, cost_effectiveness_block, executive_summary, key_results,
                    year_over_year, demo_truth),
 }
