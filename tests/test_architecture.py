@@ -79,6 +79,7 @@ NOT_ESTIMATORS = {
     "kassaki_eval.poverty.incidence_curve": "a curve over many lines for plotting (one fgt each)",
     "kassaki_eval.targeting.score_registry": "transformer: the registry with PMT scores added",
     "kassaki_eval.impact.village_panel": "data construction: the village-by-wave analysis panel",
+    "kassaki_eval.impact.evaluation_panel": "data construction: the evaluation's village panel",
     "kassaki_eval.inference.romano_wolf_wild": "adjusts the p-values of several fitted results",
 }
 ESTIMATOR_PACKAGES = ["kassaki_eval.poverty", "kassaki_eval.targeting", "kassaki_eval.impact",

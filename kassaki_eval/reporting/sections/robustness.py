@@ -198,8 +198,6 @@ def robust_estimators(ctx: Context, panel: pd.DataFrame, main: EstimateResult,
     b.sentences.append(("nb4r.estimators.sentence", {
         "main": est[0], "lo": float(est.min()), "hi": float(est.max()),
         "spread": float(est.max() - est.min()), "se": float(tab["std_error"].iloc[0])}))
-    for m, v in zip(tab["method"], est, strict=True):
-        record_number(b, f"robust_att_{m}", float(v), "pp")
     return b
 
 
