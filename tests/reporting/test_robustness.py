@@ -202,3 +202,20 @@ def test_html_puts_the_chapter_after_the_impact_chapter(nb4):
     assert t("nb4.verdict.title", "en").split(":")[0] in body_impact
     assert t("nb4r.estimators.title", "en") in body_robust
     assert t("nb4r.estimators.title", "en") not in body_impact
+
+
+@pytest.mark.slow
+def test_household_comparison_covers_the_worlds_truth(world):
+    """Full-scale demo world: the chapter's IPW/AIPW/entropy-balancing intervals for the effect
+    of taking part on being poor cover the world's true ATT (participants of 2025, all cohorts,
+    ``truth['att']``: component any, outcome poor, cohort 0, zone all)."""
+    from kassaki_eval.impact import aipw, entropy_balancing
+    from kassaki_eval.reference import poverty_line
+    hh = R.household_sample(world.survey, world.registry, year=2025, line=poverty_line(2025))
+    a = world.truth["att"]
+    truth = float(a[(a["component"] == "any") & (a["outcome"] == "poor") & (a["cohort"] == 0)
+                    & (a["year"] == 2025) & (a["zone"] == "all")]["att"].iloc[0])
+    for fn in (ipw, aipw, entropy_balancing):
+        r = fn(hh, y="poor", treatment="participates", covariates=R.PRE_COVARIATES,
+               estimand="ATT", weights="weight", cluster="village_code").tidy().iloc[0]
+        assert r["conf_low"] <= truth <= r["conf_high"], (fn.__name__, truth, r.to_dict())
