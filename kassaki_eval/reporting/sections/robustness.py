@@ -233,9 +233,10 @@ def robust_event_study(ctx: Context, es: EstimateResult, panel: pd.DataFrame,
         ok = np.isfinite(tab["conf_low"].to_numpy(float))
         ax.axhline(0, color="#9aa5b1", lw=1)
         ax.axvline(-0.5, color="#9aa5b1", lw=1, ls="--")
-        ax.fill_between(x[ok], 100 * tab["conf_low"].to_numpy(float)[ok],
-                        100 * tab["conf_high"].to_numpy(float)[ok], color="#c9d6e6",
-                        step=None, label=t("fig.robust_event.band", lang))
+        # the uniform band per event time (wide light bars): no band at the reference e = -1
+        ax.vlines(x[ok], 100 * tab["conf_low"].to_numpy(float)[ok],
+                  100 * tab["conf_high"].to_numpy(float)[ok], color="#c9d6e6", lw=14,
+                  label=t("fig.robust_event.band", lang))
         ax.errorbar(x[ok], y[ok], yerr=[y[ok] - 100 * tab["pw_low"].to_numpy(float)[ok],
                                         100 * tab["pw_high"].to_numpy(float)[ok] - y[ok]],
                     fmt="o", color="#14365d", capsize=4, label=t("fig.robust_event.pw", lang))
