@@ -38,6 +38,7 @@ from ..exceptions import (
 from ..results import EstimateResult, Provenance, hash_frame
 
 __all__ = [
+    "split_event_study",
     "as_list", "check_columns", "drop_missing", "check_outcome", "check_weights",
     "check_cluster_constant", "hash_columns", "fe_solve", "demean_2way",
     "Estimand", "TrimRule", "Prepared", "design_matrix", "prepare", "outcome_of", "subset",
@@ -370,3 +371,23 @@ def estimand_result(P: Prepared, est: float, se: float, estimand: str, method: s
     extras = {"rows": P.rows, "treatment": P.d, **extras}
     return EstimateResult(table, method=method, alpha=alpha, provenance=prov, extras=extras,
                           title=title)
+
+
+def split_event_study(betahat: Any, sigma: Any, num_pre: int, owner: str
+                      ) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Event-study coefficients and covariance checked for a sensitivity analysis.
+
+    Returns ``(b, S, K, P)``: ``b`` the coefficients as a float vector, ``S`` their covariance,
+    ``K`` the pre-period count and ``P`` the post-period count; raises ParameterError when
+    ``num_pre`` does not leave at least one of each or ``sigma`` is not ``len(b)`` square.
+    """
+    b = np.asarray(betahat, dtype=float).ravel()
+    S = np.asarray(sigma, dtype=float)
+    K = int(num_pre)
+    P = b.size - K
+    if K < 1 or P < 1 or S.shape != (b.size, b.size):
+        raise ParameterError(f"The 'num_pre' parameter of {owner} must split betahat (length "
+                             f"{b.size}) into >= 1 pre and >= 1 post coefficients, with sigma "
+                             f"{b.size} x {b.size}. Got num_pre={num_pre!r}, sigma "
+                             f"{S.shape} instead.")
+    return b, S, K, P

@@ -34,6 +34,7 @@ from scipy import stats
 
 from ..exceptions import IdentificationError, ParameterError, check_option
 from ..results import EstimateResult, Provenance
+from ._common import split_event_study
 from .honestdid import relative_magnitudes_cs
 from .staggered import aggregate
 
@@ -356,15 +357,7 @@ def flci_smoothness(
     from scipy import optimize
 
     owner = "flci_smoothness"
-    b = np.asarray(betahat, dtype=float).ravel()
-    S = np.asarray(sigma, dtype=float)
-    K = int(num_pre)
-    P = b.size - K
-    if K < 1 or P < 1 or S.shape != (b.size, b.size):
-        raise ParameterError(f"The 'num_pre' parameter of {owner} must split betahat (length "
-                             f"{b.size}) into >= 1 pre and >= 1 post coefficients, with sigma "
-                             f"{b.size} x {b.size}. Got num_pre={num_pre!r}, sigma "
-                             f"{S.shape} instead.")
+    b, S, K, P = split_event_study(betahat, sigma, num_pre, owner)
     lv = np.zeros(P) if l_vec is None else np.asarray(l_vec, dtype=float).ravel()
     if l_vec is None:
         lv[0] = 1.0

@@ -36,6 +36,7 @@ from scipy import optimize, sparse, stats
 
 from ..exceptions import ParameterError, check_option
 from ..results import EstimateResult, Provenance
+from ._common import split_event_study
 
 __all__ = ["relative_magnitudes_cs", "relative_magnitudes_idset"]
 
@@ -402,15 +403,7 @@ def relative_magnitudes_cs(
     """
     owner = "relative_magnitudes_cs"
     check_option(owner, "method", method, ["C-LF", "conditional"])
-    b = np.asarray(betahat, dtype=float).ravel()
-    S = np.asarray(sigma, dtype=float)
-    K = int(num_pre)
-    P = b.size - K
-    if K < 1 or P < 1 or S.shape != (b.size, b.size):
-        raise ParameterError(f"The 'num_pre' parameter of {owner} must split betahat (length "
-                             f"{b.size}) into >= 1 pre and >= 1 post coefficients, with sigma "
-                             f"{b.size} x {b.size}. Got num_pre={num_pre!r}, sigma "
-                             f"{S.shape} instead.")
+    b, S, K, P = split_event_study(betahat, sigma, num_pre, owner)
     if not 0 < alpha < 1:
         raise ParameterError(f"The 'alpha' parameter of {owner} must be in (0, 1). "
                              f"Got {alpha!r} instead.")

@@ -26,6 +26,7 @@
 # %%
 import pandas as pd
 
+from kassaki_eval.poverty import SurveyDesign
 from kassaki_eval.reference import poverty_line
 from kassaki_eval.synthetic import generate_world
 from kassaki_eval.targeting import (OLSPMT, LassoPMT, PMT_FEATURES, pmt_target, score_registry,
@@ -46,9 +47,9 @@ wave[["hh_id", "desil", "consumption_pc", "weight"]].head()
 
 # %%
 wave["selected"] = (pd.to_numeric(wave["desil"], errors="coerce").fillna(99) <= 4).astype(int)
+design = SurveyDesign(wave, weight="weight", strata="stratum", psu="psu", lonely_psu="adjust")
 acc = targeting_accuracy(wave, selected="selected", poverty_line=line, score="desil",
-                         weight="weight", strata="stratum", psu="psu", lonely_psu="adjust",
-                         alpha=0.05)
+                         design=design, alpha=0.05)
 headline = acc.tidy()
 headline[(headline["by"] == "all") & headline["decile"].isna()
          & headline["term"].isin(["exclusion_error", "inclusion_error", "coverage_target", "auc"])][
