@@ -189,40 +189,21 @@ def _csv_chunks(
         ) from None
 
 
-def _xlsx_chunks(path: Path, chunk_rows: int, sheet: str | int | None
+def _xlsx_chunks(path: Path, chunk_rows: int, sheet: str | int | None, header_row: int | None
                  ) -> Iterator[tuple[pd.DataFrame, np.ndarray]]:
-    import openpyxl
+    """The sheet read once by the in-memory loader's reader, then handed out in chunks.
 
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    try:
-        if sheet is None:
-            ws = (
-                wb[wb.sheetnames[0]]
-                if len(wb.sheetnames) == 1 or "registry" not in wb.sheetnames
-                else wb["registry"]
-            )
-        else:
-            ws = wb[sheet] if isinstance(sheet, str) else wb.worksheets[int(sheet)]
-        it = ws.iter_rows(values_only=True)
-        header = [
-            str(c).strip() if c is not None else f"Unnamed: {i}" for i, c in enumerate(next(it))
-        ]
-        buf: list[tuple[Any, ...]] = []
-        rowno: list[int] = []
-        r = 1
-        for row in it:
-            r += 1
-            if all(c is None or (isinstance(c, str) and not c.strip()) for c in row):
-                continue
-            buf.append(tuple(None if c is None else str(c) for c in row[:len(header)]))
-            rowno.append(r)
-            if len(buf) >= chunk_rows:
-                yield pd.DataFrame(buf, columns=header, dtype=object), np.asarray(rowno)
-                buf, rowno = [], []
-        if buf:
-            yield pd.DataFrame(buf, columns=header, dtype=object), np.asarray(rowno)
-    finally:
-        wb.close()
+    The same reader as :func:`~kassaki_eval.data.load_registry` (calamine; header detection,
+    missing-value codes, whole numbers without '.0'), so both routes see the same cell text.
+    A sheet holds at most 1,048,576 rows, which bounds the memory of reading it whole
+    (about 1.3 GB at that size); validation and writing stay per chunk.
+    """
+    from ..data.loaders import read_raw
+
+    df, rows, _ = read_raw(path, table="registry", sheet=sheet, header_row=header_row)
+    for start in range(0, len(df), chunk_rows):
+        part = df.iloc[start:start + chunk_rows].reset_index(drop=True)
+        yield part, np.asarray(rows[start:start + chunk_rows])
 
 
 def ingest_registry(
@@ -234,6 +215,7 @@ def ingest_registry(
     chunk_rows: int = 200_000,
     partition_by: str | None = None,
     sheet: str | int | None = None,
+    header_row: int | None = None,
     encoding: str | None = None,
     overwrite: bool = False,
 ) -> IngestResult:
@@ -243,8 +225,11 @@ def ingest_registry(
     extract: ``no_kk``/``nik_head``/``name_head`` -> ``family_id``) and validated again, with
     the same functions and dtypes as :func:`kassaki_eval.data.load_registry`; then written as
     ``out_dir/part-NNNNN.parquet`` (or ``out_dir/<partition_by>=<value>/part-NNNNN.parquet``).
-    Memory is bounded by the chunk. The header must be the first row (title rows above it:
-    use :func:`~kassaki_eval.data.load_registry`, in memory).
+    For a CSV, memory is bounded by the chunk and the header must be the first row (title
+    rows above it: use :func:`~kassaki_eval.data.load_registry`, in memory). An .xlsx sheet
+    is read whole by the in-memory loader's reader (the same cell text; title rows above
+    the header need ``header_row`` as there; a sheet holds at most 1,048,576 rows) and
+    validated and written per chunk.
 
     Raises
     ------
@@ -271,9 +256,16 @@ def ingest_registry(
     out.mkdir(parents=True, exist_ok=True)
     fmt = sniff_format(src)
     if fmt == "csv":
+        if header_row not in (None, 1):
+            raise ParameterError(
+                f"The 'header_row' parameter of ingest_registry applies to .xlsx files (a CSV "
+                f"is streamed from its first row). Got {header_row!r} for {src.name} instead. "
+                f"Fix: delete the title rows above the header, or use load_registry(..., "
+                f"header_row={header_row!r}) in memory."
+            )
         chunks = _csv_chunks(src, chunk_rows, encoding)
     elif fmt == "xlsx":
-        chunks = _xlsx_chunks(src, chunk_rows, sheet)
+        chunks = _xlsx_chunks(src, chunk_rows, sheet, header_row)
     else:
         raise DataFileError(
             f"{src.name} is {fmt}; ingest_registry streams CSV and .xlsx. Fix: a Parquet "
