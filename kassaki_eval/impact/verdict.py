@@ -56,17 +56,18 @@ def sentences(change: float, lo: float, hi: float, prob: float, p_one: float, ye
     pp = lambda v: -100 * v  # noqa: E731 - a reduction is reported as a positive number
     red, rlo, rhi = pp(change), pp(hi), pp(lo)
     thr = 100 * threshold
+    thr_id = f"{thr:g}".replace(".", ",")   # as the English {thr:g}: a 0.5-point goal is 0,5
     lev = int(round(100 * level))
     if rlo > thr:
         en_tail = f"the goal of more than {thr:g} point was met"
-        id_tail = f"target penurunan lebih dari {_fmt(thr, 'id', 0)} poin tercapai"
+        id_tail = f"target penurunan lebih dari {thr_id} poin tercapai"
     elif rhi < thr:
         en_tail = f"the goal of more than {thr:g} point was not met"
-        id_tail = f"target penurunan lebih dari {_fmt(thr, 'id', 0)} poin tidak tercapai"
+        id_tail = f"target penurunan lebih dari {thr_id} poin tidak tercapai"
     else:
         en_tail = f"the data cannot tell whether the goal of more than {thr:g} point was met"
         id_tail = (f"data belum dapat memastikan apakah target penurunan lebih dari "
-                   f"{_fmt(thr, 'id', 0)} poin tercapai")
+                   f"{thr_id} poin tercapai")
     verb_en = "lowered" if red >= 0 else "raised"
     en = (
         f"In {year}, KASSAKI {verb_en} the district poverty rate by an estimated "
@@ -79,7 +80,7 @@ def sentences(change: float, lo: float, hi: float, prob: float, p_one: float, ye
     idn = (f"Pada tahun {year}, KASSAKI diperkirakan {verb_id} angka kemiskinan kabupaten sebesar "
            f"{_fmt(abs(red), 'id')} poin persen (selang kepercayaan {lev}% untuk penurunan: "
            f"{_fmt(rlo, 'id')} sampai {_fmt(rhi, 'id')} poin); peluang penurunan lebih dari "
-           f"{_fmt(thr, 'id', 0)} poin persen adalah {100 * prob:.0f}% (uji satu sisi p = "
+           f"{thr_id} poin persen adalah {100 * prob:.0f}% (uji satu sisi p = "
            f"{_fmt(p_one, 'id', 2)}), sehingga {id_tail}.")
     return en, idn
 
@@ -137,7 +138,7 @@ def programme_verdict(
     T = int(panel[time].max()) if year is None else int(year)
     if T not in set(panel[time].astype(int)):
         raise ParameterError(f"The 'year' parameter of {owner} must be a period of the panel "
-                             f"({sorted(panel[time].unique())}). Got {year!r} instead.")
+                             f"({sorted(int(t) for t in panel[time].unique())}). Got {year!r} instead.")
     cs = callaway_santanna(panel, y=y, unit=unit, time=time, cohort=cohort, control=control,
                            method=method, covariates=covariates, weights=weight, cluster=cluster,
                            alpha=alpha)
