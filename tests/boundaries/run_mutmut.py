@@ -44,7 +44,11 @@ MODULES: dict[str, list[str]] = {
                                        "tests/impact/test_verdict_formulas.py",
                                        "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/targeting/metrics.py": ["tests/targeting/test_metrics.py",
+                                          "tests/targeting/test_metrics_pinned.py",
+                                          "tests/targeting/test_metrics_linear.py",
                                           "tests/properties/test_invariants.py"],
+    "kassaki_eval/inference/core.py": ["tests/inference/test_inference.py",
+                                       "tests/inference/test_inference_pinned.py"],
 }
 
 
