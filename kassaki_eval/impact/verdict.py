@@ -137,8 +137,9 @@ def programme_verdict(
     _check_columns(panel, owner, y=y, unit=unit, time=time, cohort=cohort, weight=weight)
     T = int(panel[time].max()) if year is None else int(year)
     if T not in set(panel[time].astype(int)):
+        periods = sorted(int(t) for t in panel[time].unique())
         raise ParameterError(f"The 'year' parameter of {owner} must be a period of the panel "
-                             f"({sorted(int(t) for t in panel[time].unique())}). Got {year!r} instead.")
+                             f"({periods}). Got {year!r} instead.")
     cs = callaway_santanna(panel, y=y, unit=unit, time=time, cohort=cohort, control=control,
                            method=method, covariates=covariates, weights=weight, cluster=cluster,
                            alpha=alpha)

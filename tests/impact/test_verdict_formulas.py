@@ -98,6 +98,7 @@ def test_verdict_equals_the_documented_delta_method(year, cluster):
                                   "method": "reg", "control": "notyet", "cluster": cluster}
     assert (prov.inputs_hash, prov.n_input, prov.n_used) == (cs.provenance.inputs_hash,
                                                              len(panel), cs.provenance.n_used)
+    assert dict(prov.dropped) == dict(cs.provenance.dropped)
 
 
 def test_verdict_default_year_is_the_last_and_defaults_are_dr_notyet():

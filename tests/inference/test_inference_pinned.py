@@ -1,4 +1,4 @@
-"""kassaki_eval.inference.core pinned where test_inference.py left room (issue 18: mutation testing).
+"""inference/core.py pinned where test_inference.py left room (issue 18: mutation testing).
 
 References (tests/references/inference/, scripts and printed output committed there):
 - ``sandwich_refs.csv`` / ``bh_refs.csv``: R sandwich 3.0.2 ``vcovHC``/``vcovCL`` (HC0, HC1,
@@ -19,12 +19,28 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kassaki_eval.exceptions import DesignError, EstimationWarning, IdentificationError, ParameterError
-from kassaki_eval.inference import (benjamini_hochberg, cluster_codes, cluster_vcov,
-                                    draw_wild_weights, few_clusters_warning, influence_se,
-                                    influence_vcov, randomization_inference, romano_wolf,
-                                    romano_wolf_wild, sharpened_qvalues, wild_cluster_bootstrap,
-                                    wild_conf_int, wls)
+from kassaki_eval.exceptions import (
+    DesignError,
+    EstimationWarning,
+    IdentificationError,
+    ParameterError,
+)
+from kassaki_eval.inference import (
+    benjamini_hochberg,
+    cluster_codes,
+    cluster_vcov,
+    draw_wild_weights,
+    few_clusters_warning,
+    influence_se,
+    influence_vcov,
+    randomization_inference,
+    romano_wolf,
+    romano_wolf_wild,
+    sharpened_qvalues,
+    wild_cluster_bootstrap,
+    wild_conf_int,
+    wls,
+)
 
 REF = Path(__file__).resolve().parents[1] / "references" / "inference"
 
@@ -243,7 +259,8 @@ def test_wild_bootstrap_input_errors(wdata):
                                           r"\(all 1200 values equal 2\.0\)\. Fix: check"):
         wild_cluster_bootstrap(np.full(1200, 2.0), X, g, 2)
     with pytest.raises(ParameterError, match=r"'draws' parameter of wild_cluster_bootstrap must "
-                                             r"have 15 rows \(one per cluster\)\. Got shape \(14, 9\)"):
+                                             r"have 15 rows \(one per cluster\)\. "
+                                             r"Got shape \(14, 9\)"):
         wild_cluster_bootstrap(y, X, g, 2, draws=np.ones((14, 9)))
     with pytest.raises(DesignError, match="wild_cluster_bootstrap: the cluster id is missing"):
         wild_cluster_bootstrap(y, X, np.where(np.arange(1200) == 5, np.nan, g), 2)
@@ -313,7 +330,7 @@ def test_randomization_inference_p_value_strata_and_joint_columns():
     seen = []
 
     def stat(df):
-        # within each stratum the permuted treated count is unchanged; treat and cohort move together
+        # the treated count within each stratum is unchanged; treat and cohort move together
         seen.append(df.groupby("s")["treat"].sum().tolist())
         assert ((df["cohort"] > 0) == (df["treat"] == 1)).all()
         return df.loc[df.treat == 1, "y"].mean() - df.loc[df.treat == 0, "y"].mean()
