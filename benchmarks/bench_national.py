@@ -83,6 +83,9 @@ def _du(path: Path) -> int:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--families", type=int, default=None, help="subset size (default: all ~95M)")
+    ap.add_argument("--largest", type=int, default=None,
+                    help="run the N largest districts of the plan (the per-worker memory peak: with "
+                         "N = --jobs every worker holds one of the largest districts at once)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--out", default="/tmp/kassaki_national")
     ap.add_argument("--keep", action="store_true", help="keep the written dataset")
@@ -101,7 +104,9 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     shutil.rmtree(out, ignore_errors=True)
     plan = national_plan()
-    if args.families is not None and args.families < plan["families"].sum():
+    if args.largest is not None:
+        sub = plan.sort_values("families", ascending=False).head(args.largest).reset_index(drop=True)
+    elif args.families is not None and args.families < plan["families"].sum():
         order = np.random.default_rng(7).permutation(len(plan))
         cum = plan["families"].to_numpy()[order].cumsum()
         k = int(np.searchsorted(cum, args.families)) + 1
