@@ -93,10 +93,14 @@ def partitions(table: pd.DataFrame) -> pd.Series | None:
         k = reference.kecamatan()
         zone = dict(zip(k["kec_kemendagri"].astype(str), k["zone"].astype(str), strict=False)) \
             if "zone" in k.columns else {}
-        parts = parts.assign(zone=table[unit].astype(str).map(zone).fillna("?"))
+        parts = parts.assign(zone=table[unit].astype(str).map(lambda c: zone.get(c, "?")))
     if parts.shape[1] == 0:
         return pd.Series("all", index=table.index)
-    return parts.astype(str).agg("|".join, axis=1)
+    # "|" inside a value is escaped, so ("a|b", "c") and ("a", "b|c") stay two partitions
+    esc = parts.astype(str).apply(lambda col: col.str.replace("\\", "\\\\", regex=False)
+                                  .str.replace("|", "\\|", regex=False))
+    return pd.Series(["|".join(r) for r in esc.itertuples(index=False, name=None)],
+                     index=table.index, dtype=object)  # a Series also when the table is empty
 
 
 def complementary(counts: np.ndarray, primary: np.ndarray, part: Sequence[str],
@@ -112,24 +116,25 @@ def complementary(counts: np.ndarray, primary: np.ndarray, part: Sequence[str],
     part : sequence of str
         Partition label of each row.
     order : sequence of str, optional
-        Tie-break key of each row (default: row position).
+        Tie-break key of each row, compared as text (default: row position).
+
+    Notes
+    -----
+    One pass over the partitions suffices: every row is in exactly one partition, so the
+    row added to protect one partition never changes the count of suppressed rows in another.
     """
     sup = np.asarray(primary, dtype=bool).copy()
     labels = np.asarray(part, dtype=object)
-    key = np.asarray(order if order is not None else np.arange(len(sup)).astype(str),
-                     dtype=object)
+    if order is None:  # zero-padded, so that text order is row order (row 2 before row 10)
+        order = [f"{i:0{len(str(len(sup)))}d}" for i in range(len(sup))]
+    key = np.asarray(order, dtype=object)
     c = np.nan_to_num(np.asarray(counts, dtype=float), nan=np.inf)
-    changed = True
-    while changed:
-        changed = False
-        for g in pd.unique(labels):
-            idx = np.flatnonzero(labels == g)
-            if len(idx) < 2 or int(sup[idx].sum()) != 1:
-                continue
-            free = [i for i in idx if not sup[i]]
-            pick = min(free, key=lambda i: (c[i], str(key[i])))
-            sup[pick] = True
-            changed = True
+    for g in pd.unique(labels):
+        idx = np.flatnonzero(labels == g)
+        if len(idx) < 2 or int(sup[idx].sum()) != 1:
+            continue
+        free = [i for i in idx if not sup[i]]
+        sup[min(free, key=lambda i: (c[i], str(key[i])))] = True
     return sup
 
 

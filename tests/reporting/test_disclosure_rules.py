@@ -189,3 +189,120 @@ def test_sixteen_digit_numbers_are_refused_in_numeric_columns(values):
 ])
 def test_other_numbers_pass(values):
     check_publishable(pd.DataFrame({"v": values}), "t")
+
+
+# -- second mutmut round (issue 18): survivors of the first round's tests ----------------------
+def test_the_suppressed_flag_is_never_a_partition_key_whatever_its_dtype():
+    # a flag read back from a CSV or a merge holds text/None: object dtype, still not a key
+    df = pd.DataFrame({"group": ["a", "b", "c"], "dimension": ["sex", "sex", "sex"],
+                       "suppressed": pd.Series(["True", None, "False"], dtype=object)})
+    assert _blocks(partitions(df)) == [{0, 1, 2}]
+
+
+def test_arrow_booleans_are_not_partition_keys():
+    # pandas counts numpy booleans as numeric but not Arrow ones (parquet read with
+    # dtype_backend="pyarrow"): the boolean test must exclude them by itself
+    df = pd.DataFrame({"group": ["a", "b", "c"], "dimension": ["sex", "sex", "sex"],
+                       "flag": pd.Series([True, False, True], dtype="bool[pyarrow]")})
+    assert _blocks(partitions(df)) == [{0, 1, 2}]
+
+
+def test_without_zones_in_the_reference_kecamatan_rows_share_one_unknown_zone(monkeypatch):
+    from kassaki_eval import reference
+    ref = reference.kecamatan()
+    monkeypatch.setattr(reference, "kecamatan", lambda *a, **k: ref.drop(columns="zone"))
+    df = pd.DataFrame({"kec_code": ["73.10.01", "73.10.04", "73.10.05", "73.10.01"],
+                       "year": [2025, 2025, 2025, 2024]})
+    # island 01 and mainland 04/05 fall into one partition per year ("?" zone)
+    assert _blocks(partitions(df)) == [{0, 1, 2}, {3}]
+
+
+def test_a_bar_inside_a_value_does_not_merge_two_partitions():
+    # joined naively with "|", ("a|b", "c") and ("a", "b|c") gave one label "a|b|c": two
+    # partitions with one suppressed row each became one with two, and neither was protected
+    df = pd.DataFrame({"group": ["x", "y", "x", "y"],
+                       "dimension": ["a|b", "a|b", "a", "a"], "measure": ["c", "c", "b|c", "b|c"],
+                       "est": [0.1, 0.2, 0.3, 0.4], "n_hh": [3, 50, 4, 60]})
+    assert _blocks(partitions(df)) == [{0, 1}, {2, 3}]
+    out = suppress_small_cells(df, count_col="n_hh", k=10)
+    assert out["suppressed"].tolist() == [True, True, True, True]
+    # a backslash is escaped too: ("a\\", "|b") and ("a\\|", "b") differ
+    df2 = pd.DataFrame({"group": ["x", "y"], "d": ["a\\", "a\\|"], "m": ["|b", "b"]})
+    assert _blocks(partitions(df2)) == [{0}, {1}]
+
+
+def test_complementary_returns_a_boolean_mask_from_0_1_input():
+    got = complementary(np.array([3.0, 50.0, 60.0]), np.array([1, 0, 0]), ["p"] * 3)
+    assert got.dtype == bool
+    assert (~got).tolist() == [False, False, True]  # ~ selects the published rows
+
+
+def test_default_tie_break_is_row_order_also_past_row_nine():
+    # 12 rows; row 0 is small, rows 2 and 10 tie on the smallest free count: row 2 goes
+    # (as text, "10" < "2" would have picked row 10)
+    counts = np.array([3.0, 90, 20, 90, 90, 90, 90, 90, 90, 90, 20, 90])
+    primary = np.zeros(12, dtype=bool)
+    primary[0] = True
+    got = complementary(counts, primary, ["p"] * 12)
+    assert np.flatnonzero(got).tolist() == [0, 2]
+
+
+def test_missing_counts_given_as_none_are_sacrificed_last():
+    got = complementary([3.0, None, 40.0, 30.0], [True, False, False, False], ["p"] * 4)
+    assert got.tolist() == [True, False, False, True]
+
+
+def test_a_partition_left_alone_does_not_stop_the_next_one():
+    # partition a needs nothing (no suppressed row), b has two already; c comes after them
+    got = complementary(np.array([20.0, 30.0, 3.0, 4.0, 5.0, 40.0, 50.0]),
+                        np.array([False, False, True, True, True, False, False]),
+                        ["a", "a", "b", "b", "c", "c", "c"])
+    assert got.tolist() == [False, False, True, True, True, True, False]
+
+
+def test_boolean_columns_are_not_blanked_as_values():
+    df = pd.DataFrame({"kec": ["a", "b"], "est": [1.0, 2.0], "reliable": [True, False],
+                       "n_hh": [50, 3]})
+    out = suppress_small_cells(df, count_col="n_hh", k=10)
+    assert out["reliable"].dtype == bool and out["reliable"].tolist() == [True, False]
+    assert out["est"].tolist()[0] == 1.0 and np.isnan(out["est"].tolist()[1])
+
+
+def test_counts_are_blanked_on_the_tables_own_row_labels():
+    df = pd.DataFrame({"kec": ["a", "b", "c"], "est": [1.0, 2.0, 3.0], "n_hh": [50, 3, 40]},
+                      index=[101, 102, 103])
+    out = suppress_small_cells(df, count_col="n_hh", k=10)
+    assert list(out.index) == [101, 102, 103]
+    assert out.loc[101, "n_hh"] == 50 and np.isnan(out.loc[102, "n_hh"])
+    assert out.loc[103, "n_hh"] == 40
+
+
+def test_merged_groups_keep_their_numeric_by_keys():
+    # the merged "other" row of wave 2 (4 + 3 < 10) is suppressed, but its wave stays shown
+    df = pd.DataFrame({"wave": [1, 1, 2, 2, 2], "g": ["a", "b", "a", "b", "c"],
+                       "n_hh": [40, 30, 50, 4, 3], "amount": [1.0, 2.0, 3.0, 4.0, 5.0]})
+    out = merge_small_groups(df, group_col="g", count_col="n_hh", k=10, sum_cols=["amount"],
+                             by=["wave"])
+    assert out["wave"].tolist() == [1, 1, 2, 2]
+    assert out["g"].tolist() == ["a", "b", "a", "other"]
+    assert out["suppressed"].tolist() == [False, False, False, True]
+    assert np.isnan(out["amount"].tolist()[3])
+
+
+def test_a_missing_count_is_not_merged_but_suppressed_on_its_own():
+    # object-dtype counts (e.g. after a concat) with a missing one: unknown is not "small"
+    df = pd.DataFrame({"g": ["a", "b", "c", "d"],
+                       "n_hh": pd.Series([40, None, 4, 7], dtype=object),
+                       "amount": [1.0, 2.0, 3.0, 4.0]})
+    out = merge_small_groups(df, group_col="g", count_col="n_hh", k=10, sum_cols=["amount"])
+    assert out["g"].tolist() == ["a", "b", "other"]
+    assert out["suppressed"].tolist() == [False, True, False]
+    assert out.set_index("g").loc["other", ["n_hh", "amount"]].tolist() == [11, 7.0]
+
+
+def test_text_columns_pass_and_do_not_stop_the_numeric_scan():
+    ok = pd.DataFrame({"kecamatan": ["Pangkajene", "Minasatene"], "p0": [0.1, 0.2]})
+    check_publishable(ok, "t")
+    bad = ok.assign(num=np.array([1, 7310011234567890], dtype=np.int64))
+    with pytest.raises(ReportError, match=r"column 'num' holds 1 16-digit number"):
+        check_publishable(bad, "t")
