@@ -96,11 +96,11 @@ def partitions(table: pd.DataFrame) -> pd.Series | None:
         parts = parts.assign(zone=table[unit].astype(str).map(lambda c: zone.get(c, "?")))
     if parts.shape[1] == 0:
         return pd.Series("all", index=table.index)
-    # "|" inside a value is escaped, so ("a|b", "c") and ("a", "b|c") stay two partitions
-    esc = parts.astype(str).apply(lambda col: col.str.replace("\\", "\\\\", regex=False)
-                                  .str.replace("|", "\\|", regex=False))
-    return pd.Series(["|".join(r) for r in esc.itertuples(index=False, name=None)],
-                     index=table.index, dtype=object)  # a Series also when the table is empty
+    # "|" (and "\\") inside a value is escaped, so ("a|b", "c") and ("a", "b|c") stay two
+    # partitions; a list, not DataFrame.agg, so that an empty table gives an empty Series
+    rows = parts.astype(str).to_numpy().tolist()
+    return pd.Series(["|".join(v.replace("\\", "\\\\").replace("|", "\\|") for v in r)
+                      for r in rows], index=table.index)
 
 
 def complementary(counts: np.ndarray, primary: np.ndarray, part: Sequence[str],

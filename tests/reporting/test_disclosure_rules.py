@@ -226,9 +226,12 @@ def test_a_bar_inside_a_value_does_not_merge_two_partitions():
     assert _blocks(partitions(df)) == [{0, 1}, {2, 3}]
     out = suppress_small_cells(df, count_col="n_hh", k=10)
     assert out["suppressed"].tolist() == [True, True, True, True]
-    # a backslash is escaped too: ("a\\", "|b") and ("a\\|", "b") differ
-    df2 = pd.DataFrame({"group": ["x", "y"], "d": ["a\\", "a\\|"], "m": ["|b", "b"]})
+    # a backslash is escaped too: escaping "|" alone joins ("a\\", "c|d") and ("a|c\\", "d")
+    # into the same text a\|c\|d
+    df2 = pd.DataFrame({"group": ["x", "y"], "d": ["a\\", "a|c\\"], "m": ["c|d", "d"]})
     assert _blocks(partitions(df2)) == [{0}, {1}]
+    empty = partitions(df.iloc[:0])
+    assert isinstance(empty, pd.Series) and empty.empty
 
 
 def test_complementary_returns_a_boolean_mask_from_0_1_input():
