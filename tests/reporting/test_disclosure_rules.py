@@ -309,3 +309,13 @@ def test_text_columns_pass_and_do_not_stop_the_numeric_scan():
     bad = ok.assign(num=np.array([1, 7310011234567890], dtype=np.int64))
     with pytest.raises(ReportError, match=r"column 'num' holds 1 16-digit number"):
         check_publishable(bad, "t")
+
+
+def test_the_count_column_is_float_whether_or_not_a_row_is_suppressed():
+    # one dtype for every year's table: a CSV shows 50.0 both when a neighbour is blanked
+    # and when none is (not 50 one year and 50.0 the next)
+    df = pd.DataFrame({"kec": ["a", "b"], "est": [1.0, 2.0], "n_hh": [50, 40]})
+    none = suppress_small_cells(df, count_col="n_hh", k=10)
+    some = suppress_small_cells(df.assign(n_hh=[50, 4]), count_col="n_hh", k=10)
+    assert none["n_hh"].dtype == some["n_hh"].dtype == np.float64
+    assert none["n_hh"].tolist() == [50.0, 40.0]
