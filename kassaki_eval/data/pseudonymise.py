@@ -142,7 +142,7 @@ def pseudonymise_id(values: Iterable[Any] | pd.Series, key: str, *, prefix: str 
         hashed[j] = prefix + o.digest()[:nb].hex()[:n_hex]
     out = np.empty(len(codes), dtype=object)
     ok = codes >= 0
-    out[ok] = hashed[codes[ok]] if len(hashed) else None
+    out[ok] = hashed[codes[ok]]  # empty when every value is missing (no uniques)
     out[~ok] = None
     return out
 

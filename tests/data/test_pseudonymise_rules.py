@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kassaki_eval.data.pseudonymise import (MIN_KEY_LENGTH, pseudonymise_id,
-                                            pseudonymise_registry, resolve_key)
+from kassaki_eval.data.pseudonymise import (MIN_KEY_LENGTH, ScrubFilter, install_scrub_filter,
+                                            pseudonymise_id, pseudonymise_registry, resolve_key)
 from kassaki_eval.exceptions import ConfigError, ParameterError
 
 
@@ -89,3 +89,106 @@ def test_registry_keeps_its_index_and_order_and_replaces_an_existing_target(capl
     assert pd.isna(out.loc[20, "family_id"])
     assert out["desil"].tolist() == [3, 1, 2]
     assert "pseudonymised 3 families; dropped 2 personal columns" in caplog.text
+
+
+# -- second mutmut round (issue 18) ------------------------------------------------------------
+def test_numbers_with_a_missing_one_keep_their_digits():
+    # a list of integers with a gap: pandas would infer float64 and hash "7.310010101010001e+15"
+    key = "0123456789abcdef"
+    got = pseudonymise_id([7310010101010001, None], key)
+    assert got.tolist() == [_reference("7310010101010001", key), None]
+
+
+def test_family_id_is_text_also_when_every_number_is_missing():
+    # the column keeps the text dtype (pandas would infer object for all-missing or no rows)
+    raw = pd.DataFrame({"no_kk": [None, None], "desil": [1, 2]})
+    for df in (raw, raw.iloc[:0]):
+        out = pseudonymise_registry(df, demo=True)
+        assert isinstance(out["family_id"].dtype, pd.StringDtype)
+        assert out["family_id"].isna().all() and out["desil"].tolist() == df["desil"].tolist()
+
+
+def test_the_log_line_is_exact(caplog):
+    raw = pd.DataFrame({"no_kk": ["7310010101010001"], "nik_head": ["7310010101800001"],
+                        "desil": [3]})
+    with caplog.at_level(logging.INFO, logger="kassaki_eval.data.pseudonymise"):
+        pseudonymise_registry(raw, demo=True)
+    assert caplog.records[-1].getMessage() == \
+        "pseudonymised 1 families; dropped 2 personal columns"
+
+
+def _record_with_exception(nik: str) -> logging.LogRecord:
+    try:
+        raise ValueError(f"bad family card {nik}")
+    except ValueError:
+        import sys
+        return logging.LogRecord("t", logging.ERROR, __file__, 1, "failed on %s", (nik,),
+                                 sys.exc_info())
+
+
+def test_scrub_filter_masks_the_traceback_it_formats():
+    nik = "7310991234567890"
+    rec = _record_with_exception(nik)
+    assert rec.exc_text is None
+    assert ScrubFilter().filter(rec) is True
+    assert rec.getMessage() == "failed on [16-digit number removed]"
+    assert rec.exc_text.startswith("Traceback (most recent call last):")
+    assert rec.exc_text.endswith("ValueError: bad family card [16-digit number removed]")
+    assert nik not in rec.exc_text
+
+
+def test_scrub_filter_masks_a_traceback_formatted_earlier():
+    rec = _record_with_exception("7310991234567890")
+    rec.exc_text = "formatted by an earlier handler: 7310991234567890"
+    ScrubFilter().filter(rec)
+    assert rec.exc_text == "formatted by an earlier handler: [16-digit number removed]"
+
+
+def test_a_handler_with_the_filter_writes_no_nik_even_from_log_exception():
+    import io
+    buf = io.StringIO()
+    handler = logging.StreamHandler(buf)
+    log = logging.getLogger("kassaki_eval.tests.scrub_handler")
+    log.propagate = False
+    log.addHandler(handler)
+    try:
+        f = install_scrub_filter(handler)
+        assert isinstance(f, ScrubFilter) and handler.filters == [f]
+        nik = "7310991234567890"
+        try:
+            raise KeyError(nik)
+        except KeyError:
+            log.exception("lookup of %s", nik)
+    finally:
+        log.removeHandler(handler)
+    text = buf.getvalue()
+    assert "7310991234567890" not in text
+    assert text.count("[16-digit number removed]") == 2 and "KeyError" in text
+
+
+def test_install_without_target_guards_every_root_handler_not_the_root_logger():
+    root = logging.getLogger()
+    h1, h2 = logging.NullHandler(), logging.NullHandler()
+    root.addHandler(h1)
+    root.addHandler(h2)
+    before = list(root.filters)
+    try:
+        f = install_scrub_filter()
+        assert isinstance(f, ScrubFilter)
+        assert f in h1.filters and f in h2.filters
+        assert root.filters == before
+    finally:
+        root.removeHandler(h1)
+        root.removeHandler(h2)
+
+
+def test_install_on_a_logger_filters_that_logger(caplog):
+    log = logging.getLogger("kassaki_eval.tests.scrub_logger")
+    f = install_scrub_filter(log)
+    try:
+        assert log.filters == [f] and isinstance(f, ScrubFilter)
+        with caplog.at_level(logging.INFO, logger=log.name):
+            log.info("family %s joined", "7310991234567890")
+        assert caplog.records[-1].getMessage() == "family [16-digit number removed] joined"
+    finally:
+        log.removeFilter(f)
