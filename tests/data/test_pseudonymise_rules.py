@@ -13,8 +13,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kassaki_eval.data.pseudonymise import (MIN_KEY_LENGTH, ScrubFilter, install_scrub_filter,
-                                            pseudonymise_id, pseudonymise_registry, resolve_key)
+from kassaki_eval.data.pseudonymise import (
+    MIN_KEY_LENGTH,
+    ScrubFilter,
+    install_scrub_filter,
+    pseudonymise_id,
+    pseudonymise_registry,
+    resolve_key,
+)
 from kassaki_eval.exceptions import ConfigError, ParameterError
 
 

@@ -13,9 +13,14 @@ import pandas as pd
 import pytest
 
 from kassaki_eval.exceptions import ReportError
-from kassaki_eval.reporting.disclosure import (check_publishable, complementary,
-                                               find_identifiers, merge_small_groups, partitions,
-                                               suppress_small_cells)
+from kassaki_eval.reporting.disclosure import (
+    check_publishable,
+    complementary,
+    find_identifiers,
+    merge_small_groups,
+    partitions,
+    suppress_small_cells,
+)
 
 
 def _blocks(labels: pd.Series) -> list[set]:
