@@ -3,6 +3,8 @@
 Usage (from the repository root)::
 
     python tests/boundaries/run_mutmut.py [module ...]   # default: every module of MODULES
+    python tests/boundaries/run_mutmut.py --sample 300 kassaki_eval/poverty/measures.py
+    python tests/boundaries/run_mutmut.py --rerun kassaki_eval/poverty/measures.py
 
 Each module is mutated in a throw-away copy of the repository (``$TMPDIR/kassaki-mutmut/``)
 with a ``setup.cfg [mutmut]`` section naming it and its tests, so runs never touch the work
@@ -13,7 +15,9 @@ timeout) and writes the survivors' names to ``<copy>/survivors.txt``; inspect on
 """
 from __future__ import annotations
 
+import argparse
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -36,10 +40,14 @@ MODULES: dict[str, list[str]] = {
                                           "tests/data/test_pseudonymise_rules.py",
                                           "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/poverty/measures.py": ["tests/poverty/test_measures.py",
+                                         "tests/poverty/test_measures_pins.py",
+                                         "tests/poverty/test_design.py",
                                          "tests/properties/test_invariants.py",
                                          "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/poverty/design.py": ["tests/poverty/test_design.py",
                                        "tests/boundaries/test_boundaries.py"],
+    "kassaki_eval/poverty/inequality.py": ["tests/poverty/test_inequality.py",
+                                           "tests/properties/test_invariants.py"],
     "kassaki_eval/impact/verdict.py": ["tests/impact/test_verdict.py",
                                        "tests/impact/test_verdict_formulas.py",
                                        "tests/boundaries/test_boundaries.py"],
@@ -73,15 +81,49 @@ def pytest_collection_modifyitems(config, items):  # added by run_mutmut.py (cop
 """
 
 
-def run(module: str, tests: list[str]) -> dict[str, int]:
-    work = Path(tempfile.gettempdir()) / "kassaki-mutmut" / Path(module).stem
-    shutil.rmtree(work, ignore_errors=True)
-    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
-                           check=True).stdout.split()
+PYTEST_ARGS = ["-p", "no:cacheprovider", "-o", "addopts=", "-p", "no:xdist",
+               "-m", "not slow and not peers"]
+
+
+def _copy_repo(work: Path, fresh: bool) -> None:
+    """Copy the repository's files (tracked and new, not ignored) into ``work``."""
+    if fresh:
+        shutil.rmtree(work, ignore_errors=True)
+    files = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+                           cwd=ROOT, capture_output=True, text=True, check=True).stdout.split()
     for f in files:
         if (ROOT / f).is_file():
             (work / f).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / f, work / f)
+
+
+def _results(work: Path, env: dict[str, str]) -> dict[str, str]:
+    res = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=work, env=env,
+                         capture_output=True, text=True).stdout
+    out = {}
+    for line in res.splitlines():
+        m = re.match(r"\s*(\S+): (.+)$", line)
+        if m and "__mutmut_" in m.group(1):
+            out[m.group(1)] = m.group(2)
+    return out
+
+
+def run(module: str, tests: list[str], sample: int | None = None, seed: int = 18,
+        rerun: bool = False) -> dict[str, int]:
+    """Run mutmut on ``module``; return mutmut's counts (over the sample when sampling).
+
+    ``sample``: test a seeded random sample of that many mutants (a full run of a large module
+    takes hours on a shared 2-core machine); the sample's names go to ``sample.txt``.
+    ``rerun``: keep the copy of the last run, refresh its files from the repository (new
+    tests) and re-test only the survivors in ``survivors.txt``; the other mutants keep their
+    state from ``states.txt`` (killed mutants stay killed: tests were only added), so the
+    counts are those of the same mutants after (``states_after.txt``,
+    ``survivors_after.txt``).
+    """
+    work = Path(tempfile.gettempdir()) / "kassaki-mutmut" / Path(module).stem
+    if rerun and not (work / "survivors.txt").is_file():
+        raise SystemExit(f"--rerun: no previous run in {work}")
+    _copy_repo(work, fresh=not rerun)
     tests = [t for t in tests if (work / t.split("::")[0]).is_file()]
     # fastest tests first: mutmut stops at the first failure (-x) and passes a mutant's tests
     # in no set order, so a cheap killing test otherwise often waits behind a slow one. The
@@ -93,31 +135,69 @@ def run(module: str, tests: list[str]) -> dict[str, int]:
         f"paths_to_mutate = {module}\n"
         "also_copy =\n    kassaki_eval\n    data\n    tests\n    notebooks\n"
         "tests_dir =\n" + "".join(f"    {t}\n" for t in tests)
-        + "pytest_add_cli_args = -p no:cacheprovider -o addopts= -p no:xdist\n")
+        # one argument per line (a single line is ONE argv element); addopts is dropped (no
+        # doctests), so the default suite's marker filter is given again: slow Monte Carlo
+        # tests (minutes each) would otherwise run for every mutant
+        + "pytest_add_cli_args =\n" + "".join(f"    {a}\n" for a in PYTEST_ARGS))
     env = {**os.environ, "PYTHONPATH": ""}
-    subprocess.run([str(MUTMUT), "run", "--max-children", "1"], cwd=work, env=env,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    res = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=work, env=env,
-                         capture_output=True, text=True).stdout
+    names: list[str] = []
+    if rerun:
+        names = [x for x in (work / "survivors.txt").read_text().split() if x]
+    elif sample:
+        # generate the mutants and the test map; a filter that matches nothing stops mutmut
+        # right after (it asserts), leaving every mutant "not checked"
+        stem = module[:-3].replace("/", ".")
+        with open(work / "mutmut.log", "w") as log:
+            subprocess.run([str(MUTMUT), "run", "--max-children", "1", f"{stem}.no_such_mutant"],
+                           cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+        every = sorted(_results(work, env))
+        names = sorted(random.Random(seed).sample(every, min(sample, len(every))))
+        (work / "sample.txt").write_text("\n".join(names) + "\n")
+    if names or not rerun:
+        with open(work / "mutmut.log", "a") as log:  # mutmut's progress line, for long runs
+            subprocess.run([str(MUTMUT), "run", "--max-children", "1", *names], cwd=work,
+                           env=env, stdout=log, stderr=subprocess.STDOUT)
+    states = _results(work, env)
+    if (work / "sample.txt").is_file():
+        keep = set((work / "sample.txt").read_text().split())
+        states = {k: v for k, v in states.items() if k in keep}
+    saved = work / "states.txt"
+    if rerun:
+        # a changed test list makes mutmut forget its results: merge the survivors' new
+        # states into the previous run's states (killed mutants stay killed: tests were
+        # only added)
+        prev = dict(line.split(" ", 1) for line in saved.read_text().splitlines() if line)
+        states = {**prev, **{k: v for k, v in states.items() if k in set(names)}}
+        (work / "states_after.txt").write_text("".join(f"{k} {v}\n" for k, v in
+                                                       sorted(states.items())))
+    else:
+        saved.write_text("".join(f"{k} {v}\n" for k, v in sorted(states.items())))
     counts: dict[str, int] = {}
-    surv = []
-    for line in res.splitlines():
-        m = re.match(r"\s*(\S+): (.+)$", line)
-        if m:
-            counts[m.group(2)] = counts.get(m.group(2), 0) + 1
-            if m.group(2) == "survived":
-                surv.append(m.group(1))
-    (work / "survivors.txt").write_text("\n".join(surv) + "\n")
+    for st in states.values():
+        counts[st] = counts.get(st, 0) + 1
+    surv = sorted(k for k, v in states.items() if v == "survived")
+    if not rerun:
+        (work / "survivors.txt").write_text("\n".join(surv) + "\n")
+    else:
+        (work / "survivors_after.txt").write_text("\n".join(surv) + "\n")
     return counts
 
 
 def main(argv: list[str]) -> int:
-    mods = argv or list(MODULES)
-    for mod in mods:
-        c = run(mod, MODULES[mod])
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("modules", nargs="*", help="modules of MODULES (default: all)")
+    ap.add_argument("--sample", type=int, default=None,
+                    help="test a seeded random sample of this many mutants per module")
+    ap.add_argument("--seed", type=int, default=18)
+    ap.add_argument("--rerun", action="store_true",
+                    help="re-test the last run's survivors with the current tests")
+    a = ap.parse_args(argv)
+    for mod in a.modules or list(MODULES):
+        c = run(mod, MODULES[mod], a.sample, a.seed, a.rerun)
         k, s = c.get("killed", 0), c.get("survived", 0)
         score = 100 * k / (k + s) if k + s else float("nan")
-        print(f"{mod}: {sum(c.values())} mutants, killed {k}, survived {s}, "
+        what = f"sample of {sum(c.values())}" if a.sample or a.rerun else str(sum(c.values()))
+        print(f"{mod}: {what} mutants, killed {k}, survived {s}, "
               f"other {dict((x, n) for x, n in c.items() if x not in ('killed', 'survived'))}, "
               f"score {score:.1f} % (before marking equivalents)", flush=True)
     return 0
