@@ -334,17 +334,20 @@ def _strict_p0(df: pd.DataFrame, z: float) -> pd.DataFrame:
 
 def test_change_two_stage_wave_ses_use_the_strict_rule():
     """Two households per wave sit exactly on the line; on a two-stage design each wave's SE
-    must be the design SE of the mean of the strict indicator 1(y < z) (SurveyDesign.mean,
-    R-checked). Kills the rule lost in the second-stage squares (x_change__mutmut_189,
-    x__wave_sq__mutmut_27)."""
+    must be the design SE of the mean of the indicator 1(y < z) (1(y <= z) with the weak
+    rule) (SurveyDesign.mean, R-checked). Kills the rule lost in the second-stage squares
+    (x_change__mutmut_189, x__wave_sq__mutmut_27)."""
     z = 400.0
     both = _strict_p0(_waves(on_line=z), z)
-    r = change(both, "c", line=z, years=(2023, 2024), design=TWO, size="hh").tidy()
-    for k, yr in enumerate((2023, 2024)):
-        wave = SurveyDesign(both[both["year"] == yr].reset_index(drop=True), **TWO)
-        ref = wave.mean("poor", size="hh").tidy().iloc[0]
-        assert r["estimate"].iloc[k] == pytest.approx(ref["estimate"], rel=1e-13)
-        assert r["std_error"].iloc[k] == pytest.approx(ref["std_error"], rel=1e-10)
+    both["poor_weak"] = (both["c"] <= z).astype(float)
+    for rule, col in (("strict", "poor"), ("weak", "poor_weak")):
+        r = change(both, "c", line=z, years=(2023, 2024), design=TWO, size="hh",
+                   line_rule=rule).tidy()
+        for k, yr in enumerate((2023, 2024)):
+            wave = SurveyDesign(both[both["year"] == yr].reset_index(drop=True), **TWO)
+            ref = wave.mean(col, size="hh").tidy().iloc[0]
+            assert r["estimate"].iloc[k] == pytest.approx(ref["estimate"], rel=1e-13)
+            assert r["std_error"].iloc[k] == pytest.approx(ref["std_error"], rel=1e-10)
 
 
 def test_change_lonely_average_uses_the_strata_of_each_domain():
@@ -459,6 +462,8 @@ def test_single_row_and_zero_poverty_domains_raise_no_numpy_warning():
     df = _two_stage()
     df["dom"] = np.where(df.index == 0, "one", np.where(df["c"] > 300, "rich", "poor"))
     df.loc[df["dom"] == "rich", "c"] += 1000.0
+    # one row whose variance rounds to -8.7e-19 instead of 0: (S2/N - P^2) / 0 -> -inf
+    df.loc[0, ["w", "c"]] = [3.4398107176008175, 464.18947533381095]
     d = SurveyDesign(df, **ONE)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)
