@@ -135,8 +135,10 @@ def test_verdict_parameter_errors_carry_the_fix():
     with pytest.raises(IdentificationError, match="no village is treated by 2023.*Fix: choose a "
                                                   "later year"):
         programme_verdict(panel, **COLS, year=2023)
-    with pytest.raises(ParameterError, match="'weight' parameter of programme_verdict"):
-        programme_verdict(panel, **{**COLS, "weight": "population"})
+    for kw in ("y", "unit", "time", "cohort", "weight"):
+        with pytest.raises(ParameterError, match=f"The '{kw}' parameter of programme_verdict "
+                                                 "must name a column of data. Got 'nope'"):
+            programme_verdict(panel, **{**COLS, kw: "nope"})
 
 
 def test_unbalanced_village_panel_is_refused():
