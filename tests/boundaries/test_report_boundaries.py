@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from notebook_exec import shown_blocks
 
 from kassaki_eval.impact.verdict import programme_verdict
 from kassaki_eval.reporting import sections
@@ -16,7 +17,6 @@ from kassaki_eval.reporting.html import keep_language, render_block
 from kassaki_eval.reporting.i18n import LANGS, catalogue, fmt
 from kassaki_eval.reporting.sections import targeting
 from kassaki_eval.targeting import targeting_accuracy
-from notebook_exec import shown_blocks
 
 PARAMS = {"year": 2025, "source": {"kind": "demo", "seed": 7, "scale": 0.05}, "k_suppress": 20}
 
@@ -33,22 +33,26 @@ def nb4(ctx):
 
 
 def test_report_targeting_is_desil_1_to_4(ctx):
-    """Kills ``desil <= 4`` -> ``< 4`` in the targeting section: the published accuracy equals
-    targeting_accuracy with selected = desil in {1, 2, 3, 4} (the registry's bottom 40 %,
-    DOMAIN.md), built here independently of the section's expression."""
+    """Kills ``desil <= eligible_desil`` -> ``<`` in notebook 03 (the published path) and in
+    the section's ``default_analysis``: the accuracy each computes equals targeting_accuracy
+    with selected = desil in {1, 2, 3, 4} (the registry's bottom 40 %, DOMAIN.md), built here
+    independently of their expressions."""
+    assert ctx.params.eligible_desil == 4
     s = ctx.survey[ctx.survey["year"] == ctx.params.year].reset_index(drop=True)
     desil = pd.to_numeric(s["desil"], errors="coerce")
     assert (desil == 4).any()  # the boundary decile is in the data
     s = s.assign(selected=desil.isin([1, 2, 3, 4]).astype(int))
+    design = targeting.report_design(s)
+    _, ns = shown_blocks("03_targeting", ctx)
     lib = targeting_accuracy(s, selected="selected", poverty_line=ctx.poverty_line(),
-                             score="desil", deciles=True, lonely_psu="adjust",
-                             alpha=ctx.params.alpha).tidy()
-    rep = targeting.registry_accuracy(ctx)
-    assert len(rep) == len(lib)
-    np.testing.assert_allclose(rep["estimate"].to_numpy(dtype=float),
-                               lib["estimate"].to_numpy(dtype=float), rtol=1e-12)
-    np.testing.assert_allclose(rep["std_error"].to_numpy(dtype=float),
-                               lib["std_error"].to_numpy(dtype=float), rtol=1e-12)
+                             score="desil", design=design, by=("zone", "head_sex"),
+                             deciles=True, alpha=ctx.params.alpha).tidy()
+    for rep in (ns["registry_acc"].tidy(), targeting.registry_accuracy(ctx)):
+        assert len(rep) == len(lib)
+        np.testing.assert_allclose(rep["estimate"].to_numpy(dtype=float),
+                                   lib["estimate"].to_numpy(dtype=float), rtol=1e-12)
+        np.testing.assert_allclose(rep["std_error"].to_numpy(dtype=float),
+                                   lib["std_error"].to_numpy(dtype=float), rtol=1e-12)
 
 
 def test_report_goal_is_goal_pp_over_100(ctx, nb4):
