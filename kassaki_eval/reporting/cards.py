@@ -25,11 +25,10 @@ from typing import Any
 
 import pandas as pd
 from docx import Document
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt, RGBColor
 
 from .documents import docx_to_pdf
+from .docxtable import Cell, add_table, cache_style_ids
 from .i18n import fmt, t
 
 __all__ = ["CARD_TABLES", "card_data", "district_rate", "write_card_docx",
@@ -101,20 +100,11 @@ class _Writer:
     def table(self, rows: Sequence[Sequence[str]], *, bold_first_col: bool = False,
               bold_first_row: bool = False, right: Sequence[int] = (),
               widths: Sequence[float] | None = None) -> Any:
-        tab = self.doc.add_table(rows=len(rows), cols=len(rows[0]))
-        tab._tbl.tblStyle_val = self.ids["Table Grid"]
-        tab.alignment = WD_TABLE_ALIGNMENT.LEFT
-        for i, (row, values) in enumerate(zip(tab.rows, rows, strict=True)):
-            for j, (cell, v) in enumerate(zip(row.cells, values, strict=True)):
-                if widths is not None:
-                    cell.width = Cm(widths[j])
-                para = cell.paragraphs[0]
-                run = para.add_run(v)
-                if (bold_first_col and j == 0) or (bold_first_row and i == 0):
-                    run.bold = True
-                if j in right and i > 0:
-                    para.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        return tab
+        cells = [[Cell(v, bold=(bold_first_col and j == 0) or (bold_first_row and i == 0),
+                       right=j in right and i > 0) for j, v in enumerate(values)]
+                 for i, values in enumerate(rows)]
+        return add_table(self.doc, cells, style_id=self.ids["Table Grid"],
+                         widths=None if widths is None else [Cm(w) for w in widths])
 
 
 def _num(v: Any, kind: str, lang: str) -> str:
@@ -199,7 +189,7 @@ def write_card_docx(cards: pd.DataFrame, path: Path, lang: str, *, year: int, k:
     district P0 and interval shown on every card for comparison (:func:`district_rate`).
     """
     rd = redact or (lambda x: x)
-    doc = Document()
+    doc = cache_style_ids(Document())
     sec = doc.sections[0]
     sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)     # A4
     sec.left_margin = sec.right_margin = Cm(2.0)

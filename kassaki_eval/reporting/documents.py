@@ -26,12 +26,11 @@ from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.enum.table import WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt, RGBColor
 
 from ..exceptions import KassakiWarning, ReportError
 from .blocks import Table
+from .docxtable import Cell, add_table, cache_style_ids
 from .html import EXECUTIVE_BLOCK, chapter_of, chapter_plan, table_view
 from .i18n import t
 
@@ -55,26 +54,11 @@ def _table(meta: Mapping[str, Any], data: Any) -> Table:
 
 def _add_table(doc: Any, view: Mapping[str, Any], rd: Callable[[str], str]) -> None:
     doc.add_heading(rd(view["title"]), level=3)
-    n_cols = len(view["header"])
-    tab = doc.add_table(rows=1, cols=n_cols)
-    tab.style = "Table Grid"
-    tab.alignment = WD_TABLE_ALIGNMENT.LEFT
-    small = Pt(8) if n_cols > 7 else Pt(9)
-    for i, h in enumerate(view["header"]):
-        cell = tab.rows[0].cells[i]
-        cell.text = ""
-        run = cell.paragraphs[0].add_run(rd(h))
-        run.bold = True
-        run.font.size = small
-    for row in view["rows"]:
-        cells = tab.add_row().cells
-        for i, c in enumerate(row["cells"]):
-            p = cells[i].paragraphs[0]
-            run = p.add_run(rd(c["text"]))
-            run.font.size = small
-            run.italic = bool(row["suppressed"])
-            if c["num"]:
-                p.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    size = 16 if len(view["header"]) > 7 else 18  # half-points: 8 pt, else 9 pt
+    rows = [[Cell(rd(h), bold=True, size=size, empty_run=True) for h in view["header"]]]
+    rows += [[Cell(rd(c["text"]), italic=bool(row["suppressed"]), size=size,
+                   right=bool(c["num"])) for c in row["cells"]] for row in view["rows"]]
+    add_table(doc, rows, style_id=doc.styles["Table Grid"].style_id)
     if view["notes"]:
         p = doc.add_paragraph()
         r = p.add_run(rd(view["notes"]))
@@ -142,7 +126,7 @@ def write_docx(blocks: Sequence[Mapping[str, Any]], results_dir: Path, path: Pat
     Path
     """
     rd = redact or (lambda x: x)
-    doc = Document()
+    doc = cache_style_ids(Document())
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
     sec.page_width, sec.page_height = Cm(21.0), Cm(29.7)     # A4

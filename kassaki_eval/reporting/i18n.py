@@ -27,7 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from babel.numbers import format_decimal
+from babel import Locale
+from babel.numbers import NumberPattern, parse_pattern
 
 from ..exceptions import ReportError
 
@@ -75,6 +76,12 @@ def has(key: str) -> bool:
 _BABEL_LOCALE = {"id": "id_ID", "en": "en_US"}
 
 
+@lru_cache(maxsize=64)
+def _pattern(lang: str, pattern: str) -> tuple[Locale, NumberPattern]:
+    # what babel's format_decimal parses on every call (a report formats ~10^4 numbers)
+    return Locale.parse(_BABEL_LOCALE[lang]), parse_pattern(pattern)
+
+
 def _number(x: float, decimals: int, lang: str, thousands: bool = True) -> str:
     """``x`` with ``decimals`` decimals in the locale of ``lang`` (Babel/CLDR symbols).
 
@@ -85,8 +92,9 @@ def _number(x: float, decimals: int, lang: str, thousands: bool = True) -> str:
     if d == 0:
         d = abs(d)  # no "-0.0"
     pattern = ("#,##0" if thousands else "0") + ("." + "0" * decimals if decimals else "")
-    return format_decimal(d, format=pattern, locale=_BABEL_LOCALE[lang],
-                          decimal_quantization=True, group_separator=thousands)
+    locale, number_pattern = _pattern(lang, pattern)  # = babel.numbers.format_decimal
+    return number_pattern.apply(d, locale, decimal_quantization=True,
+                                group_separator=thousands)
 
 
 def fmt(value: Any, kind: str, lang: str) -> str:

@@ -1,0 +1,173 @@
+"""Word tables written as XML in one piece (the report's and the village cards' tables).
+
+python-docx builds a table cell by cell through proxy objects: every ``row.cells``,
+``add_run`` and ``run.font.size = ...`` walks and re-orders the XML children, which made the
+report's tables (a 103-village table, 60 tables in all) and the 618 small card tables most
+of the time spent writing the .docx files. :func:`add_table` writes the same elements
+python-docx writes (cell widths, run properties bold / italic / size, right alignment,
+tabs and line breaks) as one XML string per table and parses it once; the documents are
+the same, element for element.
+
+Example
+-------
+>>> from docx import Document
+>>> doc = Document()
+>>> _ = add_table(doc, [[Cell("Village", bold=True), Cell("P0", bold=True)],
+...                     [Cell("Bontoa"), Cell("10.3%", right=True)]], style_id="TableGrid")
+>>> [c.text for c in doc.tables[-1].rows[1].cells]
+['Bontoa', '10.3%']
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+from xml.sax.saxutils import escape
+
+from docx.oxml import parse_xml
+from docx.oxml.ns import nsdecls
+from docx.section import Section
+from docx.shared import Emu, Inches, Length
+
+__all__ = ["Cell", "add_table", "run_xml", "cache_style_ids", "text_width"]
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One cell: its text (one run) and how it looks.
+
+    ``italic=None`` leaves italics unset (python-docx's ``run.italic = None``), ``False``
+    writes an explicit "not italic" as ``run.italic = False`` does. ``size`` is in
+    half-points (Word's unit: ``Pt(9)`` is 18). ``empty_run`` puts an empty run before the
+    text run (what python-docx's ``cell.text = ""`` leaves).
+    """
+
+    text: str
+    bold: bool = False
+    italic: bool | None = None
+    size: int | None = None
+    right: bool = False
+    empty_run: bool = False
+
+
+def _content(text: str) -> str:
+    # python-docx's _RunContentAppender: a tab is <w:tab/>, CR or LF a <w:br/>, the rest <w:t>
+    out: list[str] = []
+    buf: list[str] = []
+
+    def flush() -> None:
+        s = "".join(buf)
+        if s:
+            space = ' xml:space="preserve"' if len(s.strip()) < len(s) else ""
+            out.append(f"<w:t{space}>{escape(s)}</w:t>")
+        buf.clear()
+
+    for ch in text:
+        if ch == "\t":
+            flush()
+            out.append("<w:tab/>")
+        elif ch in "\r\n":
+            flush()
+            out.append("<w:br/>")
+        else:
+            buf.append(ch)
+    flush()
+    return "".join(out)
+
+
+def run_xml(text: str, *, bold: bool = False, italic: bool | None = None,
+            size: int | None = None) -> str:
+    """A ``<w:r>`` as python-docx writes it (properties in schema order: b, i, sz)."""
+    props = ("<w:b/>" if bold else "") + \
+        ("" if italic is None else ("<w:i/>" if italic else '<w:i w:val="0"/>')) + \
+        (f'<w:sz w:val="{int(size)}"/>' if size is not None else "")
+    rpr = f"<w:rPr>{props}</w:rPr>" if props else ""
+    body = _content(text)
+    return f"<w:r>{rpr}{body}</w:r>" if rpr or body else "<w:r/>"
+
+
+def _cell_xml(c: Cell, width: int) -> str:
+    ppr = '<w:pPr><w:jc w:val="right"/></w:pPr>' if c.right else ""
+    empty = "<w:r/>" if c.empty_run else ""
+    return (f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr>'
+            f"<w:p>{ppr}{empty}{run_xml(c.text, bold=c.bold, italic=c.italic, size=c.size)}"
+            f"</w:p></w:tc>")
+
+
+def cache_style_ids(doc: Any) -> Any:
+    """Let ``doc`` look each style name up once (``add_heading``, ``add_paragraph(style=)``).
+
+    python-docx resolves a style name by scanning every style of the document, twice, on
+    each call; the styles do not change while a report is written. Returns ``doc``.
+    """
+    part = doc.part
+    lookup = part.get_style_id
+    ids: dict[tuple[str, Any], str | None] = {}
+
+    def get_style_id(style_or_name: Any, style_type: Any) -> str | None:
+        if not isinstance(style_or_name, str):
+            return lookup(style_or_name, style_type)
+        key = (style_or_name, style_type)
+        if key not in ids:
+            ids[key] = lookup(style_or_name, style_type)
+        return ids[key]
+
+    part.get_style_id = get_style_id
+    return doc
+
+
+def text_width(doc: Any) -> Length:
+    """The width between the margins of ``doc``'s last section (``doc.add_table``'s width).
+
+    The last section's properties are the body's closing ``w:sectPr``: found at once,
+    where ``doc.sections`` searches every paragraph of the document.
+    """
+    sect_pr = doc.element.body.sectPr
+    sec = Section(sect_pr, doc.part) if sect_pr is not None else doc.sections[-1]
+    return Emu((sec.page_width or Inches(8.5)) - (sec.left_margin or Inches(1))
+               - (sec.right_margin or Inches(1)))
+
+
+def add_table(doc: Any, rows: Sequence[Sequence[Cell]], *, style_id: str,
+              widths: Sequence[Length] | None = None, width: Length | None = None) -> Any:
+    """Append a left-aligned table of ``rows`` to ``doc``; return python-docx's ``Table``.
+
+    Parameters
+    ----------
+    doc : docx.document.Document
+    rows : sequence of sequence of Cell
+        Every row has the same number of cells.
+    style_id : str
+        The table style's id (``doc.styles["Table Grid"].style_id``).
+    widths : sequence of Length, optional
+        Width of each column's cells; default: ``width`` shared evenly (as
+        ``doc.add_table`` does).
+    width : Length, optional
+        The table's width; default :func:`text_width`.
+
+    Returns
+    -------
+    docx.oxml.table.CT_Tbl
+        The table element (``doc.tables[-1]`` is the table).
+    """
+    n_cols = len(rows[0]) if rows else 0
+    if any(len(r) != n_cols for r in rows):
+        raise ValueError("every row of a table needs the same number of cells")
+    total = Length(text_width(doc) if width is None else width)
+    col = Length(total // n_cols if n_cols else 0)  # python-docx's even split (CT_Tbl.new_tbl)
+    tw = [Length(w).twips for w in widths] if widths is not None else [col.twips] * n_cols
+    grid = "".join(f'<w:gridCol w:w="{col.twips}"/>' for _ in range(n_cols))
+    body = "".join("<w:tr>" + "".join(_cell_xml(c, tw[j]) for j, c in enumerate(r)) +
+                   "</w:tr>" for r in rows)
+    tbl = parse_xml(
+        f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{escape(style_id)}"/>'
+        f'<w:tblW w:type="auto" w:w="0"/><w:jc w:val="left"/>'
+        f'<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" '
+        f'w:noHBand="0" w:noVBand="1" w:val="04A0"/></w:tblPr>'
+        f"<w:tblGrid>{grid}</w:tblGrid>{body}</w:tbl>")
+    body = doc.element.body
+    if body.sectPr is not None:
+        body.sectPr.addprevious(tbl)  # the closing section properties stay last
+    else:
+        body.append(tbl)
+    return tbl
