@@ -1,7 +1,8 @@
 """District reference data (``data/reference/<district>/``): facts, never code.
 
 Every table carries a ``source`` column. Pangkep is the first district; another district is a
-new folder with the same files.
+new folder with the same files. National facts (social-assistance benefits) live in
+``data/reference/national/``.
 """
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import pandas as pd
 from . import config
 from .exceptions import ConfigError
 
-__all__ = ["villages", "kecamatan", "poverty_series", "poverty_lines", "programme", "poverty_line"]
+__all__ = ["villages", "kecamatan", "poverty_series", "poverty_lines", "programme", "poverty_line",
+           "social_assistance", "benefit_rp"]
 
 _STR = {"kemendagri_code": str, "kec_kemendagri": str, "kec_bps": str, "bps_code_2018": str}
 
@@ -84,3 +86,38 @@ def programme(district: str | None = None) -> dict[str, Any]:
     """Programme facts (baseline, goal, partners) from ``programme.toml``."""
     with open(_path("programme.toml", district), "rb") as f:
         return tomllib.load(f)
+
+
+@lru_cache(maxsize=4)
+def _national(path: str) -> pd.DataFrame:
+    return pd.read_csv(path, keep_default_na=False, na_values=[""])
+
+
+def social_assistance() -> pd.DataFrame:
+    """National social-assistance benefits (Rp per unit and period), with sources.
+
+    From ``data/reference/national/social_assistance.csv`` (under ``KASSAKI_REFERENCE_DIR``).
+    """
+    p = config.reference_dir() / "national" / "social_assistance.csv"
+    if not p.exists():
+        raise ConfigError(f"reference file {p} is missing. Fix: set KASSAKI_REFERENCE_DIR to a "
+                          f"folder holding 'national/social_assistance.csv', or restore "
+                          f"data/reference from the repository.")
+    return _national(str(p)).copy()
+
+
+def benefit_rp(programme: str) -> float:
+    """The benefit of a national programme (Rp per unit and period), e.g. ``"sembako"``.
+
+    Example
+    -------
+    >>> benefit_rp("sembako")   # Rp per family (KPM) per month, Kemensos since 2020
+    200000.0
+    """
+    t = social_assistance()
+    row = t[t["programme"] == programme]
+    if len(row) != 1:
+        raise ConfigError(f"social_assistance.csv has {len(row)} rows for programme "
+                          f"{programme!r} (expected 1; have {sorted(t['programme'])}). Fix: "
+                          f"add one row with its source.")
+    return float(row["benefit_rp"].iloc[0])

@@ -40,3 +40,24 @@ def test_poverty_series_and_lines():
     assert reference.poverty_line(2024, "extreme") == 322170  # P3KE extreme line, DOMAIN.md
     p = reference.programme()
     assert p["programme"]["baseline_poor_families"] == 33667
+
+
+def test_sembako_benefit_is_the_report_default_and_read_from_the_file(tmp_path, monkeypatch):
+    # Kemensos: Program Sembako (BPNT) pays Rp200.000 per KPM (family) a month since 2020
+    from kassaki_eval.reporting.params import validate_params
+    t = reference.social_assistance()
+    assert t["source"].str.len().gt(0).all() and t["programme"].is_unique
+    assert reference.benefit_rp("sembako") == 200_000
+    assert validate_params({"year": 2025}).transfer_rp == 200_000
+    assert validate_params({"year": 2025, "transfer_rp": 150_000}).transfer_rp == 150_000
+    # the default follows the reference file, not a number in the code
+    (tmp_path / "national").mkdir()
+    (tmp_path / "national" / "social_assistance.csv").write_text(
+        "programme,benefit_rp,unit,per,since_year,source,verified\n"
+        "sembako,225000,family,month,2026,test,false\n")
+    monkeypatch.setenv("KASSAKI_REFERENCE_DIR", str(tmp_path))
+    assert validate_params({"year": 2025}).transfer_rp == 225_000
+    import pytest
+    from kassaki_eval.exceptions import ConfigError
+    with pytest.raises(ConfigError, match="pkh"):
+        reference.benefit_rp("pkh")

@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .. import reference
 from ..exceptions import ParameterError
 from ..impact.cost import CostRules
 
@@ -140,8 +141,11 @@ class ReportParams(_Strict):
     # targeting chapter (notebook 03)
     eligible_desil: int = Field(4, ge=1, le=10, description="registry eligibility: desil 1 to "
                                 "this (PKH: 4; Sembako and PBI-JK: 5; DOMAIN.md)")
-    transfer_rp: float = Field(200_000, gt=0, description="Rp per family per month in the rules "
-                               "compared under one budget (Program Sembako's Rp200,000)")
+    transfer_rp: float = Field(
+        default_factory=lambda: reference.benefit_rp("sembako"), gt=0,
+        description="Rp per family per month in the rules compared under one budget; default: "
+                    "the Program Sembako (BPNT) benefit, Rp200,000 per family (KPM) a month "
+                    "since 2020 (Kemensos), from data/reference/national/social_assistance.csv")
     costs: CostRules = Field(
         default_factory=CostRules,
         description="how records are costed (loans at their cost to the lender); defaults and "
