@@ -22,6 +22,7 @@ Example
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -528,7 +529,10 @@ class _Check:
             if col.allowed is not None:
                 # 'Island', ' credit ' -> the allowed spelling (case and spaces do not matter)
                 canon = {a.lower(): a for a in col.allowed}
-                low = s.str.lower().str.replace(r"\s+", " ", regex=True).str.strip()
+                # normalised once per distinct value (a column of 10^5 rows holds a handful)
+                norm = {u: re.sub(r"\s+", " ", str(u).lower()).strip()
+                        for u in s.dropna().unique()}
+                low = pd.Series(s.map(norm), index=s.index, dtype=s.dtype)
                 fixable = s.notna() & ~s.isin(col.allowed) & low.isin(canon)
                 if fixable.any():
                     s = s.mask(fixable, low.map(canon))
