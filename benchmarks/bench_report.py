@@ -1,7 +1,8 @@
 """The annual report end to end: ``kassaki-eval report`` before and after, in ONE run.
 
-"Before" is a commit of this repository (default ``0607dfa``, main when issue 14's speed work
-started), checked out into a temporary ``git worktree``; "after" is this working tree. Both
+"Before" is a commit of this repository (default ``2f953a3``, main before the second round of
+issue 14's speed work; the first round started from ``0607dfa``), checked out into a temporary
+``git worktree``; "after" is this working tree. Both
 run the same command in a fresh process (``python -m kassaki_eval.cli report --year Y``,
 demo world at ``--scale``), on the same interpreter and machine, alternating
 before/after/before/... so that a change in the machine's load hits both sides alike.
@@ -13,10 +14,12 @@ command's wall time not covered by the manifest's total: interpreter and imports
 1-minute load average before the run. It prints the medians and the after/before ratios.
 
 It also checks that the two sides publish the same report: ``key_results.json``, every CSV,
-the executed notebooks and the HTML byte for byte, the .docx by the XML inside, the PDF by
+the executed notebooks (the kernel's temporary file name in a warning's
+location, ``/tmp/ipykernel_<pid>/``, differs from run to run and is ignored) and the HTML byte
+for byte, the .docx by the XML inside, the PDF by
 its text (``pdftotext``). A difference in key results or tables fails the benchmark.
 
-Run: ``python -m benchmarks.bench_report [--scale 1.0] [--repeats 3] [--before 0607dfa]``
+Run: ``python -m benchmarks.bench_report [--scale 1.0] [--repeats 3] [--before 2f953a3]``
 (about 1-3 minutes per run on 2 cores; run it with ``nice`` on a shared machine).
 """
 from __future__ import annotations
@@ -24,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import resource
 import shutil
 import statistics
@@ -80,6 +84,9 @@ def _pdf_text(p: Path) -> str | None:
     return subprocess.run([exe, str(p), "-"], capture_output=True, text=True).stdout
 
 
+_KERNEL_FILE = re.compile(rb"/tmp/ipykernel_\d+/")
+
+
 def compare(a: Path, b: Path) -> dict[str, list[str]]:
     """Files of report ``a`` that differ in ``b`` (by kind of comparison); [] = same."""
     out: dict[str, list[str]] = {"bytes": [], "docx": [], "pdf": [], "missing": []}
@@ -96,6 +103,9 @@ def compare(a: Path, b: Path) -> dict[str, list[str]]:
         elif f.suffix == ".pdf":
             if _pdf_text(f) != _pdf_text(g):
                 out["pdf"].append(str(rel))
+        elif f.suffix == ".ipynb":
+            if _KERNEL_FILE.sub(b"", f.read_bytes()) != _KERNEL_FILE.sub(b"", g.read_bytes()):
+                out["bytes"].append(str(rel))
         elif f.read_bytes() != g.read_bytes():
             out["bytes"].append(str(rel))
     return out
@@ -103,7 +113,7 @@ def compare(a: Path, b: Path) -> dict[str, list[str]]:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="bench_report")
-    ap.add_argument("--before", default="0607dfa", help="commit to compare against")
+    ap.add_argument("--before", default="2f953a3", help="commit to compare against")
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--year", type=int, default=2025)
     ap.add_argument("--repeats", type=int, default=3)

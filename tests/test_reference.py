@@ -44,6 +44,9 @@ def test_poverty_series_and_lines():
 
 def test_sembako_benefit_is_the_report_default_and_read_from_the_file(tmp_path, monkeypatch):
     # Kemensos: Program Sembako (BPNT) pays Rp200.000 per KPM (family) a month since 2020
+    import pytest
+
+    from kassaki_eval.exceptions import ConfigError
     from kassaki_eval.reporting.params import validate_params
     t = reference.social_assistance()
     assert t["source"].str.len().gt(0).all() and t["programme"].is_unique
@@ -57,7 +60,5 @@ def test_sembako_benefit_is_the_report_default_and_read_from_the_file(tmp_path, 
         "sembako,225000,family,month,2026,test,false\n")
     monkeypatch.setenv("KASSAKI_REFERENCE_DIR", str(tmp_path))
     assert validate_params({"year": 2025}).transfer_rp == 225_000
-    import pytest
-    from kassaki_eval.exceptions import ConfigError
     with pytest.raises(ConfigError, match="pkh"):
         reference.benefit_rp("pkh")

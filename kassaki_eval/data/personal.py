@@ -227,10 +227,10 @@ def personal_columns(df: pd.DataFrame, *, exempt: Iterable[str] = (),
 
 
 def _mangled_parts(t: pd.Series) -> tuple[pd.Series, pd.Series, pd.Series]:
-    """(scientific or '.0' tail, 16 digits, 16 digits ending in 0) for the text values of t.
+    r"""(scientific or '.0' tail, 16 digits, 16 digits ending in 0) for the text values of t.
 
     With Arrow's regular expressions (RE2) when every value is ASCII text (an id column of
-    a registry: 10^5 distinct values, a Python call each was seconds); ``\\d`` then means
+    a registry: 10^5 distinct values, a Python call each was seconds); ``\d`` then means
     the same in both engines. Other columns go value by value with :mod:`re`.
     """
     import pyarrow as pa
