@@ -220,7 +220,13 @@ def docx_to_pdfs(docx: Sequence[Path], *, timeout: int = 180,
         for outdir, group in by_dir.items():
             cmd = [exe, f"-env:UserInstallation={prof.resolve().as_uri()}", "--headless",
                    "--convert-to", "pdf", "--outdir", str(outdir), *map(str, group)]
-            out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            try:
+                out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                raise ReportError(f"LibreOffice did not finish converting "
+                                  f"{', '.join(d.name for d in group)} to PDF within {timeout} s "
+                                  f"(its process was stopped). Nothing was published. Fix: run "
+                                  f"the report again when the machine is less busy.") from None
             bad = [d for d in group if not d.with_suffix(".pdf").is_file()]
             if out.returncode != 0 or bad:
                 names = ", ".join(d.name for d in (bad or group))

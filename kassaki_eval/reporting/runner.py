@@ -913,7 +913,9 @@ def _to_pdf(files: Sequence[Path], office: Any, profile: Path | None) -> list[Pa
     from .documents import docx_to_pdfs
     if office is not None:
         office.wait()
-    return docx_to_pdfs(files, profile=profile)
+    # the time limit is per file: one call converts a report and 104 village cards, and a
+    # loaded machine (load average 16 on 2 cores) took more than 180 s for the pair
+    return docx_to_pdfs(files, profile=profile, timeout=180 * len(files))
 
 
 def _redact_table(tab: Table, paths: Sequence[Path]) -> Table:
