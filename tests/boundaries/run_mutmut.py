@@ -45,6 +45,7 @@ MODULES: dict[str, list[str]] = {
                                          "tests/properties/test_invariants.py",
                                          "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/poverty/design.py": ["tests/poverty/test_design.py",
+                                       "tests/poverty/test_design_pins.py",
                                        "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/poverty/inequality.py": ["tests/poverty/test_inequality.py",
                                            "tests/properties/test_invariants.py"],

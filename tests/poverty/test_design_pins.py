@@ -220,3 +220,38 @@ def test_repr_spec_options_and_for_rows():
     assert d.examples(np.r_[[False] * 3, [True] * 15]) == ("H03", "H04", "H05", "H06", "H07")
     assert repr(SurveyDesign(_df(), weight="w")) == (
         "SurveyDesign(n=18, strata=1, psu=18, degf=17, fpc=no, lonely_psu='fail')")
+
+
+def test_mean_and_total_options_by_hand():
+    """mean(size=) is the person-weighted mean, total(subset=) the domain total, both by
+    hand; the deprecated conf_alpha still sets the level; method and options are recorded."""
+    df = _df()
+    d = SurveyDesign(df, weight="w", strata="h", psu="psu")
+    w, y, hh = df["w"], df["y"], df["hh"]
+    m = d.mean("y", size="hh")
+    assert m.estimates.iloc[0] == pytest.approx((w * hh * y).sum() / (w * hh).sum(), rel=1e-13)
+    assert m.method == "mean" and m.provenance.options["na_rm"] is False
+    mask = (df["g"] == "x").to_numpy()
+    t = d.total("y", subset=mask, alpha=0.1)
+    assert t.estimates.iloc[0] == pytest.approx((w * y)[mask].sum(), rel=1e-13)
+    assert t.alpha == 0.1 and t.method == "total" and t.provenance.options["na_rm"] is False
+    for fn in (d.mean, d.total):
+        with pytest.warns(DeprecationWarning, match="'conf_alpha' parameter of SurveyDesign"):
+            assert fn("y", conf_alpha=0.1).alpha == 0.1
+
+
+def test_variance_of_totals_and_multi_column_two_stage_scores():
+    """The deprecated variance_of_totals gives variance(totals=); on a two-stage design a
+    two-column score matrix gives each column's own variance (the unit squares per column)."""
+    d = SurveyDesign(_df(), weight="w", strata="h", psu="psu", fpc="N", fpc2="M")
+    rng = np.random.default_rng(2)
+    z = rng.normal(size=(18, 2))
+    both = d.variance(z)
+    for j in range(2):
+        assert both[0, j] == pytest.approx(d.variance(z[:, j])[0, 0], rel=1e-13)
+    one = SurveyDesign(_df(), weight="w", strata="h", psu="psu")
+    dom = one.domains(None, owner="test")
+    tot = one.psu_totals(z, dom)
+    with pytest.warns(DeprecationWarning, match="SurveyDesign.variance_of_totals is deprecated"):
+        old = one.variance_of_totals(tot)
+    np.testing.assert_allclose(old, one.variance(totals=tot), rtol=1e-15)
