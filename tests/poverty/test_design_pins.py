@@ -255,3 +255,10 @@ def test_variance_of_totals_and_multi_column_two_stage_scores():
     with pytest.warns(DeprecationWarning, match="SurveyDesign.variance_of_totals is deprecated"):
         old = one.variance_of_totals(tot)
     np.testing.assert_allclose(old, one.variance(totals=tot), rtol=1e-15)
+
+
+def test_na_rm_keeps_the_domain_names_in_the_terms():
+    """Rows left out by na_rm keep the grouping's name in the terms (values_in__mutmut_100)."""
+    df = _with(y=np.r_[np.nan, np.ones(17)])
+    r = SurveyDesign(df, weight="w").mean("y", by="g", na_rm=True)
+    assert list(r.terms) == ["y[g=x]", "y[g=y]"]
