@@ -31,6 +31,7 @@ MUTMUT = Path(sys.executable).with_name("mutmut")
 #: module -> the tests that pin it (kept small: mutmut runs them for every mutant)
 MODULES: dict[str, list[str]] = {
     "kassaki_eval/reporting/i18n.py": ["tests/reporting/test_i18n.py",
+                                       "tests/reporting/test_i18n_rules.py",
                                        "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/reporting/disclosure.py": ["tests/reporting/test_disclosure.py",
                                              "tests/reporting/test_disclosure_rules.py",
