@@ -237,3 +237,41 @@ def test_parquet_path_is_read_like_the_frame(tmp_path):
     a = targeting_accuracy(df, poverty_line=45, **NOD)
     b = targeting_accuracy(tmp_path / "s.parquet", poverty_line=45, **NOD)
     pd.testing.assert_frame_equal(a.tidy(), b.tidy())
+
+
+# -- pinned after the mutmut run of 2026-12-02 (issue 18, helper mutmet) ----------------------
+
+def test_auc_with_one_target_household_and_a_level_without_targets():
+    # line 15: only h1 (welfare 10, score 3) is poor, weight 1. Non-poor with a higher score:
+    # all 9 but h2 (1) and h3 (2) -> AUC 7/9; in grp "a" (h1, h3, h5, h7, h9: scores 3, 2, 4, 9,
+    # 8) 3 of 4; grp "b" has no poor household: AUC undefined (NaN), not an error
+    df = _ten()
+    score = np.array([3.0, 1.0, 2.0, 6.0, 4.0, 5.0, 9.0, 7.0, 8.0, 10.0])
+    res = targeting_accuracy(df, poverty_line=15, score=score, design={"weight": None},
+                             by=("grp",), benchmarks=("poverty_line",), deciles=False)
+    t = res.tidy().set_index(["term", "by", "group"])["estimate"]
+    assert t[("auc", "all", "all")] == pytest.approx(7 / 9, rel=1e-12)
+    assert t[("auc", "grp", "a")] == pytest.approx(3 / 4, rel=1e-12)
+    assert np.isnan(t[("auc", "grp", "b")])
+
+
+def test_two_stage_design_with_a_level_absent_from_psus_equals_the_reference():
+    # domain level "b" only in the first PSU: the PSU-by-level tables of the squares must keep
+    # their full (n_psu, L) shape when the last cells are empty
+    df = make_households(600, seed=8)
+    df["n_psu_pop"] = 40
+    df["hh_in_psu"] = df.groupby("psu")["psu"].transform("size") * 20
+    first = df["psu"] == df["psu"].min()
+    df["grp"] = np.where(first & (np.arange(len(df)) % 2 == 0), "b", "a")
+    rng = np.random.default_rng(8)
+    df["selected"] = (rng.random(len(df)) < 0.35).astype(int)
+    d = SurveyDesign(df, weight="weight", strata="stratum", psu="psu", fpc="n_psu_pop",
+                     fpc2="hh_in_psu")
+    kw = dict(poverty_line=420_000, by=("grp",), design=d)
+    _same(targeting_accuracy(df, **kw), legacy_accuracy(df, **kw))
+
+
+def test_confusion_table_of_integer_weights_is_float():
+    ct = confusion_table([1, 0, 1], [1, 1, 0], [2, 3, 4])
+    assert ct.to_numpy().tolist() == [[2.0, 4.0], [3.0, 0.0]]
+    assert (ct.dtypes == np.float64).all()
