@@ -275,3 +275,36 @@ def test_confusion_table_of_integer_weights_is_float():
     ct = confusion_table([1, 0, 1], [1, 1, 0], [2, 3, 4])
     assert ct.to_numpy().tolist() == [[2.0, 4.0], [3.0, 0.0]]
     assert (ct.dtypes == np.float64).all()
+
+
+def test_a_poverty_line_below_one_on_a_small_welfare_scale():
+    # welfare in millions of Rp: the line 0.000045 is a positive amount like 45 on the Rp scale
+    df = _ten()
+    a = targeting_accuracy(df, poverty_line=45, **NOD).tidy()
+    b = targeting_accuracy(df.assign(consumption_pc=df["consumption_pc"] / 1e6),
+                           poverty_line=45 / 1e6, **NOD).tidy()
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_all_zero_welfare_gives_a_characteristic_of_one():
+    # no positive welfare: beta = 1 for every household (y taken as 1), so DC = 1
+    df = _ten().assign(consumption_pc=0.0)
+    t = targeting_accuracy(df, poverty_line=45, **NOD).tidy().set_index("term")["estimate"]
+    assert t["distributional_characteristic"] == pytest.approx(1.0, abs=1e-12)
+
+
+def test_score_and_design_errors_name_the_parameter():
+    df = _ten()
+    with pytest.raises(SchemaError) as e:
+        targeting_accuracy(df, poverty_line=45, score="pmt_score", **NOD)
+    (p,) = e.value.problems
+    assert (p.column, p.rule) == ("pmt_score", "is missing")
+    assert p.fix == "pass the column holding the score, or its name with score="
+    with pytest.raises(ParameterError, match=r"The 'score' parameter must be a column name or "
+                                             r"an array of length 10\. Got \(3,\) instead"):
+        targeting_accuracy(df, poverty_line=45, score=[1.0, 2.0, 3.0], **NOD)
+    with pytest.raises(ParameterError, match=r"The 'design' parameter of targeting_accuracy must "
+                                             r"describe the rows of data \(10\)\. Got a design "
+                                             r"of 5 rows instead"):
+        targeting_accuracy(df, poverty_line=45, by=(),
+                           design=SurveyDesign(df.head(5).assign(weight=1.0), weight="weight"))
