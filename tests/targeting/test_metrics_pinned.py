@@ -8,6 +8,8 @@ computations on ten-household tables (stated in each test).
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -308,3 +310,22 @@ def test_score_and_design_errors_name_the_parameter():
                                              r"of 5 rows instead"):
         targeting_accuracy(df, poverty_line=45, by=(),
                            design=SurveyDesign(df.head(5).assign(weight=1.0), weight="weight"))
+
+
+def test_cgh_when_no_benefit_reaches_the_bottom_and_in_a_level_without_bottom_households():
+    # selected h7-h10 only (welfare 70-100): the bottom 40 % (h1-h4) get nothing, so the CGH
+    # share is 0 in every draw -- row by row b * bottom = 0, the influence values are all 0
+    # and so is the linearised SE. grp "rich" (h7-h10) has no bottom household: its bottom
+    # share is 0 and CGH undefined (NaN), without a 0/0 warning
+    df = _ten().assign(selected=[0] * 6 + [1] * 4, grp=["poor"] * 6 + ["rich"] * 4,
+                       weight=1.0, psu=np.arange(10), stratum=1)
+    d = SurveyDesign(df, weight="weight", strata="stratum", psu="psu")
+    kw = dict(poverty_line=45, by=("grp",), design=d, deciles=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = targeting_accuracy(df, **kw)
+    t = res.tidy().set_index(["term", "by", "group"])
+    assert t.loc[("cgh", "all", "all"), "estimate"] == 0.0
+    assert t.loc[("cgh", "all", "all"), "std_error"] == 0.0
+    assert np.isnan(t.loc[("cgh", "grp", "rich"), "estimate"])
+    _same(res, legacy_accuracy(df, **kw))
