@@ -329,3 +329,17 @@ def test_cgh_when_no_benefit_reaches_the_bottom_and_in_a_level_without_bottom_ho
     assert t.loc[("cgh", "all", "all"), "std_error"] == 0.0
     assert np.isnan(t.loc[("cgh", "grp", "rich"), "estimate"])
     _same(res, legacy_accuracy(df, **kw))
+
+
+def test_result_title_variance_note_and_inputs_hash():
+    # the provenance's hash is the documented one of the inputs (welfare y, selection s,
+    # weights w, kassaki_eval.results.hash_frame), so manifests of two runs compare
+    from kassaki_eval.results import hash_frame
+    df = _ten()
+    r = targeting_accuracy(df, poverty_line=45, **NOD)
+    assert r.summary().title == "Targeting accuracy"   # the summary's heading
+    assert r.provenance.options["variance"] == ("linearised (kassaki_eval.poverty.design, R "
+                                                "svyrecvar); quantile cut-offs fixed")
+    assert r.provenance.inputs_hash == hash_frame(pd.DataFrame({
+        "y": df["consumption_pc"].to_numpy(float), "s": df["selected"].astype(bool).to_numpy(),
+        "w": np.ones(10)}))
