@@ -59,6 +59,9 @@ MODULES: dict[str, list[str]] = {
                                           "tests/properties/test_invariants.py"],
     "kassaki_eval/inference/core.py": ["tests/inference/test_inference.py",
                                        "tests/inference/test_inference_pinned.py"],
+    "kassaki_eval/targeting/selection.py": ["tests/targeting/test_selection.py",
+                                            "tests/targeting/test_selection_pinned.py",
+                                            "tests/targeting/test_scale.py"],
 }
 
 
