@@ -313,12 +313,17 @@ class Selection:
         return pd.Series(np.asarray(ids, dtype=object)).isin(chosen).to_numpy(dtype=bool)
 
     def lists(self) -> dict[str, pd.DataFrame]:
-        """One beneficiary list per group (village or kecamatan): ``family_id, rank_in_group``."""
+        """One beneficiary list per group (village or kecamatan): ``family_id, rank_in_group``.
+
+        The id column is the one the selection was made with (``id_col`` of
+        :func:`select_quota`, default ``family_id``).
+        """
         by = self.options.get("by") or "district"
+        cols = [self.options.get("id_col", "family_id"), "rank_in_group"]
         b = self.beneficiaries
         if by not in b.columns:
-            return {"district": b[["family_id", "rank_in_group"]].reset_index(drop=True)}
-        return {str(k): g[["family_id", "rank_in_group"]].reset_index(drop=True)
+            return {"district": b[cols].reset_index(drop=True)}
+        return {str(k): g[cols].reset_index(drop=True)
                 for k, g in b.groupby(by, sort=True)}
 
 
@@ -364,7 +369,9 @@ def quotas_for_groups(
                 f"The '{name}' parameter of {owner} must name groups of '{by}' present in the "
                 f"registry. Got {len(unknown)} unknown (e.g. {format_examples(unknown)}) instead."
             )
-        return m.reindex(groups).fillna(0).to_numpy(dtype=float)
+        # groups absent from the mapping get 0; a missing amount given for a group stays
+        # missing, so the checks below refuse it instead of reading it as 0
+        return m.reindex(groups, fill_value=0).to_numpy(dtype=float)
 
     if budget is not None:
         if transfer is None or not (np.isfinite(transfer) and transfer > 0):
@@ -603,7 +610,7 @@ def select_quota(
     quotas = pd.DataFrame(
         {by or "group": groups, "families": sizes, "slots": quota, "selected": counts}
     )
-    opts = {"by": by, "allocation": allocation, "transfer": transfer,
+    opts = {"by": by, "id_col": id_col, "allocation": allocation, "transfer": transfer,
             "budget": budget if np.isscalar(budget) or budget is None else "per group",
             "slots": slots if np.isscalar(slots) or slots is None else "per group"}
     return Selection(pd.DataFrame(ben), quotas, selected, opts)
