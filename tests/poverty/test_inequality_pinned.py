@@ -304,3 +304,21 @@ def test_deprecated_conf_alpha_and_na_rm():
             a = fn(miss, "y", na_rm=True).tidy()
             b = fn(d, "y").tidy()
             np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=1e-14)
+
+
+def test_rows_outside_the_domain_never_matter():
+    # domain estimation: the welfare of rows outside subset= (here 0 and -1, which a log or a
+    # negative power cannot take) changes nothing; compared with the same rows made positive
+    s = np.array([False, False, True, True, True])
+    bad = SurveyDesign(pd.DataFrame({"y": [0.0, -1.0, 2.0, 4.0, 3.0], "w": 1.0}), weight="w")
+    ok = SurveyDesign(pd.DataFrame({"y": [5.0, 7.0, 2.0, 4.0, 3.0], "w": 1.0}), weight="w")
+    calls = [lambda d, e=e: gen_entropy(d, "y", epsilon=e, subset=s) for e in (0, 1, 2, 0.5)]
+    calls += [lambda d, e=e: atkinson(d, "y", epsilon=e, subset=s) for e in (1, 0.5, 2, 3)]
+    calls += [lambda d: gini(d, "y", subset=s), lambda d: palma(d, "y", subset=s)]
+    for call in calls:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")          # and no numpy warning on the way
+            a, b = call(bad).tidy(), call(ok).tidy()
+        cols = ["estimate", "std_error", "conf_low", "conf_high", "deff"]
+        np.testing.assert_allclose(a[cols].to_numpy(float), b[cols].to_numpy(float),
+                                   rtol=1e-12)
