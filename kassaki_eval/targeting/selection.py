@@ -264,6 +264,11 @@ def score_registry(
         cols["desil"] = assign_desil(r)
     else:
         codes, uniq = pd.factorize(registry[within], sort=True)
+        if (codes < 0).any():
+            bad = np.flatnonzero(codes < 0)
+            raise SchemaError([Problem("registry", within, "is missing", int(bad.size),
+                                       tuple(ids.iloc[bad[:5]].tolist()),
+                                       "every family needs its group code")])
         r = _within_group_rank(rank_scores(score, ids), codes, len(uniq))
         cols["rank"] = r + 1
         cols["desil"] = assign_desil(r, groups=codes)

@@ -418,3 +418,37 @@ def test_select_quota_on_a_dataset_path_passes_every_option(tmp_path):
     got = sel.read()
     assert got["fid"].astype(str).tolist() == ["F2", "F4", "F5"]
     assert got["transfer"].tolist() == [100.0] * 3
+
+
+def test_score_registry_on_a_dataset_path_passes_within(tmp_path):
+    path = tmp_path / "registry.parquet"
+    _reg().reset_index(drop=True).to_parquet(path)
+    out = score_registry(path, _Col(), within="district", keep=("district",),
+                         out=tmp_path / "o")
+    got = pd.read_parquet(out).sort_values("family_id")
+    # as in memory (test_score_registry_ranks_desil_columns_and_index_by_hand)
+    assert got["rank"].tolist() == [3, 1, 1, 2, 2]
+    assert got["desil"].tolist() == [7, 1, 1, 6, 4]
+    with pytest.raises(Exception) as e:
+        score_registry(tmp_path / "nothing_here", _Col(), out=tmp_path / "o2")
+    assert str(e.value) == (
+        f"{tmp_path / 'nothing_here'} is not a Parquet file or a folder holding Parquet files "
+        "(the 'registry' parameter of score_registry). Fix: pass a DataFrame, or the path "
+        "written by ingest_registry / score_registry / synthetic.national.write_registry.")
+
+
+def test_rank_reads_missing_python_scores_as_missing():
+    # a list with None becomes NaN (float array), then the missing-score error
+    with pytest.raises(SchemaError) as e:
+        rank_scores([1.0, None, 2.0], ["F1", "F2", "F3"])
+    assert "column 'score' is missing: 1 row (e.g. F2)" in str(e.value)
+    # integer scores rank as numbers
+    assert rank_scores([10, 9, 100], ["a", "b", "c"]).tolist() == [1, 0, 2]
+
+
+def test_score_registry_refuses_a_missing_within_group():
+    reg = _reg().assign(district=["d2", None, "d2", "d1", None])
+    with pytest.raises(SchemaError) as e:
+        score_registry(reg, _Col(), within="district")
+    assert str(e.value) == _schema("registry: column 'district' is missing: 2 rows "
+                                   "(e.g. F2, F5). Fix: every family needs its group code")
