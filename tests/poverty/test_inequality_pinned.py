@@ -322,3 +322,45 @@ def test_rows_outside_the_domain_never_matter():
         cols = ["estimate", "std_error", "conf_low", "conf_high", "deff"]
         np.testing.assert_allclose(a[cols].to_numpy(float), b[cols].to_numpy(float),
                                    rtol=1e-12)
+
+
+def test_quantile_bounds_outside_the_cdf_domain_and_one_psu_domains():
+    # q0.9 = 9, F's SE sqrt(10/9 (0.9^2 + 9 * 0.1^2) / 100) = 0.1: 0.9 + 0.1 t(9) > 1 -> the
+    # upper bound is NaN (as R); 0.9 - 0.1 t = 0.674 -> y 7 (F(7) = 0.7)
+    r = quantiles(_ten(), "y", probs=[0.9], size=None)
+    t = r.tidy().iloc[0]
+    assert (t["estimate"], t["conf_low"]) == (9.0, 7.0) and np.isnan(t["conf_high"])
+    assert r.method == "quantiles" and r.provenance.options["size"] is None
+    # a domain of one row has 0 design df: the normal quantile is used, the CDF is 1 with
+    # SE 0, so both bounds are the value itself and the SE is 0
+    df = pd.DataFrame({"y": np.r_[Y10, 7.0], "w": 1.0, "g": ["a"] * 10 + ["b"]})
+    t = quantiles(SurveyDesign(df, weight="w"), "y", probs=[0.5], by="g").tidy()
+    assert t["df"].tolist() == [9.0, 0.0]
+    assert t[["estimate", "conf_low", "conf_high", "std_error"]].iloc[1].tolist() == [7.0, 7.0,
+                                                                                       7.0, 0.0]
+    # subset=: the same as the ten rows alone (the interval is read off the domain's rows)
+    s = quantiles(SurveyDesign(df, weight="w"), "y", probs=[0.5, 0.9],
+                  subset=df["g"].eq("a").to_numpy()).tidy()
+    assert s["estimate"].tolist() == [5.0, 9.0]
+    assert s["conf_low"].tolist() == [2.0, 7.0]
+    sh = quantile_shares(SurveyDesign(df, weight="w"), "y", subset=df["g"].eq("a").to_numpy())
+    np.testing.assert_allclose(sh.estimates, np.array([3, 7, 11, 15, 19]) / 55, rtol=1e-14)
+
+
+def test_mld_passes_keywords_and_messages_name_the_function():
+    d = _ten()
+    a = mld(d, "y", alpha=0.1).tidy().iloc[0]
+    assert a["conf_low"] == gen_entropy(d, "y", epsilon=0, alpha=0.1).tidy().iloc[0]["conf_low"]
+    assert a["conf_low"] != mld(d, "y").tidy().iloc[0]["conf_low"]
+    for fn in (gini, gen_entropy, atkinson, palma, quantile_shares, quantiles):
+        name = fn.__name__
+        with pytest.raises(ParameterError) as e:
+            fn(d, "nope")
+        assert str(e.value) == (f"The 'welfare' parameter of {name} must name a column of "
+                                "survey. Got 'nope' instead.")
+        if name != "gen_entropy":
+            with pytest.warns(DeprecationWarning) as rec:
+                fn(d, "y", conf_alpha=0.1)
+            assert str(rec[0].message) == (f"The 'conf_alpha' parameter of {name} is "
+                                           "deprecated and will be removed in the next "
+                                           "release; use 'alpha' instead.")
