@@ -109,6 +109,30 @@ class Figure:
     svg: dict[str, str] = field(default_factory=dict)
 
 
+def _tight_bbox(fig: Any, dpi: float = 200) -> Any:
+    """What ``savefig(bbox_inches="tight")`` crops to, computed once for several formats.
+
+    The same steps as matplotlib's ``print_figure``: a layout pass without rendering, then the
+    figure's tight box padded by ``savefig.pad_inches``. The box is in inches, so one box
+    serves the 200-dpi PNG and the SVG alike.
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    # text extents depend on the dpi (hinting): measure at the PNG's 200 dpi, like savefig
+    renderer = RendererAgg(fig.bbox.width / fig.dpi * dpi, fig.bbox.height / fig.dpi * dpi, dpi)
+    old = fig.dpi
+    fig.dpi = dpi
+    try:
+        with renderer._draw_disabled():
+            fig.draw(renderer)
+        box = fig.get_tightbbox(renderer)
+    finally:
+        fig.dpi = old
+    pad = matplotlib.rcParams["savefig.pad_inches"]
+    return box.padded(pad, pad)
+
+
 def render_figure(name: str, caption_key: str, languages: Sequence[str],
                   draw: Callable[[str], Any]) -> Figure:
     """Call ``draw(lang)`` (returns a matplotlib Figure) per language; keep SVG and PNG.
@@ -124,11 +148,12 @@ def render_figure(name: str, caption_key: str, languages: Sequence[str],
     with matplotlib.rc_context({"svg.hashsalt": f"kassaki-{name}", "svg.fonttype": "path"}):
         for lang in languages:
             fig = draw(lang)
+            bbox = _tight_bbox(fig)  # once for both formats (savefig's "tight" lays out twice)
             buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=200, bbox_inches="tight",
+            fig.savefig(buf, format="png", dpi=200, bbox_inches=bbox,
                         metadata={"Software": None})
             sbuf = io.StringIO()
-            fig.savefig(sbuf, format="svg", bbox_inches="tight", metadata={"Date": None})
+            fig.savefig(sbuf, format="svg", bbox_inches=bbox, metadata={"Date": None})
             plt.close(fig)
             pngs[lang] = buf.getvalue()
             svgs[lang] = sbuf.getvalue()
