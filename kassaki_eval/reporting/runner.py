@@ -161,6 +161,37 @@ def _cell_error(name: str, exc: Any, nb_path: Path, keep: Path | None) -> Report
         f"Nothing was published.{where}")
 
 
+#: Longest Unix-domain socket path (``sun_path`` is 108 bytes on Linux, 104 on macOS).
+SOCKET_PATH_MAX = 103
+
+
+def kernel_socket_dir(tmp: str | None = None) -> Path:
+    """A private folder for the kernels' IPC sockets, short enough for a socket path.
+
+    ``<temporary dir>/kassaki-kernels`` when its socket paths (``<dir>/<12 hex>-<port>``) fit
+    in :data:`SOCKET_PATH_MAX` bytes, else ``/tmp/kassaki-kernels-<uid>``: a long ``TMPDIR``
+    made every kernel fail to start with ZMQ's "File name too long". The folder is made
+    0700; one that exists but belongs to another user or is open to others is refused.
+    """
+    tmp = tempfile.gettempdir() if tmp is None else tmp
+    longest = len("/kassaki-kernels/") + 12 + len("-65535")
+    candidates = [Path(tmp) / "kassaki-kernels", Path("/tmp") / f"kassaki-kernels-{os.getuid()}"]
+    for d in candidates:
+        if len(os.fsencode(str(d.parent))) + longest <= SOCKET_PATH_MAX and d.parent.is_dir():
+            d.mkdir(mode=0o700, exist_ok=True)
+            st = d.stat()
+            if st.st_uid != os.getuid() or st.st_mode & 0o077:
+                raise ReportError(
+                    f"the kernels' socket folder {d} belongs to another user or is readable by "
+                    f"others. Nothing was run. Fix: remove it, or set TMPDIR to a private "
+                    f"folder of yours.")
+            return d
+    raise ReportError(
+        f"the temporary folder's path is too long for the kernels' sockets ({len(tmp)} "
+        f"characters; a socket path holds at most {SOCKET_PATH_MAX} bytes) and /tmp is not "
+        f"usable. Nothing was run. Fix: set TMPDIR to a shorter folder, e.g. TMPDIR=/tmp.")
+
+
 def _kernel_manager_class() -> type:
     """A kernel manager talking over local IPC sockets instead of plain-text TCP.
 
@@ -177,9 +208,7 @@ def _kernel_manager_class() -> type:
 
         @default("ip")
         def _ip_default(self) -> str:
-            d = Path(tempfile.gettempdir()) / "kassaki-kernels"
-            d.mkdir(mode=0o700, exist_ok=True)
-            return str(d / uuid.uuid4().hex[:12])
+            return str(kernel_socket_dir() / uuid.uuid4().hex[:12])
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             cmd = super().format_kernel_cmd(extra_arguments)

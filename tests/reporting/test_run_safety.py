@@ -285,3 +285,37 @@ def test_clean_removes_only_dead_runs_of_this_reports_root(tmp_path, monkeypatch
     removed = runner.clean_stale(root)
     assert set(removed) == {gone, stale}
     assert foreign.is_dir() and alive.is_dir() and not gone.exists() and not stale.exists()
+
+
+def test_a_long_tmpdir_still_starts_the_kernels(tmp_path, stand_in):
+    # a Unix socket path holds 108 bytes: under a TMPDIR this long every kernel failed to
+    # start with ZMQ's "File name too long" (the sockets went to $TMPDIR/kassaki-kernels)
+    tmpdir = tmp_path / ("t" * 60) / ("u" * 60)
+    tmpdir.mkdir(parents=True)
+    assert len(str(tmpdir)) > 120
+    params = {"year": 2025, "languages": ["en"], "source": {"kind": "demo", "seed": 3,
+                                                            "scale": 0.02}}
+    proc = _start(params, tmp_path / "reports", stand_in, tmpdir)
+    out = proc.communicate(timeout=600)[0]
+    assert proc.returncode == 0, out
+    assert not list(tmpdir.glob("kassaki-work-*"))
+
+
+def test_kernel_socket_dir_fits_a_socket_path(tmp_path):
+    short = runner.kernel_socket_dir(str(tmp_path))
+    assert short == tmp_path / "kassaki-kernels"
+    assert short.stat().st_mode & 0o777 == 0o700
+    long_tmp = tmp_path / ("x" * 100)
+    long_tmp.mkdir()
+    d = runner.kernel_socket_dir(str(long_tmp))
+    assert d == Path("/tmp") / f"kassaki-kernels-{os.getuid()}"
+    longest = d / f"{'f' * 12}-65535"
+    assert len(os.fsencode(str(longest))) <= runner.SOCKET_PATH_MAX
+
+
+def test_kernel_socket_dir_open_to_others_is_refused(tmp_path):
+    d = tmp_path / "kassaki-kernels"
+    d.mkdir(mode=0o777)
+    d.chmod(0o777)
+    with pytest.raises(ReportError, match="readable by others.*Fix: remove it"):
+        runner.kernel_socket_dir(str(tmp_path))
