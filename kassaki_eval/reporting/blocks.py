@@ -124,7 +124,7 @@ def _tight_bbox(fig: Any, dpi: float = 200) -> Any:
     old = fig.dpi
     fig.dpi = dpi
     try:
-        with renderer._draw_disabled():
+        with renderer._draw_disabled():  # type: ignore[attr-defined]
             fig.draw(renderer)
         box = fig.get_tightbbox(renderer)
     finally:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from docx import Document
@@ -156,7 +156,8 @@ def _card(w: _Writer, r: Mapping[str, Any], lang: str, *, year: int, k: int,
         w.table(rows, bold_first_col=True, widths=(6.0, 11.0))
 
     w.heading(t("cards.programme", lang), 2)
-    rows = [(t("cards.component", lang), t("cards.since", lang), t("cards.families", lang))]
+    prog_rows: list[tuple[str, ...]] = [
+        (t("cards.component", lang), t("cards.since", lang), t("cards.families", lang))]
     n_received = 0
     shown = [c for c in _COMPONENTS if c in components]
     for comp in shown:
@@ -172,9 +173,10 @@ def _card(w: _Writer, r: Mapping[str, Any], lang: str, *, year: int, k: int,
             fam_txt = blank
         else:
             fam_txt = _num(fam_c, "int", lang)
-        rows.append((t(f"val.component.{comp}", lang),
-                     str(int(since)) if received else t("cards.not_yet", lang), fam_txt))
-    w.table(rows, bold_first_row=True, right=(1, 2), widths=(6.0, 3.0, 8.0))
+        prog_rows.append((t(f"val.component.{comp}", lang),
+                     str(int(cast(float, since))) if received else t("cards.not_yet", lang),
+                     fam_txt))
+    w.table(prog_rows, bold_first_row=True, right=(1, 2), widths=(6.0, 3.0, 8.0))
     w.doc.add_paragraph(t("cards.programme_sentence", lang, n=n_received, total=len(shown)))
 
 

@@ -95,7 +95,7 @@ def _run(args: argparse.Namespace) -> int:
     # nbformat (papermill, jupytext) imports jsonschema, which compiles a grammar for IRI
     # strings with lark on import if rfc3987-syntax is installed (~1.5 s of CPU). Nothing in
     # a report run checks IRIs; without the module jsonschema skips that one format check.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[assignment]
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     from .params import validate_params
     from .runner import run_report
 

@@ -57,7 +57,7 @@ def _suppress_cells(values: np.ndarray, part: np.ndarray, k: int) -> np.ndarray:
     primary = (v > 0) & (v < k)
     if not primary.any():
         return primary
-    return disclosure.complementary(np.where(v > 0, v, np.inf), primary, part)
+    return disclosure.complementary(np.where(v > 0, v, np.inf), primary, list(part))
 
 
 # -- data ---------------------------------------------------------------------------------
