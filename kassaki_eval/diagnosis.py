@@ -69,7 +69,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from .exceptions import ParameterError, require
 from .results import EstimateResult, Provenance
@@ -451,7 +451,7 @@ def _diagnosands(draws: pd.DataFrame, alpha: float) -> pd.DataFrame:
             "sd_error": float(err.std(ddof=1)) if n > 1 else np.nan,
             # interval half-width in standard-error units of a normal interval
             "mean_se": float(((gg["conf_high"] - gg["conf_low"])
-                              / (2 * stats.norm.ppf(1 - alpha / 2))).mean()) if n else np.nan,
+                              / (2 * special.ndtri(1 - alpha / 2))).mean()) if n else np.nan,
             "rmse": float(np.sqrt(np.mean(err ** 2))) if n else np.nan,
             "coverage": cov,
             "coverage_mcse": float(np.sqrt(cov * (1 - cov) / n)) if n else np.nan,

@@ -60,7 +60,7 @@ from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from ..exceptions import EstimationWarning, ParameterError, require
 from ..results import EstimateResult, Provenance, hash_frame
@@ -373,7 +373,7 @@ def cost_effectiveness(
     return EstimateResult(tab, method="cost_effectiveness", alpha=a, provenance=prov,
                           own_intervals=True,
                           extras={"effect": effect, "interval": kind,
-                                  "z": float(stats.norm.ppf(1 - a / 2))},
+                                  "z": float(special.ndtri(1 - a / 2))},
                           title="Cost-effectiveness (Rp)")
 
 
