@@ -14,7 +14,10 @@ from __future__ import annotations
 import ast
 import importlib
 import inspect
+import os
 import pkgutil
+import subprocess
+import sys
 import warnings
 from pathlib import Path
 
@@ -138,3 +141,26 @@ def test_alpha_is_the_confidence_level_only() -> None:
                 if not (isinstance(a.default, float) and 0 < a.default < 0.5):
                     offenders.append(f"{pkg}.{name}(alpha={a.default!r})")
     assert not offenders, f"'alpha' must be a confidence level (e.g. 0.05): {offenders}"
+
+
+def test_impact_names_resolve_lazily() -> None:
+    import kassaki_eval.impact as impact
+    assert set(impact._WHERE) == set(impact.__all__)
+    for name in impact.__all__:
+        obj = getattr(impact, name)
+        assert obj.__module__ == f"kassaki_eval.impact.{impact._WHERE[name]}", name
+    with pytest.raises(AttributeError, match="no attribute 'not_a_name'"):
+        impact.not_a_name  # noqa: B018
+
+
+def test_report_command_starts_without_the_heavy_libraries() -> None:
+    # the parent of a report run only parses arguments, makes the inputs and publishes;
+    # scikit-learn, statsmodels and scipy.stats (about a second of CPU) load in the kernels
+    code = ("import sys; from kassaki_eval.cli import build_parser; build_parser(); "
+            "import kassaki_eval.reporting.runner, kassaki_eval.reporting.inputs; "
+            "print(sorted(m for m in ('sklearn', 'statsmodels', 'scipy.stats', 'matplotlib') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=PKG.parent, env={**os.environ, "PYTHONPATH": str(PKG.parent)})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]", out.stdout

@@ -10,7 +10,6 @@ scikit-learn, scipy.stats and statsmodels cost about a second of every command's
 """
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -112,7 +111,26 @@ def __getattr__(name: str) -> Any:
     where = _WHERE.get(name)
     if where is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f".{where}", __name__), name)
+    # static imports (no importlib: a renamed module fails here, loudly), all at once, as
+    # the package's import did before it was made lazy
+    from . import (
+        balance,
+        cost,
+        did,
+        eventstudy,
+        matching,
+        panel,
+        power,
+        rd,
+        staggered,
+        sunab,
+        verdict,
+        weighting,
+    )
+    modules = {m.__name__.rsplit('.', 1)[-1]: m for m in (
+        balance, cost, did, eventstudy, matching, panel, power, rd, staggered, sunab, verdict,
+        weighting)}
+    value = getattr(modules[where], name)
     globals()[name] = value  # the next lookup does not come here
     return value
 
