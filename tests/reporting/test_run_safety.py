@@ -301,11 +301,21 @@ def test_a_long_tmpdir_still_starts_the_kernels(tmp_path, stand_in):
     assert not list(tmpdir.glob("kassaki-work-*"))
 
 
-def test_kernel_socket_dir_fits_a_socket_path(tmp_path):
-    short = runner.kernel_socket_dir(str(tmp_path))
-    assert short == tmp_path / "kassaki-kernels"
+@pytest.fixture
+def short_tmp():
+    """A temporary folder with a short path (pytest's tmp_path can be too long for sockets)."""
+    import shutil
+    import tempfile
+    d = Path(tempfile.mkdtemp(prefix="k", dir="/tmp"))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_kernel_socket_dir_fits_a_socket_path(short_tmp):
+    short = runner.kernel_socket_dir(str(short_tmp))
+    assert short == short_tmp / "kassaki-kernels"
     assert short.stat().st_mode & 0o777 == 0o700
-    long_tmp = tmp_path / ("x" * 100)
+    long_tmp = short_tmp / ("x" * 100)
     long_tmp.mkdir()
     d = runner.kernel_socket_dir(str(long_tmp))
     assert d == Path("/tmp") / f"kassaki-kernels-{os.getuid()}"
@@ -313,9 +323,9 @@ def test_kernel_socket_dir_fits_a_socket_path(tmp_path):
     assert len(os.fsencode(str(longest))) <= runner.SOCKET_PATH_MAX
 
 
-def test_kernel_socket_dir_open_to_others_is_refused(tmp_path):
-    d = tmp_path / "kassaki-kernels"
+def test_kernel_socket_dir_open_to_others_is_refused(short_tmp):
+    d = short_tmp / "kassaki-kernels"
     d.mkdir(mode=0o777)
     d.chmod(0o777)
     with pytest.raises(ReportError, match="readable by others.*Fix: remove it"):
-        runner.kernel_socket_dir(str(tmp_path))
+        runner.kernel_socket_dir(str(short_tmp))
