@@ -82,15 +82,19 @@ def _pattern(lang: str, pattern: str) -> tuple[Locale, NumberPattern]:
     return Locale.parse(_BABEL_LOCALE[lang]), parse_pattern(pattern)
 
 
+def _rounded(x: float, decimals: int) -> Decimal:
+    """``x`` rounded half-to-even to ``decimals`` decimals; a zero result has no sign."""
+    d = Decimal(x).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
+    return abs(d) if d == 0 else d  # no "-0.0"
+
+
 def _number(x: float, decimals: int, lang: str, thousands: bool = True) -> str:
     """``x`` with ``decimals`` decimals in the locale of ``lang`` (Babel/CLDR symbols).
 
     id: 1.234,5 ; en: 1,234.5. The exact binary value is rounded half-to-even, as Python's
     own formatting does, so the digits do not depend on the language.
     """
-    d = Decimal(x).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_EVEN)
-    if d == 0:
-        d = abs(d)  # no "-0.0"
+    d = _rounded(x, decimals)
     pattern = ("#,##0" if thousands else "0") + ("." + "0" * decimals if decimals else "")
     locale, number_pattern = _pattern(lang, pattern)  # = babel.numbers.format_decimal
     return number_pattern.apply(d, locale, decimal_quantization=True,
@@ -118,7 +122,8 @@ def fmt(value: Any, kind: str, lang: str) -> str:
     if kind == "pct2":
         return _number(100 * x, 2, lang) + "%"
     if kind == "pp":
-        sign = "+" if x > 0 else ""
+        # the sign of the printed digits: a change that rounds to 0.00 gets none ("+0.00")
+        sign = "+" if _rounded(100 * x, 2) > 0 else ""
         return sign + _number(100 * x, 2, lang) + (" poin" if lang == "id" else " pp")
     if kind == "ppu":  # a spread (standard error): no sign
         return _number(100 * x, 2, lang) + (" poin" if lang == "id" else " pp")

@@ -42,6 +42,13 @@ CASES = [
     (0.0123, "pp", "+1,23 poin", "+1.23 pp"),
     (-0.0123, "pp", "-1,23 poin", "-1.23 pp"),
     (0.0, "pp", "0,00 poin", "0.00 pp"),
+    # a change that rounds to zero prints without a sign (no "+0,00" / "-0,00")
+    (0.00004, "pp", "0,00 poin", "0.00 pp"),
+    (-0.00004, "pp", "0,00 poin", "0.00 pp"),
+    (1e-12, "pp", "0,00 poin", "0.00 pp"),
+    (-1e-12, "pp", "0,00 poin", "0.00 pp"),
+    (0.00006, "pp", "+0,01 poin", "+0.01 pp"),     # the smallest change that shows: signed
+    (-0.00006, "pp", "-0,01 poin", "-0.01 pp"),
     (12.5, "pp", "+1.250,00 poin", "+1,250.00 pp"),
     # ppu: a spread, no "+"
     (0.0123, "ppu", "1,23 poin", "1.23 pp"),
