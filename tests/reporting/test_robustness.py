@@ -159,6 +159,64 @@ def test_selection_on_observables_and_balance(ctx, nb4):
     assert blocks["nb4r.selection"].figures
 
 
+def test_balance_table_and_love_plot_show_labels_not_column_names(ctx, nb4, monkeypatch):
+    """The balance table and the love plot name each covariate by its label, in both
+    languages; no raw column name (``hh_size``, ``head_sex[M]``) reaches the reader."""
+    import html as _html
+
+    blocks, ns = nb4
+    terms = [str(x) for x in ns["balance"].table["covariate"]]
+    assert {"hh_size", "head_sex[M]", "zone[mainland]"} <= set(terms)
+    block = blocks["nb4r.selection"]
+    labels = {lang: [t(R.covariate_key(x), lang) for x in terms] for lang in ("id", "en")}
+    assert labels["id"] != labels["en"] and not set(labels["en"]) & set(terms)
+    for lang in ("id", "en"):
+        page = render_block(block, (lang,))
+        for lab in labels[lang]:
+            assert f"<td>{_html.escape(lab)}</td>" in page, (lang, lab)
+        for x in terms:
+            assert f"<td>{_html.escape(x)}</td>" not in page, (lang, x)
+    # the love plot's tick labels, per language, from the same catalogue
+    real, ticks = R.love_plot, []
+
+    def spy(bt, **kw):
+        fig = real(bt, **kw)
+        ticks.append(sorted(tx.get_text() for tx in fig.axes[0].get_yticklabels()))
+        return fig
+    monkeypatch.setattr(R, "love_plot", spy)
+    R.robust_selection(ctx, ns["households"], ns["selection"], ns["balance"])
+    assert ticks == [sorted(labels[lang]) for lang in ctx.languages]
+
+
+def test_a_covariate_without_a_label_fails_instead_of_showing_its_name(ctx, nb4):
+    from kassaki_eval.exceptions import ReportError
+    from kassaki_eval.impact.balance import BalanceTable
+
+    _, ns = nb4
+    bt = ns["balance"].table
+    bad = BalanceTable(bt.assign(covariate=bt["covariate"].replace({"hh_size": "hh_sizes"})),
+                       ns["balance"].meta)
+    with pytest.raises(ReportError, match=r"'hh_sizes'.*val\.covariate\.hh_sizes"):
+        R.robust_selection(ctx, ns["households"], ns["selection"], bad)
+    with pytest.raises(ReportError, match="val.covariate.hh_sizes"):
+        R.labelled_balance(bad, "en")
+
+
+def test_every_pre_programme_covariate_has_a_label_in_both_languages():
+    """Each term a balance table can hold: a numeric covariate, or name[level] for each level
+    the survey contract allows (the design matrix drops one level, whichever the data's
+    first is)."""
+    from kassaki_eval.data.contracts import SURVEY
+    from kassaki_eval.reporting.i18n import catalogue
+
+    for c in R.PRE_COVARIATES:
+        allowed = SURVEY.column(c).allowed
+        for term in ([f"{c}[{lev}]" for lev in allowed] if allowed else [c]):
+            texts = catalogue()[R.covariate_key(term)]
+            assert texts["id"].strip() and texts["en"].strip() and texts["id"] != texts["en"]
+            assert term not in texts["en"] and term not in texts["id"]
+
+
 def test_rd_at_the_eligibility_cutoff_and_without_one(ctx, nb4):
     blocks, ns = nb4
     reg = ctx.registry

@@ -10,8 +10,9 @@ kecamatan level; Benjamini-Hochberg q-values across the outcomes; the power of t
 selection on observables among households of programme villages (IPW, AIPW, entropy
 balancing, with balance); and a regression discontinuity at the registry's eligibility cutoff.
 
-Data: :func:`recorded_warnings`, :func:`household_sample`, :func:`eligibility_cutoff`,
-:func:`rd_at_cutoff`, :func:`wild_fits`, :func:`main_pvalues`, :func:`design_inputs`.
+Data: :func:`recorded_warnings`, :func:`household_sample`, :func:`labelled_balance`,
+:func:`eligibility_cutoff`, :func:`rd_at_cutoff`, :func:`wild_fits`, :func:`main_pvalues`,
+:func:`design_inputs`.
 Display (blocks): :func:`robust_estimators`, :func:`robust_event_study`,
 :func:`robust_honest_did`, :func:`robust_few_clusters`, :func:`robust_multiple_testing`,
 :func:`robust_power`, :func:`robust_selection`, :func:`robust_rd`.
@@ -27,6 +28,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from ...exceptions import ReportError
 from ...impact.balance import BalanceTable, love_plot
 from ...impact.did import twfe
 from ...impact.power import intra_cluster_correlation
@@ -35,11 +37,12 @@ from ...impact.staggered import aggregate
 from ...results import EstimateResult
 from ..blocks import Block, Table, render_figure
 from ..context import Context, start
-from ..i18n import t
+from ..i18n import has, t
 from ._common import record_number
 
 __all__ = [
-    "start", "PRE_COVARIATES", "recorded_warnings", "household_sample",
+    "start", "PRE_COVARIATES", "COVARIATE_KEYS", "covariate_key", "labelled_balance",
+    "recorded_warnings", "household_sample",
     "eligibility_cutoff", "rd_at_cutoff", "wild_fits", "main_pvalues", "design_inputs",
     "robust_estimators", "robust_event_study", "robust_honest_did", "robust_few_clusters",
     "robust_multiple_testing", "robust_power", "robust_selection", "robust_rd",
@@ -49,7 +52,37 @@ __all__ = [
 #: and demographics; the survey's housing and asset variables may respond to the programme
 PRE_COVARIATES: tuple[str, ...] = ("desil", "hh_size", "n_children", "n_elderly", "head_sex",
                                    "head_age", "head_educ", "zone")
+#: catalogue prefix of the covariates' display labels: ``val.covariate.<term>``, where a term
+#: is a balance-table row (a numeric covariate's name, or ``name[level]`` for a category)
+COVARIATE_KEYS = "val.covariate"
 _FMT = {"poor": "pp", "log_consumption_pc": "num", "employed": "pp", "business": "pp"}
+
+
+def covariate_key(term: str) -> str:
+    """The catalogue key of a balance-table term's label (``val.covariate.<term>``)."""
+    return f"{COVARIATE_KEYS}.{term}"
+
+
+def _check_labels(terms: Sequence[str]) -> None:
+    """Every covariate term has a label in the catalogue; else one error naming them all."""
+    missing = [str(x) for x in dict.fromkeys(terms) if not has(covariate_key(str(x)))]
+    if missing:
+        raise ReportError(
+            f"robustness chapter, balance table: {len(missing)} covariate(s) have no display "
+            f"label ({', '.join(repr(m) for m in missing[:5])}); the report shows labels, never "
+            f"column names. Fix: add {', '.join(covariate_key(m) for m in missing[:5])} with "
+            f"'id' and 'en' texts to messages.toml.")
+
+
+def labelled_balance(balance: BalanceTable, lang: str) -> BalanceTable:
+    """``balance`` with each covariate term replaced by its label in ``lang`` (love plot).
+
+    Raises :class:`~kassaki_eval.exceptions.ReportError` when a term has no label.
+    """
+    bt = balance.table
+    _check_labels(bt["covariate"].astype(str).tolist())
+    labels = [t(covariate_key(str(c)), lang) for c in bt["covariate"]]
+    return BalanceTable(bt.assign(covariate=labels), balance.meta)
 
 
 def _block(name: str) -> Block:
@@ -401,6 +434,7 @@ def robust_selection(ctx: Context, households: pd.DataFrame,
         translate=("method",),
         value_cols=["estimate", "std_error", "conf_low", "conf_high", "p_value"]))
     bt = balance.table
+    _check_labels(bt["covariate"].astype(str).tolist())  # before any output: fail loudly
     bal = pd.DataFrame({"covariate": bt["covariate"].astype(str),
                         "mean_treated": bt["mean_treated"], "mean_control": bt["mean_control"],
                         "smd": bt["smd"], "smd_adj": bt.get("smd_adj", np.nan),
@@ -409,6 +443,7 @@ def robust_selection(ctx: Context, households: pd.DataFrame,
         "robust_balance", bal, title_key="nb4r.selection.balance", k=ctx.k, count_col="n_hh",
         formats={"mean_treated": "num", "mean_control": "num", "smd": "num", "smd_adj": "num",
                  "n_hh": "int"}, note_key="nb4r.selection.balance_note",
+        translate=("covariate",),
         value_cols=["mean_treated", "mean_control", "smd", "smd_adj"]))
     worst = float(np.nanmax(np.abs(bal["smd"])))
     worst_adj = float(np.nanmax(np.abs(bal["smd_adj"]))) if bal["smd_adj"].notna().any() \
@@ -420,7 +455,7 @@ def robust_selection(ctx: Context, households: pd.DataFrame,
         "method": f"val.method.{balance.meta.get('method', 'ipw')}"}))
 
     def draw(lang: str) -> Any:
-        fig = love_plot(balance)
+        fig = love_plot(labelled_balance(balance, lang))
         ax = fig.axes[0]
         ax.set_xlabel(t("fig.love.x", lang))
         for txt, key in zip(ax.get_legend().get_texts(), ("fig.love.before", "fig.love.after"),
