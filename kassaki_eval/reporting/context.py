@@ -22,6 +22,7 @@ from .. import reference
 from .blocks import Block, save_block
 from .inputs import PreparedInputs, as_of, prepare_inputs, read_prepared
 from .params import PartnerView, ReportParams, validate_params
+from .warnfmt import use_plain_warnings
 
 __all__ = ["Context", "start", "WORK", "DATA", "RESULTS"]
 
@@ -149,6 +150,8 @@ def start(report_params: Mapping[str, Any] | ReportParams, run_dir: str | Path |
     import matplotlib
     matplotlib.use("Agg")  # figures are rendered to PNG by the library, never shown inline
     warnings.filterwarnings("default")
+    if rd is not None:  # a report run: published notebooks show no machine paths
+        use_plain_warnings()
     if rd is not None and (rd / WORK / DATA / "inputs.json").is_file():
         prepared = read_prepared(rd / WORK / DATA)
     else:

@@ -67,6 +67,29 @@ def test_html_has_no_code_and_embeds_figures(report):
         assert "{" not in re.sub(r"<style>.*?</style>", "", html, flags=re.S)  # no raw placeholder
 
 
+def test_published_notebooks_hold_no_machine_path(report):
+    """Warnings print as 'DataWarning: <message>': neither the library's absolute path nor the
+    kernel's /tmp/ipykernel_<pid>/ cell file (machine-specific, different in every run)."""
+    import tempfile
+
+    import kassaki_eval
+    repo = str(Path(kassaki_eval.__file__).resolve().parents[1])
+    secret = (repo, "/tmp/", tempfile.gettempdir() + "/", "ipykernel_", str(Path.home()) + "/",
+              str(report["root"]))
+    warned = []
+    for f in sorted((report["paths"].folder / "notebooks").glob("*.ipynb")):
+        text = f.read_text(encoding="utf-8")
+        for s in secret:
+            assert s not in text, (f.name, s)
+        for cell in json.loads(text)["cells"]:
+            for o in cell.get("outputs", []):
+                if o.get("name") == "stderr":
+                    warned += [ln for ln in "".join(o["text"]).splitlines() if ln.strip()]
+    assert warned  # the check has warnings to look at (this small world makes some)
+    for line in warned:
+        assert re.fullmatch(r"[A-Z]\w*Warning: \S.*", line), line
+
+
 def test_both_languages_rendered_from_one_run(report):
     cat = catalogue()
     h = {lang: p.read_text() for lang, p in report["paths"].html.items()}
