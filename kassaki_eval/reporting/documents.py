@@ -34,7 +34,8 @@ from .docxtable import Cell, add_table, cache_style_ids
 from .html import EXECUTIVE_BLOCK, chapter_of, chapter_plan, table_view
 from .i18n import t
 
-__all__ = ["write_docx", "docx_to_pdf", "docx_to_pdfs", "init_soffice_profile", "write_documents",
+__all__ = ["keep_rows", "KEEP_WHOLE_ROWS", "KEEP_FIRST_ROWS", "write_docx",
+           "docx_to_pdf", "docx_to_pdfs", "init_soffice_profile", "write_documents",
            "soffice_path"]
 
 _NAVY = RGBColor(0x14, 0x36, 0x5D)
@@ -52,13 +53,33 @@ def _table(meta: Mapping[str, Any], data: Any) -> Table:
                  count_col=meta["count_col"])
 
 
+#: a table of at most this many rows is kept on one page (with its note); a longer one keeps
+#: its header with the first :data:`KEEP_FIRST_ROWS` rows and repeats the header on each page
+KEEP_WHOLE_ROWS = 8
+KEEP_FIRST_ROWS = 3
+
+
+def keep_rows(n_rows: int, has_note: bool) -> int:
+    """How many rows (header included) of a table of ``n_rows`` body rows keep with the next.
+
+    A short table keeps every row together, and its last row with the note below it; a
+    longer one keeps the header with its first :data:`KEEP_FIRST_ROWS` rows. The table's
+    title is a heading, whose style keeps it with the table.
+    """
+    if n_rows <= KEEP_WHOLE_ROWS:
+        return n_rows + 1 if has_note else n_rows
+    return KEEP_FIRST_ROWS  # the header and the first rows but one: header + 3 rows
+
+
 def _add_table(doc: Any, view: Mapping[str, Any], rd: Callable[[str], str]) -> None:
     doc.add_heading(rd(view["title"]), level=3)
     size = 16 if len(view["header"]) > 7 else 18  # half-points: 8 pt, else 9 pt
     rows = [[Cell(rd(h), bold=True, size=size, empty_run=True) for h in view["header"]]]
     rows += [[Cell(rd(c["text"]), italic=bool(row["suppressed"]), size=size,
                    right=bool(c["num"])) for c in row["cells"]] for row in view["rows"]]
-    add_table(doc, rows, style_id=doc.styles["Table Grid"].style_id)
+    # the header row repeats on every page and never sits alone at the foot of a page
+    add_table(doc, rows, style_id=doc.styles["Table Grid"].style_id, header_rows=1,
+              keep_rows=keep_rows(len(view["rows"]), bool(view["notes"])), cant_split=True)
     if view["notes"]:
         p = doc.add_paragraph()
         r = p.add_run(rd(view["notes"]))
@@ -84,7 +105,9 @@ def _add_block(doc: Any, m: Mapping[str, Any], results_dir: Path, lang: str,
     for f in m.get("figures", []):
         png = results_dir / m["notebook"] / f"{f['name']}.{lang}.png"
         if png.is_file():
-            doc.add_picture(str(png), width=Cm(15))
+            pic = doc.add_paragraph()
+            pic.paragraph_format.keep_with_next = True  # the figure stays with its caption
+            pic.add_run().add_picture(str(png), width=Cm(15))
             cap = doc.add_paragraph()
             r = cap.add_run(t(f["caption_key"], lang))
             r.italic = True

@@ -86,8 +86,10 @@ def run_xml(text: str, *, bold: bool = False, italic: bool | None = None,
     return f"<w:r>{rpr}{body}</w:r>" if rpr or body else "<w:r/>"
 
 
-def _cell_xml(c: Cell, width: int) -> str:
-    ppr = '<w:pPr><w:jc w:val="right"/></w:pPr>' if c.right else ""
+def _cell_xml(c: Cell, width: int, keep: bool = False) -> str:
+    # pPr children in schema order: keepNext before jc
+    props = ("<w:keepNext/>" if keep else "") + ('<w:jc w:val="right"/>' if c.right else "")
+    ppr = f"<w:pPr>{props}</w:pPr>" if props else ""
     empty = "<w:r/>" if c.empty_run else ""
     return (f'<w:tc><w:tcPr><w:tcW w:type="dxa" w:w="{width}"/></w:tcPr>'
             f"<w:p>{ppr}{empty}{run_xml(c.text, bold=c.bold, italic=c.italic, size=c.size)}"
@@ -128,8 +130,17 @@ def text_width(doc: Any) -> Length:
                - (sec.right_margin or Inches(1)))
 
 
+def _row_xml(cells: Sequence[Cell], tw: Sequence[int], *, header: bool, keep: bool,
+             cant_split: bool) -> str:
+    props = ("<w:cantSplit/>" if cant_split else "") + ("<w:tblHeader/>" if header else "")
+    trpr = f"<w:trPr>{props}</w:trPr>" if props else ""
+    return ("<w:tr>" + trpr + "".join(_cell_xml(c, tw[j], keep) for j, c in enumerate(cells))
+            + "</w:tr>")
+
+
 def add_table(doc: Any, rows: Sequence[Sequence[Cell]], *, style_id: str,
-              widths: Sequence[Length] | None = None, width: Length | None = None) -> Any:
+              widths: Sequence[Length] | None = None, width: Length | None = None,
+              header_rows: int = 0, keep_rows: int = 0, cant_split: bool = False) -> Any:
     """Append a left-aligned table of ``rows`` to ``doc``; return python-docx's ``Table``.
 
     Parameters
@@ -144,6 +155,15 @@ def add_table(doc: Any, rows: Sequence[Sequence[Cell]], *, style_id: str,
         ``doc.add_table`` does).
     width : Length, optional
         The table's width; default :func:`text_width`.
+    header_rows : int
+        The first rows are the table's header: Word and LibreOffice repeat them at the top of
+        every page the table runs onto ("repeat as header row", ``w:tblHeader``).
+    keep_rows : int
+        The paragraphs of the first ``keep_rows`` rows are "keep with next" (``w:keepNext``):
+        each of those rows stays on the page of the row (or, for the last row, the
+        paragraph) after it, so a header never sits alone at the bottom of a page.
+    cant_split : bool
+        No row breaks across two pages ("allow row to break across pages" off).
 
     Returns
     -------
@@ -157,8 +177,8 @@ def add_table(doc: Any, rows: Sequence[Sequence[Cell]], *, style_id: str,
     col = Length(total // n_cols if n_cols else 0)  # python-docx's even split (CT_Tbl.new_tbl)
     tw = [Length(w).twips for w in widths] if widths is not None else [col.twips] * n_cols
     grid = "".join(f'<w:gridCol w:w="{col.twips}"/>' for _ in range(n_cols))
-    body = "".join("<w:tr>" + "".join(_cell_xml(c, tw[j]) for j, c in enumerate(r)) +
-                   "</w:tr>" for r in rows)
+    body = "".join(_row_xml(r, tw, header=i < header_rows, keep=i < keep_rows,
+                            cant_split=cant_split) for i, r in enumerate(rows))
     tbl = parse_xml(
         f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{escape(style_id)}"/>'
         f'<w:tblW w:type="auto" w:w="0"/><w:jc w:val="left"/>'

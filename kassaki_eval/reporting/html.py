@@ -61,6 +61,15 @@ nav.toc a{color:#14365d}
 nav.toc ul{list-style:none;padding-left:8px}
 div.verdict{border:2px solid #14365d;padding:10px 14px;font-size:16px;background:#eef3f9}
 footer{font-size:12px;color:#56616d;margin-top:40px;border-top:1px solid #dde3ea;padding-top:8px}
+thead{display:table-header-group}
+table.kt tr,figure,div.verdict{break-inside:avoid}
+h1,h2,h3{break-after:avoid}
+table.kt tbody tr:nth-child(-n+3){break-before:avoid}
+@media print{body{background:#fff}main,header.cover{max-width:none}main{padding:0}
+section.chapter,section.appendix{break-before:page}
+h1.chap{margin-top:0}
+header.cover,h1.chap,table.kt th,div.verdict{-webkit-print-color-adjust:exact;
+print-color-adjust:exact}}
 """
 
 

@@ -115,3 +115,31 @@ def test_rows_of_different_lengths_are_refused():
     import pytest
     with pytest.raises(ValueError, match="same number of cells"):
         add_table(docx.Document(), [[Cell("a"), Cell("b")], [Cell("c")]], style_id="TableGrid")
+
+
+def test_header_row_repeats_and_keeps_with_the_first_rows():
+    """header_rows -> w:tblHeader (repeat on every page); keep_rows -> w:keepNext on every
+    paragraph of those rows (before the right alignment, schema order); cant_split on all."""
+    from docx.oxml.ns import qn
+    doc = docx.Document()
+    rows = [[Cell("Village", bold=True), Cell("P0", bold=True)]]
+    rows += [[Cell(f"v{i}"), Cell(f"{i},0%", right=True)] for i in range(6)]
+    add_table(doc, rows, style_id="TableGrid", header_rows=1, keep_rows=3, cant_split=True)
+    trs = doc.tables[0]._tbl.tr_lst
+    for i, tr in enumerate(trs):
+        trpr = tr.find(qn("w:trPr"))
+        assert trpr is not None and trpr.find(qn("w:cantSplit")) is not None
+        assert (trpr.find(qn("w:tblHeader")) is not None) == (i == 0)
+        for p in tr.iter(qn("w:p")):
+            ppr = p.find(qn("w:pPr"))
+            keep = ppr is not None and ppr.find(qn("w:keepNext")) is not None
+            assert keep == (i < 3), i
+            if ppr is not None and ppr.find(qn("w:jc")) is not None:
+                assert [c.tag for c in ppr][0] == qn("w:keepNext") or i >= 3
+    assert doc.tables[0].rows[1].cells[1].paragraphs[0].paragraph_format.keep_with_next
+    assert doc.tables[0].rows[1].cells[1].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.RIGHT
+    # the defaults write neither (the tables above stay python-docx's, element for element)
+    plain = docx.Document()
+    add_table(plain, rows, style_id="TableGrid")
+    xml = _xml(plain.tables[0]._tbl)
+    assert b"tblHeader" not in xml and b"keepNext" not in xml and b"cantSplit" not in xml

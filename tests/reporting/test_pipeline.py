@@ -151,6 +151,48 @@ def test_docx_and_pdf_published_and_in_manifest(report):
             assert f"report_2025_{lang}.pdf" in m["outputs"]
 
 
+def test_table_headers_never_sit_alone_at_the_foot_of_a_page(report):
+    """docx (and the PDF LibreOffice makes of it): every table's header row repeats on each
+    page and keeps with the first rows; a short table stays whole, with its note; no row
+    splits across pages; a figure keeps with its caption. HTML printed to PDF: the same rules
+    in CSS (thead repeated, rows unbroken, headings kept with what follows)."""
+    import docx
+    from docx.oxml.ns import qn
+
+    from kassaki_eval.reporting.documents import KEEP_FIRST_ROWS, KEEP_WHOLE_ROWS
+
+    def kept(tr) -> bool:
+        ps = list(tr.iter(qn("w:p")))
+        return bool(ps) and all(p.pPr is not None and p.pPr.keepNext is not None for p in ps)
+
+    folder = report["paths"].folder
+    for lang in ("id", "en"):
+        doc = docx.Document(str(folder / f"report_2025_{lang}.docx"))
+        assert len(doc.tables) > 20
+        n_short = 0
+        for tab in doc.tables:
+            trs = tab._tbl.tr_lst
+            assert trs[0].trPr is not None and trs[0].trPr.find(qn("w:tblHeader")) is not None
+            assert all(tr.trPr.find(qn("w:cantSplit")) is not None for tr in trs)
+            assert not any(tr.trPr.find(qn("w:tblHeader")) is not None for tr in trs[1:])
+            body = len(trs) - 1
+            if body <= KEEP_WHOLE_ROWS:  # the whole table but (without a note) its last row
+                assert all(kept(tr) for tr in trs[:-1])
+                n_short += 1
+            else:  # the header and the first rows; the rest may break
+                assert [kept(tr) for tr in trs[:KEEP_FIRST_ROWS + 1]] == \
+                    [True] * KEEP_FIRST_ROWS + [False]
+        assert n_short and n_short < len(doc.tables)  # both kinds occur
+        pics = [p for p in doc.paragraphs if p._p.xpath(".//pic:pic")]
+        assert pics and all(p.paragraph_format.keep_with_next for p in pics)
+        html = report["paths"].html[lang].read_text()
+        css = re.search(r"<style>(.*?)</style>", html, flags=re.S).group(1)
+        for rule in ("thead{display:table-header-group}", "break-inside:avoid",
+                     "h1,h2,h3{break-after:avoid}", "tr:nth-child(-n+3){break-before:avoid}"):
+            assert rule in css, rule
+        assert "<thead><tr><th>" in html
+
+
 def test_microcredit_equal_to_programme_is_explained(report):
     """Microcredit reached every programme village at the start: its ATT equals the whole
     programme's, and the report says why."""
