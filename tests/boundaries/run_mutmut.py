@@ -49,6 +49,7 @@ MODULES: dict[str, list[str]] = {
                                        "tests/poverty/test_design_pins.py",
                                        "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/poverty/inequality.py": ["tests/poverty/test_inequality.py",
+                                           "tests/poverty/test_inequality_pinned.py",
                                            "tests/properties/test_invariants.py"],
     "kassaki_eval/impact/verdict.py": ["tests/impact/test_verdict.py",
                                        "tests/impact/test_verdict_formulas.py",
