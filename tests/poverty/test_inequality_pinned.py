@@ -364,3 +364,26 @@ def test_mld_passes_keywords_and_messages_name_the_function():
             assert str(rec[0].message) == (f"The 'conf_alpha' parameter of {name} is "
                                            "deprecated and will be removed in the next "
                                            "release; use 'alpha' instead.")
+
+
+def test_frame_with_design_options_default_welfare_and_missing_values():
+    df = pd.DataFrame({"consumption_pc": Y10, "w": 1.0})
+    d = _ten()
+    for fn in (gini, gen_entropy, theil, mld, atkinson, palma, quantile_shares, quantiles):
+        # a DataFrame with design= options is the same design; welfare defaults to
+        # consumption_pc
+        a = fn(df, design={"weight": "w"}).tidy()
+        b = fn(d, "y").tidy()
+        pd.testing.assert_frame_equal(a, b)
+    r = atkinson(d, "y", epsilon=0.5)
+    assert (r.provenance.options["welfare"], r.provenance.options["epsilon"]) == ("y", 0.5)
+    assert quantile_shares(d, "y").method == "quantile_shares"
+    # a missing welfare without na_rm is refused, with the fix
+    miss = SurveyDesign(pd.DataFrame({"y": [1.0, np.nan, 3.0], "w": 1.0}), weight="w")
+    for fn in (gini, gen_entropy, atkinson, palma, quantile_shares, quantiles):
+        with pytest.raises(DesignError) as e:
+            fn(miss, "y")
+        assert str(e.value) == (
+            "survey: column 'y' is missing or not finite in the rows estimated: 1 row "
+            "(e.g. row 1). Fix: impute them, or pass na_rm=True to leave those rows out of "
+            "the estimate (the design is kept, as R's na.rm=TRUE).")
