@@ -181,7 +181,12 @@ def _if_sums(psi: np.ndarray, cluster: Any | None) -> tuple[np.ndarray, int]:
     if codes.shape[0] != psi.shape[0]:
         raise ParameterError("The 'cluster' parameter must have one entry per row of psi "
                              f"({psi.shape[0]}). Got {codes.shape[0]} instead.")
-    if not (np.issubdtype(codes.dtype, np.integer) and (codes.size == 0 or codes.min() >= 0)):
+    # integer codes 0..G-1 with every cluster present are used as they are (no sort); labels,
+    # and integer ids with gaps (village codes), are numbered 0..G-1 over the clusters present:
+    # G is the number of clusters in the factor m/(m-1)
+    dense = (np.issubdtype(codes.dtype, np.integer) and codes.size > 0 and codes.min() >= 0
+             and codes.max() < codes.size and bool(np.bincount(codes).all()))
+    if not dense:
         codes = np.unique(codes, return_inverse=True)[1]
     G = int(codes.max()) + 1 if codes.size else 0
     S = np.column_stack([np.bincount(codes, weights=psi[:, j], minlength=G)
@@ -330,6 +335,19 @@ class WildBootstrapResult:
     n_treated_clusters: int | None = None
 
 
+def _check_finite(owner: str, **arrays: np.ndarray | None) -> None:
+    """Refuse missing or infinite values: they would give a NaN t-statistic and p = 0."""
+    for name, a in arrays.items():
+        if a is None:
+            continue
+        bad = ~np.isfinite(a)
+        if bad.any():
+            rows = np.flatnonzero(bad.reshape(bad.shape[0], -1).any(axis=1))
+            raise DesignError(f"{owner}: '{name}' has missing or infinite values in {rows.size} "
+                              f"rows (e.g. rows {', '.join(map(str, rows[:3]))}). Fix: drop "
+                              "those rows (or impute) before the call.")
+
+
 def _wild_core(y: np.ndarray, X: np.ndarray, codes: np.ndarray, G: int, j: int, r: float,
                v: np.ndarray, impose_null: bool, ssc: float, weights: np.ndarray | None
                ) -> tuple[float, float, float, np.ndarray]:
@@ -452,9 +470,11 @@ def wild_cluster_bootstrap(
                              f"{y.shape[0]} rows. Got shape {X.shape} instead.")
     require(isinstance(param, (int, np.integer)) and 0 <= param < X.shape[1], owner, "param",
             f"a column index in [0, {X.shape[1] - 1}]", param)
+    wts = None if weights is None else np.asarray(weights, dtype=float)
+    _check_finite(owner, y=y, X=X, weights=wts)
     if np.nanstd(y) == 0:
         raise DesignError(f"{owner}: the outcome has no variation (all {y.size} values equal "
-                          f"{y[0] if y.size else 'nan'}). Fix: check the outcome column.")
+                          f"{y[0]}). Fix: check the outcome column.")
     codes, G = cluster_codes(cluster, owner)
     if draws is None:
         v, enum = draw_wild_weights(G, B, weights_type, seed, full_enumeration)
@@ -468,11 +488,11 @@ def wild_cluster_bootstrap(
     K = k if n_params is None else int(n_params)
     ssc = ((n - 1) / (n - K)) * (G / (G - 1)) if small_sample else 1.0
     beta, se, t, t_boot = _wild_core(y, X, codes, G, int(param), float(r), v, impose_null, ssc,
-                                     weights)
+                                     wts)
     p = _wild_pvalue(t, t_boot, pval_type)
     n_tr = _treated_clusters(X[:, int(param)], codes, G)
     floor = _p_floor(G, v.shape[1], enum, pval_type)
-    _warn_few_clusters(owner, G, n_tr, floor, p, enum)
+    _warn_few_clusters(owner, G, n_tr, floor, p)
     return WildBootstrapResult(estimate=beta, std_error=se, t_stat=t, p_value=p, B=v.shape[1],
                                full_enumeration=enum, G=G, weights_type=str(weights_type),
                                impose_null=impose_null, pval_type=pval_type, t_boot=t_boot,
@@ -543,8 +563,8 @@ def few_clusters_warning(owner: str, G: int, n_treated: int | None = None) -> No
                       EstimationWarning, stacklevel=3)
 
 
-def _warn_few_clusters(owner: str, G: int, n_treated: int | None, floor: float, p: float,
-                       enum: bool) -> None:
+def _warn_few_clusters(owner: str, G: int, n_treated: int | None, floor: float, p: float
+                       ) -> None:
     """Warn when the wild cluster bootstrap is unreliable (MacKinnon & Webb).
 
     MacKinnon & Webb (2017, J. Applied Econometrics 32(2); 2018, Econometrics Journal 21(2)):
@@ -799,10 +819,14 @@ def wild_conf_int(
 
     The same draws are used for every null value ``r``; each bound is the ``r`` at which the
     two-tailed bootstrap p-value crosses ``alpha`` (bisection to ``tol`` times the CR1 standard
-    error), as ``boottest`` does in Stata.
+    error), as ``boottest`` does in Stata. The search starts at the estimate and steps out by
+    ``se``, ``2 se``, ``4 se``, ... until the p-value is below ``alpha`` (a bound is infinite
+    when 60 steps do not get there), then bisects; the bound is the final bracket's midpoint.
     """
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
+    _check_finite("wild_conf_int", y=y, X=X,
+                  weights=None if weights is None else np.asarray(weights, dtype=float))
     codes, G = cluster_codes(cluster, "wild_conf_int")
     v, _ = draw_wild_weights(G, B, weights_type, seed)
     n, k = X.shape
