@@ -849,3 +849,25 @@ def test_wild_conf_int_follows_the_documented_search(wdata):
         assert got == pytest.approx((lo, hi), rel=1e-12, abs=0)
     # alpha = 0: no p-value is below it, the 100 % interval is the whole line
     assert wild_conf_int(y, X, g, 2, alpha=0.0, B=99, seed=6) == (-np.inf, np.inf)
+
+
+@pytest.mark.skipif("MUTANT_UNDER_TEST" in __import__("os").environ,
+                    reason="mutmut's trampoline adds two stack frames per library call")
+def test_few_cluster_warnings_point_at_the_users_line():
+    """``stacklevel=3``: the wild bootstrap's warning points at the line that called
+    wild_cluster_bootstrap, the analytic one at the line that called the estimator."""
+    import inspect
+
+    def estimator():
+        few_clusters_warning("est", 5)
+
+    with pytest.warns(EstimationWarning) as rec:
+        line = inspect.currentframe().f_lineno + 1
+        estimator()
+    assert (rec[0].filename, rec[0].lineno) == (__file__, line)
+    g = np.repeat(np.arange(4), 5)
+    X = np.column_stack([np.ones(20), np.arange(20.0)])
+    with pytest.warns(EstimationWarning) as rec:
+        line = inspect.currentframe().f_lineno + 1
+        wild_cluster_bootstrap(np.sin(np.arange(20.0)), X, g, 1, B=99)
+    assert (rec[0].filename, rec[0].lineno) == (__file__, line)
