@@ -559,6 +559,9 @@ def test_wild_bootstrap_refuses_missing_values():
         wild_conf_int(ybad, X, g, 1, B=99, seed=1)
     with pytest.raises(DesignError, match=r"^wild_conf_int: 'weights' has missing"):
         wild_conf_int(y, X, g, 1, B=99, seed=1, weights=w)
+    with pytest.raises(DesignError, match=r"^wild_conf_int: 'X' has missing or infinite values "
+                                          r"in 1 rows \(e\.g\. rows 5\)"):
+        wild_conf_int(y, Xbad, g, 1, B=99, seed=1)
     # one household: no variation, said so
     with pytest.raises(DesignError) as e:
         wild_cluster_bootstrap(np.array([2.0]), np.ones((1, 1)), [0], 0)
@@ -599,6 +602,12 @@ def test_wild_bootstrap_defaults_switches_and_object_inputs(wdata):
         np.testing.assert_allclose(got.t_boot, base.t_boot, rtol=1e-10)
     assert wild_conf_int(yo, Xo, g, 2, B=99, seed=4, tol=0.5) == pytest.approx(
         wild_conf_int(y, X, g, 2, B=99, seed=4, tol=0.5), rel=1e-12)
+    w = _w(len(y))
+    assert wild_conf_int(y, X, g, 2, B=99, seed=4, tol=0.5, weights=w.astype(object)) == \
+        pytest.approx(wild_conf_int(y, X, g, 2, B=99, seed=4, tol=0.5, weights=w), rel=1e-12)
+    # the documented default B = 9999 (the same draws as B=9999 given)
+    assert wild_conf_int(y, X, g, 2, weights_type="webb", seed=4, tol=0.5) == \
+        wild_conf_int(y, X, g, 2, B=9999, weights_type="webb", seed=4, tol=0.5)
 
 
 def test_treated_clusters_count_one_treated_household_per_village():
@@ -825,8 +834,9 @@ def test_wild_conf_int_follows_the_documented_search(wdata):
     A coarse tol makes the start, the steps and the tolerance visible in the result."""
     y, X, g = wdata["y"].to_numpy(), _X(wdata), wdata["g15"].to_numpy()
     w = _w(len(y))
+    # tol = 2.5: the bracket [b + 2 se, b + 4 se] is returned as its midpoint without bisection
     for kw, alpha, tol in (({"weights_type": "webb", "weights": w}, 0.1, 0.3),
-                           ({"n_params": 40}, 0.05, 0.2)):
+                           ({"n_params": 40}, 0.05, 0.2), ({}, 0.05, 2.5)):
         def wcb(r, kw=kw):
             return wild_cluster_bootstrap(y, X, g, 2, r=r, B=199, seed=6, **kw)
         r0 = wcb(0.0)
