@@ -600,9 +600,12 @@ def test_wild_bootstrap_defaults_switches_and_object_inputs(wdata):
         assert got.t_stat == pytest.approx(base.t_stat, rel=1e-12)
         assert got.p_value == base.p_value
         np.testing.assert_allclose(got.t_boot, base.t_boot, rtol=1e-10)
+    w = _w(len(y))
+    rw = wild_cluster_bootstrap(y, X, g, 2, B=199, seed=4, weights=w)
+    rwo = wild_cluster_bootstrap(y, X, g, 2, B=199, seed=4, weights=w.astype(object))
+    assert (rwo.t_stat, rwo.p_value) == (rw.t_stat, rw.p_value)
     assert wild_conf_int(yo, Xo, g, 2, B=99, seed=4, tol=0.5) == pytest.approx(
         wild_conf_int(y, X, g, 2, B=99, seed=4, tol=0.5), rel=1e-12)
-    w = _w(len(y))
     assert wild_conf_int(y, X, g, 2, B=99, seed=4, tol=0.5, weights=w.astype(object)) == \
         pytest.approx(wild_conf_int(y, X, g, 2, B=99, seed=4, tol=0.5, weights=w), rel=1e-12)
     # the documented default B = 9999 (the same draws as B=9999 given)
@@ -834,9 +837,13 @@ def test_wild_conf_int_follows_the_documented_search(wdata):
     A coarse tol makes the start, the steps and the tolerance visible in the result."""
     y, X, g = wdata["y"].to_numpy(), _X(wdata), wdata["g15"].to_numpy()
     w = _w(len(y))
-    # tol = 2.5: the bracket [b + 2 se, b + 4 se] is returned as its midpoint without bisection
+    # tol = 2.5: the bracket [b + 2 se, b + 4 se] is returned as its midpoint without bisection;
+    # tol = 2: the lower bracket [b - 4 se, b - 2 se] is exactly 2 se wide in floating point
+    # (checked), "at most tol * se wide" stops there too; alpha = 0.4: the first step b +- se
+    # is already rejected (p 0.36, 0.37), the bracket is [b, b +- se]
     for kw, alpha, tol in (({"weights_type": "webb", "weights": w}, 0.1, 0.3),
-                           ({"n_params": 40}, 0.05, 0.2), ({}, 0.05, 2.5)):
+                           ({"n_params": 40}, 0.05, 0.2), ({}, 0.05, 2.5), ({}, 0.05, 2.0),
+                           ({}, 0.4, 2.5)):
         def wcb(r, kw=kw):
             return wild_cluster_bootstrap(y, X, g, 2, r=r, B=199, seed=6, **kw)
         r0 = wcb(0.0)
