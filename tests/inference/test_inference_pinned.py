@@ -888,3 +888,13 @@ def test_few_cluster_warnings_point_at_the_users_line():
         line = inspect.currentframe().f_lineno + 1
         wild_cluster_bootstrap(np.sin(np.arange(20.0)), X, g, 1, B=99)
     assert (rec[0].filename, rec[0].lineno) == (__file__, line)
+
+
+def test_wls_condition_number_threshold_is_strict():
+    """Identity regressors with weights (1, w2): X'WX = diag(1, w2), condition number 1/w2.
+    1/1e-14 is exactly 1e14 in floating point (accepted: the rule is cond > 1e14); 1/(1e14 + 0.5)
+    gives 1e14 + 0.5 (refused)."""
+    b, e, inv = wls([1.0, 2.0], np.eye(2), [1.0, 1e-14])
+    np.testing.assert_allclose(b, [1.0, 2.0], rtol=1e-12)
+    with pytest.raises(IdentificationError, match=r"condition number 1\.00e\+14\)"):
+        wls([1.0, 2.0], np.eye(2), [1.0, 1 / (1e14 + 0.5)])
