@@ -32,7 +32,9 @@ the district headcount ratio; reduction = minus the change):
   interval's coverage. When the effect's interval contains 0 the image is unbounded: the
   interval reported is ``[C / r_hi, inf)`` ("at least ..., or no reduction at all") and an
   :class:`~kassaki_eval.exceptions.EstimationWarning` says so; when ``r_hi <= 0`` (no
-  reduction is plausible) both ends are missing;
+  reduction is plausible) both ends are missing; when the estimate itself is no reduction
+  (``r <= 0``) there is no central ratio (estimate and ``std_error`` missing: a negative
+  cost per point means nothing) and only the interval is reported;
 - ``std_error`` is the delta method's ``C se(r) / r^2`` (shown for reference; the interval
   above is the one to read, the ratio being skewed).
 
@@ -349,14 +351,15 @@ def cost_effectiveness(
     rows = []
     for measure, scale in measures:
         for group, c in costs.items():
-            est = c / (scale * r) if r != 0 else np.nan
+            # no central ratio when the estimate is no reduction (C / r < 0 means nothing)
+            est = c / (scale * r) if r > 0 else np.nan
             if kind == "exact":
                 clo, chi = c / (scale * r_hi), c / (scale * r_lo)
             elif kind == "unbounded":
                 clo, chi = c / (scale * r_hi), np.inf
             else:
                 clo = chi = np.nan
-            se = c * se_r / (scale * r ** 2) if r != 0 else np.nan
+            se = c * se_r / (scale * r ** 2) if r > 0 else np.nan
             name = measure if len(costs) == 1 else f"{measure}:{group}"
             rows.append({"term": name, "estimate": est, "std_error": se,
                          "p_value": float(row["p_value"]), "conf_low": clo, "conf_high": chi,

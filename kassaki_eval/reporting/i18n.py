@@ -127,8 +127,9 @@ def fmt(value: Any, kind: str, lang: str) -> str:
         return sign + _number(100 * x, 2, lang) + (" poin" if lang == "id" else " pp")
     if kind == "ppu":  # a spread (standard error): no sign
         return _number(100 * x, 2, lang) + (" poin" if lang == "id" else " pp")
-    if kind == "rp":
-        return "Rp" + _number(x, 0, lang)
+    if kind == "rp":  # -Rp1.234 (not Rp-1.234); a sum that rounds to 0 has no sign
+        sign = "-" if _rounded(x, 0) < 0 else ""
+        return sign + "Rp" + _number(abs(x), 0, lang)
     if kind == "int":
         return _number(x, 0, lang)
     if kind == "year":

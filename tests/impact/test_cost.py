@@ -228,3 +228,17 @@ def test_world_monte_carlo_coverage_of_cost_effectiveness():
     print("coverage", cov, "n", n)
     # at a true 95 % coverage, fewer than 20 of 24 happens with probability ~0.6 % (binomial)
     assert all(c >= 0.8 for c in cov.values()), cov
+
+
+def test_no_central_ratio_when_the_estimate_is_no_reduction():
+    # change +0.3 points (poverty up), interval -1.2 to +1.8 points: the reduction's interval
+    # is [-1.8, 1.2] points, so "at least C / 1.2 per point, or no reduction"; C / (-0.3) is
+    # a negative cost per point, which means nothing: no estimate, no standard error
+    with pytest.warns(EstimationWarning, match="no upper bound"):
+        res = cost_effectiveness(4e10, _effect(0.003, -0.012, 0.018), persons=300_000)
+    td = res.tidy().set_index("term")
+    for term, scale in (("cost_per_point", 100.0), ("cost_per_person_lifted", 300_000.0)):
+        r = td.loc[term]
+        assert np.isnan(r["estimate"]) and np.isnan(r["std_error"]), term
+        assert r["conf_low"] == pytest.approx(4e10 / (scale * 0.012)) and r["conf_high"] == np.inf
+        assert r["interval"] == "unbounded"

@@ -57,6 +57,10 @@ CASES = [
     (460000, "rp", "Rp460.000", "Rp460,000"),
     (1234567.5, "rp", "Rp1.234.568", "Rp1,234,568"),
     (2.5, "rp", "Rp2", "Rp2"),
+    # a negative amount: the sign before the currency (was "Rp-12.811.335.482"); -0.4 rounds
+    # to 0 and gets no sign
+    (-12811335482.4, "rp", "-Rp12.811.335.482", "-Rp12,811,335,482"),
+    (-0.4, "rp", "Rp0", "Rp0"),
     # int: half to even, grouped, no "-0"
     (1234567, "int", "1.234.567", "1,234,567"),
     (2.5, "int", "2", "2"),

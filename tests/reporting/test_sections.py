@@ -199,3 +199,36 @@ def test_docx_and_pdf_from_the_saved_blocks(ctx, tmp_path):
         out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
                              text=True, check=True).stdout
         assert " ".join(sentence.split()[:8]) in " ".join(out.split())
+
+
+def test_cost_chapter_gives_no_central_ratio_when_poverty_rose():
+    # an estimated change of +0.3 points (poverty up), interval -1.2 to +1.8: the chapter says
+    # "at least ... per point, or no reduction" without a (negative) central cost per point
+    import warnings as _w
+
+    from kassaki_eval.exceptions import EstimationWarning as _EW
+    from kassaki_eval.impact import cost_effectiveness, separability_table
+    from kassaki_eval.reporting.html import render_block
+    from kassaki_eval.reporting.sections import cost as C, start
+    import pandas as pd
+
+    from kassaki_eval.results import EstimateResult
+
+    ctx = start({"year": 2025, "source": {"kind": "demo", "seed": 7, "scale": 0.05}}, None,
+                notebook="test")
+    eff = EstimateResult(pd.DataFrame({
+        "term": ["attributable_change"], "estimate": [0.003], "std_error": [0.0077],
+        "statistic": [0.39], "p_value": [0.7], "conf_low": [-0.012], "conf_high": [0.018],
+        "n_obs": [100]}), method="test", alpha=0.05, own_intervals=True)
+    with _w.catch_warnings():
+        _w.simplefilter("ignore", _EW)
+        ce = cost_effectiveness(4e10, eff, persons=300_000)
+    b = C.cost_effectiveness_block(ctx, effectiveness=ce,
+                                   separability=separability_table(ctx.rollout))
+    assert b.sentences[0][0] == "nb5.cost.ratios.unbounded_no_point"
+    assert b.numbers["cost_per_point"]["value"] is None  # a missing key result, not negative
+    html = render_block(b, ["id", "en"], None)
+    assert "Rp-" not in html and "-Rp" not in html
+    assert "no central estimate of the cost per point" in html
+    # by hand: 4e10 / (100 x 0.012) per point, 4e10 / (300,000 x 0.012) per person
+    assert "at least Rp33,333,333,333 per point (Rp11,111,111 per person)" in html

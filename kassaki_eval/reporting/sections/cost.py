@@ -151,6 +151,8 @@ def cost_effectiveness_block(ctx: Context, *, effectiveness: EstimateResult,
             vals.update({"pp_est": q["estimate"], "pp_lo": q["conf_low"], "pp_hi": q["conf_high"]})
         else:
             vals.update({"pp_est": np.nan, "pp_lo": np.nan, "pp_hi": np.nan})
+        if kind == "unbounded" and not np.isfinite(float(r["estimate"])):
+            kind = "unbounded_no_point"  # the estimate is no reduction: only the interval
         b.sentences.append((f"nb5.cost.ratios.{kind}", vals))
         record_number(b, "cost_per_point", float(r["estimate"]), "rp")
         record_number(b, "cost_per_point_ci_low", float(r["conf_low"]), "rp")
