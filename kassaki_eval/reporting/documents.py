@@ -26,17 +26,17 @@ from typing import Any
 
 from docx import Document
 from docx.enum.section import WD_ORIENT
-from docx.shared import Cm, Pt, RGBColor
+from docx.shared import Cm, Pt, RGBColor, Twips
 
 from ..exceptions import KassakiWarning, ReportError
 from .blocks import Table
-from .docxtable import Cell, add_table, cache_style_ids
+from .docxtable import GRID_PAD, Cell, add_table, cache_style_ids, column_widths, text_width
 from .html import EXECUTIVE_BLOCK, chapter_of, chapter_plan, table_view
 from .i18n import t
 
 __all__ = ["keep_rows", "KEEP_WHOLE_ROWS", "KEEP_FIRST_ROWS", "write_docx",
            "docx_to_pdf", "docx_to_pdfs", "init_soffice_profile", "write_documents",
-           "soffice_path"]
+           "soffice_path", "table_layout", "NARROW_MARGIN"]
 
 _NAVY = RGBColor(0x14, 0x36, 0x5D)
 
@@ -73,18 +73,46 @@ def keep_rows(n_rows: int, has_note: bool) -> int:
 
 def _add_table(doc: Any, view: Mapping[str, Any], rd: Callable[[str], str]) -> None:
     doc.add_heading(rd(view["title"]), level=3)
-    size = 16 if len(view["header"]) > 7 else 18  # half-points: 8 pt, else 9 pt
-    rows = [[Cell(rd(h), bold=True, size=size, empty_run=True) for h in view["header"]]]
-    rows += [[Cell(rd(c["text"]), italic=bool(row["suppressed"]), size=size,
-                   right=bool(c["num"])) for c in row["cells"]] for row in view["rows"]]
+    header = [rd(h) for h in view["header"]]
+    body = [[rd(c["text"]) for c in row["cells"]] for row in view["rows"]]
+    size, tw, margin = table_layout(header, body, text_width(doc).twips)
+    rows = [[Cell(h, bold=True, size=size, empty_run=True) for h in header]]
+    rows += [[Cell(txt, italic=bool(row["suppressed"]), size=size, right=bool(c["num"]))
+              for txt, c in zip(texts, row["cells"], strict=True)]
+             for texts, row in zip(body, view["rows"], strict=True)]
     # the header row repeats on every page and never sits alone at the foot of a page
     add_table(doc, rows, style_id=doc.styles["Table Grid"].style_id, header_rows=1,
+              widths=None if tw is None else [Twips(w) for w in tw], cell_margin=margin,
               keep_rows=keep_rows(len(view["rows"]), bool(view["notes"])), cant_split=True)
     if view["notes"]:
         p = doc.add_paragraph()
         r = p.add_run(rd(view["notes"]))
         r.italic = True
         r.font.size = Pt(8)
+
+
+def table_layout(header: Sequence[str], body: Sequence[Sequence[str]], total: int
+                 ) -> tuple[int, list[int] | None, int | None]:
+    """Font size (half-points), column widths and cell margin of a report table.
+
+    Columns as wide as their contents (:func:`column_widths`), at the largest size of
+    9 / 8 / 7 pt (8 pt at most beyond 7 columns) at which no word breaks, first with the
+    style's cell margins, then with narrow ones (0.04 inch a side); failing that, the same
+    with only the body's words whole (header words may break); else 7 pt, narrow margins
+    and widths shared evenly.
+    """
+    sizes = (9, 8, 7) if len(header) <= 7 else (8, 7)
+    for whole in (True, False):
+        for pad, margin in ((GRID_PAD, None), (2 * NARROW_MARGIN, NARROW_MARGIN)):
+            for pt in sizes:
+                tw = column_widths(header, body, total, pt, pad=pad, whole_header_words=whole)
+                if tw is not None:
+                    return 2 * pt, tw, margin
+    return 14, None, NARROW_MARGIN
+
+
+#: cell margin (twips, each side) of tables too wide for the style's margins
+NARROW_MARGIN = 58
 
 
 def _add_block(doc: Any, m: Mapping[str, Any], results_dir: Path, lang: str,

@@ -29,7 +29,8 @@ from docx.oxml.ns import nsdecls
 from docx.section import Section
 from docx.shared import Emu, Inches, Length
 
-__all__ = ["Cell", "add_table", "run_xml", "cache_style_ids", "text_width"]
+__all__ = ["Cell", "add_table", "run_xml", "cache_style_ids", "text_width",
+           "column_widths", "text_twips"]
 
 
 @dataclass(frozen=True)
@@ -138,9 +139,79 @@ def _row_xml(cells: Sequence[Cell], tw: Sequence[int], *, header: bool, keep: bo
             + "</w:tr>")
 
 
+#: left + right cell margins of Word's "Table Grid" (0.075 inch a side), in twips
+GRID_PAD = 216
+
+
+def text_twips(text: str, size_pt: float, bold: bool = False) -> float:
+    """Width of ``text`` in DejaVu Sans (the documents' font) at ``size_pt``, in twips.
+
+    Measured with the font file matplotlib ships (the same glyphs LibreOffice embeds).
+    """
+    return _font(round(20 * size_pt), bold).getlength(text)
+
+
+def _font(size_twips: int, bold: bool) -> Any:
+    key = (size_twips, bold)
+    hit = _FONTS.get(key)
+    if hit is None:
+        import os
+
+        import matplotlib
+        from PIL import ImageFont
+        name = "DejaVuSans-Bold.ttf" if bold else "DejaVuSans.ttf"
+        path = os.path.join(matplotlib.get_data_path(), "fonts", "ttf", name)
+        hit = _FONTS[key] = ImageFont.truetype(path, size_twips)  # 1 "pixel" = 1 twip
+    return hit
+
+
+_FONTS: dict[tuple[int, bool], Any] = {}
+
+
+def column_widths(header: Sequence[str], body: Sequence[Sequence[str]], total: int,
+                  size_pt: float, *, pad: int = GRID_PAD, slack: float = 1.08,
+                  whole_header_words: bool = False) -> list[int] | None:
+    """Column widths in twips following the contents; None if the body's words do not fit.
+
+    The widths add up to ``total``.
+    A body word (a number, "mainland") must not break: each column gets at least its longest
+    body word, measured in the documents' font (:func:`text_twips`, times ``slack`` for
+    kerning and rounding) plus the cell margins ``pad``. Then header words, which may break
+    as a last resort; then the rest goes in proportion to each column's longest text (up
+    to 2.5 inches). With ``whole_header_words`` header words must fit too (else None). In an
+    even split, "Observations", "mainland" and "18.3%" broke mid-word.
+    """
+    n = len(header)
+    cols = [[str(header[j])] + [str(r[j]) for r in body] for j in range(n)]
+
+    def longest_word(texts: Sequence[str], bold: bool) -> float:
+        return max((text_twips(w, size_pt, bold) for t in texts for w in t.split()),
+                   default=0.0) * slack + pad
+
+    hard = [longest_word(c[1:], False) for c in cols]
+    if sum(hard) > total:
+        return None
+    soft = [max(h, longest_word(c[:1], True)) for h, c in zip(hard, cols, strict=True)]
+    if whole_header_words and sum(soft) > total:
+        return None
+    wish = [max(s_, min(max(text_twips(t, size_pt, i == 0) for i, t in enumerate(c)) * slack
+                        + pad, 3600)) for s_, c in zip(soft, cols, strict=True)]
+    if sum(wish) <= total:
+        out = [total * w / sum(wish) for w in wish]
+    else:
+        lo, hi = (soft, wish) if sum(soft) <= total else (hard, soft)
+        spare = total - sum(lo)
+        more = [h - low for h, low in zip(hi, lo, strict=True)]
+        out = [low + spare * m / (sum(more) or 1) for low, m in zip(lo, more, strict=True)]
+    widths = [int(w) for w in out]
+    widths[-1] += total - sum(widths)  # exactly the table's width
+    return widths
+
+
 def add_table(doc: Any, rows: Sequence[Sequence[Cell]], *, style_id: str,
               widths: Sequence[Length] | None = None, width: Length | None = None,
-              header_rows: int = 0, keep_rows: int = 0, cant_split: bool = False) -> Any:
+              header_rows: int = 0, keep_rows: int = 0, cant_split: bool = False,
+              cell_margin: int | None = None) -> Any:
     """Append a left-aligned table of ``rows`` to ``doc``; return python-docx's ``Table``.
 
     Parameters
@@ -164,6 +235,8 @@ def add_table(doc: Any, rows: Sequence[Sequence[Cell]], *, style_id: str,
         paragraph) after it, so a header never sits alone at the bottom of a page.
     cant_split : bool
         No row breaks across two pages ("allow row to break across pages" off).
+    cell_margin : int, optional
+        Left and right cell margin in twips (default: the table style's, 108).
 
     Returns
     -------
@@ -176,12 +249,16 @@ def add_table(doc: Any, rows: Sequence[Sequence[Cell]], *, style_id: str,
     total = Length(text_width(doc) if width is None else width)
     col = Length(total // n_cols if n_cols else 0)  # python-docx's even split (CT_Tbl.new_tbl)
     tw = [Length(w).twips for w in widths] if widths is not None else [col.twips] * n_cols
-    grid = "".join(f'<w:gridCol w:w="{col.twips}"/>' for _ in range(n_cols))
+    # LibreOffice lays the columns out by the grid, not by the cells' widths: both agree
+    grid = "".join(f'<w:gridCol w:w="{w}"/>' for w in tw)
     body = "".join(_row_xml(r, tw, header=i < header_rows, keep=i < keep_rows,
                             cant_split=cant_split) for i, r in enumerate(rows))
+    mar = ("" if cell_margin is None else
+           f'<w:tblCellMar><w:left w:w="{int(cell_margin)}" w:type="dxa"/>'
+           f'<w:right w:w="{int(cell_margin)}" w:type="dxa"/></w:tblCellMar>')
     tbl = parse_xml(
         f'<w:tbl {nsdecls("w")}><w:tblPr><w:tblStyle w:val="{escape(style_id)}"/>'
-        f'<w:tblW w:type="auto" w:w="0"/><w:jc w:val="left"/>'
+        f'<w:tblW w:type="auto" w:w="0"/><w:jc w:val="left"/>{mar}'
         f'<w:tblLook w:firstColumn="1" w:firstRow="1" w:lastColumn="0" w:lastRow="0" '
         f'w:noHBand="0" w:noVBand="1" w:val="04A0"/></w:tblPr>'
         f"<w:tblGrid>{grid}</w:tblGrid>{body}</w:tbl>")

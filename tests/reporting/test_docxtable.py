@@ -9,6 +9,7 @@ spaces, empty text and XML special characters.
 from __future__ import annotations
 
 import docx
+import pytest
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Cm, Pt
@@ -72,6 +73,8 @@ def test_card_table_with_widths_same_xml_as_python_docx():
     tab = old.add_table(rows=len(rows), cols=2)
     tab._tbl.tblStyle_val = old.styles["Table Grid"].style_id
     tab.alignment = WD_TABLE_ALIGNMENT.LEFT
+    for j, w in enumerate(widths):  # the grid too: LibreOffice lays columns out by the grid
+        tab.columns[j].width = Cm(w)
     for row, values in zip(tab.rows, rows, strict=True):
         for j, (cell, v) in enumerate(zip(row.cells, values, strict=True)):
             cell.width = Cm(widths[j])
@@ -143,3 +146,39 @@ def test_header_row_repeats_and_keeps_with_the_first_rows():
     add_table(plain, rows, style_id="TableGrid")
     xml = _xml(plain.tables[0]._tbl)
     assert b"tblHeader" not in xml and b"keepNext" not in xml and b"cantSplit" not in xml
+
+
+def test_column_widths_hold_every_word_and_fill_the_table():
+    from kassaki_eval.reporting.docxtable import GRID_PAD, column_widths, text_twips
+    header = ["Kecamatan", "Observations", "Households", "Estimate", "Std. error", "CI low",
+              "CI high", "p", "Suppressed"]
+    body = [["Liukang Tupabbiring Utara", "1.234", "56.789", "13,4%", "1,2", "11,0%", "15,8%",
+             "0,01", "no"]]
+    total = 9638  # A4 (11,906 twips) less two 2-cm margins (1,134 twips each)
+    w = column_widths(header, body, total, 8, whole_header_words=True)
+    assert w is not None and sum(w) == total
+    for j, h in enumerate(header):
+        for word in (h + " " + body[0][j]).split():
+            assert w[j] >= text_twips(word, 8, bold=word in h.split()) + GRID_PAD, word
+    # an even split (1,070 twips) is narrower than "Observations" in bold 8 pt + margins
+    assert total // len(header) < text_twips("Observations", 8, bold=True) + GRID_PAD
+    # when every column's whole text fits, widths follow the texts' lengths
+    w2 = column_widths(["a", "b"], [["xx", "xxxx xxxx"]], 20_000, 9, pad=0, slack=1.0)
+    ratio = text_twips("xxxx xxxx", 9) / text_twips("xx", 9)
+    assert w2[1] / w2[0] == pytest.approx(ratio, rel=0.01)
+    # body words that cannot fit: None (the caller shrinks the font or the margins)
+    assert column_widths(["a"] * 3, [["x" * 40] * 3], 3000, 9) is None
+
+
+def test_table_layout_shrinks_in_order():
+    from kassaki_eval.reporting.documents import NARROW_MARGIN, table_layout
+    small = table_layout(["Measure", "Estimate"], [["Gini", "0.238"]], 9638)
+    assert small[0] == 18 and small[2] is None  # 9 pt, the style's margins
+    wide = ["Kecamatan code", "Kecamatan", "Zone", "Households (n)", "Population share",
+            "P0", "P0 lower bound", "P0 upper bound", "P1", "P2", "Contribution to P0"]
+    row = ["73.10.13", "Liukang Tupabbiring Utara", "mainland", "1,100", "14.4%", "18.3%",
+           "-13.6%", "42.5%", "3.86%", "1.24%", "11.2%"]
+    size, tw, margin = table_layout(wide, [row], 9638)
+    assert size == 14 and tw is not None and sum(tw) == 9638  # 7 pt, no word broken
+    huge = table_layout(["h"] * 30, [["123456789"] * 30], 9638)
+    assert huge == (14, None, NARROW_MARGIN)  # nothing fits: even split, narrow margins

@@ -460,3 +460,36 @@ def test_disclosure_attack_on_a_report_with_a_lone_small_kecamatan(tmp_path):
     print(f"disclosure attack (full report + ykpm view): {n_blank + n2} suppressed cells, "
           f"{len(res)} attacked, {len(recovered)} recovered")
     assert len(res) > 0 and recovered == []
+
+
+def test_no_body_word_breaks_in_a_docx_table(report):
+    """Every report table's columns (the grid LibreOffice lays out by, and the cells' widths)
+    hold each body cell's longest word at the table's font size, measured in DejaVu Sans plus
+    the cell margins; in an even split "mainland", "18.3%" and "Observations" broke."""
+    import docx
+    from docx.oxml.ns import qn
+
+    from kassaki_eval.reporting.docxtable import GRID_PAD, text_twips
+    from kassaki_eval.reporting.documents import NARROW_MARGIN
+
+    folder = report["paths"].folder
+    for lang in ("id", "en"):
+        doc = docx.Document(str(folder / f"report_2025_{lang}.docx"))
+        sizes = set()
+        for tab in doc.tables:
+            tbl = tab._tbl
+            grid = [int(g.get(qn("w:w"))) for g in tbl.tblGrid.iter(qn("w:gridCol"))]
+            mar = tbl.tblPr.find(qn("w:tblCellMar"))
+            pad = GRID_PAD if mar is None else 2 * NARROW_MARGIN
+            for tr in tbl.tr_lst[1:]:
+                for j, tc in enumerate(tr.tc_lst):
+                    assert int(tc.tcPr.tcW.get(qn("w:w"))) == grid[j]
+                    runs = list(tc.iter(qn("w:r")))
+                    text = "".join(t.text or "" for t in tc.iter(qn("w:t")))
+                    sz = [r.find(qn("w:rPr")).find(qn("w:sz")) for r in runs
+                          if r.find(qn("w:rPr")) is not None]
+                    pt = int(sz[0].get(qn("w:val"))) / 2 if sz and sz[0] is not None else 10
+                    sizes.add(pt)
+                    for w in text.split():
+                        assert text_twips(w, pt) + pad <= grid[j], (lang, w, grid[j])
+        assert {7.0, 9.0} <= sizes  # dense tables shrink, small ones keep 9 pt
