@@ -452,3 +452,28 @@ def test_score_registry_refuses_a_missing_within_group():
         score_registry(reg, _Col(), within="district")
     assert str(e.value) == _schema("registry: column 'district' is missing: 2 rows "
                                    "(e.g. F2, F5). Fix: every family needs its group code")
+
+
+class _IntModel:
+    def predict(self, X: pd.DataFrame) -> np.ndarray:
+        return np.array([3, 1, 2, 5, 2])
+
+
+def test_score_is_float_and_a_budget_may_buy_one_transfer_per_family(tmp_path):
+    # the score column is float64 whatever the model returns (integers here)
+    sc = score_registry(_reg(), _IntModel())
+    assert sc["score"].dtype == np.float64 and sc["rank"].tolist() == [4, 1, 2, 5, 3]
+    # exactly one transfer per registered family is allowed (6 families, 6 transfers)
+    sel = select_quota(_six(), budget=600.0, transfer=100.0)
+    assert sel.n_selected == 6 and sel.quotas["slots"].tolist() == [3, 3]
+    # per-group budgets give integer slots
+    per = select_quota(_six(), budget={"A": 250.0}, transfer=100.0)
+    assert per.quotas["slots"].dtype == np.int64
+    # a dataset path scores on the given connection
+    import duckdb
+
+    path = tmp_path / "registry.parquet"
+    _reg().reset_index(drop=True).to_parquet(path)
+    con = _Recording(duckdb.connect())
+    score_registry(path, _Col(), out=tmp_path / "o", con=con)
+    assert con.calls > 0
