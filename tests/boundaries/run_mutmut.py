@@ -60,6 +60,8 @@ MODULES: dict[str, list[str]] = {
                                           "tests/properties/test_invariants.py"],
     "kassaki_eval/inference/core.py": ["tests/inference/test_inference.py",
                                        "tests/inference/test_inference_pinned.py"],
+    "kassaki_eval/data/contracts.py": ["tests/data/test_contracts.py",
+                                       "tests/data/test_bad_inputs.py"],
     "kassaki_eval/targeting/selection.py": ["tests/targeting/test_selection.py",
                                             "tests/targeting/test_selection_pinned.py",
                                             "tests/targeting/test_scale.py"],
@@ -139,7 +141,7 @@ def run(module: str, tests: list[str], sample: int | None = None, seed: int = 18
     (work / "setup.cfg").write_text(
         "[mutmut]\n"
         f"paths_to_mutate = {module}\n"
-        "also_copy =\n    kassaki_eval\n    data\n    tests\n    notebooks\n"
+        "also_copy =\n    kassaki_eval\n    data\n    docs\n    tests\n    notebooks\n"
         "tests_dir =\n" + "".join(f"    {t}\n" for t in tests)
         # one argument per line (a single line is ONE argv element); addopts is dropped (no
         # doctests), so the default suite's marker filter is given again: slow Monte Carlo
