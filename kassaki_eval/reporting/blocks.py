@@ -91,6 +91,17 @@ class Table:
         return Table(self.name, d, dict(self.formats), self.title_key, self.note_key,
                      self.translate, self.n_suppressed, self.count_col)
 
+    @classmethod
+    def from_meta(cls, meta: Mapping[str, Any], data: pd.DataFrame) -> Table:
+        """The table again from its saved :meth:`meta` and data.
+
+        No disclosure step: the saved data passed it when the table was built.
+        """
+        return cls(name=meta["name"], data=data, formats=meta["formats"],
+                   title_key=meta["title_key"], note_key=meta["note_key"],
+                   translate=tuple(meta["translate"]), n_suppressed=meta["n_suppressed"],
+                   count_col=meta["count_col"])
+
     def meta(self) -> dict[str, Any]:
         """JSON-ready description of the table (formats, keys, suppression)."""
         return {"name": self.name, "formats": self.formats, "title_key": self.title_key,
@@ -137,26 +148,27 @@ def render_figure(name: str, caption_key: str, languages: Sequence[str],
                   draw: Callable[[str], Any]) -> Figure:
     """Call ``draw(lang)`` (returns a matplotlib Figure) per language; keep SVG and PNG.
 
-    SVG (vector) is for HTML, PNG at 200 dpi for docx and PDF. Both are written without
-    timestamps and with a fixed SVG id salt, so the same data give byte-identical images.
+    SVG (vector) is for HTML and PDF, PNG at 200 dpi (the SVG rasterised by Typst,
+    :func:`.typeset.svg_to_png`) for docx. The SVG is written without a date and with a fixed
+    id salt, so the same data give byte-identical images.
     """
     import matplotlib
     import matplotlib.pyplot as plt
+
+    from .typeset import svg_to_png
 
     pngs: dict[str, bytes] = {}
     svgs: dict[str, str] = {}
     with matplotlib.rc_context({"svg.hashsalt": f"kassaki-{name}", "svg.fonttype": "path"}):
         for lang in languages:
             fig = draw(lang)
-            bbox = _tight_bbox(fig)  # once for both formats (savefig's "tight" lays out twice)
-            buf = io.BytesIO()
-            fig.savefig(buf, format="png", dpi=200, bbox_inches=bbox,
-                        metadata={"Software": None})
+            bbox = _tight_bbox(fig)  # measured at 200 dpi, as savefig's "tight" for the PNG
             sbuf = io.StringIO()
             fig.savefig(sbuf, format="svg", bbox_inches=bbox, metadata={"Date": None})
             plt.close(fig)
-            pngs[lang] = buf.getvalue()
             svgs[lang] = sbuf.getvalue()
+            # the PNG is the same SVG rasterised (Typst/resvg): a third of a second Agg pass
+            pngs[lang] = svg_to_png(svgs[lang], dpi=200)
     return Figure(name=name, png=pngs, caption_key=caption_key, svg=svgs)
 
 

@@ -8,8 +8,8 @@ participants. The cards are made from the tables the village chapter saved
 control, so a card shows exactly what the report publishes: suppressed cells stay blank and
 no identifier is on a card (village codes are the public Kemendagri codes).
 
-The runner writes ``village_cards_<year>_<lang>.docx`` (and ``.pdf`` when LibreOffice is
-installed, as for the report: :func:`.documents.docx_to_pdf`) into the temporary run folder,
+The runner writes ``village_cards_<year>_<lang>.docx`` and ``.pdf`` (typeset by Typst from the
+same elements, as for the report: :mod:`.typeset`) into the temporary run folder,
 which is published by one rename at the end: a failure leaves nothing half-written.
 
 Example
@@ -27,11 +27,10 @@ import pandas as pd
 from docx import Document
 from docx.shared import Cm, Pt, RGBColor
 
-from .documents import docx_to_pdf
 from .docxtable import Cell, add_table, cache_style_ids
 from .i18n import fmt, t
 
-__all__ = ["CARD_TABLES", "card_data", "district_rate", "write_card_docx",
+__all__ = ["CARD_TABLES", "card_data", "card_elements", "district_rate", "write_card_docx",
            "write_village_cards"]
 
 #: The saved tables a card is made from.
@@ -111,28 +110,49 @@ def _num(v: Any, kind: str, lang: str) -> str:
     return fmt(None if v is None or pd.isna(v) else v, kind, lang)
 
 
-def _card(w: _Writer, r: Mapping[str, Any], lang: str, *, year: int, k: int,
-          components: Sequence[str], district: tuple[float, float, float] | None) -> None:
-    w.heading(t("cards.village", lang, village=r["village"]), 1)
-    p = w.doc.add_paragraph()
-    run = p.add_run(t("cards.where", lang, kecamatan=r["kecamatan"], code=r["village_code"],
-                      zone=t(f"val.zone.{r['zone']}", lang)))
-    run.font.color.rgb = _NAVY
+def card_elements(r: Mapping[str, Any], lang: str, *, year: int, k: int,
+                  components: Sequence[str],
+                  district: tuple[float, float, float] | None) -> list[dict[str, Any]]:
+    """One village's card as a list of elements, shared by the Word and the PDF writers.
+
+    Each element is a dict with ``kind`` ``"heading"`` (``level``, ``text``), ``"para"``
+    (``text``, ``navy``) or ``"table"`` (``rows`` of texts, ``bold_first_col``,
+    ``bold_first_row``, ``right``: right-aligned column indexes below the first row,
+    ``widths`` in cm).
+    """
+    out: list[dict[str, Any]] = []
+
+    def heading(text: str, level: int) -> None:
+        out.append({"kind": "heading", "level": level, "text": text})
+
+    def para(text: str, navy: bool = False) -> None:
+        out.append({"kind": "para", "text": text, "navy": navy})
+
+    def table(rows: Sequence[Sequence[str]], *, bold_first_col: bool = False,
+              bold_first_row: bool = False, right: Sequence[int] = (),
+              widths: Sequence[float]) -> None:
+        out.append({"kind": "table", "rows": [list(x) for x in rows],
+                    "bold_first_col": bold_first_col, "bold_first_row": bold_first_row,
+                    "right": list(right), "widths": list(widths)})
+
+    heading(t("cards.village", lang, village=r["village"]), 1)
+    para(t("cards.where", lang, kecamatan=r["kecamatan"], code=r["village_code"],
+           zone=t(f"val.zone.{r['zone']}", lang)), navy=True)
     suppressed = bool(r.get("suppressed", False))
     blank = t("cards.blank", lang, k=k)
 
-    w.heading(t("cards.registry", lang), 2)
+    heading(t("cards.registry", lang), 2)
     fam, fam14 = r.get("n_families_registry"), r.get("n_families_desil_1_4")
     share = fam14 / fam if not (pd.isna(fam) or pd.isna(fam14)) and fam else None
-    w.table([
+    table([
         (t("col.n_families_registry", lang), blank if pd.isna(fam) else _num(fam, "int", lang)),
         (t("col.n_families_desil_1_4", lang),
          blank if pd.isna(fam14) else t("cards.count_share", lang, n=fam14, share=share)),
     ], bold_first_col=True, widths=(6.0, 11.0))
 
-    w.heading(t("cards.poverty", lang, year=year), 2)
+    heading(t("cards.poverty", lang, year=year), 2)
     if suppressed or pd.isna(r.get("estimate")):
-        w.doc.add_paragraph(t("cards.poverty_suppressed", lang, k=k))
+        para(t("cards.poverty_suppressed", lang, k=k))
     else:
         rows = [(t("cards.estimate", lang),
                  t("cards.estimate_ci", lang, p0=r["estimate"], lo=r["conf_low"],
@@ -153,9 +173,9 @@ def _card(w: _Writer, r: Mapping[str, Any], lang: str, *, year: int, k: int,
             rows.append((t("cards.district", lang),
                          t("cards.estimate_ci", lang, p0=district[0], lo=district[1],
                            hi=district[2])))
-        w.table(rows, bold_first_col=True, widths=(6.0, 11.0))
+        table(rows, bold_first_col=True, widths=(6.0, 11.0))
 
-    w.heading(t("cards.programme", lang), 2)
+    heading(t("cards.programme", lang), 2)
     prog_rows: list[tuple[str, ...]] = [
         (t("cards.component", lang), t("cards.since", lang), t("cards.families", lang))]
     n_received = 0
@@ -174,10 +194,25 @@ def _card(w: _Writer, r: Mapping[str, Any], lang: str, *, year: int, k: int,
         else:
             fam_txt = _num(fam_c, "int", lang)
         prog_rows.append((t(f"val.component.{comp}", lang),
-                     str(int(cast(float, since))) if received else t("cards.not_yet", lang),
-                     fam_txt))
-    w.table(prog_rows, bold_first_row=True, right=(1, 2), widths=(6.0, 3.0, 8.0))
-    w.doc.add_paragraph(t("cards.programme_sentence", lang, n=n_received, total=len(shown)))
+                          str(int(cast(float, since))) if received else t("cards.not_yet", lang),
+                          fam_txt))
+    table(prog_rows, bold_first_row=True, right=(1, 2), widths=(6.0, 3.0, 8.0))
+    para(t("cards.programme_sentence", lang, n=n_received, total=len(shown)))
+    return out
+
+
+def _card(w: _Writer, r: Mapping[str, Any], lang: str, *, year: int, k: int,
+          components: Sequence[str], district: tuple[float, float, float] | None) -> None:
+    for e in card_elements(r, lang, year=year, k=k, components=components, district=district):
+        if e["kind"] == "heading":
+            w.heading(e["text"], e["level"])
+        elif e["kind"] == "para":
+            run = w.doc.add_paragraph().add_run(e["text"])
+            if e["navy"]:
+                run.font.color.rgb = _NAVY
+        else:
+            w.table(e["rows"], bold_first_col=e["bold_first_col"],
+                    bold_first_row=e["bold_first_row"], right=e["right"], widths=e["widths"])
 
 
 def write_card_docx(cards: pd.DataFrame, path: Path, lang: str, *, year: int, k: int,
@@ -221,8 +256,10 @@ def write_village_cards(blocks: Sequence[Mapping[str, Any]], out_dir: Path, *, y
                         shows: Callable[[str], bool] | None = None,
                         components: Sequence[str] = _COMPONENTS,
                         redact: Callable[[str], str] | None = None,
-                        pdf: bool = True) -> list[Path]:
-    """Write ``village_cards_<year>_<lang>.docx`` (+ ``.pdf``) per language; return the files.
+                        pdf: bool = True, docx: bool = True) -> list[Path]:
+    """Write ``village_cards_<year>_<lang>.docx`` and ``.pdf`` per language; return the files.
+
+    The PDF is typeset by Typst from the same card elements (:func:`.typeset.write_cards_pdf`).
 
     Nothing is written when the run has no village tables in view (:func:`card_data`).
     """
@@ -231,17 +268,15 @@ def write_village_cards(blocks: Sequence[Mapping[str, Any]], out_dir: Path, *, y
         return []
     district = district_rate(blocks, year)
     written: list[Path] = []
-    docs = []
     for lang in languages:
-        d = write_card_docx(cards, Path(out_dir) / f"village_cards_{year}_{lang}.docx", lang,
-                            year=year, k=k, title=t("cards.title", lang, year=year),
-                            subtitle_lines=subtitles[lang], footer=footers[lang],
-                            components=components, district=district, redact=redact)
-        written.append(d)
-        docs.append(d)
-    if pdf:
-        for d in docs:
-            p = docx_to_pdf(d)
-            if p is not None:
-                written.append(p)
+        kw: dict[str, Any] = dict(year=year, k=k, title=t("cards.title", lang, year=year),
+                  subtitle_lines=subtitles[lang], footer=footers[lang],
+                  components=components, district=district, redact=redact)
+        if docx:
+            written.append(write_card_docx(
+                cards, Path(out_dir) / f"village_cards_{year}_{lang}.docx", lang, **kw))
+        if pdf:
+            from .typeset import write_cards_pdf
+            written.append(write_cards_pdf(
+                cards, Path(out_dir) / f"village_cards_{year}_{lang}.pdf", lang, **kw))
     return written

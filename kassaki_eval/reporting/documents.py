@@ -4,10 +4,10 @@ District offices circulate Word and PDF and edit them before signing. :func:`wri
 builds an editable document per language with python-docx from the blocks the notebooks saved
 (tables as Word tables with the same display text as the HTML: :func:`.html.table_view`;
 figures as the 200-dpi PNGs; sentences and lists from the catalogue), in the HTML's chapter
-order (executive summary, chapters, appendix). :func:`docx_to_pdf` converts it with
-LibreOffice headless when ``soffice`` is installed (both languages in one call:
-:func:`docx_to_pdfs`); without it, PDF is skipped with a
-:class:`~kassaki_eval.exceptions.KassakiWarning` naming the fix (the docx is always written).
+order (executive summary, chapters, appendix: :func:`report_plan`). The PDF is typeset from the
+same blocks by Typst (:mod:`.typeset`). :func:`docx_to_pdf` converts a docx with LibreOffice
+headless when ``soffice`` is installed: the tests use it to check that the Word files open
+there; the report itself no longer needs LibreOffice.
 
 Example
 -------
@@ -34,7 +34,7 @@ from .docxtable import GRID_PAD, Cell, add_table, cache_style_ids, column_widths
 from .html import EXECUTIVE_BLOCK, chapter_of, chapter_plan, table_view
 from .i18n import t
 
-__all__ = ["keep_rows", "KEEP_WHOLE_ROWS", "KEEP_FIRST_ROWS", "write_docx",
+__all__ = ["keep_rows", "report_plan", "KEEP_WHOLE_ROWS", "KEEP_FIRST_ROWS", "write_docx",
            "docx_to_pdf", "docx_to_pdfs", "init_soffice_profile", "write_documents",
            "soffice_path", "table_layout", "NARROW_MARGIN"]
 
@@ -44,13 +44,6 @@ _NAVY = RGBColor(0x14, 0x36, 0x5D)
 def soffice_path() -> str | None:
     """LibreOffice's ``soffice`` executable, or None when it is not installed."""
     return shutil.which("soffice") or shutil.which("libreoffice")
-
-
-def _table(meta: Mapping[str, Any], data: Any) -> Table:
-    return Table(name=meta["name"], data=data, formats=meta["formats"],
-                 title_key=meta["title_key"], note_key=meta["note_key"],
-                 translate=tuple(meta["translate"]), n_suppressed=meta["n_suppressed"],
-                 count_col=meta["count_col"])
 
 
 #: a table of at most this many rows is kept on one page (with its note); a longer one keeps
@@ -141,10 +134,42 @@ def _add_block(doc: Any, m: Mapping[str, Any], results_dir: Path, lang: str,
             r.italic = True
             r.font.size = Pt(8)
     for meta in m.get("tables", []):
-        tab = _table(meta, m["tables_data"][meta["name"]])
+        tab = Table.from_meta(meta, m["tables_data"][meta["name"]])
         if components is not None:
             tab = tab.filtered("component", components)
         _add_table(doc, table_view(tab, lang), rd)
+
+
+def report_plan(blocks: Sequence[Mapping[str, Any]], lang: str, shows: Any = None
+                ) -> list[tuple[str, list[Mapping[str, Any]]]]:
+    """The report's parts in published order: ``(heading, blocks)`` per chapter.
+
+    Executive summary first, then the chapters numbered 1, 2, ..., then the appendix lettered
+    A, B, ... (as the HTML: :func:`.html.chapter_plan`); empty parts (a partner view that does
+    not show them) are left out. Shared by the Word and the PDF writers.
+    """
+    visible = [m for m in blocks
+               if m["section"] == "meta" or shows is None or shows(m["section"])]
+    notebooks = list(dict.fromkeys(m["notebook"] for m in blocks))
+    plan: list[tuple[str, list[Mapping[str, Any]]]] = []
+    n_chap = n_app = 0
+    for kind, name in chapter_plan(notebooks):
+        if kind == "executive":
+            body = [m for m in visible if m["key"] == EXECUTIVE_BLOCK]
+            heading = t("nb.executive", lang)
+        else:
+            body = [m for m in visible if chapter_of(m["notebook"], m["key"]) == name
+                    and m["key"] != EXECUTIVE_BLOCK]
+            if kind == "chapter":
+                n_chap += 1
+                heading = f"{n_chap}. {t(f'nb.{name}', lang)}"
+            else:
+                n_app += 1
+                heading = (f"{t('nb.appendix', lang)} {chr(ord('A') + n_app - 1)}. "
+                           f"{t(f'nb.{name}', lang)}")
+        if body:
+            plan.append((heading, body))
+    return plan
 
 
 def write_docx(blocks: Sequence[Mapping[str, Any]], results_dir: Path, path: Path, lang: str,
@@ -191,27 +216,7 @@ def write_docx(blocks: Sequence[Mapping[str, Any]], results_dir: Path, path: Pat
     doc.add_heading(title, level=0)
     for s in subtitle_lines:
         doc.add_paragraph(rd(s))
-    visible = [m for m in blocks
-               if m["section"] == "meta" or shows is None or shows(m["section"])]
-    notebooks = list(dict.fromkeys(m["notebook"] for m in blocks))
-    plan = []
-    n_chap = n_app = 0
-    for kind, name in chapter_plan(notebooks):
-        if kind == "executive":
-            body = [m for m in visible if m["key"] == EXECUTIVE_BLOCK]
-            heading = t("nb.executive", lang)
-        else:
-            body = [m for m in visible if chapter_of(m["notebook"], m["key"]) == name
-                    and m["key"] != EXECUTIVE_BLOCK]
-            if kind == "chapter":
-                n_chap += 1
-                heading = f"{n_chap}. {t(f'nb.{name}', lang)}"
-            else:
-                n_app += 1
-                heading = (f"{t('nb.appendix', lang)} {chr(ord('A') + n_app - 1)}. "
-                           f"{t(f'nb.{name}', lang)}")
-        if body:
-            plan.append((heading, body))
+    plan = report_plan(blocks, lang, shows)
     doc.add_heading(t("report.contents", lang), level=2)
     for heading, _ in plan:
         doc.add_paragraph(heading)
@@ -308,19 +313,23 @@ def write_documents(blocks: Sequence[Mapping[str, Any]], results_dir: Path, out_
                     titles: Mapping[str, tuple[str, list[str], str]],
                     shows: Any = None, components: Sequence[str] | None = None,
                     redact: Callable[[str], str] | None = None,
-                    pdf: bool = True) -> list[Path]:
-    """Write ``report_<year>_<lang>.docx`` (and ``.pdf`` when possible) per language.
+                    pdf: bool = True, docx: bool = True) -> list[Path]:
+    """Write ``report_<year>_<lang>.docx`` and ``.pdf`` per language; return the files.
 
-    ``titles`` maps language to ``(title, subtitle_lines, footer)``. Returns the files written.
+    ``titles`` maps language to ``(title, subtitle_lines, footer)``. The PDF is typeset from
+    the same blocks by Typst (:func:`.typeset.write_report_pdf`), not converted from the docx.
     """
     written: list[Path] = []
     for lang in languages:
         title, subtitle, footer = titles[lang]
-        d = write_docx(blocks, results_dir, Path(out_dir) / f"report_{year}_{lang}.docx", lang,
-                       title=title, subtitle_lines=subtitle, footer=footer, shows=shows,
-                       components=components, redact=redact)
-        written.append(d)
-    if pdf:
-        written += docx_to_pdfs(list(written))  # one LibreOffice start for every language
+        kw: dict[str, Any] = dict(title=title, subtitle_lines=subtitle, footer=footer, shows=shows,
+                  components=components, redact=redact)
+        if docx:
+            written.append(write_docx(blocks, results_dir,
+                                      Path(out_dir) / f"report_{year}_{lang}.docx", lang, **kw))
+        if pdf:
+            from .typeset import write_report_pdf
+            written.append(write_report_pdf(blocks, results_dir,
+                                            Path(out_dir) / f"report_{year}_{lang}.pdf", lang,
+                                            **kw))
     return written
-

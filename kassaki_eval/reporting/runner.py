@@ -708,7 +708,6 @@ def _run_locked(p: ReportParams, view: PartnerView, year_dir: Path, t_start: flo
     (work / ".owner").write_text(str(year_dir.resolve()))  # for `kassaki-eval clean`
     done = threading.Event()
     lanes: list[_Lane] = []
-    offices: list[tuple[subprocess.Popen[bytes] | None, Path | None]] = []
 
     def cleanup() -> None:
         if done.is_set():
@@ -723,19 +722,15 @@ def _run_locked(p: ReportParams, view: PartnerView, year_dir: Path, t_start: flo
         with _cleanup_on_signals(cleanup):
             tmp.chmod(0o755)  # mkdtemp makes it private; a published report is readable
             (tmp / WORK).symlink_to(work, target_is_directory=True)
-            # kernels start and import the library while the parent prepares the inputs;
-            # LibreOffice makes its profile meanwhile (both are off the critical path)
+            # kernels start and import the library while the parent prepares the inputs
+            # (off the critical path)
             n_jobs = max(1, jobs if jobs is not None else min(2, os.cpu_count() or 1))
             lanes += _lanes(n_jobs, tmp)
-            from .documents import init_soffice_profile, soffice_path
-            # one LibreOffice profile per PDF process (two processes must not share one)
-            offices += ([(init_soffice_profile(work / f"soffice-{i}"), work / f"soffice-{i}")
-                         for i in range(n_jobs)] if soffice_path() else [(None, None)])
             nbs = _read_notebooks(nb_dir, NOTEBOOKS)  # (jupytext's import is slow)
             with warnings.catch_warnings(record=True) as caught:  # counted in the summary
                 final, docs, run_id = _build(
                     p, view, year_dir, tmp, work, nbs, params_json, public_params,
-                    secret_paths, timings, events, overwrite, notebooks, timeout, lanes, offices,
+                    secret_paths, timings, events, overwrite, notebooks, timeout, lanes,
                     failed_dir, t_start)
     except BaseException:
         cleanup()
@@ -743,10 +738,6 @@ def _run_locked(p: ReportParams, view: PartnerView, year_dir: Path, t_start: flo
     finally:
         for lane in lanes:
             lane.kill()
-        for office, _ in offices:
-            if office is not None and office.poll() is None:  # a run that ended early
-                office.kill()
-                office.wait()
     shutil.rmtree(work, ignore_errors=True)
     seconds = time.perf_counter() - t_start
     warned = [f"{w.category.__name__}: {w.message}" for w in caught]
@@ -784,7 +775,7 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
            nbs: dict[str, Any], params_json: dict[str, Any], public_params: dict[str, Any],
            secret_paths: list[Path], timings: dict[str, float], events: Any,
            overwrite: bool, notebooks: Path | None, timeout: int, lanes: list[_Lane],
-           offices: Sequence[tuple[Any, Path | None]], failed_dir: list[Path], t_start: float
+           failed_dir: list[Path], t_start: float
            ) -> tuple[Path, dict[str, dict[str, Path]], str]:
     t0 = time.perf_counter()
     events.start("inputs", f"[inputs] {_source_text(p, 'en')} ...")
@@ -840,24 +831,27 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
                         t("report.footer", lang, version=__version__))
     from .cards import write_village_cards  # one page per village for DPMD, same tables
     from .documents import write_documents  # docx + PDF, same blocks
-    doc_paths = write_documents(blocks, work / RESULTS, tmp, year=p.year,
-                                languages=p.languages, titles=titles, shows=view.shows,
-                                components=view.components,
-                                redact=lambda s: redact_paths(s, secret_paths), pdf=False)
-    card_paths = write_village_cards(
-        blocks, tmp, year=p.year, languages=p.languages, k=p.k_suppress,
-        subtitles={lang: titles[lang][1] for lang in p.languages},
-        footers={lang: titles[lang][2] for lang in p.languages}, shows=view.shows,
-        components=view.components, redact=lambda s: redact_paths(s, secret_paths), pdf=False)
+    docs_kw: dict[str, Any] = dict(
+        year=p.year, languages=p.languages, shows=view.shows, components=view.components,
+        redact=lambda s: redact_paths(s, secret_paths))
+    cards_kw: dict[str, Any] = dict(
+        k=p.k_suppress, subtitles={lang: titles[lang][1] for lang in p.languages},
+        footers={lang: titles[lang][2] for lang in p.languages})
+    doc_paths = write_documents(blocks, work / RESULTS, tmp, titles=titles, pdf=False,
+                                **docs_kw)
+    card_paths = write_village_cards(blocks, tmp, pdf=False, **cards_kw, **docs_kw)
+
+    def typeset() -> list[Path]:  # the PDFs, from the same blocks (Typst, :mod:`.typeset`)
+        return (write_documents(blocks, work / RESULTS, tmp, titles=titles, docx=False,
+                                **docs_kw)
+                + write_village_cards(blocks, tmp, docx=False, **cards_kw, **docs_kw))
 
     from concurrent.futures import ThreadPoolExecutor
-    groups = _pdf_groups([*doc_paths, *card_paths], len(offices))
-    with ThreadPoolExecutor(max_workers=max(1, len(groups))) as soffice_pool:
-        # LibreOffice converts every .docx (report and village cards), one process per
-        # core, while HTML and xlsx are made and the outputs checked (PDF and docx are
-        # made from the checked tables and text; the scans read HTML, CSV, JSON, xlsx)
-        pdf_jobs = [soffice_pool.submit(_to_pdf, group, office, profile)
-                    for group, (office, profile) in zip(groups, offices, strict=False)]
+    with ThreadPoolExecutor(max_workers=1) as pdf_pool:
+        # Typst typesets the PDFs in a worker thread while HTML and xlsx are made and the
+        # outputs checked (PDF and docx are made from the checked tables and text; the scans
+        # read HTML, CSV, JSON, xlsx)
+        pdf_job = pdf_pool.submit(typeset)
         for lang in p.languages:
             title, subtitle, footer = titles[lang]
             doc = assemble_report(executed, lang, title=title, subtitle_lines=subtitle,
@@ -885,9 +879,9 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
             shutil.copytree(work / "inputs", tmp / "inputs")  # synthetic raw files: re-runnable
         _scan_outputs(tmp, ids - {""})  # before the manifest: it hashes what was checked
         _scan_paths(tmp, [*secret_paths, work, tmp, year_dir.resolve()])
-        pdfs = {f for job in pdf_jobs for f in job.result()}
-    doc_paths += [d.with_suffix(".pdf") for d in doc_paths if d.with_suffix(".pdf") in pdfs]
-    card_paths += [d.with_suffix(".pdf") for d in card_paths if d.with_suffix(".pdf") in pdfs]
+        pdfs = pdf_job.result()
+    doc_paths += [f for f in pdfs if f.name.startswith("report_")]
+    card_paths += [f for f in pdfs if f.name.startswith("village_cards_")]
     timings["publish"] = time.perf_counter() - t0
     events.done("publish", f"[publish] done ({timings['publish']:.1f} s)")
 
@@ -923,28 +917,6 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
     for f in doc_paths:  # report_<year>_<lang>.docx / .pdf
         by_kind.setdefault(f.suffix[1:], {})[f.stem.rsplit("_", 1)[-1]] = f
     return final, by_kind, run_id
-
-
-def _pdf_groups(files: Sequence[Path], n: int) -> list[list[Path]]:
-    """``files`` dealt round-robin into at most ``n`` groups, one per LibreOffice process.
-
-    The runner passes the reports first, then the village cards: with two languages and two
-    processes each converts one language's report and cards.
-    """
-    groups: list[list[Path]] = [[] for _ in range(max(1, n))]
-    for i, f in enumerate(files):
-        groups[i % len(groups)].append(f)
-    return [g for g in groups if g]
-
-
-def _to_pdf(files: Sequence[Path], office: Any, profile: Path | None) -> list[Path]:
-    """Convert ``files`` in one LibreOffice call, once its profile is made."""
-    from .documents import docx_to_pdfs
-    if office is not None:
-        office.wait()
-    # the time limit is per file: one call converts a report and 104 village cards, and a
-    # loaded machine (load average 16 on 2 cores) took more than 180 s for the pair
-    return docx_to_pdfs(files, profile=profile, timeout=180 * len(files))
 
 
 def _redact_table(tab: Table, paths: Sequence[Path]) -> Table:

@@ -134,3 +134,32 @@ def test_cards_published_with_the_report_and_in_the_manifest(report):
         assert sum(p.style.name == "Heading 1" for p in d.paragraphs) == 103
     vp = pd.read_csv(folder / "tables" / "village_poverty.csv")
     assert len(vp) == 103 and (vp["n_families_registry"].dropna() >= 20).all()
+
+
+def test_cards_pdf_one_page_per_village_no_identifier(saved, tmp_path):
+    """The PDF cards (Typst, from the same card elements as the docx): a cover and one page
+    per village; the numbers shown are the docx's; no identifier in the text."""
+    import re
+    import shutil
+    import subprocess
+
+    ctx = saved["ctx"]
+    [pdf] = write_village_cards(saved["blocks"], tmp_path, year=2025, languages=("en",),
+                                k=ctx.k, subtitles={"en": ["s"]}, footers={"en": "f"},
+                                docx=False)
+    assert pdf.name == "village_cards_2025_en.pdf"
+    raw = pdf.read_bytes()
+    cards = card_data(saved["blocks"])
+    assert max(int(n) for n in re.findall(rb"/Count (\d+)", raw)) == len(cards) + 1
+    if shutil.which("pdftotext") is None:
+        pytest.skip("pdftotext (poppler-utils) is not installed: text not extracted")
+    pages = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                           check=True).stdout.split("\f")
+    r = cards.dropna(subset=["estimate"]).iloc[0]
+    i = cards.index[cards["village_code"] == r["village_code"]][0]
+    page = " ".join(pages[i + 1].split())                  # page 1 is the cover
+    assert t("cards.village", "en", village=r["village"]) in page
+    assert t("cards.estimate_ci", "en", p0=r["estimate"], lo=r["conf_low"],
+             hi=r["conf_high"]) in page
+    ids = set(ctx.registry["family_id"].astype(str)) | set(ctx.survey["hh_id"].astype(str))
+    assert disclosure.find_identifiers("\n".join(pages), ids) == []

@@ -135,7 +135,7 @@ def test_executive_summary_first_appendix_last_toc_numbered_once(report):
 
 
 def test_docx_and_pdf_published_and_in_manifest(report):
-    """Issue 14: an editable docx per language (and PDF when LibreOffice is installed), listed
+    """Issue 14: an editable docx and a PDF per language (and the village cards), listed
     with their hashes in the manifest."""
     import shutil as _shutil
 
@@ -147,8 +147,14 @@ def test_docx_and_pdf_published_and_in_manifest(report):
         assert f"report_2025_{lang}.docx" in m["outputs"]
         text = "\n".join(p.text for p in docx.Document(str(d)).paragraphs)
         assert catalogue()["nb.executive"][lang] in text
-        if _shutil.which("soffice"):
-            assert f"report_2025_{lang}.pdf" in m["outputs"]
+        assert f"report_2025_{lang}.pdf" in m["outputs"]      # typeset by Typst, always
+        assert f"village_cards_2025_{lang}.pdf" in m["outputs"]
+        pdf = folder / f"report_2025_{lang}.pdf"
+        if _shutil.which("pdftotext"):
+            import subprocess
+            out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True,
+                                 check=True).stdout
+            assert catalogue()["nb.executive"][lang] in out
 
 
 def test_table_headers_never_sit_alone_at_the_foot_of_a_page(report):

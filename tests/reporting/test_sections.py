@@ -150,8 +150,9 @@ def test_impact_fits_repeat_the_main_fit(ctx, nb4, monkeypatch):
 
 
 def test_docx_and_pdf_from_the_saved_blocks(ctx, tmp_path):
-    """Issue 14: an editable docx per language from the same blocks as the HTML; PDF via
-    LibreOffice when installed (the text, with the verdict, is extractable)."""
+    """Issue 14: an editable docx per language from the same blocks as the HTML, and a PDF
+    typeset from the same blocks (the text, with the verdict sentence, is extractable); the
+    docx converts in LibreOffice when it is installed."""
     import shutil as _shutil
 
     import docx
@@ -159,6 +160,7 @@ def test_docx_and_pdf_from_the_saved_blocks(ctx, tmp_path):
     from kassaki_eval.reporting.blocks import load_blocks
     from kassaki_eval.reporting.documents import docx_to_pdf, soffice_path, write_docx
     from kassaki_eval.reporting.i18n import t
+    from kassaki_eval.reporting.typeset import write_report_pdf
 
     results = tmp_path / "run" / "_work" / "results"
     ctx.run_dir = tmp_path / "run"  # ctx.show saves every block; the summary reads them
@@ -193,12 +195,17 @@ def test_docx_and_pdf_from_the_saved_blocks(ctx, tmp_path):
         shown = f"{100 * p0:.1f}%"
         assert (shown.replace(".", ",") if lang == "id" else shown) in "\n".join(
             c.text for tb in d.tables for r in tb.rows for c in r.cells)
-        if soffice_path() is None or _shutil.which("pdftotext") is None:
-            continue
-        pdf = docx_to_pdf(path)
-        out = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True,
-                             text=True, check=True).stdout
-        assert " ".join(sentence.split()[:8]) in " ".join(out.split())
+        # the PDF, typeset by Typst from the same blocks: the verdict in both languages
+        pdf = write_report_pdf(blocks, results, tmp_path / f"r_{lang}.pdf", lang, title="T",
+                               subtitle_lines=["S"], footer="F")
+        assert pdf.read_bytes().startswith(b"%PDF-")
+        if _shutil.which("pdftotext") is not None:
+            out = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True,
+                                 text=True, check=True).stdout
+            assert " ".join(sentence.split()) in " ".join(out.split())
+        # the docx opens in LibreOffice too (when installed): it converts without error
+        if soffice_path() is not None and lang == "en":
+            assert docx_to_pdf(path) is not None
 
 
 def test_cost_chapter_gives_no_central_ratio_when_poverty_rose():
