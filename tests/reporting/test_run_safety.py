@@ -329,3 +329,15 @@ def test_kernel_socket_dir_open_to_others_is_refused(short_tmp):
     d.chmod(0o777)
     with pytest.raises(ReportError, match="readable by others.*Fix: remove it"):
         runner.kernel_socket_dir(str(short_tmp))
+
+
+def test_kernels_share_the_cores_instead_of_oversubscribing_blas():
+    """Two kernels on two cores: one BLAS/OpenMP thread each (a user's setting is kept)."""
+    env = runner.kernel_env(2, cpus=2, environ={"PATH": "/bin"})
+    assert env["PATH"] == "/bin"
+    assert all(env[v] == "1" for v in runner.THREAD_VARS)
+    assert runner.kernel_env(2, cpus=8, environ={})["OPENBLAS_NUM_THREADS"] == "4"
+    assert runner.kernel_env(1, cpus=2, environ={})["OMP_NUM_THREADS"] == "2"
+    assert runner.kernel_env(4, cpus=2, environ={})["MKL_NUM_THREADS"] == "1"
+    kept = runner.kernel_env(2, cpus=2, environ={"OPENBLAS_NUM_THREADS": "3"})
+    assert kept["OPENBLAS_NUM_THREADS"] == "3" and kept["OMP_NUM_THREADS"] == "1"
