@@ -19,7 +19,7 @@ PDF does not depend on what a machine has installed, and the table widths measur
 Example
 -------
 >>> from kassaki_eval.reporting.typeset import write_report_pdf  # doctest: +SKIP
->>> write_report_pdf(blocks, results_dir, out / "report_2025_en.pdf", "en", title=..., ...)
+>>> write_report_pdf(blocks, results_dir, out / "r.pdf", "en", title=..., ...)  # doctest: +SKIP
 """
 from __future__ import annotations
 
