@@ -148,7 +148,11 @@ def result_table(
             table["deff"] = var / np.asarray(srs_var, dtype=float).reshape(-1)
     else:
         table["deff"] = np.nan
-    table["group"] = np.repeat(np.array(dom.labels, dtype=object), k)
+    # filled one by one: np.array(labels) makes tuple labels (by= several columns) 2-D
+    labels = np.empty(dom.n, dtype=object)
+    for i, lab in enumerate(dom.labels):
+        labels[i] = lab
+    table["group"] = np.repeat(labels, k)
     table["measure"] = list(measure) if measure is not None else [method] * len(est)
     for c, v in (extra_cols or {}).items():
         table[c] = list(v)

@@ -263,9 +263,13 @@ class SurveyDesign:
             f2 = pd.to_numeric(data[fpc2], errors="coerce").to_numpy(dtype=float)
             per2 = pd.DataFrame({"p": self.psu_codes, "f": f2}).groupby("p")["f"].agg(
                 ["min", "max"])
-            if (per2["min"] != per2["max"]).any() or not np.all(np.isfinite(f2) & (f2 > 0)):
+            # rows with a bad value, or in a PSU where the value varies (counted in rows, with
+            # examples, like every other column check)
+            varying = (per2["min"] != per2["max"]).to_numpy()[self.psu_codes]
+            m2 = varying | ~(np.isfinite(f2) & (f2 > 0))
+            if m2.any():
                 raise DesignError(Problem(table, fpc2, "must be > 0 and constant within a PSU",
-                                          int((per2["min"] != per2["max"]).sum()), (),
+                                          int(m2.sum()), self.examples(m2),
                                           "give the number of households in each PSU's "
                                           "population (or the within-PSU sampling fraction)."
                                           ).message())

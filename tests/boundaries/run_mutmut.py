@@ -65,6 +65,8 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/targeting/selection.py": ["tests/targeting/test_selection.py",
                                             "tests/targeting/test_selection_pinned.py",
                                             "tests/targeting/test_scale.py"],
+    "kassaki_eval/targeting/pmt.py": ["tests/targeting/test_pmt.py",
+                                      "tests/targeting/test_pmt_pinned.py"],
 }
 
 

@@ -6,6 +6,8 @@ examples, the fix), so each message is checked in full here; numbers come from R
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,8 @@ import pytest
 from kassaki_eval.exceptions import DesignError, ParameterError
 from kassaki_eval.poverty import SurveyDesign
 from kassaki_eval.poverty.design import Domains, as_design
+
+REF = Path(__file__).resolve().parent.parent / "references" / "survey"
 
 
 def _df() -> pd.DataFrame:
@@ -88,9 +92,9 @@ CASES = {
     "fpc2 varies": (
         lambda: SurveyDesign(_with(M=np.r_[10.0, 11.0, [10.0] * 16]), weight="w", strata="h",
                              psu="psu", fpc="N", fpc2="M"), DesignError,
-        "survey: column 'M' must be > 0 and constant within a PSU: 1 row. Fix: give the "
-        "number of households in each PSU's population (or the within-PSU sampling "
-        "fraction)."),
+        "survey: column 'M' must be > 0 and constant within a PSU: 3 rows (e.g. row 0, row "
+        "1, row 2). Fix: give the number of households in each PSU's population (or the "
+        "within-PSU sampling fraction)."),
     "fpc2 below sampled rows": (
         lambda: SurveyDesign(_with(M=2.0), weight="w", strata="h", psu="psu", fpc="N",
                              fpc2="M"), DesignError,
@@ -262,3 +266,136 @@ def test_na_rm_keeps_the_domain_names_in_the_terms():
     df = _with(y=np.r_[np.nan, np.ones(17)])
     r = SurveyDesign(df, weight="w").mean("y", by="g", na_rm=True)
     assert list(r.terms) == ["y[g=x]", "y[g=y]"]
+
+
+# --- second round (session 6, helper mutdesign): a fresh seeded 200-mutant sample ------------
+
+def test_fpc2_not_positive_counts_and_shows_the_rows():
+    """A zero, negative or infinite fpc2 that is constant within its PSU is refused with the
+    rows counted and shown (it used to say "0 rows"; an `|` for `&` let -1 and inf through,
+    giving 1 - f2 = 2 or -inf: __init__ mutant of the fpc2 check)."""
+    text = ("survey: column 'M' must be > 0 and constant within a PSU: 3 rows (e.g. H03, H04, "
+            "H05). Fix: give the number of households in each PSU's population (or the "
+            "within-PSU sampling fraction).")
+    for bad in (0.0, -1.0, np.inf):
+        df = _with(M=np.r_[[10.0] * 3, [bad] * 3, [10.0] * 12])
+        with pytest.raises(DesignError) as e:
+            SurveyDesign(df, weight="w", strata="h", psu="psu", fpc="N", fpc2="M",
+                         id_column="id")
+        assert str(e.value) == text
+
+
+def test_domains_codes_with_levels_and_subset():
+    """Domains.codes: 0..n-1 in the order of `levels`, -1 for every row outside (a level not
+    requested, or a row outside `subset`), as the Domains docstring states; the codes are
+    written by hand for the 18 rows of _df (strata a, b, c: rows 0-5, 6-11, 12-17)."""
+    d = SurveyDesign(_df(), weight="w", strata="h", psu="psu")
+    sub = np.r_[[False] * 2, [True] * 16]
+    dom = d.domains("h", levels=["c", "a"], subset=sub, owner="t")
+    assert dom.labels == ("c", "a") and dom.name == "h"
+    np.testing.assert_array_equal(dom.codes, [-1, -1, 1, 1, 1, 1] + [-1] * 6 + [0] * 6)
+    # without levels: a level whose rows are all outside `subset` is dropped, the others
+    # renumbered in sorted order
+    dom = d.domains("h", subset=np.r_[[False] * 6, [True] * 12])
+    assert dom.labels == ("b", "c")
+    np.testing.assert_array_equal(dom.codes, [-1] * 6 + [0] * 6 + [1] * 6)
+    dom = d.domains("h", subset=np.r_[[True] * 6, [False] * 6, [True] * 6])
+    assert dom.labels == ("a", "c")
+    np.testing.assert_array_equal(dom.codes, [0] * 6 + [-1] * 6 + [1] * 6)
+    # the estimate of such a domain is the weighted mean of its rows, by hand
+    df = _df()
+    r = d.mean("y", by="h", subset=np.r_[[True] * 6, [False] * 6, [True] * 6]).tidy()
+    w, y = df["w"].to_numpy(), df["y"].to_numpy()
+    for g, rows in (("a", slice(0, 6)), ("c", slice(12, 18))):
+        assert r.set_index("group").loc[g, "estimate"] == pytest.approx(
+            np.sum(w[rows] * y[rows]) / np.sum(w[rows]), rel=1e-13)
+
+
+def test_domains_are_cached_only_without_levels_and_subset():
+    """A `levels=` domain must not be served later for the plain `by=` (the cache holds only
+    the plain one); the default owner names "estimator" in the error."""
+    d = SurveyDesign(_df(), weight="w", strata="h", psu="psu")
+    assert d.domains("g", levels=["y"]).labels == ("y",)
+    assert d.domains("g").labels == ("x", "y")
+    assert d.domains("g", levels=["y"]).labels == ("y",)
+    with pytest.raises(ParameterError) as e:
+        d.domains("kec")
+    assert str(e.value) == ("The 'by' parameter of estimator must name columns of survey. Got "
+                            "'kec' instead.")
+
+
+def test_by_several_columns_equals_by_their_combined_column():
+    """by=["h", "g"] (R svyby(~h+g)) gives the cells of the two columns, labelled by tuples:
+    the same estimates, SEs, df and n as a single column holding the combination (an
+    independent path), and the weighted cell means by hand. It used to fail in the result
+    table (tuple labels became a 2-D array)."""
+    df = _df()
+    df["hg"] = df["h"] + "|" + df["g"]
+    d = SurveyDesign(df, weight="w", strata="h", psu="psu")
+    two = d.mean("y", by=["h", "g"])
+    one = d.mean("y", by="hg").tidy()
+    t = two.tidy()
+    assert list(t["group"]) == [("a", "x"), ("a", "y"), ("b", "x"), ("b", "y"), ("c", "x"),
+                                ("c", "y")]
+    assert list(one["group"]) == ["a|x", "a|y", "b|x", "b|y", "c|x", "c|y"]
+    for col in ("estimate", "std_error", "df", "n_obs"):
+        np.testing.assert_allclose(t[col].to_numpy(float), one[col].to_numpy(float),
+                                   rtol=1e-13)
+    assert two.provenance.options["by"] == "h,g"
+    w, y = df["w"], df["y"]
+    for (h, g), est in zip(t["group"], t["estimate"], strict=True):
+        m = (df["h"] == h) & (df["g"] == g)
+        assert est == pytest.approx((w * y)[m].sum() / w[m].sum(), rel=1e-13)
+
+
+def test_column_broadcasts_a_scalar():
+    """column(): a number is broadcast to every row (e.g. a fixed line)."""
+    d = SurveyDesign(_df(), weight="w")
+    v = d.column(3.5, "est", "line")
+    np.testing.assert_array_equal(v, np.full(18, 3.5))
+
+
+def _lonely_average():
+    ref = pd.read_csv(REF / "lonely_psu.csv")
+    d = pd.read_csv(REF / "api_lonely.csv")
+    des = SurveyDesign(d, weight="pw", strata="strat", psu="dnum", nest=True,
+                       lonely_psu="average")
+    ref = ref[(ref["rule"] == "average") & (ref["stat"] == "total")].set_index("group")
+    return d, des, ref["se"]
+
+
+def test_variance_of_scores_by_domain_averages_over_the_strata_present():
+    """variance(scores, dom) with lonely_psu="average": each domain averages over the strata
+    that have rows in it, as R's svyby. The domain totals of enroll have scores = enroll, so
+    their variances are R survey 4.1.1's svyby(~enroll, ~stype, svytotal) SE^2
+    (make_lonely_refs.R -> lonely_psu.csv; H and M have no row in the lonely stratum)."""
+    d, des, se = _lonely_average()
+    dom = des.domains("stype")
+    v = des.variance(d["enroll"].to_numpy(float), dom)
+    np.testing.assert_allclose(np.sqrt(v[:, 0]), [se["E"], se["H"], se["M"]], rtol=1e-12)
+
+
+def test_variance_of_totals_without_domains_averages_over_every_stratum():
+    """variance(totals=) without `dom` under "average": every stratum counts (the whole
+    sample), R's svytotal(~enroll) SE (lonely_psu.csv, "all")."""
+    d, des, se = _lonely_average()
+    tot = des.psu_totals(d["enroll"].to_numpy(float), des.domains(None))
+    v = des.variance(totals=tot)
+    assert np.sqrt(v[0, 0]) == pytest.approx(se["all"], rel=1e-12)
+
+
+def test_two_stage_variance_uses_the_given_weights_in_the_squares():
+    """On a two-stage design, variance(z, weights=v) depends on the products v*z only: it
+    equals variance(z * v / w) with the design weights w, first and second stage (the unit
+    squares are sum (v z)^2, not sum (w z)^2)."""
+    df = _df()
+    d = SurveyDesign(df, weight="w", strata="h", psu="psu", fpc="N", fpc2="M")
+    rng = np.random.default_rng(5)
+    z = rng.normal(size=18)
+    v = df["w"].to_numpy() * df["hh"].to_numpy()  # person weights
+    a = d.variance(z, weights=v)
+    b = d.variance(z * v / df["w"].to_numpy())
+    assert a[0, 0] == pytest.approx(b[0, 0], rel=1e-12)
+    # and the second stage matters here: without fpc2 the variance differs
+    one = SurveyDesign(df, weight="w", strata="h", psu="psu", fpc="N")
+    assert abs(one.variance(z, weights=v)[0, 0] / a[0, 0] - 1) > 1e-3
