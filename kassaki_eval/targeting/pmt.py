@@ -141,6 +141,21 @@ class _BasePMT(RegressorMixin, BaseEstimator):
                                      "impute or drop these rows before fitting or scoring"))
             raise SchemaError(probs)
 
+    @staticmethod
+    def _check_logs(X: pd.DataFrame, logf: Sequence[str], table: str, step: str) -> None:
+        """Covariates entered in logs must be > 0 (scoring a 0 would give a -inf PMT score)."""
+        probs = []
+        for c in logf:
+            v = X[c].to_numpy(dtype=float)
+            bad = np.flatnonzero(~(v > 0))
+            if bad.size:
+                fix = (f"correct the values or pass log_features without '{c}'" if step == "fit"
+                       else "correct the values; the PMT was fitted on its logarithm")
+                probs.append(Problem(table, c, "must be positive (entered in logs)",
+                                     int(bad.size), tuple(bad[:5].tolist()), fix))
+        if probs:
+            raise SchemaError(probs)
+
     def _build(self) -> Pipeline:
         num = [
             c for c in self.features_ if c not in self.categorical_ and c not in self.log_features_
@@ -214,22 +229,7 @@ class _BasePMT(RegressorMixin, BaseEstimator):
             cat = [c for c in feats if not pd.api.types.is_numeric_dtype(X[c])]
         logf = [c for c in (self.log_features if self.log_features is not None else LOG_FEATURES)
                 if c in feats and c not in cat]
-        for c in logf:
-            v = X[c].to_numpy(dtype=float)
-            if np.any(v <= 0):
-                bad = np.flatnonzero(v <= 0)
-                raise SchemaError(
-                    [
-                        Problem(
-                            "training data",
-                            c,
-                            "must be positive (entered in logs)",
-                            int(bad.size),
-                            tuple(bad[:5].tolist()),
-                            f"correct the values or pass log_features without '{c}'",
-                        )
-                    ]
-                )
+        self._check_logs(X, logf, "training data", "fit")
         self.features_ = feats
         self.categorical_ = cat
         self.log_features_ = logf
@@ -269,6 +269,7 @@ class _BasePMT(RegressorMixin, BaseEstimator):
         X = _as_frame(X)
         needed = list(self.feature_names_in_)
         self._check_columns(X, needed, "registry")
+        self._check_logs(X, self.log_features_, "registry", "score")
         Xf = X[self.features_]
         if self.categorical_:
             Xf = Xf.copy()
