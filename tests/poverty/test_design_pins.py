@@ -399,3 +399,113 @@ def test_two_stage_variance_uses_the_given_weights_in_the_squares():
     # and the second stage matters here: without fpc2 the variance differs
     one = SurveyDesign(df, weight="w", strata="h", psu="psu", fpc="N")
     assert abs(one.variance(z, weights=v)[0, 0] / a[0, 0] - 1) > 1e-3
+
+
+# --- third round: survivors of the fresh sample on the changed code --------------------------
+
+def test_bad_weight_message_in_full():
+    df = _with(w=np.r_[0.0, -2.0, np.ones(16)])
+    _raises_text(lambda: SurveyDesign(df, weight="w", id_column="id"), DesignError,
+                 "survey: column 'w' must be finite and > 0 (zero, negative or missing weights "
+                 "found): 2 rows (e.g. H00, H01). Fix: drop out-of-scope rows before building "
+                 "the design, or repair the weights; a domain is estimated with the `by=`/"
+                 "`subset=` argument, not with zero weights.")
+
+
+def _raises_text(fn, exc, text):
+    with pytest.raises(exc) as e:
+        fn()
+    assert str(e.value) == text
+
+
+def test_total_names_its_parameter_in_errors():
+    _raises_text(lambda: SurveyDesign(_df(), weight="w").total("income"), ParameterError,
+                 "The 'y' parameter of SurveyDesign.total must name a column of survey. Got "
+                 "'income' instead.")
+
+
+def test_fpc2_counts_of_two_equal_the_fractions():
+    """fpc2 holds counts when any value is > 1 (here 2 households in every PSU's population,
+    1 or 2 sampled) and then equals the design given the fractions m_j / 2 (R's rule for
+    fpc: counts > 1, fractions <= 1)."""
+    df = _df().iloc[[0, 1, 3, 6, 7, 9, 10, 12, 15, 16]].reset_index(drop=True)
+    m = df.groupby("psu")["psu"].transform("size").to_numpy()
+    assert set(m) == {1, 2}
+    counts = SurveyDesign(df.assign(M=2.0), weight="w", strata="h", psu="psu", fpc="N",
+                          fpc2="M")
+    fracs = SurveyDesign(df.assign(M=m / 2), weight="w", strata="h", psu="psu", fpc="N",
+                         fpc2="M")
+    # PSUs v0..v5 (sorted within strata a, a, b, b, c, c): 1 - m_j / 2
+    by_hand = 1 - df.groupby("psu").size().sort_index().to_numpy() / 2
+    np.testing.assert_array_equal(counts.one_minus_f2, by_hand)
+    np.testing.assert_array_equal(fracs.one_minus_f2, by_hand)
+    a, b = counts.mean("y").tidy().iloc[0], fracs.mean("y").tidy().iloc[0]
+    assert a["std_error"] == pytest.approx(b["std_error"], rel=1e-13)
+
+
+def test_two_stage_variance_by_domain_equals_zeroed_scores_per_domain():
+    """On a two-stage design, variance(z, dom) with three domains gives, for each, the variance
+    of the scores set to 0 outside it (R's domain rule), computed one domain at a time."""
+    df = _df()
+    d = SurveyDesign(df, weight="w", strata="h", psu="psu", fpc="N", fpc2="M")
+    z = np.random.default_rng(6).normal(size=18)
+    dom = d.domains("h")
+    v = d.variance(z, dom)
+    assert v.shape == (3, 1)
+    for i, h in enumerate(("a", "b", "c")):
+        zi = np.where(df["h"] == h, z, 0.0)
+        assert v[i, 0] == pytest.approx(d.variance(zi)[0, 0], rel=1e-12)
+
+
+def test_column_twice_gives_the_same_read_only_values():
+    d = SurveyDesign(_df(), weight="w")
+    a = d.column("hh", "est", "size")
+    b = d.column("hh", "est", "size")
+    np.testing.assert_array_equal(a, _df()["hh"].to_numpy(float))
+    np.testing.assert_array_equal(b, a)
+    assert not b.flags.writeable
+
+
+def test_n_obs_per_domain_by_hand():
+    """n_obs counts the sampled rows of each domain (9 x and 9 y in _df; 6 per stratum)."""
+    d = SurveyDesign(_df(), weight="w", strata="h", psu="psu")
+    assert list(d.mean("y", by="g").tidy()["n_obs"]) == [9, 9]
+    assert list(d.total("y", by="h").tidy()["n_obs"]) == [6, 6, 6]
+    np.testing.assert_array_equal(d.domain_counts(d.domains("h")), [6, 6, 6])
+
+
+def test_for_rows_keeps_the_columns():
+    df = _df()
+    sub = SurveyDesign(df, weight="w").for_rows(np.r_[[False] * 3, [True] * 15])
+    assert list(sub.data.columns) == list(df.columns)
+    assert list(sub.data.index) == list(range(15))
+
+
+def test_integer_totals_give_the_float_variance():
+    """variance(totals=) converts to float: integer PSU totals of Rupiah size (5e9, whose
+    square overflows int64) give the same variance as the same totals as floats (lonely
+    'adjust' squares the lonely PSU's total)."""
+    d = SurveyDesign(_df().iloc[:15], weight="w", strata="h", psu="psu", lonely_psu="adjust")
+    t = np.array([[5_000_000_000], [4_000_000_000], [3_000_000_000], [6_000_000_000],
+                  [7_000_000_000]])
+    np.testing.assert_allclose(d.variance(totals=t), d.variance(totals=t.astype(float)),
+                               rtol=1e-15)
+
+
+def test_variance_of_scores_without_domains_under_average():
+    """variance(scores) without `dom` under "average": the whole sample, every stratum: R
+    survey's svytotal(~enroll) SE (lonely_psu.csv, "all")."""
+    d, des, se = _lonely_average()
+    v = des.variance(d["enroll"].to_numpy(float))
+    assert np.sqrt(v[0, 0]) == pytest.approx(se["all"], rel=1e-12)
+
+
+def test_deprecated_variance_of_totals_passes_the_squares():
+    d = SurveyDesign(_df(), weight="w", strata="h", psu="psu", fpc="N", fpc2="M")
+    z = np.random.default_rng(9).normal(size=18)
+    dom = d.domains(None)
+    t, sq = d.psu_totals(z, dom), d.unit_squares(z, dom)
+    with pytest.warns(DeprecationWarning):
+        old = d.variance_of_totals(t, sq)
+    np.testing.assert_allclose(old, d.variance(totals=t, squares=sq), rtol=1e-15)
+    np.testing.assert_allclose(old, d.variance(z), rtol=1e-12)
