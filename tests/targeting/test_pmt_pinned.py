@@ -239,7 +239,13 @@ def test_missing_columns_in_training_and_scoring_in_full(small):
             "training data: 2 problems found\n"
             f"  - training data: column 'rooms' is missing (the PMT needs it): 600 rows. {fix}\n"
             f"  - training data: column 'car' is missing (the PMT needs it): 600 rows. {fix}")
+    with pytest.raises(SchemaError) as e:
+        OLSPMT(features=["rooms"]).fit(small, y)
+    assert e.value.table == "training data"
     m = OLSPMT(features=["hh_size", "head_educ"], by="kec_code").fit(small, y)
+    with pytest.raises(SchemaError) as e:
+        m.predict(small[["hh_size", "head_educ"]])
+    assert e.value.table == "registry"
     _raises(SchemaError, lambda: m.predict(small.drop(columns=["kec_code"]).iloc[:40]),
             "registry: 1 problem found\n  - registry: column 'kec_code' is missing (the PMT "
             f"was fitted on it): 40 rows. {fix}")
