@@ -75,7 +75,9 @@ class RelativeLine:
     """A line equal to ``share`` times the ``quantile`` of welfare in the whole sample.
 
     E.g. 60 % of the median: ``RelativeLine(0.6, 0.5)``. Estimated with the same weights
-    (person weights when ``size=`` is given); its sampling error enters the SE.
+    (person weights when ``size=`` is given); its sampling error enters the SE. Rows with a
+    missing welfare value (left out with ``na_rm=True`` or outside ``subset=``) do not enter
+    the quantile.
     """
 
     share: float = 0.6
@@ -98,13 +100,21 @@ def _setup(data: Any, design: Any, welfare: Any, by: Any, subset: Any, size: Any
     return d, y, w, dom
 
 
-def _line_values(d: SurveyDesign, line: Any, y: np.ndarray, w: np.ndarray, owner: str
-                 ) -> tuple[np.ndarray, np.ndarray | None, Any]:
-    """Per-row line, the line's influence function (relative lines) and a description."""
+def _line_values(d: SurveyDesign, line: Any, y: np.ndarray, w: np.ndarray, owner: str,
+                 welfare: Any = None) -> tuple[np.ndarray, np.ndarray | None, Any]:
+    """Per-row line, the line's influence function (relative lines) and a description.
+
+    A relative line is the quantile of the rows whose ``welfare`` is observed: rows with a
+    missing value (left out by ``na_rm`` or outside the domain) do not enter it.
+    """
     if isinstance(line, RelativeLine):
         require(0 < line.quantile < 1 and line.share > 0, owner, "line",
                 "a RelativeLine with share > 0 and quantile in (0, 1)", line)
-        full = Domains(np.zeros(d.n, dtype=np.int64), ("all",), None)
+        observed = np.ones(d.n, dtype=bool)
+        if isinstance(welfare, str) and welfare in d.data.columns:
+            observed = np.isfinite(pd.to_numeric(d.data[welfare], errors="coerce")
+                                   .to_numpy(dtype=float))
+        full = Domains(np.where(observed, 0, -1).astype(np.int64), ("all",), None)
         q, zq = quantile_influence(full, y, w, line.quantile)
         theta = line.share * q[0]
         return np.full(d.n, theta), line.share * zq, {"relative": line.share, "quantile":
@@ -247,7 +257,7 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
     d = as_design(data, design, owner)
     n_out = int((d.domains(by, subset, levels=levels, owner=owner).codes < 0).sum())
     d, y, w, dom = _setup(d, None, welfare, by, subset, size, owner, levels, na_rm)
-    z, zline, line_desc = _line_values(d, line, y, w, owner)
+    z, zline, line_desc = _line_values(d, line, y, w, owner, welfare)
     poor = y < z if line_rule == "strict" else y <= z
     gap = np.where(poor, (z - y) / z, 0.0) if any(a != 0 for a in alphas) else None
     fa = [float(a) for a in alphas]
@@ -350,7 +360,7 @@ def watts(data: Any, welfare: str = "consumption_pc", *, line: Any, design: Any 
     alpha = renamed_keywords("watts", deprecated, {"conf_alpha": "alpha"}).get("alpha", alpha)
     owner = "watts"
     d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner, na_rm=na_rm)
-    z, zline, line_desc = _line_values(d, line, y, w, owner)
+    z, zline, line_desc = _line_values(d, line, y, w, owner, welfare)
     poor = y < z
     bad = poor & (y <= 0) & (dom.codes >= 0)
     if bad.any():

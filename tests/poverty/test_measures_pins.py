@@ -485,3 +485,28 @@ def test_line_description_and_relative_line_message():
     assert fgt(d, "c", line=np.full(len(df), 450.0)).provenance.options["line"] == 450.0
     with pytest.raises(ParameterError, match="'line' parameter of fgt must be a RelativeLine"):
         fgt(d, "c", line=RelativeLine(0.6, 1.5))
+
+
+def test_relative_line_leaves_out_rows_with_missing_welfare():
+    """A relative line is the quantile of the observed welfare: rows whose welfare is missing
+    (left out by na_rm, or outside `subset`) do not enter it. It used to count them as 0
+    (the fill value of SurveyDesign.values_in), pulling the median down. Reference: the same
+    estimator on the design holding only the observed rows (for_rows), whose point estimate
+    and line depend on the observed (y, w) only; by hand, the weighted median of y = 1..18
+    without rows 0, 1, 6 lies at 11 here, and 0.9 x 11 = 9.9."""
+    rng = np.random.default_rng(11)
+    df = pd.DataFrame({"h": np.repeat(["a", "b", "c"], 6),
+                       "psu": np.repeat([f"v{i}" for i in range(6)], 3),
+                       "w": rng.uniform(1, 4, 18), "y": np.arange(1.0, 19.0)})
+    df.loc[[0, 1, 6], "y"] = np.nan
+    obs = df["y"].notna().to_numpy()
+    d = SurveyDesign(df, weight="w", strata="h", psu="psu")
+    y, w = df["y"].to_numpy()[obs], df["w"].to_numpy()[obs]
+    cum = np.cumsum(w[np.argsort(y)]) / w.sum()
+    assert np.sort(y)[np.searchsorted(cum, 0.5)] == 11.0  # smallest y with F(y) >= 0.5
+    line = RelativeLine(share=0.9, quantile=0.5)
+    for fn in (fgt, watts):
+        ref = fn(d.for_rows(obs), "y", line=line)
+        for res in (fn(d, "y", line=line, na_rm=True), fn(d, "y", line=line, subset=obs)):
+            assert res.provenance.options["line"]["value"] == pytest.approx(9.9, rel=1e-12)
+            assert res.estimates.iloc[0] == pytest.approx(ref.estimates.iloc[0], rel=1e-12)
