@@ -487,3 +487,50 @@ def test_fold_metrics_boundaries():
             held_out="")}
     assert got["exclusion_error"] == 1.0 and got["inclusion_error"] == 1.0
     assert got["exclusion_error_line"] == 1.0
+
+
+# --- third round: survivors of the fresh sample on the changed code --------------------------
+
+def test_boosting_on_categorical_covariates_only_equals_scikit_learn_on_dummies(small):
+    """One-hot columns reach the model as a dense matrix (HistGradientBoosting refuses sparse
+    input, which a categorical-only design would be): the PMT equals scikit-learn's
+    HistGradientBoostingRegressor fitted directly on the dummies built by hand."""
+    from sklearn.ensemble import HistGradientBoostingRegressor
+    y = _y(small)
+    feats = ["electricity", "head_sector"]
+    m = BoostingPMT(max_iter=20, features=feats).fit(small, y)
+    D = pd.get_dummies(small[feats].astype(str), drop_first=True).astype(float)
+    assert list(D.columns) == list(m.get_feature_names_out())
+    ref = HistGradientBoostingRegressor(max_iter=20, learning_rate=0.05, max_leaf_nodes=15,
+                                        min_samples_leaf=40, l2_regularization=1.0,
+                                        early_stopping=False, random_state=0)
+    ref.fit(D.to_numpy(), y)
+    np.testing.assert_allclose(m.predict(small), ref.predict(D.to_numpy()), rtol=1e-12)
+
+
+def test_validate_defaults_to_five_folds_and_hashes_values_not_dtypes(small):
+    y = _y(small)
+    feats = ["hh_size", "head_educ"]
+    t = validate_pmt(OLSPMT(features=feats), small, y).tidy()
+    assert sorted(set(t["fold"])) == ["1", "2", "3", "4", "5", "all"]
+    wi = np.arange(600) % 3 + 1
+    a = validate_pmt(OLSPMT(features=feats), small, y, sample_weight=wi, n_splits=2)
+    b = validate_pmt(OLSPMT(features=feats), small, y, sample_weight=wi.astype(float),
+                     n_splits=2)
+    assert a.provenance.inputs_hash == b.provenance.inputs_hash
+
+
+def test_problems_carry_their_examples(small):
+    """Missing columns have no examples (an empty tuple); more than five unseen categories
+    show the first five."""
+    with pytest.raises(SchemaError) as e:
+        OLSPMT(features=["rooms"]).fit(small, _y(small))
+    assert e.value.problems[0].examples == () and e.value.problems[0].count == 600
+    m = OLSPMT(features=["hh_size", "electricity"]).fit(small, _y(small))
+    reg = small.iloc[:10].copy()
+    reg["electricity"] = [f"e{i}" for i in range(7)] + list(reg["electricity"].iloc[7:])
+    with pytest.warns(DataWarning) as rec:
+        m.predict(reg)
+    assert [str(r.message) for r in rec] == [
+        "registry: column 'electricity' has 7 rows with categories the PMT never saw in "
+        "training (e.g. e0, e1, e2, e3, e4); they are scored as the reference category."]
