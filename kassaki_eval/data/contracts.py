@@ -600,6 +600,8 @@ class _Check:
             return
         if col.lo is not None and col.hi is not None:
             rule = f"has values outside {col.lo:g}–{col.hi:g}"
+        elif col.lo is None:  # an upper bound only (a user's own contract)
+            rule = f"has values above {col.hi:g}"
         elif col.lo == 0 and col.lo_open:
             rule = "has zero or negative values"
         elif col.lo == 0:
@@ -834,7 +836,8 @@ def _fast_float(txt: pd.Series) -> pd.Series | None:
 def _as_str(s: pd.Series) -> pd.Series:
     """Codes as text: integers without '.0', whitespace stripped, empty as missing."""
     if pd.api.types.is_float_dtype(s):
-        whole = s.notna() & (s % 1 == 0)
+        # beyond int64 a whole float has no integer text: keep the float's ('1e+20')
+        whole = s.notna() & (s % 1 == 0) & (s.abs() < 2.0 ** 63)
         txt = s.astype("str")
         if whole.any():
             txt = txt.mask(whole, s[whole].astype("int64").astype("str"))
