@@ -71,6 +71,11 @@ MODULES: dict[str, list[str]] = {
                                             "tests/targeting/test_scale.py"],
     "kassaki_eval/targeting/pmt.py": ["tests/targeting/test_pmt.py",
                                       "tests/targeting/test_pmt_pinned.py"],
+    "kassaki_eval/impact/rd.py": ["tests/impact/test_rd.py",
+                                  "tests/impact/test_rd_pinned.py",
+                                  "tests/boundaries/test_boundaries.py"],
+    "kassaki_eval/impact/did.py": ["tests/impact/test_did.py",
+                                   "tests/impact/test_did_pinned.py"],
 }
 
 
