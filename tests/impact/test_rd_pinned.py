@@ -379,6 +379,8 @@ def test_fuzzy_weak_and_absent_first_stage():
     assert [str(w.message) for w in rec] == [
         f"rd_estimate: weak first stage (jump {fs:.3f}, t = {t:.2f} < sqrt(10)); fuzzy RD "
         "intervals are unreliable."]
+    # stacklevel 2: the warning points at the caller, not at rd.py (also under mutmut)
+    assert not rec[0].filename.endswith(str(Path("impact", "rd.py")))
     # with alpha = 0.001 the same t is below the critical value 3.29: not identified
     se = float(np.ravel(r.se_T)[0])
     with pytest.raises(IdentificationError) as ei:
@@ -397,6 +399,19 @@ def test_fuzzy_strong_first_stage_does_not_warn():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         rd_estimate(_fuzzy_world(0.6), y="y", running="s", fuzzy="t")
+
+
+def test_fuzzy_degenerate_first_stage_from_rdrobust():
+    """A take-up that is constant on each side and jumps by only 1e-12 passes our variance
+    check (np.var > 0) but rdrobust refuses it: its ValueError must come back as the
+    "does not change" IdentificationError, not the generic wrapper."""
+    df = _fuzzy_world(0.6).assign(t=lambda d: np.where(d["s"] <= 0, 1.0, 1.0 + 1e-12))
+    with pytest.raises(IdentificationError) as ei:
+        rd_estimate(df, y="y", running="s", fuzzy="t")
+    assert str(ei.value) == (
+        "data: the treatment does not change at the cutoff (rdrobust: Fuzzy RD: first-stage "
+        "variable has no variation and no jump at the cutoff. The fuzzy estimator is not "
+        "identified.). Fix: estimate the sharp RD, or check the take-up variable.")
 
 
 def test_fuzzy_constant_treatment_message():
@@ -437,6 +452,11 @@ def test_density_equals_rddensity_and_result_shape():
     assert res.summary().title == "Density (manipulation) test at the cutoff (rddensity)"
     assert res.extras["rddensity"].hat["diff"] == r.hat["diff"]
     assert res.extras["mass_points"] == mp
+    assert res.method == "rd_density" and res.provenance.n_input == 1390
+    gaps = SENATE.assign(margin=SENATE["margin"].where(SENATE.index % 50 != 0))
+    res2 = rd_density(gaps, running="margin")
+    assert res2.provenance.dropped == {"missing margin": 28}
+    assert res2.provenance.n_used == 1390 - 28 and res2.provenance.n_input == 1390
 
 
 def test_density_parameters_and_min_unique_boundary():
@@ -518,11 +538,11 @@ def test_placebo_uses_only_its_own_side():
 def test_bandwidths_scale_h_and_b_of_the_base_fit():
     res = rd_bandwidths(SENATE, y="vote", running="margin", treated_side="above",
                         multipliers=(0.5, 2), row="Conventional", kernel="epanechnikov",
-                        h=15.0, b=25.0)
+                        h=15.0, b=25.0, alpha=0.1)
     t = res.tidy().set_index("term")
     assert t.index.tolist() == ["h x0.5", "h x2"] and t["multiplier"].tolist() == [0.5, 2.0]
     for m in (0.5, 2.0):
-        r = _direct(S.vote, S.margin, kernel="epa", h=15.0 * m, b=25.0 * m)
+        r = _direct(S.vote, S.margin, kernel="epa", h=15.0 * m, b=25.0 * m, level=90)
         row = t.loc[f"h x{m:g}"]
         assert (row["h_left"], row["b_right"]) == (15.0 * m, 25.0 * m)
         coef, se, ci = np.ravel(r.coef), np.ravel(r.se), np.asarray(r.ci)
@@ -537,6 +557,8 @@ def test_bandwidths_scale_h_and_b_of_the_base_fit():
     assert o["kernel"] == "epanechnikov"
     assert res.provenance.n_used == 1297 and res.provenance.dropped == {"missing vote": 93}
     assert res.extras["base"].provenance.options["h"] == 15.0
+    assert res.alpha == 0.1 and res.provenance.method == "rd_bandwidths"
+    assert res.provenance.inputs_hash == res.extras["base"].provenance.inputs_hash
     assert res.summary().title == "RD bandwidth sensitivity (Conventional, rdrobust)"
     assert "statistic" in res.tidy().columns      # recomputed by tidy(), not carried
     for bad in ((), (1.0, 0.0), ("1",)):
@@ -576,6 +598,10 @@ def test_plot_draws_rdplot_bins_and_fits():
     np.testing.assert_allclose(right.get_xdata(), vp.loc[vp.rdplot_x > 0, "rdplot_x"],
                                rtol=RTOL)
     assert list(cut.get_xdata()) == [0, 0]
+    assert left.get_linewidth() == right.get_linewidth() == 1.5
+    assert left.get_color() == right.get_color() == "C3"
+    np.testing.assert_allclose(ax.collections[0].get_facecolor()[0],
+                               matplotlib.colors.to_rgba("C0"))
     assert ax.get_xlabel() == "margin: distance to cutoff (eligible side > 0)"
     assert ax.get_ylabel() == "vote"
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["bin means"]
@@ -622,6 +648,42 @@ def test_multi_cutoff_options_reach_rdmc():
     assert res.provenance.n_used == 2000 and res.method == "rd_multi_cutoff"
     assert res.extras["failed_cutoffs"] == [] and res.extras["rdmc_stdout"] != ""
     assert res.summary().title == "RD with multiple cutoffs (rdmulti::rdmc)"
+    assert list(t.columns) == ["term", "estimate", "std_error", "statistic", "p_value",
+                               "conf_low", "conf_high", "n_obs", "cutoff", "weight",
+                               "conventional", "h_left", "h_right", "n_h_left", "n_h_right"]
+    assert res.extras["rdmc"] is not None and hasattr(res.extras["rdmc"], "cfail")
+    assert re.fullmatch(r"\d+\.\d+(\.\d+)?", o["rdmulti"])
+    assert re.fullmatch(r"\d+\.\d+(\.\d+)?", o["rdrobust"])
+
+
+def test_multi_cutoff_discrete_running_variable_masspoints_reach_rdmc():
+    """floor(x): mass points at both cutoffs; masspoints='off' must reach every rdrobust call
+    (rdmc called directly with the same options) and the DataWarning names 'off'."""
+    from rdmulti import rdmc
+    mc = pd.read_csv(REF / "simdata_multic.csv").assign(x=lambda d: np.floor(d["x"]))
+    with pytest.warns(DataWarning, match=re.escape(
+            "rd_multi_cutoff: the running variable 'x' has mass points (")) as rec:
+        res = rd_multi_cutoff(mc, y="y", running="x", cutoff="c", treated_side="above",
+                              masspoints="off")
+    assert "masspoints='off' ignores them" in str(rec[0].message)
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = rdmc(mc.y.to_numpy(float), mc.x.to_numpy(float), mc.c.to_numpy(float),
+                 pooled_opt="p=1, kernel='tri', bwselect='mserd', vce='nn', "
+                            "masspoints='off', level=95.0",
+                 pvec=np.repeat(1, 2), kernelvec=np.repeat("tri", 2),
+                 bwselectvec=np.repeat("mserd", 2), vcevec=np.repeat("nn", 2),
+                 masspointsvec=np.repeat("off", 2), level=95.0)
+    B = np.asarray(r.B[0] if isinstance(r.B, tuple) else r.B, dtype=float).ravel()
+    np.testing.assert_allclose(res.tidy()["estimate"], B, rtol=RTOL)
+
+
+def test_multi_cutoff_discrete_failure_names_the_distinct_values():
+    mc = pd.read_csv(REF / "simdata_multic.csv").assign(x=lambda d: np.floor(d["x"] / 10) * 10)
+    with pytest.raises(IdentificationError, match=r"data: rdmulti\.rdmc could not estimate the "
+                                                  r"RD \(.*\)\. The running variable 'x' is "
+                                                  r"discrete: \d+ distinct values"):
+        rd_multi_cutoff(mc, y="y", running="x", cutoff="c", treated_side="above")
 
 
 def test_multi_cutoff_parameter_errors():
