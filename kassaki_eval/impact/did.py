@@ -124,7 +124,7 @@ def did_2x2(
         if not np.isin(arr, [0.0, 1.0]).all():
             raise ParameterError(f"The '{'group' if nm == group else 'post'}' parameter of {owner} "
                                  f"must name a 0/1 column. Got column {nm!r} with values "
-                                 f"{sorted(np.unique(arr))[:5]} instead.")
+                                 f"{np.unique(arr)[:5].tolist()} instead.")
     cells = pd.crosstab(g, p)
     if cells.shape != (2, 2) or (cells.to_numpy() == 0).any():
         raise IdentificationError(f"data: the 2x2 cells of '{group}' x '{post}' are not all "
@@ -310,9 +310,9 @@ def twfe(
     n, k = Xd.shape
     codes, G = cluster_codes(d[clus].to_numpy(), owner)
     # fixest/pyfixest's K ("nonnested"): the time effects count (levels minus one); unit
-    # effects nested in the cluster count as a single parameter.
-    nested = (d.groupby(unit, observed=True)[clus].nunique() == 1).all()
-    K = k + int(ti.max()) + (1 if nested else int(ui.max()) + 1)
+    # effects nested in the cluster count as a single parameter. They are always nested: the
+    # cluster is the unit, or a cluster id constant within units (check_cluster_constant).
+    K = k + int(ti.max()) + 1
     V = cluster_vcov(Xd, resid, codes, w, xtx_inv=xtx_inv, n_params=K)
     if inference == "analytic":
         few_clusters_warning(
