@@ -607,6 +607,14 @@ def test_plot_draws_rdplot_bins_and_fits():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["bin means"]
     fig2 = rd_plot(SENATE, y="vote", running="margin", xlabel="X", ylabel="Y", ax=ax)
     assert fig2 is fig and ax.get_xlabel() == "X" and ax.get_ylabel() == "Y"
+    # on an axis that already holds a scatter, the bin means are still drawn in C0
+    import matplotlib.pyplot as plt
+    fig3, ax3 = plt.subplots()
+    ax3.scatter([0.0], [0.0])
+    rd_plot(SENATE, y="vote", running="margin", ax=ax3, nbins=[10, 12])
+    np.testing.assert_allclose(ax3.collections[1].get_facecolor()[0],
+                               matplotlib.colors.to_rgba("C0"))
+    plt.close("all")
     with pytest.raises(IdentificationError, match="data: rdplot could not estimate the RD"):
         rd_plot(SENATE, y="vote", running="margin", binselect="nope")
 
