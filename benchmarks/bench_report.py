@@ -8,7 +8,8 @@ demo world at ``--scale``), on the same interpreter and machine, alternating
 before/after/before/... so that a change in the machine's load hits both sides alike.
 
 Per run it records the wall time of the whole command, the CPU seconds of the command and
-every process it waited for (kernels, LibreOffice: ``RUSAGE_CHILDREN``), the stage times
+every process it waited for (kernels, and LibreOffice before Typst: ``RUSAGE_CHILDREN``), the
+stage times
 the report writes into its manifest (inputs, each notebook, publish; "start-up" is the
 command's wall time not covered by the manifest's total: interpreter and imports), and the
 1-minute load average before the run. It prints the medians and the after/before ratios.
@@ -142,22 +143,30 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force",
                         str(before_tree)], capture_output=True)
-    med = {side: {s: statistics.median(r[s] for r in rs) for s in STAGES}
+    # CPU rows the report writes into its manifest since 2026-12-03 (kernel CPU per notebook,
+    # the parent's CPU in inputs and publish): shown for the sides that have them
+    extra = sorted({k for rs in runs.values() for r in rs for k in r if "CPU)" in k})
+    med = {side: {s: (statistics.median(r[s] for r in rs) if all(s in r for r in rs)
+                      else float("nan")) for s in (*STAGES, *extra)}
            for side, rs in runs.items()}
     loads = [r["load1"] for rs in runs.values() for r in rs]
     print(f"\n## kassaki-eval report --year {args.year} --scale {args.scale}: before "
           f"{args.before} vs after {commit}{' (+ uncommitted changes)' if dirty else ''}; "
           f"medians of {args.repeats} runs each, {os.cpu_count()} CPUs, 1-min load average "
           f"{min(loads):.1f}-{max(loads):.1f} (median {statistics.median(loads):.1f})")
-    print(f"{'stage':<24}{'before s':>10}{'after s':>10}{'after/before':>14}")
-    for s in STAGES:
+    print(f"{'stage':<32}{'before s':>10}{'after s':>10}{'after/before':>14}")
+    for s in (*STAGES, *extra):
         b, a = med["before"][s], med["after"][s]
-        print(f"{s:<24}{b:>10.1f}{a:>10.1f}{a / b if b else float('nan'):>14.2f}")
+        print(f"{s:<32}{b:>10.1f}{a:>10.1f}{a / b if b else float('nan'):>14.2f}")
     print("notebook rows: kernel time of each (two run at once), so they do not add up to "
           "the wall time")
     same = not any(diff.values())
     print("same report published (key_results.json, CSVs, notebooks, HTML, xlsx byte for "
           "byte; docx XML; PDF text): " + ("yes" if same else f"NO: {diff}"))
+    if diff["pdf"] or diff["docx"]:
+        print("(PDF text and docx XML differ by design when one side converted the docx with "
+              "LibreOffice and the other typesets the PDF with Typst, and when the figures' PNG "
+              "in the docx is rasterised differently; key results and tables must not differ)")
     RESULTS_DIR.mkdir(exist_ok=True)
     with open(RESULTS_DIR / "results.jsonl", "a") as f:
         f.write(json.dumps({"title": "report end to end, before vs after", "before": args.before,

@@ -239,14 +239,19 @@ def _jsonable(v: Any) -> Any:
     return v
 
 
-def load_blocks(results_dir: Path) -> list[dict[str, Any]]:
+def load_blocks(results_dir: Path, notebooks: Sequence[str] | None = None
+                ) -> list[dict[str, Any]]:
     """Every saved block's metadata (JSON), with its tables loaded as DataFrames.
 
     Order: notebook name, then the order the notebook saved them (file modification is not
-    used; the ``order`` field written by the context is).
+    used; the ``order`` field written by the context is). ``notebooks``: only the blocks
+    of these notebooks (default: all).
     """
     out = []
-    for j in sorted(Path(results_dir).glob("*/*.json")):
+    files = sorted(Path(results_dir).glob("*/*.json"))
+    if notebooks is not None:
+        files = [j for j in files if j.parent.name in set(notebooks)]
+    for j in files:
         meta = json.loads(j.read_text())
         meta["tables_data"] = {t["name"]: pd.read_parquet(j.parent / f"{t['name']}.parquet")
                                for t in meta["tables"]}

@@ -247,7 +247,10 @@ def _execute(name: str, nb: Any, out_path: Path, params_json: dict[str, Any], cw
 #: imports every report notebook needs, so that no notebook pays them.
 WARM_UP = ("import matplotlib\nmatplotlib.use('Agg')\nimport pyarrow.parquet\n"
            "import IPython.display\n"
-           "import kassaki_eval.reporting.sections, kassaki_eval.reporting.html\n")
+           "import kassaki_eval.reporting.sections, kassaki_eval.reporting.html\n"
+           # the RD authors' package pulls in plotnine and numba (0.7 CPU s): paid while the
+           # parent prepares the inputs, not inside the impact notebook
+           "import rdrobust\n")
 #: Run between two notebooks in one kernel: nothing of the last notebook stays but the
 #: imported modules (names, figures and open files are gone, cells count from 1 again;
 #: warnings are reset by ``context.start``). Both run with ``store_history=False``: the
@@ -322,6 +325,18 @@ class _Lane:
                 while self.clients:
                     self.clients.pop().stop_channels()
         self.pool.submit(job).result()
+
+    def cpu_seconds(self) -> float | None:
+        """CPU seconds (user + system) the kernel process has used so far; None if unknown."""
+        proc = getattr(getattr(self.km, "provisioner", None), "process", None)
+        if proc is None:
+            return None
+        try:
+            import psutil
+            c = psutil.Process(proc.pid).cpu_times()
+        except Exception:  # noqa: BLE001 - a diagnostic only: no psutil, process gone
+            return None
+        return float(c.user + c.system)
 
     def kill(self) -> None:
         """Stop the kernel at once (from any thread) and let the lane's thread end."""
@@ -408,15 +423,23 @@ def _strip_volatile(path: Path) -> None:
     path.write_text(json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n")
 
 
-#: Longest first, so that two lanes finish together (measured at scale 1.0: poverty and
-#: targeting take longest); the summary (05) runs last: it reads the others' saved blocks.
-_ORDER: tuple[str, ...] = ("02_poverty", "03_targeting", "01_data_quality", "04_impact")
+#: Longest first, so that two lanes finish together: the kernel CPU seconds each notebook
+#: took at scale 1.0 (manifest "timings", "<name> (kernel CPU)", 2026-12-03, after the PDF
+#: moved to Typst and BLAS to one thread per kernel) were 02 5.7, 04 3.8, 03 3.6, 01 1.5:
+#: lane one runs 02 then 01, lane two 04 then 03 (7.4 and 7.3 s; the old order 02, 03, 01, 04
+#: left one lane idle for 3.8 s). The summary (05) runs last: it reads the others' blocks.
+_ORDER: tuple[str, ...] = ("02_poverty", "04_impact", "03_targeting", "01_data_quality")
 
 
 def _run_notebooks(nbs: Mapping[str, Any], tmp: Path, params_json: dict[str, Any], timeout: int,
                    lanes: Sequence[_Lane], events: Any, timings: dict[str, float],
-                   failed_dir: list[Path]) -> None:
-    """Notebooks 1-4 on the lanes' kernels (each lane takes the next one when free), then 5."""
+                   failed_dir: list[Path], before_last: Callable[[], None] | None = None
+                   ) -> None:
+    """Notebooks 1-4 on the lanes' kernels (each lane takes the next one when free), then 5.
+
+    ``before_last`` is called when 1-4 are done, before 5 starts (the runner starts work that
+    needs only their blocks, on the cores the summary leaves idle).
+    """
     import collections
     from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
@@ -432,9 +455,14 @@ def _run_notebooks(nbs: Mapping[str, Any], tmp: Path, params_json: dict[str, Any
         t0 = time.perf_counter()
         events.start(name, f"[{index[name]}/{total}] {name} ...")
         out_nb = tmp / "notebooks" / f"{name}.ipynb"
+        lane.ready.result()  # the kernel's start-up is not the notebook's CPU
+        c0 = lane.cpu_seconds()
         lane.run(name, nbs[name], out_nb, params_json, timeout, failed_dir)
+        c1 = lane.cpu_seconds()
         _strip_volatile(out_nb)
         timings[name] = time.perf_counter() - t0
+        if c0 is not None and c1 is not None:  # what the notebook cost, whatever the load
+            timings[f"{name} (kernel CPU)"] = c1 - c0
         events.done(name, f"[{index[name]}/{total}] {name} done ({timings[name]:.1f} s)")
 
     def drain(lane: _Lane) -> None:
@@ -456,6 +484,8 @@ def _run_notebooks(nbs: Mapping[str, Any], tmp: Path, params_json: dict[str, Any
     errors = [f.exception() for f in futures if f.exception()]
     if errors:
         raise errors[0]  # type: ignore[misc]
+    if before_last is not None:
+        before_last()
     one(lanes[0], NOTEBOOKS[-1])
 
 
@@ -801,13 +831,14 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
            overwrite: bool, notebooks: Path | None, timeout: int, lanes: list[_Lane],
            failed_dir: list[Path], t_start: float
            ) -> tuple[Path, dict[str, dict[str, Path]], str]:
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     events.start("inputs", f"[inputs] {_source_text(p, 'en')} ...")
     demo = p.source.kind == "demo"
     # demo raw inputs are written to the private folder first and copied at publish time
     prep = prepare_inputs(p, work / "inputs" if demo else None, root=work)
     write_prepared(prep, work / DATA)
     timings["inputs"] = time.perf_counter() - t0
+    timings["inputs (parent CPU)"] = time.process_time() - c0
     run_id = run_id_for(public_params, prep.input_hashes(), view.name)
     final = year_dir / run_id
     if final.exists() and not overwrite:
@@ -821,11 +852,51 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
     (work / "manifest.partial.json").write_text(json.dumps(partial, default=str))
 
     (tmp / "notebooks").mkdir()
-    _run_notebooks(nbs, tmp, params_json, timeout, lanes, events, timings, failed_dir)
+    titles: dict[str, tuple[str, list[str], str]] = {}
+    view_txts: dict[str, str] = {}
+    for lang in p.languages:
+        view_txts[lang] = t(f"val.partner.{view.partner}", lang) if view.partner else \
+            t("report.view_full", lang)
+        subtitle = [t("report.subtitle", lang, year=p.year),
+                    t("report.run", lang, run_id=run_id, source=_source_text(p, lang),
+                      view=view_txts[lang])]
+        if demo:
+            subtitle.append(t("report.demo_warning", lang))
+        titles[lang] = (t("report.title", lang), subtitle,
+                        t("report.footer", lang, version=__version__))
+    docs_kw: dict[str, Any] = dict(
+        year=p.year, languages=p.languages, shows=view.shows, components=view.components,
+        redact=lambda s: redact_paths(s, secret_paths))
+    cards_kw: dict[str, Any] = dict(
+        k=p.k_suppress, subtitles={lang: titles[lang][1] for lang in p.languages},
+        footers={lang: titles[lang][2] for lang in p.languages})
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    from .cards import write_village_cards  # one page per village for DPMD, same tables
+    cards_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kassaki-cards")
+    cards_job: list[Future[list[Path]]] = []
+
+    def start_cards() -> None:
+        # the village cards need only the village chapter's tables (notebook 2): they are
+        # written (docx and PDF) while the summary notebook runs on one core
+        def job() -> list[Path]:
+            c = time.thread_time()
+            out = write_village_cards(load_blocks(work / RESULTS, NOTEBOOKS[:-1]), tmp,
+                                      **cards_kw, **docs_kw)
+            timings["cards (thread CPU)"] = time.thread_time() - c
+            return out
+        cards_job.append(cards_pool.submit(job))
+
+    try:
+        _run_notebooks(nbs, tmp, params_json, timeout, lanes, events, timings, failed_dir,
+                       before_last=start_cards)
+    except BaseException:
+        cards_pool.shutdown(wait=True)  # a failed run must not leave the thread writing
+        raise
     for lane in lanes:
         lane.close()  # frees two cores' worth of kernels before publishing
 
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     events.start("publish", "[publish] docx, PDF, HTML, xlsx, CSV, manifest ...")
     for n in NOTEBOOKS:  # the injected parameters cell holds the input paths
         nb_path = tmp / "notebooks" / f"{n}.ipynb"
@@ -841,34 +912,16 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
     html_paths: dict[str, Path] = {}
     xlsx_paths: dict[str, Path] = {}
     sheets = {}
-    titles: dict[str, tuple[str, list[str], str]] = {}
-    view_txts: dict[str, str] = {}
-    for lang in p.languages:
-        view_txts[lang] = t(f"val.partner.{view.partner}", lang) if view.partner else \
-            t("report.view_full", lang)
-        subtitle = [t("report.subtitle", lang, year=p.year),
-                    t("report.run", lang, run_id=run_id, source=_source_text(p, lang),
-                      view=view_txts[lang])]
-        if demo:
-            subtitle.append(t("report.demo_warning", lang))
-        titles[lang] = (t("report.title", lang), subtitle,
-                        t("report.footer", lang, version=__version__))
-    from .cards import write_village_cards  # one page per village for DPMD, same tables
     from .documents import write_documents  # docx + PDF, same blocks
-    docs_kw: dict[str, Any] = dict(
-        year=p.year, languages=p.languages, shows=view.shows, components=view.components,
-        redact=lambda s: redact_paths(s, secret_paths))
-    cards_kw: dict[str, Any] = dict(
-        k=p.k_suppress, subtitles={lang: titles[lang][1] for lang in p.languages},
-        footers={lang: titles[lang][2] for lang in p.languages})
     doc_paths = write_documents(blocks, work / RESULTS, tmp, titles=titles, pdf=False,
                                 **docs_kw)
-    card_paths = write_village_cards(blocks, tmp, pdf=False, **cards_kw, **docs_kw)
+    cards_all = cards_job[0].result()  # docx and PDF, written while notebook 5 ran
+    cards_pool.shutdown()
+    card_paths = [f for f in cards_all if f.suffix == ".docx"]
 
     def typeset() -> list[Path]:  # the PDFs, from the same blocks (Typst, :mod:`.typeset`)
-        return (write_documents(blocks, work / RESULTS, tmp, titles=titles, docx=False,
-                                **docs_kw)
-                + write_village_cards(blocks, tmp, docx=False, **cards_kw, **docs_kw))
+        return write_documents(blocks, work / RESULTS, tmp, titles=titles, docx=False,
+                               **docs_kw)
 
     from concurrent.futures import ThreadPoolExecutor
     with ThreadPoolExecutor(max_workers=1) as pdf_pool:
@@ -905,8 +958,9 @@ def _build(p: ReportParams, view: PartnerView, year_dir: Path, tmp: Path, work: 
         _scan_paths(tmp, [*secret_paths, work, tmp, year_dir.resolve()])
         pdfs = pdf_job.result()
     doc_paths += [f for f in pdfs if f.name.startswith("report_")]
-    card_paths += [f for f in pdfs if f.name.startswith("village_cards_")]
+    card_paths += [f for f in cards_all if f.suffix == ".pdf"]
     timings["publish"] = time.perf_counter() - t0
+    timings["publish (parent CPU)"] = time.process_time() - c0  # with the Typst thread
     events.done("publish", f"[publish] done ({timings['publish']:.1f} s)")
 
     table_meta = [{"name": tab.name, "sheet": tab.name, "csv": f"tables/{tab.name}.csv",
