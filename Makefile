@@ -34,8 +34,14 @@ peers: $(PEERS_STAMP)
 report: $(STAMP)
 	$(VENV)/bin/kassaki-eval report --year $(YEAR) $(REPORT_ARGS)
 
+# Two test workers on two cores: one BLAS/OpenMP thread each (OpenBLAS's default of one
+# thread per core made four threads fight for two cores; tests/targeting/test_pmt.py and
+# tests/impact/test_matching.py took 90 s instead of 70-74 s, measured A/B/A/B 2026-12-03).
+# A value set in the environment wins.
+BLAS1 = OMP_NUM_THREADS=$${OMP_NUM_THREADS:-1} OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1} MKL_NUM_THREADS=$${MKL_NUM_THREADS:-1}
+
 test: $(STAMP)
-	$(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
+	$(BLAS1) $(PY) -m pytest -n 2 -q $(PYTEST_ARGS)
 
 # Slow Monte Carlo checks (coverage, power, design diagnosis), run on purpose.
 test-slow: $(STAMP)
