@@ -319,6 +319,11 @@ def _read_csv(path: Path, expected: set[str], header_row: int | None,
                          na_values=NA_VALUES, skiprows=h + 1, header=None, names=names,
                          skip_blank_lines=False, index_col=False,
                          encoding=encoding or "utf-8-sig")
+    except pd.errors.EmptyDataError:
+        # e.g. Excel's 'CSV UTF-8' of an empty sheet: a byte-order mark and nothing else
+        raise DataFileError(f"{path.name} has no header row: it holds only blank lines. Fix: "
+                            f"export the sheet with its data again; the raw file is left as "
+                            f"it is.") from None
     except pd.errors.ParserError as e:
         raise DataFileError(f"{path.name} could not be parsed as '{delim}'-separated CSV after "
                             f"row {h + 1}: {e}. Fix: a value probably contains the separator "
