@@ -200,6 +200,12 @@ def test_2x2_hc1_with_a_cluster_column_and_wild_with_hc1():
     assert t.loc[0, "p_value"] == rw.extras["wild_bootstrap"].p_value
 
 
+def test_2x2_one_cluster_error_names_did_2x2():
+    with pytest.raises(DesignError, match=re.escape(
+            "did_2x2: only 1 cluster in the data; cluster-robust inference needs at least 2")):
+        did_2x2(KIEL.assign(c=1), y="rprice", group="nearinc", post="y81", cluster="c")
+
+
 def test_2x2_column_and_weight_errors():
     for kw, name, val in (({"group": "nope"}, "group", "nope"), ({"post": "nope"}, "post", "nope"),
                           ({"y": "nope"}, "y", "nope"), ({"weights": "nope"}, "weights", "nope"),
@@ -231,6 +237,9 @@ def test_2x2_provenance_hash_covers_the_used_columns_only():
     f = did_2x2(KIEL.assign(cl=KIEL["nbh"], cbd=KIEL["cbd"] + 1), y="rprice", group="nearinc",
                 post="y81", cluster="cl", covariates=["age"], weights="cbd")
     assert d.provenance.inputs_hash != f.provenance.inputs_hash
+    g = did_2x2(KIEL.assign(cl=KIEL["nbh"] + 1), y="rprice", group="nearinc", post="y81",
+                cluster="cl", covariates=["age"], weights="cbd")
+    assert d.provenance.inputs_hash != g.provenance.inputs_hash
 
 
 # --- twfe ------------------------------------------------------------------------------------
@@ -375,10 +384,51 @@ def test_twfe_few_treated_clusters_warning():
         "few treated clusters neither CR1 nor the wild bootstrap is reliable)."]
 
 
-def test_twfe_default_bootstrap_draws():
+def test_default_bootstrap_draws_is_9999():
+    """The documented default B = 9999 (recorded in the provenance). Six clusters: the
+    bootstrap enumerates all 2**6 sign vectors, so the default costs nothing here."""
     import inspect
     assert inspect.signature(twfe).parameters["B"].default == 9999
     assert inspect.signature(did_2x2).parameters["B"].default == 9999
+    rng = np.random.default_rng(5)
+    d = pd.DataFrame({"v": np.repeat(np.arange(6), 20), "post": np.tile([0, 1], 60)})
+    d["g"] = d["v"].isin([1, 3, 5]).astype(int)
+    d["y"] = d["g"] * d["post"] + rng.normal(size=len(d))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        r = did_2x2(d, y="y", group="g", post="post", cluster="v", inference="wild", seed=1)
+    assert r.provenance.options["B"] == 9999
+
+
+def test_twfe_missing_values_in_every_column_are_dropped_and_counted():
+    m = _small_panel(n_units=80)
+    m["x"] = np.cos(np.arange(len(m)))
+    m["cl"] = m["state"].astype(float)
+    m["coh"] = m["first.treat"].astype(float)
+    for col, rows in (("x", [0]), ("coh", [5, 6]), ("w", [10]), ("cl", [15, 16, 17])):
+        m.loc[m.index[rows], col] = np.nan
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        r = twfe(m, y="lemp", unit="countyreal", time="year", cohort="coh", covariates=["x"],
+                 weights="w", cluster="cl")
+    assert r.provenance.dropped == {"missing x": 1, "missing coh": 2, "missing w": 1,
+                                    "missing cl": 3}
+    assert r.provenance.n_used == len(m) - 7
+
+
+def test_twfe_column_errors_and_hash():
+    m = _small_panel()
+    for kw, name in (({"unit": "nope"}, "unit"), ({"cohort": "nope", "treat": None}, "cohort"),
+                     ({"covariates": ["nope"]}, "covariates")):
+        args = {"y": "lemp", "unit": "countyreal", "time": "year", "treat": "D", **kw}
+        with pytest.raises(ParameterError, match=re.escape(
+                f"The '{name}' parameter of twfe must name a column of data. Got 'nope' "
+                "instead")):
+            twfe(m, **args)
+    a = twfe(m, y="lemp", unit="countyreal", time="year", treat="D")
+    b = twfe(m.assign(z=1.0), y="lemp", unit="countyreal", time="year", treat="D")
+    c = twfe(m.assign(lemp=m["lemp"] * 2), y="lemp", unit="countyreal", time="year", treat="D")
+    assert a.provenance.inputs_hash == b.provenance.inputs_hash != c.provenance.inputs_hash
 
 
 def test_twfe_errors_word_for_word():
