@@ -596,3 +596,17 @@ def test_bacon_errors_word_for_word():
             "data: treatment does not vary after two-way demeaning; there is nothing to "
             "decompose. Fix: check the cohort column.")):
         bacon_decomposition(d.assign(c=0), y="y", unit="u", time="t", cohort="c")
+
+
+def test_twfe_object_dtype_weights_and_covariates_are_read_as_numbers():
+    """A column of numbers with dtype object (e.g. after a concat with None) gives the same
+    fit as the float column: weights and covariates are converted with dtype=float."""
+    m = _small_panel(n_units=60)
+    m["x"] = np.sin(np.arange(len(m)))
+    ref = twfe(m, y="lemp", unit="countyreal", time="year", treat="D", weights="w",
+               covariates=["x"]).tidy()
+    for obj in ({"w": m["w"].astype(object)}, {"x": m["x"].astype(object)}):
+        t = twfe(m.assign(**obj), y="lemp", unit="countyreal", time="year", treat="D",
+                 weights="w", covariates=["x"]).tidy()
+        np.testing.assert_allclose(t["estimate"], ref["estimate"], rtol=1e-12)
+        np.testing.assert_allclose(t["std_error"], ref["std_error"], rtol=1e-12)
