@@ -387,6 +387,11 @@ def ps_matching(
         if not newly.any():
             break
         keep &= ~newly
+    if not (keep & is_target).any():
+        raise IdentificationError(
+            f"{P.table}: no target unit ({estimand}) has a match within the caliper "
+            f"(caliper={caliper} sd of the {distance} score, a distance of {cal:.3g}); there is "
+            "nothing left to estimate. Fix: widen the caliper or use caliper=None.")
     if not keep.all():
         old_to_new = np.cumsum(keep) - 1
         match_idx = np.where(mi_ok, old_to_new[np.clip(match_idx, 0, None)], -1)[keep]
@@ -430,7 +435,7 @@ def ps_matching(
         var_label = "clustered linearisation"
     se = float(np.sqrt(max(var, 0.0)))
 
-    n_used_controls = int(np.unique(used[~d[used]]).size) if used.size else 0
+    n_used_controls = int(np.unique(used[~d[used]]).size)
     # balance weights: the weight of each unit in the matched comparison (scaled to counts)
     if estimand == "ATT":
         bw = np.where(d, w / w[d].sum() * d.sum(), c_use / c_use[~d].sum() * d.sum())

@@ -76,6 +76,9 @@ MODULES: dict[str, list[str]] = {
                                   "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/impact/did.py": ["tests/impact/test_did.py",
                                    "tests/impact/test_did_pinned.py"],
+    "kassaki_eval/impact/matching.py": ["tests/impact/test_matching.py",
+                                        "tests/impact/test_matching_pinned.py",
+                                        "tests/impact/test_balance.py"],
 }
 
 
