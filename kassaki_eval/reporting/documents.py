@@ -35,7 +35,7 @@ from .html import EXECUTIVE_BLOCK, chapter_of, chapter_plan, table_view
 from .i18n import t
 
 __all__ = ["keep_rows", "report_plan", "KEEP_WHOLE_ROWS", "KEEP_FIRST_ROWS", "write_docx",
-           "docx_to_pdf", "docx_to_pdfs", "init_soffice_profile", "write_documents",
+           "docx_to_pdf", "docx_to_pdfs", "write_documents",
            "soffice_path", "table_layout", "NARROW_MARGIN"]
 
 _NAVY = RGBColor(0x14, 0x36, 0x5D)
@@ -256,9 +256,9 @@ def docx_to_pdfs(docx: Sequence[Path], *, timeout: int = 180,
 
     LibreOffice's start-up is most of a conversion's time, so both languages of a report are
     converted by one ``soffice`` process. ``profile`` is a LibreOffice user profile folder
-    to use (e.g. one made in advance by :func:`init_soffice_profile`); default: a private
-    temporary one. Returns ``[]`` with a :class:`KassakiWarning` when LibreOffice is not
-    installed; raises :class:`ReportError` when a conversion fails.
+    to use; default: a private temporary one. Returns ``[]`` with a
+    :class:`KassakiWarning` when LibreOffice is not installed; raises :class:`ReportError`
+    when a conversion fails.
     """
     exe = soffice_path()
     files = [Path(d) for d in docx]
@@ -290,22 +290,6 @@ def docx_to_pdfs(docx: Sequence[Path], *, timeout: int = 180,
                                   f"{out.returncode}): "
                                   f"{(out.stderr or out.stdout).strip()[:300]}")
     return [d.with_suffix(".pdf") for d in files]
-
-
-def init_soffice_profile(profile: Path) -> subprocess.Popen[bytes] | None:
-    """Start making a LibreOffice user profile in ``profile`` (in the background).
-
-    LibreOffice restarts itself once when its profile is new; doing that while the notebooks
-    run takes it off the report's critical path. Returns the process (``wait()`` on it before
-    converting), or None without LibreOffice.
-    """
-    exe = soffice_path()
-    if exe is None:
-        return None
-    Path(profile).mkdir(parents=True, exist_ok=True, mode=0o700)
-    return subprocess.Popen([exe, f"-env:UserInstallation={Path(profile).resolve().as_uri()}",
-                             "--headless", "--terminate_after_init"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def write_documents(blocks: Sequence[Mapping[str, Any]], results_dir: Path, out_dir: Path,
