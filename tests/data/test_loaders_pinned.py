@@ -278,10 +278,44 @@ def test_a_name_that_claims_another_format(tmp_path: Path, name, data, claim, wh
     (b"<?xml version='1.0'?><html xmlns='x'>", "html"),
     (b"<?xml version='1.0'?><Workbook>", "xml"),
     (b" [1, 2]", "json"),
+    (b"X[1],y\n1,2\n", "csv"),           # only a BOM and white space are skipped, not 'X'
+    (b"XX<html>,y\n1,2\n", "csv"),
 ])
 def test_sniff_format_boundaries(tmp_path: Path, data, fmt):
     from kassaki_eval.data import sniff_format
     assert sniff_format(_bytes(tmp_path, "f.bin", data)) == fmt
+
+
+def test_a_gzip_of_parquet_bytes_is_not_csv_text(tmp_path: Path):
+    # the magic number 'PAR1' inside a .gz marks Parquet (we do not read gzip-compressed
+    # Parquet), even when the first 8 KB hold no NUL byte; plain text inside is CSV
+    import gzip
+
+    from kassaki_eval.data import sniff_format
+    assert sniff_format(_bytes(tmp_path, "f.csv.gz", gzip.compress(b"PAR1" + b"a" * 64))) == "gzip"
+    assert sniff_format(_bytes(tmp_path, "g.csv.gz", gzip.compress(b"PAR" + b"a" * 64))) == "csv.gz"
+
+
+@pytest.mark.parametrize("pseudonymised, names", [
+    (False, "'no_kk', 'nik_head', 'name_head', 'village_code'"),   # the raw P3KE columns
+    (True, "'family_id', 'village_code', 'kec_code', 'zone'"),     # an already pseudonymised file
+])
+def test_registry_header_search_knows_raw_and_pseudonymised_columns(tmp_path: Path,
+                                                                    pseudonymised, names):
+    # table='registry' accepts both shapes, so the title-row hint looks for both sets of names
+    df = make_registry_raw(n=4)
+    if pseudonymised:
+        df = df.drop(columns=["no_kk", "nik_head", "name_head"])
+        df.insert(0, "family_id", [f"F{i:04d}" for i in range(len(df))])
+    p = tmp_path / "p3ke.csv"
+    p.write_text("Data P3KE 2023\n" + df.to_csv(index=False), encoding="utf-8")
+    with pytest.raises(DataFileError) as info:
+        load_table(p, "registry")
+    assert str(info.value) == (
+        f"p3ke.csv: the header is not in the first row. The expected column names ({names}, "
+        "…) appear in row 2; rows 1–1 look like a title or notes. Fix: pass header_row=2 "
+        "(load_table(..., header_row=2), or --header-row 2 on the command line); the raw file "
+        "is left as it is.")
 
 
 def test_an_unreadable_file_names_the_system_error(tmp_path: Path, monkeypatch):
