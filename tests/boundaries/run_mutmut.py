@@ -81,6 +81,11 @@ MODULES: dict[str, list[str]] = {
                                         "tests/impact/test_balance.py"],
     "kassaki_eval/impact/staggered.py": ["tests/impact/test_staggered.py",
                                          "tests/impact/test_staggered_pinned.py"],
+    "kassaki_eval/targeting/rules.py": ["tests/targeting/test_rules.py",
+                                        "tests/targeting/test_rules_pinned.py"],
+    "kassaki_eval/data/profiles.py": ["tests/data/test_profiles.py",
+                                      "tests/data/test_xlsx_readers.py",
+                                      "tests/data/test_profiles_pinned.py"],
 }
 
 
