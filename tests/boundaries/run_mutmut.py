@@ -86,6 +86,9 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/data/profiles.py": ["tests/data/test_profiles.py",
                                       "tests/data/test_xlsx_readers.py",
                                       "tests/data/test_profiles_pinned.py"],
+    "kassaki_eval/impact/sunab.py": ["tests/impact/test_sunab.py",
+                                     "tests/impact/test_sunab_pinned.py"],
+    "kassaki_eval/impact/balance.py": ["tests/impact/test_balance.py"],
 }
 
 
