@@ -269,3 +269,11 @@ def test_one_treated_cohort_is_enough():
     by_hand = (tr[3] - tr[2]).mean() - (co[3] - co[2]).mean()
     assert r["e=0"] == pytest.approx(by_hand, abs=1e-12)
     assert r.terms == ["ATT", "e=-2", "e=0", "e=1"]
+
+
+def test_numbers_stored_as_text_are_read_as_numbers(mpdta):
+    # a CSV read with dtype=str (how ids are kept safe from Excel) gives the same estimates
+    text = mpdta.astype({"year": str, "lemp": str, "first.treat": str})
+    a, b = sun_abraham(mpdta, **KW), sun_abraham(text, **KW)
+    np.testing.assert_allclose(a.estimates, b.estimates, atol=1e-14)
+    np.testing.assert_allclose(a.std_errors, b.std_errors, rtol=1e-12)
