@@ -89,6 +89,13 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/impact/sunab.py": ["tests/impact/test_sunab.py",
                                      "tests/impact/test_sunab_pinned.py"],
     "kassaki_eval/impact/balance.py": ["tests/impact/test_balance.py"],
+    "kassaki_eval/impact/weighting.py": ["tests/impact/test_weighting.py",
+                                         "tests/impact/test_weighting_pinned.py"],
+    "kassaki_eval/impact/power.py": ["tests/impact/test_power.py",
+                                     "tests/impact/test_power_pinned.py"],
+    "kassaki_eval/impact/eventstudy.py": ["tests/impact/test_eventstudy.py",
+                                          "tests/impact/test_honestdid.py",
+                                          "tests/impact/test_eventstudy_pinned.py"],
 }
 
 
