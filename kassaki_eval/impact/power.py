@@ -24,13 +24,13 @@ control part of the cohorts' errors as perfectly correlated (conservative). Use
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from ..exceptions import ParameterError, require
+from ..exceptions import ParameterError, check_option, require
 
 __all__ = ["mde_cluster", "power_cluster", "clusters_needed", "mde_did", "mde_staggered",
            "power_staggered", "simulate_power", "design_effect", "intra_cluster_correlation"]
@@ -136,7 +136,11 @@ def power_cluster(
 ) -> float:
     """Power to detect ``effect`` (treatment-on-treated units) in a cluster-randomised design."""
     _check("power_cluster", n_clusters=n_clusters, cluster_size=cluster_size, icc=icc, r2=r2,
-           treat_share=treat_share, takeup=takeup, alpha=alpha, sd=sd)
+           r2_cluster=r2_cluster, treat_share=treat_share, takeup=takeup,
+           control_takeup=control_takeup, alpha=alpha, sd=sd)
+    if takeup <= control_takeup:
+        raise ParameterError("The 'takeup' parameter of power_cluster must exceed control_takeup. "
+                             f"Got takeup={takeup!r}, control_takeup={control_takeup!r} instead.")
     df = n_clusters - 2
     se = _se_unit(n_clusters, cluster_size, icc, r2, r2_cluster, treat_share) * sd
     lam = abs(effect) * (takeup - control_takeup) / se
@@ -211,6 +215,7 @@ def _staggered_se(
     autocorr: float, r2: float, sd: float, base: str, owner: str,
 ) -> tuple[float, int]:
     """Standard error (per unit take-up) of the simple C&S ATT, and the number of clusters."""
+    check_option(owner, "base", base, ["short", "all"])
     periods = np.sort(np.asarray(periods))
     if n_never < 2:
         raise ParameterError(
@@ -249,7 +254,7 @@ def mde_staggered(
     alpha: float = 0.05,
     power: float = 0.8,
     sd: float = 1.0,
-    base: str = "short",
+    base: Literal["short", "all"] = "short",
 ) -> float:
     """MDE of the simple (cohort-size-weighted) C&S ATT in a staggered roll-out.
 
@@ -281,7 +286,7 @@ def power_staggered(
     takeup: float = 1.0,
     alpha: float = 0.05,
     sd: float = 1.0,
-    base: str = "short",
+    base: Literal["short", "all"] = "short",
 ) -> float:
     """Power of the two-sided test of the simple C&S ATT to detect ``effect``.
 
