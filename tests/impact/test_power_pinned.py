@@ -91,6 +91,11 @@ def test_clusters_needed_is_the_smallest_sufficient_number():
     assert need > 100
     with pytest.raises(ParameterError, match="at most 64 clusters"):
         clusters_needed(0.05, 20, 0.1, max_clusters=64)
+    # the limit is inclusive: an effect that needs between 33 and 64 clusters is found with
+    # max_clusters=64 (the search's upper end reaches exactly 64 = 4 * 2^4)
+    need = clusters_needed(0.3, 20, 0.1)
+    assert 32 < need <= 64
+    assert clusters_needed(0.3, 20, 0.1, max_clusters=64) == need
 
 
 def test_mde_did_passes_every_argument_on():
@@ -262,6 +267,17 @@ def test_staggered_cohorts_without_pre_or_post_periods_are_skipped():
                                               "in (0, 1). Got 0.0 instead."),
     (lambda: mde_did(2, 10, 0.1), "The 'n_clusters' parameter of mde_did must be at least 3. "
                                   "Got 2 instead."),
+    (lambda: mde_did(50, 10, 0.1, treat_share=0.0), "The 'treat_share' parameter of mde_did "
+                                                    "must be a number in (0, 1). Got 0.0 "
+                                                    "instead."),
+    (lambda: mde_did(50, 10, 0.1, takeup=0.0), "The 'takeup' parameter of mde_did must be a "
+                                               "number in (0, 1]. Got 0.0 instead."),
+    (lambda: mde_did(50, 10, 0.1, alpha=0.0), "The 'alpha' parameter of mde_did must be a "
+                                              "number in (0, 1). Got 0.0 instead."),
+    (lambda: mde_did(50, 0, 0.1), "The 'cluster_size' parameter of mde_did must be positive. "
+                                  "Got 0 instead."),
+    (lambda: mde_did(50, 10, 1.5), "The 'icc' parameter of mde_did must be a number in [0, 1). "
+                                   "Got 1.5 instead."),
     (lambda: mde_did(50, 10, 0.1, sd=0.0), "The 'sd' parameter of mde_did must be positive. "
                                            "Got 0.0 instead."),
     (lambda: mde_staggered({2024: 9}, 1, [2023, 2024], 10, 0.1),
