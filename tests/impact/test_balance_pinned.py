@@ -269,6 +269,12 @@ def test_plot_styles_as_documented():
     f3, a3 = plt.subplots()
     assert love_plot(balance_table(df, treatment="d", covariates=["x"]), ax=a3) is f3
     assert overlap_plot(o, treatment="d", covariates=["x"], ax=a3) is f3
+    # the arms' colours are fixed, not the next ones of the Axes' colour cycle
+    f4, a4 = plt.subplots()
+    a4.bar([0.5], [1.0])
+    overlap_plot(o, treatment="d", covariates=["x"], bins=8, ax=a4)
+    assert {p.get_facecolor() for p in a4.patches[1:9]} == {to_rgba("C0")}
+    assert {p.get_facecolor() for p in a4.patches[9:]} == {to_rgba("C1")}
     plt.close("all")
 
 
