@@ -76,6 +76,9 @@ _PROFILE_KEYS = {"name", "table", "description", "documents", "unconfirmed", "pe
 _TOP_KEYS = {"profile", "source", "aggregate", "columns", "recodes"}
 _AGG_KEYS = {"source", "household", "head", "age", "counts"}
 _RECODE_KEYS = {"reference", "from", "to", "codes", "ignore_case"}
+#: Tables a profile may name: a raw registry (no_kk, nik_head, name_head) is mapped with
+#: table = "registry" and pseudonymised, so "registry_raw" is not one of them.
+_TABLES = tuple(t for t in CONTRACTS if t != "registry_raw")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -94,7 +97,7 @@ def parse_rupiah(s: pd.Series) -> pd.Series:
     [1250000.0, 2500.5]
     """
     t = s.astype("object").where(s.notna(), None).astype("str").str.strip()
-    t = t.str.replace(r"^(?:-?\s*)?[Rr][Pp]\.?\s*", "", regex=True)
+    t = t.str.replace(r"^(-?)\s*[Rr][Pp]\.?\s*", r"\1", regex=True)  # "-Rp 1.000" keeps its sign
     t = t.str.replace(r"[\s\u00a0]", "", regex=True)
     t = t.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     t = t.str.replace(r"^-$", "", regex=True)
@@ -412,7 +415,7 @@ def load_profile(profile: str | Path | Profile) -> Profile:
                     f"use only {', '.join(sorted(_PROFILE_KEYS))}")
     table = str(head.get("table", ""))
     if table not in CONTRACTS or table == "registry_raw":
-        close = difflib.get_close_matches(table, list(CONTRACTS), n=1)
+        close = difflib.get_close_matches(table, list(_TABLES), n=1)
         col.add(lines.find("profile", "table"), "table",
                 f"names no contract table ({table!r})",
                 "table must be one of " + ", ".join(t for t in CONTRACTS if t != "registry_raw")
