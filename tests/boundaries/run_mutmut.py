@@ -97,6 +97,14 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/impact/eventstudy.py": ["tests/impact/test_eventstudy.py",
                                           "tests/impact/test_honestdid.py",
                                           "tests/impact/test_eventstudy_pinned.py"],
+    "kassaki_eval/poverty/sae/fayherriot.py": ["tests/poverty/test_sae.py",
+                                               "tests/poverty/test_sae_fh_pinned.py"],
+    "kassaki_eval/poverty/sae/unitlevel.py": ["tests/poverty/test_sae_ebp.py",
+                                              "tests/poverty/test_sae_ebp_pinned.py",
+                                              "tests/poverty/test_sae_world.py"],
+    "kassaki_eval/poverty/decomposition.py": ["tests/poverty/test_decomposition.py",
+                                              "tests/poverty/test_decomposition_pinned.py",
+                                              "tests/properties/test_invariants.py"],
 }
 
 
