@@ -533,7 +533,7 @@ id = "a"
 file = "a.csv"
 
 [columns]
-village_code = { from = "Kode", slice = [0, 1] }
+village_code = { from = "Kode", slice = [1, 2] }
 kec_code = { from = "a:ID" }
 zone = { value = 2.5 }
 component = { from = "Belanja", unit = "weekly_to_monthly", na = ["x", "n/a"] }
@@ -553,7 +553,8 @@ def _rules(tmp_path, profile):
 
 def test_units_multiply_divide_na_slice_by_hand(tmp_path):
     d = map_files(*_rules(tmp_path, RULES)).data
-    assert d["village_code"].tolist() == ["c"] * 8
+    # slice [1, 2] of 'c1' ... 'c8': the second character
+    assert d["village_code"].tolist() == [str(i) for i in range(1, 9)]
     assert d["kec_code"].tolist() == [str(i) for i in range(1, 9)]   # 'a:ID': source-qualified
     assert d["zone"].tolist() == [2.5] * 8
     # weekly -> monthly: x 30 / 7; 'x' and 'n/a' declared missing
@@ -571,7 +572,7 @@ def test_units_multiply_divide_na_slice_by_hand(tmp_path):
 
 
 def test_value_problems_quote_values_but_never_personal_ones(tmp_path):
-    prof = RULES.replace('village_code = { from = "Kode", slice = [0, 1] }',
+    prof = RULES.replace('village_code = { from = "Kode", slice = [1, 2] }',
                          'village_code = { from = "NIK", parse = "date" }').replace(
         'kec_code = { from = "a:ID" }', 'kec_code = { from = "Kode", recode = "r" }').replace(
         'zone = { value = 2.5 }', 'zone = { from = "NIK", recode = "r" }').replace(
@@ -594,7 +595,7 @@ def test_value_problems_quote_values_but_never_personal_ones(tmp_path):
         "(e.g. a.csv row 3, a.csv row 5). Fix: add parse = \"rupiah\" / \"decimal_comma\" / "
         "\"number\"")
     # a non-personal column's unparsable values are quoted (at most 4, then …)
-    prof2 = RULES.replace('village_code = { from = "Kode", slice = [0, 1] }',
+    prof2 = RULES.replace('village_code = { from = "Kode", slice = [1, 2] }',
                           'village_code = { from = "Kode", parse = "number" }')
     with pytest.raises(SchemaError) as e:
         map_files(*_rules(tmp_path, prof2))
@@ -685,6 +686,9 @@ def test_codes_as_text():
     assert _text(pd.Series([False, True])).tolist() == ["0", "1"]
     assert _text(pd.Series(["x ", None, " "], dtype="str")).tolist() == ["x", None, None]
     assert _text(pd.Series([1.0, 2.0], index=[5, 7])).index.tolist() == [5, 7]
+    # object dtype, as documented (pandas 3 would otherwise infer its 'str' dtype)
+    assert _text(pd.Series(["a", None], dtype="str")).dtype == object
+    assert _text(pd.Series([1.0, 2.0])).dtype == object
     assert [_cell_text(v) for v in [None, "", "a", True, False, 3.0, 2.5, -4.0,
                                     7310010101900001.0, datetime.date(2024, 1, 5),
                                     datetime.datetime(2024, 1, 5, 0, 0),
@@ -917,3 +921,66 @@ def test_first_used_cell_and_sheet_messages(tmp_path):
         assert df["Unnamed: 0"].isna().all() and df["Unnamed: 1"].isna().all()
         assert df["h"].tolist() == ["1"] and df["g"].tolist() == ["t"]
         assert rows.tolist() == [5]
+
+
+def test_validation_errors_name_the_mapping(tmp_path):
+    (tmp_path / "vv.toml").write_text(STACKED)
+    (tmp_path / "ww.toml").write_text(STACKED)
+    v = pd.read_csv(Path(__file__).resolve().parents[2] / "data/reference/pangkep/villages.csv",
+                    dtype=str)
+    v.loc[0, "zone"] = "gunung"
+    v.iloc[:60].to_csv(tmp_path / "v1.csv", index=False)
+    v.iloc[60:].to_csv(tmp_path / "v2.csv", index=False)
+    cases = [
+        ([([tmp_path / "v1.csv"], tmp_path / "vv.toml")], "vv.toml mapping of v1.csv"),
+        ([([tmp_path / "v1.csv", tmp_path / "v2.csv"], tmp_path / "vv.toml")],
+         "vv.toml mapping of 2 files"),
+        ([([tmp_path / "v1.csv"], tmp_path / "vv.toml"),
+          ([tmp_path / "v2.csv"], tmp_path / "ww.toml")], "2 profile mappings of 2 files"),
+    ]
+    for inputs, source in cases:
+        with pytest.raises(SchemaError) as e:
+            load_with_profiles(inputs)
+        assert str(e.value) == (
+            f"villages ({source}): 1 problem found\n  - villages: column 'zone' has values "
+            "outside the allowed set ('gunung'): 1 row (e.g. 73.10.01.1001). Fix: allowed "
+            "values: island, mainland")
+
+
+def test_lookup_misses_name_the_values_and_rows(tmp_path):
+    rt = RT.replace("3,k3,C,73.10.01.2002", "3,k3,C,x").replace("2,k2,B,73.10.01.2002",
+                                                               "2,k2,B,73.10.01.9999")
+    paths, p = _joined(tmp_path, rt=rt)
+    with pytest.raises(SchemaError) as e:
+        map_files(paths, p)
+    assert str(e.value) == _one(
+        "profile t.toml line 17: column 'village_code' finds no reference 'zone' for 2 value(s) "
+        "of 'Kode' ('73.10.01.9999', 'x'): 2 rows (e.g. rt_2024.csv row 3, rt_2024.csv row 4). "
+        "Fix: the values must be kemendagri_code codes of the reference")
+
+
+@pytest.fixture(scope="module")
+def messy(tmp_path_factory):
+    from kassaki_eval.synthetic.source_shape import write_source_shape
+    from kassaki_eval.synthetic.world import generate_world
+    root = tmp_path_factory.mktemp("messy_pinned")
+    write_source_shape(generate_world(seed=5, scale=0.02), root)
+    return root
+
+
+def test_a_raw_registry_is_pseudonymised_with_the_key_given(messy, monkeypatch):
+    """key= is used when given (no environment variable, demo=False); the same key through
+    the environment gives the same family ids, the demo key other ones."""
+    monkeypatch.delenv("KASSAKI_PSEUDONYM_KEY", raising=False)
+    key = "a-test-key-that-is-long-enough"
+    f = messy / "p3ke_pangkep.xlsx"
+    got = load_with_profile(f, "p3ke", key=key)
+    assert "no_kk" not in got.columns and got["family_id"].str.fullmatch(r"F[0-9a-f]{16}").all()
+    monkeypatch.setenv("KASSAKI_PSEUDONYM_KEY", key)
+    assert load_with_profile(f, "p3ke")["family_id"].tolist() == got["family_id"].tolist()
+    monkeypatch.delenv("KASSAKI_PSEUDONYM_KEY")
+    demo = load_with_profile(f, "p3ke", demo=True)
+    assert not set(demo["family_id"]) & set(got["family_id"])
+    # pseudonymise=False: validated raw, no key needed
+    raw = load_with_profile(f, "p3ke", pseudonymise=False)
+    assert "no_kk" in raw.columns and len(raw) == len(got)
