@@ -17,6 +17,7 @@ Sources of the expected values, each written out in the test:
 """
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import replace
 from pathlib import Path
@@ -550,7 +551,8 @@ def test_area_covariates_enter_as_village_means_of_the_registry():
                                                r"the synthetic prediction x'beta\. Check the "
                                                r"covariates and the sample\.$") as rec:
         res = _ebp(survey, registry, area_covariates=("pmt",))
-    assert rec[0].filename == __file__    # stacklevel: the caller of ebp
+    if "MUTANT_UNDER_TEST" not in os.environ:   # mutmut's trampoline adds a frame
+        assert rec[0].filename == __file__    # stacklevel: the caller of ebp
     md = res.extras["model"]
     assert list(md["beta"].index) == ["(Intercept)", "x", "pmt_vmean"]
     vm = registry.groupby("v")["pmt"].mean()
