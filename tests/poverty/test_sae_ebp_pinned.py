@@ -195,6 +195,13 @@ def test_covariate_matrix_is_intercept_numeric_and_dummies_dropping_the_first_le
     X = covariate_matrix(survey, ["x", "c"], levels, "survey")
     np.testing.assert_array_equal(X, [[1, 1, 1, 0], [1, 2, 0, 0], [1, 3, 0, 1], [1, 4, 0, 0],
                                       [1, 6, 1, 0]])
+    # a categorical of integer codes (e.g. an education level 1..3) gives dummies, not a number
+    reg = registry.assign(e=pd.Categorical([3, 1, 2, 2]))
+    sv = survey.assign(e=[1, 2, 2, 3, 1])
+    lev = _levels(reg, sv, ["e"])
+    assert lev == {"e": [1, 2, 3]}
+    np.testing.assert_array_equal(covariate_matrix(sv, ["e"], lev, "survey"),
+                                  [[1, 0, 0], [1, 1, 0], [1, 1, 0], [1, 0, 1], [1, 0, 0]])
     # object and string columns are categorical too
     for dtype in (object, "string"):
         reg = registry.assign(c=registry["c"].astype(str).astype(dtype))
