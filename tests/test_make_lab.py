@@ -1,7 +1,10 @@
 """``make lab``: JupyterLab gets ``--allow-root`` exactly when make runs as root (issue 17).
 
-``make -n`` prints the command without running it; ``STAMP=Makefile`` stands in for the
-installed-venv stamp (an existing file, so nothing is installed). The user id comes from
+``make -n`` prints the command without running it; a file made just now stands in for the
+installed-venv stamp, so nothing is installed. (``STAMP=Makefile`` did that job until session 7,
+but then the Makefile has a rule of its own, ``Makefile: requirements/core.lock ...``, and GNU
+make remakes a makefile even under ``-n``: in a fresh worktree whose lock file was newer than
+its Makefile, the test created .venv and pip-installed the whole lock.) The user id comes from
 ``id -u``: a stand-in ``id`` first on ``PATH`` plays root and a normal user.
 """
 from __future__ import annotations
@@ -24,7 +27,9 @@ def test_lab_allows_root_only_as_root(tmp_path: Path, uid: str, allow: bool) -> 
     (fake / "id").write_text(f"#!/bin/sh\necho {uid}\n")
     (fake / "id").chmod(0o755)
     env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}")
-    out = subprocess.run(["make", "-n", "-s", "lab", "STAMP=Makefile"], cwd=ROOT, env=env,
+    stamp = tmp_path / "stamp"
+    stamp.touch()  # newer than the lock file and pyproject.toml: up to date
+    out = subprocess.run(["make", "-n", "-s", "lab", f"STAMP={stamp}"], cwd=ROOT, env=env,
                          capture_output=True, text=True, check=True).stdout
     cmd = next(line for line in out.splitlines() if "jupyter lab" in line)
     assert ("--allow-root" in cmd) is allow, cmd
