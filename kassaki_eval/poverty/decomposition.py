@@ -62,7 +62,8 @@ def _weight_column(owner: str, design: Any, deprecated: Mapping[str, Any]) -> st
                              f"{design!r} instead.")
     warnings.warn(f"Passing the weights of {owner} as weight= (or not at all, meaning "
                   f"weight='weight') is deprecated and will be removed in the next release; use "
-                  f"design={{'weight': ...}} or a SurveyDesign.", DeprecationWarning, stacklevel=3)
+                  f"design={{'weight': ...}} or a SurveyDesign.", DeprecationWarning,
+                  stacklevel=5)  # the caller of datt_ravallion / shapley_growth_redistribution
     return str(deprecated.get("weight", "weight"))
 
 

@@ -25,6 +25,8 @@ P_ba = 2 x (1 - 158.33/200) / 5 = 2 x (5/24) / 5 = 1/12; P_ab = (1 x (1 - 94.74/
 """
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -140,8 +142,15 @@ def test_errors_name_the_parameter_and_the_fix():
                                              r"be None when 'data' is a SurveyDesign\. Got dict "
                                              r"instead\.$"):
         datt_ravallion(SurveyDesign(data, weight="w"), "c", **KW)
-    with pytest.raises(ParameterError, match="line_rule"):
+    with pytest.raises(ParameterError, match=r"^The 'line_rule' parameter of datt_ravallion "
+                                             r"must be one of \{'strict', 'weak'\}\. Got "
+                                             r"'loose' instead\.$"):
         datt_ravallion(data, "c", line_rule="loose", **KW)
+    with pytest.raises(ParameterError, match=r"^The 'alpha' parameter of datt_ravallion must be "
+                                             r"the confidence level, a float in \(0, 1\)\. Got "
+                                             r"1 instead \(the exponent is 'g', already given "
+                                             r"as 2\)\.$"):
+        datt_ravallion(data, "c", alpha=1, g=2, **KW)
     with pytest.raises(TypeError, match=r"datt_ravallion\(\) got an unexpected keyword "
                                         r"argument 'weights'"):
         datt_ravallion(data, "c", weights="w", **KW)
@@ -159,3 +168,23 @@ def test_deprecated_weight_keyword_warns_and_defaults_to_weight():
         r = datt_ravallion(data.rename(columns={"weight": "w2"}), "c", weight="w2", **kw)
     assert r.provenance.options["weight"] == "w2"
     assert _est(r)["total"] == pytest.approx(-7 / 30, abs=1e-15)
+
+
+def test_deprecated_alpha_as_exponent_and_conf_alpha_still_work():
+    """The old call: alpha = the FGT exponent, conf_alpha = the confidence level."""
+    with pytest.warns(DeprecationWarning) as rec:
+        r = datt_ravallion(_data(), "c", alpha=1, conf_alpha=0.1, **KW)
+    assert r.alpha == 0.1 and r.provenance.options["g"] == 1
+    assert _est(r)["total"] == pytest.approx(1 / 24 - 1 / 5, abs=1e-15)
+    msgs = [str(w.message) for w in rec]
+    assert any("'conf_alpha' parameter of datt_ravallion is deprecated" in m for m in msgs)
+    assert any("use 'g=1'" in m for m in msgs)
+
+
+def test_deprecation_warning_points_at_the_caller():
+    data = _data().rename(columns={"w": "weight"})
+    kw = {k: v for k, v in KW.items() if k != "design"}
+    with pytest.warns(DeprecationWarning, match="Passing the weights") as rec:
+        shapley_growth_redistribution(data, "c", **kw)
+    if "MUTANT_UNDER_TEST" not in os.environ:   # mutmut's trampoline adds a frame
+        assert rec[0].filename == __file__
