@@ -591,3 +591,18 @@ def test_a_fixed_parameter_is_never_re_estimated_not_even_in_the_bootstrap(monke
                L=2)
     assert res.extras["model"]["lambda"] == 0.3
     assert res.provenance.options["parameter"] == 0.3
+
+
+def test_an_empty_search_interval_is_a_parameter_error():
+    # welfare from -5 to -1: the default log-shift interval (|min| + 1, ptp / 2) = (6, 2) is
+    # empty; scipy's "lower bound exceeds upper bound" used to come out instead
+    _, X, gs = _cubic_sample()
+    y = np.linspace(-5.0, -1.0, X.shape[0])
+    msg = ("ebp: the search interval for the log_shift parameter is empty (6 to 2); welfare "
+           "runs from -5 to -1. Fix: pass interval=(low, high) with low < high (for log_shift, "
+           "low above -min(welfare)), or parameter=, or another transformation.")
+    with pytest.raises(ParameterError) as info:
+        _choose_parameter(y, X, gs, "log_shift", None)
+    assert str(info.value) == msg
+    with pytest.raises(ParameterError, match=r"box_cox parameter is empty \(2 to 2\)"):
+        _choose_parameter(np.exp(y), X, gs, "box_cox", (2.0, 2.0))

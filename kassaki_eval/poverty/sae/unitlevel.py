@@ -220,6 +220,13 @@ def _choose_parameter(y: np.ndarray, X: np.ndarray, gs: GroupSums, kind: str,
         else:
             lo = abs(float(np.min(y))) + 1 if np.min(y) + 1 <= 1 else 0.0
             interval = (lo, float(np.ptp(y)) / 2)
+    lo, hi = (float(v) for v in interval)
+    if not lo < hi:
+        raise ParameterError(
+            f"ebp: the search interval for the {kind} parameter is empty ({lo:g} to {hi:g}); "
+            f"welfare runs from {float(np.min(y)):g} to {float(np.max(y)):g}. Fix: pass "
+            "interval=(low, high) with low < high (for log_shift, low above -min(welfare)), "
+            "or parameter=, or another transformation.")
 
     def crit(lam: float) -> float:
         return fit_nested_error(_std_transform(y, kind, lam), gs, X).reml_crit
@@ -228,7 +235,6 @@ def _choose_parameter(y: np.ndarray, X: np.ndarray, gs: GroupSums, kind: str,
                                    options={"xatol": 1e-7})
     if not res.success:  # pragma: no cover - bounded Brent always returns
         raise ParameterError(f"ebp: the REML search for the {kind} parameter failed.")
-    lo, hi = interval
     if min(res.x - lo, hi - res.x) < 1e-4 * (hi - lo):
         warnings.warn(f"ebp: the REML {kind} parameter {res.x:.4g} is at the edge of the search "
                       f"interval {interval}; widen 'interval' or choose another transformation.",
