@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
@@ -47,6 +48,14 @@ def small_world():
 # workers with the report, and this root conftest is loaded by the controller too, so the
 # summary below lists every executed tutorial and the total, with or without ``-n``.
 _TUTORIAL_SECONDS: dict[str, float] = {}
+
+
+@pytest.fixture(scope="module")
+def mpdta():
+    """R did's mpdta panel (tests/references/did/README.md), read once per test module (module
+    scope, so a test that changes it in place cannot leak into another module)."""
+    import pandas as pd
+    return pd.read_csv(Path(__file__).resolve().parent / "references" / "did" / "mpdta.csv")
 
 
 def pytest_runtest_logreport(report) -> None:  # noqa: ANN001 - pytest hook

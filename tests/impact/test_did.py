@@ -36,11 +36,6 @@ def kiel() -> pd.DataFrame:
     return pd.read_csv(REF / "kielmc.csv")
 
 
-@pytest.fixture(scope="module")
-def mpdta() -> pd.DataFrame:
-    return pd.read_csv(REF / "mpdta.csv")
-
-
 def test_wooldridge_example_13_3(kiel):
     r = did_2x2(kiel, y="rprice", group="nearinc", post="y81", vcov="iid")
     est, se = r.estimates, r.std_errors

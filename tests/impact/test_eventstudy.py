@@ -25,11 +25,6 @@ REF = Path(__file__).resolve().parents[1] / "references" / "did"
 
 
 @pytest.fixture(scope="module")
-def mpdta() -> pd.DataFrame:
-    return pd.read_csv(REF / "mpdta.csv")
-
-
-@pytest.fixture(scope="module")
 def cs_universal(mpdta):
     return callaway_santanna(mpdta, y="lemp", unit="countyreal", time="year", cohort="first.treat",
                              base_period="universal")

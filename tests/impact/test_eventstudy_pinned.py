@@ -10,8 +10,6 @@ out on paper (M = 0), the Armstrong-Kolesar fixed-length interval of a one-pre-p
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -25,12 +23,6 @@ from kassaki_eval.impact.honestdid import relative_magnitudes_cs
 from kassaki_eval.impact.staggered import aggregate, callaway_santanna
 from kassaki_eval.results import EstimateResult
 
-REF = Path(__file__).resolve().parents[1] / "references" / "did"
-
-
-@pytest.fixture(scope="module")
-def mpdta() -> pd.DataFrame:
-    return pd.read_csv(REF / "mpdta.csv")
 
 
 @pytest.fixture(scope="module")

@@ -47,11 +47,6 @@ CONFIGS = {
 }
 
 
-@pytest.fixture(scope="module")
-def mpdta() -> pd.DataFrame:
-    return pd.read_csv(REF / "mpdta.csv")
-
-
 def _cs(m: pd.DataFrame, cfg: str, **kw):
     meth, ctrl, covs, base = CONFIGS[cfg]
     return callaway_santanna(m, y="lemp", unit="countyreal", time="year", cohort="first.treat",

@@ -9,7 +9,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import pytest
 from scipy import stats
 
@@ -21,13 +20,7 @@ from kassaki_eval.exceptions import (
 )
 from kassaki_eval.impact.staggered import aggregate, callaway_santanna, imputation
 
-REF = Path(__file__).resolve().parents[1] / "references" / "did"
 KW = {"y": "lemp", "unit": "countyreal", "time": "year", "cohort": "first.treat"}
-
-
-@pytest.fixture(scope="module")
-def mpdta() -> pd.DataFrame:
-    return pd.read_csv(REF / "mpdta.csv")
 
 
 # ------------------------------------------------------------------------------ messages

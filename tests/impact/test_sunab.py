@@ -17,11 +17,6 @@ from kassaki_eval.impact.sunab import sun_abraham
 REFS = Path(__file__).resolve().parents[1] / "references"
 
 
-@pytest.fixture(scope="module")
-def mpdta() -> pd.DataFrame:
-    return pd.read_csv(REFS / "did" / "mpdta.csv")
-
-
 def test_mpdta_equals_diffdiff(mpdta):
     """diff-diff 3.13.0 SunAbraham (never-treated controls, CR1 by county): overall ATT and
     e = -4..3 estimates to 1e-10 absolute, standard errors to 1e-8 relative (measured: 1e-13),
