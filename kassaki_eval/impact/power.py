@@ -221,6 +221,14 @@ def _staggered_se(
         raise ParameterError(
             f"The 'n_never' parameter of {owner} must be at least 2. Got {n_never!r} instead."
         )
+    bad = {g: J for g, J in cohorts.items()
+           if isinstance(J, bool) or not isinstance(J, (int, np.integer)) or J < 1}
+    if bad:
+        raise ParameterError(
+            f"The 'cohorts' parameter of {owner} must give each cohort a whole number of "
+            f"clusters, at least 1. Got {bad!r} instead. Fix: give the number of clusters "
+            "first treated in each period, and leave out periods in which none start."
+        )
     sig2 = sd ** 2 * (1 - r2) * (icc + (1 - icc) / cluster_size)   # variance of a cluster mean
     var_t, var_c, wts = [], [], []
     for g, J in cohorts.items():

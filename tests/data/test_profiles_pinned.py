@@ -984,3 +984,57 @@ def test_a_raw_registry_is_pseudonymised_with_the_key_given(messy, monkeypatch):
     # pseudonymise=False: validated raw, no key needed
     raw = load_with_profile(f, "p3ke", pseudonymise=False)
     assert "no_kk" in raw.columns and len(raw) == len(got)
+
+
+def test_first_used_cell_reads_a_sheet_id_written_without_the_r_prefix(tmp_path):
+    """Some writers (and hand-edited workbooks) give `<sheet name=".." id="rId2"/>` without the
+    `r:` namespace prefix: the fallback pattern finds that id (mutmut survivors
+    `x__first_used_cell__mutmut_44` and `_46`, session 7)."""
+    import zipfile
+    from kassaki_eval.data import profiles as P
+    src = _workbook(tmp_path / "b.xlsx")
+    dst = tmp_path / "noprefix.xlsx"
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/workbook.xml":
+                assert b' r:id="' in data
+                data = data.replace(b' r:id="', b' id="')
+            zout.writestr(item, data)
+    with zipfile.ZipFile(dst) as z:
+        assert b' r:id="' not in z.read("xl/workbook.xml")
+    assert P._first_used_cell(dst, "Second") == (12, "AB")
+    assert P._first_used_cell(dst, "A&B <1> \"q\" 'x'") == (4, "C")
+    assert P._first_used_cell(dst, "Empty") is None
+
+
+def test_fast_reader_silences_fastexcels_all_empty_column_warning(tmp_path, caplog):
+    """An all-empty column makes fastexcel log 'Could not determine dtype ...' at WARNING on
+    its logger `fastexcel.types.dtype`; the fast reader raises the `fastexcel` logger to ERROR
+    so that this never reaches a user's log (mutmut survivor `x__read_xlsx_fast__mutmut_20`,
+    the logger's name changed, session 7)."""
+    import logging
+    from openpyxl import Workbook
+    from kassaki_eval.data import profiles as P
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Data"
+    ws["A1"], ws["B1"], ws["C1"] = "id", "empty", "v"
+    for i in range(2, 6):
+        ws.cell(row=i, column=1).value = f"x{i}"
+        ws.cell(row=i, column=3).value = i
+    p = tmp_path / "e.xlsx"
+    wb.save(p)
+    logger = logging.getLogger("fastexcel")
+    old = logger.level
+    logger.setLevel(logging.NOTSET)
+    try:
+        with caplog.at_level(logging.DEBUG):
+            df, rows, fmt = P._read_xlsx_fast(p, "Data", 1, P._fast_reader(p))
+        assert [r for r in caplog.records if r.name.startswith("fastexcel")] == []
+        assert logger.level == logging.ERROR
+    finally:
+        logger.setLevel(old)
+    assert list(df.columns) == ["id", "empty", "v"]
+    assert df["empty"].isna().all() and df["v"].tolist() == ["2", "3", "4", "5"]
+    assert rows.tolist() == [2, 3, 4, 5]

@@ -197,6 +197,10 @@ def test_staggered_cohorts_without_pre_or_post_periods_are_skipped():
     assert str(ei.value) == ("The 'n_never' parameter of power_staggered must be at least 2. "
                              "Got 1 instead.")
     mde_staggered({2024: 20}, 2, per, 40, 0.05)  # two never-treated clusters are enough
+    # counts from pandas (numpy integers, as value_counts gives them) are whole numbers too
+    assert (mde_staggered({2024: np.int64(20)}, 30, per, 40, 0.05)
+            == mde_staggered({2024: 20}, 30, per, 40, 0.05))
+    assert mde_staggered({2024: 1}, 30, per, 40, 0.05) > 0  # one cluster in a cohort is allowed
 
 
 @pytest.mark.parametrize("call, message", [
@@ -282,6 +286,20 @@ def test_staggered_cohorts_without_pre_or_post_periods_are_skipped():
                                            "Got 0.0 instead."),
     (lambda: mde_staggered({2024: 9}, 1, [2023, 2024], 10, 0.1),
      "The 'n_never' parameter of mde_staggered must be at least 2. Got 1 instead."),
+    # a cohort of 0 clusters divided by zero (ZeroDivisionError), a negative or fractional one
+    # gave an MDE silently (bug noticed in session 7, fixed in session 8)
+    (lambda: mde_staggered({2024: 0, 2025: 20}, 30, [2023, 2024, 2025], 80, 0.03),
+     "The 'cohorts' parameter of mde_staggered must give each cohort a whole number of "
+     "clusters, at least 1. Got {2024: 0} instead. Fix: give the number of clusters first "
+     "treated in each period, and leave out periods in which none start."),
+    (lambda: power_staggered(0.01, {2024: -5, 2025: 2.5}, 30, [2023, 2024, 2025], 80, 0.03),
+     "The 'cohorts' parameter of power_staggered must give each cohort a whole number of "
+     "clusters, at least 1. Got {2024: -5, 2025: 2.5} instead. Fix: give the number of "
+     "clusters first treated in each period, and leave out periods in which none start."),
+    (lambda: mde_staggered({2024: True}, 30, [2023, 2024, 2025], 80, 0.03),
+     "The 'cohorts' parameter of mde_staggered must give each cohort a whole number of "
+     "clusters, at least 1. Got {2024: True} instead. Fix: give the number of clusters first "
+     "treated in each period, and leave out periods in which none start."),
     # power_cluster checks its take-up arguments as mde_cluster does (bug fixed: they were
     # not checked, and an impossible design got a power)
     (lambda: power_cluster(0.1, 50, 10, 0.1, r2_cluster=1.0), "The 'r2_cluster' parameter of "
