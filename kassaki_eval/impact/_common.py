@@ -5,8 +5,8 @@ One home for what ``did``, ``staggered``, ``weighting``, ``matching``, ``balance
 
 - column and value checks that raise the project's one-clear-error messages
   (:func:`check_columns`, :func:`check_outcome`, :func:`check_weights`,
-  :func:`check_cluster_constant`), :func:`as_list`, :func:`drop_missing` and
-  :func:`hash_columns` (provenance hash of named columns);
+  :func:`check_cluster_constant`, :func:`numeric_values`), :func:`as_list`,
+  :func:`drop_missing` and :func:`hash_columns` (provenance hash of named columns);
 - the prepared binary-treatment problem of the selection-on-observables estimators
   (:class:`Prepared`, :func:`prepare`, :func:`design_matrix`, :func:`subset`,
   :func:`outcome_of`, :func:`full_weights`, :func:`check_estimand`,
@@ -40,7 +40,7 @@ from ..results import EstimateResult, Provenance, hash_frame
 __all__ = [
     "split_event_study",
     "as_list", "check_columns", "drop_missing", "check_outcome", "check_weights",
-    "check_cluster_constant", "hash_columns", "fe_solve", "demean_2way",
+    "check_cluster_constant", "numeric_values", "hash_columns", "fe_solve", "demean_2way",
     "Estimand", "TrimRule", "Prepared", "design_matrix", "prepare", "outcome_of", "subset",
     "full_weights", "check_estimand", "estimand_result",
 ]
@@ -95,6 +95,44 @@ def check_outcome(y: np.ndarray, table: str, col: str) -> None:
         raise IdentificationError(f"{table}: column '{col}' has no variation ({y.size} rows, all "
                                   f"equal to {y[0]:g}); no effect can be estimated. Fix: check "
                                   "the outcome definition (e.g. the poverty line) or the sample.")
+
+
+def numeric_values(data: pd.DataFrame, cols: Sequence[str], table: str, owner: str,
+                   id_col: str | None = None) -> dict[str, np.ndarray]:
+    """The columns ``cols`` as float arrays; text that is not a number is a SchemaError.
+
+    Numbers stored as text (``"2024"``, ``"0.5"``: what a CSV read with ``dtype=str`` gives)
+    are converted as ``float()`` converts them. Every column holding text that ``float()``
+    cannot read (``"n/a"``, ``"2024a"``, ``"1,5"``) is one problem of the error, with its row
+    count and the first ids of ``id_col`` (pseudonymous unit ids) or row labels; the values
+    themselves are not shown.
+    """
+    out: dict[str, np.ndarray] = {}
+    problems = []
+    for c in dict.fromkeys(cols):
+        s = data[c]
+        try:
+            out[c] = s.to_numpy(dtype=float)
+            continue
+        except (TypeError, ValueError):
+            pass
+        vals = s.to_numpy(dtype=object)
+        text = []
+        for v in pd.unique(vals[~pd.isna(vals)]):
+            try:
+                float(v)
+            except (TypeError, ValueError):
+                text.append(v)
+        bad = pd.Series(vals).isin(text).to_numpy()
+        ids = (data[id_col] if id_col is not None else data.index).to_numpy()[bad]
+        problems.append(Problem(
+            table, c, "holds text that is not a number", int(bad.sum()),
+            tuple(pd.unique(ids)[:5].tolist()),
+            f"correct or drop those rows: {owner} needs numbers in '{c}' (numbers stored as "
+            "text, such as '2024', are read as numbers)."))
+    if problems:
+        raise SchemaError(problems, table)
+    return out
 
 
 def check_weights(w: np.ndarray, table: str, col: str) -> None:

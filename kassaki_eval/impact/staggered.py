@@ -69,6 +69,7 @@ from ._common import (
     drop_missing,
     fe_solve,
     hash_columns,
+    numeric_values,
 )
 from ._propensity import fit_logit
 
@@ -140,6 +141,20 @@ def _codes(col: pd.Series, sort: bool = False) -> tuple[np.ndarray, np.ndarray]:
     return codes.astype(np.int64), np.asarray(uniq)
 
 
+def _numbers_as_numbers(d: pd.DataFrame, num: dict[str, np.ndarray], cols: list[str]
+                        ) -> pd.DataFrame:
+    """Periods and cohorts stored as text (``"2024"``) replaced by their numbers.
+
+    Whole numbers become integers, so that they sort and compare as numbers.
+    """
+    new = {}
+    for c in cols:
+        if not pd.api.types.is_numeric_dtype(d[c]):
+            v = num[c]
+            new[c] = v.astype(np.int64) if np.all(v == np.round(v)) else v
+    return d.assign(**new) if new else d
+
+
 def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohort: str,
              covariates: list[str], weights: str | None, cluster: str | None,
              panel: str) -> _Panel:
@@ -147,7 +162,10 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
                   covariates=covariates, weights=weights, cluster=cluster)
     cols = [y, unit, time, cohort] + covariates + as_list(weights) + as_list(cluster)
     d, dropped = drop_missing(data, list(dict.fromkeys(cols)), unit)
-    yv = d[y].to_numpy(dtype=float)
+    num = numeric_values(d, [y, time, cohort, *covariates, *as_list(weights)], "data", owner,
+                         id_col=unit)
+    d = _numbers_as_numbers(d, num, [time, cohort])
+    yv = num[y]
     check_outcome(yv, "data", y)
     ui, units = _codes(d[unit])
     ti, periods = _codes(d[time], sort=True)
@@ -1031,7 +1049,10 @@ def imputation(
     n_input = len(data)
     cols = [y, unit, time, cohort] + covs + as_list(weights) + as_list(cluster)
     d, dropped = drop_missing(data, list(dict.fromkeys(cols)), unit)
-    yv = d[y].to_numpy(dtype=float)
+    num = numeric_values(d, [y, time, cohort, *covs, *as_list(weights)], "data", owner,
+                         id_col=unit)
+    d = _numbers_as_numbers(d, num, [time, cohort])
+    yv = num[y]
     check_outcome(yv, "data", y)
     if cluster:
         check_cluster_constant(d, unit, cluster, "data")

@@ -43,7 +43,7 @@ from ..exceptions import (
     require,
 )
 from ..results import EstimateResult, Provenance, hash_frame
-from ._common import check_columns, demean_2way
+from ._common import as_list, check_columns, demean_2way, numeric_values
 
 __all__ = ["sun_abraham"]
 
@@ -109,7 +109,10 @@ def sun_abraham(
                   cluster=cluster)
     cols = [c for c in dict.fromkeys([y, unit, time, weights, cluster]) if c is not None]
     df = data[cols].copy()
-    df["_g"] = data[cohort].fillna(0).to_numpy(dtype=float)
+    num = numeric_values(data[list(dict.fromkeys([unit, y, time, cohort, *as_list(weights)]))]
+                         .assign(**{cohort: data[cohort].fillna(0)}),
+                         [cohort, y, time, *as_list(weights)], "data", owner, id_col=unit)
+    df["_g"] = num[cohort]
     dropped: dict[str, int] = {}
     na = df[cols].isna().any(axis=1).to_numpy()
     if na.any():

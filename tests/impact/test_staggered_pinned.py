@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -17,6 +18,7 @@ from kassaki_eval.exceptions import (
     EstimationWarning,
     IdentificationError,
     ParameterError,
+    SchemaError,
 )
 from kassaki_eval.impact.staggered import aggregate, callaway_santanna, imputation
 
@@ -170,3 +172,40 @@ def test_imputation_tau_and_inputs_hash(mpdta):
     other = imputation(mpdta.assign(lemp=mpdta["lemp"] + np.arange(len(mpdta)) % 3), **KW)
     assert other.provenance.inputs_hash != res.provenance.inputs_hash
     assert imputation(mpdta, **KW).provenance.inputs_hash == res.provenance.inputs_hash
+
+
+def _text_panel():
+    rng = np.random.default_rng(1)
+    d = pd.DataFrame({"u": np.repeat(np.arange(40), 3), "t": np.tile([2021, 2022, 2023], 40)})
+    d["g"] = np.where(d.u < 15, 2022, np.where(d.u < 25, 2023, 0))
+    d["y"] = rng.normal(size=len(d)) + 0.5 * ((d.g > 0) & (d.t >= d.g))
+    return d
+
+
+@pytest.mark.parametrize("est", [callaway_santanna, imputation])
+@pytest.mark.parametrize("col", ["y", "t", "g"])
+def test_text_that_is_not_a_number_is_a_schema_error(est, col):
+    """Text such as 'n/a' or a decimal comma in the outcome, period or cohort column was
+    numpy's "could not convert string to float" (or a UFuncTypeError); now one SchemaError
+    naming the column, the row count, the first units and the fix (session 8)."""
+    d = _text_panel().astype({col: object})
+    d.loc[3, col] = "n/a"      # unit 1
+    d.loc[7, col] = "1,5"      # unit 2
+    d.loc[8, col] = "1,5"      # unit 2 again: examples are distinct units
+    with pytest.raises(SchemaError) as ei:
+        est(d, y="y", unit="u", time="t", cohort="g")
+    assert str(ei.value) == (
+        f"data: 1 problem found\n  - data: column '{col}' holds text that is not a number: "
+        f"3 rows (e.g. 1, 2). Fix: correct or drop those rows: {est.__name__} needs numbers "
+        f"in '{col}' (numbers stored as text, such as '2024', are read as numbers).")
+
+
+@pytest.mark.parametrize("est", [callaway_santanna, imputation])
+def test_numbers_stored_as_text_give_the_same_estimates(est):
+    """A panel read with dtype=str (years, cohorts and outcomes as text) gives exactly the
+    estimates of the numeric panel (session 8; before, C&S failed on text years)."""
+    d = _text_panel()
+    want = est(d, y="y", unit="u", time="t", cohort="g").tidy()
+    got = est(d.astype({"t": str, "g": str, "y": str}), y="y", unit="u", time="t",
+              cohort="g").tidy()
+    pd.testing.assert_frame_equal(got, want)

@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kassaki_eval.exceptions import EstimationWarning, IdentificationError, ParameterError
+from kassaki_eval.exceptions import (
+    EstimationWarning,
+    IdentificationError,
+    ParameterError,
+    SchemaError,
+)
 from kassaki_eval.impact.sunab import sun_abraham
 
 REFS = Path(__file__).resolve().parents[1] / "references"
@@ -277,3 +282,21 @@ def test_numbers_stored_as_text_are_read_as_numbers(mpdta):
     a, b = sun_abraham(mpdta, **KW), sun_abraham(text, **KW)
     np.testing.assert_allclose(a.estimates, b.estimates, atol=1e-14)
     np.testing.assert_allclose(a.std_errors, b.std_errors, rtol=1e-12)
+
+
+@pytest.mark.parametrize("col", ["lemp", "year", "first.treat"])
+def test_text_that_is_not_a_number_is_a_schema_error(mpdta, col):
+    """Text such as 'n/a' or a decimal comma in the outcome, period or cohort column was
+    numpy's "could not convert string to float"; now one SchemaError naming the column, the
+    row count, the first counties and the fix (session 8)."""
+    d = mpdta.astype({col: object})
+    rows = [0, 5, 6]               # counties of rows 0, 5 (row 6 repeats row 5's county)
+    d.loc[rows, col] = ["n/a", "7,5", "7,5"]
+    ids = list(dict.fromkeys(d.loc[rows, "countyreal"].tolist()))
+    assert len(ids) == 2
+    with pytest.raises(SchemaError) as ei:
+        sun_abraham(d, **KW)
+    assert str(ei.value) == (
+        f"data: 1 problem found\n  - data: column '{col}' holds text that is not a number: "
+        f"3 rows (e.g. {ids[0]}, {ids[1]}). Fix: correct or drop those rows: sun_abraham needs "
+        f"numbers in '{col}' (numbers stored as text, such as '2024', are read as numbers).")
