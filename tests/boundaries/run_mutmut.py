@@ -110,6 +110,8 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/poverty/decomposition.py": ["tests/poverty/test_decomposition.py",
                                               "tests/poverty/test_decomposition_pinned.py",
                                               "tests/properties/test_invariants.py"],
+    "kassaki_eval/data/checks.py": ["tests/reporting/test_inputs_route.py",
+                                    "tests/data/test_checks_pinned.py"],
 }
 
 
