@@ -112,6 +112,10 @@ MODULES: dict[str, list[str]] = {
                                               "tests/properties/test_invariants.py"],
     "kassaki_eval/data/checks.py": ["tests/reporting/test_inputs_route.py",
                                     "tests/data/test_checks_pinned.py"],
+    "kassaki_eval/data/suggest.py": [
+        "tests/data/test_suggest_synonyms.py",
+        "tests/data/test_profiles.py::test_suggest_drafts_a_loadable_profile",
+        "tests/data/test_suggest_pinned.py"],
 }
 
 
