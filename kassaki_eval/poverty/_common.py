@@ -394,9 +394,14 @@ def check_keywords(owner: str, given: Mapping[str, Any], allowed: Sequence[str])
 
 
 def exponent_and_level(owner: str, alpha: Any, exponent: Any, *, exponent_name: str,
-                       default: Any, conf_alpha: Any = None, meaning: str = "exponent"
-                       ) -> tuple[float, Any]:
+                       default: Any, stacklevel: int, conf_alpha: Any = None,
+                       meaning: str = "exponent") -> tuple[float, Any]:
     """Split the old two-meaning ``alpha`` into (confidence level, exponent).
+
+    ``stacklevel`` is that of the ``DeprecationWarning`` as seen from this function: 3 when the
+    public estimator calls it directly, one more per private function in between (each caller
+    passes its own, so the warning points at the user's call: Python's default filters show a
+    DeprecationWarning only when it is attributed to ``__main__``).
 
     Until issue 16 ``alpha`` was the FGT exponent (``fgt``, ``profile``, ``change``) or the GE
     parameter (``gen_entropy``), and ``conf_alpha`` the confidence level. Now ``alpha`` is only
@@ -421,12 +426,13 @@ def exponent_and_level(owner: str, alpha: Any, exponent: Any, *, exponent_name: 
                 f"already given as {exponent!r}).")
         warnings.warn(f"The 'alpha' parameter of {owner} as the {meaning} is deprecated and will "
                       f"be removed in the next release; use '{exponent_name}={alpha!r}' (alpha "
-                      f"now means only the confidence level).", DeprecationWarning, stacklevel=3)
+                      f"now means only the confidence level).", DeprecationWarning,
+                      stacklevel=stacklevel)
         exponent = old_exp
     if conf_alpha is not None:
         warnings.warn(f"The 'conf_alpha' parameter of {owner} is deprecated and will be removed "
                       f"in the next release; use 'alpha' instead.", DeprecationWarning,
-                      stacklevel=3)
+                      stacklevel=stacklevel)
         level = conf_alpha
     return level, (default if exponent is None else exponent)
 

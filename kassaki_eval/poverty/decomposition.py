@@ -98,6 +98,7 @@ def _paths(owner: str, data: Any, welfare: str, line: float, years: tuple[int, i
     """
     check_keywords(owner, deprecated, ("weight", "conf_alpha"))
     alpha, g = exponent_and_level(owner, alpha, g, exponent_name="g", default=0,
+                                  stacklevel=4,  # user -> public function -> _paths -> here
                                   conf_alpha=deprecated.get("conf_alpha"))
     data, weight, (ya_, wa, yb_, wb) = _inputs(owner, data, welfare, years, year, design, size,
                                                deprecated)

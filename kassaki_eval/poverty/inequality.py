@@ -143,9 +143,23 @@ def gen_entropy(data: Any, welfare: str = "consumption_pc", *, epsilon: float | 
     alpha : float
         Intervals at level 1 - alpha (``conf_alpha`` is its deprecated old name).
     """
+    return _gen_entropy(data, welfare, stacklevel=4, epsilon=epsilon, design=design, by=by,
+                        subset=subset, size=size, na_rm=na_rm, alpha=alpha, **deprecated)
+
+
+def _gen_entropy(data: Any, welfare: str, *, stacklevel: int, epsilon: float | None = None,
+                 design: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
+                 size: Any = None, na_rm: bool = False, alpha: float = 0.05,
+                 **deprecated: Any) -> EstimateResult:
+    """Compute :func:`gen_entropy`, :func:`theil` and :func:`mld`.
+
+    ``stacklevel``: that of the deprecation warnings as seen from ``exponent_and_level``, 4
+    for each public function (the user's call -> public function -> here -> there).
+    """
     check_keywords("gen_entropy", deprecated, ("conf_alpha",))
     alpha, epsilon = exponent_and_level("gen_entropy", alpha, epsilon, exponent_name="epsilon",
-                                        default=1.0, conf_alpha=deprecated.get("conf_alpha"),
+                                        default=1.0, stacklevel=stacklevel,
+                                        conf_alpha=deprecated.get("conf_alpha"),
                                         meaning="GE parameter")
     require(isinstance(epsilon, (int, float, np.integer, np.floating)) and np.isfinite(epsilon),
             "gen_entropy", "epsilon", "a finite number", epsilon)
@@ -182,13 +196,13 @@ def gen_entropy(data: Any, welfare: str = "consumption_pc", *, epsilon: float | 
 
 
 def theil(data: Any, welfare: str = "consumption_pc", **kw: Any) -> EstimateResult:
-    """Theil index, GE(1)."""
-    return gen_entropy(data, welfare, epsilon=1.0, **kw)
+    """Theil index, GE(1); keywords as :func:`gen_entropy`."""
+    return _gen_entropy(data, welfare, stacklevel=4, epsilon=1.0, **kw)
 
 
 def mld(data: Any, welfare: str = "consumption_pc", **kw: Any) -> EstimateResult:
-    """Mean log deviation, GE(0)."""
-    return gen_entropy(data, welfare, epsilon=0.0, **kw)
+    """Mean log deviation, GE(0); keywords as :func:`gen_entropy`."""
+    return _gen_entropy(data, welfare, stacklevel=4, epsilon=0.0, **kw)
 
 
 def atkinson(data: Any, welfare: str = "consumption_pc", *, epsilon: float = 1.0,

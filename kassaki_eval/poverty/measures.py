@@ -245,7 +245,7 @@ def fgt(data: Any, welfare: str = "consumption_pc", *, line: Any,
     owner = "fgt"
     check_keywords(owner, deprecated, ("conf_alpha",))
     alpha, g = exponent_and_level(owner, alpha, g, exponent_name="g", default=0,
-                                  conf_alpha=deprecated.get("conf_alpha"))
+                                  stacklevel=3, conf_alpha=deprecated.get("conf_alpha"))
     check_option(owner, "ci", ci, ("wald", "logit"))
     check_option(owner, "df", df, ("design", "normal"))
     check_option(owner, "line_rule", line_rule, ("strict", "weak"))
@@ -713,7 +713,7 @@ def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
     check_keywords(owner, deprecated, ("weight", "strata", "psu", "lonely_psu", "conf_alpha"))
     check_option(owner, "line_rule", line_rule, ("strict", "weak"))
     alpha, g = exponent_and_level(owner, alpha, g, exponent_name="g", default=0,
-                                  conf_alpha=deprecated.get("conf_alpha"))
+                                  stacklevel=3, conf_alpha=deprecated.get("conf_alpha"))
     data, spec = _wave_design_spec(owner, data, design, deprecated)
     ya, yb = years
     if isinstance(line, RelativeLine):

@@ -118,6 +118,14 @@ MODULES: dict[str, list[str]] = {
         "tests/data/test_suggest_pinned.py"],
     "kassaki_eval/impact/honestdid.py": ["tests/impact/test_honestdid.py",
                                          "tests/impact/test_honestdid_pinned.py"],
+    "kassaki_eval/poverty/_common.py": ["tests/poverty/test_measures.py",
+                                        "tests/poverty/test_measures_pins.py",
+                                        "tests/poverty/test_inequality.py",
+                                        "tests/poverty/test_inequality_pinned.py",
+                                        "tests/poverty/test_decomposition_pinned.py",
+                                        "tests/poverty/test_design.py",
+                                        "tests/poverty/test_design_pins.py",
+                                        "tests/boundaries/test_boundaries.py"],
 }
 
 
