@@ -127,6 +127,7 @@ MODULES: dict[str, list[str]] = {
                                         "tests/poverty/test_design.py",
                                         "tests/poverty/test_design_pins.py",
                                         "tests/boundaries/test_boundaries.py"],
+    "kassaki_eval/poverty/sae/direct.py": ["tests/poverty/test_sae.py"],
 }
 
 
