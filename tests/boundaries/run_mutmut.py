@@ -128,6 +128,20 @@ MODULES: dict[str, list[str]] = {
                                         "tests/poverty/test_design_pins.py",
                                         "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/poverty/sae/direct.py": ["tests/poverty/test_sae.py"],
+    # map_cli.py: only the map / --profile tests of test_profiles.py (the whole file, with its
+    # report runs, is ~45 s a mutant on a loaded machine)
+    "kassaki_eval/data/map_cli.py": [
+        "tests/data/test_profiles.py::test_map_check_and_apply_cli",
+        "tests/data/test_profiles.py::test_map_check_reports_problems_and_exits_2",
+        "tests/data/test_profiles.py::test_validate_and_ingest_accept_a_profile",
+        "tests/data/test_profiles.py::test_ingest_and_validate_take_one_profile_per_source",
+        "tests/data/test_profiles.py::test_report_profile_maps_the_files_before_the_run",
+        "tests/data/test_profiles.py::"
+        "test_report_profile_per_partner_workbook_and_the_manifest_records_each",
+        "tests/data/test_xlsx_readers.py::"
+        "test_map_apply_writes_into_a_folder_that_does_not_exist_yet",
+        "tests/data/test_map_cli_pinned.py"],
+    "kassaki_eval/cli.py": ["tests/data/test_cli.py", "tests/test_cli_pinned.py"],
 }
 
 

@@ -381,3 +381,37 @@ def test_suggest_accuracy_counts_the_profiles_columns(tmp_path):
     acc = suggest_accuracy(f, prof)
     assert (acc["table_ok"], acc["total"], acc["correct"]) == (True, 0, 0)
     assert math.isnan(acc["share"])
+
+
+def test_parquet_with_missing_values(tmp_path):
+    # Parquet keeps its types; missing values are dropped before the formats are looked at
+    f = tmp_path / "s.parquet"
+    pd.DataFrame({"Tahun": [2024.0, None, 2024.0],
+                  "Jenis Kelamin": ["L", None, "P"]}).to_parquet(f)
+    s = suggest_profile(f, "survey")
+    assert s.source == {"file": "s.parquet", "sheet": None, "header_row": 1}
+    assert s.mapping() == {"Tahun": "year", "Jenis Kelamin": "head_sex"}
+    assert s.recodes == {"sex": {"L": "M", "P": "F"}}
+
+
+def test_formats_are_read_from_the_first_2000_values(tmp_path):
+    # 1600 of the first 2000 values are 'Rp' amounts: 80 %, not more; the 2001st does not count
+    vals = ["Rp 1.000"] * 1600 + ["1"] * 400 + ["Rp 2.000"] * 10
+    c, _ = _one(tmp_path, "Pendapatan", vals)
+    assert c.rule == {}
+    c, _ = _one(tmp_path, "Pendapatan", ["Rp 2.000"] + vals[:-1])   # now 1601 of 2000
+    assert c.rule == {"parse": "rupiah"}
+
+
+def test_village_codes_without_dots_need_more_than_90_percent(tmp_path):
+    c, _ = _one(tmp_path, "kolom", ["7310012001"] * 9 + ["x"])       # 90 %
+    assert (c.target, c.rule, c.note) == (None, {}, "")
+
+
+def test_csv_delimiter_is_the_most_frequent_one_without_a_contracts_names(tmp_path):
+    # ';' appears 3 times in the header line, ',' once: ';' wins even though 'year' (a survey
+    # column name) would be a cell when split on ','
+    f = tmp_path / "d.csv"
+    f.write_text("year,weight;catatan;nilai;kode\n1;2;3;4\n", encoding="utf-8")
+    s = suggest_profile(f, "survey")
+    assert [c.header for c in s.columns] == ["year,weight", "catatan", "nilai", "kode"]
