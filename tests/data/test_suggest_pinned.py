@@ -336,6 +336,9 @@ def test_derived_region_columns_and_quoting(tmp_path):
             'zone = { target = "village_code", lookup = "zone" }   '
             '# derived from village_code\n') in s.text
     assert 'personal = ["Nama \\"Desa\\"\\\\x"]' in s.text
+    # derived columns are not listed as missing
+    assert "\n# kec_code = \n" not in s.text and "\n# zone = \n" not in s.text
+    assert "\n# desil = \n" in s.text
     # kec_code mapped from the file: only the zone is derived
     f = _csv(tmp_path, {"Kode Desa": ["73.10.01.2001"] * 2, "Kode Kecamatan": ["1", "2"]})
     s = suggest_profile(f, "registry")
@@ -415,3 +418,46 @@ def test_csv_delimiter_is_the_most_frequent_one_without_a_contracts_names(tmp_pa
     f.write_text("year,weight;catatan;nilai;kode\n1;2;3;4\n", encoding="utf-8")
     s = suggest_profile(f, "survey")
     assert [c.header for c in s.columns] == ["year,weight", "catatan", "nilai", "kode"]
+
+
+def test_suggest_accuracy_counts_only_the_files_own_source(tmp_path):
+    f = _csv(tmp_path, {"Nomor KK": KK[:2], "Tanggal Akad": ["01/02/2024"] * 2,
+                        "Nilai Pinjaman": ["Rp 1.000", "Rp 2.000"], "Catatan": ["a", "b"]},
+             name="kur.csv")
+    prof = tmp_path / "kur2.toml"
+    prof.write_text(
+        '[profile]\nname = "kur2"\ntable = "participation"\npersonal = ["Nomor KK"]\n\n'
+        '[[source]]\nid = "main"\nfile = "kur.csv"\n\n'
+        '[[source]]\nid = "lain"\nfile = "lain.csv"\njoin = ["Nomor KK"]\n\n[columns]\n'
+        'record_id = "lain:Catatan"\n'
+        'family_id = { from = "main:Nomor KK", pseudonymise = true }\n'
+        'start_date = { from = "main:Tanggal Akad", parse = "date", format = "%d/%m/%Y" }\n'
+        'amount_rp = { from = "Nilai Pinjaman", parse = "rupiah" }\n'
+        'village_code = { value = "73.10.01.2001" }\npartner = { value = "bank_sulselbar" }\n'
+        'component = { value = "credit" }\nunit = { value = "household" }\n')
+    acc = suggest_accuracy(f, prof)
+    # 'lain:Catatan' belongs to the other file; 'main:...' and the bare name are this file's
+    assert (acc["correct"], acc["total"], acc["wrong"], acc["missed"]) == (3, 3, [], [])
+
+
+def test_empty_header_cells_of_a_workbook_are_named_by_position(tmp_path):
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Tahun", None, "Catatan"])
+    ws.append([2024, "x", "a"])
+    f = tmp_path / "w.xlsx"
+    wb.save(f)
+    s = suggest_profile(f, "survey")
+    assert [c.header for c in s.columns] == ["Tahun", "Unnamed: 1", "Catatan"]
+    assert "# source columns not used: Unnamed: 1, Catatan\n" in s.text
+
+
+def test_bps_codes_are_recoded_through_the_village_list(tmp_path):
+    f = _csv(tmp_path, {"kolom a": ["7309012001"] * 2, "kolom b": ["7309012"] * 2})
+    s = suggest_profile(f, "registry")
+    assert s.mapping() == {"kolom a": "village_code", "kolom b": "kec_code"}
+    assert s.text.endswith(
+        '\n[recodes.village_bps]\nreference = "villages"\nfrom = "bps_code_2018"\n'
+        'to = "kemendagri_code"\n'
+        '\n[recodes.kec_bps]\nreference = "villages"\nfrom = "kec_bps"\n'
+        'to = "kec_kemendagri"\n')
