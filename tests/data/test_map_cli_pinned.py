@@ -422,3 +422,41 @@ def test_profile_says_how_to_read_the_file(kur, capsys, opt, value):
     assert capsys.readouterr().err == (
         "kassaki-eval validate: error: The '--profile' parameter of kassaki-eval must be used "
         f"without {opt} (the profile says how to read the file). Got both instead.\n")
+
+
+def test_map_needs_one_action_and_documents_each_option(capsys, monkeypatch):
+    with pytest.raises(SystemExit) as e:
+        main(["map"])
+    assert e.value.code == 2
+    assert capsys.readouterr().err.endswith(
+        "kassaki-eval map: error: one of the arguments --list --suggest --check --apply is "
+        "required\n")
+    monkeypatch.setenv("COLUMNS", "200")
+    with pytest.raises(SystemExit) as e:
+        main(["--help"])
+    assert e.value.code == 0
+    top = " ".join(capsys.readouterr().out.split())
+    assert ("map draft, check and apply mapping profiles for source files (P3KE, DTSEN, "
+            "Susenas, partner workbooks)") in top
+    with pytest.raises(SystemExit) as e:
+        main(["map", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    from kassaki_eval.data import map_cli
+    assert map_cli.__doc__.strip().splitlines()[0] in out   # the examples as written
+    words = " ".join(out.split())
+    for text in (
+            "--list list the shipped profiles",
+            "--suggest FILE draft a profile from a file's headers and values (for a person to "
+            "review)",
+            "--check PROFILE_OR_FILE [PROFILE_OR_FILE ...] PROFILE FILE [FILE ...]: show what "
+            "the mapping produces and every problem at once",
+            "--apply PROFILE_OR_FILE [PROFILE_OR_FILE ...] PROFILE FILE [FILE ...] "
+            "(repeatable): map, validate, pseudonymise and write the contract table to --out",
+            "--table {registry,survey,participation} --suggest: target contract (default: "
+            "guessed)",
+            "--sheet SHEET --suggest: Excel sheet (default: the largest)",
+            "--out OUT --suggest: draft .toml; --apply: output table",
+            "--demo synthetic data: allow the public demo pseudonymisation key",
+            "--force overwrite --out if it exists"):
+        assert text in words, text
