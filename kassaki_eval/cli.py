@@ -28,7 +28,10 @@ def _load_registrars() -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the ``kassaki-eval`` parser with every capability's subcommands."""
-    p = argparse.ArgumentParser(prog="kassaki-eval", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="kassaki-eval",
+        description="Poverty targeting and impact evaluation for KASSAKI. "
+                    "'kassaki-eval COMMAND --help' shows a command's options.")
     p.add_argument("--version", action="version", version=f"kassaki-eval {__version__}")
     sub = p.add_subparsers(dest="command", required=True)
     _load_registrars()

@@ -48,6 +48,13 @@ def _read_opts(args: argparse.Namespace) -> dict[str, object]:
     return {k: v for k, v in opts.items() if v is not None}
 
 
+VALIDATE = ("Check a data file against its table's contract. Prints 'OK: n rows', or every "
+            "problem at once and exits with status 2. The file is only read.")
+INGEST = ("Validate a data file, replace its personal columns (a raw registry's NIK, family-card "
+          "numbers and names) by keyed pseudonyms, and write the analysis table to --out. The "
+          "raw file is only read; an existing --out is kept unless --force is given.")
+
+
 def _validate(args: argparse.Namespace) -> int:
     from .loaders import validate_file
     if args.profile:  # source-shaped files through a mapping profile (docs/PROFILES.md)
@@ -82,9 +89,10 @@ def _ingest(args: argparse.Namespace) -> int:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", help="CSV, Parquet, .xlsx or .dta file (read-only)")
-    p.add_argument("--table", default="survey", choices=TABLES, help="contract to check")
+    p.add_argument("--table", default="survey", choices=TABLES,
+                   help="contract to check (default: survey)")
     p.add_argument("--sheet", default=None, help="Excel sheet name")
-    p.add_argument("--header-row", type=int, default=None,
+    p.add_argument("--header-row", type=int, default=None, metavar="N",
                    help="1-based row holding the column names (CSV/Excel with title rows)")
     p.add_argument("--encoding", default=None, help="CSV encoding if not UTF-8, e.g. cp1252")
     p.add_argument("--rename", action="append", metavar="OLD=NEW",
@@ -104,10 +112,11 @@ def _common(p: argparse.ArgumentParser) -> None:
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``validate`` and ``ingest`` sub-commands."""
     v = subparsers.add_parser("validate", help="check a data file against its contract",
-                              description=_validate.__doc__ or __doc__)
+                              description=VALIDATE)
     _common(v)
     v.set_defaults(func=_validate)
-    i = subparsers.add_parser("ingest", help="validate, pseudonymise and write a table")
+    i = subparsers.add_parser("ingest", help="validate, pseudonymise and write a table",
+                              description=INGEST)
     _common(i)
     i.add_argument("--out", required=True, help="output .parquet/.csv/.xlsx (never the input)")
     i.add_argument("--demo", action="store_true",
