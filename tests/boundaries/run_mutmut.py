@@ -142,7 +142,8 @@ MODULES: dict[str, list[str]] = {
         "test_map_apply_writes_into_a_folder_that_does_not_exist_yet",
         "tests/data/test_map_cli_pinned.py"],
     "kassaki_eval/cli.py": ["tests/data/test_cli.py", "tests/test_cli_pinned.py"],
-    "kassaki_eval/data/cli.py": ["tests/data/test_cli.py", "tests/data/test_cli_pinned.py",
+    "kassaki_eval/data/cli.py": ["tests/data/test_cli.py",
+                                 "tests/data/test_validate_ingest_cli.py",
                                  "tests/docs/test_cli_reference.py"],
 }
 
