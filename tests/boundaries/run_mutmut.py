@@ -145,6 +145,10 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/data/cli.py": ["tests/data/test_cli.py",
                                  "tests/data/test_validate_ingest_cli.py",
                                  "tests/docs/test_cli_reference.py"],
+    "kassaki_eval/impact/_common.py": ["tests/impact/test_did.py",
+                                       "tests/impact/test_weighting.py",
+                                       "tests/impact/test_honestdid.py",
+                                       "tests/impact/test_common_pinned.py"],
 }
 
 
