@@ -87,6 +87,9 @@ def test_check_cluster_constant_message():
                             "3); the cluster id must be constant for a unit. Fix: use the village "
                             "or kecamatan of the unit's first wave (e.g. groupby(unit)[cluster]"
                             ".transform('first')).")
+    seven = pd.DataFrame({"u": np.repeat(np.arange(7), 2), "c": np.arange(14)})
+    with pytest.raises(DesignError, match=r"within 7 units of 'u' \(e\.g\. 0, 1, 2, 3, 4\); "):
+        C.check_cluster_constant(seven, "u", "c", "panel")
 
 
 def test_hash_columns_is_the_documented_byte_stream():
@@ -99,6 +102,41 @@ def test_hash_columns_is_the_documented_byte_stream():
     h.update(pd.util.hash_pandas_object(df["s"], index=False).to_numpy().tobytes())
     h.update(pd.util.hash_pandas_object(df["k"], index=False).to_numpy().tobytes())
     assert C.hash_columns(df, ["a", None, "s", "a", "k"]) == h.hexdigest()
+
+
+def test_numeric_values_reads_numbers_stored_as_text():
+    df = pd.DataFrame({"y": ["1.5", "2", None], "t": [2024, 2025, 2026],
+                       "b": [True, False, True]})
+    out = C.numeric_values(df, ["y", "t", "y", "b"], "panel", "sun_abraham")
+    assert list(out) == ["y", "t", "b"]
+    np.testing.assert_array_equal(out["y"], [1.5, 2.0, np.nan])
+    np.testing.assert_array_equal(out["t"], [2024.0, 2025.0, 2026.0])
+    assert out["y"].dtype == np.float64 and out["t"].dtype == np.float64
+    np.testing.assert_array_equal(out["b"], [1.0, 0.0, 1.0])
+
+
+def test_numeric_values_text_is_one_schema_error_per_column():
+    """Every column with unreadable text is one problem: its row count and the first five
+    distinct ids (id_col) or row labels; the values are not shown."""
+    df = pd.DataFrame({"id": ["u1", "u1", "u2", "u3", "u4", "u5", "u6", "u7"],
+                       "y": ["n/a", "n/a", "1,5", "2024a", "x", "y", "z", "3"],
+                       "t": ["2024", "2024", "2025", "2025", "2026", "?", "2026", "2024"]},
+                      index=[10, 11, 12, 13, 14, 15, 16, 17])
+    with pytest.raises(SchemaError) as e:
+        C.numeric_values(df, ["y", "t"], "panel", "sun_abraham", id_col="id")
+    assert str(e.value) == (
+        "panel: 2 problems found\n"
+        "  - panel: column 'y' holds text that is not a number: 7 rows (e.g. u1, u2, u3, u4, u5)."
+        " Fix: correct or drop those rows: sun_abraham needs numbers in 'y' (numbers stored as "
+        "text, such as '2024', are read as numbers).\n"
+        "  - panel: column 't' holds text that is not a number: 1 row (e.g. u5). Fix: correct or "
+        "drop those rows: sun_abraham needs numbers in 't' (numbers stored as text, such as "
+        "'2024', are read as numbers).")
+    assert e.value.table == "panel"
+    with pytest.raises(SchemaError) as e:
+        C.numeric_values(df, ["t"], "panel", "sun_abraham")
+    assert e.value.problems[0].examples == (15,)
+    assert e.value.problems[0].count == 1
 
 
 # --------------------------------------------------------------------------------------------
@@ -130,6 +168,20 @@ def test_fe_solve_is_least_squares_on_unit_and_period_dummies(unbalanced):
     fit = _dummies_fit(ui, ti, w, y, 5, 4)
     np.testing.assert_allclose(a[ui] + lam[ti], fit, atol=1e-9)
     assert a.shape == (6,) and lam.shape == (4,) and a[5] == 0.0
+
+
+def test_fe_solve_light_units_and_an_empty_period():
+    """Weights whose totals per unit or period are below 1 (units 1, 3; period 0), and a period
+    (index 4) and a unit (index 4) without observations: the fit is still least squares on the
+    dummies, the empty unit and period get 0."""
+    ui = np.array([0, 0, 1, 2, 2, 2, 3, 3, 0])
+    ti = np.array([0, 1, 1, 1, 2, 3, 2, 3, 3])
+    w = np.array([0.3, 2.0, 0.4, 1.5, 2.0, 1.0, 0.2, 0.5, 1.0])
+    y = np.array([3.0, -1.0, 4.0, 1.5, 9.0, -2.0, 6.0, 5.0, 0.5])
+    a, lam = C.fe_solve(ui, ti, w, np.bincount(ui, weights=w * y, minlength=5),
+                        np.bincount(ti, weights=w * y, minlength=5), 5, 5)
+    np.testing.assert_allclose(a[ui] + lam[ti], _dummies_fit(ui, ti, w, y, 4, 4), atol=1e-9)
+    assert a.shape == (5,) and lam.shape == (5,) and a[4] == 0.0 and lam[4] == 0.0
 
 
 def test_fe_solve_stops_at_maxiter_and_on_tolerance(unbalanced):
@@ -168,6 +220,8 @@ def test_design_matrix_dummies_and_bools():
     X, names = C.design_matrix(df, ["b", "s", "n"])
     assert names == ["b", "s[z]", "n"]
     np.testing.assert_array_equal(X, [[1, 1, 1], [0, 0, 2], [1, 0, 3]])
+    for cols in (["b", "n"], ["s"], ["b"]):
+        assert C.design_matrix(df, cols)[0].dtype == np.float64, cols
     X0, n0 = C.design_matrix(df, [])
     assert X0.shape == (3, 0) and n0 == []
 
@@ -198,6 +252,9 @@ def test_prepare_drops_and_records_missing_rows(frame):
     assert Q.y is None and Q.cluster is None and Q.table == "data"
     np.testing.assert_array_equal(Q.w, np.ones(6))
     assert Q.dropped == {"missing d": 1}
+    R = C.prepare(frame.assign(y=np.arange(7)), "ipw", y="y", treatment="d", covariates=[],
+                  weights=None, cluster=None)
+    assert R.y.dtype == np.float64
 
 
 def test_prepare_errors(frame):
@@ -263,6 +320,7 @@ def test_subset_full_weights_and_outcome_of(frame):
     keep = np.array([True, True, False, True])
     Q = C.subset(P, keep, "trimmed (minmax)")
     assert Q.dropped == {**P.dropped, "trimmed (minmax)": 1}
+    assert (Q.table, Q.n_input, Q.names) == ("data", 7, ["x"])
     assert P.dropped == {"missing y": 1, "missing d": 1, "missing x": 1}    # not changed
     np.testing.assert_array_equal(Q.rows, [0, 1, 6])
     np.testing.assert_array_equal(Q.y, [1.0, 2.0, 7.0])
