@@ -171,12 +171,13 @@ def test_fe_solve_is_least_squares_on_unit_and_period_dummies(unbalanced):
 
 
 def test_fe_solve_light_units_and_an_empty_period():
-    """Weights whose totals per unit or period are below 1 (units 1, 3; period 0), and a period
+    """Weights whose totals per unit or period are below 1 (units 1, 3; periods 0, 2: two of
+    each, so no choice of the free constant a + c, l - c hides a wrong divisor), and a period
     (index 4) and a unit (index 4) without observations: the fit is still least squares on the
     dummies, the empty unit and period get 0."""
     ui = np.array([0, 0, 1, 2, 2, 2, 3, 3, 0])
     ti = np.array([0, 1, 1, 1, 2, 3, 2, 3, 3])
-    w = np.array([0.3, 2.0, 0.4, 1.5, 2.0, 1.0, 0.2, 0.5, 1.0])
+    w = np.array([0.3, 2.0, 0.4, 1.5, 0.6, 1.0, 0.2, 0.5, 1.0])
     y = np.array([3.0, -1.0, 4.0, 1.5, 9.0, -2.0, 6.0, 5.0, 0.5])
     a, lam = C.fe_solve(ui, ti, w, np.bincount(ui, weights=w * y, minlength=5),
                         np.bincount(ti, weights=w * y, minlength=5), 5, 5)
@@ -202,6 +203,29 @@ def test_fe_solve_stops_at_maxiter_and_on_tolerance(unbalanced):
     assert np.abs(a2[ui] + l2[ti] - fit).max() > 1e-6
 
 
+def test_fe_solve_tolerance_is_relative_to_the_largest_unit_or_period_mean(unbalanced):
+    """The stop rule: no coefficient moves by more than tol x max(|weighted unit means|,
+    |weighted period means|). (1) Data of scale about 1 with tol = 1e-2: the iteration stops
+    while the fit is still visibly off the least-squares fit. (2) Unit means about 0.4 but
+    period means about 1000 (every unit sees as many +1000 as -1000 periods, at equal weights):
+    with tol = 1e-4 the stop threshold is about 0.1, so the fit stops more than 1e-3 away from
+    least squares; a scale from the unit means alone would have run on to about 2e-5."""
+    ui, ti, w, y = unbalanced
+    y = y / 100
+    ru, rt = np.bincount(ui, weights=w * y), np.bincount(ti, weights=w * y)
+    a, lam = C.fe_solve(ui, ti, w, ru, rt, 5, 4, tol=1e-2)
+    assert np.abs(a[ui] + lam[ti] - _dummies_fit(ui, ti, w, y, 5, 4)).max() > 1e-4
+    ui = np.array([0, 0, 1, 1, 2, 2, 2, 2, 3, 3])
+    ti = np.array([0, 1, 2, 3, 0, 1, 2, 3, 1, 2])
+    w = np.array([1, 1, 2, 2, 0.5, 0.5, 0.5, 0.5, 3, 3.0])
+    y = (np.array([0.3, -0.2, 0.1, 0.4])[ui] + np.array([1000, -1000, 1000, -1000.0])[ti]
+         + np.array([0.01, -0.02, 0.03, 0, 0.01, -0.01, 0.02, -0.03, 0.05, -0.04]))
+    ru, rt = np.bincount(ui, weights=w * y), np.bincount(ti, weights=w * y)
+    assert np.abs(ru / np.bincount(ui, weights=w)).max() < 0.5
+    a, lam = C.fe_solve(ui, ti, w, ru, rt, 4, 4, tol=1e-4)
+    assert np.abs(a[ui] + lam[ti] - _dummies_fit(ui, ti, w, y, 4, 4)).max() > 1e-3
+
+
 def test_demean_2way_residuals_are_the_dummy_regression_residuals(unbalanced):
     ui, ti, w, y = unbalanced
     M = np.column_stack([y, y ** 2 / 100, np.ones_like(y)])
@@ -220,6 +244,10 @@ def test_design_matrix_dummies_and_bools():
     X, names = C.design_matrix(df, ["b", "s", "n"])
     assert names == ["b", "s[z]", "n"]
     np.testing.assert_array_equal(X, [[1, 1, 1], [0, 0, 2], [1, 0, 3]])
+    pa = pd.DataFrame({"b": pd.Series([True, False, True], dtype="bool[pyarrow]")})
+    Xp, npa = C.design_matrix(pa, ["b"])          # Arrow booleans (parquet) are not "numeric"
+    assert npa == ["b"]
+    np.testing.assert_array_equal(Xp, [[1.0], [0.0], [1.0]])
     for cols in (["b", "n"], ["s"], ["b"]):
         assert C.design_matrix(df, cols)[0].dtype == np.float64, cols
     X0, n0 = C.design_matrix(df, [])
