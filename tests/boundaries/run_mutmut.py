@@ -148,7 +148,7 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/impact/_common.py": ["tests/impact/test_did.py",
                                        "tests/impact/test_weighting.py",
                                        "tests/impact/test_honestdid.py",
-                                       "tests/impact/test_common_pinned.py"],
+                                       "tests/impact/test_impact_common_pinned.py"],
 }
 
 
