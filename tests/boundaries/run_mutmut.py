@@ -127,7 +127,8 @@ MODULES: dict[str, list[str]] = {
                                         "tests/poverty/test_design.py",
                                         "tests/poverty/test_design_pins.py",
                                         "tests/boundaries/test_boundaries.py"],
-    "kassaki_eval/poverty/sae/direct.py": ["tests/poverty/test_sae.py"],
+    "kassaki_eval/poverty/sae/direct.py": ["tests/poverty/test_sae_direct_pinned.py",
+                                           "tests/poverty/test_sae.py"],
     # map_cli.py: only the map / --profile tests of test_profiles.py (the whole file, with its
     # report runs, is ~45 s a mutant on a loaded machine)
     "kassaki_eval/data/map_cli.py": [

@@ -31,6 +31,7 @@ squares, the residual variance ``s^2 = RSS / (6 - 3)``, ``var_gvf = exp(fit + s^
 """
 from __future__ import annotations
 
+import os
 import warnings
 
 import numpy as np
@@ -112,6 +113,11 @@ def test_smooth_all_and_none():
     assert not n["smoothed"].any()
     np.testing.assert_allclose(n["var_gvf"], gvf, rtol=1e-10)   # still reported
     np.testing.assert_allclose(n["vardir"], V, rtol=1e-12, atol=1e-15)
+    # n_eff = p (1 - p) / vardir = n - 1 where 0 < p < 1; V8, V9 (p = 0) take the kecamatan
+    # shape over a zero variance: infinite
+    with np.errstate(divide="ignore"):
+        want = np.r_[N[:7] - 1, SHAPE[7:] / 0.0]
+    np.testing.assert_allclose(n["n_eff"], want, rtol=1e-12)
 
 
 def test_min_n_decides_which_villages_fit_and_which_are_few():
@@ -119,9 +125,9 @@ def test_min_n_decides_which_villages_fit_and_which_are_few():
     nothing smoothed (zeros kept). min_n = 2 fits V1-V7 (n - 3 = 4 residual df)."""
     with pytest.warns(DataWarning) as rec:
         de = direct_estimates(_survey(), line=100.0, size=None, min_n=5)
-    msgs = [str(w.message) for w in rec]
-    assert ("direct_estimates: only 4 domains have >= 5 households and 0 < estimate < 1; the "
-            "GVF cannot be fitted and variances are not smoothed.") in msgs
+    msgs = [(w.category, str(w.message)) for w in rec]
+    assert (DataWarning, "direct_estimates: only 4 domains have >= 5 households and 0 < "
+            "estimate < 1; the GVF cannot be fitted and variances are not smoothed.") in msgs
     assert de["var_gvf"].isna().all() and not de["smoothed"].any()
     np.testing.assert_allclose(de["vardir"], V, rtol=1e-12, atol=1e-15)
     with warnings.catch_warnings():
@@ -153,9 +159,19 @@ def test_no_gvf_warning_when_smoothing_is_off():
     assert not any("cannot be fitted" in str(w.message) for w in rec)
 
 
+def _points_at_this_file(rec) -> None:
+    """stacklevel=2: the warning is attributed to the caller (this file), never to
+    direct.py. Under mutmut the caller is its trampoline (not direct.py either)."""
+    for w in rec:
+        assert not w.filename.endswith(os.path.join("sae", "direct.py")), w.filename
+        if "MUTANT_UNDER_TEST" not in os.environ:
+            assert w.filename == __file__
+
+
 def test_extreme_villages_warning_names_them_and_what_happens():
     with pytest.warns(DataWarning) as rec:
         direct_estimates(_survey(), line=100.0, size=None, min_n=4)
+    _points_at_this_file(rec)
     assert [str(w.message) for w in rec] == [
         "direct_estimates: 2 domains have every or no household below the line (e.g. V8, V9); "
         "their direct variance is 0; the GVF variance is used instead."]
@@ -241,18 +257,18 @@ def _registry() -> pd.DataFrame:
     persons, mean PMT (2 x 10 + 3 x 20) / 5 = 16, desil 1-4 share 2/5, island 1.
     V2: one family of 4, PMT 7, desil 4 (the upper bound counts), mainland -> 1, 4, 7, 1, 0.
     V3: size 1, desil 0 (below 1: not counted) -> share 0."""
-    return pd.DataFrame({"village_code": ["V1", "V2", "V1", "V3"], "hh_size": [2, 4, 3, 1],
-                         "pmt_score": [10.0, 7.0, 20.0, 3.0], "desil": [1, 4, 5, 0],
-                         "zone": ["island", "mainland", "coastal", "mainland"]})
+    return pd.DataFrame({"village_code": ["V2", "V1", "V3", "V1"], "hh_size": [4, 2, 1, 3],
+                         "pmt_score": [7.0, 10.0, 3.0, 20.0], "desil": [4, 1, 0, 5],
+                         "zone": ["mainland", "island", "mainland", "coastal"]})
 
 
 def test_registry_village_means_by_hand():
     r = registry_village_means(_registry())
     assert list(r.columns) == ["village_code", "n_families", "n_persons", "mean_pmt_score",
                                "share_desil_1to4", "island"]
-    assert r["village_code"].tolist() == ["V1", "V2", "V3"]
+    assert r["village_code"].tolist() == ["V1", "V2", "V3"]       # sorted, not in row order
     assert r["n_families"].tolist() == [2, 1, 1]
-    assert r["n_persons"].tolist() == [5.0, 4.0, 1.0]
+    assert r["n_persons"].tolist() == [5.0, 4.0, 1.0] and r["n_persons"].dtype == np.float64
     np.testing.assert_allclose(r["mean_pmt_score"], [16.0, 7.0, 3.0], rtol=1e-15)
     np.testing.assert_allclose(r["share_desil_1to4"], [2 / 5, 1.0, 0.0], rtol=1e-15)
     assert r["island"].tolist() == [1.0, 0.0, 0.0]
@@ -323,9 +339,18 @@ def test_area_table_reference_village_without_registry_warns():
     with pytest.warns(DataWarning) as rec:
         at = area_table(_survey(), _full_registry(), line=100.0, villages=refv, min_n=4,
                         size=None)
-    assert ("area_table: 1 reference villages have no registry families (e.g. V11); they get "
-            "no estimate.") in [str(w.message) for w in rec]
+    msg = [w for w in rec if str(w.message).startswith("area_table")]
+    assert [str(w.message) for w in msg] == [
+        "area_table: 1 reference villages have no registry families (e.g. V11); they get no "
+        "estimate."]
+    _points_at_this_file(msg)
     assert "V11" not in at["village_code"].tolist()
+    # at most five examples
+    refv = _villages([f"V{i}" for i in range(1, 17)])
+    with pytest.warns(DataWarning) as rec:
+        area_table(_survey(), _full_registry(), line=100.0, villages=refv, min_n=4, size=None)
+    assert ("area_table: 6 reference villages have no registry families (e.g. V11, V12, V13, "
+            "V14, V15); they get no estimate.") in [str(w.message) for w in rec]
 
 
 def test_area_table_survey_villages_missing_from_registry_or_reference():
@@ -343,3 +368,60 @@ def test_area_table_survey_villages_missing_from_registry_or_reference():
     assert e.value.problems == (Problem(
         "survey", "village_code", "has villages that are not in the village reference", 6,
         ("V3",), "use Kemendagri codes of the district's villages."),)
+    # at most five examples (six of the nine survey villages missing: 30 rows)
+    with pytest.raises(SchemaError) as e:
+        area_table(_survey(), reg, line=100.0, villages=_villages(["V7", "V8", "V9", "V10"]))
+    assert e.value.problems[0].examples == ("V1", "V2", "V3", "V4", "V5")
+    assert e.value.problems[0].count == 30
+
+
+def test_gap_uses_the_kecamatan_gap_as_the_gvf_shape():
+    """g = 1: the poor of each village consume 50, 60, 70 (gaps 0.5, 0.4, 0.3). Kecamatan
+    gap rates: K1 (0.5 + 0.9 + 1.2 + 0.9) / 19 = 7/38, K2 (0.5 + 0.9 + 0.5) / 17 = 19/170, K3
+    0 -> the district's 5.4 / 39 = 9/65. The smoothed villages (V7, V8, V9) have n_eff =
+    shape / vardir with shape = rate (1 - rate)."""
+    de = _direct(g=1)
+    shape = np.array([7 / 38 * 31 / 38, 19 / 170 * 151 / 170, 9 / 65 * 56 / 65])
+    sm = de.iloc[6:]
+    assert sm["smoothed"].all()
+    np.testing.assert_allclose(sm["n_eff"] * sm["vardir"], shape[[1, 1, 2]], rtol=1e-12)
+
+
+def test_default_min_n_is_30_households():
+    """Five villages of 40 households, one of exactly 30 (not few: fitted, unsmoothed), one
+    of 29 (few: smoothed); every village has 1 poor household in 4."""
+    rows = []
+    for v, n in (("A", 40), ("B", 40), ("C", 40), ("D", 40), ("E", 40), ("F", 30), ("G", 29)):
+        rows += [{"village_code": v, "kec_code": "K", "weight": 1.0, "hh_size": 1,
+                  "consumption_pc": 50.0 if i % 4 == 0 else 150.0} for i in range(n)]
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        de = direct_estimates(pd.DataFrame(rows), line=100.0)
+    assert not any("cannot be fitted" in str(w.message) for w in rec)
+    assert de["smoothed"].tolist() == [False] * 6 + [True]
+
+
+def test_district_rate_is_person_weighted():
+    """size="hh_size" with every poor household of 2 persons (others 1): 24 poor persons of
+    51, district rate 8/17; K3 (nobody poor) takes it: V9's shape 8/17 x 9/17 = 72/289."""
+    s = _survey()
+    s["hh_size"] = np.where(s["consumption_pc"] < 100, 2, 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        de = direct_estimates(s, line=100.0, min_n=4)
+    v9 = de.iloc[8]
+    assert v9["smoothed"]
+    assert v9["n_eff"] * v9["vardir"] == pytest.approx(72 / 289, rel=1e-12)
+
+
+def test_kecamatan_where_everyone_is_poor_takes_the_district_rate():
+    """V9's three households all poor: K3's rate is 1 (shape 0, log -inf), replaced by the
+    district's 15/39 = 5/13: shape 40/169; the GVF stays finite."""
+    s = _survey()
+    s.loc[s["village_code"] == "V9", "consumption_pc"] = 20.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        de = direct_estimates(s, line=100.0, size=None, min_n=4)
+    v9 = de.iloc[8]
+    assert v9["direct"] == 1.0 and v9["smoothed"] and np.isfinite(v9["var_gvf"])
+    assert v9["n_eff"] * v9["vardir"] == pytest.approx(40 / 169, rel=1e-12)
