@@ -150,6 +150,8 @@ MODULES: dict[str, list[str]] = {
                                        "tests/impact/test_weighting.py",
                                        "tests/impact/test_honestdid.py",
                                        "tests/impact/test_impact_common_pinned.py"],
+    "kassaki_eval/impact/panel.py": ["tests/impact/test_verdict.py",
+                                     "tests/impact/test_panel_pinned.py"],
 }
 
 
