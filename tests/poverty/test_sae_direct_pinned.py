@@ -425,3 +425,33 @@ def test_kecamatan_where_everyone_is_poor_takes_the_district_rate():
     v9 = de.iloc[8]
     assert v9["direct"] == 1.0 and v9["smoothed"] and np.isfinite(v9["var_gvf"])
     assert v9["n_eff"] * v9["vardir"] == pytest.approx(40 / 169, rel=1e-12)
+
+
+def test_registry_rows_without_score_or_size_are_refused():
+    """A missing PMT score dropped the family from the top of the person-weighted mean but not
+    from the bottom (a village of scores 10 and missing got 5.0, noticed by helper mutE, survivor
+    `registry_village_means__mutmut_64`); now a SchemaError naming the column, the row count,
+    the villages (not the families) and the fix."""
+    from kassaki_eval.exceptions import SchemaError
+    from kassaki_eval.poverty.sae.direct import registry_village_means
+    reg = pd.DataFrame({"village_code": ["A", "A", "B", "B"], "hh_size": [2, 2, 3, 1],
+                        "pmt_score": [10.0, None, 4.0, 6.0], "desil": [1, 2, 5, 3],
+                        "zone": ["island", "island", "coastal", "coastal"]})
+    fix = ("Fix: use the post-ingest registry table (its contract requires it), or repair or "
+           "drop those families.")
+    with pytest.raises(SchemaError) as e:
+        registry_village_means(reg)
+    assert str(e.value) == (
+        "registry: 1 problem found\n  - registry: column 'pmt_score' is missing or not a "
+        "number (needed for village covariates; examples are villages): 1 row (e.g. A). " + fix)
+    bad = reg.assign(pmt_score=[10.0, "x", 4.0, 6.0], hh_size=[2, 2, 0, None])
+    with pytest.raises(SchemaError) as e:
+        registry_village_means(bad)
+    assert str(e.value) == (
+        "registry: 2 problems found\n  - registry: column 'hh_size' is missing, not a number or "
+        "below 1 (needed for village covariates; examples are villages): 2 rows (e.g. B). "
+        + fix + "\n  - registry: column 'pmt_score' is missing or not a number (needed for "
+        "village covariates; examples are villages): 1 row (e.g. A). " + fix)
+    # complete rows: A = (2*10 + 2*8) / 4 = 9, B = (3*4 + 1*6) / 4 = 4.5
+    got = registry_village_means(reg.assign(pmt_score=[10.0, 8.0, 4.0, 6.0]))
+    assert got["mean_pmt_score"].tolist() == [9.0, 4.5]

@@ -145,8 +145,23 @@ def registry_village_means(registry: pd.DataFrame, *, domain: str = "village_cod
     r = registry
     hh = pd.to_numeric(r[size], errors="coerce").to_numpy(float)
     des = pd.to_numeric(r["desil"], errors="coerce").to_numpy(float)
+    score = pd.to_numeric(r["pmt_score"], errors="coerce").to_numpy(float)
+    # a missing score or size would drop the family from one side of the weighted mean only
+    # (a village of scores 10 and missing got 5.0): refuse, as the registry contract does
+    problems = []
+    for col, bad, rule in ((size, ~(np.isfinite(hh) & (hh >= 1)), "is missing, not a number "
+                            "or below 1"),
+                           ("pmt_score", ~np.isfinite(score), "is missing or not a number")):
+        if bad.any():
+            ex = tuple(pd.unique(r[domain].to_numpy()[bad])[:5].tolist())
+            problems.append(Problem("registry", col, f"{rule} (needed for village covariates; "
+                                    "examples are villages)", int(bad.sum()), ex,
+                                    "use the post-ingest registry table (its contract requires "
+                                    "it), or repair or drop those families."))
+    if problems:
+        raise SchemaError(problems, "registry")
     tmp = pd.DataFrame({domain: r[domain].to_numpy(), "w": hh,
-                        "wp": hh * pd.to_numeric(r["pmt_score"], errors="coerce").to_numpy(float),
+                        "wp": hh * score,
                         "w14": hh * ((des >= 1) & (des <= 4)),
                         "island": (r["zone"].to_numpy() == "island").astype(float)})
     g = tmp.groupby(domain, sort=True)
