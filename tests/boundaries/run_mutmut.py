@@ -152,6 +152,16 @@ MODULES: dict[str, list[str]] = {
                                        "tests/impact/test_impact_common_pinned.py"],
     "kassaki_eval/impact/panel.py": ["tests/impact/test_verdict.py",
                                      "tests/impact/test_panel_pinned.py"],
+    "kassaki_eval/impact/_propensity.py": [
+        "tests/impact/test_weighting_pinned.py",
+        "tests/impact/test_matching_pinned.py",
+        "tests/impact/test_weighting.py::test_crump_alpha_rule",
+        "tests/impact/test_weighting.py::test_trimming_records_dropped_rows",
+        "tests/impact/test_weighting.py::test_error_no_overlap",
+        "tests/impact/test_weighting.py::test_fit_logit_matches_statsmodels_and_is_weight_scale_free",
+        "tests/impact/test_weighting.py::test_fit_logit_warns_under_separation_not_under_collinearity",
+        "tests/impact/test_matching.py::test_overlap_diagnostics_crump_alpha",
+        "tests/impact/test_propensity_pinned.py"],
 }
 
 
