@@ -617,6 +617,18 @@ def load_profile(profile: str | Path | Profile) -> Profile:
                 rules.append(ColumnRule(target=n, source=(n,), optional=True,
                                         line=lines.find("profile", "same_names")))
                 done.add(n)
+    # a declared personal source column reaches the table only hashed or as a personal column
+    # of the contract (dropped or pseudonymised on ingest); mapped plainly to an ordinary
+    # column, its values would be written, and quoted in contract messages, as they are
+    personal = {str(x) for x in _as_tuple(head.get("personal"))}
+    for r in rules:
+        plain = [c for c in r.source if c.split(":")[-1] in personal]
+        if plain and not r.pseudonymise and r.target not in PII_COLUMNS:
+            col.add(r.line, r.target, f"is mapped from personal column {plain[0]!r} without "
+                    "pseudonymising it, so its values would be written and shown as they are",
+                    "add pseudonymise = true to the rule (a keyed pseudonym, as for family "
+                    "ids), or map another column, or take the column out of personal = [...] "
+                    "if it holds no personal data")
     # every required column of the contract must be made
     spec_t = CONTRACTS["registry_raw" if table == "registry" and "no_kk" in done else table]
     missing = [c.name for c in spec_t.columns if c.required and c.name not in done]
