@@ -106,7 +106,7 @@ def test_missing_source_column_and_bad_amounts_reported_together(tmp_path, messy
 
 def test_personal_values_never_quoted(tmp_path, messy):
     p = _edit(tmp_path, "partner_ykpm", 'family_id = { from = "KK", pseudonymise = true }',
-              'family_id = { from = "KK", recode = "kk" }')
+              'family_id = { from = "KK", recode = "kk", pseudonymise = true }')
     p.write_text(p.read_text() + '\n[recodes.kk]\ncodes = { "x" = "y" }\n')
     with pytest.raises(SchemaError) as e:
         map_files(messy / "partners" / "ykpm_kelompok_perempuan.xlsx", p, demo=True)

@@ -572,13 +572,16 @@ def test_units_multiply_divide_na_slice_by_hand(tmp_path):
 
 
 def test_value_problems_quote_values_but_never_personal_ones(tmp_path):
+    # personal columns reach a table only pseudonymised (a plain mapping is refused when the
+    # profile is read, test_map_cli_pinned.py): their problems before hashing quote nothing
     prof = RULES.replace('village_code = { from = "Kode", slice = [1, 2] }',
-                         'village_code = { from = "NIK", parse = "date" }').replace(
+                         'village_code = { from = "NIK", parse = "date", pseudonymise = true }'
+                         ).replace(
         'kec_code = { from = "a:ID" }', 'kec_code = { from = "Kode", recode = "r" }').replace(
-        'zone = { value = 2.5 }', 'zone = { from = "NIK", recode = "r" }').replace(
-        ', na = ["x", "n/a"]', '')
+        'zone = { value = 2.5 }', 'zone = { from = "NIK", recode = "r", pseudonymise = true }'
+        ).replace(', na = ["x", "n/a"]', '')
     with pytest.raises(SchemaError) as e:
-        map_files(*_rules(tmp_path, prof))
+        map_files(*_rules(tmp_path, prof), demo=True)
     eg5 = "a.csv row 2, a.csv row 3, a.csv row 4, a.csv row 5, a.csv row 6, …"
     assert str(e.value) == _many(
         f"profile t.toml line 11: column 'village_code' cannot parse 8 value(s) of 'NIK' as "
