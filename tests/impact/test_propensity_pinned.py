@@ -56,11 +56,29 @@ def test_fit_logit_maxiter_and_separation_warning():
         "or 1 up to the last step. Fix: drop or coarsen the covariate that separates the arms, "
         "or trim the sample to common support.")
     np.testing.assert_array_equal(fit.fitted < 1e-6, [True, True, False, False, False])
+    # the linear predictor is clipped to [-35, 35]: the scores' floor and ceiling, exactly
+    assert fit.fitted[0] == 1 / (1 + np.exp(35.0))
+    assert fit.fitted[-1] == 1 / (1 + np.exp(-35.0))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         one = PR.fit_logit(np.column_stack([np.ones(4), [0.0, 1, 2, 3]]),
                            np.array([0, 1, 0, 1.0]), np.ones(4), maxiter=1)
     assert not one.converged                         # one step is not enough, and no warning
+
+
+def test_default_owner_and_the_callers_owner_in_the_warning():
+    """Without ``owner`` the warning starts "propensity score:"; fit_ps passes its caller's."""
+    x = np.array([-2.0, -1.0, 1.0, 2.0, 3.0])
+    d = np.array([0, 0, 1, 1, 1])
+    with pytest.warns(EstimationWarning, match=r"^propensity score: the logit did not"):
+        PR.fit_logit(np.column_stack([np.ones(5), x]), d.astype(float), np.ones(5))
+    with pytest.warns(EstimationWarning, match=r"^propensity score: the logit did not"):
+        PR.propensity_logit(x[:, None], d, np.ones(5))
+    P = _prepared(d)
+    P = C.Prepared(P.y, P.d, x[:, None], ["x"], P.w, None, P.rows, 5, {}, "survey")
+    with pytest.warns(EstimationWarning, match=r"^matching: the logit did not"):
+        with pytest.raises(IdentificationError, match="and matching cannot identify"):
+            PR.fit_ps(P, "matching")
 
 
 def test_standardise_by_hand():
@@ -161,13 +179,17 @@ def test_crump_alpha_by_hand():
     a = PR.crump_alpha(np.array([0.5, 0.5, 0.5, 0.02]))
     assert a == pytest.approx(0.5 - np.sqrt(0.125), abs=1e-14)
     assert PR.crump_alpha(np.array([0.5, 0.4, 0.6])) == 0.0     # max g = 4.17 <= 2 mean g
+    # g = (4, 4, 4, 20): max g = 20 > 2 mean g = 16 (but <= 3 mean g): trimmed, gamma = 8 again
+    e20 = (1 - np.sqrt(1 - 4 / 20)) / 2                           # e (1 - e) = 1/20
+    assert PR.crump_alpha(np.array([0.5, 0.5, 0.5, e20])) == pytest.approx(
+        0.5 - np.sqrt(0.125), abs=1e-14)
 
 
 def test_trim_mask_rules_bounds_and_labels():
     e = np.array([0.05, 0.1, 0.3, 0.5, 0.9, 0.95])
     d = np.array([0, 1, 0, 1, 1, 0])
     keep, label = PR.trim_mask(e, d, None)
-    assert keep.all() and label == "none"
+    assert keep.all() and keep.dtype == bool and label == "none"
     keep, label = PR.trim_mask(e, d, (0.1, 0.9))
     np.testing.assert_array_equal(keep, [False, True, True, True, True, False])
     assert label == "[0.1, 0.9]"
