@@ -2,8 +2,9 @@
 
 ``python docs/make_cli_reference.py`` (re)writes the page; ``--check`` exits 1 when the page
 differs from what the parsers print (tests/docs/test_cli_reference.py runs the check). The
-page is argparse's own ``--help`` text of every sub-command, at a fixed width of 100 columns,
-so the reference cannot drift from the program. argparse's layout changes between Python
+page is argparse's own ``--help`` text of every sub-command, at a fixed width of 80 columns
+(the docs column shows that without scrolling), so the reference cannot drift from the
+program. argparse's layout changes between Python
 versions: the page is written with Python 3.11, the project's version.
 """
 from __future__ import annotations
@@ -30,7 +31,7 @@ def render() -> str:
     from kassaki_eval.cli import build_parser
 
     old = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "100"
+    os.environ["COLUMNS"] = "80"
     try:
         parser = build_parser()
         parts = [HEAD, "```text", parser.format_help().rstrip(), "```"]
