@@ -620,7 +620,7 @@ def load_profile(profile: str | Path | Profile) -> Profile:
     # a declared personal source column reaches the table only hashed or as a personal column
     # of the contract (dropped or pseudonymised on ingest); mapped plainly to an ordinary
     # column, its values would be written, and quoted in contract messages, as they are
-    personal = {str(x) for x in _as_tuple(head.get("personal"))}
+    personal = tuple(str(x) for x in _as_tuple(head.get("personal")))
     for r in rules:
         plain = [c for c in r.source if c.split(":")[-1] in personal]
         if plain and not r.pseudonymise and r.target not in PII_COLUMNS:
@@ -648,7 +648,7 @@ def load_profile(profile: str | Path | Profile) -> Profile:
         columns=tuple(rules),
         recodes=recodes,
         aggregate=agg,
-        personal=tuple(str(x) for x in _as_tuple(head.get("personal"))),
+        personal=personal,
         documents=tuple(str(x) for x in _as_tuple(head.get("documents"))),
         unconfirmed=tuple(str(x) for x in _as_tuple(head.get("unconfirmed"))),
         lines=lines,

@@ -346,10 +346,15 @@ def test_derived_region_columns_and_quoting(tmp_path):
     assert 'zone = { target = "village_code", lookup = "zone" }' in s.text
 
 
+def _kur_csv(tmp_path):
+    """A two-row credit file: a personal KK column, a date, rupiah amounts, a note."""
+    return _csv(tmp_path, {"Nomor KK": KK[:2], "Tanggal Akad": ["01/02/2024"] * 2,
+                           "Nilai Pinjaman": ["Rp 1.000", "Rp 2.000"], "Catatan": ["a", "b"]},
+                name="kur.csv")
+
+
 def test_suggest_accuracy_counts_the_profiles_columns(tmp_path):
-    f = _csv(tmp_path, {"Nomor KK": KK[:2], "Tanggal Akad": ["01/02/2024"] * 2,
-                        "Nilai Pinjaman": ["Rp 1.000", "Rp 2.000"], "Catatan": ["a", "b"]},
-             name="kur.csv")
+    f = _kur_csv(tmp_path)
     prof = tmp_path / "kur.toml"
     prof.write_text(
         '[profile]\nname = "kur"\ntable = "participation"\npersonal = ["Nomor KK"]\n\n'
@@ -421,9 +426,7 @@ def test_csv_delimiter_is_the_most_frequent_one_without_a_contracts_names(tmp_pa
 
 
 def test_suggest_accuracy_counts_only_the_files_own_source(tmp_path):
-    f = _csv(tmp_path, {"Nomor KK": KK[:2], "Tanggal Akad": ["01/02/2024"] * 2,
-                        "Nilai Pinjaman": ["Rp 1.000", "Rp 2.000"], "Catatan": ["a", "b"]},
-             name="kur.csv")
+    f = _kur_csv(tmp_path)
     prof = tmp_path / "kur2.toml"
     prof.write_text(
         '[profile]\nname = "kur2"\ntable = "participation"\npersonal = ["Nomor KK"]\n\n'
