@@ -6,7 +6,7 @@ Usage (from the repository root)::
     python tests/boundaries/run_mutmut.py --sample 300 kassaki_eval/poverty/measures.py
     python tests/boundaries/run_mutmut.py --rerun kassaki_eval/poverty/measures.py
 
-Each module is mutated in a throw-away copy of the repository (``$TMPDIR/kassaki-mutmut/``)
+Each module is mutated in a throw-away copy of the repository (``$TMPDIR/kassaki-mutmut/<module>/``, e.g. ``impact._common``)
 with a ``setup.cfg [mutmut]`` section naming it and its tests, so runs never touch the work
 tree and two modules can be run one after the other on a shared 2-core machine
 (``--max-children 1``). Prints mutmut's counts per module (killed, survived, no tests,
@@ -202,6 +202,18 @@ def _copy_repo(work: Path, fresh: bool) -> None:
             shutil.copy2(ROOT / f, work / f)
 
 
+def copy_name(module: str) -> str:
+    """The copy's folder name: the module's dotted path below the package, so modules that
+    share a file name (impact/_common.py and poverty/_common.py, cli.py and data/cli.py) get
+    folders of their own.
+
+    >>> copy_name("kassaki_eval/impact/_common.py"), copy_name("kassaki_eval/cli.py")
+    ('impact._common', 'cli')
+    """
+    parts = Path(module).with_suffix("").parts
+    return ".".join(parts[1:] if parts[0] == "kassaki_eval" and len(parts) > 1 else parts)
+
+
 def _results(work: Path, env: dict[str, str]) -> dict[str, str]:
     res = subprocess.run([str(MUTMUT), "results", "--all", "true"], cwd=work, env=env,
                          capture_output=True, text=True).stdout
@@ -221,11 +233,12 @@ def run(module: str, tests: list[str], sample: int | None = None, seed: int = 18
     takes hours on a shared 2-core machine); the sample's names go to ``sample.txt``.
     ``rerun``: keep the copy of the last run, refresh its files from the repository (new
     tests) and re-test only the survivors in ``survivors.txt``; the other mutants keep their
-    state from ``states.txt`` (killed mutants stay killed: tests were only added), so the
+    state from ``states_after.txt`` of an earlier rerun, else ``states.txt`` (killed mutants
+    stay killed: tests were only added), so the
     counts are those of the same mutants after (``states_after.txt``,
     ``survivors_after.txt``).
     """
-    work = Path(tempfile.gettempdir()) / "kassaki-mutmut" / Path(module).stem
+    work = Path(tempfile.gettempdir()) / "kassaki-mutmut" / copy_name(module)
     if rerun and not (work / "survivors.txt").is_file():
         raise SystemExit(f"--rerun: no previous run in {work}")
     _copy_repo(work, fresh=not rerun)
@@ -271,7 +284,12 @@ def run(module: str, tests: list[str], sample: int | None = None, seed: int = 18
         # a changed test list makes mutmut forget its results: merge the survivors' new
         # states into the previous run's states (killed mutants stay killed: tests were
         # only added)
-        prev = dict(line.split(" ", 1) for line in saved.read_text().splitlines() if line)
+        # an earlier --rerun's states come first, so a second, shorter survivor list (one
+        # edited by hand) never resets mutants that the earlier rerun killed
+        last = work / "states_after.txt"
+        prev = dict(line.split(" ", 1)
+                    for line in (last if last.is_file() else saved).read_text().splitlines()
+                    if line)
         states = {**prev, **{k: v for k, v in states.items() if k in set(names)}}
         (work / "states_after.txt").write_text("".join(f"{k} {v}\n" for k, v in
                                                        sorted(states.items())))
