@@ -162,6 +162,11 @@ MODULES: dict[str, list[str]] = {
         "tests/impact/test_weighting.py::test_fit_logit_warns_under_separation_not_under_collinearity",
         "tests/impact/test_matching.py::test_overlap_diagnostics_crump_alpha",
         "tests/impact/test_propensity_pinned.py"],
+    "kassaki_eval/targeting/_common.py": ["tests/targeting/test_common_pinned.py",
+                                          "tests/targeting/test_metrics.py",
+                                          "tests/targeting/test_metrics_pinned.py",
+                                          "tests/targeting/test_rules_pinned.py",
+                                          "tests/targeting/test_selection_pinned.py"],
 }
 
 
