@@ -598,7 +598,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "diagnose",
         help="Monte Carlo design diagnosis on the synthetic world",
-        description=(__doc__ or "").split("\n\n")[0],
+        description="Monte Carlo design diagnosis: run every candidate estimator on many "
+                    "simulated surveys of the synthetic world, where the truth is known, and "
+                    "report per estimator its bias, RMSE, coverage of the 95 % interval and "
+                    "power.",
     )
     p.add_argument("--draws", type=int, default=500, help="number of draws (default 500)")
     p.add_argument("--seed", type=int, default=2024, help="seed of the draws (default 2024)")

@@ -295,11 +295,32 @@ def _run(args: argparse.Namespace) -> int:
     return _apply(args)
 
 
+#: ``map --help`` (the module docstring is for developers: its RST markup showed in the help)
+DESCRIPTION = """\
+Draft, check and apply mapping profiles (docs/PROFILES.md).
+
+Examples:
+
+    kassaki-eval map --list
+    kassaki-eval map --suggest p3ke_pangkep.xlsx --out my_p3ke.toml
+    kassaki-eval map --check p3ke p3ke_pangkep.xlsx
+    kassaki-eval map --check susenas susenas/*_2024.csv
+    kassaki-eval map --apply p3ke p3ke_pangkep.xlsx --out registry.parquet --demo
+    kassaki-eval map --apply partner_bpvp bpvp.xlsx --apply partner_ykpm ykpm.xlsx \\
+        --out participation.csv --demo
+
+--check prints what the mapping produces and every problem (profile, mapping and
+contract) at once; --apply validates and pseudonymises exactly like ingest and writes
+the contract table (several --apply of one contract are stacked, e.g. partner
+workbooks).
+"""
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add ``map --list | --suggest FILE | --check PROFILE FILE... | --apply PROFILE FILE...``."""
     p = subparsers.add_parser("map", help="draft, check and apply mapping profiles for "
                               "source files (P3KE, DTSEN, Susenas, partner workbooks)",
-                              description=__doc__,
+                              description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     g = p.add_mutually_exclusive_group(required=True)
     g.add_argument("--list", action="store_true", help="list the shipped profiles")

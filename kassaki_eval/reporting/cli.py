@@ -148,6 +148,23 @@ def _clean(args: argparse.Namespace) -> int:
     return 0
 
 
+#: ``report --help`` (the module docstring is for developers: its RST markup showed in the help)
+DESCRIPTION = """\
+The annual evaluation report (HTML, Word, PDF, xlsx, CSV and a manifest).
+
+Examples:
+
+    kassaki-eval report --year 2025                      # demo world, both languages
+    kassaki-eval report --year 2025 --partner bank_sulselbar --lang id
+    kassaki-eval report --year 2025 --previous reports/2024/full-1a2b3c4d5e
+    kassaki-eval report --year 2025 --registry p3ke.xlsx --survey susenas_2024.dta \\
+        --survey susenas_2025.dta --participation records.csv --rollout rollout.csv
+    kassaki-eval report --year 2025 --param alpha=0.1 --param k_suppress=20
+
+Every value is validated against the parameter schema before any notebook runs.
+"""
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``report`` and ``clean`` sub-commands."""
     c = subparsers.add_parser("clean", help="remove what a killed report run left behind",
@@ -157,7 +174,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     c.add_argument("--out", default=None, help="reports root (default reports/)")
     c.set_defaults(func=_clean)
     p = subparsers.add_parser("report", help="make the annual evaluation report",
-                              description=__doc__,
+                              description=DESCRIPTION,
                               formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--year", required=True, help="report year (survey wave), e.g. 2025")
     p.add_argument("--seed", type=int, default=None,

@@ -44,7 +44,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     """
     p = subparsers.add_parser("demo-data",
                               help="write the synthetic Pangkep world (demo data + truth)",
-                              description=__doc__)
+                              description="Write the synthetic Pangkep world (the demo data "
+                                          "and its known truth) to a folder.")
     p.add_argument("--out", required=True, help="output folder (created if missing)")
     p.add_argument("--seed", type=int, default=2024, help="random seed (default 2024)")
     p.add_argument("--scale", type=float, default=1.0,

@@ -41,3 +41,13 @@ def test_every_sub_command_has_a_section():
         assert f"## `kassaki-eval {name}`" in page
     if sys.version_info[:2] == (3, 11):
         assert mk.main(["--check"]) == 0
+
+
+def test_no_help_text_shows_developer_markup():
+    """``--help`` is read by evaluators: no RST roles, literal markers or ``Examples::`` (the
+    module docstrings of map, report, demo-data and diagnose printed those until session 9)."""
+    mk = _maker()
+    helps = "\n".join(line for line in mk.render()[len(mk.HEAD):].splitlines()
+                       if not line.startswith("```"))  # the page's own code fences
+    for mark in ("``", "::", ":class:", ":meth:", ":func:"):
+        assert mark not in helps, mark
