@@ -306,11 +306,15 @@ def _read_csv(path: Path, expected: set[str], header_row: int | None,
     head = _decode(path, data, encoding) if n_scan > 30 else _decode_head(path, data, encoding)
     first = head.splitlines()[:n_scan]
     del head
-    # Indonesian-locale Excel writes ';'-separated CSV; tab for .tsv
+    # Indonesian-locale Excel writes ';'-separated CSV; tab for .tsv. Without expected names
+    # the separator is the one the header row holds most of (a given header_row: not a title
+    # line above it, which holds none)
+    hrow = header_row - 1 if isinstance(header_row, (int, np.integer)) and \
+        not isinstance(header_row, bool) and 1 <= header_row <= len(first) else 0
     delim = max([",", ";", "\t", "|"], key=lambda d: (
         sum(c.strip().lower() in {e.lower() for e in expected} for row in
             csv.reader(first, delimiter=d) for c in row),
-        first[0].count(d) if first else 0))
+        first[hrow].count(d) if first else 0))
     grid = list(csv.reader(first, delimiter=delim))
     h = _header_index(grid, expected, header_row, path, len(grid))
     names = _check_header(grid[h] if h < len(grid) else [], path, h + 1)

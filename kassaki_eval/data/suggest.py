@@ -181,7 +181,10 @@ class Suggestion:
         return {c.header: c.target for c in self.columns if c.target}
 
 
-def _read_grid(path: Path, sheet: str | None) -> tuple[list[list[Any]], str | None, str]:
+def _read_grid(path: Path, sheet: str | None
+               ) -> tuple[list[list[Any]], str | None, str, int]:
+    """The sheet's cells, its name, the format, and the file rows above the grid (a CSV's
+    title lines: its grid starts at the header)."""
     from .loaders import sniff_format
     fmt = sniff_format(path)
     if fmt == "xlsx":
@@ -194,15 +197,44 @@ def _read_grid(path: Path, sheet: str | None) -> tuple[list[list[Any]], str | No
             g = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
             if len(g) > best_n:
                 best, best_n, best_grid = name, len(g), g
-        return best_grid, best, fmt
+        return best_grid, best, fmt, 0
     if fmt == "csv":
         from .loaders import read_raw
-        df, _, _ = read_raw(path, table="__none__", header_row=1)
+        hr = _csv_header_row(path)
+        df, _, _ = read_raw(path, table="__none__", header_row=hr)
         grid = [list(df.columns)] + df.astype(object).where(df.notna(), None).values.tolist()
-        return grid, None, fmt
+        return grid, None, fmt, hr - 1
     from .loaders import read_raw
     df, _, _ = read_raw(path, table="__none__")
-    return [list(df.columns)] + df.astype(object).where(df.notna(), None).values.tolist(), None, fmt
+    return ([list(df.columns)] + df.astype(object).where(df.notna(), None).values.tolist(),
+            None, fmt, 0)
+
+
+def _csv_header_row(path: Path) -> int:
+    """1-based header row of a CSV: a title or notes line above the header (as offices export
+    them) would otherwise be read as the header, one column wide.
+
+    The separator is the one whose count is the same on most of the first 30 non-empty lines
+    (a title line breaks that pattern, a header and its rows follow it); the header is then
+    the first of those lines with the most text cells, as in a workbook.
+    """
+    import csv
+
+    from .loaders import _decode_head
+    text = _decode_head(path, path.read_bytes(), None).splitlines()[:60]
+    at = [i for i, x in enumerate(text) if x.strip()][:30]
+    lines = [text[i] for i in at]
+
+    def regular(d: str) -> tuple[int, int]:
+        counts = [x.count(d) for x in lines if x.count(d) > 0]
+        if not counts:
+            return 0, 0
+        mode = max(set(counts), key=lambda c: (counts.count(c), c))
+        return counts.count(mode), mode
+
+    delim = max([",", ";", "\t", "|"], key=regular)
+    grid: list[list[Any]] = [list(r) for r in csv.reader(lines, delimiter=delim)]
+    return at[_header_row(grid)] + 1 if grid else 1
 
 
 def _header_row(grid: list[list[Any]]) -> int:
@@ -310,7 +342,7 @@ def suggest_profile(path: str | Path, table: str | None = None, *, sheet: str | 
         ``text`` is the draft TOML, to review and save.
     """
     p = Path(path)
-    grid, sheet_name, fmt = _read_grid(p, sheet)
+    grid, sheet_name, fmt, above = _read_grid(p, sheet)
     h = _header_row(grid) if fmt == "xlsx" else 0
     headers = [str(c).strip() if c not in (None, "") else f"Unnamed: {j}"
                for j, c in enumerate(grid[h] if grid else [])]
@@ -394,7 +426,7 @@ def suggest_profile(path: str | Path, table: str | None = None, *, sheet: str | 
             mp = _LABELS.get(lab, {"1": "1", "2": "0"})
             recodes[name] = {str(v): mp.get(str(v).lower(), "") for v in vals}
             g.rule["recode"] = name
-    sug = Suggestion(table=t, source={"file": p.name, "sheet": sheet_name, "header_row": h + 1},
+    sug = Suggestion(table=t, source={"file": p.name, "sheet": sheet_name, "header_row": above + h + 1},
                      columns=guesses, recodes=recodes, aggregate=agg)
     sug.text = _render(sug)
     return sug

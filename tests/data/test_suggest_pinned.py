@@ -425,6 +425,30 @@ def test_csv_delimiter_is_the_most_frequent_one_without_a_contracts_names(tmp_pa
     assert [c.header for c in s.columns] == ["year,weight", "catatan", "nilai", "kode"]
 
 
+def test_csv_with_a_title_line_above_the_header(tmp_path):
+    """A ';'-separated export with a title line (holding a ',') and a blank line above the
+    header, as district offices save them. Until session 9 the draft read the title as the
+    header: one column, 0 mapped, and the 16-digit family-card numbers not flagged personal.
+    Expected by hand: the header is file row 3; ';' is on every one of the 4 lines below the
+    title 4 times, ',' once on one line."""
+    f = tmp_path / "penerima.csv"
+    f.write_text("Data penerima bantuan KASSAKI, Kabupaten Pangkep 2024\n\n"
+                 "No KK;Nama Kepala Keluarga;Desa;Desil;Jumlah ART\n"
+                 f"{KK[0]};Budi;Bontoa;1;4\n{KK[1]};Ani;Mandalle;2;3\n"
+                 f"{KK[2]};Sitti;Bontoa;3;5\n", encoding="utf-8")
+    s = suggest_profile(f, "registry")
+    assert s.source == {"file": "penerima.csv", "sheet": None, "header_row": 3}
+    assert [c.header for c in s.columns] == ["No KK", "Nama Kepala Keluarga", "Desa", "Desil",
+                                             "Jumlah ART"]
+    assert 'personal = ["No KK", "Nama Kepala Keluarga"]' in s.text
+    assert "header_row = 3   # rows above look like a title\n" in s.text
+    # the loader reads the file the draft describes: ';' chosen on the header row, not the title
+    from kassaki_eval.data.loaders import read_raw
+    df, rows, _ = read_raw(f, table="__none__", header_row=3)
+    assert list(df.columns) == ["No KK", "Nama Kepala Keluarga", "Desa", "Desil", "Jumlah ART"]
+    assert df["Desa"].tolist() == ["Bontoa", "Mandalle", "Bontoa"] and list(rows) == [4, 5, 6]
+
+
 def test_suggest_accuracy_counts_only_the_files_own_source(tmp_path):
     f = _kur_csv(tmp_path)
     prof = tmp_path / "kur2.toml"
