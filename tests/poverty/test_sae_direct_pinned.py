@@ -353,6 +353,20 @@ def test_area_table_reference_village_without_registry_warns():
             "V14, V15); they get no estimate.") in [str(w.message) for w in rec]
 
 
+def test_area_table_passes_direct_estimates_warnings_to_its_caller():
+    """min_n=4 leaves villages below 4 households (V7, V9: the GVF warning of direct_estimates).
+    Through area_table it points at this file (it pointed at direct.py, where Python's default
+    filters hide it), with the same message and class as direct_estimates gives alone."""
+    refv = _villages([f"V{i}" for i in range(1, 11)])
+    with pytest.warns(DataWarning) as alone:
+        direct_estimates(_survey(), line=100.0, min_n=4, size=None)
+    with pytest.warns(DataWarning) as rec:
+        area_table(_survey(), _full_registry(), line=100.0, villages=refv, min_n=4, size=None)
+    assert [str(w.message) for w in rec] == [str(w.message) for w in alone]
+    assert len(rec) >= 1
+    _points_at_this_file(rec)
+
+
 def test_area_table_survey_villages_missing_from_registry_or_reference():
     refv = _villages([f"V{i}" for i in range(1, 11)])
     reg = _full_registry()

@@ -205,8 +205,15 @@ def area_table(survey: pd.DataFrame, registry: pd.DataFrame, *, line: float,
         warnings.warn(f"area_table: {len(no_reg)} reference villages have no registry families "
                       f"(e.g. {', '.join(map(str, no_reg[:5]))}); they get no estimate.",
                       DataWarning, stacklevel=2)
-    de = direct_estimates(survey, line=line, domain=domain, g=g, smooth=smooth, min_n=min_n,
-                          size=size)
+    # direct_estimates' warnings (few domains for the GVF, all/none poor) are re-issued here,
+    # so they point at the caller of area_table, not at this line (Python's default filters
+    # hide warnings attributed to library code)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        de = direct_estimates(survey, line=line, domain=domain, g=g, smooth=smooth,
+                              min_n=min_n, size=size)
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=2)
     base = pd.DataFrame({domain: ref[code_col].to_numpy()})
     out = base.merge(reg, on=domain, how="inner").merge(
         de.drop(columns=["kec_code"], errors="ignore"), on=domain, how="left")
