@@ -27,7 +27,7 @@ import pandas as pd
 from docx import Document
 from docx.shared import Cm, Pt, RGBColor
 
-from .docxtable import Cell, add_table, cache_style_ids
+from .docxtable import Cell, add_table, cache_style_ids, save_docx
 from .i18n import fmt, t
 
 __all__ = ["CARD_TABLES", "card_data", "card_elements", "district_rate", "write_card_docx",
@@ -246,7 +246,7 @@ def write_card_docx(cards: pd.DataFrame, path: Path, lang: str, *, year: int, k:
         doc.add_page_break()
         _card(w, r, lang, year=year, k=k, components=components, district=district)
     path = Path(path)
-    doc.save(str(path))
+    save_docx(doc, path)   # fixed zip dates: same bytes on every run
     return path
 
 

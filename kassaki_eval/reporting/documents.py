@@ -30,7 +30,8 @@ from docx.shared import Cm, Pt, RGBColor, Twips
 
 from ..exceptions import KassakiWarning, ReportError
 from .blocks import Table
-from .docxtable import GRID_PAD, Cell, add_table, cache_style_ids, column_widths, text_width
+from .docxtable import (GRID_PAD, Cell, add_table, cache_style_ids, column_widths, save_docx,
+                        text_width)
 from .html import EXECUTIVE_BLOCK, chapter_of, chapter_plan, table_view
 from .i18n import t
 
@@ -229,7 +230,7 @@ def write_docx(blocks: Sequence[Mapping[str, Any]], results_dir: Path, path: Pat
     r = p.add_run(footer)
     r.font.size = Pt(8)
     path = Path(path)
-    doc.save(str(path))
+    save_docx(doc, path)   # fixed zip dates: same bytes on every run
     return path
 
 

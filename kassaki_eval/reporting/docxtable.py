@@ -30,7 +30,7 @@ from docx.oxml.ns import nsdecls
 from docx.section import Section
 from docx.shared import Emu, Inches, Length
 
-__all__ = ["Cell", "add_table", "run_xml", "cache_style_ids", "text_width",
+__all__ = ["Cell", "add_table", "run_xml", "cache_style_ids", "text_width", "save_docx",
            "column_widths", "text_twips"]
 
 
@@ -276,3 +276,15 @@ def add_table(doc: Any, rows: Sequence[Sequence[Cell]], *, style_id: str,
     else:
         body.append(tbl)
     return tbl
+
+
+def save_docx(doc: Any, path: Any) -> None:
+    """Save a python-docx ``Document`` with fixed zip entry dates, so the same report gives
+    the same bytes (and the same SHA-256 in the manifest) on every run."""
+    import io
+    from pathlib import Path
+
+    from .excel import deterministic_zip
+    buf = io.BytesIO()
+    doc.save(buf)
+    Path(path).write_bytes(deterministic_zip(buf.getvalue()))

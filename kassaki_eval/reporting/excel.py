@@ -30,7 +30,8 @@ import pandas as pd
 from .blocks import Table
 from .i18n import t
 
-__all__ = ["write_workbook", "write_csvs", "EXCEL_FORMATS", "is_formula_like", "defuse_text"]
+__all__ = ["write_workbook", "write_csvs", "EXCEL_FORMATS", "is_formula_like", "defuse_text",
+           "deterministic_zip"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -60,8 +61,9 @@ EXCEL_FORMATS: dict[str, str] = {
 _FIXED_TIME = _dt.datetime(2000, 1, 1)
 
 
-def _deterministic_zip(raw: bytes) -> bytes:
-    """Re-pack an xlsx with fixed entry dates (openpyxl stamps the current time)."""
+def deterministic_zip(raw: bytes) -> bytes:
+    """Re-pack an Office file (xlsx, docx) with fixed entry dates: openpyxl and python-docx
+    stamp each zip entry with the current time, so two runs gave different bytes."""
     src = zipfile.ZipFile(io.BytesIO(raw))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
@@ -161,7 +163,7 @@ def write_workbook(path: Path, tables: Sequence[Table], lang: str, *,
     raw = buf.getvalue()
     # openpyxl stamps 'modified' with now(); replace it so identical tables give identical bytes
     raw = _patch_core(raw)
-    Path(path).write_bytes(_deterministic_zip(raw))
+    Path(path).write_bytes(deterministic_zip(raw))
     return sheets
 
 

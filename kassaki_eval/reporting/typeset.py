@@ -11,7 +11,7 @@ Why Typst (``typst``, the Python binding of the Typst compiler): converting the 
 the two card bundles with LibreOffice took about 16 CPU seconds of a 45-second report; Typst
 typesets them in well under one (``benchmarks/bench_report.py`` measures it), in-process, with
 no office suite to install, figures as vectors (the SVGs of the HTML), and the same bytes for
-the same inputs (the creation date comes from ``SOURCE_DATE_EPOCH`` when it is set).
+the same inputs (no creation date, or the one ``SOURCE_DATE_EPOCH`` gives when it is set).
 Fonts: only the DejaVu Sans files that matplotlib ships (system fonts are ignored), so the
 PDF does not depend on what a machine has installed, and the table widths measured by
 :func:`.docxtable.column_widths` (same font files) hold in both documents.
@@ -119,11 +119,15 @@ def compile_pdf(template: str, doc: Mapping[str, Any], path: Path, *,
     path = Path(path)
     compiler = typst.Compiler(root=str(root or path.parent), font_paths=_fonts(),
                               ignore_system_fonts=True)
+    # no creation date unless SOURCE_DATE_EPOCH gives one: Typst would stamp the current time,
+    # and the same report would get other bytes (and another SHA-256 in the manifest) each run
+    stamp = _timestamp()
     try:
         pdf, warns = compiler.compile_with_warnings(
             input=src, format="pdf",
-            sys_inputs={"doc": json.dumps(doc, ensure_ascii=False, allow_nan=False)},
-            timestamp=_timestamp())
+            sys_inputs={"doc": json.dumps(doc, ensure_ascii=False, allow_nan=False),
+                        "dated": "1" if stamp is not None else ""},
+            timestamp=stamp)
     except typst.TypstError as e:
         raise ReportError(f"the PDF {path.name} could not be typeset ({template}.typ): "
                           f"{e.message}. Nothing was published.") from None

@@ -136,6 +136,26 @@ def test_same_inputs_same_bytes_with_source_date_epoch(tmp_path, monkeypatch):
                          subtitle_lines=[], footer="F")
 
 
+def test_same_inputs_same_bytes_without_source_date_epoch(tmp_path, monkeypatch):
+    """Without SOURCE_DATE_EPOCH the PDF carries no date at all (Typst stamped the current time,
+    so each run's report_*.pdf and its manifest SHA-256 differed), and the Word version, saved
+    with fixed zip entry dates, is the same bytes too. The runs are 2.1 s apart: more than the
+    zip format's 2-second date resolution, so a zip stamped with the clock would differ."""
+    import time
+
+    from kassaki_eval.reporting.documents import write_docx
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    data = pd.DataFrame({"village": ["A"], "kecamatan": ["K"]})
+    kw = dict(title="T", subtitle_lines=[], footer="F")
+    a = write_report_pdf([_block(data)], tmp_path, tmp_path / "a.pdf", "en", **kw).read_bytes()
+    wa = write_docx([_block(data)], tmp_path, tmp_path / "a.docx", "en", **kw).read_bytes()
+    time.sleep(2.1)
+    b = write_report_pdf([_block(data)], tmp_path, tmp_path / "b.pdf", "en", **kw).read_bytes()
+    wb = write_docx([_block(data)], tmp_path, tmp_path / "b.docx", "en", **kw).read_bytes()
+    assert a == b and wa == wb
+    assert re.search(rb"D:\d{8}", a) is None and b"CreationDate" not in a
+
+
 def test_a_missing_figure_file_is_a_clear_error(tmp_path):
     data = pd.DataFrame({"village": ["A"], "kecamatan": ["K"]})
     doc = report_document([_block(data)], tmp_path, "en", title="T", subtitle_lines=[],
