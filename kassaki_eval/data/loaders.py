@@ -35,7 +35,8 @@ from .personal import check_declarations, declare_fix, personal_columns
 from .pseudonymise import ScrubFilter, pseudonymise_id, pseudonymise_registry, resolve_key
 
 __all__ = ["sniff_format", "read_raw", "load_table", "load_registry", "load_survey",
-           "load_participation", "validate_file", "write_table", "NA_VALUES", "FORMATS"]
+           "load_participation", "validate_file", "write_table", "text_head", "NA_VALUES",
+           "FORMATS"]
 
 _log = logging.getLogger(__name__)
 _log.addFilter(ScrubFilter())
@@ -219,6 +220,14 @@ def _decode(path: Path, data: bytes, encoding: str | None) -> str:
             f"(Excel: File > Save As), or, if you know its encoding, pass it explicitly: "
             f"load_table(..., encoding='cp1252') (or 'latin-1'; --encoding on the command "
             f"line). The raw file is left as it is.") from None
+
+
+def text_head(path: Path, encoding: str | None = None, keep: int = 65536) -> str:
+    """The first ``keep`` characters of a text file, after checking that all of it decodes.
+
+    The same check and message as the loaders; used to draft profiles from a file's top.
+    """
+    return _decode_head(Path(path), Path(path).read_bytes(), encoding, keep)
 
 
 def _decode_head(path: Path, data: bytes, encoding: str | None, keep: int = 65536) -> str:

@@ -183,8 +183,10 @@ class Suggestion:
 
 def _read_grid(path: Path, sheet: str | None
                ) -> tuple[list[list[Any]], str | None, str, int]:
-    """The sheet's cells, its name, the format, and the file rows above the grid (a CSV's
-    title lines: its grid starts at the header)."""
+    """The sheet's cells, its name, the format, and the file rows above the grid.
+
+    A CSV's grid starts at its header: the rows above are its title lines.
+    """
     from .loaders import sniff_format
     fmt = sniff_format(path)
     if fmt == "xlsx":
@@ -211,17 +213,17 @@ def _read_grid(path: Path, sheet: str | None
 
 
 def _csv_header_row(path: Path) -> int:
-    """1-based header row of a CSV: a title or notes line above the header (as offices export
-    them) would otherwise be read as the header, one column wide.
+    """1-based header row of a CSV, below any title or notes lines.
 
-    The separator is the one whose count is the same on most of the first 30 non-empty lines
-    (a title line breaks that pattern, a header and its rows follow it); the header is then
-    the first of those lines with the most text cells, as in a workbook.
+    A title line above the header (as offices export them) was read as the header, one
+    column wide. The separator is the one whose count is the same on most of the first 30
+    non-empty lines (a title line breaks that pattern, a header and its rows follow it); the
+    header is then the first of those lines with the most text cells, as in a workbook.
     """
     import csv
 
-    from .loaders import _decode_head
-    text = _decode_head(path, path.read_bytes(), None).splitlines()[:60]
+    from .loaders import text_head
+    text = text_head(path).splitlines()[:60]
     at = [i for i, x in enumerate(text) if x.strip()][:30]
     lines = [text[i] for i in at]
 
@@ -426,7 +428,8 @@ def suggest_profile(path: str | Path, table: str | None = None, *, sheet: str | 
             mp = _LABELS.get(lab, {"1": "1", "2": "0"})
             recodes[name] = {str(v): mp.get(str(v).lower(), "") for v in vals}
             g.rule["recode"] = name
-    sug = Suggestion(table=t, source={"file": p.name, "sheet": sheet_name, "header_row": above + h + 1},
+    sug = Suggestion(table=t, source={"file": p.name, "sheet": sheet_name,
+                                      "header_row": above + h + 1},
                      columns=guesses, recodes=recodes, aggregate=agg)
     sug.text = _render(sug)
     return sug

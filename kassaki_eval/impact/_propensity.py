@@ -112,7 +112,13 @@ def fit_logit(X1: np.ndarray, d: np.ndarray, w: np.ndarray, *, maxiter: int = 50
         if np.max(np.abs(t * step)) < tol * (1 + np.max(np.abs(beta))):
             converged = True
             break
-    eta = np.clip(X1 @ beta, -35, 35)
+    # the scores one column at a time, not X1 @ beta: a BLAS kernel sums a row differently by
+    # its position, so units with the same covariates got scores an ulp apart on some
+    # processors, and matching broke their ties in another order than MatchIt (data order)
+    eta = X1[:, 0] * beta[0]
+    for j in range(1, X1.shape[1]):
+        eta = eta + X1[:, j] * beta[j]
+    eta = np.clip(eta, -35, 35)
     p = 1.0 / (1.0 + np.exp(-eta))
     n0 = int(np.sum(p < PS_EPS))
     n1 = int(np.sum(p > 1 - PS_EPS))

@@ -92,7 +92,7 @@ def wls(y: np.ndarray, X: np.ndarray, weights: np.ndarray | None = None
     """
     from ..exceptions import IdentificationError
     y = np.asarray(y, dtype=float)
-    X = np.asarray(X, dtype=float)
+    X = np.ascontiguousarray(X, dtype=float)  # row-major: same bits for any input layout
     w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=float)
     Xw = X * w[:, None]
     xtx = X.T @ Xw
@@ -149,7 +149,7 @@ def cluster_vcov(
     >>> cluster_vcov(X, e, np.repeat(np.arange(10), 10)).shape
     (2, 2)
     """
-    X = np.asarray(X, dtype=float)
+    X = np.ascontiguousarray(X, dtype=float)  # row-major: same bits for any input layout
     e = np.asarray(resid, dtype=float)
     n, k = X.shape
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=float)
@@ -464,7 +464,7 @@ def wild_cluster_bootstrap(
     owner = "wild_cluster_bootstrap"
     check_option(owner, "pval_type", pval_type, ["two-tailed", "equal-tailed", ">", "<"])
     y = np.asarray(y, dtype=float)
-    X = np.asarray(X, dtype=float)
+    X = np.ascontiguousarray(X, dtype=float)  # row-major: same bits for any input layout
     if X.ndim != 2 or X.shape[0] != y.shape[0]:
         raise ParameterError(f"The 'X' parameter of {owner} must be a 2-D array with "
                              f"{y.shape[0]} rows. Got shape {X.shape} instead.")
@@ -824,7 +824,7 @@ def wild_conf_int(
     when 60 steps do not get there), then bisects; the bound is the final bracket's midpoint.
     """
     y = np.asarray(y, dtype=float)
-    X = np.asarray(X, dtype=float)
+    X = np.ascontiguousarray(X, dtype=float)  # row-major: same bits for any input layout
     _check_finite("wild_conf_int", y=y, X=X,
                   weights=None if weights is None else np.asarray(weights, dtype=float))
     codes, G = cluster_codes(cluster, "wild_conf_int")

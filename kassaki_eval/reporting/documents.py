@@ -30,8 +30,15 @@ from docx.shared import Cm, Pt, RGBColor, Twips
 
 from ..exceptions import KassakiWarning, ReportError
 from .blocks import Table
-from .docxtable import (GRID_PAD, Cell, add_table, cache_style_ids, column_widths, save_docx,
-                        text_width)
+from .docxtable import (
+    GRID_PAD,
+    Cell,
+    add_table,
+    cache_style_ids,
+    column_widths,
+    save_docx,
+    text_width,
+)
 from .html import EXECUTIVE_BLOCK, chapter_of, chapter_plan, table_view
 from .i18n import t
 

@@ -279,8 +279,10 @@ def add_table(doc: Any, rows: Sequence[Sequence[Cell]], *, style_id: str,
 
 
 def save_docx(doc: Any, path: Any) -> None:
-    """Save a python-docx ``Document`` with fixed zip entry dates, so the same report gives
-    the same bytes (and the same SHA-256 in the manifest) on every run."""
+    """Save a python-docx ``Document`` with fixed zip entry dates.
+
+    So the same report gives the same bytes (and the same SHA-256 in the manifest) every run.
+    """
     import io
     from pathlib import Path
 

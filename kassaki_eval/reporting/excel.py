@@ -62,8 +62,10 @@ _FIXED_TIME = _dt.datetime(2000, 1, 1)
 
 
 def deterministic_zip(raw: bytes) -> bytes:
-    """Re-pack an Office file (xlsx, docx) with fixed entry dates: openpyxl and python-docx
-    stamp each zip entry with the current time, so two runs gave different bytes."""
+    """Re-pack an Office file (xlsx, docx) with fixed zip entry dates.
+
+    openpyxl and python-docx stamp each entry with the current time: two runs differed.
+    """
     src = zipfile.ZipFile(io.BytesIO(raw))
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as dst:
