@@ -167,6 +167,8 @@ MODULES: dict[str, list[str]] = {
                                           "tests/targeting/test_metrics_pinned.py",
                                           "tests/targeting/test_rules_pinned.py",
                                           "tests/targeting/test_selection_pinned.py"],
+    "kassaki_eval/targeting/plots.py": ["tests/targeting/test_plots.py",
+                                        "tests/targeting/test_plots_pinned.py"],
 }
 
 

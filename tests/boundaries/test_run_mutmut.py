@@ -6,7 +6,8 @@ import importlib.util
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-_spec = importlib.util.spec_from_file_location("run_mutmut", ROOT / "tests/boundaries/run_mutmut.py")
+_spec = importlib.util.spec_from_file_location("run_mutmut",
+                                               ROOT / "tests/boundaries/run_mutmut.py")
 run_mutmut = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(run_mutmut)
 
