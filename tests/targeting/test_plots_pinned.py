@@ -204,3 +204,54 @@ def test_performance_triangle_errors_word_for_word():
     assert str(e.value) == ("The 'indicators' parameter of performance_triangle must give "
                             "['coverage', 'incidence', 'generosity'] for each programme. Got "
                             "['coverage', 'incidence'] for 'A' instead.")
+
+
+# -- second round (survivors of the first) ------------------------------------------------
+
+def test_curve_points_poor_weight_below_one():
+    # one poor household of weight 0.5 (poor weight 0 < 0.5 < 1): the curve still rises to 1
+    x, y = curve_points([2, 1], [1, 0], [0.5, 0.25])
+    np.testing.assert_allclose(x, [0, 1 / 3, 1.0], rtol=1e-15)
+    assert y.tolist() == [0.0, 0.0, 1.0]
+
+
+def test_each_figure_is_one_full_size_panel():
+    fig = targeting_curve(DF, {"PMT": "pmt"}, poverty_line=15.0)
+    assert fig.axes[0].get_subplotspec().get_geometry() == (1, 1, 0, 0)
+    fig = performance_triangle({"A": {"coverage": .5, "incidence": .5, "generosity": .5}})
+    assert fig.axes[0].get_subplotspec().get_geometry() == (1, 1, 0, 0)
+
+
+def test_triangle_fill_is_closed_and_a_programme_reaching_nobody_starts_at_zero():
+    ang = np.pi / 2 + np.arange(3) * 2 * np.pi / 3
+    fig = performance_triangle({"none": {"coverage": 0, "incidence": 0, "generosity": 0},
+                                "A": {"coverage": .6, "incidence": .3, "generosity": .1}})
+    ax = fig.axes[0]
+    # the radial axis starts at 0 even when every value is 0 (autoscaling would go below)
+    assert ax.get_ylim() == (0.0, 1.0)
+    only = performance_triangle({"none": {"coverage": 0, "incidence": 0, "generosity": 0}})
+    assert only.axes[0].get_ylim() == (0.0, 1.0)
+    xy = ax.patches[1].get_xy()
+    np.testing.assert_allclose(xy[:, 0], np.append(ang, ang[0]), rtol=1e-15)
+    assert xy[:, 1].tolist() == [.6, .3, .1, .6]
+
+
+@pytest.mark.parametrize("kw, what", [
+    ({"welfare": "nope"}, "welfare"), ({"size": "nope"}, "size"),
+    ({"weight": "nope"}, "weight")])
+def test_targeting_curve_missing_columns_name_the_argument(kw, what):
+    from kassaki_eval.exceptions import SchemaError
+    with pytest.raises(SchemaError) as e:
+        targeting_curve(DF, {"PMT": "pmt"}, poverty_line=15.0, **kw)
+    assert f"pass the column holding the {what}, or its name with {what}=" in str(e.value)
+
+
+@pytest.mark.parametrize("kw, what", [
+    ({"welfare": "nope"}, "welfare"), ({"size": "nope"}, "size"),
+    ({"benefit": "nope"}, "benefit"), ({"weight": "nope"}, "weight")])
+def test_triangle_indicators_missing_columns_name_the_argument(kw, what):
+    from kassaki_eval.exceptions import SchemaError
+    df = DF.assign(b=1.0)
+    with pytest.raises(SchemaError) as e:
+        triangle_indicators(df, **{"benefit": "b", "poverty_line": 15.0, **kw})
+    assert f"pass the column holding the {what}, or its name with {what}=" in str(e.value)
