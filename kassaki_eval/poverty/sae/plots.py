@@ -1,9 +1,10 @@
 """Figures of the village poverty map: a schematic map and direct-vs-model estimates.
 
 No boundary file is shipped with kassaki-eval. :func:`plot_village_map` therefore draws a
-*schematic* map by default: one tile per village, grouped in panels by kecamatan, mainland
-kecamatan on the left and the four island kecamatan on the right, coloured by the estimate and
-hatched when the estimate is not reliable. With a boundary file -- ``boundary=`` or, when that
+*schematic* map by default: one tile per village, grouped in panels by kecamatan (four panels a
+row: the island kecamatan first -- Pangkep's four fill the first row -- then the mainland ones,
+each by its first village code), coloured by the estimate and hatched when the estimate is not
+reliable. With a boundary file -- ``boundary=`` or, when that
 is not given, ``data/reference/<district>/village_boundaries.gpkg`` if it exists -- (village
 polygons with a Kemendagri village code column; official sources: the Badan Informasi
 Geospasial's administrative boundaries "Batas Wilayah Kelurahan/Desa" at tanahair.indonesia.go.id,
