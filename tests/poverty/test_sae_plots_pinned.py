@@ -204,3 +204,83 @@ def test_direct_vs_model_with_given_direct_and_axis(table, monkeypatch):
     np.testing.assert_allclose(ax.collections[0].get_offsets(), [[0.5, 0.40], [0.9, 0.30]])
     np.testing.assert_allclose(ax.get_lines()[0].get_xdata(), [0, 0.9 * 1.05])
     assert math.isclose(ax.get_lines()[0].get_ydata()[1], 0.945)
+
+
+# -- the choropleth, with a stand-in for geopandas ------------------------------------------
+
+class _FakeFrame(pd.DataFrame):
+    """What plot_village_map uses of a GeoDataFrame: merge (a frame of this class) and plot."""
+
+    calls: list = []
+
+    @property
+    def _constructor(self):
+        return _FakeFrame
+
+    def plot(self, **kw):   # GeoDataFrame.plot(column=..., ax=..., ...)
+        _FakeFrame.calls.append((pd.DataFrame(self), kw))
+        return kw.get("ax")
+
+
+@pytest.fixture
+def fake_geopandas(monkeypatch, tmp_path):
+    """geopandas is not a dependency of kassaki-eval; this stand-in records what the
+    choropleth asks of it: the file read, the merge and the plot arguments."""
+    import sys
+    import types
+    read = []
+    boundary = _FakeFrame({"kode_desa": ["73.10.05.2001", "73.10.09.1001", "73.99.99.9999"],
+                           "geometry": ["g1", "g2", "g3"]})
+    mod = types.ModuleType("geopandas")
+
+    def read_file(path):
+        read.append(path)
+        return boundary.copy()
+
+    mod.read_file = read_file
+    monkeypatch.setitem(sys.modules, "geopandas", mod)
+    _FakeFrame.calls = []
+    return read
+
+
+def test_choropleth_reads_merges_and_plots(table, fake_geopandas, tmp_path):
+    f = tmp_path / "desa.gpkg"
+    fig = P.plot_village_map("R", boundary=f, cmap="Greens")
+    assert fake_geopandas == [f]
+    (frame, kw), = _FakeFrame.calls
+    # every polygon kept (a left merge on the Kemendagri code), the estimate joined to it
+    assert frame["kode_desa"].tolist() == ["73.10.05.2001", "73.10.09.1001", "73.99.99.9999"]
+    assert frame["estimate"].tolist()[:2] == [0.40, 0.20] and np.isnan(frame["estimate"][2])
+    ax = kw.pop("ax")
+    norm = kw.pop("norm")
+    assert (norm.vmin, norm.vmax) == (0, 0.40)
+    assert kw == {"column": "estimate", "cmap": "Greens", "edgecolor": "grey",
+                  "linewidth": 0.3, "missing_kwds": {"color": "lightgrey"}}
+    assert ax.figure is fig and tuple(fig.get_size_inches()) == (8.0, 9.0)
+    assert not ax.axison and ax.get_title() == "p0 by village"
+    # a table without a measure column; a title; a given axis
+    fig0, ax0 = plt.subplots()
+    t = TABLE.drop(columns="measure")
+    P.village_table = lambda result, measure=None: t    # (the fixture restores it)
+    assert P.plot_village_map(None, boundary=f, ax=ax0) is fig0
+    assert ax0.get_title() == " by village"
+    P.plot_village_map(None, boundary=f, ax=ax0, title="Peta desa")
+    assert ax0.get_title() == "Peta desa"
+
+
+def test_choropleth_code_column(table, fake_geopandas, tmp_path):
+    with pytest.raises(ParameterError) as e:
+        P.plot_village_map(None, boundary=tmp_path / "d.gpkg", code_column="KODE")
+    assert str(e.value) == ("The 'code_column' parameter of plot_village_map must name a column "
+                            "of the boundary file. Got 'KODE'; columns are ['kode_desa', "
+                            "'geometry'].")
+
+
+def test_schematic_map_colour_bar_scale_and_percent_labels(table, monkeypatch):
+    t = TABLE.assign(estimate=[0.10, 0.99, 0.20, 0.05, 0.30, 0.25])
+    monkeypatch.setattr(P, "village_table", lambda result, measure=None: t)
+    fig = P.plot_village_map(None, cmap="Purples")
+    # labels are 100 x estimate, no decimals (99, not 100)
+    assert [x.get_text() for x in fig.axes[1].texts] == ["99", "10"]
+    cbar = fig.axes[4]
+    assert cbar._colorbar.cmap.name == "Purples"                  # the tiles' colours
