@@ -173,6 +173,9 @@ MODULES: dict[str, list[str]] = {
         "tests/poverty/test_sae_plots_pinned.py"],
     "kassaki_eval/targeting/plots.py": ["tests/targeting/test_plots.py",
                                         "tests/targeting/test_plots_pinned.py"],
+    "kassaki_eval/poverty/sae/_common.py": ["tests/poverty/test_sae_fh_pinned.py",
+                                            "tests/poverty/test_sae_ebp_pinned.py",
+                                            "tests/poverty/test_sae_common_pinned.py"],
 }
 
 
