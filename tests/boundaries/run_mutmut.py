@@ -176,6 +176,12 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/poverty/sae/_common.py": ["tests/poverty/test_sae_fh_pinned.py",
                                             "tests/poverty/test_sae_ebp_pinned.py",
                                             "tests/poverty/test_sae_common_pinned.py"],
+    # nested.py: the two lme4 reference checks of test_sae_ebp.py (its EBP runs are slow)
+    "kassaki_eval/poverty/sae/nested.py": [
+        "tests/poverty/test_sae_ebp.py::test_reml_matches_lme4_eusilca",
+        "tests/poverty/test_sae_ebp.py::test_reml_boundary_matches_lme4_incomedata",
+        "tests/poverty/test_sae_ebp_pinned.py",
+        "tests/poverty/test_sae_nested_pinned.py"],
 }
 
 
