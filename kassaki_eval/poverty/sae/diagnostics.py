@@ -151,11 +151,28 @@ def village_change(before: EstimateResult, after: EstimateResult, *,
                                  "'treated' (persons per village). Got None instead.")
         tr = treated.reindex(common)
         w = weight.reindex(common).astype(float)
-        if tr.isna().any() or w.isna().any():
-            raise ParameterError("village_change: 'treated' and 'weight' must cover every "
-                                 "village of the results.")
+        for pname, miss in (("treated", tr.isna()), ("weight", w.isna())):
+            if miss.any():
+                raise ParameterError(
+                    f"The '{pname}' parameter of village_change must cover every village of "
+                    f"the results: {int(miss.sum())} of {len(common)} are missing, e.g. "
+                    f"{list(common[miss.to_numpy()][:5])}. Fix: give a value for each of "
+                    "those village codes (its index).")
+        not01 = ~tr.isin([0, 1]).to_numpy()
+        if not01.any():
+            raise ParameterError(
+                "The 'treated' parameter of village_change must be 0 or 1 per village (1: "
+                f"KASSAKI). Got other values for {int(not01.sum())} villages, e.g. "
+                f"{dict(list(tr[not01].items())[:5])}.")
         grp = {}
         for gname, mask in (("kassaki", tr.to_numpy() == 1), ("other", tr.to_numpy() != 1)):
+            if not w.to_numpy()[mask].sum() > 0:
+                raise ParameterError(
+                    f"village_change: the '{gname}' group (treated == "
+                    f"{1 if gname == 'kassaki' else 0}) has {int(mask.sum())} of the "
+                    f"{len(common)} villages and no positive 'weight', so its mean change and "
+                    "the difference of the groups are undefined. Fix: leave out 'treated' and "
+                    "'weight' for the villages' changes alone, or check 'treated'.")
             ww = w.to_numpy()[mask] / w.to_numpy()[mask].sum()
             grp[gname] = (float(ww @ est[mask]), float(ww ** 2 @ mses[mask]))
         diff = (grp["kassaki"][0] - grp["other"][0], grp["kassaki"][1] + grp["other"][1])
@@ -203,7 +220,18 @@ def village_quota_table(result: EstimateResult, population: pd.Series, total: in
     if not (isinstance(total, (int, np.integer)) and total >= 0):
         raise ParameterError("The 'total' parameter of village_quota_table must be an int "
                              f">= 0. Got {total!r} instead.")
+    bad = ~np.isfinite(t["estimate"].to_numpy(float)) | (pop < 0).to_numpy()
+    if bad.any():
+        raise ParameterError(
+            "village_quota_table: the estimate must be a number and the population >= 0 in "
+            f"every village; {int(bad.sum())} of {len(t)} villages are not, e.g. "
+            f"{list(t.index[bad][:5])}. Fix: check the result ({measure!r}) and 'population'.")
     poor = t["estimate"].clip(lower=0) * pop
+    if not poor.sum() > 0:
+        raise ParameterError(
+            f"village_quota_table: the estimated number of poor is 0 in all {len(t)} villages "
+            f"(every {measure!r} estimate is <= 0 or every population 0), so there is no "
+            f"share to divide {total} slots by. Fix: check the result and 'population'.")
     share = poor / poor.sum()
     raw = share * total
     q = np.floor(raw).astype(int)
