@@ -166,8 +166,16 @@ def _csv_chunks(
     from ..data.loaders import NA_VALUES
 
     enc = encoding or "utf-8"
-    with open(path, encoding=enc, newline="") as f:
-        head = f.readline()
+    try:
+        with open(path, encoding=enc, newline="") as f:
+            head = f.readline()
+    except UnicodeDecodeError as e:
+        # the header line is decoded with the block read around it (8 KB): a wrong
+        # encoding shows here first, and must give the same clear error as in the data
+        raise DataFileError(
+            f"{path.name} could not be read as {enc} text near row 1: "
+            f"{type(e).__name__}. Fix: export it again (UTF-8, quoted text), or pass encoding=."
+        ) from None
     delim = max([",", ";", "\t", "|"], key=head.count)
     names = next(csv.reader([head], delimiter=delim))
     names = [n.strip() for n in names]
@@ -663,7 +671,8 @@ def registry_profile_table(
 
     Same table for a DataFrame (pandas) and a dataset path (DuckDB): ``<by>, families,
     desil_1to4_share, mean_<column>...``, sorted by group. Missing covariates are skipped in
-    their mean (and counted in ``n_<column>`` when any is missing).
+    their mean. Families without a group code form a group of their own (a missing label,
+    last), on both paths; they used to be dropped silently from the DataFrame path's table.
     """
     cols = list(columns)
     if isinstance(source, pd.DataFrame):
@@ -686,7 +695,7 @@ def registry_profile_table(
         g = df.assign(
             _g=key.to_numpy(), _d14=(pd.to_numeric(df[desil], errors="coerce") <= 4).astype(float)
         )
-        grp = g.groupby("_g", sort=True)
+        grp = g.groupby("_g", sort=True, dropna=False)  # as DuckDB's GROUP BY: NULL a group
         out = pd.DataFrame({"families": grp.size(), "desil_1to4_share": grp["_d14"].mean()})
         for c in cols:
             out[f"mean_{c}"] = grp[c].mean()
