@@ -8,8 +8,10 @@ Used by :mod:`~kassaki_eval.impact.weighting`, :mod:`~kassaki_eval.impact.matchi
 
 - Newton-Raphson on the (survey-)weighted log-likelihood, weights rescaled to mean 1 (the
   estimate does not depend on their scale), started at the intercept-only fit;
-- a step that would lower the log-likelihood is halved (up to 30 times), the linear predictor
-  is clipped to ``[-35, 35]`` (probabilities stay inside ``[6e-16, 1 - 6e-16]``, no overflow),
+- a step that would lower the log-likelihood is halved (up to 30 times); the log-likelihood is
+  evaluated at the linear predictor as is, while for the probabilities (score and Hessian) the
+  linear predictor is clipped to ``[-35, 35]`` (they stay inside ``[6e-16, 1 - 6e-16]``, no
+  overflow),
   and ``1e-12`` is added to the Hessian's diagonal so that a step stays defined when columns
   are collinear (the fitted probabilities depend only on the column space);
 - convergence: the largest coefficient change below ``tol * (1 + max |coef|)``
@@ -89,7 +91,8 @@ def fit_logit(X1: np.ndarray, d: np.ndarray, w: np.ndarray, *, maxiter: int = 50
     beta[0] = np.log(pbar / (1 - pbar))
     converged = False
     for _ in range(maxiter):
-        eta = np.clip(X1 @ beta, -35, 35)
+        lin = X1 @ beta
+        eta = np.clip(lin, -35, 35)
         p = 1.0 / (1.0 + np.exp(-eta))
         g = X1.T @ (ws * (d - p))
         W = ws * p * (1 - p)
@@ -98,12 +101,16 @@ def fit_logit(X1: np.ndarray, d: np.ndarray, w: np.ndarray, *, maxiter: int = 50
             step = np.linalg.solve(H + 1e-12 * np.eye(H.shape[0]), g)
         except np.linalg.LinAlgError:
             step = np.linalg.lstsq(H, g, rcond=None)[0]
-        # halve the step when the log-likelihood would fall (separation makes steps huge)
-        ll0 = np.sum(ws * (d * eta - np.logaddexp(0, eta)))
+        # halve the step when the log-likelihood would fall (separation makes steps huge). The
+        # log-likelihood is taken at the unclipped linear predictor (logaddexp is exact for any
+        # value): a clipped one is flat beyond +-35, so a unit of the wrong arm out there (a
+        # treated unit at eta < -35) made every step towards the maximum look like a fall, and
+        # 30 halvings later a step of 2^-30 passed the convergence test short of the maximum
+        ll0 = np.sum(ws * (d * lin - np.logaddexp(0, lin)))
         t = 1.0
         for _ in range(30):
             nb = beta + t * step
-            e2 = np.clip(X1 @ nb, -35, 35)
+            e2 = X1 @ nb
             ll1 = np.sum(ws * (d * e2 - np.logaddexp(0, e2)))
             if ll1 >= ll0 - 1e-12:
                 break
