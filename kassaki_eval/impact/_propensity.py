@@ -217,6 +217,12 @@ def fit_ps_trim(P: Prepared, owner: str, trim: TrimRule, ps: str | None,
         else:
             e, X1 = fit_ps(P, owner, estimand)
     keep, label = trim_mask(e, P.d, trim)
+    if not keep.any():
+        raise IdentificationError(
+            f"{P.table}: trimming ({label}) keeps none of the {keep.size} rows: the treated and "
+            f"comparison units' propensity scores do not overlap, so {owner} has no region of "
+            "common support. Fix: drop or coarsen the covariate that separates the arms, or "
+            "use another trimming rule.")
     if not keep.all():
         P = subset(P, keep, f"trimmed ({label})")
         if ps is not None:

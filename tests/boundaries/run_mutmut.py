@@ -192,6 +192,16 @@ MODULES: dict[str, list[str]] = {
     # distributed.py: tests/test_distributed.py (a LocalCluster and a 60,000-family registry,
     # about a minute) is left out
     "kassaki_eval/targeting/distributed.py": ["tests/test_distributed_pinned.py"],
+    # cost.py: test_cost.py without its two world-based tests and its 200-draw coverage loop
+    "kassaki_eval/impact/cost.py": [
+        "tests/impact/test_cost.py::test_loans_count_at_their_cost_to_the_lender",
+        "tests/impact/test_cost.py::test_cost_per_household_is_an_accounting_ratio",
+        "tests/impact/test_cost.py::test_exact_interval_of_the_ratio_when_the_effect_excludes_zero",
+        "tests/impact/test_cost.py::test_unbounded_and_undefined_intervals_warn",
+        "tests/impact/test_cost.py::test_partner_allocation_adds_up",
+        "tests/impact/test_cost.py::test_bad_input_is_one_clear_error",
+        "tests/impact/test_cost.py::test_no_central_ratio_when_the_estimate_is_no_reduction",
+        "tests/impact/test_cost_pinned.py"],
 }
 
 

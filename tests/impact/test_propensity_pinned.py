@@ -221,3 +221,252 @@ def test_trim_mask_unknown_rule():
                              "'crump_fixed', 'minmax'}. Got 'cramp' instead.")
     keep, _ = PR.trim_mask(np.array([0.0, 1.0]), np.array([0, 1]), (0.0, 1.0))
     assert keep.all()                                              # the ends are inclusive
+
+
+# --------------------------------------------------------------------------------------------
+# fit_logit's Newton iteration (helper mutG, session 9): step-halving, the least-squares step
+# of a singular Hessian, the convergence test, the clipped probabilities, the warning's caller
+# --------------------------------------------------------------------------------------------
+def _loglik(X1, d, w, beta):
+    """The weighted log-likelihood, weights rescaled to mean 1 (module docstring)."""
+    eta = X1 @ beta
+    return float(np.sum(w / w.mean() * (d * eta - np.logaddexp(0, eta))))
+
+
+def _plain_newton_step(X1, d, w, beta):
+    """One full Newton step of the weighted logit, written out: (X'WX)^-1 X'w(d - p)."""
+    ws = w / w.mean()
+    p = 1 / (1 + np.exp(-(X1 @ beta)))
+    H = X1.T @ (X1 * (ws * p * (1 - p))[:, None])
+    return np.linalg.solve(H, X1.T @ (ws * (d - p)))
+
+
+def _start(d, w):
+    """The documented starting point: the intercept-only fit, log(pbar / (1 - pbar))."""
+    pbar = np.average(d, weights=w)
+    return np.log(pbar / (1 - pbar))
+
+
+def _newton_as_documented(X1, d, w, maxiter):
+    """The module docstring's algorithm, written independently: Newton from the intercept-only
+    fit, the probabilities from the linear predictor clipped to [-35, 35], a step halved while
+    the (unclipped) log-likelihood would fall, no convergence test (``maxiter`` steps)."""
+    ws = w / w.mean()
+    beta = np.zeros(X1.shape[1])
+    beta[0] = _start(d, ws)
+    for _ in range(maxiter):
+        p = 1 / (1 + np.exp(-np.clip(X1 @ beta, -35, 35)))
+        H = X1.T @ (X1 * (ws * p * (1 - p))[:, None]) + 1e-12 * np.eye(X1.shape[1])
+        step = np.linalg.solve(H, X1.T @ (ws * (d - p)))
+        t = 1.0
+        while _loglik(X1, d, ws, beta + t * step) < _loglik(X1, d, ws, beta) - 1e-12 and t > 1e-9:
+            t /= 2
+        beta = beta + t * step
+    return beta
+
+
+def test_fit_logit_halves_a_newton_step_that_lowers_the_likelihood():
+    """Rare treatment, the one treated unit at x = 7 and a comparison unit at x = 9: the first
+    full Newton step from the intercept-only fit overshoots (the log-likelihood falls), its
+    half does not; so after one step the coefficients are the start plus half the step."""
+    X1 = np.column_stack([np.ones(5), [-3.0, -1.0, 0.0, 7.0, 9.0]])
+    d = np.array([0, 0, 0, 1, 0.0])
+    w = np.array([4.0, 4.0, 4.0, 1.0, 1.0])
+    b0 = np.array([_start(d, w), 0.0])                   # log((1/14) / (13/14)) = -log 13
+    assert b0[0] == pytest.approx(-np.log(13.0), abs=1e-14)
+    step = _plain_newton_step(X1, d, w, b0)
+    ll0 = _loglik(X1, d, w, b0)
+    assert _loglik(X1, d, w, b0 + step) < ll0 - 0.04      # the full step: a fall (0.046)
+    assert _loglik(X1, d, w, b0 + step / 2) > ll0          # its half: a rise
+    fit = PR.fit_logit(X1, d, w, maxiter=1)
+    np.testing.assert_allclose(fit.coef, b0 + step / 2, rtol=1e-10)
+    assert not fit.converged
+    # and at the end the maximum: the score equations X'w(d - p) = 0
+    fit = PR.fit_logit(X1, d, w)
+    assert fit.converged
+    np.testing.assert_allclose(X1.T @ (w * (d - fit.fitted)), 0, atol=1e-10)
+
+
+@pytest.mark.parametrize("treated", [[0, 1, 1, 1, 0], [1, 0, 0, 0, 1]])
+def test_fit_logit_reaches_the_maximum_with_a_unit_of_the_other_arm_far_out(treated):
+    """A treated unit at x = 45 (weight 0.02) far in the comparison units' tail: at the maximum
+    its linear predictor is about -50 (and +50 with the arms swapped). The fit must stop at the
+    maximum, where the score equations X'w(d - p) = 0 hold (p at the exact, unclipped linear
+    predictor); statsmodels' GLM(Binomial, var_weights) gives (12.18840626, -1.38442667).
+    (Before session 9 the step-halving test used the clipped log-likelihood, flat beyond -35,
+    every step looked like a fall and the fit "converged" at (12.2228, -1.3896).)"""
+    x = np.array([8.0, 7.0, 45.0, -4.0, 4.0])
+    X1 = np.column_stack([np.ones(5), x])
+    d = np.array(treated, dtype=float)
+    w = np.array([3.0, 36.0, 0.02, 13.0, 0.5])
+    fit = PR.fit_logit(X1, d, w)
+    assert fit.converged
+    sign = 1 if treated[1] == 1 else -1
+    np.testing.assert_allclose(fit.coef, sign * np.array([12.18840626, -1.38442667]), atol=1e-7)
+    eta = X1 @ fit.coef
+    assert sign * eta[2] < -35                       # the unit out there, beyond the clip
+    p = 1 / (1 + np.exp(-eta))
+    np.testing.assert_allclose(X1.T @ (w / w.mean() * (d - p)), 0, atol=1e-9)
+
+
+def test_fit_logit_duplicated_column_takes_the_least_squares_step():
+    """The same covariate twice, in the hundreds: X'WX + 1e-12 I is exactly singular in floating
+    point (1e-12 is below the rounding of diagonal entries near 1e5), np.linalg.solve refuses,
+    and the step is the least-squares (minimum-norm) solution: the slope of the one-column fit
+    split equally between the two copies, the same fitted probabilities."""
+    x = np.arange(8) * 100.0
+    d = np.array([0, 0, 1, 0, 1, 0, 1, 1.0])
+    w = np.ones(8)
+    X2 = np.column_stack([np.ones(8), x, x])
+    # the premise: at the start (p = 1/2 for every unit) the solve step fails
+    H = X2.T @ (X2 * 0.25)
+    with pytest.raises(np.linalg.LinAlgError):
+        np.linalg.solve(H + 1e-12 * np.eye(3), X2.T @ (d - 0.5))
+    one = PR.fit_logit(X2[:, :2], d, w)
+    two = PR.fit_logit(X2, d, w)
+    assert one.converged and two.converged
+    np.testing.assert_allclose(two.fitted, one.fitted, rtol=1e-10)
+    np.testing.assert_allclose(two.coef, [one.coef[0], one.coef[1] / 2, one.coef[1] / 2],
+                               rtol=1e-8)
+
+
+def test_fit_logit_convergence_test_is_relative_to_the_largest_coefficient():
+    """Convergence: the largest coefficient change below tol * (1 + max |coef|). Plain Newton on
+    the docstring's four-unit example (no step is halved there): with tol set to twice the
+    4th change over (1 + max |coef| after it), the fit stops converged after exactly 4 steps
+    (the 3rd change is far larger); tol / (1 + max |coef|) would not stop it there."""
+    X1 = np.column_stack([np.ones(4), [0.0, 1.0, 2.0, 3.0]])
+    d = np.array([0, 1, 0, 1.0])
+    w = np.ones(4)
+    betas = [np.array([0.0, 0.0])]                       # start: pbar = 1/2, log 1 = 0
+    for _ in range(4):
+        b = betas[-1]
+        step = _plain_newton_step(X1, d, w, b)
+        assert _loglik(X1, d, w, b + step) > _loglik(X1, d, w, b)   # no halving
+        betas.append(b + step)
+    change = [np.max(np.abs(betas[k + 1] - betas[k])) for k in range(4)]
+    big = [np.max(np.abs(betas[k + 1])) for k in range(4)]
+    tol = 2 * change[3] / (1 + big[3])
+    assert change[2] > tol * (1 + big[2])                # not converged after 3 steps
+    assert change[3] > tol / (1 + big[3])                # nor by a test divided by the size
+    fit = PR.fit_logit(X1, d, w, maxiter=4, tol=tol)
+    assert fit.converged
+    np.testing.assert_allclose(fit.coef, betas[4], rtol=1e-9)
+    assert not PR.fit_logit(X1, d, w, maxiter=3, tol=tol).converged
+
+
+def test_fit_logit_last_iterate_under_separation():
+    """Under complete separation the coefficients are the last of ``maxiter`` Newton steps of
+    the documented algorithm, in which the probabilities come from the linear predictor clipped
+    to [-35, 35]: once the separated units pass +-35 their scores and weights stop changing
+    and the slope settles near 31.3 (an unclipped predictor gives other iterates)."""
+    X1 = np.column_stack([np.ones(5), [-2.0, -1.0, 1.0, 2.0, 3.0]])
+    for d in (np.array([0, 0, 1, 1, 1.0]), np.array([1, 1, 0, 0, 0.0])):
+        with pytest.warns(EstimationWarning):
+            fit = PR.fit_logit(X1, d, np.ones(5))
+        want = _newton_as_documented(X1, d, np.ones(5), 50)
+        np.testing.assert_allclose(fit.coef, want, rtol=1e-9, atol=1e-12)
+        assert abs(want[1]) == pytest.approx(31.3, abs=0.1)
+
+
+@pytest.mark.skipif("MUTANT_UNDER_TEST" in __import__("os").environ,
+                    reason="mutmut's trampoline adds stack frames per library call")
+def test_propensity_logit_warning_points_at_its_caller():
+    """The separation warning is reported at the line that called propensity_logit (stacklevel
+    3: fit_logit, propensity_logit, the caller), here this test file."""
+    x = np.array([[-2.0], [-1.0], [1.0], [2.0], [3.0]])
+    with pytest.warns(EstimationWarning) as rec:
+        PR.propensity_logit(x, np.array([0, 0, 1, 1, 1]), np.ones(5))
+    assert rec[0].filename == __file__
+
+
+def test_fit_ps_default_estimand_refuses_both_ends():
+    """fit_ps without an estimand checks both ends (ATE): a comparison unit at 0 is refused."""
+    d = np.array([0, 0, 1, 1, 1])
+    P = _prepared(d)
+    P = C.Prepared(P.y, P.d, np.array([[-2.0], [-1.0], [1.0], [2.0], [3.0]]), ["x"], P.w, None,
+                   P.rows, 5, {}, "survey")
+    with pytest.warns(EstimationWarning), pytest.raises(IdentificationError,
+                                                        match=r"^survey: no overlap: 5 rows"):
+        PR.fit_ps(P, "ipw")
+
+
+def test_fit_logit_starting_point_and_its_clip():
+    """maxiter=0 returns the starting point: the intercept-only fit log(pbar / (1 - pbar)) with
+    pbar the weighted treated share (here 2 / 8 with weights 1, 1, 3, 3: log(1/3)), clipped to
+    [1e-6, 1 - 1e-6] when every unit is in one arm (log-odds -+log(999999), finite)."""
+    X1 = np.column_stack([np.ones(4), [0.0, 1.0, 2.0, 3.0]])
+    w = np.array([1.0, 1.0, 3.0, 3.0])
+    fit = PR.fit_logit(X1, np.array([1, 1, 0, 0.0]), w, maxiter=0)
+    np.testing.assert_allclose(fit.coef, [np.log(1 / 3), 0.0], rtol=1e-14)
+    np.testing.assert_allclose(fit.fitted, 0.25, rtol=1e-14)
+    assert not fit.converged
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        ones = PR.fit_logit(X1, np.ones(4), w, maxiter=0)
+        zeros = PR.fit_logit(X1, np.zeros(4), w, maxiter=0)
+    np.testing.assert_allclose(ones.coef, [np.log((1 - 1e-6) / 1e-6), 0.0], rtol=1e-9)
+    np.testing.assert_allclose(zeros.coef, [-np.log((1 - 1e-6) / 1e-6), 0.0], rtol=1e-9)
+
+
+def test_propensity_logit_standardises_with_the_survey_weights():
+    """The design's column is (x - weighted mean) / weighted sd: weights 1, 1, 2 on x = 0, 1, 3
+    give mean 7/4 and variance (49/16 + 9/16 + 2 * 25/16) / 4 = 27/16."""
+    x = np.array([0.0, 1.0, 3.0])
+    _, X1 = PR.propensity_logit(x[:, None], np.array([1, 0, 1]), np.array([1.0, 1.0, 2.0]))
+    np.testing.assert_allclose(X1[:, 1], (x - 7 / 4) / np.sqrt(27 / 16), rtol=1e-12)
+
+
+def _cells(xs, ds):
+    """A frame whose covariate is a category (dummies: the fit is saturated, each cell's score
+    is its treated share; a cell without treated units gets a score of numerically 0)."""
+    return pd.DataFrame({"x": [str(v) for v in xs], "d": ds, "y": np.arange(len(ds), dtype=float)})
+
+
+def test_fit_ps_trim_passes_the_estimand_on():
+    """Cells x = 0 (3 comparison units: score ~0), x = 1 (treated share 1/2), x = 2 (3/4). The
+    ATT only refuses treated units at 1, so it accepts; the ATE refuses the x = 0 cell, on
+    every path: no trimming, a rule that keeps everyone, a rule that drops the x = 2 cell
+    (re-estimated on the rest), and a given score."""
+    df = _cells([0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2], [0, 0, 0, 0, 1, 1, 0, 1, 1, 1, 0])
+    df["ps"] = [1e-9] * 3 + [0.5] * 4 + [0.75] * 4
+    P = C.prepare(df, "ipw", y="y", treatment="d", covariates=["x"], weights=None, cluster=None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EstimationWarning)
+        for trim, ps in ((None, None), ((0.0, 1.0), None), ((0.0, 0.7), None), (None, "ps")):
+            Q, e, X1, label = PR.fit_ps_trim(P, "ipw", trim, ps, df, estimand="ATT")
+            assert len(e) == (7 if trim == (0.0, 0.7) else 11)
+            with pytest.raises(IdentificationError, match=r"^data: no overlap: 3 rows .* and ipw "
+                                                          r"cannot identify"):
+                PR.fit_ps_trim(P, "ipw", trim, ps, df)
+
+
+def test_fit_ps_trim_minmax_and_the_owner_in_the_warning():
+    """A separating covariate with trimming: the score is estimated first without the overlap
+    check (the warning names the caller), then 'minmax' keeps the common support of the two
+    arms' scores, here [max(min e_t, min e_c), min(max e_t, max e_c)]."""
+    sep = pd.DataFrame({"x": [0.0, 1, 2, 3], "d": [0, 0, 1, 1], "y": [1.0, 2, 3, 4]})
+    S = C.prepare(sep, "ipw", y="y", treatment="d", covariates=["x"], weights=None, cluster=None)
+    with pytest.warns(EstimationWarning, match=r"^ipw: the logit did not converge"):
+        with pytest.raises(IdentificationError) as ex:
+            PR.fit_ps_trim(S, "ipw", "minmax", None, sep)
+    assert str(ex.value) == (
+        "data: trimming (minmax [1.0000, 0.0000]) keeps none of the 4 rows: the treated and "
+        "comparison units' propensity scores do not overlap, so ipw has no region of common "
+        "support. Fix: drop or coarsen the covariate that separates the arms, or use another "
+        "trimming rule.")
+    df = _cells([0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2], [0, 0, 1, 0, 1, 1, 0, 1, 1, 1, 0])
+    P = C.prepare(df, "ipw", y="y", treatment="d", covariates=["x"], weights=None, cluster=None)
+    Q, e, X1, label = PR.fit_ps_trim(P, "ipw", "minmax", None, df)
+    assert label == "minmax [0.3333, 0.7500]" and len(e) == 11
+
+
+def test_trim_mask_upper_bounds():
+    """crump: e = 0.98 has g = 51.02 (the mirror of 0.02): dropped by the upper bound 1 - a.
+    minmax: treated span [0.05, 0.95], comparison [0.1, 0.9]: keep [0.1, 0.9]."""
+    keep, _ = PR.trim_mask(np.array([0.5, 0.5, 0.5, 0.98]), np.array([0, 1, 0, 1]), "crump")
+    np.testing.assert_array_equal(keep, [True, True, True, False])
+    e = np.array([0.05, 0.1, 0.3, 0.5, 0.9, 0.95])
+    keep, label = PR.trim_mask(e, np.array([1, 0, 1, 0, 0, 1]), "minmax")
+    np.testing.assert_array_equal(keep, [False, True, True, True, True, False])
+    assert label == "minmax [0.1000, 0.9000]"
