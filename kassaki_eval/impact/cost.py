@@ -174,26 +174,32 @@ def cost_table(participation: pd.DataFrame, *, rules: CostRules | None = None,
     -------
     DataFrame
         ``by`` columns, then ``unit`` (household / village), ``cost_basis`` (``loan``: cost to
-        the lender; ``grant``: the amount), ``n_records``, ``households_reached`` (distinct
-        families; 0 for village-level components), ``villages_reached``, ``amount_rp`` (as
-        recorded: the principal for loans) and ``cost_rp``.
+        the lender; ``grant``: the amount; ``grant/loan`` for a row of both), ``n_records``,
+        ``households_reached`` (distinct families; 0 for village-level components),
+        ``villages_reached``, ``amount_rp`` (as recorded: the principal for loans) and
+        ``cost_rp``.
     """
     rules = CostRules() if rules is None else rules
     _check_columns(participation, "cost_table", columns=_PART_COLS)
     d = participation
     if year is not None:
         d = d[pd.to_datetime(d["start_date"]).dt.year <= int(year)]
-    d = d.assign(cost_rp=record_costs(d, rules=rules))
+    # the cost basis of each record, so a row that mixes loans and grants (by=("partner",))
+    # says so instead of taking the basis of the row's label
+    basis = np.where(d["component"].astype(str).isin(LOAN_COMPONENTS), "loan", "grant")
+    d = d.assign(cost_rp=record_costs(d, rules=rules), _basis=basis)
     g = d.groupby(list(by), sort=True, observed=True)
+
+    def joined(s: pd.Series) -> str:
+        return "/".join(sorted(set(s.astype(str))))
+
     out = pd.DataFrame({
-        "unit": g["unit"].agg(lambda s: "/".join(sorted(set(s.astype(str))))),
+        "unit": g["unit"].agg(joined),
+        "cost_basis": g["_basis"].agg(joined),
         "n_records": g.size(),
         "households_reached": g["family_id"].nunique(),
         "villages_reached": g["village_code"].nunique(),
         "amount_rp": g["amount_rp"].sum(), "cost_rp": g["cost_rp"].sum()}).reset_index()
-    comp = out["component"] if "component" in out.columns else pd.Series("", index=out.index)
-    out.insert(len(by) + 1, "cost_basis",
-               np.where(comp.isin(LOAN_COMPONENTS), "loan", "grant"))
     return out
 
 

@@ -191,6 +191,19 @@ def test_cost_table_by_component():
     assert tab["cost_basis"].tolist() == ["loan", "loan", "grant", "grant"]
 
 
+def test_cost_table_by_partner_names_each_rows_cost_basis():
+    """by=("partner",): each partner's basis from its own records (session 9: every row was
+    labelled "grant", the bank's credit included, since the row had no component). A partner
+    with loans and grants in one row says both."""
+    tab = cost_table(_records(), year=2025, by=("partner",))
+    assert list(tab.columns[:3]) == ["partner", "unit", "cost_basis"]
+    assert tab["partner"].tolist() == ["bank", "bpvp", "tonasa", "unhas"]
+    assert tab["cost_basis"].tolist() == ["loan", "grant", "loan", "grant"]
+    mixed = _records().assign(partner="bank")
+    assert cost_table(mixed, year=2025, by=("partner",))["cost_basis"].tolist() == [
+        "grant/loan"]
+
+
 def test_cost_table_missing_column():
     with pytest.raises(ParameterError) as ex:
         cost_table(_records().drop(columns="start_date"))
