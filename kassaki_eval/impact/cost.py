@@ -194,7 +194,7 @@ def cost_table(participation: pd.DataFrame, *, rules: CostRules | None = None,
         return "/".join(sorted(set(s.astype(str))))
 
     out = pd.DataFrame({
-        "unit": g["unit"].agg(joined),
+        **({} if "unit" in by else {"unit": g["unit"].agg(joined)}),   # by=("unit",): a key
         "cost_basis": g["_basis"].agg(joined),
         "n_records": g.size(),
         "households_reached": g["family_id"].nunique(),

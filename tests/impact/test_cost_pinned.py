@@ -202,6 +202,12 @@ def test_cost_table_by_partner_names_each_rows_cost_basis():
     mixed = _records().assign(partner="bank")
     assert cost_table(mixed, year=2025, by=("partner",))["cost_basis"].tolist() == [
         "grant/loan"]
+    # by unit (household / village): the key column once; the household row mixes the bases.
+    # Until session 9 this raised "cannot insert unit, already exists".
+    by_unit = cost_table(_records(), year=2025, by=("unit",))
+    assert list(by_unit.columns[:2]) == ["unit", "cost_basis"]
+    assert by_unit[["unit", "cost_basis"]].values.tolist() == [["household", "grant/loan"],
+                                                              ["village", "grant"]]
 
 
 def test_cost_table_missing_column():
