@@ -473,3 +473,60 @@ def test_map_needs_one_action_and_documents_each_option(capsys, monkeypatch):
             "--demo synthetic data: allow the public demo pseudonymisation key",
             "--force overwrite --out if it exists"):
         assert text in words, text
+
+
+def test_check_names_every_source_of_a_concatenated_column(kur, tmp_path, capsys):
+    """A rule of several source columns (``from = [...]``) is shown as their headers joined by
+    '+' (session 10, mutK: ``_check__mutmut_36``); the values are the concatenation with
+    ``sep`` (docs/PROFILES.md), here ID '-' the village code, written out by hand."""
+    f, _, _ = kur
+    q = tmp_path / "kur_cat.toml"
+    q.write_text(PROFILE.replace('record_id = "ID"',
+                                 'record_id = { from = ["ID", "Kode Desa"], sep = "-" }'),
+                 encoding="utf-8")
+    assert main(["map", "--check", str(q), str(f)]) == 0
+    out = capsys.readouterr().out
+    assert (f"  {'record_id':18s} <- {'ID+Kode Desa':32s}       4 values  "
+            "R1-73.10.01.1001, R2-73.10.01.2002, R3-73.10.01.2002\n") in out
+
+
+def test_validate_needs_no_key_and_ingest_demo_uses_the_demo_key(kur, tmp_path, monkeypatch,
+                                                                   capsys):
+    """``validate --profile`` checks with the demo key (nothing is written, so no real key is
+    needed); ``ingest --profile --demo`` pseudonymises with the public demo key, not the
+    environment's (session 10, mutK: ``validate_with_profile__mutmut_8``,
+    ``ingest_with_profile__mutmut_12``). Expected family ids: 'F' + the first 16 hex digits
+    of HMAC-SHA256(demo key, family-card number), computed here with Python's ``hmac``."""
+    import hmac
+
+    from kassaki_eval import config
+    f, p, _ = kur
+    monkeypatch.delenv("KASSAKI_PSEUDONYM_KEY")
+    assert main(["validate", str(f), "--profile", str(p)]) == 0
+    assert capsys.readouterr().out.startswith("OK: 4 rows (participation through profile kur")
+    dest = tmp_path / "demo.csv"
+    assert main(["ingest", str(f), "--profile", str(p), "--out", str(dest), "--demo"]) == 0
+    key = config.DEMO_PSEUDONYM_KEY.encode()
+    want = ["F" + hmac.new(key, k.encode(), "sha256").hexdigest()[:16] for k in KK]
+    assert pd.read_csv(dest, dtype=str)["family_id"].tolist() == want
+    # without --demo, the environment's key: other ids
+    monkeypatch.setenv("KASSAKI_PSEUDONYM_KEY", "another-real-key-fedcba9876543210")
+    assert main(["ingest", str(f), "--profile", str(p), "--out", str(tmp_path / "r.csv")]) == 0
+    assert pd.read_csv(tmp_path / "r.csv", dtype=str)["family_id"].tolist() != want
+
+
+def test_map_report_inputs_records_every_table(kur, tmp_path):
+    """Two tables mapped in one call: the manifest records both, in the order of the specs
+    (session 10, mutK: ``map_report_inputs__mutmut_124``, ``mapped =`` for ``+=``)."""
+    f, p, sha = kur
+    from conftest import make_survey
+    s = tmp_path / "survey_2024.csv"
+    make_survey().to_csv(s, index=False)
+    out, mapped = map_report_inputs({"participation": str(f), "survey": [str(s)]},
+                                    [f"participation={p}", "survey=workbench_survey"],
+                                    out_dir=tmp_path / "m")
+    assert [(m["table"], m["file"], m["profile"]) for m in mapped] == [
+        ("participation", "kur_2024.csv", "kur"), ("survey", "survey_2024.csv",
+                                                   "workbench_survey")]
+    assert mapped[0]["profile_sha256"] == sha
+    assert sorted(out) == ["participation", "survey"]
