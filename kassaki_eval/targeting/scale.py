@@ -538,8 +538,11 @@ def select_quota_dataset(
                 ]
             )
     gexpr = f"CAST({_q(by)} AS VARCHAR)" if by else "'district'"
+    # groups in the order of their codes' own type (1, 2, 10), as the in-memory path sorts
+    # them: the order decides which group gets a slot when remainders tie (_allocate)
+    gkey = _q(by) if by else "1"
     sizes_df = con.execute(
-        f"SELECT {gexpr} AS g, count(*) AS n FROM {rel} GROUP BY 1 ORDER BY 1"
+        f"SELECT {gexpr} AS g, count(*) AS n FROM {rel} GROUP BY {gkey} ORDER BY {gkey}"
     ).df()
     groups = sizes_df["g"].to_numpy(dtype=object)
     sizes = sizes_df["n"].to_numpy(dtype=np.int64)
@@ -567,7 +570,7 @@ def select_quota_dataset(
     )
     outp = Path(out)
     outp.mkdir(parents=True, exist_ok=True)
-    qt = pd.DataFrame({"g": groups, "slots": quota})
+    qt = pd.DataFrame({"g": groups, "slots": quota, "o": np.arange(len(groups))})
     con.register("_kassaki_quota", qt)
     target = outp / "beneficiaries.parquet"
     tr = f", CAST({float(transfer)!r} AS DOUBLE) AS transfer" if transfer is not None else ""
@@ -579,7 +582,7 @@ def select_quota_dataset(
                    row_number() OVER (PARTITION BY {gexpr} ORDER BY {_q(score)}, {_q(id_col)}) AS rk
             FROM {rel}) s JOIN _kassaki_quota q USING (g)
           WHERE rk <= q.slots
-          ORDER BY g, rk
+          ORDER BY q.o, rk
         ) TO '{target.as_posix()}' (FORMAT parquet)""")
     con.unregister("_kassaki_quota")
     counts = con.execute(

@@ -348,6 +348,32 @@ def test_select_quota_dataset_budget_rank_and_size(tmp_path):
     assert sel.read()["family_id"].tolist() == ["F2", "F4", "F5"]
 
 
+def test_select_quota_dataset_orders_integer_codes_as_numbers_like_the_in_memory_path(tmp_path):
+    """Integer group codes 1, 2, 10 in number order on both engines (DuckDB sorted them as
+    text, "1", "10", "2"). The order is not cosmetic: with equal remainders the largest-
+    remainder split gives the extra slot to the earlier group, so the engines picked
+    different families for the same registry and budget."""
+    reg = pd.DataFrame({"family_id": [f"F{i}" for i in range(6)],
+                        "village_code": [10, 1, 2, 10, 1, 2],
+                        "score": [5.0, 1.0, 3.0, 6.0, 2.0, 4.0]})
+    p = _path(tmp_path, reg)
+    # 2 transfers over three groups of 2: exact shares 2/3 each, floors 0, remainders tied:
+    # the two extra slots go to the first two groups in code order, 1 and 2
+    sel = sc.select_quota_dataset(p, budget=200.0, transfer=100.0, out=tmp_path / "o")
+    mem = select_quota(reg, budget=200.0, transfer=100.0)
+    assert sel.quotas["village_code"].tolist() == ["1", "2", "10"]
+    assert sel.quotas["slots"].tolist() == [1, 1, 0]
+    pd.testing.assert_frame_equal(sel.quotas, mem.quotas, check_dtype=False)
+    # the lowest score of villages 1 (F1, 1.0) and 2 (F2, 3.0), rows in code order
+    got = sel.read()
+    assert got["family_id"].tolist() == ["F1", "F2"]
+    assert got["family_id"].tolist() == mem.beneficiaries["family_id"].tolist()
+    # slots=1 everywhere: the rows come out 1, 2, 10 (text order put 10 before 2)
+    got = sc.select_quota_dataset(p, slots=1, out=tmp_path / "o2").read()
+    assert got["village_code"].tolist() == ["1", "2", "10"]
+    assert got["family_id"].tolist() == ["F1", "F2", "F0"]
+
+
 def test_select_quota_dataset_errors_word_for_word(tmp_path):
     p = _path(tmp_path, _six())
     with pytest.raises(ParameterError) as e:
