@@ -19,8 +19,10 @@ Reported per rule (``term``; person-weighted unless stated):
 - ``gap_reduction_per_rp``: reduction of the aggregate poverty gap (Rp) per Rp spent -- the
   "cost-benefit ratio" of Grosh et al. (2022, ch. 7, p. 489);
 - ``poorest10_reached``: share of the poorest 10 % of people (per-capita consumption) whose
-  household receives the transfer; ``poorest10_households_reached``: their households'
-  weighted count;
+  household receives the transfer (a household counts when the midpoint of its person-weight
+  share is below 10 %; NaN with an ``EstimationWarning`` when none does, i.e. when the poorest
+  household alone holds 20 % of the people or more); ``poorest10_households_reached``: their
+  households' weighted count;
 - ``exclusion_error``: share of poor people not reached; ``budget_spent``: share of the budget
   that found a recipient.
 
@@ -29,13 +31,14 @@ the boundary fractions fixed.
 """
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ..exceptions import ParameterError, Problem, SchemaError, require
+from ..exceptions import EstimationWarning, ParameterError, Problem, SchemaError, require
 from ..poverty.design import SurveyDesign
 from ..results import EstimateResult, Provenance, hash_frame
 from ._common import UNSET, col as _col, quantile_flag as _quantile_flag, resolve_design
@@ -240,6 +243,18 @@ def compare_rules(
     poor0 = (y < z).astype(float)
     gap0 = np.maximum(z - y, 0.0) / z
     bottom10 = _quantile_flag(y, wp, 0.10).astype(float)
+    wb = float(np.sum(wp * bottom10))
+    if wb == 0:
+        # a household is in the poorest 10 % when the midpoint of its person-weight share is
+        # below 10 %: none is when the poorest household alone holds 20 % or more
+        warnings.warn(
+            f"{owner}: poorest10_reached is not estimable (NaN): no household falls in the "
+            f"poorest 10 % of people, because the poorest household alone holds "
+            f"{100 * wp[np.argmin(y)] / P:.0f} % of the person weight ({n} households). Use a larger "
+            "survey.",
+            EstimationWarning,
+            stacklevel=2,
+        )
     H = wh.sum()
     rows: list[dict[str, Any]] = []
     zs: list[np.ndarray] = []
@@ -272,9 +287,11 @@ def compare_rules(
         # aggregate gap in Rp (a total, not a ratio): reduction per rupiah of the budget
         red = -d1 * z * m
         add(name, "gap_reduction_per_rp", float(np.sum(wh * red) / budget), wh * red / budget)
-        wb = np.sum(wp * bottom10)
-        r10 = float(np.sum(wp * bottom10 * prob) / wb)
-        add(name, "poorest10_reached", r10, wp * bottom10 * (prob - r10) / wb)
+        if wb > 0:
+            r10 = float(np.sum(wp * bottom10 * prob) / wb)
+            add(name, "poorest10_reached", r10, wp * bottom10 * (prob - r10) / wb)
+        else:
+            add(name, "poorest10_reached", float("nan"), np.full(n, np.nan))
         add(
             name,
             "poorest10_households_reached",

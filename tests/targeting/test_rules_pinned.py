@@ -315,3 +315,46 @@ def test_missing_columns_name_the_argument_to_fix():
         compare_rules(df, {"a": [1.0, 2.0, 3.0]}, **args)
     assert str(e.value) == ("The 'rules['a']' parameter must be a column name or an array of "
                             "length 2. Got (3,) instead.")
+
+
+def test_poorest10_not_estimable_on_a_tiny_survey_warns_with_the_reason():
+    """Four equal households of one person: each holds 25 % of the person weight, so the
+    poorest one's weight-share midpoint (12.5 %) is above 10 % and nobody is in the poorest
+    10 %. poorest10_reached is 0/0: NaN with an EstimationWarning naming the reason (it was
+    numpy's 'invalid value encountered in scalar divide' pointing into rules.py); the other
+    indicators are unaffected."""
+    from kassaki_eval.exceptions import EstimationWarning
+
+    df = pd.DataFrame({"consumption_pc": [6, 8, 11, 15], "hh_size": 1})
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        res = compare_rules(df, {"perfect": "consumption_pc"}, budget=30, transfer=15,
+                            poverty_line=20, design={"weight": None})
+    msgs = [(w.category, str(w.message), w.filename) for w in rec]
+    assert msgs == [(EstimationWarning,
+                     "compare_rules: poorest10_reached is not estimable (NaN): no household "
+                     "falls in the poorest 10 % of people, because the poorest household alone "
+                     "holds 25 % of the person weight (4 households). Use a larger survey.",
+                     __file__)]
+    t = res.tidy().set_index("term")
+    assert np.isnan(t.loc["poorest10_reached", "estimate"])
+    assert np.isnan(t.loc["poorest10_reached", "std_error"])
+    assert t.loc["poorest10_households_reached", "estimate"] == 0.0
+    # the 2 transfers of 15 reach the two poorest (6 and 8 -> 21 and 23, both above 20):
+    # 4 poor before, 2 after: fgt0 change -2/4; exclusion error 2/4
+    assert t.loc["fgt0_change", "estimate"] == pytest.approx(-0.5)
+    assert t.loc["exclusion_error", "estimate"] == pytest.approx(0.5)
+    assert np.isfinite(t.drop(index="poorest10_reached")["std_error"]).all()
+
+    # one household more (5 of 20 % each): the poorest's midpoint is 10 %, not below: still none
+    df5 = pd.DataFrame({"consumption_pc": [6, 8, 11, 15, 30], "hh_size": 1})
+    with pytest.warns(EstimationWarning, match="alone holds 20 % of the person weight"):
+        compare_rules(df5, {"perfect": "consumption_pc"}, budget=30, transfer=15,
+                      poverty_line=20, design={"weight": None})
+    # six households: 1/6 each, midpoint 8.3 %: the poorest is in, reached by the perfect rule
+    df6 = pd.DataFrame({"consumption_pc": [6, 8, 11, 15, 30, 40], "hh_size": 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        r6 = compare_rules(df6, {"perfect": "consumption_pc"}, budget=30, transfer=15,
+                           poverty_line=20, design={"weight": None})
+    assert r6.tidy().set_index("term").loc["poorest10_reached", "estimate"] == 1.0
