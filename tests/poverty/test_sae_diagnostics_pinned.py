@@ -141,8 +141,9 @@ def test_ebp_diagnostics_with_sigma2_u_zero():
     assert dg.loc["r2_marginal", "value"] == pytest.approx(5 / 7, rel=1e-12)
     assert dg.loc["r2_conditional", "value"] == pytest.approx(5 / 7, rel=1e-12)
     assert dg.loc["icc", "value"] == 0.0
-    # no village effects to test: one row of n 1 without statistics
-    assert dg.loc["random_effects", "n"] == 1
+    # every predicted effect is 0: the row counts the villages' effects (len(RE)) and has no
+    # statistics (it showed n = 1, the length of a stand-in array)
+    assert dg.loc["random_effects", "n"] == len(RE)
     assert np.isnan(dg.loc["random_effects", ["skewness", "kurtosis", "shapiro_w"]]
                     .to_numpy(float)).all()
 
@@ -264,6 +265,23 @@ def test_village_table_single_measure_result_is_returned_whole():
     fh = _result([A, B], [0.3, 0.1], [0.01, 0.0004], measure="mean")
     t = village_table(fh)
     assert list(t["measure"]) == ["mean", "mean"]
+
+
+def test_village_table_single_measure_result_refuses_another_measure():
+    """A one-indicator result asked for another indicator is an error: village_table returned
+    the result whole, so village_change(before, after, measure="p0") of two 'mean' results
+    labelled the change of the means change_p0."""
+    fh = _result([A, B], [0.3, 0.1], [0.01, 0.0004], measure="mean")
+    assert list(village_table(fh, "mean")["estimate"]) == [0.3, 0.1]
+    with pytest.raises(ParameterError) as ei:
+        village_table(fh, "p0")
+    assert str(ei.value) == ("The 'measure' parameter of village_table must be one of "
+                             "['mean']. Got 'p0' instead.")
+    after = _result([A, B], [0.2, 0.1], [0.01, 0.0004], measure="mean")
+    with pytest.raises(ParameterError, match=r"must be one of \['mean'\]. Got 'p0' instead"):
+        village_change(fh, after)
+    res = village_change(fh, after, measure="mean")
+    assert list(res.tidy()["measure"]) == ["change_mean", "change_mean"]
 
 
 def test_village_table_unknown_measure_message():

@@ -62,8 +62,15 @@ def ebp_diagnostics_table(result: EstimateResult) -> pd.DataFrame:
             {"quantity": "icc", "value": su / (su + se)}]
     out = pd.DataFrame(rows)
     res = ex["residuals"] / np.sqrt(se)
-    re_ = ex["random_effects"].to_numpy() / np.sqrt(su) if su > 0 else np.zeros(1)
-    norm = pd.DataFrame([_normality(res, "residuals"), _normality(re_, "random_effects")])
+    if su > 0:
+        re_row = _normality(ex["random_effects"].to_numpy() / np.sqrt(su), "random_effects")
+    else:
+        # sigma_u^2 = 0: every predicted village effect is 0, so their distribution has no
+        # shape to test; the row counts the villages and leaves the statistics empty
+        re_row = {"quantity": "random_effects", "n": len(ex["random_effects"]),
+                  "skewness": np.nan, "kurtosis": np.nan, "shapiro_w": np.nan,
+                  "shapiro_p": np.nan}
+    norm = pd.DataFrame([_normality(res, "residuals"), re_row])
     return pd.concat([out, norm], ignore_index=True)
 
 
@@ -99,10 +106,11 @@ def village_table(result: EstimateResult, measure: str | None = None,
 
     Columns: ``village_code, name, kecamatan, zone, measure, estimate, mse, std_error, cv,
     conf_low, conf_high, method, reliability, n_obs`` (and ``direct`` for Fay-Herriot).
-    ``measure`` selects one indicator of an EBP result (``p0`` by default).
+    ``measure`` selects one indicator of an EBP result (``p0`` by default); for a result of one
+    indicator it may be left out, and when given it must be that indicator.
     """
     t = result.tidy(alpha)
-    if "measure" in t and t["measure"].nunique() > 1:
+    if "measure" in t and (measure is not None or t["measure"].nunique() > 1):
         meas = measure or "p0"
         if meas not in set(t["measure"]):
             raise ParameterError(f"The 'measure' parameter of village_table must be one of "
