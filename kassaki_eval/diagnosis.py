@@ -408,12 +408,11 @@ class Diagnosis:
 
         Returns the matplotlib Figure.
         """
-        import matplotlib
-        matplotlib.use("Agg", force=False)
-        import matplotlib.pyplot as plt
+        from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
         t = self.table
         yy = np.arange(len(t))
-        fig, (a1, a2) = plt.subplots(1, 2, figsize=(9, 0.45 * len(t) + 1.8), sharey=True)
+        fig = Figure(figsize=(9, 0.45 * len(t) + 1.8))
+        a1, a2 = fig.subplots(1, 2, sharey=True)
         a1.errorbar(t["bias"], yy, xerr=2 * t["bias_mcse"], fmt="o", color="C0")
         a1.axvline(0, color="grey", ls="--", lw=1)
         a1.set_yticks(yy, t["estimator"])

@@ -164,14 +164,13 @@ def love_plot(bt: BalanceTable, *, threshold: float = SMD_THRESHOLD, ax: Any = N
 
     Returns the matplotlib Figure.
     """
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
     t = bt.table
     order = np.argsort(t["smd"].abs().to_numpy())
     t = t.iloc[order]
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 0.3 * len(t) + 1.5))
+        fig = Figure(figsize=(6, 0.3 * len(t) + 1.5))
+        ax = fig.subplots()
     else:
         fig = ax.figure
     yy = np.arange(len(t))
@@ -197,9 +196,7 @@ def overlap_plot(
     Pass either a fitted ``result`` (its ``extras['propensity']``) or ``data`` with
     ``treatment`` and ``covariates`` to estimate the score. Returns the matplotlib Figure.
     """
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
     if result is not None and "propensity" in result.extras:
         e = np.asarray(result.extras["propensity"])
         d = np.asarray(result.extras["treatment"]).astype(bool)
@@ -213,7 +210,8 @@ def overlap_plot(
         e, _ = propensity_logit(P.X, P.d, P.w, "overlap_plot")
         d = P.d.astype(bool)
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
+        fig = Figure(figsize=(6, 3.5))
+        ax = fig.subplots()
     else:
         fig = ax.figure
     edges = np.linspace(0, 1, bins + 1)

@@ -749,9 +749,7 @@ def rd_plot(
 
     Computed with ``hide=True``, drawn with matplotlib. Returns the Figure.
     """
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
     sub, z, _ = _prepare(data, "rd_plot", y, running, cutoff, treated_side, [])
     _check_sides(z, running, 20, p, "data")
     rdr = _rdrobust()
@@ -763,7 +761,8 @@ def rd_plot(
         except Exception as e:  # rdplot raises bare Exception
             raise _wrap_error(e, "rdplot", running, mass_points(z)) from e
     if ax is None:
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig = Figure(figsize=(6, 4))
+        ax = fig.subplots()
     else:
         fig = ax.figure
     vb, vp = r.vars_bins, r.vars_poly

@@ -874,11 +874,10 @@ def plot_incidence_curve(curve: EstimateResult | pd.DataFrame, *,
     """
     if isinstance(curve, EstimateResult):
         curve = curve.tidy().rename(columns={"estimate": "p0"})
-    import matplotlib
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7, 4.5))
+        fig = Figure(figsize=(7, 4.5))
+        ax = fig.subplots()
     else:
         fig = ax.figure
     for g, sub in curve.groupby("group", sort=False):

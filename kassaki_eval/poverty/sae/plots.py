@@ -50,8 +50,12 @@ def plot_village_map(result: EstimateResult, *, measure: str | None = None,
     -------
     matplotlib Figure
     """
-    import matplotlib.pyplot as plt
+    # not pyplot: no backend switch, no figure left open in the caller's session
+    import matplotlib
     from matplotlib import colors
+    from matplotlib.cm import ScalarMappable
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
 
     tab = village_table(result, measure)
     if boundary is None:
@@ -62,7 +66,7 @@ def plot_village_map(result: EstimateResult, *, measure: str | None = None,
         raise ParameterError("plot_village_map needs village codes of the district reference "
                              "(column 'village_code' with names and kecamatan).")
     norm = colors.Normalize(vmin=0, vmax=max(float(tab["estimate"].max()), 1e-9))
-    cm = plt.get_cmap(cmap)
+    cm = matplotlib.colormaps.get_cmap(cmap)
     if boundary is not None:
         try:
             import geopandas as gpd
@@ -76,7 +80,8 @@ def plot_village_map(result: EstimateResult, *, measure: str | None = None,
                                  f"are {list(g.columns)[:10]}.")
         g = g.merge(tab, left_on=code_column, right_on="village_code", how="left")
         if ax is None:
-            fig, ax = plt.subplots(figsize=(8, 9))
+            fig = Figure(figsize=(8, 9))
+            ax = fig.subplots()
         else:
             fig = ax.figure
         g.plot(column="estimate", cmap=cmap, norm=norm, ax=ax, edgecolor="grey", linewidth=0.3,
@@ -90,7 +95,8 @@ def plot_village_map(result: EstimateResult, *, measure: str | None = None,
     ncol = 4
     panels = list(kec.index)
     nrow = int(np.ceil(len(panels) / ncol))
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.6 * nrow), squeeze=False)
+    fig = Figure(figsize=(3.2 * ncol, 2.6 * nrow))
+    axes = fig.subplots(nrow, ncol, squeeze=False)
     for i, k in enumerate(panels):
         a = axes[i // ncol][i % ncol]
         sub = tab[tab["kecamatan"] == k].sort_values("village_code")
@@ -100,7 +106,7 @@ def plot_village_map(result: EstimateResult, *, measure: str | None = None,
             x, y = j % w, -(j // w)
             hatch = "" if getattr(r, "reliability", "reliable") == "reliable" else (
                 "//" if r.reliability == "caution" else "xx")
-            a.add_patch(plt.Rectangle((x, y), 0.95, 0.95, facecolor=cm(norm(r.estimate)),
+            a.add_patch(Rectangle((x, y), 0.95, 0.95, facecolor=cm(norm(r.estimate)),
                                       edgecolor="black" if "synthetic" not in str(r.method)
                                       else "grey", linestyle="-" if "synthetic" not in
                                       str(r.method) else "--", hatch=hatch, linewidth=0.6))
@@ -113,7 +119,7 @@ def plot_village_map(result: EstimateResult, *, measure: str | None = None,
         a.set_title(f"{k} ({kec.loc[k, 'zone']})", fontsize=8)
     for j in range(len(panels), nrow * ncol):
         axes[j // ncol][j % ncol].set_axis_off()
-    sm = plt.cm.ScalarMappable(norm=norm, cmap=cm)
+    sm = ScalarMappable(norm=norm, cmap=cm)
     fig.colorbar(sm, ax=axes.ravel().tolist(), shrink=0.6, label="estimate")
     fig.suptitle(title or "Village estimates (schematic: tiles = villages, grouped by "
                  "kecamatan; dashed = not sampled; hatched = caution / unreliable)", fontsize=9)
@@ -127,7 +133,7 @@ def plot_direct_vs_model(result: EstimateResult, *, measure: str | None = None,
     Fay-Herriot results carry their direct estimates; for an EBP result pass ``direct``
     (a Series indexed by village code, e.g. ``direct_estimates(...)["direct"]``).
     """
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
 
     tab = village_table(result, measure).set_index("village_code")
     d = tab["direct"] if "direct" in tab.columns else None
@@ -138,7 +144,8 @@ def plot_direct_vs_model(result: EstimateResult, *, measure: str | None = None,
                              "an EBP result (a Series indexed by village code). Got None.")
     ok = d.notna()
     if ax is None:
-        fig, ax = plt.subplots(figsize=(4.5, 4.5))
+        fig = Figure(figsize=(4.5, 4.5))
+        ax = fig.subplots()
     else:
         fig = ax.figure
     ax.scatter(d[ok], tab.loc[ok, "estimate"], s=12)

@@ -209,7 +209,6 @@ def village_map(ctx: Context, fh: EstimateResult, published: pd.DataFrame) -> Fi
     zones = {"island": "val.zone.island", "mainland": "val.zone.mainland"}
 
     def draw(lang: str) -> Any:
-        import matplotlib.pyplot as plt
         with np.errstate(invalid="ignore"):
             fig = plot_village_map(shown, title=t("fig.village_map.title", lang,
                                                   year=ctx.params.year))
@@ -224,7 +223,7 @@ def village_map(ctx: Context, fh: EstimateResult, published: pd.DataFrame) -> Fi
         from matplotlib.ticker import PercentFormatter
         fig.axes[-1].yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
         fig.axes[-1].set_ylabel(t("fig.village_map.scale", lang))
-        plt.figtext(0.01, 0.005, t("fig.village_map.legend", lang), fontsize=7)
+        fig.text(0.01, 0.005, t("fig.village_map.legend", lang), fontsize=7)
         return fig
 
     return render_figure("village_map", "fig.village_map.caption", ctx.languages, draw)
