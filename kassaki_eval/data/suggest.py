@@ -317,7 +317,9 @@ def _detect(header: str, vals: pd.Series) -> tuple[dict[str, Any], str, bool, st
                 labels = name
                 notes.append(f"labels of '{name}'")
                 break
-        if labels is None and low and low <= {"1", "2"} and vals.nunique() == 2:
+        # amounts in a unit (ribu / juta / weekly) are numbers, not the BPS 1/2 codes
+        if labels is None and "unit" not in rule and low and low <= {"1", "2"} \
+                and vals.nunique() == 2:
             notes.append("codes 1/2: yes = 1, no = 2 in BPS questionnaires (check)")
             labels = "yes12"
     return rule, "; ".join(notes), personal, labels

@@ -135,6 +135,14 @@ def test_fuzzy_scores_are_difflibs_ratio_by_hand():
     ("Bekerja", ["1", "2", "1"], "survey", "employed", {"recode": "yes12"},
      "codes 1/2: yes = 1, no = 2 in BPS questionnaires (check)", False),
     ("Bekerja", ["1", "1"], "survey", "employed", {}, "", False),
+    # amounts of 1 and 2 million (or thousand, or a week's wage) are not the 1/2 codes: they
+    # were drafted with the yes12 recode, which would turn an income of 2 million into 0
+    ("Pendapatan (juta)", ["1", "2", "1"], "survey", "income", {"unit": "million_rp"},
+     "header says millions of rupiah (juta)", False),
+    ("Pendapatan ribu", ["2", "1"], "survey", "income", {"unit": "thousand_rp"},
+     "header says thousands of rupiah (ribu)", False),
+    ("Upah mingguan", ["1", "2"], "survey", None, {"unit": "weekly_to_monthly"},
+     "header says weekly: converted to monthly (x 30/7)", False),
     ("Bekerja", ["Ya", "Tidak", "Mungkin"], "survey", "employed", {}, "", False),
     ("Bekerja", [None, None], "survey", "employed", {}, "empty column", False),
 ])
