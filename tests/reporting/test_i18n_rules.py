@@ -238,3 +238,21 @@ def test_a_missing_placeholder_names_it_and_the_values_given(stand_in):
 
 def test_has_reads_the_catalogue(stand_in):
     assert i18n.has("x.comp") and not i18n.has("x.comps") and not i18n.has("x")
+
+
+def test_verdict_sentence_with_an_interval_that_crosses_zero_reads_in_both_languages():
+    """The headline sentence of the report (impact chapter and executive summary). Its interval
+    read "95% CI: a reduction of -0.73 pp to 2.64 pp" (a negative reduction); it now names
+    the interval "of the reduction", as the verdict_raised sentence does. Values as the demo
+    report's (red 0.0096, interval -0.0073 to 0.0264 as proportions: pp = x 100)."""
+    vals = dict(year=2025, red=0.0096, lo=-0.0073, hi=0.0264, level=95, goal=0.01, prob=0.48,
+                p=0.52, tail="nb4.verdict.undecided")
+    assert i18n.t("nb4.verdict.verdict", "en", **vals) == (
+        "In 2025, KASSAKI is estimated to have lowered district poverty by 0.96 pp (95% CI of "
+        "the reduction: -0.73 pp to 2.64 pp). The probability that the reduction exceeds 1.00 pp "
+        "is 48.0% (one-sided test p = 0.52); the data cannot yet tell whether the goal was met.")
+    assert i18n.t("nb4.verdict.verdict", "id", **vals) == (
+        "Pada tahun 2025, KASSAKI diperkirakan menurunkan angka kemiskinan kabupaten sebesar "
+        "0,96 poin (SK 95% untuk penurunan: -0,73 poin sampai 2,64 poin). Peluang penurunan "
+        "melebihi 1,00 poin adalah 48,0% (uji satu sisi p = 0,52); data belum dapat memastikan "
+        "apakah target tercapai.")
