@@ -250,8 +250,8 @@ def compare_rules(
         warnings.warn(
             f"{owner}: poorest10_reached is not estimable (NaN): no household falls in the "
             f"poorest 10 % of people, because the poorest household alone holds "
-            f"{100 * wp[np.argmin(y)] / P:.0f} % of the person weight ({n} households). Use a larger "
-            "survey.",
+            f"{100 * wp[np.argmin(y)] / P:.0f} % of the person weight ({n} households). Use a "
+            "larger survey.",
             EstimationWarning,
             stacklevel=2,
         )
