@@ -408,10 +408,10 @@ class Diagnosis:
 
         Returns the matplotlib Figure.
         """
-        from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
+        import matplotlib.pyplot as plt  # a pyplot figure (notebooks show it); never use()
         t = self.table
         yy = np.arange(len(t))
-        fig = Figure(figsize=(9, 0.45 * len(t) + 1.8))
+        fig = plt.figure(figsize=(9, 0.45 * len(t) + 1.8))
         a1, a2 = fig.subplots(1, 2, sharey=True)
         a1.errorbar(t["bias"], yy, xerr=2 * t["bias_mcse"], fmt="o", color="C0")
         a1.axvline(0, color="grey", ls="--", lw=1)

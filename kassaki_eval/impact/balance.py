@@ -164,12 +164,12 @@ def love_plot(bt: BalanceTable, *, threshold: float = SMD_THRESHOLD, ax: Any = N
 
     Returns the matplotlib Figure.
     """
-    from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
+    import matplotlib.pyplot as plt  # a pyplot figure (notebooks show it); never use()
     t = bt.table
     order = np.argsort(t["smd"].abs().to_numpy())
     t = t.iloc[order]
     if ax is None:
-        fig = Figure(figsize=(6, 0.3 * len(t) + 1.5))
+        fig = plt.figure(figsize=(6, 0.3 * len(t) + 1.5))
         ax = fig.subplots()
     else:
         fig = ax.figure
@@ -196,7 +196,7 @@ def overlap_plot(
     Pass either a fitted ``result`` (its ``extras['propensity']``) or ``data`` with
     ``treatment`` and ``covariates`` to estimate the score. Returns the matplotlib Figure.
     """
-    from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
+    import matplotlib.pyplot as plt  # a pyplot figure (notebooks show it); never use()
     if result is not None and "propensity" in result.extras:
         e = np.asarray(result.extras["propensity"])
         d = np.asarray(result.extras["treatment"]).astype(bool)
@@ -210,7 +210,7 @@ def overlap_plot(
         e, _ = propensity_logit(P.X, P.d, P.w, "overlap_plot")
         d = P.d.astype(bool)
     if ax is None:
-        fig = Figure(figsize=(6, 3.5))
+        fig = plt.figure(figsize=(6, 3.5))
         ax = fig.subplots()
     else:
         fig = ax.figure

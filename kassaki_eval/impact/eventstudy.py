@@ -427,12 +427,12 @@ def flci_smoothness(
 
 def plot_event_study(es: EstimateResult, ax: Any = None, *, title: str | None = None) -> Any:
     """Plot an :func:`event_study` result: points, pointwise whiskers and the uniform band."""
-    from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
+    import matplotlib.pyplot as plt  # a pyplot figure (notebooks show it); never use()
     if es.method != "event_study":
         es = event_study(es)
     td = es.tidy()
     if ax is None:
-        ax = Figure(figsize=(7, 4)).subplots()
+        ax = plt.figure(figsize=(7, 4)).subplots()
     e = td["event_time"].to_numpy(float)
     est = td["estimate"].to_numpy(float)
     pre = e < 0

@@ -749,7 +749,7 @@ def rd_plot(
 
     Computed with ``hide=True``, drawn with matplotlib. Returns the Figure.
     """
-    from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
+    import matplotlib.pyplot as plt  # a pyplot figure (notebooks show it); never use()
     sub, z, _ = _prepare(data, "rd_plot", y, running, cutoff, treated_side, [])
     _check_sides(z, running, 20, p, "data")
     rdr = _rdrobust()
@@ -761,7 +761,7 @@ def rd_plot(
         except Exception as e:  # rdplot raises bare Exception
             raise _wrap_error(e, "rdplot", running, mass_points(z)) from e
     if ax is None:
-        fig = Figure(figsize=(6, 4))
+        fig = plt.figure(figsize=(6, 4))
         ax = fig.subplots()
     else:
         fig = ax.figure

@@ -874,9 +874,9 @@ def plot_incidence_curve(curve: EstimateResult | pd.DataFrame, *,
     """
     if isinstance(curve, EstimateResult):
         curve = curve.tidy().rename(columns={"estimate": "p0"})
-    from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
+    import matplotlib.pyplot as plt  # a pyplot figure (notebooks show it); never use()
     if ax is None:
-        fig = Figure(figsize=(7, 4.5))
+        fig = plt.figure(figsize=(7, 4.5))
         ax = fig.subplots()
     else:
         fig = ax.figure

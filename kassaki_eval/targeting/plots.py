@@ -71,7 +71,9 @@ def targeting_curve(
         w = w * _col(data, size, "size").astype(float)
     poor = y < poverty_line
     if ax is None:
-        fig = Figure(figsize=(5.5, 5))
+        import matplotlib.pyplot as plt  # a pyplot figure (notebooks show it)
+
+        fig = plt.figure(figsize=(5.5, 5))
         ax = fig.add_subplot(1, 1, 1)
     else:
         fig = ax.figure
@@ -148,7 +150,9 @@ def performance_triangle(
         )
     ang = np.pi / 2 + np.arange(3) * 2 * np.pi / 3
     if ax is None:
-        fig = Figure(figsize=(5.5, 5))
+        import matplotlib.pyplot as plt  # a pyplot figure (notebooks show it)
+
+        fig = plt.figure(figsize=(5.5, 5))
         ax = fig.add_subplot(1, 1, 1, projection="polar")
     else:
         fig = ax.figure

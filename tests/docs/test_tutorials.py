@@ -8,6 +8,7 @@ notebook and the total are printed in the terminal summary (``tests/conftest.py`
 """
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -20,6 +21,12 @@ ROOT = Path(__file__).resolve().parents[2]
 TUTORIALS = sorted((ROOT / "notebooks" / "tutorials").glob("[0-9]*.py"))
 #: Tutorials that take more than about a minute on 2 shared cores: run with ``make test-slow``.
 SLOW: frozenset[str] = frozenset({"06_power_diagnosis"})  # Monte Carlo design diagnosis
+
+
+#: A call of a library plot function (``plot_event_study(``, ``rd_plot(``, ``.plot()`` of a
+#: design diagnosis, ...), not its import.
+PLOT_CALL = re.compile(r"\b(?:plot_\w+|rd_plot|love_plot|overlap_plot|targeting_curve|"
+                       r"performance_triangle)\(|\.plot\(\)")
 
 
 def test_tutorials_exist() -> None:
@@ -47,3 +54,8 @@ def test_tutorial_executes(path: Path, tmp_path: Path, record_property) -> None:
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     assert not errors, errors[:1]
+    # a cell that calls one of the library's plot functions shows its figure (an image output):
+    # rd_plot used to switch the notebook's backend to Agg, and tutorial 04's plot had no image
+    blank = [c.source for c in nb.cells if c.cell_type == "code" and PLOT_CALL.search(c.source)
+             and not any("image/png" in o.get("data", {}) for o in c.get("outputs", []))]
+    assert not blank, blank[:1]

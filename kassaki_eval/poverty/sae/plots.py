@@ -50,11 +50,10 @@ def plot_village_map(result: EstimateResult, *, measure: str | None = None,
     -------
     matplotlib Figure
     """
-    # not pyplot: no backend switch, no figure left open in the caller's session
     import matplotlib
+    import matplotlib.pyplot as plt  # a pyplot figure (notebooks show it); never use()
     from matplotlib import colors
     from matplotlib.cm import ScalarMappable
-    from matplotlib.figure import Figure
     from matplotlib.patches import Rectangle
 
     tab = village_table(result, measure)
@@ -80,7 +79,7 @@ def plot_village_map(result: EstimateResult, *, measure: str | None = None,
                                  f"are {list(g.columns)[:10]}.")
         g = g.merge(tab, left_on=code_column, right_on="village_code", how="left")
         if ax is None:
-            fig = Figure(figsize=(8, 9))
+            fig = plt.figure(figsize=(8, 9))
             ax = fig.subplots()
         else:
             fig = ax.figure
@@ -95,7 +94,7 @@ def plot_village_map(result: EstimateResult, *, measure: str | None = None,
     ncol = 4
     panels = list(kec.index)
     nrow = int(np.ceil(len(panels) / ncol))
-    fig = Figure(figsize=(3.2 * ncol, 2.6 * nrow))
+    fig = plt.figure(figsize=(3.2 * ncol, 2.6 * nrow))
     axes = fig.subplots(nrow, ncol, squeeze=False)
     for i, k in enumerate(panels):
         a = axes[i // ncol][i % ncol]
@@ -133,7 +132,7 @@ def plot_direct_vs_model(result: EstimateResult, *, measure: str | None = None,
     Fay-Herriot results carry their direct estimates; for an EBP result pass ``direct``
     (a Series indexed by village code, e.g. ``direct_estimates(...)["direct"]``).
     """
-    from matplotlib.figure import Figure  # not pyplot: no backend switch, no open figure
+    import matplotlib.pyplot as plt  # a pyplot figure (notebooks show it); never use()
 
     tab = village_table(result, measure).set_index("village_code")
     d = tab["direct"] if "direct" in tab.columns else None
@@ -144,7 +143,7 @@ def plot_direct_vs_model(result: EstimateResult, *, measure: str | None = None,
                              "an EBP result (a Series indexed by village code). Got None.")
     ok = d.notna()
     if ax is None:
-        fig = Figure(figsize=(4.5, 4.5))
+        fig = plt.figure(figsize=(4.5, 4.5))
         ax = fig.subplots()
     else:
         fig = ax.figure

@@ -1,12 +1,13 @@
-"""The library's plot functions return a Figure without touching the caller's pyplot.
+"""The library's plot functions draw on a pyplot figure and never switch the caller's backend.
 
-They used ``matplotlib.use("Agg", force=False)`` and ``plt.subplots``: called in a JupyterLab
-notebook, the first switched the notebook's inline backend to Agg for the rest of the session
-(later ``plt.plot`` cells showed nothing), and every call left a figure open in pyplot (the
-"more than 20 figures" warning in a loop over villages or outcomes). Each function now builds a
-``matplotlib.figure.Figure`` directly, as targeting/plots.py always did. Checked here for every
-public plot function, with a stand-in ``matplotlib.use`` that records any call and pyplot's
-list of open figures before and after.
+Five of them called ``matplotlib.use("Agg", force=False)``. In a JupyterLab notebook that
+switched the inline backend to Agg for the rest of the session: that call's figure and every
+later ``plt.plot`` cell showed nothing (tutorial 04's RD plot had no image). They now leave the
+backend alone, and every function, targeting/plots.py's included (they built a bare
+``matplotlib.figure.Figure``, which a notebook does not show), draws on a pyplot figure, as
+statsmodels' plots do, so ``plot_x(...);`` in a notebook shows it. Checked here for every
+public plot function, with a stand-in ``matplotlib.use`` that records any call; the notebook
+side is checked on the tutorials' outputs (tests/docs/test_tutorials.py).
 """
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from kassaki_eval.impact.rd import rd_plot
 from kassaki_eval.poverty.measures import plot_incidence_curve
 from kassaki_eval.poverty.sae import plots as sae_plots
 from kassaki_eval.results import EstimateResult
+from kassaki_eval.targeting.plots import performance_triangle, targeting_curve
 
 VILLAGES = pd.DataFrame({
     "village_code": ["73.10.05.2001", "73.10.05.2002", "73.10.02.2001"],
@@ -81,19 +83,28 @@ CASES = {
                                        progress=False).plot(),
     "plot_village_map": lambda: sae_plots.plot_village_map("RESULT"),
     "plot_direct_vs_model": lambda: sae_plots.plot_direct_vs_model("RESULT"),
+    "targeting_curve": lambda: targeting_curve(pd.DataFrame(
+        {"consumption_pc": [6, 8, 11, 15, 21, 25], "pmt": [7, 5, 12, 20, 14, 30]}),
+        {"PMT": "pmt"}, poverty_line=20, weight=None),
+    "performance_triangle": lambda: performance_triangle(
+        {"A": {"coverage": 0.6, "incidence": 0.3, "generosity": 0.1}}),
 }
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_plot_returns_a_figure_and_leaves_pyplot_alone(name, monkeypatch):
+def test_plot_draws_a_pyplot_figure_and_keeps_the_backend(name, monkeypatch):
     calls = []
     monkeypatch.setattr(matplotlib, "use", lambda *a, **k: calls.append((a, k)))
     monkeypatch.setattr(sae_plots, "village_table", lambda result, measure=None: VILLAGES)
     monkeypatch.setattr(sae_plots, "BOUNDARY_FILE", "no_such_file.gpkg")  # the schematic map
-    before = plt.get_fignums()
+    before = set(plt.get_fignums())
     backend = matplotlib.get_backend()
     fig = CASES[name]()
-    assert isinstance(fig, Figure) and len(fig.axes) >= 1
-    assert calls == []  # no backend switch
-    assert matplotlib.get_backend() == backend
-    assert plt.get_fignums() == before  # no figure left open in pyplot
+    try:
+        assert isinstance(fig, Figure) and len(fig.axes) >= 1
+        assert calls == []  # no backend switch
+        assert matplotlib.get_backend() == backend
+        # one new figure, known to pyplot: a notebook's inline backend shows it
+        assert set(plt.get_fignums()) - before == {fig.number}
+    finally:
+        plt.close(fig)
