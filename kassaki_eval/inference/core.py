@@ -557,7 +557,7 @@ def few_clusters_warning(owner: str, G: int, n_treated: int | None = None) -> No
         few = min(n_treated, G - n_treated)
         side = "treated" if n_treated <= G - n_treated else "untreated"
         msgs.append(f"{few} {side} cluster(s) of {G} (MacKinnon & Webb 2017: with so few "
-                    "treated clusters neither CR1 nor the wild bootstrap is reliable)")
+                    f"{side} clusters neither CR1 nor the wild bootstrap is reliable)")
     if msgs:
         warnings.warn(f"{owner}: fragile inference: " + "; ".join(msgs) + ".",
                       EstimationWarning, stacklevel=3)
@@ -581,7 +581,7 @@ def _warn_few_clusters(owner: str, G: int, n_treated: int | None, floor: float, 
         few = min(n_treated, G - n_treated)
         side = "treated" if n_treated <= G - n_treated else "untreated"
         msgs.append(f"{few} {side} cluster(s) of {G} (MacKinnon & Webb 2017: with so few "
-                    "treated clusters the wild cluster bootstrap is unreliable; the restricted "
+                    f"{side} clusters the wild cluster bootstrap is unreliable; the restricted "
                     "bootstrap under-rejects, the unrestricted over-rejects; report the p-value "
                     "as descriptive or use randomisation inference over clusters)")
     if msgs:
