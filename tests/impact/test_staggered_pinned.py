@@ -209,3 +209,306 @@ def test_numbers_stored_as_text_give_the_same_estimates(est):
     got = est(d.astype({"t": str, "g": str, "y": str}), y="y", unit="u", time="t",
               cohort="g").tidy()
     pd.testing.assert_frame_equal(got, want)
+
+
+# ==============================================================================================
+# Second round (helper mutL, session 10): survivors of a FRESH seeded sample (seed 19, 120 of
+# 3,308 mutants). Each test names the mutants it kills; expected numbers come from the data
+# (counts), a hand identity stated in the test, or numpy least squares written out here.
+# ==============================================================================================
+def test_all_controls_trimmed_messages_word_for_word():
+    """600 treated units and 2 never-treated: every comparison unit's propensity score is
+    about 600/602 > 0.995, so all of them are trimmed (panel: `_att_2x2`; repeated cross-
+    sections: `_att_2x2_rc`). Kills x__att_2x2__mutmut_195, x__att_2x2_rc__mutmut_170."""
+    rng = np.random.default_rng(3)
+    nu = 602
+    d = pd.DataFrame({"u": np.repeat(np.arange(nu), 2), "t": np.tile([2021, 2022], nu)})
+    d["g"] = np.where(d.u < 600, 2022, 0)
+    d["x"] = np.repeat(rng.normal(size=nu), 2)
+    d["y"] = rng.normal(size=len(d))
+    kw = {"y": "y", "unit": "u", "time": "t", "cohort": "g", "covariates": ["x"]}
+    for method in ("ipw", "dr"):
+        with pytest.warns(EstimationWarning, match="few units"):
+            with pytest.raises(IdentificationError) as ei:
+                callaway_santanna(d, **kw, method=method)
+        assert str(ei.value) == ("No comparison units left after propensity-score trimming (all "
+                                 "controls have scores >= 0.995). Fix: fewer covariates.")
+        with pytest.warns(EstimationWarning, match="few rows per period"):
+            with pytest.raises(IdentificationError) as ei:
+                callaway_santanna(d, **kw, method=method, panel="cross_section")
+        assert str(ei.value) == ("No comparison observations left after propensity-score "
+                                 "trimming (all scores >= 0.995). Fix: fewer covariates.")
+
+
+def test_const_formulas_ipw_and_dr_equal_reg_and_the_trimming_error():
+    """`_att_2x2_const` (no covariates): "reg, ipw and dr are the same estimator (same
+    influence function)" (callaway_santanna's comment, DRDID with X = 1): the three methods
+    must agree to rounding on any data. callaway_santanna itself only calls "reg" here, so this
+    pins the ipw / dr branches directly. Kills x__att_2x2_const__mutmut_102, _129, _142, _70.
+    With 200 treated and 1 comparison unit the treated share is 200/201 = 0.995 >= 0.995:
+    trimming error word for word (_94, _95); with 2,000,000 treated and 1 comparison unit the
+    share 1 - 5e-7 is first clipped to 1 - 1e-6 (_83: `min` of one number is a TypeError)."""
+    from kassaki_eval.impact.staggered import _att_2x2_const
+    rng = np.random.default_rng(0)
+    n = 50
+    dY = rng.normal(size=n)
+    D = (rng.random(n) < 0.4).astype(float)
+    w = rng.uniform(0.5, 2, n)
+    ref_att, ref_inf = _att_2x2_const(dY, D, w, "reg")
+    for method in ("ipw", "dr"):
+        att, inf = _att_2x2_const(dY, D, w, method)
+        assert att == pytest.approx(ref_att, abs=1e-14)
+        np.testing.assert_allclose(inf, ref_inf, atol=1e-13)
+    # reg by hand: weighted mean difference of the two groups
+    hand = np.sum(w * D * dY) / np.sum(w * D) - np.sum(w * (1 - D) * dY) / np.sum(w * (1 - D))
+    assert ref_att == pytest.approx(hand, abs=1e-14)
+    msg = ("No comparison units left after propensity-score trimming (all controls have scores "
+           ">= 0.995). Fix: more comparison units.")
+    for nt in (200, 2_000_000):
+        Dt = np.r_[np.ones(nt), 0.0]
+        for method in ("ipw", "dr"):
+            with pytest.raises(IdentificationError) as ei:
+                _att_2x2_const(np.arange(nt + 1.0), Dt, np.ones(nt + 1), method)
+            assert str(ei.value) == msg
+
+
+def test_propensity_score_is_free_of_the_covariates_scale(mpdta):
+    """A logit's fitted scores do not change when a covariate is centred and multiplied by
+    10^6 (e.g. Rupiah instead of millions): the same ATT(g,t). The singularity check must use
+    the condition number sv[0] / sv[-1], not a product. Kills x__cell_pscore__mutmut_13."""
+    a = callaway_santanna(mpdta, **KW, method="ipw", covariates=["lpop"])
+    big = mpdta.assign(lpop=(mpdta["lpop"] - mpdta["lpop"].mean()) * 1e6)
+    b = callaway_santanna(big, **KW, method="ipw", covariates=["lpop"])
+    np.testing.assert_allclose(b.estimates, a.estimates, atol=1e-12)
+    np.testing.assert_allclose(b.std_errors, a.std_errors, rtol=1e-9)
+
+
+def test_singular_propensity_score_raises_cleanly_without_numpy_warnings(mpdta):
+    """A covariate that is 0 everywhere: X'WX has an exactly zero singular value, refused
+    before any division (no RuntimeWarning), and a well-posed ipw fit emits no warning at all
+    (no numpy DeprecationWarning). Kills x__cell_pscore__mutmut_9 (sv[+1]) and _20
+    (np.finfo(None), deprecated in numpy 1.25)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(IdentificationError, match=r"^The propensity-score logit is singular"):
+            callaway_santanna(mpdta.assign(z=0.0), **KW, method="ipw", covariates=["lpop", "z"])
+        callaway_santanna(mpdta, **KW, method="ipw", covariates=["lpop"])
+
+
+def test_last_cohort_as_control_warning_and_dropped_rows_word_for_word(mpdta):
+    """No never-treated units: cohort 2007 becomes the comparison group; the year 2007 is
+    dropped (one row for each of the 309 treated counties). Counts from the data. Kills
+    x_callaway_santanna__mutmut_158 (cohort name None) and x__last_cohort_as_control__mutmut_44."""
+    m = mpdta[mpdta["first.treat"] > 0]
+    n07 = m.loc[m["first.treat"] == 2007, "countyreal"].nunique()
+    n_drop = int((m["year"] >= 2007).sum())
+    with pytest.warns(EstimationWarning) as rec:
+        res = callaway_santanna(m, **KW, control="notyet")
+    msgs = [str(w.message) for w in rec]
+    assert ("callaway_santanna: no never-treated units; as R did does with control='notyet', the "
+            f"last-treated cohort (first.treat = 2007, {n07} units) serves as the comparison "
+            f"group and the periods from 2007 on are dropped ({n_drop} unit-periods). ATT(g,t) "
+            "is reported for the earlier cohorts only.") in msgs
+    assert res.provenance.dropped == {
+        "unit-periods from 2007 on (no never-treated units: cohort 2007 is the comparison "
+        "group, as R did)": n_drop}
+
+
+def test_parameter_and_column_messages_word_for_word(mpdta):
+    """Kills x_callaway_santanna__mutmut_29 (the option's name), x__prepare__mutmut_13 (the
+    unit column not checked), x__prepare__mutmut_123 (table name of the cohort check),
+    x__prepare__mutmut_207 (owner of the one-cluster error)."""
+    with pytest.raises(ParameterError) as ei:
+        callaway_santanna(mpdta, **KW, method="xx")
+    assert str(ei.value) == ("The 'method' parameter of callaway_santanna must be one of {'dr', "
+                             "'ipw', 'reg'}. Got 'xx' instead.")
+    with pytest.raises(ParameterError, match=r"^The 'unit' parameter of callaway_santanna must "
+                                             r"name a column of data\. Got 'nope' instead"):
+        callaway_santanna(mpdta, **{**KW, "unit": "nope"})
+    # the cohort of county 1 changes in 2007 (mpdta is sorted by county and year)
+    m = mpdta.copy()
+    first = m["countyreal"].iloc[0]
+    m.loc[(m["countyreal"] == first) & (m["year"] == 2007), "first.treat"] = 2006
+    with pytest.raises(DesignError) as ei:
+        callaway_santanna(m, **KW)
+    assert str(ei.value) == (
+        f"data: column 'first.treat' changes over time within 1 units of 'countyreal' (e.g. "
+        f"{first}); the cohort is the first period a unit is treated. Fix: use one value per "
+        "unit (e.g. groupby('countyreal')['first.treat'].transform('first')).")
+    with pytest.raises(DesignError) as ei:
+        callaway_santanna(mpdta.assign(k="73.10.01"), **KW, cluster="k")
+    assert str(ei.value).startswith("callaway_santanna: only 1 cluster in the data;")
+
+
+def test_cohorts_after_the_last_period_are_never_treated(mpdta):
+    """A cohort after the panel's last year (2010 > 2007) is never treated within the sample,
+    as R did: identical to coding it 0. Kills x__prepare__mutmut_308 (set to 1 instead)."""
+    late = mpdta["first.treat"] == 2004
+    a = callaway_santanna(mpdta.assign(c=np.where(late, 2010, mpdta["first.treat"])),
+                          **{**KW, "cohort": "c"})
+    b = callaway_santanna(mpdta.assign(c=np.where(late, 0, mpdta["first.treat"])),
+                          **{**KW, "cohort": "c"})
+    pd.testing.assert_frame_equal(a.tidy(), b.tidy())
+
+
+def test_pretrend_wald_uses_the_clustered_covariance(mpdta):
+    """One pre-treatment cell (see test_pretrend_wald_with_one_pre_period_is_z_squared), with
+    40 clusters: the Wald statistic is (estimate / clustered se)^2. Kills x__wald__mutmut_17."""
+    sub = mpdta[(mpdta["year"] >= 2005) & (mpdta["first.treat"] != 2004)]
+    res = callaway_santanna(sub.assign(k=sub["countyreal"] % 40), **KW, cluster="k")
+    row = res.tidy().set_index("term").loc["ATT(2007,2006)"]
+    z = row["estimate"] / row["std_error"]
+    assert res.extras["pretrend"]["statistic"] == pytest.approx(z ** 2, rel=1e-10)
+    plain = callaway_santanna(sub, **KW).tidy().set_index("term").loc["ATT(2007,2006)"]
+    assert abs(row["std_error"] / plain["std_error"] - 1) > 1e-3   # clustering matters here
+
+
+def test_thin_cluster_warning_word_for_word(mpdta):
+    """Treated counties all in cluster 0, never-treated in 1..19: 20 clusters, each of the
+    three cohorts in one. Kills x__warn_small_samples__mutmut_87."""
+    kec = np.where(mpdta["first.treat"] > 0, 0, 1 + mpdta["countyreal"] % 19)
+    with pytest.warns(EstimationWarning) as rec:
+        callaway_santanna(mpdta.assign(kec=kec), **KW, cluster="kec")
+    assert ("callaway_santanna: fragile inference: the treated units of 3 cohort(s) sit in at "
+            "most 2 of the 20 clusters (first.treat = 2004: 1 cluster(s), first.treat = 2006: 1 "
+            "cluster(s), first.treat = 2007: 1 cluster(s)); MacKinnon & Webb (2017): with so "
+            "few treated clusters the cluster-robust standard errors of those ATT(g,t) are "
+            "unreliable (they over-reject). Report them as descriptive."
+            ) in [str(w.message) for w in rec]
+
+
+def test_nothing_identified_message_word_for_word(mpdta):
+    """Repeated cross-sections whose never-treated rows are all from 2003: every ATT(g,t)
+    compares two years, one of them without comparison rows, so every cell is skipped (as R
+    did) and nothing is identified. Kills x_callaway_santanna__mutmut_406."""
+    m = mpdta[(mpdta["first.treat"] > 0) | (mpdta["year"] == 2003)]
+    with pytest.raises(IdentificationError) as ei:
+        callaway_santanna(m, **KW, panel="cross_section")
+    assert str(ei.value) == (
+        f"data: no ATT(g,t) is identified: there are no never-treated and no not-yet-treated "
+        f"units to compare with ({len(m)} units, cohorts 2004, 2006, 2007). Fix: the "
+        "evaluation needs villages that are not (yet) in the programme.")
+
+
+def test_result_title_and_inputs_hash(mpdta):
+    """Kills x_callaway_santanna__mutmut_581 (hash left out) and _620 (title None)."""
+    from kassaki_eval.impact._common import hash_columns
+    res = callaway_santanna(mpdta, **KW, method="reg", covariates=["lpop"])
+    assert res.summary().title == "Callaway-Sant'Anna ATT(g,t) of lemp (reg, never controls)"
+    assert res.provenance.inputs_hash == hash_columns(
+        mpdta, ["lemp", "countyreal", "year", "first.treat", "lpop"])
+    assert res.provenance.inputs_hash != hash_columns(
+        mpdta, ["lemp", "countyreal", "year", "first.treat"])
+
+
+def test_aggregate_errors_reference_row_alpha_and_options(mpdta):
+    """Kills x_aggregate__mutmut_90 / _350 (messages), _400 (the universal base's reference
+    cell has an influence function of zeros: its se is NaN, not 0), _448 (options key),
+    _463 (alpha passed on)."""
+    res = callaway_santanna(mpdta, **KW, alpha=0.1)
+    with pytest.raises(IdentificationError) as ei:
+        aggregate(res, "dynamic", max_e=-1)      # anticipation 0: no post cell has e <= -1
+    assert str(ei.value) == ("No post-treatment ATT(g,t) to aggregate. Fix: the data need "
+                             "periods at or after the first treatment.")
+    # one period of anticipation: e = -1 cells are "post", so max_e = -1 leaves no e >= 0
+    sub = mpdta[mpdta["first.treat"] != 2004]
+    ra = callaway_santanna(sub, **KW, anticipation=1)
+    with pytest.raises(IdentificationError) as ei:
+        aggregate(ra, "dynamic", max_e=-1)
+    assert str(ei.value) == "No event time >= 0 to aggregate."
+    agg = aggregate(res, "dynamic")
+    assert agg.alpha == 0.1
+    assert aggregate(res, "dynamic", alpha=0.2).alpha == 0.2
+    assert agg.provenance.options["aggregation"] == "dynamic"
+    uni = aggregate(callaway_santanna(mpdta, **KW, base_period="universal"), "dynamic").tidy()
+    ref = uni.set_index("term").loc["e=-1"]
+    assert ref["estimate"] == 0.0 and np.isnan(ref["std_error"])
+    assert np.isfinite(uni.set_index("term").loc["e=-2", "std_error"])
+
+
+def _imp_panel(seed: int = 5) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    nu, T = 30, 4
+    d = pd.DataFrame({"u": np.repeat(np.arange(nu), T), "t": np.tile(2020 + np.arange(T), nu)})
+    d["g"] = np.where(d.u < 10, 2022, np.where(d.u < 18, 2023, 0))
+    d["x1"] = rng.normal(size=len(d))
+    d["x2"] = 1e7 + 1e5 * rng.normal(size=len(d))      # Rupiah-sized, with within variation
+    d["w"] = rng.uniform(0.5, 2.0, size=len(d))
+    d["y"] = (0.3 * d.u + 0.2 * d.t + 0.5 * d.x1 + 2e-6 * d.x2 + rng.normal(size=len(d))
+              + 0.7 * ((d.g > 0) & (d.t >= d.g)))
+    return d
+
+
+def _imputation_by_hand(d: pd.DataFrame, covs: list[str], weighted: bool) -> float:
+    """BJS by numpy: WLS of y on unit and period dummies (and covs) on untreated rows, effects
+    y - fit on treated rows, their (weighted) mean."""
+    treated = (d.g > 0) & (d.t >= d.g)
+    U = pd.get_dummies(d.u).to_numpy(float)
+    Tm = pd.get_dummies(d.t).to_numpy(float)[:, 1:]
+    # covariates centred (absorbed by the unit dummies; keeps lstsq well conditioned)
+    X = np.column_stack([U, Tm] + [d[c].to_numpy(float) - d[c].mean() for c in covs])
+    w = d["w"].to_numpy() if weighted else np.ones(len(d))
+    u0 = ~treated.to_numpy()
+    sw = np.sqrt(w[u0])
+    beta = np.linalg.lstsq(X[u0] * sw[:, None], d.y.to_numpy()[u0] * sw, rcond=None)[0]
+    tau = d.y.to_numpy() - X @ beta
+    return float(np.sum(w[~u0] * tau[~u0]) / np.sum(w[~u0]))
+
+
+def test_imputation_weights_and_two_covariates_against_least_squares():
+    """Kills x_imputation__mutmut_111 (weights ignored), _199 / _202 (the collinearity check's
+    raw variances: one mean over both covariates refuses x1 next to a Rupiah-sized x2; a sum
+    over rows breaks with two covariates)."""
+    d = _imp_panel()
+    kw = {"y": "y", "unit": "u", "time": "t", "cohort": "g"}
+    got = imputation(d, **kw, weights="w")["ATT"]
+    assert got == pytest.approx(_imputation_by_hand(d, [], True), rel=1e-10)
+    assert got != pytest.approx(_imputation_by_hand(d, [], False), rel=1e-6)
+    got2 = imputation(d, **kw, covariates=["x1", "x2"])["ATT"]
+    assert got2 == pytest.approx(_imputation_by_hand(d, ["x1", "x2"], False), rel=1e-8)
+
+
+def test_imputation_drops_a_last_unit_never_observed_untreated():
+    """The last unit (in row order) is treated from the first period: its rows cannot be
+    imputed, are dropped and counted, and the result equals the one without that unit, with
+    covariates too. Kills x_imputation__mutmut_418 (bincount without minlength)."""
+    d = _imp_panel()
+    extra = d[d.u == 0].assign(u=99, g=2020)
+    both = pd.concat([d, extra], ignore_index=True)
+    kw = {"y": "y", "unit": "u", "time": "t", "cohort": "g", "covariates": ["x1"]}
+    a = imputation(both, **kw)
+    b = imputation(d, **kw)
+    pd.testing.assert_frame_equal(a.tidy(), b.tidy())
+    assert a.provenance.dropped == {
+        "treated obs. with no untreated obs. of the unit or period (not imputable)": 4}
+
+
+def test_imputation_method_and_options(mpdta):
+    """Kills x_imputation__mutmut_529 (options key) and _558 (method name)."""
+    res = imputation(mpdta, **KW)
+    assert res.method == "imputation"
+    assert dict(res.provenance.options) == {
+        "y": "lemp", "unit": "countyreal", "time": "year", "cohort": "first.treat",
+        "covariates": [], "weights": None, "cluster": "countyreal", "anticipation": 0}
+
+
+def test_village_panel_missing_keep_column_is_named():
+    """Kills x_village_panel__mutmut_24 (keep not checked: a bare KeyError)."""
+    from kassaki_eval.impact.staggered import village_panel
+    s = pd.DataFrame({"village_code": [1, 1], "year": [2020, 2021], "weight": [1.0, 1.0],
+                      "hh_size": [4, 4], "poor": [0.0, 1.0]})
+    with pytest.raises(ParameterError, match=r"^The 'keep' parameter of village_panel must name "
+                                             r"a column of data\. Got 'kec_code' instead"):
+        village_panel(s, outcomes=["poor"])
+
+
+def test_imputation_time_invariant_covariate_message_word_for_word(mpdta):
+    """lpop is constant within county in mpdta: absorbed by the unit effects, refused with the
+    covariate named. Kills x_imputation__mutmut_240 (message case)."""
+    with pytest.raises(IdentificationError) as ei:
+        imputation(mpdta, **KW, covariates=["lpop"])
+    assert str(ei.value) == (
+        "data: covariate(s) ['lpop'] are collinear with the unit and period effects among "
+        "untreated observations (e.g. time-invariant). Fix: drop them; unit effects already "
+        "absorb time-invariant covariates.")

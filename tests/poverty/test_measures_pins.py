@@ -510,3 +510,176 @@ def test_relative_line_leaves_out_rows_with_missing_welfare():
         for res in (fn(d, "y", line=line, na_rm=True), fn(d, "y", line=line, subset=obs)):
             assert res.provenance.options["line"]["value"] == pytest.approx(9.9, rel=1e-12)
             assert res.estimates.iloc[0] == pytest.approx(ref.estimates.iloc[0], rel=1e-12)
+
+
+# ==============================================================================================
+# Second round (helper mutL, session 10): survivors of a FRESH seeded sample (seed 19, 120 of
+# 2,900 mutants). Each test names the mutants it kills.
+# ==============================================================================================
+def test_fgt_p1_relative_line_two_stage_se_is_the_documented_influence_function():
+    """P1 with a relative line on the two-stage design: SE from the module docstring's IF built
+    here, z_i = 1(i in d)(gap_i - P1_d)/N_d + dP1_d/dline * IF_line_i with dP1/dline =
+    (1/N_d) sum_{poor in d} w y / line^2 (differentiating P1 by hand), IF_line = share * IF
+    of the weighted quantile; variance of sum w z from SurveyDesign.variance (R-checked).
+    Kills x_fgt__mutmut_359 (the line term dropped from the second-stage squares)."""
+    df = _two_stage()
+    d = SurveyDesign(df, **TWO)
+    y, w = df["c"].to_numpy(), d.weights * df["hh"].to_numpy()
+    full = d.domains(None, owner="test")
+    q, zq = quantile_influence(full, y, w, 0.5)
+    line = 0.6 * q[0]
+    poor = y < line
+    gap = np.where(poor, (line - y) / line, 0.0)
+    N = w.sum()
+    P1 = np.sum(w * gap) / N
+    dP = np.sum(w * poor * y) / line ** 2 / N
+    z = (gap - P1) / N + dP * 0.6 * zq
+    se = np.sqrt(d.variance(z[:, None], full, w)[0, 0])
+    res = fgt(d, "c", line=RelativeLine(0.6, 0.5), g=1, size="hh")
+    assert res.estimates.iloc[0] == pytest.approx(P1, rel=1e-12)
+    assert res.std_errors.iloc[0] == pytest.approx(se, rel=1e-10)
+
+
+def test_fgt_srs_variance_and_deff_by_hand():
+    """Equal weights, every row its own PSU, no strata: the design variance of P is
+    P(1-P)/(n-1) for P0 (n/(n-1) sum ((h-P)/n)^2) and the SRS-with-replacement variance
+    (sum h^2/n - P^2)/(n-1) is the same, so deff = 1 exactly, for every exponent. With
+    g = [1, 3] the sum of squares of P1 must not be read from P3's totals. Kills
+    x_fgt__mutmut_425 (srs times n-1) and x_fgt__mutmut_389 (3a instead of 2a)."""
+    c = np.array([100.0, 200, 300, 350, 450, 600, 800, 1000])
+    d = SurveyDesign(pd.DataFrame({"c": c, "w": 1.0}), weight="w")
+    res = fgt(d, "c", line=400.0, g=[0, 1, 3]).tidy()
+    np.testing.assert_allclose(res["deff"], 1.0, rtol=1e-12)
+    n = len(c)
+    p0 = 4 / 8
+    assert res["std_error"].iloc[0] == pytest.approx(np.sqrt(p0 * (1 - p0) / (n - 1)), rel=1e-12)
+    gap = np.where(c < 400, (400 - c) / 400, 0.0)
+    p1 = gap.mean()
+    assert res["std_error"].iloc[1] == pytest.approx(
+        np.sqrt((np.mean(gap ** 2) - p1 ** 2) / (n - 1)), rel=1e-12)
+
+
+def test_fgt_total_with_levels_that_drop_rows_is_refused():
+    """levels= keeps only some domains, so the overall rows would not be the sample's:
+    refused word for word. Kills x_fgt__mutmut_136 (levels ignored when counting)."""
+    df = _two_stage()
+    with pytest.raises(ParameterError) as e:
+        fgt(SurveyDesign(df, **ONE), "c", line=500.0, by="h", levels=["s0", "s1"], total=True)
+    assert str(e.value) == ("The 'total' parameter of fgt must be False when 'subset' or "
+                            "'levels' drop rows. Got True instead.")
+
+
+def test_change_of_identical_waves_is_zero_with_full_covariance():
+    """Both waves the same households in the same PSUs (PSU ids restart within each stratum,
+    as BPS numbers them): Cov(P_a, P_b) = V(P_a), so the change's variance is 0 and the
+    correlation 1, per domain too (Kish 1965 with every PSU common). Kills x__psu_keys__mutmut_2
+    (strata left out of the PSU key), x_change__mutmut_239 (stratum means times nc),
+    _439 (correlation), _202 (wave b's variance without its domains)."""
+    a = _two_stage().assign(year=2023)
+    a["psu"] = a.groupby("h").cumcount() // 5           # 0..3 in every stratum
+    both = pd.concat([a, a.assign(year=2024)], ignore_index=True)
+    spec = {"weight": "w", "strata": "h", "psu": "psu", "nest": True}
+    for by in (None, "grp"):
+        r = change(both, "c", line=500.0, years=(2023, 2024), design=spec, size="hh", by=by)
+        t = r.tidy()
+        va = t[t["measure"] == "p0_2023"]["std_error"].to_numpy() ** 2
+        vb = t[t["measure"] == "p0_2024"]["std_error"].to_numpy() ** 2
+        np.testing.assert_allclose(vb, va, rtol=1e-12)
+        np.testing.assert_allclose(r.extras["covariance"], va, rtol=1e-10)
+        np.testing.assert_allclose(r.extras["correlation"], 1.0, rtol=1e-10)
+        np.testing.assert_allclose(t[t["measure"] == "change"]["std_error"], 0.0, atol=1e-9)
+        assert r.extras["common_psus"] == 12
+
+
+def test_change_provenance_counts_the_other_years():
+    """Three years in the table, two compared: n_input is the whole table and the third
+    year's rows are the dropped ones. Kills x_change__mutmut_399 and _428."""
+    a = _two_stage()
+    both = pd.concat([a.assign(year=2022), a.assign(year=2023), a.head(10).assign(year=2024)],
+                     ignore_index=True)
+    r = change(both, "c", line=500.0, years=(2022, 2024), design=ONE, size="hh")
+    assert r.provenance.n_input == 130
+    assert r.provenance.n_used == 70
+    assert r.provenance.dropped == {"years other than 2022, 2024": 60}
+
+
+def test_change_deprecated_exponent_warns():
+    """alpha=2 (an exponent, not a level) still works with a DeprecationWarning naming change.
+    Kills x_change__mutmut_49 (stacklevel=None: warnings.warn refuses it)."""
+    both = _waves()
+    with pytest.warns(DeprecationWarning, match="'alpha' parameter of change as the"):
+        old = change(both, "c", line=500.0, years=(2023, 2024), design=ONE, size="hh", alpha=2)
+    new = change(both, "c", line=500.0, years=(2023, 2024), design=ONE, size="hh", g=2)
+    pd.testing.assert_frame_equal(old.tidy(), new.tidy())
+
+
+def test_incidence_curve_messages_and_provenance():
+    """Kills x_incidence_curve__mutmut_33 (message), _97 / _109 (provenance method)."""
+    d = SurveyDesign(_two_stage(), **ONE)
+    with pytest.raises(ParameterError) as e:
+        incidence_curve(d, "c", lines=[])
+    assert str(e.value) == ("The 'lines' parameter of incidence_curve must hold at least one "
+                            "poverty line. Got an empty sequence instead.")
+    assert incidence_curve(d, "c", lines=[400.0]).provenance.method == "incidence_curve"
+
+
+def test_plot_incidence_curve_legend_names_the_groups_in_small_type():
+    """Kills x_plot_incidence_curve__mutmut_40 (labels 'None') and _109 (legend font size)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    d = SurveyDesign(_two_stage(), **ONE)
+    fig = plot_incidence_curve(incidence_curve(d, "c", lines=[300.0, 500.0], by="grp"))
+    leg = fig.axes[0].get_legend()
+    assert [t.get_text() for t in leg.get_texts()] == ["a", "b"]
+    assert all(t.get_fontsize() == 8 for t in leg.get_texts())
+    plt.close(fig)
+
+
+def test_line_for_uses_the_district_asked_for_and_poverty_lines_index():
+    """Kills x_line_for__mutmut_10 (district dropped) and x_poverty_lines__mutmut_9 (the old
+    index kept as a column). Reference: reference.poverty_line of each year."""
+    from kassaki_eval.poverty import line_for, poverty_lines
+    df = pd.DataFrame({"year": [2023, 2024, 2023]})
+    for dist in ("parepare", "pangkep"):
+        want = [reference.poverty_line(y, district=dist) for y in (2023, 2024, 2023)]
+        np.testing.assert_array_equal(line_for(df, district=dist), want)
+    assert not np.array_equal(line_for(df, district="parepare"), line_for(df, district="pangkep"))
+    lines = poverty_lines(years=[2024], district="parepare")
+    assert list(lines.columns) == list(reference.poverty_lines("parepare").columns)
+    assert list(lines.index) == list(range(len(lines)))
+
+
+def test_mean_consumption_deprecated_alpha_and_messages_name_the_function():
+    """Kills x_mean_consumption__mutmut_10 / _12 (conf_alpha's warning and mapping) and _41
+    (the owner in _setup's messages)."""
+    d = SurveyDesign(_two_stage(), **ONE)
+    with pytest.warns(DeprecationWarning) as rec:
+        old = mean_consumption(d, "c", conf_alpha=0.1)
+    assert [str(w.message) for w in rec] == [
+        "The 'conf_alpha' parameter of mean_consumption is deprecated and will be removed in the "
+        "next release; use 'alpha' instead."]
+    assert old.alpha == 0.1
+    with pytest.raises(ParameterError, match=r"mean_consumption"):
+        mean_consumption(d, "nope")
+
+
+def test_profile_table_with_one_exponent():
+    """g=(0,): one row per group; group, share and n_obs from it (x_profile_table__mutmut_74
+    read a second row that does not exist). Reference: fgt by group."""
+    df = _two_stage()
+    d = SurveyDesign(df, **ONE)
+    tab = profile_table(d, "c", line=500.0, by="grp", size="hh", g=(0,))
+    ref = fgt(d, "c", line=500.0, by="grp", size="hh").tidy()
+    assert tab["group"].tolist() == ["a", "b", "total"]
+    np.testing.assert_allclose(tab["p0"].iloc[:2], ref["estimate"], rtol=1e-13)
+    assert tab["n_obs"].tolist() == [int((df["grp"] == "a").sum()), int((df["grp"] == "b").sum()),
+                                     60]
+
+
+def test_sst_relative_line_message_word_for_word():
+    """Kills x_sst__mutmut_31."""
+    with pytest.raises(ParameterError) as e:
+        sst(SurveyDesign(_two_stage(), **ONE), "c", line=RelativeLine())
+    assert str(e.value) == ("The 'line' parameter of sst must be an absolute line (number, "
+                            "column or array). Got a RelativeLine instead.")
