@@ -574,7 +574,7 @@ def test_change_of_identical_waves_is_zero_with_full_covariance():
     as BPS numbers them): Cov(P_a, P_b) = V(P_a), so the change's variance is 0 and the
     correlation 1, per domain too (Kish 1965 with every PSU common). Kills x__psu_keys__mutmut_2
     (strata left out of the PSU key), x_change__mutmut_239 (stratum means times nc),
-    _439 (correlation), _202 (wave b's variance without its domains)."""
+    _439 (correlation)."""
     a = _two_stage().assign(year=2023)
     a["psu"] = a.groupby("h").cumcount() // 5           # 0..3 in every stratum
     both = pd.concat([a, a.assign(year=2024)], ignore_index=True)
@@ -660,8 +660,10 @@ def test_mean_consumption_deprecated_alpha_and_messages_name_the_function():
         "The 'conf_alpha' parameter of mean_consumption is deprecated and will be removed in the "
         "next release; use 'alpha' instead."]
     assert old.alpha == 0.1
-    with pytest.raises(ParameterError, match=r"mean_consumption"):
+    with pytest.raises(ParameterError) as e:
         mean_consumption(d, "nope")
+    assert str(e.value) == ("The 'welfare' parameter of mean_consumption must name a column of "
+                            "survey. Got 'nope' instead.")
 
 
 def test_profile_table_with_one_exponent():
@@ -683,3 +685,20 @@ def test_sst_relative_line_message_word_for_word():
         sst(SurveyDesign(_two_stage(), **ONE), "c", line=RelativeLine())
     assert str(e.value) == ("The 'line' parameter of sst must be an absolute line (number, "
                             "column or array). Got a RelativeLine instead.")
+
+
+def test_change_lonely_average_second_wave_uses_the_strata_of_each_domain():
+    """As test_change_lonely_average_uses_the_strata_of_each_domain, for the second wave: its
+    SE equals fgt's on that wave (R-checked in test_design). Kills x_change__mutmut_202
+    (wave b's variance without its domains)."""
+    both = _waves()
+    keep = ~((both["h"] == "s2") & (~both["psu"].isin(["p08"])))
+    both = both[keep].copy()
+    both.loc[both["h"] == "s2", "grp"] = "a"
+    spec = {"weight": "w", "strata": "h", "psu": "psu", "lonely_psu": "average"}
+    r = change(both, "c", line=500.0, years=(2023, 2024), design=spec, size="hh",
+               by="grp").tidy()
+    wave = SurveyDesign(both[both["year"] == 2024].reset_index(drop=True), **spec)
+    ref = fgt(wave, "c", line=500.0, size="hh", by="grp").tidy()
+    got = r[r["measure"] == "p0_2024"]
+    np.testing.assert_allclose(got["std_error"], ref["std_error"], rtol=1e-12)
