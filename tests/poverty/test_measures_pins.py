@@ -625,8 +625,6 @@ def test_incidence_curve_messages_and_provenance():
 
 def test_plot_incidence_curve_legend_names_the_groups_in_small_type():
     """Kills x_plot_incidence_curve__mutmut_40 (labels 'None') and _109 (legend font size)."""
-    import matplotlib
-    matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     d = SurveyDesign(_two_stage(), **ONE)
     fig = plot_incidence_curve(incidence_curve(d, "c", lines=[300.0, 500.0], by="grp"))
