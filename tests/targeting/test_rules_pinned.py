@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kassaki_eval.exceptions import ParameterError, SchemaError
+from kassaki_eval.exceptions import EstimationWarning, ParameterError, SchemaError
 from kassaki_eval.targeting import budget_selection, compare_rules, demographic_scorecard
 from kassaki_eval.targeting.rules import DEFAULT_POINTS, UNIVERSAL
 
@@ -362,3 +362,39 @@ def test_poorest10_not_estimable_on_a_tiny_survey_warns_with_the_reason():
         r6 = compare_rules(df6, {"perfect": "consumption_pc"}, budget=30, transfer=15,
                            poverty_line=20, design={"weight": None})
     assert r6.tidy().set_index("term").loc["poorest10_reached", "estimate"] == 1.0
+
+
+def test_shares_in_the_poorest10_warning_and_missing_scores_given_as_none():
+    """(Fresh mutmut sample, seed 19.) Three equal households: the poorest holds 1/3 of the
+    people, printed '33 %' (x 100, not x 101: 33.66 would print 34). A score of None (an
+    object column) is a missing score, as NaN: never reached."""
+    df3 = pd.DataFrame({"consumption_pc": [6, 8, 11], "hh_size": 1})
+    with pytest.warns(EstimationWarning, match=r"alone holds 33 % of the person weight "
+                                               r"\(3 households\)"):
+        compare_rules(df3, {"perfect": "consumption_pc"}, budget=30, transfer=15,
+                      poverty_line=20, design={"weight": None})
+    # 2 transfers, lowest first: score 1, then the two tied 2s share the second one
+    assert budget_selection([1, None, 2, 2], [1, 1, 1, 1], 2).tolist() == [1.0, 0.0, 0.5, 0.5]
+
+
+def test_exclusion_error_with_small_weights_and_quiet_without_poor_people():
+    """(Fresh mutmut sample, seed 19.) Two poor households of weight 0.4 (poor persons'
+    weight 0.8: the influence values were dropped for a total at or below 1). One transfer
+    (budget / transfer = 1 weighted household) goes lowest score first: A (0.4), then the rich
+    household R (0.6) exhausts it; B is not reached. Exclusion error 0.4 / 0.8 = 1/2.
+    Influence values z = w * poor * ((1 - prob) - 1/2) / 0.8: A -0.25, B +0.25, others 0; the
+    with-replacement variance of a total over the 4 rows (each its own PSU, no strata):
+    n / (n - 1) * sum (z - mean z)^2 = 4/3 * 0.125 = 1/6, SE = sqrt(1/6). Without poor people
+    the estimate is NaN without numpy's 0/0 warning."""
+    df = pd.DataFrame({"consumption_pc": [6.0, 30.0, 8.0, 40.0], "hh_size": 1,
+                       "s": [1.0, 2.0, 3.0, 4.0], "w": [0.4, 0.6, 0.4, 1.0]})
+    t = compare_rules(df, {"s": "s"}, design={"weight": "w"}, budget=15, transfer=15,
+                      poverty_line=10).tidy().set_index("term")
+    assert t.loc["exclusion_error", "estimate"] == pytest.approx(0.5)
+    assert t.loc["exclusion_error", "std_error"] == pytest.approx(np.sqrt(1 / 6), rel=1e-12)
+    rich = pd.DataFrame({"consumption_pc": [30.0, 40.0, 50.0, 60.0, 70.0, 80.0], "hh_size": 1})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        r = compare_rules(rich, {"w": "consumption_pc"}, budget=30, transfer=15,
+                          poverty_line=20, design={"weight": None})
+    assert np.isnan(r.tidy().set_index("term").loc["exclusion_error", "estimate"])
