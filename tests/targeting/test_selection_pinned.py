@@ -477,3 +477,20 @@ def test_score_is_float_and_a_budget_may_buy_one_transfer_per_family(tmp_path):
     con = _Recording(duckdb.connect())
     score_registry(path, _Col(), out=tmp_path / "o", con=con)
     assert con.calls > 0
+
+
+def test_rank_allocation_slots_are_integers_and_lists_default_to_family_id():
+    """(Fresh mutmut sample, seed 19.) Slots by rank are counts: int64 in the quota table
+    (a float cast printed '2.0 slots'), as by size. A Selection whose options do not name the
+    id column (made by hand, or by an older version) lists families by ``family_id``."""
+    sel = select_quota(_six(), budget=350.0, transfer=100.0, allocation="rank")
+    assert sel.quotas["slots"].dtype == np.int64
+    # 3 transfers: the district's 3 lowest are F4 1.0 (B), F5 2.0 (B), F2 4.0 (A; F3 ties at
+    # 4.0 and loses on the id): A 1, B 2
+    assert sel.quotas["slots"].tolist() == [1, 2]
+    ben = pd.DataFrame({"family_id": ["F2", "F1"], "rank_in_group": [1, 2], "score": [1.0, 2.0]})
+    hand = Selection(ben, pd.DataFrame(), np.array([True, True]), {"by": None})
+    lists = hand.lists()
+    assert list(lists) == ["district"]
+    assert list(lists["district"].columns) == ["family_id", "rank_in_group"]
+    assert lists["district"]["family_id"].tolist() == ["F2", "F1"]
