@@ -929,7 +929,7 @@ def _read_xlsx_fast(path: Path, sheet: str, header_row: int | None, reader: Any
             return None  # dates, times, durations: the exact reader writes them as Python does
     df = pd.DataFrame({k: pd.Series(v).reset_index(drop=True) for k, v in data.items()})
     rows = np.arange(n) + h + 2
-    keep = df.notna().any(axis=1).to_numpy() if len(df.columns) else np.zeros(n, bool)
+    keep = df.notna().any(axis=1).to_numpy()  # >= 1 column: a named one is needed above
     return df.loc[keep].reset_index(drop=True), rows[keep], "xlsx"
 
 
@@ -948,6 +948,14 @@ def _read_xlsx_exact(path: Path, sheet: str, header_row: int | None
     width = len(head)
     while width and head[width - 1] is None:
         width -= 1
+    if not width:
+        # no column names: every row below would be dropped without a word (0 rows mapped)
+        used = next((i + 1 for i, r in enumerate(grid) if any(_cell_text(c) is not None
+                                                              for c in r)), None)
+        where = f"its first row with cells is row {used}" if used else "it has no cells"
+        raise ParameterError(f"The 'header_row' parameter of the profile must be the row of the "
+                             f"column names; row {h + 1} of sheet {sheet!r} is empty ({where}). "
+                             f"Got {header_row!r} instead.")
     cols = [c if c is not None else f"Unnamed: {j}" for j, c in enumerate(head[:width])]
     body = grid[h + 1:]
     arr = pd.DataFrame(body, dtype=object) if body else pd.DataFrame(columns=range(width))
@@ -963,7 +971,7 @@ def _read_xlsx_exact(path: Path, sheet: str, header_row: int | None
         data[c] = vals
     df = pd.DataFrame(data, dtype="str")
     rows = np.arange(len(body)) + h + 2
-    keep = df.notna().any(axis=1).to_numpy() if len(df.columns) else np.zeros(len(df), bool)
+    keep = df.notna().any(axis=1).to_numpy()  # >= 1 column: an empty header row raised
     return df.loc[keep].reset_index(drop=True), rows[keep], "xlsx"
 
 
@@ -986,7 +994,9 @@ def _read(src: SourceFile, path: Path, prof: Profile, col: _Collector, table: st
             sheets = msg.split("its sheets are", 1)[-1].split(". Fix")[0].strip()
             fix = f"use one of its sheets ({sheets})"
         elif "header_row" in msg:
-            key, rule, fix = "header_row", f"gives header_row {src.header_row} for {path.name}", msg
+            key, fix = "header_row", msg
+            rule = (f"gives header_row {src.header_row} for {path.name}"
+                    if src.header_row is not None else f"gives no header_row for {path.name}")
         else:
             key, rule, fix = "file", f"matched {path.name}, which cannot be read", msg
         col.add(prof.line_of("source", prof.sources.index(src), key) or src.line, src.id, rule, fix)

@@ -12,7 +12,7 @@ from openpyxl import Workbook
 from kassaki_eval.data import profiles as P
 from kassaki_eval.data.loaders import NA_VALUES, read_raw
 from kassaki_eval.data.profiles import load_profile, load_with_profile, load_with_profiles
-from kassaki_eval.exceptions import SchemaError
+from kassaki_eval.exceptions import ParameterError, SchemaError
 from kassaki_eval.synthetic.source_shape import SOURCE_FILES, write_source_shape
 from kassaki_eval.synthetic.world import generate_world
 
@@ -120,7 +120,16 @@ def test_fast_reader_declines_what_it_cannot_read_exactly(tmp_path):
     assert P._read_xlsx_fast(dup, "Data", 1, P._fast_reader(dup)) is None
     low = _book(tmp_path / "low.xlsx", TYPED, start_row=3)
     assert P._read_xlsx_fast(low, "Data", 1, P._fast_reader(low)) is None
-    _same(P._read_xlsx(low, "Data", 1), P._read_xlsx_exact(low, "Data", 1))
+    # an empty header row is refused (until session 10 both readers gave 0 rows, silently)
+    for header in (1, None):
+        with pytest.raises(ParameterError) as e:
+            P._read_xlsx(low, "Data", header)
+        assert str(e.value) == (
+            "The 'header_row' parameter of the profile must be the row of the column names; "
+            f"row 1 of sheet 'Data' is empty (its first row with cells is row 3). Got {header!r} "
+            "instead.")
+    _same(P._read_xlsx(low, "Data", 3), P._read_xlsx_exact(low, "Data", 3))
+    assert P._read_xlsx(low, "Data", 3)[1].tolist() == [4, 5, 7, 8]  # row 6 empty, dropped
 
 
 def test_fast_reader_reads_the_messy_demo_workbooks_exactly(messy):
