@@ -712,3 +712,42 @@ def test_multi_cutoff_parameter_errors():
     with pytest.raises(IdentificationError, match=re.escape(
             "data: rdmulti.rdmc could not estimate the RD (")):
         rd_multi_cutoff(mc, y="y", running="x", cutoff="c", vce="nope")
+
+
+# ==============================================================================================
+# Fresh seeded sample (seed 19, helper mutL, session 10): survivors of 100 of 1,998 mutants.
+# ==============================================================================================
+def test_placebo_left_of_the_cutoff_excludes_rows_on_the_cutoff_and_result_shape():
+    """Rows exactly on the cutoff are eligible (z = 0 >= 0), so a placebo on the other side
+    (c < 0) must not see them: adding such rows leaves it unchanged. Kills
+    x_rd_placebo__mutmut_79 (`_z <= 0`); the stacked result's method, provenance and a fresh
+    row index (x__stack__mutmut_16, _21); the missing-column message names rd_placebo (_45)."""
+    on = S.head(15).assign(margin=0.0)
+    a = rd_placebo(S, y="vote", running="margin", placebo=[-10, -20])
+    b = rd_placebo(pd.concat([S, on], ignore_index=True), y="vote", running="margin",
+                   placebo=[-10, -20])
+    pd.testing.assert_frame_equal(a.tidy(), b.tidy())
+    assert a.method == "rd_placebo" and a.provenance.method == "rd_placebo"
+    assert a.tidy().index.tolist() == [0, 1]
+    assert rd_bandwidths(S, y="vote", running="margin", multipliers=(0.5, 1.0)).tidy(
+    ).index.tolist() == list(range(2))
+    with pytest.raises(ParameterError) as e:
+        rd_placebo(S, y="nope", running="margin", placebo=[-10])
+    assert str(e.value) == ("The 'y' parameter of rd_placebo must name a column of data. Got "
+                            "'nope' instead.")
+
+
+def test_density_inputs_hash_side_check_message_and_plot_marker_size():
+    """Kills x_rd_density__mutmut_255 (hash of None), _80 (table name of the side check) and
+    x_rd_plot__mutmut_85 (bin means drawn at size 12)."""
+    from kassaki_eval.results import hash_frame
+    assert rd_density(SENATE, running="margin").provenance.inputs_hash == hash_frame(SENATE)
+    few = pd.concat([SENATE[SENATE["margin"] > 0], SENATE[SENATE["margin"] < 0].head(10)])
+    with pytest.raises(IdentificationError) as e:
+        rd_density(few, running="margin")
+    assert str(e.value).startswith("data: column 'margin' has only 10 rows (10 distinct "
+                                   "values) on the eligible (treated) side of the cutoff;")
+    import matplotlib.pyplot as plt
+    fig = rd_plot(S, y="vote", running="margin")
+    assert fig.axes[0].collections[0].get_sizes().tolist() == [12.0]
+    plt.close(fig)
