@@ -239,6 +239,10 @@ def _decode_head(path: Path, data: bytes, encoding: str | None, keep: int = 6553
     import codecs
 
     try:
+        try:  # a LookupError also for codecs that are no text encoding (base64, hex, zlib, rot13)
+            b"a".decode(encoding or "utf-8-sig")
+        except UnicodeDecodeError:
+            pass  # a text encoding in which one byte is no character (UTF-16)
         dec = codecs.getincrementaldecoder(encoding or "utf-8-sig")()
     except LookupError:
         return _decode(path, data, encoding)  # raises the ParameterError

@@ -56,6 +56,19 @@ def test_an_unknown_encoding_is_a_parameter_error(tmp_path: Path):
                                "such as 'utf-8', 'cp1252' or 'latin-1'. Got 'utf-9' instead.")
 
 
+@pytest.mark.parametrize("enc", ["base64", "rot13", "hex", "zlib"])
+def test_a_codec_that_is_not_a_text_encoding_is_a_parameter_error(tmp_path: Path, enc):
+    # session 10 (mutK): these are codecs Python knows, but not text encodings; the head
+    # decoder raised TypeError ('can only concatenate str (not "bytes") to str') or the codec's
+    # own error (binascii.Error, zlib.error) instead of the parameter error
+    p = tmp_path / "s.csv"
+    make_survey().to_csv(p, index=False)
+    with pytest.raises(ParameterError) as info:
+        load_survey(p, encoding=enc)
+    assert str(info.value) == ("The 'encoding' parameter of load_table must be a known codec "
+                               f"such as 'utf-8', 'cp1252' or 'latin-1'. Got {enc!r} instead.")
+
+
 def test_a_header_far_down_in_a_cp1252_file(tmp_path: Path):
     # header_row > 30: the whole file is decoded with the given encoding
     df = make_registry_raw(n=6)
@@ -280,6 +293,9 @@ def test_a_name_that_claims_another_format(tmp_path: Path, name, data, claim, wh
     (b" [1, 2]", "json"),
     (b"X[1],y\n1,2\n", "csv"),           # only a BOM and white space are skipped, not 'X'
     (b"XX<html>,y\n1,2\n", "csv"),
+    (b"\xfe\xff\x00I\x00D", "utf16"),      # big-endian UTF-16 'ID' (session 10)
+    (b"\xff\xfeI\x00D\x00", "utf16"),      # little-endian, Excel's 'Unicode text'
+    (b"PK\x05\x06" + bytes(18), "zip"),    # an empty ZIP archive: only its end record
 ])
 def test_sniff_format_boundaries(tmp_path: Path, data, fmt):
     from kassaki_eval.data import sniff_format
@@ -448,3 +464,126 @@ def test_header_row_bounds(tmp_path: Path):
         load_survey(q, header_row=0)
     assert str(info.value) == ("The 'header_row' parameter of load_table must be a row number "
                                "from 1 to 1 (1 = first row). Got 0 instead.")
+
+
+# ---- session 10 (helper mutK): survivors of a fresh seeded sample (seed 19) ------------------
+
+def test_text_head_keeps_the_head_and_names_the_file(tmp_path: Path):
+    """``text_head`` (used to draft profiles): the first ``keep`` characters of the decoded
+    text (a byte-order mark dropped), the loaders' decoding message for a bad byte."""
+    from kassaki_eval.data.loaders import text_head
+    p = tmp_path / "kur.csv"
+    p.write_bytes(b"\xef\xbb\xbfID,Nama\nR1,a\n")
+    assert text_head(p) == "ID,Nama\nR1,a\n"
+    assert text_head(p, keep=4) == "ID,N"
+    q = tmp_path / "bad.csv"
+    q.write_bytes(b"ID\nR\xe91\n")  # 'é' in cp1252: byte 4, line 2, character 2
+    with pytest.raises(DataFileError) as info:
+        text_head(q)
+    assert str(info.value).startswith(
+        "bad.csv is not valid UTF-8 text: the byte 0xE9 at byte position 4 (line 2, character "
+        "2) cannot be decoded.")
+    assert text_head(q, encoding="cp1252") == "ID\nRé1\n"
+    # a multi-byte character cut off at the very end of the file is an error too (the last
+    # slice is decoded as final): 0xC3 opens a two-byte 'é'
+    r = tmp_path / "cut.csv"
+    r.write_bytes(b"ID\nR1\xc3")
+    with pytest.raises(DataFileError) as info:
+        text_head(r)
+    assert str(info.value).startswith(
+        "cut.csv is not valid UTF-8 text: the byte 0xC3 at byte position 5 (line 2, character "
+        "3) cannot be decoded.")
+
+
+def test_a_text_identifier_declared_hash_keeps_missing_missing(tmp_path: Path):
+    """A CSV column (read as text) declared ``'hash'``: each value hashed as its stripped text
+    (Python's ``hmac`` as the reference), an empty cell stays missing (not the hash of
+    'nan')."""
+    s = make_survey()
+    s["ref_no"] = [fake_nik(i) for i in range(len(s))]
+    s.loc[2, "ref_no"] = None
+    p = tmp_path / "survey.csv"
+    s.to_csv(p, index=False)
+    got = load_survey(p, pii={"ref_no": "hash"}, key=KEY)["ref_no"]
+    assert got[0] == _hmac(fake_nik(0), "P") and got[3] == _hmac(fake_nik(3), "P")
+    assert pd.isna(got[2])
+    assert _hmac("nan", "P") not in set(got.dropna())
+
+
+def test_one_wave_counts_excel_years_with_a_decimal_point(tmp_path: Path):
+    """Wave 2024 written '2024' in one file and '2024.0' (a number column saved by Excel) in
+    the other: one wave, and every row of both files counted (3 + 3)."""
+    s = make_survey(years=(2024,))
+    a, b = tmp_path / "a.csv", tmp_path / "b.csv"
+    s.iloc[:3].to_csv(a, index=False)
+    s.iloc[3:6].assign(year="2024.0").to_csv(b, index=False)
+    with pytest.raises(SchemaError) as info:
+        load_survey([a, b])
+    (pr,) = info.value.problems
+    assert (pr.column, pr.rule, pr.count) == ("year", "has wave 2024 in 2 files (a.csv, b.csv)",
+                                              6)
+
+
+def test_validate_file_renames_and_names_file_and_row(tmp_path: Path):
+    """``validate_file`` applies ``rename=`` and quotes the file name and the spreadsheet row
+    (header = row 1, so the 4th data row is row 5)."""
+    s = make_survey()
+    s.loc[3, "hh_id"] = None
+    p = tmp_path / "s.csv"
+    s.rename(columns={"weight": "bobot"}).to_csv(p, index=False)
+    with pytest.raises(SchemaError) as info:
+        validate_file(p, "survey", rename={"bobot": "weight"})
+    assert str(info.value) == (
+        "survey (s.csv): 1 problem found\n  - survey: column 'hh_id' has missing values: 1 row "
+        "(e.g. row 5). Fix: 'hh_id' may not be empty; fill it or drop those rows in a cleaned "
+        "copy")
+    q = tmp_path / "ok.csv"
+    make_survey().rename(columns={"weight": "bobot"}).to_csv(q, index=False)
+    assert validate_file(q, "survey", rename={"bobot": "weight"})["weight"].notna().all()
+
+
+def test_a_workbook_without_the_asked_sheet_lists_its_sheets(tmp_path: Path):
+    p = tmp_path / "w.xlsx"
+    with pd.ExcelWriter(p) as w:
+        make_survey().to_excel(w, sheet_name="Survey", index=False)
+        pd.DataFrame({"catatan": ["x"]}).to_excel(w, sheet_name="README", index=False)
+    with pytest.raises(DataFileError) as info:
+        load_survey(p, sheet="Susenas")
+    assert str(info.value) == ("w.xlsx has no sheet 'Susenas'; its sheets are 'Survey', "
+                               "'README'. Fix: pass one of these as sheet=.")
+
+
+def test_a_workbook_reads_missing_markers_and_keeps_empty_named_columns(tmp_path: Path):
+    """Workbook cells holding NA_VALUES texts ('.', 'NA', 'N/A', 'NULL') are missing, as in a
+    CSV; a named column with no value is kept (only unnamed empty columns are dropped)."""
+    from kassaki_eval.data import read_raw
+    p = tmp_path / "w.xlsx"
+    pd.DataFrame({"kode": ["1", "2", "3", "4"], "nilai": [".", "NA", "N/A", "7"],
+                  "catatan": [None, None, None, None]}).to_excel(p, index=False)
+    df, rows, fmt = read_raw(p)
+    assert fmt == "xlsx" and rows.tolist() == [2, 3, 4, 5]
+    assert df.columns.tolist() == ["kode", "nilai", "catatan"]
+    assert df["nilai"].isna().tolist() == [True, True, True, False]
+    assert df["catatan"].isna().all()
+    # a blank header cell over values: pandas' name for it, as in a CSV (column index 1)
+    from openpyxl import Workbook
+    wb = Workbook()
+    for r in (["kode", None, "nilai"], ["1", "a", "5"], ["2", "b", "6"]):
+        wb.active.append(r)
+    q = tmp_path / "blank.xlsx"
+    wb.save(q)
+    df, _, _ = read_raw(q)
+    assert df.columns.tolist() == ["kode", "Unnamed: 1", "nilai"]
+    assert df["Unnamed: 1"].tolist() == ["a", "b"]
+
+
+def test_one_contract_name_below_the_header_is_not_a_header(tmp_path: Path):
+    """The header search moves only for a row with at least two expected column names: a
+    single data value that happens to be a contract column name ('weight') below a header of
+    other names (to be renamed) leaves the header in row 1."""
+    from kassaki_eval.data import read_raw
+    p = tmp_path / "s.csv"
+    p.write_text("kode,keterangan\n1,weight\n2,x\n", encoding="utf-8")
+    df, rows, _ = read_raw(p, table="survey")
+    assert df.columns.tolist() == ["kode", "keterangan"] and rows.tolist() == [2, 3]
+    assert df["keterangan"].tolist() == ["weight", "x"]
