@@ -350,9 +350,11 @@ def test_change_two_stage_wave_ses_use_the_strict_rule():
             assert r["std_error"].iloc[k] == pytest.approx(ref["std_error"], rel=1e-10)
 
 
-def test_change_lonely_average_uses_the_strata_of_each_domain():
+@pytest.mark.parametrize("year", [2023, 2024])
+def test_change_lonely_average_uses_the_strata_of_each_domain(year):
     """lonely_psu="average" by domain: each wave's SE equals fgt's on that wave (fgt passes
-    its domains, R-checked in test_design). Kills x_change__mutmut_177 (dom=None)."""
+    its domains, R-checked in test_design). Kills x_change__mutmut_177 (dom=None; first
+    wave) and x_change__mutmut_202 (wave b's variance without its domains; second wave)."""
     both = _waves()
     keep = ~((both["h"] == "s2") & (~both["psu"].isin(["p08"])))
     both = both[keep].copy()
@@ -360,9 +362,9 @@ def test_change_lonely_average_uses_the_strata_of_each_domain():
     spec = {"weight": "w", "strata": "h", "psu": "psu", "lonely_psu": "average"}
     r = change(both, "c", line=500.0, years=(2023, 2024), design=spec, size="hh",
                by="grp").tidy()
-    wave = SurveyDesign(both[both["year"] == 2023].reset_index(drop=True), **spec)
+    wave = SurveyDesign(both[both["year"] == year].reset_index(drop=True), **spec)
     ref = fgt(wave, "c", line=500.0, size="hh", by="grp").tidy()
-    got = r[r["measure"] == "p0_2023"]
+    got = r[r["measure"] == f"p0_{year}"]
     np.testing.assert_allclose(got["std_error"], ref["std_error"], rtol=1e-12)
 
 
@@ -683,20 +685,3 @@ def test_sst_relative_line_message_word_for_word():
         sst(SurveyDesign(_two_stage(), **ONE), "c", line=RelativeLine())
     assert str(e.value) == ("The 'line' parameter of sst must be an absolute line (number, "
                             "column or array). Got a RelativeLine instead.")
-
-
-def test_change_lonely_average_second_wave_uses_the_strata_of_each_domain():
-    """As test_change_lonely_average_uses_the_strata_of_each_domain, for the second wave: its
-    SE equals fgt's on that wave (R-checked in test_design). Kills x_change__mutmut_202
-    (wave b's variance without its domains)."""
-    both = _waves()
-    keep = ~((both["h"] == "s2") & (~both["psu"].isin(["p08"])))
-    both = both[keep].copy()
-    both.loc[both["h"] == "s2", "grp"] = "a"
-    spec = {"weight": "w", "strata": "h", "psu": "psu", "lonely_psu": "average"}
-    r = change(both, "c", line=500.0, years=(2023, 2024), design=spec, size="hh",
-               by="grp").tidy()
-    wave = SurveyDesign(both[both["year"] == 2024].reset_index(drop=True), **spec)
-    ref = fgt(wave, "c", line=500.0, size="hh", by="grp").tidy()
-    got = r[r["measure"] == "p0_2024"]
-    np.testing.assert_allclose(got["std_error"], ref["std_error"], rtol=1e-12)
