@@ -341,7 +341,10 @@ def rd_estimate(
     if T is not None:
         fs = float(np.asarray(r.tau_T).ravel()[0])
         fs_se = float(np.asarray(r.se_T).ravel()[0])
-        t = fs / fs_se if fs_se > 0 else 0.0
+        # se 0 with a jump: take-up is eligibility itself (every eligible row takes up, no
+        # other row does), a perfect first stage; rdrobust then returns the sharp estimate
+        # divided by the jump. Only a zero jump with se 0 is "no change".
+        t = fs / fs_se if fs_se > 0 else (float(np.sign(fs)) * np.inf if fs != 0 else 0.0)
         extras["first_stage"] = {"jump": fs, "std_error": fs_se, "t": t}
         if abs(t) < stats.norm.ppf(1 - alpha / 2):
             raise IdentificationError(

@@ -73,6 +73,7 @@ MODULES: dict[str, list[str]] = {
                                       "tests/targeting/test_pmt_pinned.py"],
     "kassaki_eval/impact/rd.py": ["tests/impact/test_rd.py",
                                   "tests/impact/test_rd_pinned.py",
+                                  "tests/impact/test_rd_areas.py",
                                   "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/impact/did.py": ["tests/impact/test_did.py",
                                    "tests/impact/test_did_pinned.py"],
