@@ -162,3 +162,50 @@ def test_rdrobust_notices_point_at_the_callers_line():
         rd_estimate(few, y="y", running="s", min_obs=5)
     if "mutants" not in Path(rd_module.__file__).parts:
         assert {Path(w.filename).name for w in [*rec, *rec2]} == {Path(__file__).name}
+
+
+# --- seed-21 sample (session 11): the survivors' behaviours -----------------------------------
+def test_object_weight_column_is_read_as_float(monkeypatch):
+    """A weight column of numbers stored as objects reaches rdrobust as float64 (an object
+    array would make rdrobust's linear algebra run on Python objects)."""
+    seen = {}
+    real = rdrobust.rdrobust
+
+    def spy(*args, **kwargs):
+        seen["weights"] = kwargs["weights"]
+        return real(*args, **kwargs)
+    monkeypatch.setattr(rdrobust, "rdrobust", spy)
+    df = S.assign(w=pd.Series(np.ones(len(S)), dtype=object).to_numpy())
+    rd_estimate(df, y="vote", running="margin", treated_side="above", weights="w")
+    assert seen["weights"].dtype == np.float64
+
+
+def test_multi_cutoff_result_keeps_its_alpha():
+    from kassaki_eval.impact.rd import rd_multi_cutoff
+    mc = pd.read_csv(REF / "simdata_multic.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = rd_multi_cutoff(mc, y="y", running="x", cutoff="c", treated_side="above",
+                              alpha=0.1)
+    assert res.alpha == 0.1
+
+
+def test_plot_legend_owner_name_and_no_second_plot(monkeypatch):
+    """rd_plot's legend has no frame; a missing column names rd_plot; rdplot is called with
+    hide=True, so in an interactive session (a notebook) rdplot does not show its own
+    plotnine figure next to ours (rdrobust's rdplot: ``if not hide: ... if
+    matplotlib.is_interactive(): ggplot.show(temp_plot)``)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+    import plotnine
+    shown = []
+    monkeypatch.setattr(matplotlib, "is_interactive", lambda: True)
+    monkeypatch.setattr(plotnine.ggplot, "show", lambda self, *a, **k: shown.append(self))
+    fig = rd_plot(S, y="vote", running="margin", treated_side="above")
+    assert shown == []
+    assert fig.axes[0].get_legend().get_frame_on() is False
+    plt.close(fig)
+    with pytest.raises(Exception) as ei:
+        rd_plot(S, y="nope", running="margin")
+    assert str(ei.value) == ("The 'y' parameter of rd_plot must name a column of data. Got "
+                             "'nope' instead.")
