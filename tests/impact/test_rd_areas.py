@@ -209,3 +209,23 @@ def test_plot_legend_owner_name_and_no_second_plot(monkeypatch):
         rd_plot(S, y="nope", running="margin")
     assert str(ei.value) == ("The 'y' parameter of rd_plot must name a column of data. Got "
                              "'nope' instead.")
+
+
+# --- seed-22 sample (session 11) -------------------------------------------------------------
+def test_stacked_results_hash_their_input_and_cutoff_line_is_black():
+    """rd_balance / rd_placebo record the hash of the data they were given (provenance: the
+    report's manifest compares it); rd_plot's cutoff line is black, dashed, 0.8 wide."""
+    import matplotlib.pyplot as plt
+    from kassaki_eval.impact.rd import rd_balance, rd_placebo
+    from kassaki_eval.results import hash_frame
+    df = S.assign(pre=S["vote"] * 0.5 + np.sin(S["margin"]))
+    assert rd_balance(df, covariates=["pre"], running="margin",
+                      treated_side="above").provenance.inputs_hash == hash_frame(df)
+    assert rd_placebo(df, y="vote", running="margin", treated_side="above",
+                      placebo=[10]).provenance.inputs_hash == hash_frame(df)
+    fig = rd_plot(S, y="vote", running="margin", treated_side="above")
+    cut = fig.axes[0].lines[-1]
+    assert list(cut.get_xdata()) == [0, 0]
+    assert cut.get_color() == "black" and cut.get_linestyle() == "--"
+    assert cut.get_linewidth() == 0.8
+    plt.close(fig)
