@@ -162,9 +162,12 @@ def programme_verdict(
     trv = ((coh.reindex(units_order).fillna(0.0).to_numpy() > 0)
            & (coh.reindex(units_order).fillna(0.0).to_numpy() <= T)).astype(float)
     if panel[unit].nunique() != n:
-        raise IdentificationError(f"{owner}: the village panel is unbalanced "
-                                  f"({panel[unit].nunique()} villages, {n} kept by "
-                                  "callaway_santanna). Fix: keep villages observed in every year.")
+        why = "; ".join(f"{k}: {v}" for k, v in (cs.provenance.dropped or {}).items())
+        raise IdentificationError(
+            f"{owner}: callaway_santanna kept {n} of the panel's {panel[unit].nunique()} "
+            f"villages (dropped: {why or 'none recorded'}), so the district's treated person "
+            "share would leave villages out. Fix: give every village its "
+            f"'{y}', '{weight}' and '{cohort}' in every year of the panel.")
     total = popv.sum()
     share = float(np.sum(popv * trv) / total)
     z = popv * (trv - share) / total

@@ -53,6 +53,7 @@ MODULES: dict[str, list[str]] = {
                                            "tests/properties/test_invariants.py"],
     "kassaki_eval/impact/verdict.py": ["tests/impact/test_verdict.py",
                                        "tests/impact/test_verdict_formulas.py",
+                                       "tests/impact/test_verdict_areas.py",
                                        "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/targeting/metrics.py": ["tests/targeting/test_metrics.py",
                                           "tests/targeting/test_metrics_pinned.py",
