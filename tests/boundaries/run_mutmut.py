@@ -83,6 +83,7 @@ MODULES: dict[str, list[str]] = {
                                    "tests/impact/test_did_pinned.py"],
     "kassaki_eval/impact/matching.py": ["tests/impact/test_matching.py",
                                         "tests/impact/test_matching_pinned.py",
+                                        "tests/impact/test_matching_areas.py",
                                         "tests/impact/test_balance.py"],
     "kassaki_eval/impact/staggered.py": ["tests/impact/test_staggered.py",
                                          "tests/impact/test_staggered_pinned.py"],
