@@ -57,7 +57,7 @@ from ..exceptions import (
     ParameterError,
     check_option,
 )
-from ..inference import cluster_codes, few_clusters_warning, influence_se, influence_vcov
+from ..inference import cluster_codes, influence_se, influence_vcov
 from ..results import EstimateResult, Provenance, hash_frame
 from ._common import (
     as_list,
@@ -204,8 +204,13 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
     Y[ui, ti] = yv
     X = None
     if covariates:
+        # centred and scaled: every 2x2 model has an intercept, so ATT(g,t) and its influence
+        # function do not change (a reparameterisation), but a raw level such as Rupiah (mean
+        # ~1e8) no longer makes X'WX look singular ("collinear") in floating point
+        xv = d[covariates].to_numpy(dtype=float)
+        mu, sd = xv.mean(axis=0), xv.std(axis=0)
         X = np.full((nu, T, len(covariates)), np.nan)
-        X[ui, ti, :] = d[covariates].to_numpy(dtype=float)
+        X[ui, ti, :] = (xv - mu) / np.where(sd > 0, sd, 1.0)
     clus, Gc = None, None
     if cluster:
         cvals = _unit_constant(d, ui, nu, cluster, "data", unit,
@@ -254,7 +259,8 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
 # --------------------------------------------------------------------------------------------
 # the 2x2 panel estimators (DRDID), returning (att, influence function on the subset)
 # --------------------------------------------------------------------------------------------
-def _warn_small_samples(P: _Panel, owner: str, cohort: str, n_covs: int, per_row: bool) -> None:
+def _warn_small_samples(P: _Panel, owner: str, cohort: str, n_covs: int, per_row: bool,
+                        control: str = "never") -> None:
     """Warn (EstimationWarning) about groups and clusters too small for reliable inference.
 
     - Groups: R ``did`` (``pre_process_did``) warns when a group (a cohort, or the
@@ -262,8 +268,12 @@ def _warn_small_samples(P: _Panel, owner: str, cohort: str, n_covs: int, per_row
       repeated cross-sections); the same threshold and the same count here.
     - Clusters: MacKinnon & Webb (2017, 2018): cluster-robust inference is fragile below ~12
       clusters or with at most 2 treated (or untreated) clusters
-      (:func:`~kassaki_eval.inference.few_clusters_warning`), and an ATT(g,t) rests on the
-      clusters of its cohort: cohorts whose units sit in at most 2 clusters are listed.
+      (as :func:`~kassaki_eval.inference.few_clusters_warning`), and an ATT(g,t) rests on the
+      clusters of its cohort: cohorts whose units sit in at most 2 clusters are listed. The
+      untreated side counts the clusters that hold comparison units (never-treated, the
+      last-treated cohort under R did's rule, and with ``control="notyet"`` the cohorts after
+      the first, not yet treated while it is), not the clusters without any treated unit:
+      villages of several cohorts in every kecamatan are not "0 untreated clusters".
     """
     vals, cnt = np.unique(P.G, return_counts=True)
     size = cnt / len(P.periods) if per_row else cnt.astype(float)
@@ -279,8 +289,23 @@ def _warn_small_samples(P: _Panel, owner: str, cohort: str, n_covs: int, per_row
             "units. Fix: pool cohorts or add villages.", EstimationWarning, stacklevel=3)
     if P.clus is None or P.n_clusters is None:
         return
+    Gc = int(P.n_clusters)
     treated = P.G > 0
-    few_clusters_warning(owner, int(P.n_clusters), int(np.unique(P.clus[treated]).size))
+    comp = P.G == 0
+    if control == "notyet":
+        comp = comp | (P.G > P.G[treated].min())
+    n_tr, n_co = int(np.unique(P.clus[treated]).size), int(np.unique(P.clus[comp]).size)
+    msgs = []
+    if Gc < 12:
+        msgs.append(f"only {Gc} clusters (MacKinnon & Webb: cluster-robust t-tests over-reject "
+                    "below ~12 clusters)")
+    for k, side in ((n_tr, "treated"), (n_co, "comparison")):
+        if k <= 2:
+            msgs.append(f"{k} {side} cluster(s) of {Gc} (MacKinnon & Webb 2017: with so few "
+                        f"{side} clusters neither CR1 nor the wild bootstrap is reliable)")
+    if msgs:
+        warnings.warn(f"{owner}: fragile inference: " + "; ".join(msgs) + ".",
+                      EstimationWarning, stacklevel=3)
     thin = [(g, int(np.unique(P.clus[P.G == g]).size)) for g in vals[vals > 0]]
     thin = [(g, k) for g, k in thin if k <= 2]
     if thin:
@@ -445,38 +470,28 @@ def _att_2x2_rc(y: np.ndarray, post: np.ndarray, D: np.ndarray, Xc: np.ndarray, 
 
 def _att_2x2(dY: np.ndarray, D: np.ndarray, Xc: np.ndarray, w: np.ndarray, method: str
              ) -> tuple[float, np.ndarray]:
-    """One ATT(g,t) and its influence function (length = subset size), DRDID panel formulas."""
+    """One ATT(g,t) and its influence function (length = subset size), DRDID panel formulas.
+
+    Only with covariates: ``Xc`` is the intercept and at least one covariate (its one caller,
+    :func:`callaway_santanna`, sends the intercept-only cells to :func:`_att_2x2_const`).
+    """
     n = dY.size
     w = w / w.mean()
-    k = Xc.shape[1]
-    only_const = k == 1
-    if only_const:
-        return _att_2x2_const(dY, D, w, method)
     if method in ("reg", "dr"):
         wc = w * (1 - D)
-        if only_const:
-            beta = np.array([np.sum(wc * dY) / np.sum(wc)])
-            XpX_inv = np.array([[n / np.sum(wc)]])
-        else:
-            XpX = Xc.T @ (Xc * wc[:, None]) / n
-            s = np.linalg.svd(XpX, compute_uv=False)
-            if s[-1] <= 0 or s[0] / s[-1] > 1 / np.finfo(float).eps:
-                raise IdentificationError("The outcome regression on the controls is singular "
-                                          "(collinear covariates). Fix: drop covariates.")
-            XpX_inv = np.linalg.inv(XpX)
-            beta = XpX_inv @ (Xc.T @ (wc * dY)) / n
+        XpX = Xc.T @ (Xc * wc[:, None]) / n
+        s = np.linalg.svd(XpX, compute_uv=False)
+        if s[-1] <= 0 or s[0] / s[-1] > 1 / np.finfo(float).eps:
+            raise IdentificationError("The outcome regression on the controls is singular "
+                                      "(collinear covariates). Fix: drop covariates.")
+        XpX_inv = np.linalg.inv(XpX)
+        beta = XpX_inv @ (Xc.T @ (wc * dY)) / n
         out = Xc @ beta
         lin_ols = (Xc * (wc * (dY - out))[:, None]) @ XpX_inv   # (n, k)
     if method in ("ipw", "dr"):
-        if only_const:
-            ps = np.full(n, np.sum(w * D) / np.sum(w))
-            W = ps * (1 - ps) * w
-            Hps = np.array([[n / np.sum(W)]])
-        else:
-            ps = np.clip(_cell_pscore(Xc, D, w), 1e-6, 1 - 1e-6)
-            W = ps * (1 - ps) * w
-            Hps = np.linalg.inv(Xc.T @ (Xc * W[:, None])) * n
-        ps = np.clip(ps, 1e-6, 1 - 1e-6)
+        ps = np.clip(_cell_pscore(Xc, D, w), 1e-6, 1 - 1e-6)
+        W = ps * (1 - ps) * w
+        Hps = np.linalg.inv(Xc.T @ (Xc * W[:, None])) * n
         lin_ps = (Xc * (w * (D - ps))[:, None]) @ Hps
     if method == "reg":
         wt = w * D
@@ -520,12 +535,16 @@ def _att_2x2(dY: np.ndarray, D: np.ndarray, Xc: np.ndarray, w: np.ndarray, metho
     return float(eta_t - eta_c), inf_t - inf_c
 
 
-def _att_2x2_const(dY: np.ndarray, D: np.ndarray, w: np.ndarray | None, method: str
+def _att_2x2_const(dY: np.ndarray, D: np.ndarray, w: np.ndarray | None
                    ) -> tuple[float, np.ndarray]:
-    """:func:`_att_2x2` without covariates, written with vectors only.
+    """One ATT(g,t) without covariates and its influence function, with vectors only.
 
-    The hot path of large household panels; algebraically identical to the general formulas
-    with ``X = 1``.
+    DRDID's ``reg_did_panel`` with ``X = 1``: the (weighted) mean of ``dY`` among the treated
+    minus that among the comparison units. Without covariates ``ipw`` and ``dr`` are the same
+    estimator with the same influence function (normalised IPW weights with a constant score
+    are the comparison units' own weights; the outcome model is their mean), so
+    :func:`callaway_santanna` uses this one formula for all three methods. The hot path of
+    large household panels.
     """
     n = dY.size
     if w is None:
@@ -543,47 +562,18 @@ def _att_2x2_const(dY: np.ndarray, D: np.ndarray, w: np.ndarray | None, method: 
     wc = w - wt
     swt, swc = wt.sum(), wc.sum()
     mt = swt / n
-    if method == "reg":
-        out = float(wc @ dY) / swc
-        eta_t = float(wt @ dY) / swt
-        # treated part minus the OLS estimation effect (the control part att_c - wt*eta_c is
-        # wt*out - wt*out = 0); computed in place to keep temporaries to two vectors
-        inf = dY - eta_t
-        inf *= wt
-        inf *= 1.0 / mt
-        tmp = dY - out
-        tmp *= wc
-        tmp *= n / swc
-        inf -= tmp
-        return eta_t - out, inf
-    ps = swt / (swt + swc)
-    if not (1e-6 <= ps <= 1 - 1e-6):
-        ps = min(max(ps, 1e-6), 1 - 1e-6)
-    if ps >= _TRIM:
-        raise IdentificationError(
-            "No comparison units left after propensity-score trimming "
-            "(all controls have scores >= 0.995). Fix: more comparison units."
-        )
-    odds = ps / (1 - ps)
-    wcn = wc * odds
-    mc = wcn.sum() / n
-    lin_ps = w * (D - ps) * (n / (ps * (1 - ps) * w.sum()))
-    if method == "ipw":
-        eta_t = float(wt @ dY) / swt
-        eta_c = float(wcn @ dY) / (mc * n)
-        inf_t = wt * (dY - eta_t) / mt
-        M2 = float(wcn @ (dY - eta_c)) / n
-        inf_c = (wcn * (dY - eta_c) + lin_ps * M2) / mc
-        return eta_t - eta_c, inf_t - inf_c
     out = float(wc @ dY) / swc
-    r = dY - out
-    lin_ols = wc * r * (n / swc)
-    eta_t = float(wt @ r) / swt
-    eta_c = float(wcn @ r) / (mc * n)
-    inf_t = (wt * (r - eta_t) - lin_ols * mt) / mt
-    M2 = float(wcn @ (r - eta_c)) / n
-    inf_c = (wcn * (r - eta_c) + lin_ps * M2 - lin_ols * mc) / mc
-    return eta_t - eta_c, inf_t - inf_c
+    eta_t = float(wt @ dY) / swt
+    # treated part minus the OLS estimation effect (the control part att_c - wt*eta_c is
+    # wt*out - wt*out = 0); computed in place to keep temporaries to two vectors
+    inf = dY - eta_t
+    inf *= wt
+    inf *= 1.0 / mt
+    tmp = dY - out
+    tmp *= wc
+    tmp *= n / swc
+    inf -= tmp
+    return eta_t - out, inf
 
 
 # --------------------------------------------------------------------------------------------
@@ -693,7 +683,8 @@ def callaway_santanna(
         periods, G = P.periods, P.G
         glist = np.sort(np.unique(G[G > 0]))
         never = G == 0
-    _warn_small_samples(P, owner, cohort, len(covs), per_row=panel == "cross_section")
+    _warn_small_samples(P, owner, cohort, len(covs), per_row=panel == "cross_section",
+                        control=control)
     # 1) enumerate the cells and their base periods
     cells: list[tuple[float, int, int, bool]] = []   # (g, t index, base index, is reference)
     for g in glist:
@@ -776,7 +767,7 @@ def callaway_santanna(
         else:
             # without covariates reg, ipw and dr are the same estimator (same influence
             # function, shown algebraically and in the tests): use the cheapest formula
-            att, inf = _att_2x2_const(dY, D, P.w[idx] if weighted else None, "reg")
+            att, inf = _att_2x2_const(dY, D, P.w[idx] if weighted else None)
         psi[idx, j] = (n / n1) * inf
         rows.append((g, t, att, nt, nc, False))
         keep_cols.append(j)
