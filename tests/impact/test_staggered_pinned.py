@@ -713,7 +713,7 @@ def _dup_units(m: pd.DataFrame, unit: str = "countyreal") -> pd.DataFrame:
     return pd.concat([m, m.assign(**{unit: m[unit] + 100_000})], ignore_index=True)
 
 
-@pytest.mark.parametrize("panel", ["balance", "cross_section"])
+@pytest.mark.parametrize("panel", ["balance", "cross_section", "unbalanced"])
 @pytest.mark.parametrize("method", ["dr", "ipw", "reg"])
 def test_weights_equal_duplicated_units(mpdta, method, panel):
     """Integer weights are frequency weights for the point estimates: weight 2 on half of the
@@ -725,3 +725,422 @@ def test_weights_equal_duplicated_units(mpdta, method, panel):
     b = callaway_santanna(pd.concat([mpdta, _dup_units(mpdta[heavy])[heavy.sum():]],
                                     ignore_index=True), **kw)
     np.testing.assert_allclose(a.estimates, b.estimates, atol=1e-10, rtol=0)
+    if method == "dr":       # without covariates too (the intercept-only formulas)
+        kw["covariates"] = None
+        a = callaway_santanna(mpdta.assign(w=np.where(heavy, 2.0, 1.0)), **kw, weights="w")
+        b = callaway_santanna(pd.concat([mpdta, _dup_units(mpdta[heavy])[heavy.sum():]],
+                                        ignore_index=True), **kw)
+        np.testing.assert_allclose(a.estimates, b.estimates, atol=1e-12, rtol=0)
+
+
+def test_cells_columns_counts_extras_and_provenance(mpdta):
+    """mpdta: 309 never-treated counties, cohorts 2004 (20), 2006 (40), 2007 (131), years
+    2003-2007. With control='notyet' a cell's comparison units are the never-treated plus the
+    other cohorts treated after max(t, base): the counts below are sums of those cohort sizes
+    (e.g. ATT(2004,2006): base 2003, 309 + 131 = 440; ATT(2007,2004): base 2003, 309 + 40)."""
+    res = callaway_santanna(mpdta, **KW, control="notyet")
+    t = res.tidy()
+    assert list(t.columns) == ["term", "estimate", "std_error", "statistic", "p_value",
+                               "conf_low", "conf_high", "n_obs", "df", "group", "time",
+                               "event_time", "post", "n_treated", "n_control"]
+    want = {  # term: (n_treated, n_control, event_time, post)
+        "ATT(2004,2004)": (20, 480, 0, 1), "ATT(2004,2005)": (20, 480, 1, 1),
+        "ATT(2004,2006)": (20, 440, 2, 1), "ATT(2004,2007)": (20, 309, 3, 1),
+        "ATT(2006,2004)": (40, 440, -2, 0), "ATT(2006,2005)": (40, 440, -1, 0),
+        "ATT(2006,2006)": (40, 440, 0, 1), "ATT(2006,2007)": (40, 309, 1, 1),
+        "ATT(2007,2004)": (131, 349, -3, 0), "ATT(2007,2005)": (131, 349, -2, 0),
+        "ATT(2007,2006)": (131, 309, -1, 0), "ATT(2007,2007)": (131, 309, 0, 1)}
+    assert list(t["term"]) == list(want)
+    got = {r.term: (r.n_treated, r.n_control, r.event_time, r.post) for r in t.itertuples()}
+    assert got == want
+    assert (t["n_obs"] == t["n_treated"] + t["n_control"]).all()
+    assert np.isinf(t["df"]).all()
+    assert list(t["group"]) == [2004.0] * 4 + [2006.0] * 4 + [2007.0] * 4
+    assert list(t["time"]) == [2004, 2005, 2006, 2007] * 3
+    ex = res.extras
+    units = np.sort(mpdta["countyreal"].unique())
+    np.testing.assert_array_equal(ex["units"], units)
+    coh = mpdta.groupby("countyreal")["first.treat"].first().loc[units].to_numpy(float)
+    np.testing.assert_array_equal(ex["unit_cohort"], coh)
+    np.testing.assert_array_equal(ex["periods"], [2003, 2004, 2005, 2006, 2007])
+    np.testing.assert_array_equal(ex["unit_weight"], np.ones(500))
+    assert ex["influence"].shape == (500, 12)
+    assert (ex["n_units"], ex["cluster_codes"], ex["n_clusters"]) == (500, None, None)
+    assert (ex["base_period"], ex["control"], ex["anticipation"], ex["y"]) == (
+        "varying", "notyet", 0, "lemp")
+    assert dict(res.provenance.options) == {
+        "y": "lemp", "unit": "countyreal", "time": "year", "cohort": "first.treat",
+        "control": "notyet", "method": "dr", "covariates": [], "weights": None, "cluster": None,
+        "anticipation": 0, "base_period": "varying", "panel": "balance"}
+    assert (res.provenance.n_input, res.provenance.n_used, res.provenance.dropped) == (
+        2500, 2500, {})
+    assert res.method == "cs_did" and res.alpha == 0.05
+    c = callaway_santanna(mpdta.assign(k=mpdta["countyreal"] % 13), **KW, cluster="k")
+    assert (c.tidy()["df"] == 12.0).all() and c.extras["n_clusters"] == 13
+    np.testing.assert_array_equal(c.extras["cluster_codes"],
+                                  np.sort(mpdta["countyreal"].unique()) % 13)
+
+
+def test_unit_ids_in_any_layout_give_the_same_cells(mpdta):
+    """Integer ids (lookup table), integer ids spread wider than the table (hash path), text
+    ids in sorted order (run-length scan) and in unsorted order (hash, first appearance): the
+    same ATT(g,t), and extras['units'] lists the ids in the order of the codes."""
+    base = callaway_santanna(mpdta, **KW, method="reg")
+    ids = np.sort(mpdta["countyreal"].unique())
+    wide = mpdta.assign(countyreal=mpdta["countyreal"] * 10**9)
+    r1 = callaway_santanna(wide, **KW, method="reg")
+    np.testing.assert_array_equal(r1.extras["units"], ids * 10**9)
+    txt = mpdta.assign(countyreal=mpdta["countyreal"].map(lambda v: f"u{v:06d}"))
+    r2 = callaway_santanna(txt, **KW, method="reg")
+    assert list(r2.extras["units"]) == [f"u{v:06d}" for v in ids]
+    rev = txt.iloc[::-1]
+    r3 = callaway_santanna(rev, **KW, method="reg")
+    assert list(r3.extras["units"]) == [f"u{v:06d}" for v in ids[::-1]]
+    for r in (r1, r2, r3):
+        np.testing.assert_allclose(r.estimates, base.estimates, atol=1e-13)
+        np.testing.assert_allclose(r.std_errors, base.std_errors, rtol=1e-11)
+
+
+def test_anticipation_equals_the_cohort_moved_one_period_earlier(mpdta):
+    """With anticipation a, cohort g is treated from g - a on (the post cells, the base period
+    g - 1 - a, and the not-yet-treated cut max(t, base) + a): one period of anticipation gives
+    the ATT(g,t) of cohort g - 1 without it, for every method and control group, and the
+    same simple and group aggregations. mpdta without cohort 2004 (no pre-period for 2003)."""
+    sub = mpdta[mpdta["first.treat"] != 2004]
+    moved = sub.assign(c=np.where(sub["first.treat"] > 0, sub["first.treat"] - 1, 0))
+    for control in ("never", "notyet"):
+        for method in ("reg", "dr"):
+            cov = ["lpop"] if method == "dr" else None
+            a = callaway_santanna(sub, **KW, anticipation=1, control=control, method=method,
+                                  covariates=cov)
+            b = callaway_santanna(moved, **{**KW, "cohort": "c"}, control=control, method=method,
+                                  covariates=cov)
+            ta, tb = a.tidy(), b.tidy()
+            np.testing.assert_allclose(ta["estimate"], tb["estimate"], atol=1e-13)
+            np.testing.assert_allclose(ta["std_error"], tb["std_error"], rtol=1e-11)
+            np.testing.assert_array_equal(ta["group"], tb["group"] + 1)
+            np.testing.assert_array_equal(ta["post"], tb["post"])
+            np.testing.assert_array_equal(ta["n_control"], tb["n_control"])
+            assert a.extras["pretrend"]["statistic"] == pytest.approx(
+                b.extras["pretrend"]["statistic"], rel=1e-10)
+            for typ in ("simple", "group"):
+                ga, gb = aggregate(a, typ), aggregate(b, typ)
+                np.testing.assert_allclose(ga.estimates, gb.estimates, atol=1e-13)
+                np.testing.assert_allclose(ga.std_errors, gb.std_errors, rtol=1e-11)
+    ia = imputation(sub, **KW, anticipation=1)
+    ib = imputation(moved, **{**KW, "cohort": "c"})
+    assert ia["ATT"] == pytest.approx(ib["ATT"], abs=1e-13)
+    assert ia.std_errors["ATT"] == pytest.approx(ib.std_errors["ATT"], rel=1e-11)
+    assert ia.provenance.options["anticipation"] == 1
+
+
+def test_pretrend_wald_cells_and_no_pre_period(mpdta):
+    """The Wald test uses the pre-treatment cells with a standard error: 5 with the varying
+    base (2006: 2004, 2005; 2007: 2004-2006), 5 with the universal base (the reference cells
+    2005 of 2006 and 2006 of 2007 have ATT = 0 and no se; 2006: 2003, 2004; 2007: 2003-2005).
+    Two periods, one cohort treated in the second: no pre cell, statistic and p NaN, df 0."""
+    assert callaway_santanna(mpdta, **KW).extras["pretrend"]["df"] == 5
+    uni = callaway_santanna(mpdta, **KW, base_period="universal")
+    assert uni.extras["pretrend"]["df"] == 5
+    tu = uni.tidy().set_index("term")
+    assert tu.loc["ATT(2006,2005)", "estimate"] == 0.0
+    assert np.isnan(tu.loc["ATT(2006,2005)", "std_error"])
+    assert (tu.loc["ATT(2006,2005)", "n_treated"], tu.loc["ATT(2006,2005)", "n_control"]) == (0, 0)
+    assert list(tu.index[:5]) == ["ATT(2004,2003)", "ATT(2004,2004)", "ATT(2004,2005)",
+                                  "ATT(2004,2006)", "ATT(2004,2007)"]
+    two = mpdta[mpdta["year"].isin([2003, 2004]) & mpdta["first.treat"].isin([0, 2004])]
+    pt = callaway_santanna(two, **KW).extras["pretrend"]
+    assert pt["df"] == 0 and np.isnan(pt["statistic"]) and np.isnan(pt["p_value"])
+
+
+def test_pairwise_skips_cells_without_treated_units(mpdta):
+    """panel='pairwise': every county of cohort 2004 loses its 2005 row, so the cells comparing
+    2005 with the base 2003 have no treated unit and are skipped (as R did), the others kept;
+    cohort 2004's other cells use its 20 counties."""
+    gone = (mpdta["first.treat"] == 2004) & (mpdta["year"] == 2005)
+    res = callaway_santanna(mpdta[~gone], **KW, panel="pairwise")
+    t = res.tidy().set_index("term")
+    assert "ATT(2004,2005)" not in t.index
+    assert t.loc["ATT(2004,2006)", "n_treated"] == 20
+    assert len(t) == 11 and res.extras["influence"].shape == (500, 11)
+    assert res.provenance.n_used == 2500 - 20
+
+
+def test_aggregate_by_hand_max_e_min_e_balance_e(mpdta):
+    """Unweighted, so the cohort weights are cohort sizes (2004: 20, 2006: 40, 2007: 131):
+    group with max_e=0 keeps each cohort's e=0 cell; dynamic with balance_e=1 keeps cohorts
+    with at least 1 period after treatment (2004, 2006) and e in [1 - 4, 1]; min_e / max_e
+    cut the event times and the overall ATT averages the kept e >= 0. Estimates from the
+    ATT(g,t) by hand; the overall se from the kept event-time influence functions."""
+    res = callaway_santanna(mpdta, **KW)
+    a = res.tidy().set_index("term")["estimate"]
+    n = {2004: 20, 2006: 40, 2007: 131}
+    g0 = aggregate(res, "group", max_e=0)
+    for g in n:
+        assert g0[f"g={g}"] == pytest.approx(a[f"ATT({g},{g})"], abs=1e-14)
+    want = sum(n[g] * a[f"ATT({g},{g})"] for g in n) / sum(n.values())
+    assert g0["ATT"] == pytest.approx(want, abs=1e-14)
+    b1 = aggregate(res, "dynamic", balance_e=1)
+    assert list(b1.tidy()["term"]) == ["ATT", "e=-2", "e=-1", "e=0", "e=1"]
+    for e in (-2, -1, 0, 1):
+        cells = [(g, g + e) for g in (2004, 2006) if f"ATT({g},{g + e})" in a.index]
+        want = (sum(n[g] * a[f"ATT({g},{t})"] for g, t in cells) / sum(n[g] for g, _ in cells))
+        assert b1[f"e={e}"] == pytest.approx(want, abs=1e-14), e
+    assert b1["ATT"] == pytest.approx((b1["e=0"] + b1["e=1"]) / 2, abs=1e-14)
+    full = aggregate(res, "dynamic")
+    cut = aggregate(res, "dynamic", min_e=-1, max_e=1)
+    assert list(cut.tidy()["term"]) == ["ATT", "e=-1", "e=0", "e=1"]
+    for e in (-1, 0, 1):
+        assert cut[f"e={e}"] == pytest.approx(full[f"e={e}"], abs=1e-14)
+        assert cut.std_errors[f"e={e}"] == pytest.approx(full.std_errors[f"e={e}"], rel=1e-12)
+    assert cut["ATT"] == pytest.approx((full["e=0"] + full["e=1"]) / 2, abs=1e-14)
+    IF = full.extras["influence"]
+    cols = [full.tidy()["term"].tolist().index(f"e={e}") for e in (0, 1)]
+    se = np.sqrt(np.sum(IF[:, cols].mean(axis=1) ** 2)) / 500
+    assert cut.std_errors["ATT"] == pytest.approx(se, rel=1e-12)
+
+
+def test_aggregate_result_fields_and_messages(mpdta):
+    """Columns, the extra column per type, n_obs and df (13 clusters), method, provenance,
+    extras; the type option and a result that is not callaway_santanna's, word for word."""
+    res = callaway_santanna(mpdta.assign(k=mpdta["countyreal"] % 13), **KW, cluster="k")
+    for typ, col in (("simple", None), ("group", "group"), ("calendar", "time"),
+                     ("dynamic", "event_time")):
+        agg = aggregate(res, typ)
+        t = agg.tidy()
+        base = ["term", "estimate", "std_error", "statistic", "p_value", "conf_low",
+                "conf_high", "n_obs", "df"]
+        assert list(t.columns) == base + ([col] if col else [])
+        assert (t["n_obs"] == 2500).all() and (t["df"] == 12.0).all()
+        assert agg.method == f"cs_{typ}"
+        assert agg.provenance.method == f"aggregate_{typ}"
+        assert agg.provenance.options["aggregation"] == typ
+        assert agg.provenance.options["cluster"] == "k"
+        assert agg.provenance.inputs_hash == res.provenance.inputs_hash
+        assert agg.extras["aggregation"] == typ
+        assert agg.extras["parent_terms"] == res.tidy()["term"].tolist()
+        assert agg.extras["n_clusters"] == 13
+        assert agg.extras["influence"].shape == (500, len(t))
+        if col:
+            assert np.isnan(t[col].iloc[0])
+    assert list(aggregate(res, "calendar").tidy()["time"].iloc[1:]) == [2004, 2005, 2006, 2007]
+    assert list(aggregate(res, "group").tidy()["group"].iloc[1:]) == [2004, 2006, 2007]
+    with pytest.raises(ParameterError) as ei:
+        aggregate(res, "event")
+    assert str(ei.value) == ("The 'type' parameter of aggregate must be one of {'simple', "
+                             "'group', 'calendar', 'dynamic'}. Got 'event' instead.")
+    imp = imputation(mpdta, **KW)
+    with pytest.raises(ParameterError) as ei:
+        aggregate(imp, "group")
+    assert str(ei.value) == ("The 'res' parameter of aggregate must be a callaway_santanna() "
+                             "result. Got a 'imputation' result instead.")
+
+
+def _bjs_by_hand(d: pd.DataFrame, covs: list[str], w: np.ndarray, clus: np.ndarray,
+                 mask_fn) -> tuple[float, float]:
+    """BJS (2024) imputation estimate and Theorem 3 variance by numpy with explicit dummies.
+
+    Z = unit dummies, period dummies (first dropped), covariates; beta by WLS on untreated rows;
+    the estimate sum_i v_i y_i is linear in y with v_i = wt1_i on treated rows (wt1 the target
+    weights, summing to 1) and v = -W0 Z0 (Z0'W0Z0)^-1 Z1' wt1 on untreated rows. Residuals:
+    untreated y - Z beta; treated tau minus its v-weighted cohort x period mean. se =
+    sqrt(sum_c (sum_{i in c} v_i e_i)^2)."""
+    tr = ((d.g > 0) & (d.t >= d.g)).to_numpy()
+    Z = np.column_stack([pd.get_dummies(d.u).to_numpy(float),
+                         pd.get_dummies(d.t).to_numpy(float)[:, 1:]]
+                        + [d[c].to_numpy(float) for c in covs])
+    y = d.y.to_numpy(float)
+    u0 = ~tr
+    A = Z[u0].T @ (Z[u0] * w[u0][:, None])
+    beta = np.linalg.solve(A, Z[u0].T @ (w[u0] * y[u0]))
+    tau = y - Z @ beta
+    mask = mask_fn(d) & tr
+    wt1 = np.where(mask, w, 0.0)
+    wt1 = wt1 / wt1.sum()
+    v = wt1.copy()
+    v[u0] = -w[u0] * (Z[u0] @ np.linalg.solve(A, Z[tr].T @ wt1[tr]))
+    cell = d.g.astype(str) + "_" + d.t.astype(str)
+    e = tau.copy()
+    for c in cell[tr].unique():
+        s = (cell == c).to_numpy() & tr
+        if v[s].sum() != 0:
+            e[s] = tau[s] - np.sum(v[s] * tau[s]) / v[s].sum()
+    S = pd.Series(v * e).groupby(clus).sum().to_numpy()
+    return float(np.sum(wt1 * tau)), float(np.sqrt(np.sum(S ** 2)))
+
+
+@pytest.mark.parametrize("covs", [[], ["x1"]])
+def test_imputation_weighted_clustered_se_by_hand(covs):
+    """Estimate and clustered standard error of the overall ATT, one horizon and one cell,
+    with row weights, a covariate and 6 clusters, against _bjs_by_hand (numpy)."""
+    d = _imp_panel()
+    d["k"] = d["u"] % 6
+    res = imputation(d, y="y", unit="u", time="t", cohort="g", covariates=covs, weights="w",
+                     cluster="k")
+    w, clus = d["w"].to_numpy(), d["k"].to_numpy()
+    for term, fn in (("ATT", lambda x: x.g > 0),
+                     ("e=1", lambda x: x.t - x.g == 1),
+                     ("ATT(2022,2023)", lambda x: (x.g == 2022) & (x.t == 2023))):
+        est, se = _bjs_by_hand(d, covs, w, clus, fn)
+        assert res[term] == pytest.approx(est, rel=1e-9), term
+        assert res.std_errors[term] == pytest.approx(se, rel=1e-8), term
+    t = res.tidy()
+    assert (t["df"] == 5.0).all() and res.extras["n_clusters"] == 6
+    assert res.provenance.options["cluster"] == "k"
+
+
+def test_imputation_rows_columns_and_horizons_off():
+    """Rows: ATT, then e = 0, 1, 2 (cohort 2022 in 2022-2023, 2023 in 2023), then the cells
+    sorted by cohort and period; n_obs = treated rows of each (10 units of 2022, 8 of 2023);
+    horizons=False leaves the ATT row only."""
+    d = _imp_panel()
+    res = imputation(d, y="y", unit="u", time="t", cohort="g")
+    t = res.tidy()
+    assert list(t["term"]) == ["ATT", "e=0", "e=1", "ATT(2022,2022)", "ATT(2022,2023)",
+                               "ATT(2023,2023)"]
+    assert list(t["n_obs"]) == [28, 18, 10, 10, 10, 8]
+    assert list(t.columns) == ["term", "estimate", "std_error", "statistic", "p_value",
+                               "conf_low", "conf_high", "n_obs", "df", "event_time", "group",
+                               "time"]
+    np.testing.assert_array_equal(t["event_time"], [np.nan, 0, 1, 0, 1, 0])
+    np.testing.assert_array_equal(t["group"], [np.nan, np.nan, np.nan, 2022, 2022, 2023])
+    assert (t["df"] == 29.0).all()
+    assert res.provenance.n_used == 120 and res.provenance.n_input == 120
+    assert res.extras["tau"].shape == (28, 3)
+    one = imputation(d, y="y", unit="u", time="t", cohort="g", horizons=False, alpha=0.1)
+    assert list(one.tidy()["term"]) == ["ATT"] and one.alpha == 0.1
+    assert one["ATT"] == pytest.approx(res["ATT"], abs=1e-15)
+
+
+def test_imputation_messages_word_for_word(mpdta):
+    with pytest.raises(IdentificationError) as ei:
+        imputation(mpdta.assign(c=0), **{**KW, "cohort": "c"})
+    assert str(ei.value) == ("data: no treated observations ('c' > 0 and 'year' >= cohort). "
+                             "Fix: check the cohort column.")
+    m = mpdta[mpdta["first.treat"] > 0].assign(c=2003)
+    with pytest.raises(IdentificationError) as ei:
+        imputation(m, **{**KW, "cohort": "c"})
+    assert str(ei.value) == (
+        "data: no treated observation can be imputed: treated units have no untreated period, "
+        "or no untreated units remain in treated periods (no never- or not-yet-treated units). "
+        "Fix: add pre-treatment waves or comparison villages.")
+    with pytest.raises(DesignError, match="'k'"):
+        imputation(mpdta.assign(k=mpdta["year"] % 2), **KW, cluster="k")
+
+
+def test_imputation_last_period_without_untreated_rows_is_dropped():
+    """No never-treated units and every unit treated by 2023: the 2023 rows (no untreated
+    observation in that period) cannot be imputed: 18 rows dropped and counted, the rest as
+    if 2023 were not in the data."""
+    d = _imp_panel()
+    nn = d[d.g > 0]
+    a = imputation(nn, y="y", unit="u", time="t", cohort="g")
+    b = imputation(nn[nn.t < 2023], y="y", unit="u", time="t", cohort="g")
+    assert a.provenance.dropped == {
+        "treated obs. with no untreated obs. of the unit or period (not imputable)": 18}
+    assert a["ATT"] == pytest.approx(b["ATT"], abs=1e-13)
+    assert a.std_errors["ATT"] == pytest.approx(b.std_errors["ATT"], rel=1e-11)
+
+
+def test_village_panel_frame_by_hand():
+    """Person-weighted means (weight x persons), pop_weight, n_households and the first value
+    of each keep column; persons=None gives household-weighted means; custom column names."""
+    from kassaki_eval.impact.staggered import village_panel
+    s = pd.DataFrame({"desa": ["b", "a", "a", "b", "a"], "tahun": [1, 1, 1, 1, 2],
+                      "w": [1.0, 2.0, 1.0, 3.0, 4.0], "art": [2, 1, 3, 1, 2],
+                      "poor": [1.0, 0.0, 1.0, 0.0, 1.0], "inc": [10.0, 20.0, 30.0, 40.0, 50.0],
+                      "kec": ["k1", "k2", "k3", "k4", "k5"]})
+    vp = village_panel(s, outcomes=["poor", "inc"], village="desa", time="tahun", weight="w",
+                       persons="art", keep=["kec"])
+    assert list(vp.columns) == ["desa", "tahun", "poor", "inc", "pop_weight", "n_households",
+                                "kec"]
+    # a,1: rows 2 (w 2, 1 person) and 3 (w 1, 3 persons): person weights 2 and 3
+    # b,1: rows 1 (w 1, 2 persons) and 4 (w 3, 1 person): person weights 2 and 3
+    want = pd.DataFrame({"desa": ["a", "a", "b"], "tahun": [1, 2, 1],
+                         "poor": [3 / 5, 1.0, 2 / 5], "inc": [(40 + 90) / 5, 50.0,
+                                                              (20 + 120) / 5],
+                         "pop_weight": [5.0, 8.0, 5.0], "n_households": [2, 1, 2],
+                         "kec": ["k2", "k5", "k1"]})
+    pd.testing.assert_frame_equal(vp, want, check_dtype=False)
+    hh = village_panel(s, outcomes=["poor"], village="desa", time="tahun", weight="w",
+                       persons=None, keep=[])
+    assert list(hh.columns) == ["desa", "tahun", "poor", "pop_weight", "n_households"]
+    np.testing.assert_allclose(hh["poor"], [1 / 3, 1.0, 1 / 4])   # a1: (0*2+1*1)/3; b1: 1/4
+    np.testing.assert_allclose(hh["pop_weight"], [3.0, 4.0, 4.0])
+
+
+def test_small_group_warnings_word_for_word(mpdta):
+    """3 never-treated counties kept (R did's threshold: covariates + 5 = 5 units); with
+    repeated cross-sections the count is rows per period (15 rows over 5 years = 3)."""
+    never = mpdta.loc[mpdta["first.treat"] == 0, "countyreal"].unique()[:3]
+    m = mpdta[(mpdta["first.treat"] > 0) | mpdta["countyreal"].isin(never)]
+    with pytest.warns(EstimationWarning) as rec:
+        callaway_santanna(m, **KW)
+    assert [str(w.message) for w in rec] == [
+        "callaway_santanna: few units in 1 group(s) (never treated: 3; R did warns below 5 = "
+        "covariates + 5): their ATT(g,t) and standard errors rest on very few units. Fix: pool "
+        "cohorts or add villages."]
+    with pytest.warns(EstimationWarning) as rec:
+        callaway_santanna(m, **{**KW, "unit": None}, panel="cross_section")
+    assert [str(w.message) for w in rec] == [
+        "callaway_santanna: few rows per period in 1 group(s) (never treated: 3; R did warns "
+        "below 5 = covariates + 5): their ATT(g,t) and standard errors rest on very few units. "
+        "Fix: pool cohorts or add villages."]
+    # exactly 5 units is not "few" (the rule is < covariates + 5)
+    five = mpdta.loc[mpdta["first.treat"] == 0, "countyreal"].unique()[:5]
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        callaway_santanna(mpdta[(mpdta["first.treat"] > 0) | mpdta["countyreal"].isin(five)],
+                          **KW)
+
+
+def test_last_cohort_rule_equals_recoding_it_never_treated(mpdta):
+    """R did's rule with a covariate: the last cohort (2007) becomes the comparison group and
+    the periods from 2007 on are dropped; identical to doing that by hand (cohort 2007 coded
+    0, years < 2007 kept) with control='notyet'."""
+    antic = 0
+    nn = mpdta[mpdta["first.treat"] > 0]
+    kw = {**KW, "control": "notyet", "covariates": ["lpop"]}
+    with pytest.warns(EstimationWarning, match="last-treated cohort"):
+        a = callaway_santanna(nn, **kw)
+    hand = nn[nn["year"] < 2007 - antic].assign(
+        c=lambda d: np.where(d["first.treat"] == 2007, 0, d["first.treat"]))
+    b = callaway_santanna(hand, **{**kw, "cohort": "c"})
+    pd.testing.assert_frame_equal(a.tidy(), b.tidy())
+    assert a.provenance.n_used == len(hand)
+
+
+def test_missing_values_and_bad_weights(mpdta):
+    """Rows with a missing outcome are dropped and counted, then (panel='balance') their units;
+    non-positive weights are refused with the column and rows named."""
+    m = mpdta.copy()
+    m.loc[[1, 2, 11], "lemp"] = np.nan          # counties of rows 1-2 and 11: two units
+    res = callaway_santanna(m, **KW)
+    assert res.provenance.dropped == {
+        "missing lemp": 3, "units not observed in every period (panel='balance')": 2}
+    assert res.provenance.n_used == 2500 - 10 and res.provenance.n_input == 2500
+    w = mpdta["lpop"].to_numpy().copy()
+    w[[0, 4]] = [0.0, -1.0]
+    for est in (callaway_santanna, imputation):
+        with pytest.raises(DesignError) as ei:
+            est(mpdta.assign(w=w), **KW, weights="w")
+        assert str(ei.value) == ("data: column 'w' has 2 non-positive or non-finite weights "
+                                 "(e.g. rows 0, 4). Fix: survey weights must be > 0; drop or "
+                                 "repair those rows.")
+
+
+@pytest.mark.parametrize("cohort,year,what", [
+    (2004, 2004, "treated group, period t"), (2004, 2003, "treated group, base period"),
+    (0, 2004, "comparison group, period t")])
+def test_cross_section_outcome_regressions_name_the_singular_one(mpdta, cohort, year, what):
+    """Repeated cross-sections, dr: the covariate is constant (0) on the rows of one group and
+    year of the first cell ATT(2004,2004) (base 2003), so that group's outcome regression is
+    singular (collinear with its intercept) and the message names it."""
+    mask = (mpdta["first.treat"] == cohort) & (mpdta["year"] == year)
+    m = mpdta.assign(x=mpdta["lpop"].where(~mask, 0.0))
+    with pytest.raises(IdentificationError) as ei:
+        callaway_santanna(m, **{**KW, "unit": None}, panel="cross_section", method="dr",
+                          covariates=["x"])
+    assert str(ei.value) == (f"The outcome regression on the {what} is singular (too few "
+                             "observations or collinear covariates). Fix: drop covariates.")
