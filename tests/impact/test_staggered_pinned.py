@@ -1144,3 +1144,159 @@ def test_cross_section_outcome_regressions_name_the_singular_one(mpdta, cohort, 
                           covariates=["x"])
     assert str(ei.value) == (f"The outcome regression on the {what} is singular (too few "
                              "observations or collinear covariates). Fix: drop covariates.")
+
+
+# ---------------------------------------------------------------------------------------------
+# survivors of the fresh seed-21 sample (session 11), each test names the mutant(s)
+# ---------------------------------------------------------------------------------------------
+def _ipw_panel_by_hand(dY, D, x):
+    """DRDID std_ipw_did_panel for one 2x2 cell, unweighted, numpy: logit score (the package's
+    fit_logit, not under test here) clipped to [1e-6, 1 - 1e-6], controls with a score >= 0.995
+    trimmed, normalised IPW weights, the influence function with the score's estimation effect;
+    se = sqrt(sum inf^2) / n (callaway_santanna's scaling)."""
+    from kassaki_eval.impact._propensity import fit_logit
+    n = dY.size
+    X = np.column_stack([np.ones(n), x])
+    ps = np.clip(fit_logit(X, D, np.ones(n)).fitted, 1e-6, 1 - 1e-6)
+    trim = np.where(D == 1, 1.0, (ps < 0.995).astype(float))
+    wt, wc = trim * D, trim * ps * (1 - D) / (1 - ps)
+    et, ec = np.mean(wt * dY) / wt.mean(), np.mean(wc * dY) / wc.mean()
+    H = np.linalg.inv(X.T @ (X * (ps * (1 - ps))[:, None])) * n
+    lin = (X * (D - ps)[:, None]) @ H
+    M2 = (X * (wc * (dY - ec))[:, None]).mean(axis=0)
+    inf = (wt * (dY - et)) / wt.mean() - (wc * (dY - ec) + lin @ M2) / wc.mean()
+    return et - ec, np.sqrt(np.sum(inf ** 2)) / n
+
+
+def test_ipw_score_clipped_below_one_by_hand():
+    """Three treated units with a covariate far out (x = 400) get a fitted score of 1 - 7e-16:
+    it must be clipped to 1 - 1e-6 (DRDID), which changes the standard error by ~1e-6
+    (relative). Kills x__att_2x2__mutmut_60 (upper clip dropped)."""
+    rng = np.random.default_rng(2)
+    n = 200
+    D = (rng.random(n) < 0.4).astype(float)
+    x = rng.normal(size=n)
+    x[np.flatnonzero(D)[:3]] = 400.0
+    y0 = rng.normal(size=n)
+    dY = rng.normal(size=n) + 0.3 * x / 400
+    d = pd.DataFrame({"u": np.tile(np.arange(n), 2), "t": np.repeat([2020, 2021], n),
+                      "g": np.tile(np.where(D == 1, 2021, 0), 2), "x": np.tile(x, 2),
+                      "y": np.r_[y0, y0 + dY]})
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")      # the logit warns about near-separation
+        res = callaway_santanna(d, y="y", unit="u", time="t", cohort="g", method="ipw",
+                                covariates=["x"])
+    att, se = _ipw_panel_by_hand(dY, D, x)
+    assert res["ATT(2021,2021)"] == pytest.approx(att, abs=1e-10)
+    assert res.std_errors["ATT(2021,2021)"] == pytest.approx(se, rel=1e-9)
+
+
+def test_outlier_elsewhere_leaves_a_cells_scores_alone(mpdta):
+    """A covariate with one far outlier (a county of cohort 2007, x = 1e4) in a cell it does not
+    enter: after the global centring and scaling, the other cells' covariate varies little (the
+    smallest singular value of X'WX is ~1e-3), yet the problem is well posed (the condition
+    number is scale-free): cohort 2004's and 2006's ATT(g,t) equal those without the outlier.
+    Kills x__cell_pscore__mutmut_12 (an absolute threshold sv[-1] <= 1)."""
+    c07 = mpdta.loc[mpdta["first.treat"] == 2007, "countyreal"].iloc[0]
+    x = mpdta["lpop"].where(mpdta["countyreal"] != c07, 1e4)
+    a = callaway_santanna(mpdta.assign(x=x), **KW, method="ipw", covariates=["x"]).tidy()
+    b = callaway_santanna(mpdta.assign(x=mpdta["lpop"]), **KW, method="ipw",
+                          covariates=["x"]).tidy()
+    keep = (a["group"] < 2007).to_numpy()
+    np.testing.assert_allclose(a.loc[keep, "estimate"], b.loc[keep, "estimate"], atol=1e-9)
+
+
+def test_two_cohorts_without_never_treated(mpdta):
+    """No never-treated and two cohorts (2004, 2007): R did's rule leaves cohort 2004 against
+    cohort 2007 in 2003-2006. Kills x__last_cohort_as_control__mutmut_10 (`< 3` cohorts)."""
+    m = mpdta[mpdta["first.treat"].isin([2004, 2007])]
+    with pytest.warns(EstimationWarning, match="last-treated cohort"):
+        res = callaway_santanna(m, **KW, control="notyet")
+    assert list(res.tidy()["term"]) == ["ATT(2004,2004)", "ATT(2004,2005)", "ATT(2004,2006)"]
+    assert (res.tidy()["n_control"] == 131).all()
+
+
+def test_missing_cluster_and_covariate_columns_are_named(mpdta):
+    """Kills x__prepare__mutmut_18 (cluster not checked) and _7 (covariates not checked)."""
+    with pytest.raises(ParameterError) as ei:
+        callaway_santanna(mpdta, **KW, cluster="kec")
+    assert str(ei.value).startswith("The 'cluster' parameter of callaway_santanna must name a "
+                                    "column of data. Got 'kec' instead")
+    with pytest.raises(ParameterError) as ei:
+        callaway_santanna(mpdta, **KW, covariates=["lpop", "age"])
+    assert str(ei.value).startswith("The 'covariates' parameter of callaway_santanna must name "
+                                    "a column of data. Got 'age' instead")
+
+
+def test_notyet_comparison_clusters_exclude_the_first_cohort(mpdta):
+    """control='notyet': comparison units are the never-treated and the cohorts after the first
+    (2006, 2007), here all in clusters 0 and 1, while the first cohort (2004) sits in clusters
+    2..21: 2 comparison clusters of 22. Kills x__warn_small_samples__mutmut_68 (`>=` counts
+    the first cohort as comparison)."""
+    rank = mpdta["countyreal"].rank(method="dense").astype(int)
+    k = np.where(mpdta["first.treat"] == 2004, 2 + rank % 20, rank % 2)
+    m = mpdta.assign(k=k)
+    assert m["k"].nunique() == 22
+    with pytest.warns(EstimationWarning) as rec:
+        callaway_santanna(m, **KW, cluster="k", control="notyet")
+    assert [str(w.message) for w in rec if "fragile inference: 2 comparison" in str(w.message)
+            ] == ["callaway_santanna: fragile inference: 2 comparison cluster(s) of 22 "
+                  "(MacKinnon & Webb 2017: with so few comparison clusters neither CR1 nor the "
+                  "wild bootstrap is reliable)."]
+
+
+def test_aggregate_title(mpdta):
+    """Kills x_aggregate__mutmut_460 (title None)."""
+    res = callaway_santanna(mpdta, **KW)
+    for typ in ("simple", "dynamic"):
+        assert aggregate(res, typ).summary().title == f"Callaway-Sant'Anna, {typ} aggregation"
+
+
+def test_periods_counted_from_zero_give_the_same_cells(mpdta):
+    """Periods 0-4 instead of 2003-2007 (cohort 2004 becomes 1, 2006 becomes 3; 0 stays never
+    treated): the same ATT(g,t) with the labels shifted by 2003. Kills
+    x_callaway_santanna__mutmut_130 (cohorts > 1 only: cohort 1 lost)."""
+    z = mpdta.assign(year=mpdta["year"] - 2003,
+                     c=np.where(mpdta["first.treat"] > 0, mpdta["first.treat"] - 2003, 0))
+    a = callaway_santanna(z, **{**KW, "cohort": "c"}).tidy()
+    b = callaway_santanna(mpdta, **KW).tidy()
+    assert list(a["term"])[:2] == ["ATT(1,1)", "ATT(1,2)"]
+    np.testing.assert_allclose(a["estimate"], b["estimate"], atol=1e-14)
+    np.testing.assert_array_equal(a["group"], b["group"] - 2003)
+
+
+def test_imputation_names_only_the_collinear_covariate(mpdta):
+    """Two covariates, one time-varying (x) and one time-invariant (lpop): only lpop is named.
+    Kills x_imputation__mutmut_237 (`bad and covs` names both)."""
+    x = np.random.default_rng(0).normal(size=len(mpdta))
+    with pytest.raises(IdentificationError) as ei:
+        imputation(mpdta.assign(x=x), **KW, covariates=["x", "lpop"])
+    assert str(ei.value).startswith("data: covariate(s) ['lpop'] are collinear")
+
+
+def test_imputation_time_varying_cluster_message_word_for_word(mpdta):
+    """Kills x_imputation__mutmut_81 (table name)."""
+    ex = ", ".join(map(str, np.sort(mpdta["countyreal"].unique())[:5]))
+    with pytest.raises(DesignError) as ei:
+        imputation(mpdta.assign(k=mpdta["year"] % 2), **KW, cluster="k")
+    assert str(ei.value) == (
+        f"data: column 'k' changes over time within 500 units of 'countyreal' (e.g. {ex}); the "
+        "cluster id must be constant for a unit. Fix: use the village or kecamatan of the "
+        "unit's first wave (e.g. groupby(unit)[cluster].transform('first')).")
+
+
+def test_village_panel_time_column_and_text_numbers():
+    """A missing time column is named (kills x_village_panel__mutmut_21); an outcome stored as
+    text ("0", "1") is read as numbers, the same means (kills _50, dtype not forced)."""
+    from kassaki_eval.impact.staggered import village_panel
+    s = pd.DataFrame({"village_code": [1, 1, 2], "year": [2020, 2020, 2020],
+                      "weight": [1.0, 2.0, 1.0], "hh_size": [4, 4, 2], "poor": [0.0, 1.0, 1.0],
+                      "kec_code": ["a"] * 3, "zone": ["z"] * 3})
+    with pytest.raises(ParameterError, match=r"^The 'time' parameter of village_panel must "
+                                             r"name a column of data\. Got 'tahun' instead"):
+        village_panel(s, outcomes=["poor"], time="tahun")
+    a = village_panel(s.assign(poor=["0", "1", "1"]), outcomes=["poor"])
+    # village 1: person weights 4 and 8 -> 8 / 12
+    np.testing.assert_allclose(a["poor"], [8 / 12, 1.0], rtol=1e-15)
+    assert a["poor"].dtype == np.float64
