@@ -157,7 +157,7 @@ def _numbers_as_numbers(d: pd.DataFrame, num: dict[str, np.ndarray], cols: list[
 
 def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohort: str,
              covariates: list[str], weights: str | None, cluster: str | None,
-             panel: str) -> _Panel:
+             panel: str, anticipation: int = 0) -> _Panel:
     check_columns(data, owner, y=y, unit=unit, time=time, cohort=cohort,
                   covariates=covariates, weights=weights, cluster=cluster)
     cols = [y, unit, time, cohort] + covariates + as_list(weights) + as_list(cluster)
@@ -248,8 +248,9 @@ def _prepare(data: pd.DataFrame, owner: str, y: str, unit: str, time: str, cohor
         units = units[keep]
         if clus is not None:
             clus, Gc = cluster_codes(clus[keep], owner)
-    # cohorts after the last period are never treated within the sample (as R did does)
-    late = G > periods[-1]
+    # cohorts treated (with anticipation: affected, from g - anticipation on) only after the
+    # last period are never treated within the sample (as R did does, max(t) + anticipation)
+    late = G > periods[-1] + anticipation
     G = np.where(late, 0.0, G)
     w = w / w.mean()
     return _Panel(Y=Y, X=X, G=G, w=w, periods=periods, clus=clus, n_clusters=Gc, units=units,
@@ -666,7 +667,8 @@ def callaway_santanna(
                              f"panel={panel!r}. Got None instead (None only with "
                              "panel='cross_section').")
     assert unit_in is not None  # set above for cross-sections; None was refused otherwise
-    P = _prepare(data_in, owner, y, unit_in, time, cohort, covs, weights, cluster, panel)
+    P = _prepare(data_in, owner, y, unit_in, time, cohort, covs, weights, cluster, panel,
+                 anticipation)
     periods, G, n = P.periods, P.G, len(P.G)
     glist = np.sort(np.unique(G[G > 0]))
     if glist.size == 0:

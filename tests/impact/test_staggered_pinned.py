@@ -1300,3 +1300,23 @@ def test_village_panel_time_column_and_text_numbers():
     # village 1: person weights 4 and 8 -> 8 / 12
     np.testing.assert_allclose(a["poor"], [8 / 12, 1.0], rtol=1e-15)
     assert a["poor"].dtype == np.float64
+
+
+def test_cohort_just_after_the_panel_is_treated_with_anticipation(mpdta):
+    """REAL BUG (session 11): with anticipation a, a cohort g after the last period T but with
+    g - a <= T is affected inside the sample (from g - a on); it was recoded never-treated
+    (the rule was g > T) and used as an untreated comparison group. R did recodes only
+    g > T + a. Years 2003-2006, cohorts 2006 and 2007, one period of anticipation: cohort 2007
+    is treated (its ATT(2007,2006) is a post cell) and the result equals anticipation 0 with
+    both cohorts moved one period earlier (the identity of
+    test_anticipation_equals_the_cohort_moved_one_period_earlier)."""
+    sub = mpdta[(mpdta["first.treat"] != 2004) & (mpdta["year"] <= 2006)]
+    a = callaway_santanna(sub, **KW, anticipation=1)
+    moved = sub.assign(c=np.where(sub["first.treat"] > 0, sub["first.treat"] - 1, 0))
+    b = callaway_santanna(moved, **{**KW, "cohort": "c"})
+    ta, tb = a.tidy(), b.tidy()
+    assert list(ta["term"]) == [f"ATT({g},{t})" for g in (2006, 2007)
+                                for t in (2004, 2005, 2006)]
+    np.testing.assert_allclose(ta["estimate"], tb["estimate"], atol=1e-13)
+    np.testing.assert_array_equal(ta["post"], [0, 1, 1, 0, 0, 1])
+    assert (ta["n_control"] == 309).all()              # the never-treated only
