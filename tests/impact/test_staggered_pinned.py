@@ -1320,3 +1320,92 @@ def test_cohort_just_after_the_panel_is_treated_with_anticipation(mpdta):
     np.testing.assert_allclose(ta["estimate"], tb["estimate"], atol=1e-13)
     np.testing.assert_array_equal(ta["post"], [0, 1, 1, 0, 0, 1])
     assert (ta["n_control"] == 309).all()              # the never-treated only
+
+
+# ---------------------------------------------------------------------------------------------
+# survivors of the second fresh sample (seed 22, 60 mutants; session 11)
+# ---------------------------------------------------------------------------------------------
+def _rc_data(n: int = 400, seed: int = 5):
+    """Repeated cross-sections whose treated rows' covariate differs between the periods (so
+    every estimation-effect term of the influence function is non-zero), with weights."""
+    rng = np.random.default_rng(seed)
+    post = (rng.random(n) < 0.5).astype(float)
+    D = (rng.random(n) < 0.4).astype(float)
+    x = rng.normal(size=n) + 0.5 * D + 0.3 * post * D
+    y = 1 + x + 0.5 * post + 0.3 * D + 0.2 * D * post + 0.4 * x * post + rng.normal(size=n)
+    return y, post, D, np.column_stack([np.ones(n), x]), rng.uniform(0.5, 2, n)
+
+
+@pytest.mark.parametrize("method", ["reg", "ipw", "dr"])
+def test_influence_functions_are_the_derivatives_of_the_estimates(method):
+    """The influence function of a (weighted) estimator is the derivative of the estimate with
+    respect to the contamination of the sample by one observation: scaling observation i's
+    weight by (1 + h) moves the ATT by h * inf_i / n (weights normalised to mean 1). Checked by
+    central finite differences (h = 1e-6, error O(h^2)) for 8 observations (2 per group) of the
+    repeated-cross-section estimators (Sant'Anna & Zhao 2020, with the propensity-score and
+    all four outcome-regression estimation effects) and of the panel ones (DRDID).
+
+    Left out: the comparison group's base-period rows of the repeated-cross-section DR
+    estimator. There R DRDID's drdid_rc (which this module, and moderndid, copy) adds the
+    base-period control outcome regression's estimation effect, and the finite difference says
+    it should be subtracted (csdid's sign; tests/references/did/check_drdid_rc_sign.py): the
+    IF differs from the derivative by ~8e-3 on those rows here, by 5e-10 with csdid's sign.
+    Open question for the lead (docs/MUTATION.md, session 11, helper mutM)."""
+    from kassaki_eval.impact.staggered import _att_2x2, _att_2x2_rc
+    y, post, D, Xc, w = _rc_data(200)
+    n = y.size
+
+    def panel(ww):
+        return _att_2x2(y, D, Xc, ww, method)
+
+    def rc(ww):
+        return _att_2x2_rc(y, post, D, Xc, ww, method)
+
+    # two observations of each group: treated / comparison x base period / period t
+    obs = np.concatenate([np.flatnonzero((D == a) & (post == b))[:2]
+                          for a in (0, 1) for b in (0, 1)])
+    for est in (rc, panel):
+        _, inf = est(w)
+        h = 1e-6
+        for i in obs:
+            if est is rc and method == "dr" and D[i] == 0 and post[i] == 0:
+                continue
+            wp, wm = w.copy(), w.copy()
+            wp[i] *= 1 + h
+            wm[i] *= 1 - h
+            num = (est(wp)[0] - est(wm)[0]) / (2 * h)
+            assert num == pytest.approx(inf[i] / n, abs=1e-8), (method, i)
+
+
+def test_outcome_regression_singularity_raises_without_numpy_warnings(mpdta):
+    """Two covariates, one of them constant (a zero column once centred): the controls' outcome
+    regression is refused before any division by its zero singular value (no RuntimeWarning).
+    Kills x__att_2x2__mutmut_23 (s[+1] tested instead of the smallest singular value)."""
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(IdentificationError, match=r"^The outcome regression on the "
+                                                      r"controls is singular"):
+            callaway_santanna(mpdta.assign(c=5.0), **KW, method="reg", covariates=["lpop", "c"])
+
+
+def test_dropped_units_leave_units_and_provenance_right(mpdta):
+    """panel='balance' drops the 2 counties with a missing outcome: extras['units'] lists the
+    498 others (kills x__prepare__mutmut_307, units None), and aggregate keeps the parent's
+    dropped rows (kills x_aggregate__mutmut_445)."""
+    m = mpdta.copy()
+    m.loc[[1, 11], "lemp"] = np.nan
+    gone = mpdta.loc[[1, 11], "countyreal"].to_numpy()
+    res = callaway_santanna(m, **KW)
+    want = np.setdiff1d(np.sort(mpdta["countyreal"].unique()), gone)
+    np.testing.assert_array_equal(res.extras["units"], want)
+    agg = aggregate(res, "group")
+    assert agg.provenance.dropped == res.provenance.dropped == {
+        "missing lemp": 2, "units not observed in every period (panel='balance')": 2}
+
+
+def test_imputation_missing_unit_column_is_named(mpdta):
+    """Kills x_imputation__mutmut_21 (unit not checked)."""
+    with pytest.raises(ParameterError, match=r"^The 'unit' parameter of imputation must name a "
+                                             r"column of data\. Got 'desa' instead"):
+        imputation(mpdta, **{**KW, "unit": "desa"})
