@@ -1169,9 +1169,9 @@ def imputation(
         else:
             v[u0] = -w[u0] * (ga[ui[u0]] + gl[ti[u0]])
         # treated residual: tau minus its v-weighted cell mean
-        num = np.bincount(cell, weights=np.where(treated, v * tau, 0.0))
+        cnum = np.bincount(cell, weights=np.where(treated, v * tau, 0.0))
         den = np.bincount(cell, weights=np.where(treated, v, 0.0))
-        cm = np.divide(num, den, out=np.zeros_like(num), where=den != 0)
+        cm = np.divide(cnum, den, out=np.zeros_like(cnum), where=den != 0)
         eps = np.where(treated, tau - cm[cell], yv - fit)
         S = np.bincount(ccodes, weights=v * eps, minlength=Gc)
         se = float(np.sqrt(np.sum(S ** 2)))
