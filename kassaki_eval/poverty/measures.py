@@ -615,11 +615,22 @@ def _wave_sq(d: SurveyDesign, y: np.ndarray, z: Any, w: np.ndarray, g: float,
     return None if sq is None else sq[:, :, 0]
 
 
-def _psu_keys(d: SurveyDesign) -> pd.Series:
-    """(stratum, PSU) label of each PSU code of a design."""
+def _psu_keys(d: SurveyDesign, wave: Any = None) -> pd.Series:
+    """(stratum, PSU) label of each PSU code of a design.
+
+    Without a PSU column each household is its own PSU: it is matched across waves by the
+    design's ``id_column`` when there is one and its ids are unique, and otherwise not at all
+    (its key carries the ``wave``), so the waves count as independent samples. (Before,
+    household i of one wave was matched with row i of the other: the SE depended on the row
+    order.)
+    """
     s = d.data[d.strata_col].astype(str) if d.strata_col else pd.Series("all", index=d.data.index)
-    p = (d.data[d.psu_col].astype(str) if d.psu_col
-         else pd.Series(np.arange(d.n), index=d.data.index).astype(str))
+    if d.psu_col:
+        p = d.data[d.psu_col].astype(str)
+    elif d.id_column and d.data[d.id_column].astype(str).is_unique:
+        p = "id\x1e" + d.data[d.id_column].astype(str)
+    else:
+        p = f"row of {wave}\x1e" + pd.Series(np.arange(d.n), index=d.data.index).astype(str)
     key = (s + "\x1f" + p).to_numpy()
     out = np.empty(d.n_psu, dtype=object)
     out[d.psu_codes] = key
@@ -678,7 +689,9 @@ def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
     where ``t_j`` are the PSU totals of each wave's influence function. Panel households make
     a village's two totals co-move, so the overlap lowers the SE of a change. With all PSUs
     common this equals the variance of the PSU totals of ``z_b - z_a``; with none it is zero
-    (independent samples). Strata with fewer than two common PSUs add no covariance.
+    (independent samples). Strata with fewer than two common PSUs add no covariance. Without
+    a PSU column each household is its own PSU, matched across waves by the design's
+    ``id_column`` (unique ids) or else not at all (independent samples), never by row order.
     df = the smaller of the two waves' design df.
 
     Parameters
@@ -750,7 +763,7 @@ def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
                      dom=doma)
     Vb = db.variance(totals=tb, squares=_wave_sq(*waves[1][:4], float(g), domb, Pb, strict),
                      dom=domb)
-    ka, kb = _psu_keys(da), _psu_keys(db)
+    ka, kb = _psu_keys(da, ya), _psu_keys(db, yb)
     common = pd.Index(ka).intersection(pd.Index(kb))
     cov = np.zeros(doma.n)
     if len(common):
@@ -871,8 +884,12 @@ def plot_incidence_curve(curve: EstimateResult | pd.DataFrame, *,
     """Plot the incidence curve with its confidence band; returns the Figure (no show).
 
     ``marks`` draws vertical lines (e.g. ``{"poverty line": 420000, "extreme": 322170}``).
+    The default title gives the band's level: 1 - alpha of an :class:`EstimateResult` (a
+    DataFrame's band is taken as 95 %, the default).
     """
+    level = 0.95
     if isinstance(curve, EstimateResult):
+        level = 1 - curve.alpha
         curve = curve.tidy().rename(columns={"estimate": "p0"})
     import matplotlib.pyplot as plt  # a pyplot figure (notebooks show it); never use()
     if ax is None:
@@ -888,7 +905,7 @@ def plot_incidence_curve(curve: EstimateResult | pd.DataFrame, *,
         ax.text(v, ax.get_ylim()[1] * 0.95, f" {lab}", rotation=90, va="top", fontsize=8)
     ax.set_xlabel("poverty line (Rp per capita per month)")
     ax.set_ylabel("headcount P0 (%)")
-    ax.set_title(title or "Poverty incidence curve (95 % CI)")
+    ax.set_title(title or f"Poverty incidence curve ({100 * level:g} % CI)")
     if curve["group"].nunique() > 1:
         ax.legend(fontsize=8)
     fig.tight_layout()

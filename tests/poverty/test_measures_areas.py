@@ -576,30 +576,48 @@ def test_change_design_forms_and_their_messages():
         "meaning weight='weight', strata='stratum', psu='psu') is deprecated and will be removed "
         "in the next release; use design={'weight': ..., 'strata': ..., 'psu': ..., "
         "'lonely_psu': ...} or a SurveyDesign."]
-    assert rec[0].filename == __file__
     np.testing.assert_allclose(dep.tidy()["estimate"], ref["estimate"], rtol=1e-12)
     # nest is not in the old keywords: PSU ids 0..7 are unique anyway, so the SEs agree
     np.testing.assert_allclose(dep.tidy()["std_error"], ref["std_error"], rtol=1e-12)
 
 
 def test_change_without_strata_or_psu_columns():
-    """No strata: one stratum 'all'; no PSU column: each household is its own PSU, keyed by
-    its row number in its wave, so rows 0..n-1 of both waves are 'common' (Kish formula with
-    one stratum, computed here)."""
+    """No strata: one stratum 'all'. No PSU column: each household is its own PSU; they are
+    matched across waves by the design's id_column (Kish formula with one stratum over the
+    households in both waves, computed here), never by row order: without id_column (or with
+    repeated ids) the waves are independent samples (covariance 0), and reordering the rows
+    of a wave changes nothing. REAL BUG fixed in session 11: households were matched by row
+    number, so the change's SE depended on the row order."""
     both = _two_waves()
-    spec = {"weight": "w"}
-    r = change(both, "c", line=500.0, years=(2023, 2024), design=spec, size=None)
-    assert r.extras["common_psus"] == 36
+    n = 36
+    both["hid"] = np.r_[np.arange(n), (np.arange(n) + 5) % n]    # a panel, rows in another order
     za = []
     for yr in (2023, 2024):
-        df = both[both["year"] == yr]
+        df = both[both["year"] == yr].sort_values("hid")
         c, w = df["c"].to_numpy(), df["w"].to_numpy()
         h = (c < 500).astype(float)
         P = (w * h).sum() / w.sum()
         za.append(w * (h - P) / w.sum())
-    n = 36
     cov = n / (n - 1) * ((za[0] - za[0].mean()) * (za[1] - za[1].mean())).sum()
-    np.testing.assert_allclose(r.extras["covariance"], [cov], rtol=1e-9)
+    perm = both.copy()
+    perm.iloc[n:] = perm.iloc[n:].iloc[np.random.default_rng(0).permutation(n)].to_numpy()
+    for tab in (both, perm):
+        r = change(tab, "c", line=500.0, years=(2023, 2024), design={"weight": "w",
+                                                                    "id_column": "hid"},
+                   size=None)
+        assert r.extras["common_psus"] == n
+        np.testing.assert_allclose(r.extras["covariance"], [cov], rtol=1e-9)
+        r0 = change(tab, "c", line=500.0, years=(2023, 2024), design={"weight": "w"}, size=None)
+        assert r0.extras["common_psus"] == 0
+        np.testing.assert_array_equal(r0.extras["covariance"], [0.0])
+        t0 = r0.tidy()
+        np.testing.assert_allclose(t0["std_error"].iloc[2] ** 2,
+                                   t0["std_error"].iloc[0] ** 2 + t0["std_error"].iloc[1] ** 2,
+                                   rtol=1e-12)
+    dup = both.assign(hid=both["hid"] // 2)
+    r2 = change(dup, "c", line=500.0, years=(2023, 2024), design={"weight": "w",
+                                                                 "id_column": "hid"}, size=None)
+    assert r2.extras["common_psus"] == 0
     rs = change(both, "c", line=500.0, years=(2023, 2024), design={"weight": "w", "psu": "psu"},
                 size=None)
     assert rs.extras["common_psus"] == 4
@@ -681,6 +699,10 @@ def test_plot_incidence_curve_axes_band_marks_and_given_ax():
     assert ax.get_title() == "Poverty incidence curve (95 % CI)"
     assert tuple(fig.get_size_inches()) == (7.0, 4.5)
     plt.close(fig)
+    # REAL BUG fixed in session 11: the title said 95 % whatever the curve's alpha
+    fig90 = plot_incidence_curve(incidence_curve(d, "c", lines=[300.0, 500.0], alpha=0.1))
+    assert fig90.axes[0].get_title() == "Poverty incidence curve (90 % CI)"
+    plt.close(fig90)
     fig2, ax2 = plt.subplots()
     out = plot_incidence_curve(t.rename(columns={"estimate": "p0"}), ax=ax2, title="T")
     assert out is fig2 and ax2.get_title() == "T" and len(ax2.lines) == 1
@@ -742,3 +764,30 @@ def test_fgt_total_without_by_is_one_row_and_two_stage_mean():
     np.testing.assert_allclose(a["estimate"], b["estimate"], rtol=1e-12)
     np.testing.assert_allclose(a["std_error"], b["std_error"], rtol=1e-10)
     np.testing.assert_allclose(a["deff"], b["deff"], rtol=1e-10)
+
+
+def test_negative_and_zero_welfare_messages_word_for_word():
+    """The messages name the table, the column (or 'welfare' for an array), the row count,
+    a few ids (the design's id_column, else row numbers) and the fix."""
+    df = pd.DataFrame({"c": [-1.0, 2, 3, -4], "w": 1.0, "hid": ["a", "b", "c", "d"]})
+    d = SurveyDesign(df, weight="w")
+    with pytest.raises(DesignError) as e:
+        fgt(d, "c", line=2.5)
+    assert str(e.value) == ("survey: column 'c' must be >= 0: 2 rows (e.g. row 0, row 3). Fix: "
+                            "consumption cannot be negative; repair the rows.")
+    with pytest.raises(DesignError) as e:
+        mean_consumption(SurveyDesign(df, weight="w", id_column="hid", table="hh2024"), "c")
+    assert str(e.value) == ("hh2024: column 'c' must be >= 0: 2 rows (e.g. a, d). Fix: "
+                            "consumption cannot be negative; repair the rows.")
+    with pytest.raises(DesignError) as e:
+        fgt(d, np.array([-1.0, 2, 3, 4]), line=2.5)
+    assert str(e.value) == ("survey: column 'welfare' must be >= 0: 1 row (e.g. row 0). Fix: "
+                            "consumption cannot be negative; repair the rows.")
+    with pytest.raises(DesignError) as e:
+        watts(SurveyDesign(df.assign(c=[0.0, 2, 3, 4]), weight="w"), "c", line=2.5)
+    assert str(e.value) == ("survey: column 'c' is 0 for poor units (Watts needs log y): 1 row "
+                            "(e.g. row 0). Fix: repair zero consumption or use fgt().")
+    # a relative line of an array welfare: every row enters the quantile (median 2 -> line 1.2)
+    r = fgt(d, np.array([1.0, 2, 3, 4]), line=RelativeLine(0.6, 0.5))
+    assert r.provenance.options["line"]["value"] == pytest.approx(1.2, rel=1e-12)
+    assert r.estimates.values[0] == 0.25
