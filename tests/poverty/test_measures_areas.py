@@ -791,3 +791,53 @@ def test_negative_and_zero_welfare_messages_word_for_word():
     r = fgt(d, np.array([1.0, 2, 3, 4]), line=RelativeLine(0.6, 0.5))
     assert r.provenance.options["line"]["value"] == pytest.approx(1.2, rel=1e-12)
     assert r.estimates.values[0] == 0.25
+
+
+# -- seed-21 sample survivors (session 11), by behaviour --------------------------------------
+def test_change_alpha_and_its_deprecated_name():
+    """change(alpha=0.1): the result's level is 0.1 (intervals t(0.95, df)); conf_alpha= is
+    its deprecated name, accepted with the warning. Kills x_change__mutmut_28 (conf_alpha not
+    an allowed keyword), _62 (conf_alpha ignored), _455 (alpha not passed to the result)."""
+    both = _two_waves()
+    r = change(both, "c", line=500.0, years=(2023, 2024), design=SPEC, size="hh", alpha=0.1)
+    assert r.alpha == 0.1
+    t = r.tidy()
+    q = stats.t.ppf(0.95, t["df"].to_numpy(dtype=float))
+    np.testing.assert_allclose(t["conf_high"], t["estimate"] + q * t["std_error"], rtol=1e-10)
+    with pytest.warns(DeprecationWarning, match="'conf_alpha' parameter of change is deprecated"):
+        old = change(both, "c", line=500.0, years=(2023, 2024), design=SPEC, size="hh",
+                     conf_alpha=0.1)
+    assert old.alpha == 0.1
+    pd.testing.assert_frame_equal(old.tidy(), t)
+
+
+def test_dataframe_with_design_options_and_the_design_message():
+    """A DataFrame plus design= options is the same as the SurveyDesign (fgt, mean_consumption,
+    watts, sst); a DataFrame without design options is refused naming the function. Kills
+    x_fgt__mutmut_124 (owner dropped from the message) and x_mean_consumption__mutmut_26
+    (design= options ignored)."""
+    df = _sample()
+    d = SurveyDesign(df, **SPEC)
+    for f, kw in ((fgt, {"line": 500.0}), (mean_consumption, {}), (watts, {"line": 500.0}),
+                  (sst, {"line": 500.0})):
+        pd.testing.assert_frame_equal(f(df, "c", design=SPEC, **kw).tidy(),
+                                      f(d, "c", **kw).tidy())
+        with pytest.raises(ParameterError) as e:
+            f(df, "c", **kw)
+        assert str(e.value) == (f"The 'design' parameter of {f.__name__} must be a SurveyDesign, "
+                                "or a dict of SurveyDesign options when 'data' is a DataFrame. "
+                                "Got NoneType instead.")
+
+
+def test_result_methods_and_profile_without_poor_warns_nothing():
+    """Each result names its method; a profile with nobody poor gives NaN contributions
+    without a numpy 0/0 warning. Kills x_fgt__mutmut_692 (method) and x_profile__mutmut_115
+    (the 0/0 warning no longer silenced)."""
+    d = SurveyDesign(_sample(), **SPEC)
+    assert fgt(d, "c", line=500.0).method == "fgt"
+    assert fgt(d, "c", line=500.0, ci="logit").method == "fgt"
+    assert fgt(d, "c", line=500.0, by="grp", total=True).method == "fgt"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        z = profile(d, "c", line=50.0, by="grp", size="hh", g=(0, 1)).tidy()
+    assert z["contribution"].iloc[:4].isna().all()
