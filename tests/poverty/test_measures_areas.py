@@ -841,3 +841,15 @@ def test_result_methods_and_profile_without_poor_warns_nothing():
         warnings.simplefilter("error")
         z = profile(d, "c", line=50.0, by="grp", size="hh", g=(0, 1)).tidy()
     assert z["contribution"].iloc[:4].isna().all()
+
+
+def test_unknown_keyword_names_the_function_as_python_would():
+    """An unknown keyword is Python's TypeError naming the function. Kills x_change__mutmut_13
+    of the seed-22 sample (the owner dropped: 'None() got ...')."""
+    both = _two_waves()
+    with pytest.raises(TypeError) as e:
+        change(both, "c", line=500.0, years=(2023, 2024), design=SPEC, size="hh", weights="w")
+    assert str(e.value) == "change() got an unexpected keyword argument 'weights'"
+    with pytest.raises(TypeError) as e:
+        fgt(SurveyDesign(_sample(), **SPEC), "c", line=500.0, level=0.9)
+    assert str(e.value) == "fgt() got an unexpected keyword argument 'level'"
