@@ -329,7 +329,10 @@ def _read_csv(path: Path, expected: set[str], header_row: int | None,
             csv.reader(first, delimiter=d) for c in row),
         first[hrow].count(d) if first else 0))
     grid = list(csv.reader(first, delimiter=delim))
-    h = _header_index(grid, expected, header_row, path, len(grid))
+    # the bound in the header_row message is the file's line count, not the scanned head's
+    n_lines = len(grid) if len(first) < n_scan else \
+        data.count(b"\n") + (not data.endswith(b"\n"))
+    h = _header_index(grid, expected, header_row, path, n_lines)
     names = _check_header(grid[h] if h < len(grid) else [], path, h + 1)
     try:
         df = pd.read_csv(io.BytesIO(data), sep=delim, dtype=str, keep_default_na=False,
@@ -343,8 +346,9 @@ def _read_csv(path: Path, expected: set[str], header_row: int | None,
                             f"it is.") from None
     except pd.errors.ParserError as e:
         raise DataFileError(f"{path.name} could not be parsed as '{delim}'-separated CSV after "
-                            f"row {h + 1}: {e}. Fix: a value probably contains the separator "
-                            f"without quotes; export it again with quoted text fields.") from None
+                            f"row {h + 1}: {str(e).strip()}. Fix: a value probably contains "
+                            f"the separator without quotes; export it again with quoted text "
+                            f"fields.") from None
     rows = np.arange(len(df)) + h + 2
     keep = df.notna().any(axis=1).to_numpy()
     return df.loc[keep].reset_index(drop=True), rows[keep]
@@ -577,10 +581,14 @@ def _check_files(paths: Sequence[Path], frames: Sequence[pd.DataFrame], hashes: 
                                  fix="pass each file once (one --survey per wave); stacking a "
                                      "file twice counts every household twice"))
         seen.setdefault(h, p)
-    spec = CONTRACTS[table]
+    # raw registry files (load_registry of one file per kecamatan) hold no_kk, not family_id
+    raw = table == "registry" and any(_has_pii(fr) for fr in frames)
+    spec = CONTRACTS["registry_raw" if raw else table]
     required = [c.name for c in spec.columns if c.required]
-    for p, fr in zip(paths, frames, strict=False):
-        miss = [c for c in required if c not in fr.columns]
+    for i, (p, fr) in enumerate(zip(paths, frames, strict=False)):
+        # only columns another file has: one missing from every file is the contract's message
+        others = {c for j, f in enumerate(frames) if j != i for c in f.columns}
+        miss = [c for c in required if c not in fr.columns and c in others]
         if miss and len(miss) < len(required):
             probs.append(Problem(f"{table} ({p.name})", ", ".join(miss[:4]),
                                  "is missing in this file (the other files have it)", len(fr),

@@ -587,3 +587,366 @@ def test_one_contract_name_below_the_header_is_not_a_header(tmp_path: Path):
     df, rows, _ = read_raw(p, table="survey")
     assert df.columns.tolist() == ["kode", "keterangan"] and rows.tolist() == [2, 3]
     assert df["keterangan"].tolist() == ["weight", "x"]
+
+
+# ---- session 11 (helper mutO): pinned by behaviour area -------------------------------------
+# Read options (separator vote on the header row, header_row, encoding, sheet, missing-value
+# texts), the messages word for word, and validate_file / write_table options. The seed-20
+# survivors of docs/MUTATION.md are among them (named in each docstring).
+
+def test_a_ragged_csv_row_names_the_header_row_and_pandas_line(tmp_path: Path):
+    """A data row with more fields than the header: pandas' parser error, after the header row
+    (row 1 by default, row 3 with header_row=3; seed-20 ``_read_csv_130``), with pandas' text
+    stripped of its trailing newline (file lines counted by pandas: line 5 is '3,4,5,6')."""
+    from kassaki_eval.data import read_raw
+    fix = ("Fix: a value probably contains the separator without quotes; export it again with "
+           "quoted text fields.")
+    p = tmp_path / "q.csv"
+    p.write_text("judul\ncatatan\nkode,nilai\n1,2\n3,4,5,6\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as info:
+        read_raw(p, header_row=3)
+    assert str(info.value) == ("q.csv could not be parsed as ','-separated CSV after row 3: "
+                               "Error tokenizing data. C error: Expected 2 fields in line 5, "
+                               f"saw 4. {fix}")
+    q = tmp_path / "r.csv"
+    q.write_text("kode;nilai\n1;2\n3;4;5\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as info:
+        read_raw(q)
+    assert str(info.value) == ("r.csv could not be parsed as ';'-separated CSV after row 1: "
+                               "Error tokenizing data. C error: Expected 2 fields in line 3, "
+                               f"saw 3. {fix}")
+
+
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_the_separator_is_voted_on_the_given_header_row(tmp_path: Path, sep: str):
+    """No contract name in the header (to be renamed): the separator is the one the given
+    header row holds most of, not the title line above it (3 commas, no other separator;
+    seed-20 ``_read_csv_34``)."""
+    from kassaki_eval.data import read_raw
+    p = tmp_path / "s.csv"
+    p.write_text(f"Laporan, Kab. Pangkep, 2024, final\nkode{sep}nilai{sep}ket\n"
+                 f"1{sep}2,5{sep}a\n", encoding="utf-8")
+    df, rows, fmt = read_raw(p, header_row=2)
+    assert (fmt, df.columns.tolist(), rows.tolist()) == ("csv", ["kode", "nilai", "ket"], [3])
+    assert df.iloc[0].tolist() == ["1", "2,5", "a"]  # a decimal comma stays text
+
+
+# pandas' default missing-value texts that are NOT in NA_VALUES: kept as text in CSV and Excel
+_NOT_MISSING = ["n/a", "None", "<NA>", "-NaN", "#NA", "1.#IND", "-nan", "NAN", "-"]
+_MISSING = ["NA", "N/A", "NaN", "nan", "NULL", "null", "."]
+
+
+def test_only_the_listed_missing_texts_are_missing_in_csv(tmp_path: Path):
+    """CSV: exactly ``NA_VALUES`` (and the empty cell) read as missing."""
+    from kassaki_eval.data import read_raw
+    from kassaki_eval.data.loaders import NA_VALUES
+    assert NA_VALUES == ["", "NA", "N/A", "NaN", "nan", "NULL", "null", "."]
+    cells = _MISSING + [""] + _NOT_MISSING
+    p = tmp_path / "s.csv"
+    p.write_text("kode,nilai\n" + "".join(f"{i},{c}\n" for i, c in enumerate(cells)),
+                 encoding="utf-8")
+    df, rows, _ = read_raw(p)
+    assert rows.tolist() == list(range(2, len(cells) + 2))
+    assert df["nilai"].isna().tolist() == [True] * 8 + [False] * len(_NOT_MISSING)
+    assert df["nilai"].tolist()[8:] == _NOT_MISSING
+
+
+def test_only_the_listed_missing_texts_are_missing_in_a_workbook(tmp_path: Path):
+    """Workbook text cells: the same list as CSV (seed-20 ``_read_xlsx_62``: pandas' default
+    list would also blank 'n/a', 'None', '<NA>', ...)."""
+    from openpyxl import Workbook
+
+    from kassaki_eval.data import read_raw
+    wb = Workbook()
+    wb.active.append(["kode", "nilai"])
+    cells = _MISSING + _NOT_MISSING
+    for i, c in enumerate(cells):
+        wb.active.append([str(i), c])
+    p = tmp_path / "w.xlsx"
+    wb.save(p)
+    df, rows, _ = read_raw(p)
+    assert rows.tolist() == list(range(2, len(cells) + 2))
+    assert df["nilai"].isna().tolist() == [True] * 7 + [False] * len(_NOT_MISSING)
+    assert df["nilai"].tolist()[7:] == _NOT_MISSING
+
+
+@pytest.mark.parametrize("two_files", [False, True])
+def test_the_pseudonymised_registry_check_names_file_and_rows(tmp_path: Path, monkeypatch,
+                                                               two_files: bool):
+    """The second contract check (after pseudonymisation) quotes the same file name and
+    spreadsheet rows as the first (seed-20 ``load_table_163``, ``_164``). Pseudonymisation is
+    made to lose one family_id (row 4 of the file: header = row 1), which the real one never
+    does, to see the wiring."""
+    from kassaki_eval.data import loaders
+    real = loaders.pseudonymise_registry
+
+    def lossy(data, **kw):
+        out = real(data, **kw)
+        out.loc[2, "family_id"] = None
+        return out
+
+    monkeypatch.setattr(loaders, "pseudonymise_registry", lossy)
+    raw = make_registry_raw(n=4)
+    p = tmp_path / "p3ke.csv"
+    raw.to_csv(p, index=False)
+    paths, source, row = [p], "p3ke.csv", "row 4"
+    if two_files:
+        q = tmp_path / "p3ke2.csv"
+        make_registry_raw(n=8).iloc[4:].to_csv(q, index=False)
+        paths, source, row = [p, q], "2 files", "p3ke.csv row 4"
+    with pytest.raises(SchemaError) as info:
+        load_registry(paths, key=KEY)
+    assert str(info.value) == (
+        f"registry ({source}): 1 problem found\n  - registry: column 'family_id' has missing "
+        f"values: 1 row (e.g. {row}). Fix: 'family_id' may not be empty; fill it or drop those "
+        "rows in a cleaned copy")
+
+
+def test_validate_file_defaults_to_survey_and_passes_read_options(tmp_path: Path):
+    """``validate_file(path)`` checks a survey (seed-20 ``validate_file_2``); header_row,
+    encoding and sheet reach the reader (seed-20 ``validate_file_34``)."""
+    s = make_survey()
+    p = tmp_path / "s.csv"
+    s.to_csv(p, index=False)
+    assert len(validate_file(p)) == 54
+    s["catatan"] = "Désa"
+    q = tmp_path / "cp.csv"
+    q.write_bytes(("Laporan Susenas\nKab. Pangkep\n" + s.to_csv(index=False)).encode("cp1252"))
+    out = validate_file(q, header_row=3, encoding="cp1252")
+    assert len(out) == 54 and out["catatan"].iloc[0] == "Désa"
+    w = tmp_path / "w.xlsx"
+    with pd.ExcelWriter(w) as xw:
+        pd.DataFrame({"catatan": ["x"]}).to_excel(xw, sheet_name="README", index=False)
+        make_survey().to_excel(xw, sheet_name="Data", index=False)
+    assert len(validate_file(w, "survey", sheet="Data")) == 54
+    assert len(validate_file(w, "survey", sheet=1)) == 54
+
+
+@pytest.mark.parametrize("ext", [".pq", ".PQ"])
+def test_write_table_writes_parquet_for_pq(tmp_path: Path, ext: str):
+    """'.pq' is Parquet, as for reading (seed-20 ``write_table_47``)."""
+    df = pd.DataFrame({"hh_id": ["H1", "H2"], "weight": [1.5, 2.25]})
+    p = write_table(df, tmp_path / f"t{ext}")
+    assert p.read_bytes()[:4] == b"PAR1"
+    pd.testing.assert_frame_equal(pd.read_parquet(p), df)
+
+
+def test_a_truncated_gzip_csv_is_a_file_error(tmp_path: Path):
+    """The first 8 KiB decompress (so it is sniffed as gzip-compressed CSV), the rest does not."""
+    import gzip
+
+    from kassaki_eval.data import read_raw
+    body = ("kode,nilai\n" + "".join(f"{i},{i}\n" for i in range(5000))).encode()
+    raw = gzip.compress(body, mtime=0)
+    p = tmp_path / "t.csv.gz"
+    p.write_bytes(raw[:len(raw) // 2])
+    with pytest.raises(DataFileError) as info:
+        read_raw(p)
+    assert str(info.value) == ("t.csv.gz is gzip-compressed but could not be decompressed "
+                               "(Compressed file ended before the end-of-stream marker was "
+                               "reached). Fix: gunzip it by hand and check the result; the raw "
+                               "file is left as it is.")
+    p.write_bytes(raw)
+    df, rows, fmt = read_raw(p)
+    assert (fmt, len(df), rows[0], rows[-1]) == ("csv.gz", 5000, 2, 5001)
+
+
+@pytest.mark.parametrize("ext, what", [(".parquet", "a Parquet file"),
+                                       (".pq", "a Parquet file"),
+                                       (".dta", "a Stata dataset (.dta)")])
+def test_parquet_and_stata_read_options(tmp_path: Path, ext: str, what: str):
+    """Parquet ('.parquet', '.pq') and Stata: rows numbered 1..n, header_row only 1, no
+    encoding; the messages name the format."""
+    from kassaki_eval.data import read_raw
+    s = make_survey()
+    p = tmp_path / f"s{ext}"
+    s.to_parquet(p, index=False) if ext != ".dta" else s.to_stata(p, write_index=False)
+    df, rows, fmt = read_raw(p, header_row=1)
+    assert fmt == ("dta" if ext == ".dta" else "parquet")
+    assert rows.tolist() == list(range(1, 55)) and len(df) == 54
+    assert df.index.tolist() == list(range(54))
+    with pytest.raises(ParameterError) as info:
+        read_raw(p, header_row=2)
+    assert str(info.value) == ("The 'header_row' parameter of load_table applies to CSV and "
+                               f"Excel files only. Got 2 for {what} instead.")
+    with pytest.raises(ParameterError) as info:
+        load_table(p, encoding="cp1252")
+    assert str(info.value) == ("The 'encoding' parameter of load_table applies to CSV files "
+                               f"only. Got 'cp1252' for {what} instead.")
+    bad = tmp_path / f"bad{ext}"
+    bad.write_bytes(p.read_bytes()[:40])
+    with pytest.raises(DataFileError) as info:
+        read_raw(bad)
+    msg = str(info.value)
+    assert msg.startswith(f"bad{ext} looks like {what} but could not be read (")
+    assert msg.endswith("). Fix: export it again.")
+
+
+def test_an_encoding_for_a_workbook_is_a_parameter_error(tmp_path: Path):
+    p = tmp_path / "w.xlsx"
+    make_survey().to_excel(p, index=False)
+    with pytest.raises(ParameterError) as info:
+        load_table(p, encoding="cp1252")
+    assert str(info.value) == ("The 'encoding' parameter of load_table applies to CSV files "
+                               "only. Got 'cp1252' for an Excel workbook (.xlsx) instead.")
+
+
+@pytest.mark.parametrize("encoding, name", [("ascii", "ASCII"), ("utf-8", "UTF-8"),
+                                            ("utf-8-sig", "UTF-8")])
+def test_a_bad_byte_with_a_given_encoding_names_it_without_the_guess(tmp_path: Path, encoding,
+                                                                     name):
+    """A given encoding: its name upper-cased without '-sig', no Windows-1252 guess. The byte
+    0xE9 ('é' in cp1252) is at position 22 = len('kode,nama\\n1,Andi\\n2,Jos'): line 3, its
+    6th character."""
+    p = tmp_path / "s.csv"
+    p.write_bytes(b"kode,nama\n1,Andi\n2,Jos\xe9\n")
+    with pytest.raises(DataFileError) as info:
+        load_table(p, "villages", encoding=encoding)
+    assert str(info.value) == (
+        f"s.csv is not valid {name} text: the byte 0xE9 at byte position 22 (line 3, "
+        "character 6) cannot be decoded. Fix: save the file again as 'CSV UTF-8 (Comma "
+        "delimited)' (Excel: File > Save As), or, if you know its encoding, pass it "
+        "explicitly: load_table(..., encoding='cp1252') (or 'latin-1'; --encoding on the "
+        "command line). The raw file is left as it is.")
+
+
+def test_the_header_row_bound_is_the_file_s_line_count(tmp_path: Path):
+    """A 55-line CSV (header + 54 rows): header_row 0, True or 2.0 is refused with the bound
+    55, not the 30 lines scanned for a header (bug fixed in session 11); np.int64 is a row
+    number."""
+    p = tmp_path / "s.csv"
+    make_survey().to_csv(p, index=False)
+    for bad in (0, True, 2.0, 56):
+        with pytest.raises(ParameterError) as info:
+            load_survey(p, header_row=bad)
+        assert str(info.value) == ("The 'header_row' parameter of load_table must be a row "
+                                   f"number from 1 to 55 (1 = first row). Got {bad!r} "
+                                   "instead.")
+    q = tmp_path / "t.csv"
+    q.write_text("Judul\n" + make_survey().to_csv(index=False), encoding="utf-8")
+    assert len(load_survey(q, header_row=np.int64(2))) == 54
+    w = tmp_path / "w.xlsx"
+    make_survey().to_excel(w, index=False)
+    with pytest.raises(ParameterError) as info:
+        load_survey(w, header_row=0)
+    assert str(info.value) == ("The 'header_row' parameter of load_table must be a row "
+                               "number from 1 to 55 (1 = first row). Got 0 instead.")
+
+
+def test_a_workbook_with_title_rows(tmp_path: Path):
+    """Excel: the header found in row 3 below two title rows (message word for word), then
+    read with header_row=3: data rows numbered from 4."""
+    from openpyxl import Workbook
+    s = make_survey()
+    wb = Workbook()
+    wb.active.append(["Survei Kabupaten Pangkep"])
+    wb.active.append(["sumber: BPS"])
+    wb.active.append(list(s.columns))
+    for r in s.itertuples(index=False):
+        wb.active.append([None if pd.isna(v) else v.item() if hasattr(v, "item") else v
+                          for v in r])
+    p = tmp_path / "w.xlsx"
+    wb.save(p)
+    with pytest.raises(DataFileError) as info:
+        load_survey(p)
+    assert str(info.value) == (
+        "w.xlsx: the header is not in the first row. The expected column names ('year', "
+        "'hh_id', 'family_id', 'village_code', …) appear in row 3; rows 1–2 look like a title "
+        "or notes. Fix: pass header_row=3 (load_table(..., header_row=3), or --header-row 3 on "
+        "the command line); the raw file is left as it is.")
+    from kassaki_eval.data import read_raw
+    df, rows, _ = read_raw(p, header_row=3)
+    assert rows.tolist() == list(range(4, 58)) and len(load_survey(p, header_row=3)) == 54
+
+
+def test_workbook_sheets_by_name_index_and_out_of_range(tmp_path: Path):
+    """The sheet named like the table's first word (case and spaces ignored) is chosen; an
+    index picks by position; an index out of range lists the sheets."""
+    from kassaki_eval.data import read_raw
+    p = tmp_path / "w.xlsx"
+    with pd.ExcelWriter(p) as xw:
+        pd.DataFrame({"catatan": ["x"]}).to_excel(xw, sheet_name="README", index=False)
+        make_survey().to_excel(xw, sheet_name=" SURVEY ", index=False)
+    assert len(load_survey(p)) == 54
+    df, _, _ = read_raw(p, sheet=0)
+    assert df.columns.tolist() == ["catatan"]
+    for bad in (2, -1):
+        with pytest.raises(DataFileError) as info:
+            read_raw(p, sheet=bad)
+        assert str(info.value) == (f"w.xlsx has no sheet {bad}; its sheets are 'README', "
+                                   "' SURVEY '. Fix: pass one of these as sheet=.")
+    with pytest.raises(DataFileError) as info:
+        read_raw(p, table="villages")
+    assert str(info.value) == ("w.xlsx has 2 sheets ('README', ' SURVEY ') and none is named "
+                               "'villages'. Fix: pass sheet='<name>' (--sheet on the command "
+                               "line).")
+
+
+def test_an_integer_identifier_declared_hash_is_hashed_as_its_digits(tmp_path: Path):
+    """Parquet int64 ids (a database export) declared 'hash': the keyed pseudonym of their
+    digits (Python's hmac as the reference)."""
+    s = make_survey()
+    s["ref_no"] = np.array([int(fake_nik(i)) for i in range(len(s))], dtype="int64")
+    p = tmp_path / "s.parquet"
+    s.to_parquet(p, index=False)
+    got = load_survey(p, pii={"ref_no": "hash"}, key=KEY)["ref_no"]
+    assert got.tolist() == [_hmac(fake_nik(i), "P") for i in range(len(s))]
+
+
+def test_excel_mangled_ids_in_a_raw_registry_are_refused_without_echoing_them(tmp_path: Path):
+    """Office input: family-card numbers that went through Excel (7.31E+15, and one whose
+    leading digits were kept but the 16th lost to 0). The message names rows, never values."""
+    raw = make_registry_raw(n=4)
+    nums = raw["no_kk"].tolist()
+    raw["no_kk"] = [f"{float(nums[0]):.2E}", nums[1][:15] + "0", nums[2], nums[3]]
+    p = tmp_path / "p3ke.csv"
+    raw.to_csv(p, index=False)
+    with pytest.raises(SchemaError) as info:
+        validate_file(p, "registry")
+    msg = str(info.value)
+    assert msg.startswith("registry_raw (p3ke.csv): 1 problem found\n  - registry_raw: column "
+                          "'no_kk' holds 16-digit ids that went through a number format")
+    for n in nums + raw["nik_head"].tolist() + raw["name_head"].tolist() + [
+            raw["no_kk"][1]]:
+        assert n not in msg
+
+
+def test_a_raw_registry_in_two_files_is_loaded(tmp_path: Path):
+    """load_registry of one raw file per kecamatan: the files are checked against the raw
+    contract (no_kk, not family_id) and stacked; family_id is the keyed hash of each no_kk
+    (Python's hmac). Bug fixed in session 11: every file was reported as missing 'family_id'
+    '(the other files have it)'."""
+    a, b = make_registry_raw(n=4), make_registry_raw(n=8).iloc[4:]
+    pa, pb = tmp_path / "kec_a.csv", tmp_path / "kec_b.xlsx"
+    a.to_csv(pa, index=False)
+    b.to_excel(pb, index=False, sheet_name="registry")
+    reg = load_registry([pa, pb], key=KEY)
+    assert reg["family_id"].tolist() == [_hmac(fake_nik(i, "7310"), "F") for i in range(8)]
+    assert not {"no_kk", "nik_head", "name_head"} & set(reg.columns)
+    src = reg.attrs["kassaki_source"]
+    assert [f["file"] for f in src["files"]] == ["kec_a.csv", "kec_b.xlsx"]
+    assert (src["table"], src["rows"]) == ("registry", 8)
+    c = make_registry_raw(n=12).iloc[8:].drop(columns=["desil"])
+    pc = tmp_path / "kec_c.csv"
+    c.to_csv(pc, index=False)
+    with pytest.raises(SchemaError) as info:
+        load_registry([pa, pc], key=KEY)
+    assert str(info.value) == (
+        "registry (2 files): 1 problem found\n  - registry (kec_c.csv): column 'desil' is "
+        "missing in this file (the other files have it): 4 rows. Fix: check the header of "
+        "kec_c.csv: a renamed column can be mapped with rename={'old': 'desil'} (--rename "
+        "old=desil); the raw file is left as it is")
+
+
+def test_a_column_missing_from_every_file_is_the_contract_message(tmp_path: Path):
+    """'weight' in neither wave file: not '(the other files have it)' (bug fixed in session
+    11) but the contract's own message, over the 54 stacked rows."""
+    s = make_survey().drop(columns=["weight"])
+    p, q = tmp_path / "s1.csv", tmp_path / "s2.csv"
+    s[s["year"] == 2023].to_csv(p, index=False)
+    s[s["year"] != 2023].to_csv(q, index=False)
+    with pytest.raises(SchemaError) as info:
+        load_survey([p, q])
+    assert str(info.value) == (
+        "survey (2 files): 1 problem found\n  - survey: column 'weight' is missing: 54 rows. "
+        "Fix: add the column 'weight' (float); the table contract is in docs/ARCHITECTURE.md")
