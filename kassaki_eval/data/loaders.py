@@ -167,7 +167,7 @@ def _format(path: Path) -> str:
         return "csv.gz"
     claimed = FORMATS.get(ext)
     if claimed is None and ext in (".xls", ".ods", ".html", ".htm", ".xml", ".gz", ".pdf", ".zip"):
-        claimed = {"gz": "gzip"}.get(ext.lstrip("."), ext.lstrip("."))
+        claimed = {"gz": "gzip", "htm": "html"}.get(ext.lstrip("."), ext.lstrip("."))
     if actual == claimed and actual in FORMATS.values():
         return actual
     if claimed is None and actual in FORMATS.values():

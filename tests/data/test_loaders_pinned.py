@@ -950,3 +950,303 @@ def test_a_column_missing_from_every_file_is_the_contract_message(tmp_path: Path
     assert str(info.value) == (
         "survey (2 files): 1 problem found\n  - survey: column 'weight' is missing: 54 rows. "
         "Fix: add the column 'weight' (float); the table contract is in docs/ARCHITECTURE.md")
+
+
+def _zip(members: dict[str, bytes]) -> bytes:
+    import io
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("data, fmt", [
+    (_zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"}), "ods"),
+    (_zip({"mimetype": b"application/vnd.oasis.opendocument.text"}), "zip"),  # .odt: no sheet
+    (_zip({"word/document.xml": b"<w/>"}), "docx"),
+    (_zip({"data.csv": b"a,b\n"}), "zip"),
+    (b"PK\x03\x04" + b"x" * 40, "binary"),  # a local-file magic and no archive: BadZipFile
+    (b"<table><tr><td>1</td></tr>", "html"),
+    (b"\r\n\t<HEAD><title>x</title>", "html"),
+    (b"<body>1</body>", "html"),
+    (b"\xef\xbb\xbf{\"a\": 1}", "json"),
+    (b"kode,nama\n1,\x00x\n", "binary"),  # a NUL byte in text
+    (b"%PDF-1.7", "pdf"),
+    (b"PAR1\x00", "parquet"),
+    (b"<stata_dta><header>", "dta"),
+    (b"a", "csv"),
+])
+def test_sniff_format_more_kinds(tmp_path: Path, data, fmt):
+    from kassaki_eval.data import sniff_format
+    assert sniff_format(_bytes(tmp_path, "f.bin", data)) == fmt
+
+
+@pytest.mark.parametrize("name, inner, fmt", [
+    ("s.csv.gz", b"kode,nilai\n1,2\n", "csv.gz"),
+    ("S.CSV.GZ", b"kode,nilai\n1,2\n", "csv.gz"),  # the suffix in any case
+    ("s.csv.gz", b"", "gzip"),                     # nothing inside
+    ("s.csv.gz", b"kode\x00nilai", "gzip"),        # binary inside
+])
+def test_sniff_format_of_gzip_files(tmp_path: Path, name, inner, fmt):
+    import gzip
+
+    from kassaki_eval.data import sniff_format
+    assert sniff_format(_bytes(tmp_path, name, gzip.compress(inner, mtime=0))) == fmt
+    assert sniff_format(_bytes(tmp_path, "s.csv.gz", b"\x1f\x8b\x08\x00broken")) == "gzip"
+
+
+@pytest.mark.parametrize("name, data, what, fix", [
+    ("s.ods", _zip({"mimetype": b"application/vnd.oasis.opendocument.spreadsheet"}),
+     "an OpenDocument spreadsheet (.ods)",
+     "open it and save it as 'Excel Workbook (.xlsx)' or 'CSV UTF-8'"),
+    ("s.zip", _zip({"data.csv": b"a,b\n"}), "a ZIP archive (not an Excel workbook)",
+     "export it as CSV UTF-8 or .xlsx"),
+    ("s.htm", b"<html><table>", "an HTML web page",
+     "it is a web page saved with a spreadsheet name (common for web-portal exports): open it "
+     "in Excel and save it as 'Excel Workbook (.xlsx)' or 'CSV UTF-8'"),
+])
+def test_more_formats_we_do_not_read_correctly_named(tmp_path: Path, name, data, what, fix):
+    with pytest.raises(DataFileError) as info:
+        load_survey(_bytes(tmp_path, name, data))
+    assert str(info.value) == (f"{name} is {what}, which kassaki-eval does not read {_READS}. "
+                               f"Fix: {fix}.")
+
+
+@pytest.mark.parametrize("name, data, claim, what, fix", [
+    ("s.xlsx", _zip({"word/document.xml": b"<w/>"}), "an Excel workbook (.xlsx)",
+     "a Word document", "export it again as CSV UTF-8 or .xlsx"),
+    ("s.csv", "a\tb\n".encode("utf-16"), "CSV text", "UTF-16 text (Excel's 'Unicode text')",
+     "save it again as 'CSV UTF-8 (Comma delimited)'"),
+    ("s.parquet", b"", "a Parquet file", "an empty file",
+     "the file has no content; export it again"),
+    ("s.dta", b"kode,nilai\n1,2\n", "a Stata dataset (.dta)", "CSV text",
+     "rename it to .csv, or export it again in the format its name says"),
+    ("s.csv", b"PAR1\x00\x00", "CSV text", "a Parquet file", "rename it to .parquet"),
+    ("s.txt", b"<stata_dta>", "CSV text", "a Stata dataset (.dta)", "rename it to .dta"),
+    ("s.xls", b"kode\n1\n", "a legacy Excel 97-2003 workbook (.xls)", "CSV text",
+     "rename it to .csv, or export it again in the format its name says"),
+    ("s.json", b"{}", "a '.json' file", "JSON text",
+     "export the table as 'CSV UTF-8' (one header row, one row per record); from Python: "
+     "pandas.read_json(path).to_csv('cleaned.csv', index=False)"),
+    ("s.gz", b"kode\n1\n", "gzip-compressed data", "CSV text",
+     "rename it to .csv, or export it again in the format its name says"),
+])
+def test_more_names_that_claim_another_format(tmp_path: Path, name, data, claim, what, fix):
+    ext = Path(name).suffix
+    with pytest.raises(DataFileError) as info:
+        load_survey(_bytes(tmp_path, name, data))
+    assert str(info.value) == (f"{name} is not what its name says: the extension '{ext}' claims "
+                               f"{claim}, but the content is {what}. Fix: {fix}; the raw file "
+                               f"is left as it is.")
+
+
+@pytest.mark.parametrize("name, sep", [("s.txt", "\t"), ("s.TSV", "\t"), ("s.dat", "|"),
+                                       ("s", ";")])
+def test_text_extensions_and_unknown_ones_are_read_by_content(tmp_path: Path, name, sep):
+    """'.txt' and '.tsv' (any case) are CSV text; an unknown or no extension trusts the
+    content; the separator is voted by the contract names the header holds."""
+    p = tmp_path / name
+    p.write_text(make_survey().to_csv(index=False, sep=sep), encoding="utf-8")
+    got = load_survey(p)
+    assert len(got) == 54 and got.attrs["kassaki_source"]["format"] == "csv"
+
+
+def test_an_xlsm_workbook_is_read(tmp_path: Path):
+    p = tmp_path / "w.xlsx"
+    make_survey().to_excel(p, index=False)
+    q = tmp_path / "w.XLSM"
+    q.write_bytes(p.read_bytes())
+    got = load_survey(q)
+    assert len(got) == 54 and got.attrs["kassaki_source"]["format"] == "xlsx"
+
+
+def test_a_folder_is_not_a_file(tmp_path: Path):
+    (tmp_path / "wave2024").mkdir()
+    with pytest.raises(DataFileError) as info:
+        load_survey(tmp_path / "wave2024")
+    assert str(info.value) == ("wave2024 is a folder, not a file. Fix: pass the data file inside "
+                               "it (one --survey per wave file).")
+
+
+def _declare(c: str) -> str:
+    return (f"declare what to do with it: pii={{'{c}': 'hash'}} replaces it by a keyed "
+            f"pseudonym, pii={{'{c}': 'drop'}} removes it (load_table(..., pii=...), or --pii "
+            f"{c}=hash / --pii {c}=drop on the command line); personal data are never written "
+            f"un-hashed; the raw file is left as it is")
+
+
+def test_write_table_searches_contract_columns_for_nik_only(tmp_path: Path):
+    """Contract columns: a text one is searched for NIK-shaped values only (names in hh_id
+    pass), a numeric one not at all (16-digit int64 amounts pass); an unknown column is
+    searched for everything; a contract column of text dtype is searched even if it should
+    be numeric."""
+    n = 12
+    names = [f"Andi Baso Contoh{chr(65 + i)}" for i in range(n)]
+    nik_int = [int(fake_nik(i)) for i in range(n)]
+    write_table(pd.DataFrame({"hh_id": names, "income": nik_int}), tmp_path / "ok.csv")
+    rule = ("looks like personal data ({n} values shaped like NIK/family-card numbers, {n} of "
+            "them with an Indonesian province and kabupaten prefix)")
+    for col, values in (("x", nik_int), ("income", [str(v) for v in nik_int])):
+        with pytest.raises(DataFileError) as info:
+            write_table(pd.DataFrame({col: values}), tmp_path / "t.csv")
+        assert str(info.value) == (f"refusing to write t.csv: column '{col}' "
+                                   f"{rule.format(n=n)}. Fix: {_declare(col)}.")
+    with pytest.raises(DataFileError, match=r"^refusing to write t.csv: column 'kepala' looks "
+                                            r"like personal data \(12 values shaped like "
+                                            r"personal names"):
+        write_table(pd.DataFrame({"kepala": names}), tmp_path / "t.csv")
+    assert not (tmp_path / "t.csv").exists()
+
+
+def test_the_same_file_twice_is_one_problem_with_its_hash(tmp_path: Path):
+    """The same content twice (a copy under another name): one problem naming both files, the
+    first 12 hex digits of its SHA-256 (hashlib) and its rows; the wave check is not run on
+    top (it would report wave 2024 in 2 files)."""
+    s = make_survey(years=(2024,))
+    p, q = tmp_path / "w2024.csv", tmp_path / "w2024_copy.csv"
+    s.to_csv(p, index=False)
+    q.write_bytes(p.read_bytes())
+    sha = hashlib.sha256(p.read_bytes()).hexdigest()[:12]
+    with pytest.raises(SchemaError) as info:
+        load_survey([p, q])
+    assert str(info.value) == (
+        f"survey (2 files): 1 problem found\n  - survey: column '*' is given twice: w2024.csv "
+        f"and w2024_copy.csv have the same content (SHA-256 {sha}): 18 rows. Fix: pass each "
+        "file once (one --survey per wave); stacking a file twice counts every household twice")
+
+
+def test_validate_file_checks_raw_registries_raw_and_skips_declared_columns(tmp_path: Path,
+                                                                            monkeypatch):
+    """No key needed; a raw registry is checked as registry_raw (its label names the file);
+    a column declared 'hash' or 'drop' is not checked (and not returned)."""
+    monkeypatch.delenv("KASSAKI_PSEUDONYM_KEY", raising=False)
+    raw = make_registry_raw(n=4)
+    raw["nik_istri"] = [fake_nik(i, "7312") for i in range(4)]
+    raw.loc[1, "desil"] = 11
+    p = tmp_path / "p3ke.csv"
+    raw.to_csv(p, index=False)
+    with pytest.raises(SchemaError) as info:
+        validate_file(p, "registry", pii={"nik_istri": "hash"})
+    assert str(info.value) == (
+        "registry_raw (p3ke.csv): 1 problem found\n  - registry_raw: column 'desil' has values "
+        "outside 1–10: 1 row (e.g. row 3). Fix: 'desil' must be >= 1 and <= 10; desil is the "
+        "registry welfare decile, 1 (poorest) to 10")
+    raw.loc[1, "desil"] = 10
+    raw.to_csv(p, index=False)
+    out = validate_file(p, "registry", pii={"nik_istri": "drop"})
+    assert "nik_istri" not in out.columns and out["no_kk"].tolist() == raw["no_kk"].tolist()
+
+
+def test_a_column_declared_drop_needs_no_key(tmp_path: Path, monkeypatch):
+    """Only 'hash' needs the pseudonymisation key: 'drop' works without one."""
+    monkeypatch.delenv("KASSAKI_PSEUDONYM_KEY", raising=False)
+    s = make_survey()
+    s["nik_pasangan"] = [fake_nik(600 + i) for i in range(len(s))]
+    p = tmp_path / "s.csv"
+    s.to_csv(p, index=False)
+    out = load_survey(p, pii={"nik_pasangan": "drop"})
+    assert "nik_pasangan" not in out.columns
+    assert out.attrs["kassaki_source"]["pii"] == {"nik_pasangan": "drop"}
+
+
+def test_a_text_identifier_is_hashed_without_its_spaces(tmp_path: Path):
+    """Text ids declared 'hash' are stripped first: ' 7310...1 ' and '7310...1' are the same
+    person (Python's hmac of the digits)."""
+    s = make_survey()
+    s["ref_no"] = [f" {fake_nik(i)} " if i % 2 else fake_nik(i) for i in range(len(s))]
+    p = tmp_path / "s.parquet"
+    s.to_parquet(p, index=False)
+    got = load_survey(p, pii={"ref_no": "hash"}, key=KEY)["ref_no"]
+    assert got.tolist() == [_hmac(fake_nik(i), "P") for i in range(len(s))]
+
+
+def test_an_empty_sheet_reads_as_an_empty_table(tmp_path: Path):
+    from openpyxl import Workbook
+
+    from kassaki_eval.data import read_raw
+    p = tmp_path / "e.xlsx"
+    Workbook().save(p)
+    df, rows, fmt = read_raw(p)
+    assert (df.shape, rows.tolist(), rows.dtype.kind, fmt) == ((0, 0), [], "i", "xlsx")
+
+
+def test_a_second_row_with_as_many_names_as_the_first_is_no_title(tmp_path: Path):
+    """The header moves only when a later row holds MORE contract names than row 1 (a tie
+    keeps row 1), and at least two."""
+    from kassaki_eval.data import read_raw
+    p = tmp_path / "s.csv"
+    p.write_text("hh_id,weight,x\nyear,psu,y\n1,2,3\n", encoding="utf-8")
+    df, rows, _ = read_raw(p, table="survey")
+    assert df.columns.tolist() == ["hh_id", "weight", "x"] and rows.tolist() == [2, 3]
+    q = tmp_path / "t.csv"
+    q.write_text("hh_id,a,b\nyear,psu,y\n1,2,3\n", encoding="utf-8")
+    with pytest.raises(DataFileError) as info:
+        read_raw(q, table="survey")
+    assert str(info.value).startswith("t.csv: the header is not in the first row. The expected "
+                                      "column names ('year', 'psu', …) appear in row 2; rows "
+                                      "1–1 look like")
+
+
+# ---- session 11: survivors of the fresh seed-21 sample ----------------------------------------
+
+def test_a_survey_in_two_files_with_a_personal_column_is_checked_as_a_survey(tmp_path: Path):
+    """Only a registry switches to the raw contract for the across-file check: a survey whose
+    files carry a 'nama' column (a personal name column) still reports the column missing in
+    one file (seed-21 ``_check_files_33``)."""
+    s = make_survey()
+    s["nama"] = [f"Andi Baso Contoh{chr(65 + i % 26)}" for i in range(len(s))]
+    p, q = tmp_path / "s2023.csv", tmp_path / "s2024.csv"
+    s[s["year"] == 2023].to_csv(p, index=False)
+    s[s["year"] != 2023].drop(columns=["weight"]).to_csv(q, index=False)
+    with pytest.raises(SchemaError) as info:
+        load_survey([p, q])
+    assert str(info.value) == (
+        "survey (2 files): 1 problem found\n  - survey (s2024.csv): column 'weight' is missing "
+        "in this file (the other files have it): 36 rows. Fix: check the header of s2024.csv: "
+        "a renamed column can be mapped with rename={'old': 'weight'} (--rename old=weight); "
+        "the raw file is left as it is")
+
+
+def test_the_last_row_is_a_valid_header_row(tmp_path: Path):
+    """header_row may name the last row (a header without data; seed-21 ``_header_index_8``):
+    CSV and Excel give the columns and no rows."""
+    from kassaki_eval.data import read_raw
+    p = tmp_path / "h.csv"
+    p.write_text("Laporan\nkode,nilai\n", encoding="utf-8")
+    df, rows, _ = read_raw(p, header_row=2)
+    assert (df.columns.tolist(), len(df), rows.tolist()) == (["kode", "nilai"], 0, [])
+    from openpyxl import Workbook
+    wb = Workbook()
+    wb.active.append(["Laporan"])
+    wb.active.append(["kode", "nilai"])
+    w = tmp_path / "h.xlsx"
+    wb.save(w)
+    df, rows, _ = read_raw(w, header_row=2)
+    assert (df.columns.tolist(), len(df), rows.tolist()) == (["kode", "nilai"], 0, [])
+
+
+def test_validate_file_reads_with_its_table(tmp_path: Path):
+    """The table chooses the workbook sheet and the names searched for a header (seed-21
+    ``validate_file_33``)."""
+    w = tmp_path / "w.xlsx"
+    with pd.ExcelWriter(w) as xw:
+        pd.DataFrame({"catatan": ["x"]}).to_excel(xw, sheet_name="README", index=False)
+        make_participation().to_excel(xw, sheet_name="Participation", index=False)
+    assert len(validate_file(w, "participation")) == 12
+
+
+def test_validate_file_checks_a_survey_with_a_personal_column_as_a_survey(tmp_path: Path):
+    """Only table='registry' switches to the raw contract (seed-21 ``validate_file_50``): a
+    survey with a 'nik' column is a survey holding raw personal data."""
+    s = make_survey()
+    s["nik"] = [fake_nik(i) for i in range(len(s))]
+    p = tmp_path / "s.csv"
+    s.to_csv(p, index=False)
+    with pytest.raises(SchemaError) as info:
+        validate_file(p, "survey")
+    assert str(info.value) == (
+        "survey (s.csv): 1 problem found\n  - survey: column 'nik' holds raw personal data "
+        "(NIK, family-card number or name): 54 rows. Fix: analysis tables never hold personal "
+        "data: ingest the raw registry with kassaki_eval.data.load_registry(path), which "
+        "replaces no_kk by family_id and drops NIK and names; drop the column from this table")
