@@ -315,8 +315,17 @@ def _read_csv(path: Path, expected: set[str], header_row: int | None,
                                 f"result; the raw file is left as it is.") from None
     n_scan = max(30, header_row if isinstance(header_row, int) else 0)
     # the whole file is checked to decode, but only its head is kept as text: pandas parses
-    # the bytes (a decoded copy plus a StringIO of it held ~5x the file in memory, issue 15)
-    head = _decode(path, data, encoding) if n_scan > 30 else _decode_head(path, data, encoding)
+    # the bytes (a decoded copy plus a StringIO of it held ~5x the file in memory, issue 15).
+    # The head holds the first n_scan lines whole (a character is at least one byte), up to
+    # 16 M characters: a fixed 65,536 cut a wide export's header row (2,000 columns) or left
+    # a header row below long note rows out of the search
+    end = 0
+    for _ in range(n_scan):
+        nxt = data.find(b"\n", end)
+        end = len(data) if nxt < 0 else nxt + 1
+        if nxt < 0:
+            break
+    head = _decode_head(path, data, encoding, keep=min(max(end, 65536), 1 << 24))
     first = head.splitlines()[:n_scan]
     del head
     # Indonesian-locale Excel writes ';'-separated CSV; tab for .tsv. Without expected names

@@ -1250,3 +1250,95 @@ def test_validate_file_checks_a_survey_with_a_personal_column_as_a_survey(tmp_pa
         "(NIK, family-card number or name): 54 rows. Fix: analysis tables never hold personal "
         "data: ingest the raw registry with kassaki_eval.data.load_registry(path), which "
         "replaces no_kk by family_id and drops NIK and names; drop the column from this table")
+
+
+# ---- session 11: survivors of the fresh seed-22 sample ----------------------------------------
+
+def test_an_os_error_without_a_system_text_names_its_type(tmp_path: Path, monkeypatch):
+    """An OSError with no strerror (e.g. raised by a network file system driver as a bare
+    exception): its class name (seed-22 ``_format_12``)."""
+    import builtins
+    p = tmp_path / "survey.csv"
+    make_survey().to_csv(p, index=False)
+    real_open = builtins.open
+
+    def broken(file, *a, **kw):  # noqa: ANN001
+        if str(file) == str(p):
+            raise TimeoutError("stale handle")
+        return real_open(file, *a, **kw)
+
+    monkeypatch.setattr(builtins, "open", broken)
+    with pytest.raises(DataFileError) as info:
+        load_survey(p)
+    assert str(info.value) == ("survey.csv cannot be read (TimeoutError). Fix: check the file "
+                               "and the disk; the raw file is left as it is.")
+
+
+@pytest.mark.parametrize("note", [15000, 4000])
+def test_a_header_below_long_note_rows_is_read_whole(tmp_path: Path, note: int):
+    """Five note rows of ~15,000 (or ~4,000) characters above a header in row 6: the header
+    row is found and read whole (bug fixed in session 11: the head was cut at 65,536
+    characters, so header_row=6 was refused as 'from 1 to 5' and the title search did not
+    see row 6; seed-22 ``_read_csv_24``)."""
+    from kassaki_eval.data import read_raw
+    s = make_survey()
+    p = tmp_path / "wide.csv"
+    p.write_text(("catatan " + "x" * note + "\n") * 5 + s.to_csv(index=False), encoding="utf-8")
+    df, rows, _ = read_raw(p, header_row=6)
+    assert df.columns.tolist() == s.columns.tolist() and rows.tolist() == list(range(7, 61))
+    with pytest.raises(DataFileError, match=r"appear in row 6; rows 1–5 look like a title or "
+                                            r"notes\. Fix: pass header_row=6"):
+        read_raw(p)
+
+
+def test_a_wide_header_row_is_not_cut(tmp_path: Path):
+    """A 3,000-column header (~38,000 characters) in row 3 below two 20,000-character note
+    rows: all 3,000 names (bug fixed in session 11: the 65,536-character head cut it)."""
+    from kassaki_eval.data import read_raw
+    names = [f"kolom_{i:05d}" for i in range(3000)]
+    p = tmp_path / "wide.csv"
+    p.write_text(("catatan " + "x" * 20000 + "\n") * 2 + ",".join(names) + "\n"
+                 + ",".join(["1"] * 3000) + "\n", encoding="utf-8")
+    df, rows, _ = read_raw(p, header_row=3)
+    assert df.columns.tolist() == names and rows.tolist() == [4]
+
+
+def test_workbook_cells_are_read_as_text(tmp_path: Path):
+    """Excel cells come back as text (seed-22 ``_read_xlsx_59``: without dtype=str numbers
+    stay numbers): a number cell 7 is '7', 2.5 is '2.5', a boolean is 'True'."""
+    from openpyxl import Workbook
+
+    from kassaki_eval.data import read_raw
+    wb = Workbook()
+    wb.active.append(["kode", "nilai", "flag"])
+    wb.active.append([7, 2.5, True])
+    p = tmp_path / "w.xlsx"
+    wb.save(p)
+    df, _, _ = read_raw(p)
+    assert df.iloc[0].tolist() == ["7", "2.5", "True"]
+    assert all(isinstance(v, str) for v in df.iloc[0])
+
+
+@pytest.mark.parametrize("ext", [".csv", ".xlsx"])
+def test_the_header_search_looks_at_the_first_30_rows_only(tmp_path: Path, ext: str):
+    """Contract names in row 31 (a second block pasted below, say) do not move the header:
+    only rows 1-30 are searched (seed-22 ``_read_xlsx_64``: the whole sheet searched); in row
+    30 they do."""
+    from kassaki_eval.data import read_raw
+
+    def write(at: int) -> Path:
+        rows = [["kode", "ket"]] + [[str(i), "x"] for i in range(2, 46)]
+        rows[at - 1] = ["year", "hh_id"]
+        p = tmp_path / f"s{at}{ext}"
+        if ext == ".csv":
+            p.write_text("".join(",".join(r) + "\n" for r in rows), encoding="utf-8")
+        else:
+            pd.DataFrame(rows[1:], columns=rows[0]).to_excel(p, index=False)
+        return p
+
+    df, rows, _ = read_raw(write(31), table="survey")
+    assert df.columns.tolist() == ["kode", "ket"] and rows.tolist() == list(range(2, 46))
+    assert df.iloc[29].tolist() == ["year", "hh_id"]
+    with pytest.raises(DataFileError, match=r"The expected column names \('year', 'hh_id', …\) "
+                                            r"appear in row 30; rows 1–29 look like"):
+        read_raw(write(30), table="survey")
