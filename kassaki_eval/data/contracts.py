@@ -91,6 +91,9 @@ class Column:
         Personal data: values are never quoted, never kept after ingest.
     fix : str
         Extra remedy appended to range/pattern messages.
+    rupiah : bool
+        A Rupiah amount: text shaped like Indonesian thousands groups ("850.000") is refused,
+        never read as a decimal (850.0, 1,000 times too small).
     """
 
     name: str
@@ -106,6 +109,7 @@ class Column:
     regex_desc: str = ""
     pii: bool = False
     fix: str = ""
+    rupiah: bool = False
 
 
 @dataclass(frozen=True)
@@ -230,11 +234,12 @@ SURVEY = TableSpec(
         Column("weight", "float", lo=0, lo_open=True, fix="every responding household "
                "represents at least itself; drop non-respondents instead of giving them "
                "weight 0, and recompute the weights"),
-        Column("consumption_pc", "float", lo=0, fix="consumption is monthly Rp per capita; "
-               "negative values are usually a missing-value code (e.g. -1 or -99): set them "
-               "to missing in a cleaned copy"),
-        Column("income", "float", lo=0, fix="income is monthly Rp per household; negative "
-               "values are usually missing-value codes"),
+        Column("consumption_pc", "float", lo=0, rupiah=True,
+               fix="consumption is monthly Rp per capita; negative values are usually a "
+               "missing-value code (e.g. -1 or -99): set them to missing in a cleaned copy"),
+        Column("income", "float", lo=0, rupiah=True,
+               fix="income is monthly Rp per household; negative values are usually "
+               "missing-value codes"),
         *_flags("employed", "business", "in_panel"),
         *PMT_COLUMNS,
         Column("desil", "int", nullable=True, lo=1, hi=10,
@@ -261,7 +266,7 @@ PARTICIPATION = TableSpec(
         Column("component", allowed=COMPONENTS),
         Column("unit", allowed=("household", "village")),
         Column("start_date", "date"),
-        Column("amount_rp", "float", lo=0),
+        Column("amount_rp", "float", lo=0, rupiah=True),
     ),
     key=("record_id",),
     id_column="record_id",
@@ -458,6 +463,10 @@ class _Check:
             if num is None:  # some text is not a number: find it the slow way
                 num = pd.to_numeric(txt, errors="coerce").astype("float64")
             bad = txt.notna() & num.isna()
+            if col.rupiah:  # "850.000" parses as 850.0: an amount in thousands groups
+                grouped = txt.str.fullmatch(r"\s*-?\d{1,3}(\.\d{3})+\s*").fillna(False)
+                bad |= grouped.astype(bool)
+                num = num.mask(bad)
             self.failed[col.name] = bad
             if bad.any():
                 hint = ""
