@@ -21,3 +21,37 @@ def test_difference_in_means_default_error_is_hc2_welch():
     explicit = difference_in_means(df, y="y", treatment="d", se="HC2")
     assert float(explicit.std_errors.iloc[0]) == float(r.std_errors.iloc[0])
     assert "df" not in r.tidy().columns
+
+
+def test_weak_overlap_warning_text_word_for_word():
+    """The near-separation warning users read: counts, the [0.01, 0.99] band, both arms'
+    propensity ranges and Crump's alpha to 3 decimals, and the fix (template of
+    matching._overlap_message, the text ps_matching warns with)."""
+    from kassaki_eval.impact.matching import _overlap_message
+    o = {"n_target": 40, "n_extreme": 3, "n_outside_support": 5, "e_min_treated": 0.12345,
+         "e_max_treated": 0.99912, "e_min_control": 0.001, "e_max_control": 0.8765,
+         "crump_alpha": 0.0912, "n_outside_crump": 7}
+    assert _overlap_message("ps_matching", o) == (
+        "ps_matching: weak overlap (near-separation): of 40 target units, 3 have a propensity "
+        "beyond [0.01, 0.99] and 5 lie outside the other arm's propensity range (treated "
+        "0.123-0.999, comparison 0.001-0.876); their nearest matches are far away and the "
+        "estimate can be badly biased. Fix: trim='crump' (Crump et al. 2009; here alpha = "
+        "0.091, dropping 7 target units and changing the estimand to the trimmed population), "
+        "or revise the covariates.")
+
+
+@pytest.mark.parametrize("kw, text", [
+    ({"distance": "mahalanobis"}, "The 'distance' parameter of ps_matching must be one of "
+                                  "{'logit', 'probability'}. Got 'mahalanobis' instead."),
+    ({"m_order": "random"}, "The 'm_order' parameter of ps_matching must be one of "
+                            "{'largest', 'smallest', 'data'}. Got 'random' instead."),
+])
+def test_ps_matching_option_errors_name_the_parameter(kw, text):
+    """An unknown distance or m_order is refused before any fit, naming the parameter and
+    the allowed values (template of exceptions.check_option)."""
+    from kassaki_eval.exceptions import ParameterError
+    from kassaki_eval.impact.matching import ps_matching
+    df = pd.DataFrame({"y": [1.0, 2.0, 3.0, 4.0], "d": [0, 1, 0, 1], "x": [0.1, 0.4, 0.3, 0.2]})
+    with pytest.raises(ParameterError) as e:
+        ps_matching(df, y="y", treatment="d", covariates=["x"], **kw)
+    assert str(e.value) == text
