@@ -46,6 +46,18 @@ from ._common import (
 __all__ = ["did_2x2", "twfe", "bacon_decomposition"]
 
 
+def _cluster_sides(codes: np.ndarray, G: int, treated: np.ndarray, comparison: np.ndarray
+                   ) -> tuple[int, int]:
+    """Clusters holding a treated observation, and clusters holding a comparison one.
+
+    MacKinnon & Webb's few-(un)treated-clusters count: a cluster with villages of both groups
+    is on both sides, so it is not counted as "no untreated cluster".
+    """
+    tr = np.bincount(codes, weights=treated.astype(float), minlength=G) > 0
+    un = np.bincount(codes, weights=comparison.astype(float), minlength=G) > 0
+    return int(tr.sum()), int(un.sum())
+
+
 def _t_df(cluster_G: int | None) -> float:
     return float(cluster_G - 1) if cluster_G else np.inf
 
@@ -141,6 +153,11 @@ def did_2x2(
     beta, resid, xtx_inv = wls(yv, X, w)
     n, k = X.shape
     G = None
+    sides = None
+    if cluster is not None:
+        ccodes, Gc = cluster_codes(d[cluster].to_numpy(), owner)
+        # treated: the treatment group; comparison: the control group (either period)
+        sides = _cluster_sides(ccodes, Gc, g == 1, g == 0)
     if vcov == "iid":
         ww = np.ones(n) if w is None else w
         sigma2 = float(np.sum(ww * resid ** 2) / (n - k))
@@ -150,13 +167,11 @@ def did_2x2(
         V = cluster_vcov(X, resid, None, w, xtx_inv=xtx_inv)
         df = np.inf
     else:
-        ccodes, G = cluster_codes(d[cluster].to_numpy(), owner)
         V = cluster_vcov(X, resid, d[cluster].to_numpy(), w, xtx_inv=xtx_inv)
+        G = Gc
         df = _t_df(G)
         if inference == "analytic":
-            few_clusters_warning(
-                owner, G, int(np.count_nonzero(np.bincount(ccodes, weights=g, minlength=G)))
-            )
+            few_clusters_warning(owner, G, *sides)
     se = np.sqrt(np.diag(V))
     table = pd.DataFrame({"term": names, "estimate": beta, "std_error": se, "n_obs": n,
                           "df": df})
@@ -165,7 +180,7 @@ def did_2x2(
     if inference == "wild":
         cl = d[cluster].to_numpy()
         wb = wild_cluster_bootstrap(yv, X, cl, 0, B=B, weights_type=weights_type, seed=seed,
-                                    weights=w)
+                                    weights=w, cluster_sides=sides)
         lo, hi = wild_conf_int(yv, X, cl, 0, alpha=alpha, B=B, weights_type=weights_type,
                                seed=seed, weights=w)
         stat = beta / se
@@ -314,10 +329,12 @@ def twfe(
     # cluster is the unit, or a cluster id constant within units (check_cluster_constant).
     K = k + int(ti.max()) + 1
     V = cluster_vcov(Xd, resid, codes, w, xtx_inv=xtx_inv, n_params=K)
+    # treated: a treated observation; comparison: an untreated observation in a period in
+    # which some unit is treated (the not-yet- and never-treated the ATT is compared with)
+    on = np.bincount(ti, weights=(D != 0).astype(float))[ti] > 0
+    sides = _cluster_sides(codes, G, D != 0, (D == 0) & on)
     if inference == "analytic":
-        few_clusters_warning(
-            owner, G, int(np.count_nonzero(np.bincount(codes, weights=D, minlength=G)))
-        )
+        few_clusters_warning(owner, G, *sides)
     se = np.sqrt(np.diag(V))
     names = ["ATT"] + covs
     table = pd.DataFrame({"term": names, "estimate": beta, "std_error": se, "n_obs": n,
@@ -337,7 +354,8 @@ def twfe(
             M[:, j] -= (np.bincount(ui, weights=w * M[:, j], minlength=nu_) / wu)[ui]
         cl = d[clus].to_numpy()
         wb = wild_cluster_bootstrap(M[:, 0], M[:, 1:], cl, 0, B=B, weights_type=weights_type,
-                                    seed=seed, weights=w if weights else None, n_params=K)
+                                    seed=seed, weights=w if weights else None, n_params=K,
+                                    cluster_sides=sides)
         lo, hi = wild_conf_int(M[:, 0], M[:, 1:], cl, 0, alpha=alpha, B=B,
                                weights_type=weights_type, seed=seed,
                                weights=w if weights else None, n_params=K)

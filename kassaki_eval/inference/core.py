@@ -410,6 +410,7 @@ def wild_cluster_bootstrap(
     n_params: int | None = None,
     pval_type: Literal["two-tailed", "equal-tailed", ">", "<"] = "two-tailed",
     full_enumeration: bool | None = None,
+    cluster_sides: tuple[int, int] | None = None,
 ) -> WildBootstrapResult:
     """Wild cluster bootstrap test of ``H0: beta[param] = r`` (WCR11 by default).
 
@@ -445,6 +446,11 @@ def wild_cluster_bootstrap(
         full enumeration ``wildboottest``, which counts only ``>``, is lower by ``2/2**G``).
         Warns (EstimationWarning) with fewer than 12 clusters or at most 2 treated or untreated
         clusters (MacKinnon & Webb 2017, 2018); ``p_floor`` is the smallest attainable p-value.
+    cluster_sides : (int, int), optional
+        Treated and untreated cluster counts for that warning. By default they are counted
+        from column ``param`` when it is 0/1: clusters where it is non-zero somewhere, and the
+        others. Give them when the column is not a treatment dummy (a demeaned one) or when
+        clusters mix treated and comparison units.
 
     Returns
     -------
@@ -490,9 +496,12 @@ def wild_cluster_bootstrap(
     beta, se, t, t_boot = _wild_core(y, X, codes, G, int(param), float(r), v, impose_null, ssc,
                                      wts)
     p = _wild_pvalue(t, t_boot, pval_type)
-    n_tr = _treated_clusters(X[:, int(param)], codes, G)
+    if cluster_sides is None:
+        n_tr, n_un = _treated_clusters(X[:, int(param)], codes, G), None
+    else:
+        n_tr, n_un = (int(c) for c in cluster_sides)
     floor = _p_floor(G, v.shape[1], enum, pval_type)
-    _warn_few_clusters(owner, G, n_tr, floor, p)
+    _warn_few_clusters(owner, G, n_tr, floor, p, n_un)
     return WildBootstrapResult(estimate=beta, std_error=se, t_stat=t, p_value=p, B=v.shape[1],
                                full_enumeration=enum, G=G, weights_type=str(weights_type),
                                impose_null=impose_null, pval_type=pval_type, t_boot=t_boot,
@@ -542,20 +551,25 @@ def _p_floor(G: int, B: int, enum: bool, pval_type: str) -> float:
     return 1.0 / B
 
 
-def few_clusters_warning(owner: str, G: int, n_treated: int | None = None) -> None:
+def few_clusters_warning(owner: str, G: int, n_treated: int | None = None,
+                         n_untreated: int | None = None) -> None:
     """Warn (EstimationWarning) when cluster-robust inference is fragile.
 
     Fragile means fewer than 12 clusters, or at most 2 treated or untreated clusters (MacKinnon &
     Webb 2017, 2018: CR1 t-tests over-reject badly with few treated clusters, whatever G). For
     estimators that report analytic CR1 errors; :func:`wild_cluster_bootstrap` warns by itself.
+    ``n_untreated`` counts the clusters holding comparison units; it defaults to
+    ``G - n_treated`` (treatment constant within clusters). Give it when clusters mix treated
+    and comparison units (villages of both groups in every kecamatan): such a cluster is on
+    both sides.
     """
     msgs = []
     if G < 12:
         msgs.append(f"only {G} clusters (MacKinnon & Webb: cluster-robust t-tests over-reject "
                     "below ~12 clusters; use inference='wild' with Webb weights)")
-    if n_treated is not None and (n_treated <= 2 or G - n_treated <= 2):
-        few = min(n_treated, G - n_treated)
-        side = "treated" if n_treated <= G - n_treated else "untreated"
+    side_msg = _few_side(G, n_treated, n_untreated)
+    if side_msg is not None:
+        few, side = side_msg
         msgs.append(f"{few} {side} cluster(s) of {G} (MacKinnon & Webb 2017: with so few "
                     f"{side} clusters neither CR1 nor the wild bootstrap is reliable)")
     if msgs:
@@ -563,8 +577,22 @@ def few_clusters_warning(owner: str, G: int, n_treated: int | None = None) -> No
                       EstimationWarning, stacklevel=3)
 
 
-def _warn_few_clusters(owner: str, G: int, n_treated: int | None, floor: float, p: float
-                       ) -> None:
+def _few_side(G: int, n_treated: int | None, n_untreated: int | None
+              ) -> tuple[int, str] | None:
+    """The smaller side and its count when it has at most 2 clusters (None otherwise).
+
+    ``n_untreated`` defaults to ``G - n_treated``; ties name the treated side.
+    """
+    if n_treated is None:
+        return None
+    n_un = G - n_treated if n_untreated is None else int(n_untreated)
+    if n_treated > 2 and n_un > 2:
+        return None
+    return (n_treated, "treated") if n_treated <= n_un else (n_un, "untreated")
+
+
+def _warn_few_clusters(owner: str, G: int, n_treated: int | None, floor: float, p: float,
+                       n_untreated: int | None = None) -> None:
     """Warn when the wild cluster bootstrap is unreliable (MacKinnon & Webb).
 
     MacKinnon & Webb (2017, J. Applied Econometrics 32(2); 2018, Econometrics Journal 21(2)):
@@ -577,9 +605,9 @@ def _warn_few_clusters(owner: str, G: int, n_treated: int | None, floor: float, 
         msgs.append(f"only {G} clusters (MacKinnon & Webb: below ~12 the Rademacher wild "
                     f"bootstrap has at most 2**{G} = {2 ** G} distinct draws; the smallest "
                     f"attainable p-value is {floor:.3g}; Webb weights give more)")
-    if n_treated is not None and (n_treated <= 2 or G - n_treated <= 2):
-        few = min(n_treated, G - n_treated)
-        side = "treated" if n_treated <= G - n_treated else "untreated"
+    side_msg = _few_side(G, n_treated, n_untreated)
+    if side_msg is not None:
+        few, side = side_msg
         msgs.append(f"{few} {side} cluster(s) of {G} (MacKinnon & Webb 2017: with so few "
                     f"{side} clusters the wild cluster bootstrap is unreliable; the restricted "
                     "bootstrap under-rejects, the unrestricted over-rejects; report the p-value "
