@@ -393,7 +393,11 @@ def _att_2x2_rc(y: np.ndarray, post: np.ndarray, D: np.ndarray, Xc: np.ndarray, 
     Sant'Anna & Zhao (2020) as in R ``DRDID`` -- ``drdid_rc`` (the locally efficient
     doubly robust estimator), ``std_ipw_did_rc`` (normalised IPW) and ``reg_did_rc``
     (outcome regression), which R ``did`` uses with ``panel=FALSE``. Propensity scores are
-    clipped to [1e-6, 1-1e-6] and comparison rows with a score >= 0.995 are trimmed.
+    clipped to [1e-6, 1-1e-6] and comparison rows with a score >= 0.995 are trimmed. One
+    difference from R: the DR influence function subtracts the base-period outcome
+    regression's estimation effects (the derivative of the estimate, as csdid); R DRDID 1.2.3
+    adds them, so DR-with-covariates SEs differ from R's by ~0.1-0.6 % on mpdta
+    (tests/references/did/README.md).
     """
     n = y.size
     w = w / w.mean()
@@ -458,10 +462,13 @@ def _att_2x2_rc(y: np.ndarray, post: np.ndarray, D: np.ndarray, Xc: np.ndarray, 
     att = (a_tpost - a_tpre) - (a_cpost - a_cpre) + (a_dpost - a_dt1) - (a_dpre - a_dt0)
     M1_post = -(Xc * (w_tpost * post)[:, None]).mean(axis=0) / w_tpost.mean()
     M1_pre = -(Xc * (w_tpre * pre)[:, None]).mean(axis=0) / w_tpre.mean()
-    inf_treat = i_tpost - i_tpre + lin_c_post @ M1_post + lin_c_pre @ M1_pre
+    # the ATT holds -att_treat_pre and +att_cont_pre, so the base-period regression's
+    # estimation effects enter with a minus (the derivative; csdid's drdid_rc). R DRDID's
+    # drdid_rc (1.2.3) and moderndid add them: tests/references/did/README.md
+    inf_treat = i_tpost - i_tpre + lin_c_post @ M1_post - lin_c_pre @ M1_pre
     M3_post = -(Xc * (w_cpost * post)[:, None]).mean(axis=0) / w_cpost.mean()
     M3_pre = -(Xc * (w_cpre * pre)[:, None]).mean(axis=0) / w_cpre.mean()
-    inf_cont = i_cpost - i_cpre + inf_ps + lin_c_post @ M3_post + lin_c_pre @ M3_pre
+    inf_cont = i_cpost - i_cpre + inf_ps + lin_c_post @ M3_post - lin_c_pre @ M3_pre
     inf_eff = (i_dpost - i_dt1) - (i_dpre - i_dt0)
     mom_post = (Xc * (w_d / w_d.mean() - w_dt1 / w_dt1.mean())[:, None]).mean(axis=0)
     mom_pre = (Xc * (w_d / w_d.mean() - w_dt0 / w_dt0.mean())[:, None]).mean(axis=0)
@@ -629,6 +636,10 @@ def callaway_santanna(
         ``panel=FALSE``): repeated cross-sections (e.g. Susenas waves), every row its own
         sampling unit, Sant'Anna & Zhao (2020) ``drdid_rc`` / ``std_ipw_did_rc`` /
         ``reg_did_rc``; ``unit`` may be None and covariates are each row's own values.
+        With ``method="dr"`` and covariates the SEs of these two follow csdid, not R
+        DRDID 1.2.3, whose ``drdid_rc`` influence function has the base-period
+        outcome-regression terms with the wrong sign (0.1-0.6 % on mpdta;
+        tests/references/did/README.md).
         ``"pairwise"`` is *not* an R did option: panel (differenced) estimators on the units
         observed in both ``t`` and the base period of each cell (a rotating panel); it
         differs from ``"unbalanced"``, which does not difference within unit.

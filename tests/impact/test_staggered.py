@@ -452,11 +452,13 @@ RC_CFGS = [(m, c) for m in ("dr", "ipw", "reg") for c in (None, "lpop")]
 @pytest.mark.parametrize("meth,cov", RC_CFGS)
 def test_repeated_cross_sections_match_moderndid(mpdta, meth, cov):
     """Sant'Anna & Zhao (2020) RC estimators (R did panel=FALSE) on mpdta treated as repeated
-    cross-sections: ATT(g,t) and SEs equal moderndid's (a port of R did/DRDID); csdid agrees
-    on every point and on every SE except DR with covariates (1e-3 relative): csdid subtracts
-    the base-period outcome-regression estimation effect that R DRDID's drdid_rc adds
-    (tests/references/did/README.md; check_drdid_rc_sign.py flips the two signs and then
-    matches csdid to 7e-15)."""
+    cross-sections: ATT(g,t) equal moderndid's (a port of R did/DRDID) and csdid's, and so do
+    the SEs except for DR with covariates. There we follow csdid (1e-6): R DRDID's drdid_rc,
+    and moderndid, add the base-period outcome-regression estimation effect that the
+    derivative of the estimate subtracts (tests/references/did/README.md;
+    test_staggered_pinned.py checks the influence function against finite differences), so
+    moderndid's SEs differ by up to 1.02e-3 relative (check_drdid_rc_sign.py puts R's sign
+    back and then matches moderndid to 2e-13)."""
     res = callaway_santanna(mpdta, y="lemp", unit=None, time="year", cohort="first.treat",
                             method=meth, covariates=[cov] if cov else None, panel="cross_section")
     cfg = f"{meth}_never" + (f"_{cov}" if cov else "")
@@ -465,19 +467,26 @@ def test_repeated_cross_sections_match_moderndid(mpdta, meth, cov):
         ref = _ref("cs_mpdta_rc_peers.csv", peer, cfg)
         assert list(tab.index) == list(ref.index)
         assert np.allclose(tab["estimate"], ref["estimate"], atol=1e-8, rtol=0), peer
-        tol = 2e-3 if (peer == "csdid" and meth == "dr" and cov) else 1e-6
-        assert np.allclose(tab["std_error"], ref["std_error"], rtol=tol, atol=0), peer
+        rel = np.abs(tab["std_error"] / ref["std_error"] - 1)
+        if peer == "moderndid" and meth == "dr" and cov:
+            # R's sign: differs, by 1e-4 to 1.1e-3 (check_drdid_rc_sign_output.txt: 1.02e-3)
+            assert 1e-5 < rel.max() < 1.1e-3, peer
+        else:
+            assert rel.max() < 1e-6, peer
     for typ in ("simple", "dynamic"):
         ra = _ref("cs_mpdta_rc_peers.csv", "moderndid", cfg, typ).loc["ATT"]
         a = aggregate(res, typ)
         assert a["ATT"] == pytest.approx(ra["estimate"], abs=1e-8)
-        assert a.std_errors["ATT"] == pytest.approx(ra["std_error"], rel=1e-6)
+        # moderndid holds the only aggregated references; DR with covariates: R's sign
+        tol = 1.1e-3 if (meth == "dr" and cov) else 1e-6
+        assert a.std_errors["ATT"] == pytest.approx(ra["std_error"], rel=tol)
 
 
 @pytest.mark.parametrize("meth,cov", [("dr", None), ("dr", "lpop"), ("ipw", "lpop"), ("reg", "lpop")])
 def test_unbalanced_panel_matches_r_did_allow_unbalanced(mpdta, meth, cov):
-    """panel='unbalanced' = R did's allow_unbalanced_panel=TRUE (csdid; DR with covariates: the
-    same drdid_rc sign difference as above, 6.4e-3 relative; 2e-14 with the sign flipped)."""
+    """panel='unbalanced' = R did's allow_unbalanced_panel=TRUE, against csdid (DR with
+    covariates too: csdid has the derivative's sign, see the test above; with R DRDID's sign
+    the SEs would differ by 6.4e-3 relative, check_drdid_rc_sign_output.txt)."""
     mu = mpdta.drop(index=mpdta.sample(frac=0.1, random_state=1).index)
     res = callaway_santanna(mu, y="lemp", unit="countyreal", time="year", cohort="first.treat",
                             method=meth, covariates=[cov] if cov else None, panel="unbalanced")
@@ -485,8 +494,7 @@ def test_unbalanced_panel_matches_r_did_allow_unbalanced(mpdta, meth, cov):
     tab = res.tidy().set_index("term")
     assert list(tab.index) == list(ref.index)
     assert np.allclose(tab["estimate"], ref["estimate"], atol=1e-8, rtol=0)
-    tol = 1e-2 if (meth == "dr" and cov) else 1e-6
-    assert np.allclose(tab["std_error"], ref["std_error"], rtol=tol, atol=0)
+    assert np.allclose(tab["std_error"], ref["std_error"], rtol=1e-6, atol=0)
 
 
 def test_cross_section_data_get_a_clear_error(mpdta):

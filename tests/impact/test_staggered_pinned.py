@@ -1345,12 +1345,11 @@ def test_influence_functions_are_the_derivatives_of_the_estimates(method):
     repeated-cross-section estimators (Sant'Anna & Zhao 2020, with the propensity-score and
     all four outcome-regression estimation effects) and of the panel ones (DRDID).
 
-    Left out: the comparison group's base-period rows of the repeated-cross-section DR
-    estimator. There R DRDID's drdid_rc (which this module, and moderndid, copy) adds the
-    base-period control outcome regression's estimation effect, and the finite difference says
-    it should be subtracted (csdid's sign; tests/references/did/check_drdid_rc_sign.py): the
-    IF differs from the derivative by ~8e-3 on those rows here, by 5e-10 with csdid's sign.
-    Open question for the lead (docs/MUTATION.md, session 11, helper mutM)."""
+    This test decided the sign of the base-period control outcome regression's estimation
+    effect in the repeated-cross-section DR estimator (session 12): with R DRDID's drdid_rc
+    sign (added; moderndid too) the IF differs from the derivative by ~8e-3 on the comparison
+    group's base-period rows; with csdid's (subtracted, now used) every row agrees to 5e-10
+    (tests/references/did/README.md)."""
     from kassaki_eval.impact.staggered import _att_2x2, _att_2x2_rc
     y, post, D, Xc, w = _rc_data(200)
     n = y.size
@@ -1368,8 +1367,6 @@ def test_influence_functions_are_the_derivatives_of_the_estimates(method):
         _, inf = est(w)
         h = 1e-6
         for i in obs:
-            if est is rc and method == "dr" and D[i] == 0 and post[i] == 0:
-                continue
             wp, wm = w.copy(), w.copy()
             wp[i] *= 1 + h
             wm[i] *= 1 - h

@@ -5,12 +5,13 @@ since the first commit 37e834c) adds the base-period estimation effect of the co
 regression:
     inf.treat.or <- inf.treat.or.post + inf.treat.or.pre
     inf.cont.or  <- inf.cont.or.post  + inf.cont.or.pre
-moderndid 0.2.0 (moderndid/drdid/estimators/drdid_rc.py) and kassaki_eval
-(impact/staggered.py, locally efficient DR for repeated cross-sections) copy it; csdid 0.4.3
-(csdid/attgt_fnc/drdid_trim.py::drdid_rc) subtracts it (``inf_treat_or_post -
-inf_treat_or_pre``, same for the control part). Everything else is the same.
+moderndid 0.2.0 (moderndid/drdid/estimators/drdid_rc.py) copies it; csdid 0.4.3
+(csdid/attgt_fnc/drdid_trim.py::drdid_rc) and, since session 12 (2026-12-04), kassaki_eval
+(impact/staggered.py, locally efficient DR for repeated cross-sections) subtract it
+(``inf_treat_or_post - inf_treat_or_pre``, same for the control part): the derivative of the
+estimate. Everything else is the same.
 
-This script copies kassaki_eval to a temporary directory, flips those two signs there, and
+This script copies kassaki_eval to a temporary directory, puts R's two signs back there, and
 compares both versions with the committed peer outputs (cs_mpdta_rc_peers.csv,
 cs_mpdta_unbalanced_csdid.csv). Run from the repository root:
   .venv/bin/python tests/references/did/check_drdid_rc_sign.py > tests/references/did/check_drdid_rc_sign_output.txt
@@ -23,8 +24,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
 REF = ROOT / "tests" / "references" / "did"
-OLD = ("inf_treat = i_tpost - i_tpre + lin_c_post @ M1_post + lin_c_pre @ M1_pre",
-       "inf_cont = i_cpost - i_cpre + inf_ps + lin_c_post @ M3_post + lin_c_pre @ M3_pre")
+OLD = ("inf_treat = i_tpost - i_tpre + lin_c_post @ M1_post - lin_c_pre @ M1_pre",
+       "inf_cont = i_cpost - i_cpre + inf_ps + lin_c_post @ M3_post - lin_c_pre @ M3_pre")
 
 CHECK = f'''
 import warnings, numpy as np, pandas as pd
@@ -60,16 +61,16 @@ def run(pkg_root: Path, label: str) -> None:
 
 
 def main() -> None:
-    run(ROOT, "kassaki_eval as is (R DRDID's '+'):")
+    run(ROOT, "kassaki_eval as is (csdid's '-', the derivative):")
     with tempfile.TemporaryDirectory() as tmp:
         shutil.copytree(ROOT / "kassaki_eval", Path(tmp) / "kassaki_eval")
         f = Path(tmp) / "kassaki_eval" / "impact" / "staggered.py"
         s = f.read_text()
         assert all(o in s for o in OLD)
-        s = s.replace(OLD[0], OLD[0].replace("+ lin_c_pre @ M1_pre", "- lin_c_pre @ M1_pre"))
-        s = s.replace(OLD[1], OLD[1].replace("+ lin_c_pre @ M3_pre", "- lin_c_pre @ M3_pre"))
+        s = s.replace(OLD[0], OLD[0].replace("- lin_c_pre @ M1_pre", "+ lin_c_pre @ M1_pre"))
+        s = s.replace(OLD[1], OLD[1].replace("- lin_c_pre @ M3_pre", "+ lin_c_pre @ M3_pre"))
         f.write_text(s)
-        run(Path(tmp), "the two base-period signs flipped (csdid's '-'):")
+        run(Path(tmp), "the two base-period signs flipped back (R DRDID's '+'):")
 
 
 if __name__ == "__main__":
