@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kassaki_eval.exceptions import DesignError
+from kassaki_eval.exceptions import DesignError, ParameterError
 from kassaki_eval.poverty.design import Domains, SurveyDesign, as_design
 
 
@@ -158,3 +158,84 @@ def test_per_domain_caches_ignore_a_stale_entry_of_another_array_with_the_same_i
     np.testing.assert_array_equal(d.domain_degf(dom), [1.0, 1.0])
     np.testing.assert_array_equal(d.domain_counts(dom), [2, 2])
     assert d._nested(dom) is None            # rows outside every domain: not nested
+
+
+# -- session 12 (helper mutS): areas left open by the fresh seed-22 sample -------------------
+
+def test_lonely_psu_option_error_names_surveydesign_and_the_five_rules():
+    """An unknown lonely_psu rule: check_option's template with owner 'SurveyDesign' and the
+    five rules of LONELY_PSU_RULES in their order, word for word."""
+    with pytest.raises(ParameterError) as e:
+        SurveyDesign(_df(), weight="w", strata="h", psu="psu", lonely_psu="drop")
+    assert str(e.value) == (
+        "The 'lonely_psu' parameter of SurveyDesign must be one of {'fail', 'certainty', "
+        "'remove', 'adjust', 'average'}. Got 'drop' instead.")
+
+
+def test_psu_ids_in_two_strata_count_six_and_show_the_first_five_labels():
+    """Six PSU labels (p1..p6), each in strata a and b: the error counts 6 and shows the first
+    five labels in sorted order, with no '…' (the design passes exactly five examples)."""
+    labs = [f"p{i}" for i in range(1, 7)]
+    df = pd.DataFrame({"h": ["a"] * 6 + ["b"] * 6, "psu": labs + labs, "w": 1.0})
+    with pytest.raises(DesignError) as e:
+        SurveyDesign(df, weight="w", strata="h", psu="psu")
+    assert str(e.value) == (
+        "survey: column 'psu' has PSU ids that appear in more than one stratum: 6 rows "
+        "(e.g. p1, p2, p3, p4, p5). Fix: use nest=True if PSU ids are only unique within a "
+        "stratum, or fix the codes.")
+    # nest=True accepts the same codes: 12 PSUs (6 per stratum), 12 - 2 = 10 df
+    d = SurveyDesign(df, weight="w", strata="h", psu="psu", nest=True)
+    assert (d.n_psu, d.degf) == (12, 10)
+
+
+def test_column_by_name_with_missing_values_names_the_column_not_the_parameter():
+    """column('hh', ..., 'size') with a NaN and an inf in 'hh': the Problem names the column
+    'hh' (an array would be named by the parameter, 'size'); the same message reaches a user
+    of mean(size='hh')."""
+    df = _df()
+    df["hh"] = [1.0, np.nan, 2.0, np.inf, 1.0, 1.0, 1.0, 1.0]
+    d = SurveyDesign(df, weight="w", strata="h", psu="psu")
+    msg = ("survey: column 'hh' is missing or not finite: 2 rows (e.g. row 1, row 3). Fix: "
+           "impute or drop those rows before building the design.")
+    with pytest.raises(DesignError) as e:
+        d.column("hh", "SurveyDesign.mean", "size")
+    assert str(e.value) == msg
+    with pytest.raises(DesignError) as e:
+        d.mean("y", size="hh")
+    assert str(e.value) == msg
+    with pytest.raises(DesignError) as e:
+        d.column(df["hh"].to_numpy(), "SurveyDesign.mean", "size")
+    assert str(e.value) == msg.replace("'hh'", "'size'")
+
+
+def test_values_in_with_missing_values_returns_read_only_zero_filled_values():
+    """values_in on a column with missing rows outside the domain: the values with 0 in the
+    missing rows, the domain unchanged, and a read-only array (as column() returns); with
+    na_rm=True and a missing row inside the domain, that row leaves the domain (code -1)."""
+    df = _df()
+    df["y"] = [1.0, 2.0, np.nan, 4.0, 5.0, 6.0, 7.0, np.nan]
+    d = SurveyDesign(df, weight="w", strata="h", psu="psu")
+    dom = d.domains("h", subset=np.array([True, True, False, True, True, True, True, False]))
+    v, dom2 = d.values_in("y", dom, "SurveyDesign.mean", "y")
+    np.testing.assert_array_equal(v, [1.0, 2.0, 0.0, 4.0, 5.0, 6.0, 7.0, 0.0])
+    assert dom2 is dom
+    assert not v.flags.writeable
+    full = d.domains("h")
+    v2, dom3 = d.values_in("y", full, "SurveyDesign.mean", "y", na_rm=True)
+    np.testing.assert_array_equal(v2, [1.0, 2.0, 0.0, 4.0, 5.0, 6.0, 7.0, 0.0])
+    np.testing.assert_array_equal(dom3.codes, [0, 0, -1, 0, 1, 1, 1, -1])
+    assert dom3.labels == ("a", "b")
+    assert not v2.flags.writeable
+
+
+def test_strata_present_reads_its_cache_for_the_same_codes():
+    """A second strata_present call with the same Domains reads the cached block (the entry
+    stored for that codes array) instead of recomputing it: a marked block planted under the
+    same codes is returned."""
+    d = SurveyDesign(_df(), weight="w", strata="h", psu="psu")
+    dom = d.domains("g")
+    np.testing.assert_array_equal(d.strata_present(dom), np.ones((2, 2), dtype=bool))
+    marked = np.array([[True, False], [False, False]])
+    d._cache[("present", id(dom.codes))] = (dom.codes, marked)
+    np.testing.assert_array_equal(d.strata_present(dom), marked)
+    np.testing.assert_array_equal(d.strata_present([dom, dom]), np.hstack([marked, marked]))
