@@ -1333,8 +1333,11 @@ def _apply_rule(r: ColumnRule, fr: _Frame, out: dict[str, pd.Series], prof: Prof
         t = _text(v)
         got, miss = _recode(t, mp, False)
         if miss.any():
+            # a personal source (pseudonymised, or a personal column of the contract): counted,
+            # never quoted, as in the parse and recode messages above
+            quote = "" if _personal(prof, r) else _quote(t[miss])
             col.add(r.line, r.target, f"finds no reference {r.lookup['value']!r} for "
-                    f"{int(miss.sum())} value(s) of {label!r}{_quote(t[miss])}",
+                    f"{int(miss.sum())} value(s) of {label!r}{quote}",
                     f"the values must be {r.lookup['key']} codes of the reference",
                     int(miss.sum()), _examples(fr.where, miss))
         v = got
