@@ -653,7 +653,7 @@ def _wave_design_spec(owner: str, data: Any, design: Any, deprecated: Mapping[st
         raise ParameterError(f"The 'design' parameter of {owner} replaces {sorted(old)}; give "
                              f"one or the other. Got both instead.")
     if isinstance(design, SurveyDesign):
-        return data, {k: v for k, v in design.spec().items() if k != "table"}
+        return data, dict(design.spec())
     if isinstance(design, Mapping):
         return data, dict(design)
     if design is not None:
@@ -753,7 +753,7 @@ def change(data: Any, welfare: str = "consumption_pc", *, line: Any,
     (da, _, _, _, doma), (db, _, _, _, domb) = waves
     if doma.labels != domb.labels:
         raise DesignError(Problem(
-            "survey", by or "*", "has domains sampled in one wave only",
+            da.table, by or "*", "has domains sampled in one wave only",
             len(set(doma.labels) ^ set(domb.labels)), tuple(set(doma.labels) ^ set(domb.labels)),
             "restrict both waves to the domains sampled in both.").message())
     strict = line_rule == "strict"

@@ -685,3 +685,18 @@ def test_sst_relative_line_message_word_for_word():
         sst(SurveyDesign(_two_stage(), **ONE), "c", line=RelativeLine())
     assert str(e.value) == ("The 'line' parameter of sst must be an absolute line (number, "
                             "column or array). Got a RelativeLine instead.")
+
+
+def test_change_messages_name_the_designs_table():
+    """A design built with table="hh2024" is named so in change()'s messages (before session
+    12 the wave designs dropped the table name and said "survey")."""
+    both = _waves()
+    both.loc[(both["year"] == 2024), "grp"] = "a"
+    des = SurveyDesign(both, **ONE, table="hh2024")
+    with pytest.raises(DesignError) as e:
+        change(des, "c", line=500.0, years=(2023, 2024), size="hh", by="grp")
+    assert str(e.value).startswith("hh2024: column 'grp' has domains sampled in one wave only")
+    with pytest.raises(ParameterError) as e:
+        change(des, "nope", line=500.0, years=(2023, 2024), size="hh")
+    assert str(e.value) == ("The 'welfare' parameter of change must name a column of hh2024. "
+                            "Got 'nope' instead.")
