@@ -152,7 +152,6 @@ def did_2x2(
         check_weights(w, "data", weights)
     beta, resid, xtx_inv = wls(yv, X, w)
     n, k = X.shape
-    G = None
     sides = None
     if cluster is not None:
         ccodes, Gc = cluster_codes(d[cluster].to_numpy(), owner)
