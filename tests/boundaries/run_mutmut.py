@@ -100,7 +100,8 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/impact/staggered.py": ["tests/impact/test_staggered.py",
                                          "tests/impact/test_staggered_pinned.py"],
     "kassaki_eval/targeting/rules.py": ["tests/targeting/test_rules.py",
-                                        "tests/targeting/test_rules_pinned.py"],
+                                        "tests/targeting/test_rules_pinned.py",
+                                        "tests/targeting/test_rules_areas.py"],
     # profiles.py: test_profiles.py without its report / ingest / suggest / map-apply CLI runs
     # (~15 s a mutant; they pin map_cli.py and the CLIs, which have entries of their own)
     "kassaki_eval/data/profiles.py": [
