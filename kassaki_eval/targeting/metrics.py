@@ -514,8 +514,10 @@ def targeting_accuracy(
             ps, c_ps = D.ratio(num_p, "one")
             with np.errstate(divide="ignore", invalid="ignore"):
                 val = np.where(ps > 0, bs / ps, np.nan)
-                ok = (bs > 0) & (ps > 0)
-                f_bs = np.where(ok, val / np.where(ok, bs, 1.0), 0.0)
+                # delta method of bs / ps: d/d bs = 1 / ps, d/d ps = -val / ps, for a benefit
+                # share of any sign (negative amounts gave a standard error of 0 before)
+                ok = np.isfinite(bs) & (ps > 0)
+                f_bs = np.where(ok, 1.0 / np.where(ok, ps, 1.0), 0.0)
                 f_ps = np.where(ok, -val / np.where(ok, ps, 1.0), 0.0)
             add(term, "none", val, _add(_scale(c_bs, f_bs), _scale(c_ps, f_ps)))
         flush()

@@ -67,6 +67,7 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/targeting/metrics.py": ["tests/targeting/test_metrics.py",
                                           "tests/targeting/test_metrics_pinned.py",
                                           "tests/targeting/test_metrics_linear.py",
+                                          "tests/targeting/test_metrics_areas.py",
                                           "tests/properties/test_invariants.py"],
     "kassaki_eval/inference/core.py": ["tests/inference/test_inference.py",
                                        "tests/inference/test_inference_pinned.py",
