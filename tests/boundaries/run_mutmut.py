@@ -77,6 +77,7 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/data/contracts.py": ["tests/data/test_contracts.py",
                                        "tests/data/test_contracts_pinned.py",
                                        "tests/data/test_contracts_amounts.py",
+                                       "tests/data/test_contracts_areas.py",
                                        "tests/data/test_bad_inputs.py"],
     "kassaki_eval/data/loaders.py": ["tests/data/test_loaders.py",
                                      "tests/data/test_loaders_pinned.py",
