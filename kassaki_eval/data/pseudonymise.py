@@ -171,7 +171,8 @@ def pseudonymise_registry(data: pd.DataFrame, *, key: str | None = None, demo: b
     source, target : str
         The column hashed and the id column created.
     extra_pii : iterable of str
-        Further personal columns to drop besides :data:`PII_COLUMNS`.
+        Further personal columns to drop besides :data:`PII_COLUMNS` (names compared
+        case-blind, as for :data:`PII_COLUMNS`).
 
     Returns
     -------
@@ -191,7 +192,9 @@ def pseudonymise_registry(data: pd.DataFrame, *, key: str | None = None, demo: b
                              f"column to hash. Got columns {list(data.columns)[:8]} instead.")
     k = resolve_key(key, demo=demo)
     ids = pseudonymise_id(data[source].astype("object").where(data[source].notna(), None), k)
-    drop = {c for c in data.columns if str(c).lower() in set(PII_COLUMNS) | set(extra_pii)}
+    # names compared case-blind on both sides, the extra names read once (a generator too)
+    pii = {str(c).lower() for c in PII_COLUMNS} | {str(c).lower() for c in extra_pii}
+    drop = {c for c in data.columns if str(c).lower() in pii}
     drop.add(source)
     rest = data.drop(columns=sorted(drop, key=str))
     if target in rest.columns:

@@ -39,6 +39,7 @@ MODULES: dict[str, list[str]] = {
                                              "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/data/pseudonymise.py": ["tests/data/test_pseudonymise.py",
                                           "tests/data/test_pseudonymise_rules.py",
+                                          "tests/data/test_pseudonymise_areas.py",
                                           "tests/boundaries/test_boundaries.py"],
     # measures.py: test_measures_areas.py repeats tests/properties/test_invariants.py's
     # measures properties on fixed data (the Hypothesis file was most of ~40 s a mutant), and
