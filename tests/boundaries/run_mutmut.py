@@ -35,6 +35,7 @@ MODULES: dict[str, list[str]] = {
                                        "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/reporting/disclosure.py": ["tests/reporting/test_disclosure.py",
                                              "tests/reporting/test_disclosure_rules.py",
+                                             "tests/reporting/test_disclosure_areas.py",
                                              "tests/properties/test_invariants.py",
                                              "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/data/pseudonymise.py": ["tests/data/test_pseudonymise.py",
