@@ -169,7 +169,7 @@ def did_2x2(
         V = cluster_vcov(X, resid, d[cluster].to_numpy(), w, xtx_inv=xtx_inv)
         G = Gc
         df = _t_df(G)
-        if inference == "analytic":
+        if inference == "analytic" and sides is not None:  # sides is set: cluster given
             few_clusters_warning(owner, G, *sides)
     se = np.sqrt(np.diag(V))
     table = pd.DataFrame({"term": names, "estimate": beta, "std_error": se, "n_obs": n,
