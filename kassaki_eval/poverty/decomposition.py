@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from ..exceptions import DesignError, ParameterError, check_option
+from ..exceptions import DesignError, ParameterError, Problem, check_option
 from ..results import EstimateResult, Provenance, hash_frame
 from ._common import check_keywords, exponent_and_level, fgt_scores
 from .design import SurveyDesign
@@ -82,8 +82,27 @@ def _inputs(owner: str, data: Any, welfare: str, years: tuple[int, int], year: s
         if s.empty:
             raise DesignError(f"{owner}: no rows for year {yr} in column '{year}'. Fix: pass "
                               f"two years present in the survey.")
-        wv = s[weight].to_numpy(float) * (s[size].to_numpy(float) if isinstance(size, str) else 1.0)
-        out += [s[welfare].to_numpy(float), wv]
+    # a missing welfare, weight or size was counted as "not poor" in P(a, a) and P(b, b) and
+    # made the means (so both counterfactual paths) NaN: a finite, wrong decomposition
+    in_years = data[year].isin(list(years)).to_numpy()
+    vals = {}
+    for col in (welfare, weight) + ((size,) if isinstance(size, str) else ()):
+        v = pd.to_numeric(data[col], errors="coerce").to_numpy(float)
+        bad = in_years & ~np.isfinite(v)
+        if bad.any():
+            ex = (design.examples(bad) if isinstance(design, SurveyDesign)
+                  else tuple(f"row {i}" for i in np.flatnonzero(bad)[:5]))
+            table = design.table if isinstance(design, SurveyDesign) else "data"
+            raise DesignError(Problem(
+                table, col, f"is missing or not finite in the rows of years {years[0]} and "
+                f"{years[1]}", int(bad.sum()), ex,
+                f"impute them or drop those rows before {owner} (both years' means and poverty "
+                "rates need every household).").message())
+        vals[col] = v
+    for yr in years:
+        rows = (data[year] == yr).to_numpy()
+        wv = vals[weight][rows] * (vals[size][rows] if isinstance(size, str) else 1.0)
+        out += [vals[welfare][rows], wv]
     return data, weight, tuple(out)
 
 

@@ -158,6 +158,7 @@ MODULES: dict[str, list[str]] = {
         "tests/poverty/test_decomposition.py",
         "tests/poverty/test_decomposition_pinned.py",
         "tests/poverty/test_common_pinned.py",
+        "tests/poverty/test_decomposition_areas.py",
         "tests/properties/test_invariants.py::test_shapley_adds_up"],
     "kassaki_eval/data/checks.py": ["tests/reporting/test_inputs_route.py",
                                     "tests/data/test_checks_pinned.py"],
