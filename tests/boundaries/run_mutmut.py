@@ -165,7 +165,8 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/data/suggest.py": [
         "tests/data/test_suggest_synonyms.py",
         "tests/data/test_profiles.py::test_suggest_drafts_a_loadable_profile",
-        "tests/data/test_suggest_pinned.py"],
+        "tests/data/test_suggest_pinned.py",
+        "tests/data/test_suggest_areas.py"],
     "kassaki_eval/impact/honestdid.py": ["tests/impact/test_honestdid.py",
                                          "tests/impact/test_honestdid_pinned.py",
                                          "tests/impact/test_honestdid_areas.py"],
