@@ -238,7 +238,8 @@ MODULES: dict[str, list[str]] = {
                                         "tests/targeting/test_selection_pinned.py"],
     # distributed.py: tests/test_distributed.py (a LocalCluster and a 60,000-family registry,
     # about a minute) is left out
-    "kassaki_eval/targeting/distributed.py": ["tests/test_distributed_pinned.py"],
+    "kassaki_eval/targeting/distributed.py": ["tests/test_distributed_pinned.py",
+                                              "tests/targeting/test_distributed_areas.py"],
     # cost.py: test_cost.py without its two world-based tests and its 200-draw coverage loop
     "kassaki_eval/impact/cost.py": [
         "tests/impact/test_cost.py::test_loans_count_at_their_cost_to_the_lender",
