@@ -180,6 +180,7 @@ MODULES: dict[str, list[str]] = {
                                         "tests/poverty/test_design_pins.py",
                                         "tests/boundaries/test_boundaries.py"],
     "kassaki_eval/poverty/sae/direct.py": ["tests/poverty/test_sae_direct_pinned.py",
+                                           "tests/poverty/test_sae_direct_areas.py",
                                            "tests/poverty/test_sae.py"],
     # map_cli.py: the pinned file (~5 s a mutant) and two sub-second tests; the report runs and
     # demo-file tests of test_profiles.py (~8 s more a mutant) killed no mutant the pinned file
