@@ -223,7 +223,8 @@ MODULES: dict[str, list[str]] = {
                                         "tests/targeting/test_plots_pinned.py"],
     "kassaki_eval/poverty/sae/_common.py": ["tests/poverty/test_sae_fh_pinned.py",
                                             "tests/poverty/test_sae_ebp_pinned.py",
-                                            "tests/poverty/test_sae_common_pinned.py"],
+                                            "tests/poverty/test_sae_common_pinned.py",
+                                            "tests/poverty/test_sae_diagnostics_pinned.py"],
     # nested.py: the two lme4 reference checks of test_sae_ebp.py (its EBP runs are slow)
     "kassaki_eval/poverty/sae/nested.py": [
         "tests/poverty/test_sae_ebp.py::test_reml_matches_lme4_eusilca",
