@@ -234,6 +234,7 @@ MODULES: dict[str, list[str]] = {
     # diagnostics.py: its other tests (test_sae_world.py) fit the synthetic district, minutes
     # a mutant; the pinned file runs on hand-made results in seconds
     "kassaki_eval/poverty/sae/diagnostics.py": ["tests/poverty/test_sae_diagnostics_pinned.py",
+                                                "tests/poverty/test_sae_diagnostics_areas.py",
                                                 "tests/poverty/test_sae_fh_pinned.py"],
     # scale.py: tests/targeting/test_scale.py (the whole synthetic registry, ~50 s) is left out
     "kassaki_eval/targeting/scale.py": ["tests/targeting/test_scale_pinned.py",

@@ -142,6 +142,14 @@ def village_change(before: EstimateResult, after: EstimateResult, *,
     """
     a = village_table(before, measure).set_index("village_code")
     b = village_table(after, measure).set_index("village_code")
+    for wave, tab in (("before", a), ("after", b)):
+        dup = tab.index[tab.index.duplicated()].unique()
+        if len(dup):
+            # (it failed inside zip() or pandas with "argument 2 is shorter than argument 1")
+            raise ParameterError(
+                f"The '{wave}' parameter of village_change must have one row per village "
+                f"({measure!r}). Got {len(dup)} villages more than once, e.g. "
+                f"{list(dup[:5])}. Fix: pass one small-area result per wave.")
     common = a.index.intersection(b.index)
     if len(common) == 0:
         raise ParameterError("village_change: the two results share no village.")
