@@ -1,4 +1,4 @@
-"""What score_registry and select_quota say about an input that is not a table (issue 18, session 13).
+"""score_registry and select_quota on an input that is not a table (issue 18, session 13).
 
 Seed-21 survivor of kassaki_eval/targeting/selection.py (docs/MUTATION.md, "targeting/
 selection.py: fresh sample, seed 21"): the error for a path that holds no Parquet data, or an
