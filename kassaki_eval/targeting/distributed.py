@@ -12,12 +12,14 @@ Pointing it at a real cluster::
 
     from dask.distributed import Client
     client = Client("tcp://scheduler-host:8786")      # dask-scheduler / dask-worker, or a
-    national_targeting("s3://.../registry", model,    # dask-jobqueue / dask-kubernetes cluster
-                       out="s3://.../selection", client=client)
+    national_targeting("/shared/registry", model,     # dask-jobqueue / dask-kubernetes cluster
+                       out="/shared/selection", client=client)
 
 Workers need the same kassaki-eval version (``pip install -r requirements/core.lock``) and
-read access to the dataset path (a shared file system or object store); the fitted model is
-pickled to each worker once (``client.scatter``). The design diagnosis runs on the same
+access to both folders (a shared file system, or an object-store bucket mounted at the same
+path everywhere, e.g. with s3fs: ``root`` and ``out`` are folder paths, and a URL such as
+``s3://...`` is refused, since it would be read as a local folder named ``s3:``); the fitted
+model is pickled to each worker once (``client.scatter``). The design diagnosis runs on the same
 cluster through joblib's Dask backend (:mod:`kassaki_eval.diagnosis`).
 """
 from __future__ import annotations
@@ -150,6 +152,12 @@ def national_targeting(
     NationalSelection
     """
     require(0 < share <= 1, "national_targeting", "share", "a share in (0, 1]", share)
+    for name, path in (("root", root), ("out", out)):
+        # pathlib reads 's3://b/x' as the local folder 's3:/b/x': the lists would be written
+        # to this machine's disk (or the registry reported as empty) instead of the bucket
+        require("://" not in str(path), "national_targeting", name,
+                "a folder path (a URL such as s3://... is not read: mount the bucket at the "
+                "same path on every machine, e.g. with s3fs, and pass that folder)", str(path))
     parts = district_partitions(root, key)
     Path(out).mkdir(parents=True, exist_ok=True)
     res = run_tasks(

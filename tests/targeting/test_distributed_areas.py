@@ -13,7 +13,9 @@ import threading
 
 import numpy as np
 import pandas as pd
+import pytest
 
+from kassaki_eval.exceptions import ParameterError
 from kassaki_eval.targeting import distributed as dt
 
 
@@ -71,3 +73,22 @@ def test_grouping_by_kecamatan_needs_no_keep(tmp_path):
     ben = res.beneficiaries()
     assert ben["family_id"].tolist() == ["F2", "F3", "F6", "G2"]
     assert ben["kec_code"].tolist() == ["k1", "k1", "k2", "k3"]
+
+
+def test_a_url_for_the_registry_or_the_output_is_refused_before_anything_is_written(
+        tmp_path, monkeypatch):
+    # pathlib reads 's3://bucket/sel' as the relative folder 's3:/bucket/sel': the old code
+    # wrote the beneficiary lists there, on this machine's disk, and reported success
+    reg = _write(tmp_path / "reg")
+    monkeypatch.chdir(tmp_path)
+    expect = ("The '{name}' parameter of national_targeting must be a folder path (a URL such "
+              "as s3://... is not read: mount the bucket at the same path on every machine, "
+              "e.g. with s3fs, and pass that folder). Got '{url}' instead.")
+    for kw, name, url in (({"out": "s3://bucket/sel"}, "out", "s3://bucket/sel"),
+                          ({"root": "gs://bucket/reg", "out": tmp_path / "sel"}, "root",
+                           "gs://bucket/reg")):
+        args = {"root": reg, **kw}
+        with pytest.raises(ParameterError) as e:
+            dt.national_targeting(args.pop("root"), _X(), **args)
+        assert str(e.value) == expect.format(name=name, url=url)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["reg"]   # no 's3:' or 'sel' folder
