@@ -130,8 +130,14 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/impact/sunab.py": ["tests/impact/test_sunab.py",
                                      "tests/impact/test_sunab_pinned.py",
                                      "tests/impact/test_sunab_areas.py"],
-    "kassaki_eval/impact/balance.py": ["tests/impact/test_balance.py",
-                                       "tests/impact/test_balance_pinned.py"],
+    "kassaki_eval/impact/balance.py": [
+        "tests/impact/test_balance.py",
+        "tests/impact/test_balance_pinned.py",
+        "tests/impact/test_balance_areas.py",
+        "tests/test_plots_keep_the_callers_backend.py::"
+        "test_plot_draws_a_pyplot_figure_and_keeps_the_backend[love_plot]",
+        "tests/test_plots_keep_the_callers_backend.py::"
+        "test_plot_draws_a_pyplot_figure_and_keeps_the_backend[overlap_plot]"],
     "kassaki_eval/data/personal.py": ["tests/data/test_privacy.py",
                                       "tests/data/test_contracts.py",
                                       "tests/data/test_bad_inputs.py",
@@ -198,9 +204,17 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/impact/_common.py": ["tests/impact/test_did.py",
                                        "tests/impact/test_weighting.py",
                                        "tests/impact/test_honestdid.py",
-                                       "tests/impact/test_impact_common_pinned.py"],
-    "kassaki_eval/impact/panel.py": ["tests/impact/test_verdict.py",
-                                     "tests/impact/test_panel_pinned.py"],
+                                       "tests/impact/test_impact_common_pinned.py",
+                                       "tests/impact/test_weighting_areas.py",
+                                       "tests/impact/test_honestdid_areas.py",
+                                       "tests/impact/test_balance_areas.py",
+                                       "tests/impact/test_impact_common_areas.py"],
+    "kassaki_eval/impact/panel.py": [
+        "tests/impact/test_verdict.py",
+        "tests/impact/test_panel_pinned.py",
+        "tests/impact/test_panel_areas.py",
+        "tests/impact/test_verdict_formulas.py::"
+        "test_verdict_from_survey_is_programme_verdict_on_the_evaluation_panel"],
     "kassaki_eval/impact/_propensity.py": [
         "tests/impact/test_weighting_pinned.py",
         "tests/impact/test_matching_pinned.py",
@@ -210,7 +224,10 @@ MODULES: dict[str, list[str]] = {
         "tests/impact/test_weighting.py::test_fit_logit_matches_statsmodels_and_is_weight_scale_free",
         "tests/impact/test_weighting.py::test_fit_logit_warns_under_separation_not_under_collinearity",
         "tests/impact/test_matching.py::test_overlap_diagnostics_crump_alpha",
-        "tests/impact/test_propensity_pinned.py"],
+        "tests/impact/test_propensity_pinned.py",
+        "tests/impact/test_weighting_areas.py",
+        "tests/impact/test_matching_areas.py",
+        "tests/impact/test_propensity_areas.py"],
     "kassaki_eval/targeting/_common.py": ["tests/targeting/test_common_pinned.py",
                                           "tests/targeting/test_metrics.py",
                                           "tests/targeting/test_metrics_pinned.py",
@@ -254,7 +271,8 @@ MODULES: dict[str, list[str]] = {
         "tests/impact/test_cost.py::test_partner_allocation_adds_up",
         "tests/impact/test_cost.py::test_bad_input_is_one_clear_error",
         "tests/impact/test_cost.py::test_no_central_ratio_when_the_estimate_is_no_reduction",
-        "tests/impact/test_cost_pinned.py"],
+        "tests/impact/test_cost_pinned.py",
+        "tests/impact/test_cost_areas.py"],
 }
 
 
