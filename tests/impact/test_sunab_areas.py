@@ -2,6 +2,7 @@
 session 12; issue 18)."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from test_sunab_pinned import KW, P, _panel, mpdta  # noqa: F401  (fixture)
 
@@ -29,3 +30,16 @@ def test_provenance_hash_is_the_input_tables(mpdta):  # noqa: F811
     runs). Kills x_sun_abraham__mutmut_474 (no hash)."""
     r = sun_abraham(mpdta, **KW)
     assert r.provenance.inputs_hash == hash_frame(mpdta)
+
+
+def test_weights_stored_as_text_are_read_as_numbers(mpdta):  # noqa: F811
+    """The weights column obeys the same rule as the outcome, period and cohort columns: numbers
+    stored as text (a CSV read with dtype=str) give the same estimates as the numbers. Kills
+    x_sun_abraham__mutmut_213 (the weights read without dtype=float: text compared with 0)."""
+    d = mpdta.assign(w=1.0 + (mpdta["countyreal"] % 3) / 2)       # weights 1, 1.5, 2
+    a = sun_abraham(d, **KW, weights="w")
+    b = sun_abraham(d.astype({"w": str}), **KW, weights="w")
+    np.testing.assert_allclose(a.estimates, b.estimates, atol=1e-14)
+    np.testing.assert_allclose(a.std_errors, b.std_errors, rtol=1e-12)
+    # the weights matter: unit weights give another ATT
+    assert abs(a["ATT"] - sun_abraham(d, **KW)["ATT"]) > 1e-4
