@@ -35,7 +35,8 @@ class Problem:
     Attributes
     ----------
     table, column, rule : str
-        Where and what. ``column`` is ``"*"`` for table-level rules.
+        Where and what. ``column`` is ``"*"`` for table-level rules, which read
+        "<table>: the table <rule>".
     count : int
         Number of offending rows (or values).
     examples : tuple
@@ -55,7 +56,8 @@ class Problem:
         """The problem as one line: table, column, rule, count, examples and fix."""
         ex = f" (e.g. {format_examples(self.examples)})" if self.examples else ""
         plural = "row" if self.count == 1 else "rows"
-        msg = f"{self.table}: column '{self.column}' {self.rule}: {self.count} {plural}{ex}."
+        where = "the table" if self.column == "*" else f"column '{self.column}'"
+        msg = f"{self.table}: {where} {self.rule}: {self.count} {plural}{ex}."
         return f"{msg} Fix: {self.fix}" if self.fix else msg
 
 

@@ -662,7 +662,7 @@ class _Check:
     # -- table-level rules -------------------------------------------------------------------
     def table(self) -> None:
         if self.n == 0:
-            self.add("*", "table is empty", count=0, fix="the file has a header but no rows")
+            self.add("*", "is empty", count=0, fix="the file has a header but no rows")
         key = self.spec.key
         if len(key) > 1 and all(k in self.out for k in key):
             kdf = pd.DataFrame({k: self.out[k] for k in key})

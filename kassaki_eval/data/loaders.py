@@ -584,8 +584,8 @@ def _check_files(paths: Sequence[Path], frames: Sequence[pd.DataFrame], hashes: 
     seen: dict[str, Path] = {}
     for p, h in zip(paths, hashes, strict=False):
         if h in seen:
-            probs.append(Problem(table, "*", f"is given twice: {seen[h].name} and {p.name} have "
-                                             f"the same content (SHA-256 {h[:12]})",
+            probs.append(Problem(table, "*", f"has a file given twice: {seen[h].name} and "
+                                             f"{p.name} have the same content (SHA-256 {h[:12]})",
                                  len(frames[paths.index(p)]),
                                  fix="pass each file once (one --survey per wave); stacking a "
                                      "file twice counts every household twice"))

@@ -336,7 +336,8 @@ class _Collector:
                 else ""
             )
             cnt = (f": {p.count} row{'s' if p.count != 1 else ''}{ex}" if p.count else ex)
-            lines.append(f"  - {p.table}: column '{p.column}' {p.rule}{cnt}. Fix: {p.fix}")
+            where = "the profile" if p.column == "*" else f"column '{p.column}'"
+            lines.append(f"  - {p.table}: {where} {p.rule}{cnt}. Fix: {p.fix}")
         text = f"{what}: {n} problem{'s' if n != 1 else ''} found\n" + "\n".join(lines)
         err = SchemaError(text)
         err.problems = tuple(self.problems)
@@ -746,8 +747,10 @@ def _cell_text(v: object) -> str | None:
     if isinstance(v, float):
         return str(int(v)) if v.is_integer() and abs(v) < 1e15 else repr(v)
     if hasattr(v, "isoformat"):
-        return v.isoformat()[:10] if not getattr(v, "hour", 0) and not getattr(v, "minute", 0) \
-            else v.isoformat()
+        # a date, or a datetime at exactly midnight, is the date alone; any time part is kept
+        midnight = not any(getattr(v, part, 0) for part in ("hour", "minute", "second",
+                                                              "microsecond"))
+        return v.isoformat()[:10] if midnight else v.isoformat()
     return str(v)
 
 

@@ -767,8 +767,8 @@ HARDENING: list[Case] = [
     # ---- several files of one table ----------------------------------------------------------
     Case("the same wave file passed twice", "survey", _same_file_twice, SchemaError,
          ["survey (4 files): 1 problem found",
-          "survey: column '*' is given twice: susenas_2025.csv and susenas_2025.csv have the "
-          "same content (SHA-256", ": 18 rows. Fix: pass each file once"], ("*", 18)),
+          "survey: the table has a file given twice: susenas_2025.csv and susenas_2025.csv "
+          "have the same content (SHA-256", ": 18 rows. Fix: pass each file once"], ("*", 18)),
     Case("one wave in two files", "survey", _wave_in_two_files, SchemaError,
          ["survey: column 'year' has wave 2024 in 2 files (susenas_2024.csv, "
           "susenas_2024_revisi.csv): 36 rows. Fix: each wave must come from one file"],
@@ -940,7 +940,7 @@ MORE: list[Case] = [
          ["survey.csv is not what its name says: the extension '.csv' claims CSV text, but the "
           "content is an empty file. Fix: the file has no content; export it again"]),
     Case("a header and no rows", "survey", _header_only, SchemaError,
-         ["survey: column '*' table is empty: 0 rows. Fix: the file has a header but no rows"]),
+         ["survey: the table is empty: 0 rows. Fix: the file has a header but no rows"]),
     Case("a PDF named .csv", "survey", _bytes("survey.csv", b"%PDF-1.4\n%\xe2\xe3\n"),
          DataFileError, ["the content is a PDF document"]),
     Case("Excel 'Unicode text' (UTF-16) named .csv", "survey", _utf16, DataFileError,

@@ -1096,8 +1096,8 @@ def test_the_same_file_twice_is_one_problem_with_its_hash(tmp_path: Path):
     with pytest.raises(SchemaError) as info:
         load_survey([p, q])
     assert str(info.value) == (
-        f"survey (2 files): 1 problem found\n  - survey: column '*' is given twice: w2024.csv "
-        f"and w2024_copy.csv have the same content (SHA-256 {sha}): 18 rows. Fix: pass each "
+        f"survey (2 files): 1 problem found\n  - survey: the table has a file given twice: "
+        f"w2024.csv and w2024_copy.csv have the same content (SHA-256 {sha}): 18 rows. Fix: pass each "
         "file once (one --survey per wave); stacking a file twice counts every household twice")
 
 

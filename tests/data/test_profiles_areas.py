@@ -35,6 +35,9 @@ from kassaki_eval.exceptions import SchemaError
     (dt.datetime(2024, 1, 5, 10, 0), "2024-01-05T10:00:00"),
     (dt.datetime(2024, 1, 5, 0, 30), "2024-01-05T00:30:00"),
     (dt.time(8, 15), "08:15:00"),
+    # seconds or microseconds after midnight are a time too (they were cut to the date)
+    (dt.datetime(2024, 1, 5, 0, 0, 30), "2024-01-05T00:00:30"),
+    (dt.datetime(2024, 1, 5, 0, 0, 0, 500), "2024-01-05T00:00:00.000500"),
 ])
 def test_workbook_cells_as_csv_text(cell, text):
     """`x__cell_text__mutmut_36` (`getattr(v, "HOUR", 0)`): 10:00 was cut to the date."""

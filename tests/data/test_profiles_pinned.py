@@ -56,7 +56,7 @@ def _rule(old: str) -> str:
 
 PROFILE_CASES = {
     "not TOML": (HEAD + COLS + "x = [\n", _one(
-        "profile t.toml: column '*' is not valid TOML (Invalid value (at end of document)). "
+        "profile t.toml: the profile is not valid TOML (Invalid value (at end of document)). "
         "Fix: correct the syntax (strings in quotes, one key per line)")),
     "unknown section": (HEAD + COLS + "\n[extra]\na = 1\n", _one(
         "profile t.toml line 19: column 'extra' is not a section of a profile. Fix: use only "
@@ -97,7 +97,7 @@ PROFILE_CASES = {
                       _one("profile t.toml line 8: column 'main' has level 'people'. Fix: level "
                            "is 'household', 'person' or 'record'")),
     "no source": ('[profile]\nname = "t"\ntable = "participation"\n\n' + COLS, _one(
-        "profile t.toml: column '*' declares no [[source]] file. Fix: add a [[source]] table "
+        "profile t.toml: the profile declares no [[source]] file. Fix: add a [[source]] table "
         "with at least id and file")),
     "source id twice": (HEAD + '[[source]]\nid = "main"\nfile = "b.csv"\njoin = ["ID"]\n\n' + COLS,
                         _many("profile t.toml line 5: column 'main' is declared twice as a source "

@@ -62,7 +62,8 @@ def test_other_key_links_nothing_and_missing_wave(files, monkeypatch):
 
 def test_same_wave_twice_is_refused_on_the_report_route(files, monkeypatch):
     monkeypatch.setenv("KASSAKI_PSEUDONYM_KEY", KEY)
-    with pytest.raises(SchemaError, match=r"is given twice: survey_2025.csv and survey_2025.csv"):
+    with pytest.raises(SchemaError, match=r"has a file given twice: survey_2025.csv and "
+                                         r"survey_2025.csv"):
         prepare_inputs(_params(files, surveys=["survey_2023.csv", "survey_2024.csv",
                                                "survey_2025.csv", "survey_2025.csv"]))
 
