@@ -371,6 +371,9 @@ class _Check:
     def examples_at(self, pos: np.ndarray) -> tuple[str, ...]:
         idc, detail = self.spec.id_column, self.spec.id_detail
         ids = self.out.get(idc) if (idc and not self.spec.raw) else None
+        if ids is None and idc and not self.spec.raw and isinstance(self.df.get(idc), pd.Series):
+            # a column before the id column: its rows are named by the ids as text already
+            ids = _as_str(self.df[idc])
         det = self.out.get(detail) if detail else None
         labels = []
         for p in pos:

@@ -84,6 +84,19 @@ def test_text_in_a_number_column_without_a_known_shape_gets_no_hint():
          "(the raw file stays as it is)")]
 
 
+def test_rows_of_a_column_before_the_id_column_are_named_by_id():
+    """The survey's first column is `year`, before `hh_id`: its problem rows are named by the
+    household id (read as text when the id column is not checked yet), not 'index 0',
+    'index 1' (mutQ's note, session 12). The year itself is the bad value, so no "(year)"
+    detail is added."""
+    s = make_survey()
+    s["year"] = s["year"].astype("object")
+    s.loc[[0, 1], "year"] = ["dua", "x"]
+    pr = [p for p in problems(s, "survey") if p.column == "year"]
+    assert pr[0].examples == tuple(s.loc[[0, 1], "hh_id"])
+    assert pr[0].examples == ("H0000", "H0001")
+
+
 # -- the survey design rules, word for word (`_rule_psu_in_one_stratum`, ...) ---------------
 
 def test_a_psu_in_two_strata_word_for_word():
