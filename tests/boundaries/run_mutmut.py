@@ -6,7 +6,8 @@ Usage (from the repository root)::
     python tests/boundaries/run_mutmut.py --sample 300 kassaki_eval/poverty/measures.py
     python tests/boundaries/run_mutmut.py --rerun kassaki_eval/poverty/measures.py
 
-Each module is mutated in a throw-away copy of the repository (``$TMPDIR/kassaki-mutmut/<module>/``, e.g. ``impact._common``)
+Each module is mutated in a throw-away copy of the repository
+(``$TMPDIR/kassaki-mutmut/<module>/``, e.g. ``impact._common``)
 with a ``setup.cfg [mutmut]`` section naming it and its tests, so runs never touch the work
 tree and two modules can be run one after the other on a shared 2-core machine
 (``--max-children 1``). Prints mutmut's counts per module (killed, survived, no tests,

@@ -101,7 +101,8 @@ def test_fast_and_exact_profile_readers_agree(tmp_path, start_col, start_row):
     _same(fast, P._read_xlsx_exact(p, "Data", header))
     df, rows, _ = fast
     assert df["Jumlah"].tolist() == ["2", "7309123456789012.0", "1e+20", "-3"]
-    assert df["Rasio"].tolist() == ["1.5", "1e-07", "123456789.123", "0.3"]  # openpyxl stores 0.1+0.2 as 0.3
+    # openpyxl stores 0.1+0.2 as 0.3
+    assert df["Rasio"].tolist() == ["1.5", "1e-07", "123456789.123", "0.3"]
     assert df["Aktif"].tolist()[:3] == ["1", "0", "1"] and pd.isna(df["Aktif"].iloc[3])
     assert rows.tolist() == [header + 1, header + 2, header + 4, header + 5]
 
