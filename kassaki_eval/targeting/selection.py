@@ -9,7 +9,9 @@
 - :class:`Selection` -- the result: a beneficiary table carrying pseudonymous ``family_id``
   only, the quota table, and per-village lists.
 
-Raw identifiers (``no_kk``, ``nik_head``, ``name_head``) are refused: pseudonymise first.
+Raw identifiers (``no_kk``, ``nik_head``, ``name_head``, and every other personal column of
+:data:`kassaki_eval.data.contracts.PII_COLUMNS`, in any letter case: ``NIK``, ``Nama``) are
+refused: pseudonymise first.
 """
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 import pandas as pd
 
+from ..data.contracts import PII_COLUMNS
 from ..exceptions import (
     ParameterError,
     Problem,
@@ -48,8 +51,18 @@ __all__ = [
 RAW_ID_COLUMNS: tuple[str, ...] = ("no_kk", "nik_head", "name_head")
 
 
+def raw_id_columns(columns: Any) -> list[str]:
+    """The columns of ``columns`` that hold raw personal identifiers, in the table's order.
+
+    :data:`RAW_ID_COLUMNS` and :data:`~kassaki_eval.data.contracts.PII_COLUMNS`, compared
+    case-blind (an office file's ``NIK`` or ``No_KK`` is as personal as ``nik``).
+    """
+    names = {n.lower() for n in (*RAW_ID_COLUMNS, *PII_COLUMNS)}
+    return [str(c) for c in columns if str(c).lower() in names]
+
+
 def _refuse_raw(df: pd.DataFrame, table: str) -> None:
-    raw = [c for c in RAW_ID_COLUMNS if c in df.columns]
+    raw = raw_id_columns(df.columns)
     if raw:
         raise SchemaError(
             [

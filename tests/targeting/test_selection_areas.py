@@ -51,3 +51,42 @@ def test_an_input_that_is_neither_a_frame_nor_a_path_is_refused(bad, kind):
     assert str(e.value) == (
         "The 'registry' parameter of score_registry must be a pandas DataFrame or the path of "
         f"a Parquet dataset. Got {kind} instead.")
+
+
+# ---------------------------------------------------------------- raw identifiers, any case
+# Session 14: a registry with an office file's ``NIK`` or ``Nama`` column (personal data, listed
+# in kassaki_eval.data.contracts.PII_COLUMNS in lower case) was accepted, and with
+# id_col="NIK" its duplicate-id error printed national ID numbers. Now refused, case-blind,
+# before anything reads the values.
+def _reg_with(**extra):
+    import pandas as pd
+    base = pd.DataFrame({"family_id": ["F1", "F2", "F3"], "village_code": ["A", "A", "B"],
+                         "score": [1.0, 2.0, 3.0]})
+    return base.assign(**extra)
+
+
+_NIK = ["7310010101010001", "7310010101010001", "7310010101010003"]   # made up, 16 digits
+
+
+@pytest.mark.parametrize("call", [
+    lambda d: select_quota(d, slots=1),
+    lambda d: select_quota(d, slots=1, id_col="NIK"),
+    lambda d: score_registry(d, _Never()),
+    lambda d: score_registry(d, _Never(), id_col="NIK"),
+], ids=["select_quota", "select_quota-id-NIK", "score_registry", "score_registry-id-NIK"])
+def test_personal_columns_in_any_letter_case_are_refused_without_their_values(call):
+    from kassaki_eval.exceptions import SchemaError
+    with pytest.raises(SchemaError) as e:
+        call(_reg_with(NIK=_NIK, Nama=["Andi", "Budi", "Citra"]))
+    assert str(e.value) == (
+        "registry: 1 problem found\n  - registry: column 'NIK, Nama' holds raw identifiers: "
+        "3 rows. Fix: ingest the registry with kassaki_eval.data (which replaces them by the "
+        "pseudonymous family_id) and pass the ingested table")
+    assert "7310" not in str(e.value) and "Andi" not in str(e.value)
+
+
+def test_raw_id_columns_lists_personal_columns_case_blind_in_table_order():
+    from kassaki_eval.targeting.selection import raw_id_columns
+    cols = ["family_id", "No_KK", "score", "NAMA_KRT", "nik", "village_code", "Name_Head"]
+    assert raw_id_columns(cols) == ["No_KK", "NAMA_KRT", "nik", "Name_Head"]
+    assert raw_id_columns(["family_id", "score", "nik_head_count"]) == []
