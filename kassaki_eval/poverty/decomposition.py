@@ -98,6 +98,21 @@ def _inputs(owner: str, data: Any, welfare: str, years: tuple[int, int], year: s
                 f"{years[1]}", int(bad.sum()), ex,
                 f"impute them or drop those rows before {owner} (both years' means and poverty "
                 "rates need every household).").message())
+        if col != welfare:
+            # a zero or negative weight or size gave a finite, wrong decomposition (design= as a
+            # mapping skips SurveyDesign's weight check; household size is never checked there)
+            neg = in_years & (v <= 0)
+            if neg.any():
+                ex = (design.examples(neg) if isinstance(design, SurveyDesign)
+                      else tuple(f"row {i}" for i in np.flatnonzero(neg)[:5]))
+                table = design.table if isinstance(design, SurveyDesign) else "data"
+                fix = ("household size is at least 1" if col != weight else
+                       "repair the weights, or drop out-of-scope rows before "
+                       f"{owner}; a subgroup is analysed with its own rows, not with zero "
+                       "weights")
+                raise DesignError(Problem(
+                    table, col, f"must be > 0 in the rows of years {years[0]} and {years[1]} "
+                    "(zero or negative found)", int(neg.sum()), ex, f"{fix}.").message())
         vals[col] = v
     for yr in years:
         rows = (data[year] == yr).to_numpy()

@@ -96,6 +96,35 @@ def test_missing_welfare_weight_or_size_is_refused_with_the_rows():
         datt_ravallion(des, "c", line=150.0, years=(1, 2), size=None)
 
 
+def test_zero_or_negative_weight_or_size_is_refused_with_the_rows():
+    """Session 14: with design= as a mapping a zero or negative weight (and, in every path, a
+    zero or negative household size) gave a finite, wrong decomposition. Refused like a missing
+    value, with the rows; a year-3 row outside the two years is not checked."""
+    bad_w = _data().assign(w=[1.0, 0.0, 1.0, 1.0, -2.0, 1.0])
+    for f in (datt_ravallion, shapley_growth_redistribution):
+        with pytest.raises(DesignError) as e:
+            f(bad_w, "c", **KW)
+        assert str(e.value) == (
+            "data: column 'w' must be > 0 in the rows of years 1 and 2 (zero or negative "
+            "found): 2 rows (e.g. row 1, row 4). Fix: repair the weights, or drop out-of-scope "
+            f"rows before {f.__name__}; a subgroup is analysed with its own rows, not with zero "
+            "weights.")
+    bad_hh = _data().assign(hh=[1, 1, 0, 1, 1, 1])
+    with pytest.raises(DesignError) as e:
+        datt_ravallion(bad_hh, "c", **{**KW, "size": "hh"})
+    assert str(e.value) == (
+        "data: column 'hh' must be > 0 in the rows of years 1 and 2 (zero or negative found): "
+        "1 row (e.g. row 2). Fix: household size is at least 1.")
+    des = SurveyDesign(bad_hh.assign(hid=["h1", "h2", "h3", "h4", "h5", "h6"]), weight="w",
+                       id_column="hid")
+    with pytest.raises(DesignError, match=r"^survey: column 'hh' must be > 0 .*\(e\.g\. h3\)"):
+        datt_ravallion(des, "c", line=150.0, years=(1, 2), size="hh")
+    year3 = pd.concat([_data(), pd.DataFrame({"year": [3], "c": [1.0], "w": [0.0],
+                                              "hh": [0]})], ignore_index=True)
+    assert _est(datt_ravallion(year3, "c", **{**KW, "size": "hh"})) == \
+        _est(datt_ravallion(_data(), "c", **{**KW, "size": "hh"}))
+
+
 def test_missing_values_outside_the_two_years_are_ignored():
     """A year-3 row with missing welfare, weight and size changes nothing (only n_input)."""
     extra = pd.concat([_data(), pd.DataFrame({"year": [3], "c": [np.nan], "w": [np.nan],
