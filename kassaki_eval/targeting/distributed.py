@@ -39,8 +39,15 @@ from .selection import score_registry, select_quota
 __all__ = ["district_partitions", "run_tasks", "national_targeting", "NationalSelection"]
 
 
+_FOLDER_NOT_URL = ("a folder path (a URL such as s3://... is not read: mount the bucket at the "
+                   "same path on every machine, e.g. with s3fs, and pass that folder)")
+
+
 def district_partitions(root: str | Path, key: str = "district") -> list[Path]:
     """The ``<key>=<code>`` folders under ``root`` (any depth), sorted by path."""
+    # pathlib reads 's3://b/x' as the local folder 's3:/b/x' and the error said that folder
+    # held no partitions: name the real cause
+    require("://" not in str(root), "district_partitions", "root", _FOLDER_NOT_URL, str(root))
     r = Path(root)
     dirs = sorted(p for p in r.rglob(f"{key}=*") if p.is_dir())
     if not dirs:
@@ -155,9 +162,8 @@ def national_targeting(
     for name, path in (("root", root), ("out", out)):
         # pathlib reads 's3://b/x' as the local folder 's3:/b/x': the lists would be written
         # to this machine's disk (or the registry reported as empty) instead of the bucket
-        require("://" not in str(path), "national_targeting", name,
-                "a folder path (a URL such as s3://... is not read: mount the bucket at the "
-                "same path on every machine, e.g. with s3fs, and pass that folder)", str(path))
+        require("://" not in str(path), "national_targeting", name, _FOLDER_NOT_URL,
+                str(path))
     parts = district_partitions(root, key)
     Path(out).mkdir(parents=True, exist_ok=True)
     res = run_tasks(

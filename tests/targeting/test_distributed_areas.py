@@ -92,3 +92,16 @@ def test_a_url_for_the_registry_or_the_output_is_refused_before_anything_is_writ
             dt.national_targeting(args.pop("root"), _X(), **args)
         assert str(e.value) == expect.format(name=name, url=url)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["reg"]   # no 's3:' or 'sel' folder
+
+
+def test_district_partitions_refuses_a_url_with_the_cause(tmp_path, monkeypatch):
+    # session 14: the old message said "s3:/bucket/reg holds no 'district=<code>' partition
+    # folders" (pathlib's reading of the URL as a local folder), hiding the real cause
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ParameterError) as e:
+        dt.district_partitions("s3://bucket/reg")
+    assert str(e.value) == (
+        "The 'root' parameter of district_partitions must be a folder path (a URL such as "
+        "s3://... is not read: mount the bucket at the same path on every machine, e.g. with "
+        "s3fs, and pass that folder). Got 's3://bucket/reg' instead.")
+    assert list(tmp_path.iterdir()) == []
