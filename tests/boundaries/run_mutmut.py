@@ -187,7 +187,11 @@ MODULES: dict[str, list[str]] = {
                                         "tests/poverty/test_decomposition_pinned.py",
                                         "tests/poverty/test_design.py",
                                         "tests/poverty/test_design_pins.py",
-                                        "tests/boundaries/test_boundaries.py"],
+                                        "tests/boundaries/test_boundaries.py",
+                                        # session 14: the area files of its callers
+                                        "tests/poverty/test_measures_areas.py",
+                                        "tests/poverty/test_inequality_areas.py",
+                                        "tests/poverty/test_decomposition_areas.py"],
     "kassaki_eval/poverty/sae/direct.py": ["tests/poverty/test_sae_direct_pinned.py",
                                            "tests/poverty/test_sae_direct_areas.py",
                                            "tests/poverty/test_sae.py"],
