@@ -553,7 +553,7 @@ def test_ratio_of_totals_mean_by_domain_matches_the_linearisation_written_out():
 def test_ratio_of_totals_subset_and_errors_name_the_method():
     """Without a ready Domains, ratio_of_totals builds it from by and subset: the mean over
     the subset rows only (y 3, 2, 8 with w 1, 1.5, 1: (3 + 3 + 8) / 3.5 = 4), the other rows as
-    outside the domain; a bad by names the method in its error."""
+    outside the domain; a bad by or size names the method in its error."""
     d = SurveyDesign(_RT, weight="w", strata="st", psu="psu")
     y = _RT["y"].to_numpy()
 
@@ -570,3 +570,12 @@ def test_ratio_of_totals_subset_and_errors_name_the_method():
         mean(by="nope")
     assert str(e.value) == ("The 'by' parameter of mymean must name columns of survey. Got "
                             "'nope' instead.")
+    # the household-size errors name the method too (SurveyDesign.mean's size= goes this way)
+    with pytest.raises(ParameterError) as e:
+        mean(size="nope")
+    assert str(e.value) == ("The 'size' parameter of mymean must name a column of survey. Got "
+                            "'nope' instead.")
+    with pytest.raises(ParameterError) as e:
+        mean(size=np.ones(3))
+    assert str(e.value) == ("The 'size' parameter of mymean must have one value per row (8). "
+                            "Got shape (3,) instead.")
