@@ -59,7 +59,8 @@ MODULES: dict[str, list[str]] = {
         # severity by hand; the incidence-curve plot's backend)
         "tests/poverty/test_common_pinned.py",
         "tests/test_plots_keep_the_callers_backend.py::"
-        "test_plot_draws_a_pyplot_figure_and_keeps_the_backend[plot_incidence_curve]"],
+        "test_plot_draws_a_pyplot_figure_and_keeps_the_backend[plot_incidence_curve]",
+        "tests/poverty/test_measures_pinned.py"],
     "kassaki_eval/poverty/design.py": ["tests/poverty/test_design.py",
                                        "tests/poverty/test_design_pins.py",
                                        "tests/poverty/test_design_areas.py",
