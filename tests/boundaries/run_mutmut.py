@@ -167,7 +167,8 @@ MODULES: dict[str, list[str]] = {
     # unitlevel.py: test_sae_world.py fits the synthetic world's EBP (minutes a mutant) and is
     # left out since session 14; the two files below run in about 10 s
     "kassaki_eval/poverty/sae/unitlevel.py": ["tests/poverty/test_sae_ebp.py",
-                                              "tests/poverty/test_sae_ebp_pinned.py"],
+                                              "tests/poverty/test_sae_ebp_pinned.py",
+                                              "tests/poverty/test_sae_ebp_areas.py"],
     # decomposition.py: of the Hypothesis file only its one decomposition property (the rest
     # pins measures/inequality, ~40 s a mutant); test_common_pinned.py's old-keyword calls
     "kassaki_eval/poverty/decomposition.py": [
