@@ -251,7 +251,11 @@ MODULES: dict[str, list[str]] = {
     # sae/plots.py: test_sae_world.py's figure test needs the world's EBP (minutes a mutant)
     "kassaki_eval/poverty/sae/plots.py": [
         "tests/poverty/test_sae_ebp.py::test_village_map_needs_geopandas_for_a_boundary",
-        "tests/poverty/test_sae_plots_pinned.py"],
+        "tests/poverty/test_sae_plots_pinned.py",
+        "tests/test_plots_keep_the_callers_backend.py::"
+        "test_plot_draws_a_pyplot_figure_and_keeps_the_backend[plot_village_map]",
+        "tests/test_plots_keep_the_callers_backend.py::"
+        "test_plot_draws_a_pyplot_figure_and_keeps_the_backend[plot_direct_vs_model]"],
     "kassaki_eval/targeting/plots.py": ["tests/targeting/test_plots.py",
                                         "tests/targeting/test_plots_pinned.py",
                                         "tests/targeting/test_plots_areas.py"],

@@ -130,6 +130,7 @@ def test_bootstrap_replicate_by_hand():
     assert got.shape == (4, 4) and (got[:, 3] > 0).all()
 
 
+@pytest.mark.filterwarnings("ignore::kassaki_eval.exceptions.DataWarning")
 def test_ebp_mse_is_the_mean_of_b_replicates_seeded_after_the_point_prediction():
     """ebp's bootstrap: B seeds drawn from the run's generator after the point prediction's
     L replicates, the MSE the mean of the B replicates (n_jobs = 1)."""
@@ -366,3 +367,84 @@ def test_extreme_villages_warning_word_for_word_five_named():
                               "the model, which is intended, but check them.")
     if not UNDER_MUTMUT:
         assert w.filename == __file__
+
+
+# ---------------------------------------------------------------------------------------------
+# seed 22 (the generalisation sample): flag threshold, chunking, provenance, the search failure
+# ---------------------------------------------------------------------------------------------
+
+def test_covariate_exactly_tol_sds_apart_is_not_flagged():
+    """'above tol' flags: registry x = (0, 2) has mean 1 and sd 1 (ddof 0); a survey mean of
+    1.25 is exactly 0.25 SD away (not flagged at the default 0.25), 1.5 is 0.5 away."""
+    reg = pd.DataFrame({"x": [0.0, 2.0]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        from kassaki_eval.poverty.sae.unitlevel import check_covariates
+        tab = check_covariates(pd.DataFrame({"x": [1.0, 1.5], "weight": 1.0}), reg, ["x"])
+    assert tab["std_diff"].tolist() == [0.25] and tab["flag"].tolist() == [False]
+    with pytest.warns(DataWarning, match="1 covariates differ"):
+        tab = check_covariates(pd.DataFrame({"x": [1.0, 1.5], "weight": 1.0}), reg, ["x"],
+                               tol=0.2499)
+    assert tab["flag"].tolist() == [True]
+
+
+@pytest.mark.filterwarnings("ignore::kassaki_eval.exceptions.DataWarning")
+def test_monte_carlo_chunks_are_2_000_000_draws_over_the_registry_size():
+    """chunk = 2,000,000 // N replicates (N registry households: one float32 block of at most
+    2 million draws). N = 3: chunk 666,666, so L = 666,667 takes two blocks, and the village
+    effects of the second block come after the first block's household errors."""
+    y, X, g = _toy()
+    vil = np.array(["a", "b", "c"])
+    survey = pd.DataFrame({"v": vil[g], "inc": y, "x": X[:, 1], "hh_size": 1})
+    registry = pd.DataFrame({"v": ["a", "b", "c"], "x": [-1.0, 0.0, 1.0], "hh_size": 1})
+    L = 666_667
+    res = ebp(survey, registry, ["x"], line=9.0, welfare="inc", domain="v",
+              transformation="log", L=L, mse="none", seed=4)
+    gs = GroupSums.build(X, g, 3)
+    mod = _fit_model(y, X, gs, "log", None, None, None, np.arange(3), 3)
+    Xp = np.column_stack([np.ones(3), registry["x"]])
+    codes = np.arange(3, dtype=np.int64)
+    agg = _aggregator(codes, 3, np.ones(3))
+    want = _predict(mod, Xp, codes, 3, 9.0, agg, L, np.random.default_rng(4), 666_666)
+    np.testing.assert_array_equal(res.extras["point"], want)
+
+
+@pytest.mark.filterwarnings("ignore::kassaki_eval.exceptions.DataWarning")
+def test_provenance_options_in_full():
+    survey, registry = _small()
+    res = ebp(survey, registry, ["x"], line=9.0, welfare="inc", domain="v",
+              transformation="log", L=2, mse="none", seed=6, rse_thresholds=(0.2, 0.4))
+    assert res.provenance.options == {
+        "covariates": ["x"], "transformation": "log", "parameter": 0.0, "shift": 0.0,
+        "L": 2, "B": 100, "mse": "none", "weights": None, "size": "hh_size", "seed": 6,
+        "line": 9.0, "variance": "REML (profile over sigma_u^2/sigma_e^2)",
+        "heteroskedasticity": "not modelled", "rse_thresholds": (0.2, 0.4)}
+    assert res.provenance.method == "ebp"
+
+
+def test_a_failed_parameter_search_is_a_parameter_error(monkeypatch):
+    """Bounded Brent does not fail in practice; if scipy ever reports failure the user gets
+    the transformation named, not a silent optimum."""
+    from types import SimpleNamespace
+
+    from kassaki_eval.poverty.sae import unitlevel
+    _, X, gs = _toy_gs()
+    monkeypatch.setattr(unitlevel.optimize, "minimize_scalar",
+                        lambda *a, **k: SimpleNamespace(success=False, x=0.5))
+    with pytest.raises(ParameterError) as e:
+        _choose_parameter(np.linspace(1.0, 3.0, X.shape[0]), X, gs, "box_cox", None)
+    assert str(e.value) == "ebp: the REML search for the box_cox parameter failed."
+
+
+def test_intercept_only_model_with_a_weight_column():
+    """No covariates and a survey 'weight' column: the covariate check is an empty table
+    (it failed with KeyError 'flag' before session 14) and the model is the intercept alone."""
+    survey, registry = _small()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataWarning)
+        res = ebp(survey.assign(weight=1.0), registry, [], line=9.0, welfare="inc",
+                  domain="v", transformation="log", L=1, mse="none", seed=1)
+    tab = res.extras["covariate_check"]
+    assert len(tab) == 0 and list(tab.columns) == [
+        "covariate", "survey_mean", "registry_mean", "registry_sd", "std_diff", "flag"]
+    assert list(res.extras["model"]["beta"].index) == ["(Intercept)"]

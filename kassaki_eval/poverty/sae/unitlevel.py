@@ -140,8 +140,9 @@ def check_covariates(survey: pd.DataFrame, registry: pd.DataFrame, covariates: S
         std = abs(ms - mr) / sd if sd > 0 else (0.0 if ms == mr else np.inf)
         out.append({"covariate": name, "survey_mean": ms, "registry_mean": mr,
                     "registry_sd": sd, "std_diff": std, "flag": std > tol})
-    tab = pd.DataFrame(out)
-    bad = tab[tab["flag"]]
+    tab = pd.DataFrame(out, columns=["covariate", "survey_mean", "registry_mean",
+                                     "registry_sd", "std_diff", "flag"])
+    bad = tab[tab["flag"].astype(bool)]
     if len(bad):
         ex = ", ".join(f"{r.covariate} (survey {r.survey_mean:.3g} vs registry "
                        f"{r.registry_mean:.3g})" for r in bad.head(5).itertuples())
