@@ -252,6 +252,7 @@ MODULES: dict[str, list[str]] = {
     "kassaki_eval/poverty/sae/plots.py": [
         "tests/poverty/test_sae_ebp.py::test_village_map_needs_geopandas_for_a_boundary",
         "tests/poverty/test_sae_plots_pinned.py",
+        "tests/poverty/test_sae_plots_areas.py",
         "tests/test_plots_keep_the_callers_backend.py::"
         "test_plot_draws_a_pyplot_figure_and_keeps_the_backend[plot_village_map]",
         "tests/test_plots_keep_the_callers_backend.py::"
