@@ -313,9 +313,10 @@ def ingest_registry(
     dup = con.execute(f"SELECT family_id, count(*) AS n FROM {dataset_sql(out)} GROUP BY family_id "
                       f"HAVING count(*) > 1 ORDER BY family_id LIMIT 5").fetchall()
     if dup:
+        # rows holding a repeated id, as the contracts count duplicates (not distinct ids)
         n_dup = con.execute(
-            f"SELECT count(*) FROM (SELECT family_id FROM {dataset_sql(out)} GROUP BY family_id "
-            f"HAVING count(*) > 1)"
+            f"SELECT sum(n) FROM (SELECT count(*) AS n FROM {dataset_sql(out)} GROUP BY "
+            f"family_id HAVING count(*) > 1)"
         ).fetchone()[0]
         raise SchemaError(
             [
@@ -389,23 +390,19 @@ def score_dataset(
     )
     tmp = outp / "_scores.parquet"
     writer = None
+    # NaN scores are counted over every batch (not only the first bad one), with the ids of
+    # the first five, as the in-memory path reports them (rank_scores)
+    n_nan = 0
+    nan_ids: list[Any] = []
     try:
         for batch in dataset.to_batches(columns=cols, batch_size=batch_rows):
             df = batch.to_pandas()
             sc = np.asarray(model.predict(df), dtype=float)
-            if np.isnan(sc).any():
-                raise SchemaError(
-                    [
-                        Problem(
-                            "registry",
-                            "score",
-                            "is missing",
-                            int(np.isnan(sc).sum()),
-                            (),
-                            "the model returned NaN: check the covariates",
-                        )
-                    ]
-                )
+            bad = np.isnan(sc)
+            if bad.any() or n_nan:
+                n_nan += int(bad.sum())
+                nan_ids += df[id_col].to_numpy()[bad][: 5 - len(nan_ids)].tolist()
+                continue
             t = pa.table(
                 {
                     **{c: batch.column(c) for c in [id_col] + kept + ([within] if within else [])},
@@ -418,6 +415,20 @@ def score_dataset(
     finally:
         if writer is not None:
             writer.close()
+    if n_nan:
+        tmp.unlink(missing_ok=True)
+        raise SchemaError(
+            [
+                Problem(
+                    "registry",
+                    "score",
+                    "is missing",
+                    n_nan,
+                    tuple(nan_ids),
+                    "the model returned NaN: check the covariates",
+                )
+            ]
+        )
     part = f"PARTITION BY {_q(within)} " if within else ""
     sel = ", ".join(_q(c) for c in [id_col] + kept + ([within] if within else []))
     target = outp / "scored.parquet"
@@ -511,18 +522,32 @@ def select_quota_dataset(
     _need(
         con, rel, [id_col, score] + ([by] if by else []), "score the registry first (score_dataset)"
     )
+    # the counts and examples of the in-memory path (_check_ids, rank_scores): rows holding a
+    # repeated id and the first five such ids; the ids of families without a score or a
+    # group code (a missing id has no id to show, and a dataset's row order is not fixed)
+    idq = _q(id_col)
     nulls = con.execute(
-        f"SELECT count(*) FILTER (WHERE {_q(id_col)} IS NULL), "
-        f"count(*) - count(DISTINCT {_q(id_col)}), "
+        f"SELECT count(*) FILTER (WHERE {idq} IS NULL), "
+        f"(SELECT coalesce(sum(n), 0) FROM (SELECT count(*) AS n FROM {rel} WHERE {idq} IS NOT "
+        f"NULL GROUP BY {idq} HAVING count(*) > 1)), "
         f"count(*) FILTER (WHERE {_q(score)} IS NULL OR isnan({_q(score)}))"
         + (f", count(*) FILTER (WHERE {_q(by)} IS NULL)" if by else ", 0")
         + f" FROM {rel}"
     ).fetchone()
-    for cnt, col, rule in (
-        (nulls[0], id_col, "has missing ids"),
-        (nulls[1], id_col, "has duplicated values"),
-        (nulls[2], score, "is missing"),
-        (nulls[3], by or "", "is missing"),
+    examples = (
+        "",
+        f"SELECT {idq} FROM {rel} WHERE {idq} IS NOT NULL GROUP BY {idq} HAVING count(*) > 1 "
+        f"ORDER BY {idq} LIMIT 5",
+        f"SELECT {idq} FROM {rel} WHERE {_q(score)} IS NULL OR isnan({_q(score)}) "
+        f"ORDER BY {idq} LIMIT 5",
+        f"SELECT {idq} FROM {rel} WHERE {_q(by)} IS NULL ORDER BY {idq} LIMIT 5" if by else "",
+    )
+    for cnt, col, rule, ex in zip(
+        nulls,
+        (id_col, id_col, score, by or ""),
+        ("has missing ids", "has duplicated values", "is missing", "is missing"),
+        examples,
+        strict=True,
     ):
         if cnt:
             raise SchemaError(
@@ -532,7 +557,7 @@ def select_quota_dataset(
                         col,
                         rule,
                         int(cnt),
-                        (),
+                        tuple(r[0] for r in con.execute(ex).fetchall()) if ex else (),
                         "fix the dataset (ids unique, every family scored and coded) and run again",
                     )
                 ]

@@ -213,9 +213,14 @@ MODULES: dict[str, list[str]] = {
         "tests/data/test_xlsx_readers.py::"
         "test_map_apply_writes_into_a_folder_that_does_not_exist_yet"],
     "kassaki_eval/cli.py": ["tests/data/test_cli.py", "tests/test_cli_pinned.py"],
-    "kassaki_eval/data/cli.py": ["tests/data/test_cli.py",
-                                 "tests/data/test_validate_ingest_cli.py",
-                                 "tests/docs/test_cli_reference.py"],
+    "kassaki_eval/data/cli.py": [
+        "tests/data/test_cli.py",
+        "tests/data/test_validate_ingest_cli.py",
+        "tests/docs/test_cli_reference.py",
+        "tests/test_cli_pinned.py",
+        "tests/data/test_privacy.py::test_no_raw_identifier_in_anything_written_or_raised",
+        "tests/data/test_map_cli_pinned.py::test_validate_and_ingest_with_a_profile",
+        "tests/data/test_map_cli_pinned.py::test_profile_route_errors"],
     "kassaki_eval/impact/_common.py": ["tests/impact/test_did.py",
                                        "tests/impact/test_weighting.py",
                                        "tests/impact/test_honestdid.py",
@@ -277,7 +282,8 @@ MODULES: dict[str, list[str]] = {
                                                 "tests/poverty/test_sae_fh_pinned.py"],
     # scale.py: tests/targeting/test_scale.py (the whole synthetic registry, ~50 s) is left out
     "kassaki_eval/targeting/scale.py": ["tests/targeting/test_scale_pinned.py",
-                                        "tests/targeting/test_selection_pinned.py"],
+                                        "tests/targeting/test_selection_pinned.py",
+                                        "tests/targeting/test_scale_areas.py"],
     # distributed.py: tests/test_distributed.py (a LocalCluster and a 60,000-family registry,
     # about a minute) is left out
     "kassaki_eval/targeting/distributed.py": ["tests/test_distributed_pinned.py",

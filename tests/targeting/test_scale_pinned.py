@@ -242,8 +242,9 @@ def test_score_dataset_errors(tmp_path):
     _five().to_parquet(p)
     with pytest.raises(SchemaError) as e:
         sc.score_dataset(p, _NaN(), out=tmp_path / "o")
-    assert str(e.value) == _schema("registry: column 'score' is missing: 2 rows. Fix: the model "
-                                   "returned NaN: check the covariates")
+    # x > 2: F1 (3.0) and F5 (5.0), the ids shown as the in-memory path shows them
+    assert str(e.value) == _schema("registry: column 'score' is missing: 2 rows (e.g. F1, F5). "
+                                   "Fix: the model returned NaN: check the covariates")
     with pytest.raises(ParameterError) as e:
         sc.score_dataset(p, _X())
     assert str(e.value) == ("The 'out' parameter of score_dataset must name a folder when the "
@@ -396,23 +397,27 @@ def test_select_quota_dataset_errors_word_for_word(tmp_path):
         "registry: column 'pmt' is missing: 0 rows. Fix: score the registry first "
         "(score_dataset); the dataset has ['family_id', 'village_code', 'score']")
     fix = "fix the dataset (ids unique, every family scored and coded) and run again"
+    # counts and examples as the in-memory path gives them (session 14): a missing id has no
+    # id to show; 5 rows hold a repeated id (F1 three times, F4 twice), not 6 - 3 distinct = 3
     bad = {
         "has missing ids": (_six().assign(family_id=["F1", None, None, "F4", "F5", "F6"]),
-                            "family_id", 2),
+                            "family_id", 2, ""),
         "has duplicated values": (_six().assign(family_id=["F1", "F1", "F1", "F4", "F4", "F6"]),
-                                  "family_id", 3),
-        "is missing": (_six().assign(score=[1.0, np.nan, None, 2.0, 3.0, 4.0]), "score", 2),
+                                  "family_id", 5, " (e.g. F1, F4)"),
+        "is missing": (_six().assign(score=[1.0, np.nan, None, 2.0, 3.0, 4.0]), "score", 2,
+                       " (e.g. F2, F3)"),
     }
-    for rule, (df, col, n) in bad.items():
+    for rule, (df, col, n, ex) in bad.items():
         q = _path(tmp_path, df, f"{col}{n}.parquet")
         with pytest.raises(SchemaError) as e:
             sc.select_quota_dataset(q, slots=1, out=tmp_path / "o")
-        rows = "row" if n == 1 else "rows"
-        assert str(e.value) == _schema(f"registry: column '{col}' {rule}: {n} {rows}. Fix: {fix}")
+        assert str(e.value) == _schema(f"registry: column '{col}' {rule}: {n} rows{ex}. "
+                                       f"Fix: {fix}")
     q = _path(tmp_path, _six().assign(village_code=["A", None, "A", "B", "B", "B"]), "v.parquet")
     with pytest.raises(SchemaError) as e:
         sc.select_quota_dataset(q, slots=1, out=tmp_path / "o")
-    assert str(e.value) == _schema(f"registry: column 'village_code' is missing: 1 row. Fix: {fix}")
+    assert str(e.value) == _schema("registry: column 'village_code' is missing: 1 row (e.g. F2). "
+                                   f"Fix: {fix}")
     # by=None: a missing group code is no problem
     assert sc.select_quota_dataset(q, by=None, slots=2, out=tmp_path / "o").n_selected == 2
 
@@ -713,8 +718,10 @@ def test_ingest_errors_name_the_file_row(raw, raw_all, tmp_path):
     with pytest.raises(SchemaError) as e:
         sc.ingest_registry(tmp_path / "dup.csv", tmp_path / "dup", demo=True, chunk_rows=12)
     msg = str(e.value)
+    # 3 families twice each: 6 rows hold a repeated id (the contracts' count; it said 3,
+    # the distinct ids, before session 14)
     assert msg.startswith("registry: 1 problem found\n  - registry: column 'family_id' has "
-                          "duplicated values across chunks: 3 rows (e.g. ")
+                          "duplicated values across chunks: 6 rows (e.g. ")
     assert msg.endswith("). Fix: ids must be unique: remove repeated families")
     # a header_row for a CSV; a Parquet file; an undecodable CSV
     with pytest.raises(ParameterError) as e:
