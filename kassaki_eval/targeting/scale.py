@@ -42,7 +42,13 @@ import pandas as pd
 from ..exceptions import DataFileError, ParameterError, Problem, SchemaError, check_option
 from ..results import EstimateResult
 from .metrics import targeting_accuracy
-from .selection import RAW_ID_COLUMNS, Selection, quotas_for_groups, score_registry, select_quota
+from .selection import (
+    Selection,
+    quotas_for_groups,
+    raw_id_columns,
+    score_registry,
+    select_quota,
+)
 
 __all__ = [
     "connect",
@@ -127,7 +133,9 @@ def _columns(con: Any, rel: str) -> list[str]:
 
 def _need(con: Any, rel: str, cols: Sequence[str], what: str) -> list[str]:
     have = _columns(con, rel)
-    raw = [c for c in RAW_ID_COLUMNS if c in have]
+    # every personal column, in any letter case (NIK, No_KK), as the in-memory path refuses
+    # them: the problems below show ids, which must never be NIK or KK numbers
+    raw = raw_id_columns(have)
     if raw:
         raise SchemaError(
             [

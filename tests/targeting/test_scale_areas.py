@@ -220,6 +220,30 @@ def test_dataset_problems_have_the_in_memory_counts_and_ids(tmp_path):
     assert _problems(e) == (Problem("registry", "fid", "has missing ids", 1, (), FIX),)
 
 
+def test_personal_columns_in_any_case_are_refused_before_any_id_is_shown(tmp_path):
+    """The dataset path's problems now show ids (above): a national ID column used as the id
+    (``NIK``, ``No_KK``: any letter case, any PII_COLUMNS name) is refused first, as in
+    memory, so no NIK or KK number reaches a message."""
+    nik = ["7310010101900001", "7310010101900001", "7310010101900002"]
+    df = pd.DataFrame({"NIK": nik, "kec": ["A", "A", "B"], "pmt": [1.0, 2.0, np.nan]})
+    p = _path(tmp_path, df)
+    fix = "ingest the registry with ingest_registry (pseudonymises it) first"
+    calls = (lambda: sc.select_quota_dataset(p, by="kec", score="pmt", id_col="NIK", slots=1,
+                                             out=tmp_path / "o"),
+             lambda: sc.score_dataset(p, _Pmt(), out=tmp_path / "s", id_col="NIK"),
+             lambda: sc.registry_profile_table(p, by="kec", desil="pmt", columns=()))
+    for call in calls:
+        with pytest.raises(SchemaError) as e:
+            call()
+        assert _problems(e) == (Problem("registry", "NIK", "holds raw identifiers", 0, (), fix),)
+        assert not any(n in str(e.value) for n in nik)
+    q = _path(tmp_path, df.rename(columns={"NIK": "fid"}).assign(No_KK="x", nama="y"), "q.parquet")
+    with pytest.raises(SchemaError) as e:
+        sc.select_quota_dataset(q, by="kec", score="pmt", id_col="fid", slots=1,
+                                out=tmp_path / "o")
+    assert _problems(e)[0].column == "No_KK, nama"
+
+
 class _NaNOdd:
     """Scores x, but NaN for F1, F5 and F6 (batches of 2: the first and the third)."""
 

@@ -95,7 +95,8 @@ def test_need_refuses_raw_ids_and_names_the_missing_columns(tmp_path):
     with pytest.raises(SchemaError) as e:
         sc._need(con, sc.dataset_sql(p), ["x"], "why")
     assert str(e.value) == _schema(
-        "registry: column 'no_kk, nik_head' holds raw identifiers: 0 rows. Fix: ingest the "
+        # the table's order (session 14: raw_id_columns, as the in-memory path names them)
+        "registry: column 'nik_head, no_kk' holds raw identifiers: 0 rows. Fix: ingest the "
         "registry with ingest_registry (pseudonymises it) first")
     p = tmp_path / "ok.parquet"
     pd.DataFrame({c: [1] for c in "abcdefghijklmn"}).to_parquet(p)
