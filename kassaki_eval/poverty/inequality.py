@@ -150,20 +150,21 @@ def gen_entropy(data: Any, welfare: str = "consumption_pc", *, epsilon: float | 
 def _gen_entropy(data: Any, welfare: str, *, stacklevel: int, epsilon: float | None = None,
                  design: Any = None, by: str | Sequence[str] | None = None, subset: Any = None,
                  size: Any = None, na_rm: bool = False, alpha: float = 0.05,
-                 **deprecated: Any) -> EstimateResult:
+                 owner: str = "gen_entropy", **deprecated: Any) -> EstimateResult:
     """Compute :func:`gen_entropy`, :func:`theil` and :func:`mld`.
 
     ``stacklevel``: that of the deprecation warnings as seen from ``exponent_and_level``, 4
     for each public function (the user's call -> public function -> here -> there).
+    ``owner``: the public function's name, which the messages give.
     """
-    check_keywords("gen_entropy", deprecated, ("conf_alpha",))
-    alpha, epsilon = exponent_and_level("gen_entropy", alpha, epsilon, exponent_name="epsilon",
+    check_keywords(owner, deprecated, ("conf_alpha",))
+    alpha, epsilon = exponent_and_level(owner, alpha, epsilon, exponent_name="epsilon",
                                         default=1.0, stacklevel=stacklevel,
                                         conf_alpha=deprecated.get("conf_alpha"),
                                         meaning="GE parameter")
     require(isinstance(epsilon, (int, float, np.integer, np.floating)) and np.isfinite(epsilon),
-            "gen_entropy", "epsilon", "a finite number", epsilon)
-    d, y, w, dom = _setup(data, design, welfare, by, subset, size, "gen_entropy", na_rm)
+            owner, "epsilon", "a finite number", epsilon)
+    d, y, w, dom = _setup(data, design, welfare, by, subset, size, owner, na_rm)
     a = float(epsilon)
     if a in (0.0, 1.0) or a < 0:
         _positive(d, y, dom, welfare, f"GE({a:g})")
@@ -197,12 +198,12 @@ def _gen_entropy(data: Any, welfare: str, *, stacklevel: int, epsilon: float | N
 
 def theil(data: Any, welfare: str = "consumption_pc", **kw: Any) -> EstimateResult:
     """Theil index, GE(1); keywords as :func:`gen_entropy`."""
-    return _gen_entropy(data, welfare, stacklevel=4, epsilon=1.0, **kw)
+    return _gen_entropy(data, welfare, stacklevel=4, epsilon=1.0, owner="theil", **kw)
 
 
 def mld(data: Any, welfare: str = "consumption_pc", **kw: Any) -> EstimateResult:
     """Mean log deviation, GE(0); keywords as :func:`gen_entropy`."""
-    return _gen_entropy(data, welfare, stacklevel=4, epsilon=0.0, **kw)
+    return _gen_entropy(data, welfare, stacklevel=4, epsilon=0.0, owner="mld", **kw)
 
 
 def atkinson(data: Any, welfare: str = "consumption_pc", *, epsilon: float = 1.0,

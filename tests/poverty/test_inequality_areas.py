@@ -63,3 +63,18 @@ def test_quantile_interval_uses_the_normal_value_when_the_domain_has_zero_df():
     assert (0.5 - z * se_f, 0.5 + z * se_f) == pytest.approx((0.15352, 0.84648), abs=1e-5)
     assert (r["estimate"], r["conf_low"], r["conf_high"]) == (4.0, 2.0, 7.0)
     assert r["std_error"] == pytest.approx(5 / (2 * z), rel=1e-12)
+
+
+@pytest.mark.parametrize("f", ["theil", "mld", "gen_entropy"])
+def test_theil_and_mld_errors_name_the_function_called(f):
+    """Session 14 (mutY's note): theil and mld said "of gen_entropy", a function the user did
+    not call. Template: kassaki_eval.exceptions.require, written out."""
+    import pandas as pd
+
+    from kassaki_eval.exceptions import ParameterError
+    from kassaki_eval.poverty import inequality as ineq
+    d = pd.DataFrame({"consumption_pc": [1.0, 2.0, 3.0], "w": 1.0})
+    with pytest.raises(ParameterError) as e:
+        getattr(ineq, f)(d, design={"weight": "w"}, size="nope")
+    assert str(e.value) == (f"The 'size' parameter of {f} must name a column of survey. "
+                            "Got 'nope' instead.")
