@@ -23,10 +23,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ from ..exceptions import ParameterError, Problem, SchemaError
 from .personal import FLOAT_FIX, declare_fix, float_mangled, personal_columns
 
 __all__ = [
-    "Column", "TableSpec", "CONTRACTS", "TABLES", "PII_COLUMNS", "PMT_COLUMNS",
+    "Column", "TableSpec", "CONTRACTS", "TABLES", "PII_COLUMNS", "pii_columns", "PMT_COLUMNS",
     "PARTNERS", "COMPONENTS", "get_spec", "validate", "problems", "VILLAGE_RE", "KEC_RE",
     "FAMILY_ID_RE",
 ]
@@ -58,6 +58,14 @@ COMPONENTS = ("credit", "csr_sme", "training", "facilitation", "women_groups")
 #: ``no_kk`` by ``family_id`` and drops all of them. Any of these in an analysis table is an error.
 PII_COLUMNS = ("no_kk", "nik_head", "name_head", "nik", "nama", "name", "nama_kepala",
                "nama_krt", "nik_krt", "nokk", "no_kk_head")
+
+
+def pii_columns(columns: Iterable[Any]) -> list[Any]:
+    """The labels of ``columns`` named as personal data (:data:`PII_COLUMNS`), in order.
+
+    Compared case-blind: an office file's ``NIK`` or ``No_KK`` is as personal as ``nik``.
+    """
+    return [c for c in columns if str(c).lower() in PII_COLUMNS]
 
 _CROSSWALK = ("map them with the reference crosswalk: kassaki_eval.reference.villages() "
               "(data/reference/pangkep/villages.csv) has bps_code_2018 -> kemendagri_code and "
@@ -678,7 +686,7 @@ class _Check:
             getattr(self, "_rule_" + rule)()
 
     def _rule_no_pii_columns(self) -> None:
-        found = [c for c in self.df.columns if str(c).lower() in PII_COLUMNS]
+        found = pii_columns(self.df.columns)
         for c in found:
             self.add(str(c), "holds raw personal data (NIK, family-card number or name)",
                      count=int(self.df[c].notna().sum()),
@@ -690,7 +698,7 @@ class _Check:
         # declared personal columns of a raw registry are pseudonymised/dropped on ingest;
         # PII_COLUMNS names are reported by no_pii_columns (analysis) or dropped (raw)
         exempt = {c.name for c in self.spec.columns if c.pii or c.kind != "str"}
-        exempt |= {c for c in self.df.columns if str(c).lower() in PII_COLUMNS}
+        exempt |= set(pii_columns(self.df.columns))
         nik_only = {c.name for c in self.spec.columns if c.kind == "str" and not c.pii}
         for hit in personal_columns(self.df, exempt=exempt, nik_only=nik_only):
             self.add(hit.column, hit.rule, count=hit.count, examples=(),

@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 
 from ..exceptions import DataFileError, ParameterError, Problem, SchemaError, check_option
-from .contracts import CONTRACTS, PII_COLUMNS, TABLES, validate
+from .contracts import CONTRACTS, TABLES, pii_columns, validate
 from .personal import check_declarations, declare_fix, personal_columns
 from .pseudonymise import ScrubFilter, pseudonymise_id, pseudonymise_registry, resolve_key
 
@@ -459,7 +459,7 @@ def _sha256(path: Path) -> str:
 
 
 def _has_pii(df: pd.DataFrame) -> bool:
-    return any(str(c).lower() in PII_COLUMNS for c in df.columns)
+    return bool(pii_columns(df.columns))
 
 
 def load_table(path: str | Path | Sequence[str | Path], table: str = "survey", *,
@@ -680,7 +680,7 @@ def write_table(data: pd.DataFrame, path: str | Path, *, overwrite: bool = False
         The table still holds a personal column, or ``path`` exists and ``overwrite`` is False.
     """
     p = Path(path)
-    pii = [c for c in data.columns if str(c).lower() in PII_COLUMNS]
+    pii = pii_columns(data.columns)
     if pii:
         raise DataFileError(f"refusing to write {p.name}: the table still holds personal "
                             f"columns {pii}. Fix: load the registry with load_registry(), which "

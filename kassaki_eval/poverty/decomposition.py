@@ -85,34 +85,30 @@ def _inputs(owner: str, data: Any, welfare: str, years: tuple[int, int], year: s
     # a missing welfare, weight or size was counted as "not poor" in P(a, a) and P(b, b) and
     # made the means (so both counterfactual paths) NaN: a finite, wrong decomposition
     in_years = data[year].isin(list(years)).to_numpy()
+    span = f"in the rows of years {years[0]} and {years[1]}"
+
+    def refuse(col: str, mask: np.ndarray, rule: str, fix: str) -> None:
+        ex = (design.examples(mask) if isinstance(design, SurveyDesign)
+              else tuple(f"row {i}" for i in np.flatnonzero(mask)[:5]))
+        table = design.table if isinstance(design, SurveyDesign) else "data"
+        raise DesignError(Problem(table, col, rule, int(mask.sum()), ex, fix).message())
+
     vals = {}
     for col in (welfare, weight) + ((size,) if isinstance(size, str) else ()):
         v = pd.to_numeric(data[col], errors="coerce").to_numpy(float)
         bad = in_years & ~np.isfinite(v)
         if bad.any():
-            ex = (design.examples(bad) if isinstance(design, SurveyDesign)
-                  else tuple(f"row {i}" for i in np.flatnonzero(bad)[:5]))
-            table = design.table if isinstance(design, SurveyDesign) else "data"
-            raise DesignError(Problem(
-                table, col, f"is missing or not finite in the rows of years {years[0]} and "
-                f"{years[1]}", int(bad.sum()), ex,
-                f"impute them or drop those rows before {owner} (both years' means and poverty "
-                "rates need every household).").message())
-        if col != welfare:
-            # a zero or negative weight or size gave a finite, wrong decomposition (design= as a
-            # mapping skips SurveyDesign's weight check; household size is never checked there)
-            neg = in_years & (v <= 0)
-            if neg.any():
-                ex = (design.examples(neg) if isinstance(design, SurveyDesign)
-                      else tuple(f"row {i}" for i in np.flatnonzero(neg)[:5]))
-                table = design.table if isinstance(design, SurveyDesign) else "data"
-                fix = ("household size is at least 1" if col != weight else
-                       "repair the weights, or drop out-of-scope rows before "
-                       f"{owner}; a subgroup is analysed with its own rows, not with zero "
-                       "weights")
-                raise DesignError(Problem(
-                    table, col, f"must be > 0 in the rows of years {years[0]} and {years[1]} "
-                    "(zero or negative found)", int(neg.sum()), ex, f"{fix}.").message())
+            refuse(col, bad, f"is missing or not finite {span}",
+                   f"impute them or drop those rows before {owner} (both years' means and "
+                   "poverty rates need every household).")
+        # a zero or negative weight or size gave a finite, wrong decomposition (design= as a
+        # mapping skips SurveyDesign's weight check; household size is never checked there)
+        neg = in_years & (v <= 0)
+        if col != welfare and neg.any():
+            refuse(col, neg, f"must be > 0 {span} (zero or negative found)",
+                   "household size is at least 1." if col != weight else
+                   f"repair the weights, or drop out-of-scope rows before {owner}; a subgroup "
+                   "is analysed with its own rows, not with zero weights.")
         vals[col] = v
     for yr in years:
         rows = (data[year] == yr).to_numpy()

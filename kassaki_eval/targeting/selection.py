@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal, overload
 import numpy as np
 import pandas as pd
 
-from ..data.contracts import PII_COLUMNS
+from ..data.contracts import pii_columns
 from ..exceptions import (
     ParameterError,
     Problem,
@@ -54,11 +54,10 @@ RAW_ID_COLUMNS: tuple[str, ...] = ("no_kk", "nik_head", "name_head")
 def raw_id_columns(columns: Any) -> list[str]:
     """The columns of ``columns`` that hold raw personal identifiers, in the table's order.
 
-    :data:`RAW_ID_COLUMNS` and :data:`~kassaki_eval.data.contracts.PII_COLUMNS`, compared
-    case-blind (an office file's ``NIK`` or ``No_KK`` is as personal as ``nik``).
+    :func:`kassaki_eval.data.contracts.pii_columns` (every :data:`RAW_ID_COLUMNS` name is one
+    of them), compared case-blind (an office file's ``NIK`` is as personal as ``nik``), as text.
     """
-    names = {n.lower() for n in (*RAW_ID_COLUMNS, *PII_COLUMNS)}
-    return [str(c) for c in columns if str(c).lower() in names]
+    return [str(c) for c in pii_columns(columns)]
 
 
 def _refuse_raw(df: pd.DataFrame, table: str) -> None:
